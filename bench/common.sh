@@ -1,0 +1,33 @@
+# Shared preamble of the bench/*.sh scripts; source it, do not run it.
+#
+# Sets BENCH_DIR, REPO_ROOT, PY, TALLY (absolute path of the binary, from
+# $TALLY or build/tally under the repository root) and BENCH_TMP (a fresh
+# temporary directory removed on exit).  Exits 1 when the binary is missing.
+
+shopt -s inherit_errexit
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(dirname "$BENCH_DIR")
+PY=/usr/bin/python3
+LIB="$BENCH_DIR/lib.py"
+
+TALLY=${TALLY:-$REPO_ROOT/build/tally}
+if [[ $TALLY != */* ]]; then
+	TALLY=$(command -v -- "$TALLY" || true)
+fi
+if [[ -z $TALLY || ! -f $TALLY || ! -x $TALLY ]]; then
+	echo "${0##*/}: tally binary not found or not executable: ${TALLY:-(not in PATH)}" >&2
+	echo "  build it (meson setup build && meson compile -C build) or set \$TALLY" >&2
+	exit 1
+fi
+TALLY=$(realpath -- "$TALLY")
+export TALLY
+
+BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/tally-bench.XXXXXX")
+bench_cleanup() { rm -rf -- "$BENCH_TMP"; }
+trap bench_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ms SECONDS -> milliseconds with 2 decimals
+ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }

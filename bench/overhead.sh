@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Overhead of `tally run` on a trivial script compared with running the
+# script directly.  Median of K runs (after W warm-ups) each, timed per
+# process with time.perf_counter() around subprocess start and reaping.
+#
+# usage: bench/overhead.sh            (env: TALLY, K=30, WARMUP=3)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+K=${K:-30}
+W=${WARMUP:-3}
+
+proj="$BENCH_TMP/proj"
+mkdir -p "$proj"
+printf 'echo hi\n' >"$proj/hello.sh"
+printf 'print("hi")\n' >"$proj/hello.py"
+export TALLY_RUNS_DIR="$BENCH_TMP/runs"
+# Let `tally run hello.py` find the same interpreter as the bare run.
+export PATH="/usr/bin:/bin:$PATH"
+
+# bench NAME BARE_CMD... -- TALLY_CMD...   -> appends a row to $rows
+rows=()
+bench() {
+	local name=$1; shift
+	local bare=() tal=()
+	while [[ $1 != -- ]]; do bare+=("$1"); shift; done
+	shift
+	tal=("$@")
+	local b t bmed bmin tmed tmin
+	b=$("$PY" "$LIB" time -n "$K" -w "$W" --cwd "$proj" -- "${bare[@]}")
+	t=$("$PY" "$LIB" time -n "$K" -w "$W" --cwd "$proj" -- "${tal[@]}")
+	read -r bmed bmin _ _ <<<"$b"
+	read -r tmed tmin _ _ <<<"$t"
+	rows+=("$(printf '%-22s %10s %10s %10s %10s %12s' "$name" \
+		"$(ms "$bmed")" "$(ms "$bmin")" "$(ms "$tmed")" "$(ms "$tmin")" \
+		"$(awk -v a="$tmed" -v b="$bmed" 'BEGIN { printf "%+.2f", (a - b) * 1000 }')")")
+}
+
+echo "tally:  $TALLY"
+echo "runs:   K=$K after $W warm-ups, $(nproc) CPUs"
+echo
+
+bench "bash hello.sh" bash hello.sh -- "$TALLY" run -q hello.sh
+bench "python3 hello.py" /usr/bin/python3 hello.py -- "$TALLY" run -q hello.py
+
+# Sanity check: every tally invocation should have left one run behind.
+made=$(find "$TALLY_RUNS_DIR" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | wc -l)
+want=$((2 * (K + W)))
+
+printf '%-22s %10s %10s %10s %10s %12s\n' "script" "bare med" "bare min" \
+	"tally med" "tally min" "overhead ms"
+printf '%-22s %10s %10s %10s %10s %12s\n' "" "(ms)" "(ms)" "(ms)" "(ms)" "(median)"
+printf '%s\n' "${rows[@]}"
+echo
+echo "runs recorded: $made (expected $want)"
+if ((made != want)); then
+	echo "warning: tally did not record one run per invocation" >&2
+fi
+echo "target: overhead of a few ms"

@@ -1,0 +1,228 @@
+/*
+ * tally.h — the public API of libtally.
+ *
+ * libtally knows everything about runs: the run store (a directory of run
+ * directories plus an SQLite index that is only a cache), launching and
+ * supervising a tracked run, flags and scalars.  The `tally` command-line
+ * tool is built on this header alone; a C or C++ training program can link
+ * libtally to become a tracked run and log scalars without printing them.
+ *
+ * Conventions (after libgit2):
+ *  - Handles are opaque.  Constructors take `**out` first and return an int:
+ *    0 on success or a negative TALLY_E* code.
+ *  - On failure the message is in tally_error_last() (thread-local, owned by
+ *    the library, valid until the next failing call on the same thread).
+ *  - Every object that is allocated has a `_free`; `_free(NULL)` does nothing.
+ *  - The library never prints and never exits.
+ */
+#ifndef TALLY_H
+#define TALLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Error codes. */
+enum {
+	TALLY_OK = 0,
+	TALLY_ERROR = -1,      /**< generic failure */
+	TALLY_ENOTFOUND = -3,  /**< no such run, script or file */
+	TALLY_EEXISTS = -4,    /**< something with that name already exists */
+	TALLY_EAMBIGUOUS = -5, /**< a run reference matches several runs */
+	TALLY_EINVALID = -6,   /**< bad user input (flag syntax, option value) */
+	TALLY_ENOMEM = -7,     /**< out of memory */
+	TALLY_ECORRUPT = -8,   /**< a run's metadata cannot be read */
+	TALLY_ELOCKED = -9,    /**< the run is held by another process */
+};
+
+/** The message of the last failing call on this thread ("" if none). */
+const char *tally_error_last(void);
+
+/** The library's version string, e.g. "0.1.0". */
+const char *tally_version(void);
+
+/* ------------------------------------------------------------------ */
+/* The store                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct tally_store tally_store;
+
+/**
+ * Open the runs directory `runs_dir`.  NULL resolves it the usual way:
+ * $TALLY_RUNS_DIR, then `runs-dir:` in ./tally.yml, then ./runs.  The
+ * directory is created when it does not exist.  The index is opened lazily.
+ */
+int tally_store_open(tally_store **out, const char *runs_dir);
+
+/** The absolute path of the store's runs directory (lives as long as `store`). */
+const char *tally_store_path(const tally_store *store);
+
+/** Where the store keeps its index (lives as long as `store`). */
+const char *tally_store_index_path(const tally_store *store);
+
+void tally_store_free(tally_store *store);
+
+/**
+ * Bring the index up to date with the run directories.  Cheap when nothing
+ * changed; a full rebuild when `force` is non-zero.  Runs whose metadata
+ * cannot be read are skipped; their count is stored in `*skipped` when
+ * non-NULL, and each is described by tally_store_warnings().
+ */
+int tally_store_sync(tally_store *store, int force, size_t *skipped);
+
+/** Newline-separated warnings of the last sync ("" if none); lives as long as `store`. */
+const char *tally_store_warnings(const tally_store *store);
+
+/* ------------------------------------------------------------------ */
+/* Runs                                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct tally_run tally_run;
+
+/** Options for creating a run from a program that tracks itself. */
+typedef struct {
+	unsigned int version;     /**< TALLY_RUN_OPTIONS_VERSION */
+	const char *script;       /**< what is being run (shown in listings); may be NULL */
+	const char *label;        /**< may be NULL */
+	const char *const *tags;  /**< NULL-terminated, may be NULL */
+	const char *const *argv;  /**< the command line to record, NULL-terminated, may be NULL */
+} tally_run_options;
+
+#define TALLY_RUN_OPTIONS_VERSION 1
+#define TALLY_RUN_OPTIONS_INIT {TALLY_RUN_OPTIONS_VERSION, NULL, NULL, NULL, NULL}
+
+/**
+ * Create a new run in `store` for the calling process: a run directory with
+ * status "running", held by a lock until tally_run_finish() or exit (if the
+ * process dies, readers see the run as terminated).  The run's directory is
+ * tally_run_dir(); the process's working directory is not changed.
+ */
+int tally_run_create(tally_run **out, tally_store *store, const tally_run_options *opts);
+
+/**
+ * Record a flag (hyperparameter) of a run created with tally_run_create().
+ * `value` is parsed YAML-style: "3" is an int, "0.1" a float, "true" a
+ * bool, anything else (or a quoted value) a string.
+ */
+int tally_run_set_flag(tally_run *run, const char *name, const char *value);
+
+/**
+ * Append one scalar point (tag, step, value) to the run's scalar log.
+ * Cheap enough to call per step; the summary is kept up to date.
+ */
+int tally_log_scalar(tally_run *run, const char *tag, double value, int64_t step);
+
+/**
+ * Finish a run created with tally_run_create(): status "completed" when
+ * `exit_status` is 0, "error" otherwise.  The run stays valid for reading.
+ */
+int tally_run_finish(tally_run *run, int exit_status);
+
+/**
+ * Find one run by reference: an index ("1" = latest), a unique id prefix
+ * (of the whole id or of its random suffix), or a run directory path.
+ * TALLY_EAMBIGUOUS lists the candidates in the error message.
+ */
+int tally_run_lookup(tally_run **out, tally_store *store, const char *ref);
+
+void tally_run_free(tally_run *run);
+
+const char *tally_run_id(const tally_run *run);
+const char *tally_run_dir(const tally_run *run);
+/** "running", "completed", "error", "terminated", "pending" or "queued". */
+const char *tally_run_status(const tally_run *run);
+/** Milliseconds since the epoch (UTC); 0 when unknown or still running. */
+int64_t tally_run_started_ms(const tally_run *run);
+int64_t tally_run_stopped_ms(const tally_run *run);
+/** Everything recorded about the run as one JSON object (lives as long as `run`). */
+const char *tally_run_json(const tally_run *run);
+
+/** The last `max_lines` lines of the run's console output, in a new string (caller frees). */
+int tally_run_output_tail(const tally_run *run, size_t max_lines, char **out);
+
+/**
+ * The files the run produced (its source snapshot, links to project entries
+ * and tally's own metadata left out), as a new JSON array of
+ * {"path","size"} (caller frees).  At most `max` entries (0 = 10,000).
+ */
+int tally_run_files_json(const tally_run *run, size_t max, char **out);
+
+/* ------------------------------------------------------------------ */
+/* Iterating runs (served by the index)                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct tally_run_iter tally_run_iter;
+
+/**
+ * Iterate the runs of `store`, newest first, after syncing the index.
+ * `limit` 0 means all.  Each tally_run_iter_next() hands out a run that
+ * stays valid until the next call or tally_run_iter_free().
+ */
+int tally_run_iter_new(tally_run_iter **out, tally_store *store, size_t limit);
+
+/** 0 and a run in `*run`; 1 at the end; negative on error. */
+int tally_run_iter_next(tally_run_iter *it, const tally_run **run);
+
+void tally_run_iter_free(tally_run_iter *it);
+
+/** Fields of an indexed run, cheap to read (no JSON parsing). */
+const char *tally_run_label(const tally_run *run);       /**< "" when none */
+const char *tally_run_script(const tally_run *run);      /**< "" when none */
+/** Exit status, or -1 when the run has none (still running, killed by a signal). */
+int tally_run_exit_status(const tally_run *run);
+/** `name=value` pairs separated by spaces, e.g. "lr=0.05 epochs=20". */
+const char *tally_run_flags_text(const tally_run *run);
+/** Last value of each scalar, e.g. "loss=0.31 val_acc=0.93". */
+const char *tally_run_scalars_text(const tally_run *run);
+/** The flags as a JSON object of typed values. */
+const char *tally_run_flags_json(const tally_run *run);
+/** Scalar summaries: tag → {"last","last_step","first","min","max","avg","count",...}. */
+const char *tally_run_scalars_json(const tally_run *run);
+/** Tags as a JSON array of strings. */
+const char *tally_run_tags_json(const tally_run *run);
+
+/* ------------------------------------------------------------------ */
+/* Launching a tracked run                                             */
+/* ------------------------------------------------------------------ */
+
+/** What `tally run` asks for. */
+typedef struct {
+	unsigned int version;          /**< TALLY_LAUNCH_OPTIONS_VERSION */
+	const char *script;            /**< script path, or NULL with `command` */
+	const char *const *command;    /**< `-- CMD ARGS…`, NULL-terminated; or NULL */
+	const char *const *flag_args;  /**< "NAME=VALUE" strings, NULL-terminated; or NULL */
+	const char *interpreter;       /**< overrides the one chosen by extension; may be NULL */
+	const char *label;
+	const char *const *tags;       /**< NULL-terminated, may be NULL */
+	const char *comment;
+	int quiet;                     /**< record without echoing output */
+	int echo_fd;                   /**< where live output goes (normally 1); stderr goes to 2 */
+	const char *project_dir;       /**< NULL: the current directory */
+} tally_launch_options;
+
+#define TALLY_LAUNCH_OPTIONS_VERSION 1
+#define TALLY_LAUNCH_OPTIONS_INIT {TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL}
+
+/**
+ * Validate everything (script, interpreter, flags) before creating anything;
+ * then create the run directory, snapshot the sources, start the child in
+ * its own process group with the run directory as working directory, record
+ * its output and scalars while echoing them, and finish the run's metadata
+ * truthfully however the child ends.  SIGINT/SIGTERM/SIGHUP received by the
+ * caller during the run are forwarded to the child's process group.
+ *
+ * On success `*out` is the finished run and `*exit_code` the value a shell
+ * would report for the child (128+signal when it was killed).  A failure
+ * before the run exists returns an error and leaves nothing behind.
+ */
+int tally_launch(tally_run **out, int *exit_code, tally_store *store,
+                 const tally_launch_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TALLY_H */

@@ -1,0 +1,56 @@
+/*
+ * The tally command-line tool: argument parsing and output formatting on top
+ * of libtally.  No run logic lives here.
+ *
+ * Adding a command:
+ *  1. write src/cli/cmd-NAME.c with `int cmd_NAME(int argc, char **argv)`
+ *     and its usage text next to its options;
+ *  2. declare it below and add a row to the table in main.c;
+ *  3. add it to meson.build, tests/t/, the README and docs/.
+ */
+#ifndef TALLY_CLI_H
+#define TALLY_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "tally.h"
+
+/* Exit codes, as git and libgit2's CLI use them. */
+enum {
+	EXIT_OK = 0,
+	EXIT_NEGATIVE = 1,  /* a negative answer, or the script's own failure */
+	EXIT_FATAL = 128,   /* an error: the message says what */
+	EXIT_USAGE = 129,   /* wrong options or arguments */
+};
+
+int cmd_run(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_reindex(int argc, char **argv);
+
+/* "tally: <message>" on stderr; returns EXIT_FATAL. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The library's last error, mapped to an exit code. */
+int cli_lib_error(int rc);
+/* Print `usage` to stderr with a one-line complaint; returns EXIT_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print the library's sync warnings, one per line, to stderr. */
+void cli_print_warnings(tally_store *store);
+/* Open the store honouring a --runs-dir value (NULL: the default resolution). */
+int cli_open_store(tally_store **store, const char *runs_dir);
+
+/* ---- output helpers (output-format.c) ---- */
+
+/* Terminal width of stdout, or 0 when it is not a terminal. */
+int cli_terminal_width(void);
+/* Whether the text has any byte that would need quoting in CSV/TSV. */
+void cli_csv_field(FILE *out, const char *s, char sep);
+/* Local time "2026-11-22 23:41" from epoch ms. */
+void cli_format_local_time(char *out, size_t size, int64_t ms, bool seconds);
+/* Print `s` padded/truncated to `width` display columns (UTF-8 aware). */
+void cli_print_cell(FILE *out, const char *s, int width, bool last);
+/* Display width of a UTF-8 string (each code point one column). */
+int cli_display_width(const char *s);
+
+#endif

@@ -1,0 +1,176 @@
+/* tally run — run a script (or any command) as a tracked run. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+	"usage: tally run [OPTIONS] SCRIPT [NAME=VALUE …]\n"
+	"       tally run [OPTIONS] [NAME=VALUE …] -- COMMAND [ARG …]\n"
+	"\n"
+	"Run SCRIPT in a new run directory and record its flags, output, scalars,\n"
+	"source code, git state and how it ended.  The interpreter comes from the\n"
+	"extension (.py python3, .R Rscript, .sh bash), from `interpreters:` in\n"
+	"tally.yml, or from --interpreter; an executable file runs itself.\n"
+	"\n"
+	"NAME=VALUE flags are typed like YAML (1 int, 0.1 float, true bool, \"007\"\n"
+	"string) and reach the script as `--NAME VALUE` arguments and FLAG_NAME\n"
+	"environment variables.  The script also gets TALLY_RUN_DIR, TALLY_RUN_ID and\n"
+	"RUN_DIR.  Lines like `loss: 0.31`, `loss: 0.31 (step 4)` and `step: 5` in its\n"
+	"output are recorded as scalars.\n"
+	"\n"
+	"Options:\n"
+	"  -q, --quiet             record the output without showing it\n"
+	"  -l, --label TEXT        a label for the run\n"
+	"  -t, --tag TAG           a tag (repeatable)\n"
+	"  -c, --comment TEXT      a comment recorded with the run\n"
+	"  -i, --interpreter CMD   run SCRIPT with CMD (e.g. ~/venv/bin/python)\n"
+	"      --runs-dir DIR      where runs live (default ./runs)\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"Exit status: the script's own (128+N when killed by signal N).\n";
+
+static const struct option options[] = {
+	{"quiet", no_argument, NULL, 'q'},
+	{"label", required_argument, NULL, 'l'},
+	{"tag", required_argument, NULL, 't'},
+	{"comment", required_argument, NULL, 'c'},
+	{"interpreter", required_argument, NULL, 'i'},
+	{"runs-dir", required_argument, NULL, 'R'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+typedef struct {
+	const char **tags;
+	size_t n_tags;
+	const char **flags;
+	size_t n_flags;
+	const char *runs_dir;
+} run_args;
+
+static int push(const char ***list, size_t *n, const char *s)
+{
+	const char **grown = realloc(*list, (*n + 2) * sizeof *grown);
+	if (!grown)
+		return -1;
+	grown[(*n)++] = s;
+	grown[*n] = NULL;
+	*list = grown;
+	return 0;
+}
+
+static void print_summary(const tally_run *run, int exit_code)
+{
+	char duration[32];
+	int64_t ms = tally_run_stopped_ms(run) - tally_run_started_ms(run);
+	if (ms < 1000)
+		snprintf(duration, sizeof duration, "%d ms", (int)ms);
+	else
+		snprintf(duration, sizeof duration, "%.1f s", (double)ms / 1000.0);
+	const char *status = tally_run_status(run);
+	fprintf(stderr, "Run %s %s in %s", tally_run_id(run), status, duration);
+	if (strcmp(status, "completed"))
+		fprintf(stderr, " (exit status %d)", exit_code);
+	fputc('\n', stderr);
+	if (*tally_run_scalars_text(run))
+		fprintf(stderr, "  %s\n", tally_run_scalars_text(run));
+	fprintf(stderr, "  %s\n", tally_run_dir(run));
+}
+
+int cmd_run(int argc, char **argv)
+{
+	tally_launch_options opts = TALLY_LAUNCH_OPTIONS_INIT;
+	run_args a = {0};
+	tally_store *store = NULL;
+	tally_run *run = NULL;
+	int code = EXIT_OK, c;
+
+	/* Everything after "--" is the command, untouched by option parsing. */
+	int dashdash = argc;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			dashdash = i;
+			break;
+		}
+	optind = 1;
+	opterr = 0;
+	/* Options may come before or after the script and its flags. */
+	while (optind < dashdash) {
+		const char *arg = argv[optind];
+		if (arg[0] != '-' || !arg[1]) {
+			optind++;
+			if (strchr(arg, '=') || opts.script || dashdash < argc) {
+				if (push(&a.flags, &a.n_flags, arg) < 0)
+					code = cli_error("out of memory");
+			} else {
+				opts.script = arg;
+			}
+			if (code)
+				goto done;
+			continue;
+		}
+		if ((c = getopt_long(dashdash, argv, "+ql:t:c:i:h", options, NULL)) == -1)
+			break;
+		switch (c) {
+		case 'q': opts.quiet = 1; break;
+		case 'l': opts.label = optarg; break;
+		case 't':
+			if (push(&a.tags, &a.n_tags, optarg) < 0)
+				code = cli_error("out of memory");
+			break;
+		case 'c': opts.comment = optarg; break;
+		case 'i': opts.interpreter = optarg; break;
+		case 'R': a.runs_dir = optarg; break;
+		case 'h': fputs(usage, stdout); goto done;
+		default:
+			code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+			goto done;
+		}
+		if (code)
+			goto done;
+	}
+	if (dashdash < argc) {
+		if (opts.script) {
+			code = cli_usage_error(usage, "give either SCRIPT or -- COMMAND, not both");
+			goto done;
+		}
+		if (dashdash + 1 >= argc) {
+			code = cli_usage_error(usage, "no command after '--'");
+			goto done;
+		}
+		opts.command = (const char *const *)argv + dashdash + 1;
+	} else if (!opts.script) {
+		code = cli_usage_error(usage, "no script given");
+		goto done;
+	}
+	for (size_t i = 0; i < a.n_flags; i++) {
+		if (!strchr(a.flags[i], '=')) {
+			code = cli_usage_error(usage, "'%s' is not a flag — write NAME=VALUE (one script per run)", a.flags[i]);
+			goto done;
+		}
+	}
+	opts.flag_args = a.flags;
+	opts.tags = a.tags;
+	if ((code = cli_open_store(&store, a.runs_dir)))
+		goto done;
+	fflush(stdout);
+	int exit_code = 0;
+	int rc = tally_launch(&run, &exit_code, store, &opts);
+	if (rc) {
+		code = cli_lib_error(rc);
+		if (exit_code == 127)
+			code = 127;
+		goto done;
+	}
+	print_summary(run, exit_code);
+	code = exit_code;
+done:
+	tally_run_free(run);
+	tally_store_free(store);
+	free(a.tags);
+	free(a.flags);
+	return code;
+}

@@ -1,0 +1,380 @@
+/* tally runs — list runs, newest first (served by the index). */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/timeutil.h"
+
+static const char usage[] =
+	"usage: tally runs [-n N] [--format table|csv|tsv|json] [--runs-dir DIR]\n"
+	"\n"
+	"List runs, newest first: index (1 = latest), id, start time, duration,\n"
+	"status, label, flags and the last value of each scalar.  On a terminal the\n"
+	"table fits the window and shows the latest 20 runs (-a for all); piped, it\n"
+	"prints every run, one row each, untruncated.\n"
+	"\n"
+	"  csv/tsv  one column per attribute plus flag_NAME and scalar_NAME columns\n"
+	"           (like tfruns' ls_runs()): read.csv(pipe(\"tally runs --format csv\"))\n"
+	"  json     an array of objects with id, dir, status, started, stopped,\n"
+	"           exit_status, label, tags, flags, scalars (tag → summary)\n"
+	"\n"
+	"Options:\n"
+	"  -n, --limit N        at most N runs (0 = all)\n"
+	"  -a, --all            all runs, also on a terminal\n"
+	"  -f, --format FMT     table (default), csv, tsv or json\n"
+	"      --runs-dir DIR   where runs live (default ./runs)\n"
+	"  -h, --help           show this help\n";
+
+static const struct option options[] = {
+	{"limit", required_argument, NULL, 'n'},
+	{"all", no_argument, NULL, 'a'},
+	{"format", required_argument, NULL, 'f'},
+	{"runs-dir", required_argument, NULL, 'R'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+#define TERMINAL_DEFAULT_LIMIT 20
+
+static int64_t duration_ms(const tally_run *run, int64_t now)
+{
+	int64_t stop = tally_run_stopped_ms(run);
+	if (!strcmp(tally_run_status(run), "running"))
+		stop = now;
+	return stop > 0 && tally_run_started_ms(run) > 0 ? stop - tally_run_started_ms(run) : -1;
+}
+
+/* ---- table ---- */
+
+enum { COL_INDEX, COL_ID, COL_STARTED, COL_TIME, COL_STATUS, COL_LABEL, COL_FLAGS, COL_SCALARS, N_COLS };
+static const char *const headers[N_COLS] = {"#", "ID", "STARTED", "TIME", "STATUS", "LABEL", "FLAGS", "SCALARS"};
+
+typedef struct {
+	char *cells[N_COLS];
+} row;
+
+static void free_rows(row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < N_COLS; c++)
+			free(rows[i].cells[c]);
+	free(rows);
+}
+
+static int print_table(tally_run_iter *it, size_t shown_limit, size_t total_hint)
+{
+	row *rows = NULL;
+	size_t n = 0, cap = 0;
+	const tally_run *run;
+	int64_t now = tally_now_ms();
+	int rc;
+	while ((rc = tally_run_iter_next(it, &run)) == 0) {
+		if (n == cap) {
+			row *grown = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *grown);
+			if (!grown) {
+				free_rows(rows, n);
+				return cli_error("out of memory");
+			}
+			rows = grown;
+		}
+		char idx[24], started[32], dur[32];
+		snprintf(idx, sizeof idx, "%zu", n + 1);
+		cli_format_local_time(started, sizeof started, tally_run_started_ms(run), false);
+		tally_format_duration(dur, sizeof dur, duration_ms(run, now));
+		const char *values[N_COLS] = {idx, tally_run_id(run), started, dur, tally_run_status(run),
+		                              tally_run_label(run), tally_run_flags_text(run), tally_run_scalars_text(run)};
+		for (int c = 0; c < N_COLS; c++)
+			rows[n].cells[c] = strdup(values[c]);
+		n++;
+	}
+	if (rc < 0) {
+		free_rows(rows, n);
+		return cli_lib_error(rc);
+	}
+	if (n == 0) {
+		free_rows(rows, n);
+		fprintf(stderr, "No runs yet. Start one with `tally run SCRIPT`.\n");
+		return EXIT_OK;
+	}
+	int width[N_COLS];
+	bool present[N_COLS];
+	for (int c = 0; c < N_COLS; c++) {
+		width[c] = cli_display_width(headers[c]);
+		present[c] = c < COL_LABEL; /* optional columns only when some run has them */
+	}
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < N_COLS; c++) {
+			int w = rows[i].cells[c] ? cli_display_width(rows[i].cells[c]) : 0;
+			if (w > width[c])
+				width[c] = w;
+			if (w)
+				present[c] = true;
+		}
+	/* On a terminal, shrink label, flags and scalars (in that order of sacrifice) to fit. */
+	int term = cli_terminal_width();
+	if (term > 0) {
+		int total = 0;
+		for (int c = 0; c < N_COLS; c++)
+			if (present[c])
+				total += width[c] + 2;
+		static const int shrinkable[] = {COL_SCALARS, COL_FLAGS, COL_LABEL};
+		for (size_t s = 0; s < 3 && total > term; s++) {
+			int c = shrinkable[s];
+			if (!present[c])
+				continue;
+			int min = cli_display_width(headers[c]) + 2;
+			int cut = total - term < width[c] - min ? total - term : width[c] - min;
+			if (cut > 0) {
+				width[c] -= cut;
+				total -= cut;
+			}
+		}
+	}
+	int last = 0;
+	for (int c = 0; c < N_COLS; c++)
+		if (present[c])
+			last = c;
+	for (int c = 0; c < N_COLS; c++)
+		if (present[c]) {
+			cli_print_cell(stdout, headers[c], width[c], c == last);
+			fputs(c == last ? "\n" : "  ", stdout);
+		}
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < N_COLS; c++)
+			if (present[c]) {
+				cli_print_cell(stdout, rows[i].cells[c] ? rows[i].cells[c] : "", term > 0 ? width[c] : (c == last ? 0 : width[c]), c == last);
+				fputs(c == last ? "\n" : "  ", stdout);
+			}
+	if (shown_limit && n == shown_limit && total_hint == 0)
+		fprintf(stderr, "(latest %zu shown; -a for all)\n", n);
+	free_rows(rows, n);
+	return EXIT_OK;
+}
+
+/* ---- JSON: the index stores flags and scalars as JSON text, spliced in as is ---- */
+
+static int print_json(tally_run_iter *it)
+{
+	const tally_run *run;
+	int rc;
+	size_t n = 0;
+	fputc('[', stdout);
+	while ((rc = tally_run_iter_next(it, &run)) == 0) {
+		char started[40], stopped[40];
+		tally_format_iso_ms(started, sizeof started, tally_run_started_ms(run));
+		tally_format_iso_ms(stopped, sizeof stopped, tally_run_stopped_ms(run));
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_string(tally_run_id(run)));
+		json_object_set_new(o, "dir", json_string(tally_run_dir(run)));
+		json_object_set_new(o, "status", json_string(tally_run_status(run)));
+		json_object_set_new(o, "started", tally_run_started_ms(run) > 0 ? json_string(started) : json_null());
+		json_object_set_new(o, "stopped", tally_run_stopped_ms(run) > 0 ? json_string(stopped) : json_null());
+		json_object_set_new(o, "exit_status", tally_run_exit_status(run) >= 0 ? json_integer(tally_run_exit_status(run)) : json_null());
+		json_object_set_new(o, "label", json_string(tally_run_label(run)));
+		json_object_set_new(o, "script", json_string(tally_run_script(run)));
+		char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+		if (!text)
+			return cli_error("out of memory");
+		text[strlen(text) - 1] = '\0'; /* drop the closing brace */
+		printf("%s\n%s,\"tags\":%s,\"flags\":%s,\"scalars\":%s}", n++ ? "," : "", text, tally_run_tags_json(run),
+		       tally_run_flags_json(run), tally_run_scalars_json(run));
+		free(text);
+	}
+	fputs(n ? "\n]\n" : "]\n", stdout);
+	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
+}
+
+/* ---- CSV / TSV: one column per flag and per scalar across the listed runs ---- */
+
+typedef struct {
+	char *id, *dir, *status, *label, *script, *tags;
+	int64_t started, stopped;
+	int exit_status;
+	json_t *flags, *scalars;
+} csv_row;
+
+static void add_key(json_t *set, json_t *obj)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(obj, k, v) json_object_set_new(set, k, json_true());
+}
+
+static void csv_value(FILE *out, json_t *v, char sep)
+{
+	if (!v || json_is_null(v))
+		return;
+	if (json_is_string(v)) {
+		cli_csv_field(out, json_string_value(v), sep);
+		return;
+	}
+	if (json_is_true(v) || json_is_false(v)) {
+		fputs(json_is_true(v) ? "TRUE" : "FALSE", out);
+		return;
+	}
+	if (json_is_integer(v)) {
+		printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return;
+	}
+	printf("%.10g", json_number_value(v));
+}
+
+static char *tags_joined(const char *tags_json)
+{
+	json_t *tags = json_loads(tags_json, 0, NULL);
+	size_t i, len = 1;
+	json_t *t;
+	json_array_foreach(tags, i, t) len += strlen(json_string_value(t) ? json_string_value(t) : "") + 1;
+	char *out = calloc(1, len);
+	json_array_foreach(tags, i, t) if (out && json_string_value(t))
+	{
+		if (i)
+			strcat(out, ";");
+		strcat(out, json_string_value(t));
+	}
+	json_decref(tags);
+	return out;
+}
+
+static int print_csv(tally_run_iter *it, char sep)
+{
+	csv_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	const tally_run *run;
+	json_t *flag_names = json_object(), *scalar_names = json_object();
+	int rc;
+	while ((rc = tally_run_iter_next(it, &run)) == 0) {
+		if (n == cap) {
+			csv_row *grown = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *grown);
+			if (!grown)
+				break;
+			rows = grown;
+		}
+		csv_row *r = &rows[n++];
+		r->id = strdup(tally_run_id(run));
+		r->dir = strdup(tally_run_dir(run));
+		r->status = strdup(tally_run_status(run));
+		r->label = strdup(tally_run_label(run));
+		r->script = strdup(tally_run_script(run));
+		r->tags = tags_joined(tally_run_tags_json(run));
+		r->started = tally_run_started_ms(run);
+		r->stopped = tally_run_stopped_ms(run);
+		r->exit_status = tally_run_exit_status(run);
+		r->flags = json_loads(tally_run_flags_json(run), 0, NULL);
+		r->scalars = json_loads(tally_run_scalars_json(run), 0, NULL);
+		add_key(flag_names, r->flags);
+		add_key(scalar_names, r->scalars);
+	}
+	fprintf(stdout, "id%cdir%cstatus%cstarted%cstopped%cduration%cexit_status%clabel%ctags%cscript", sep, sep, sep, sep,
+	        sep, sep, sep, sep, sep);
+	const char *k;
+	json_t *v;
+	json_object_foreach(flag_names, k, v) {
+		fprintf(stdout, "%cflag_", sep);
+		cli_csv_field(stdout, k, sep);
+	}
+	json_object_foreach(scalar_names, k, v) {
+		fprintf(stdout, "%cscalar_", sep);
+		cli_csv_field(stdout, k, sep);
+	}
+	fputc('\n', stdout);
+	for (size_t i = 0; i < n; i++) {
+		csv_row *r = &rows[i];
+		char started[40] = "", stopped[40] = "";
+		if (r->started > 0)
+			tally_format_iso_ms(started, sizeof started, r->started);
+		if (r->stopped > 0)
+			tally_format_iso_ms(stopped, sizeof stopped, r->stopped);
+		const char *texts[] = {r->id, r->dir, r->status, started, stopped};
+		for (size_t t = 0; t < 5; t++) {
+			cli_csv_field(stdout, texts[t] ? texts[t] : "", sep);
+			fputc(sep, stdout);
+		}
+		if (r->started > 0 && r->stopped > 0)
+			printf("%.3f", (double)(r->stopped - r->started) / 1000.0);
+		fputc(sep, stdout);
+		if (r->exit_status >= 0)
+			printf("%d", r->exit_status);
+		const char *more[] = {r->label, r->tags, r->script};
+		for (size_t t = 0; t < 3; t++) {
+			fputc(sep, stdout);
+			cli_csv_field(stdout, more[t] ? more[t] : "", sep);
+		}
+		json_object_foreach(flag_names, k, v) {
+			fputc(sep, stdout);
+			csv_value(stdout, json_object_get(r->flags, k), sep);
+		}
+		json_object_foreach(scalar_names, k, v) {
+			fputc(sep, stdout);
+			csv_value(stdout, json_object_get(json_object_get(r->scalars, k), "last"), sep);
+		}
+		fputc('\n', stdout);
+		free(r->id), free(r->dir), free(r->status), free(r->label), free(r->script), free(r->tags);
+		json_decref(r->flags);
+		json_decref(r->scalars);
+	}
+	free(rows);
+	json_decref(flag_names);
+	json_decref(scalar_names);
+	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
+}
+
+int cmd_runs(int argc, char **argv)
+{
+	const char *format = "table", *runs_dir = NULL;
+	long limit = -1;
+	bool all = false;
+	int c, code = EXIT_OK;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "n:af:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'n': {
+			char *end;
+			limit = strtol(optarg, &end, 10);
+			if (*end || limit < 0)
+				return cli_usage_error(usage, "-n wants a number of runs, not '%s'", optarg);
+			break;
+		}
+		case 'a': all = true; break;
+		case 'f': format = optarg; break;
+		case 'R': runs_dir = optarg; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	bool table = !strcmp(format, "table");
+	if (!table && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "tsv"))
+		return cli_usage_error(usage, "unknown format '%s' (table, csv, tsv or json)", format);
+	size_t effective = limit >= 0 ? (size_t)limit : 0;
+	if (limit < 0 && !all && table && isatty(STDOUT_FILENO))
+		effective = TERMINAL_DEFAULT_LIMIT;
+
+	tally_store *store = NULL;
+	tally_run_iter *it = NULL;
+	if ((code = cli_open_store(&store, runs_dir)))
+		return code;
+	int rc = tally_run_iter_new(&it, store, effective);
+	if (rc) {
+		code = cli_lib_error(rc);
+		goto done;
+	}
+	cli_print_warnings(store);
+	if (table)
+		code = print_table(it, limit < 0 ? effective : 0, 0);
+	else if (!strcmp(format, "json"))
+		code = print_json(it);
+	else
+		code = print_csv(it, !strcmp(format, "tsv") ? '\t' : ',');
+done:
+	tally_run_iter_free(it);
+	tally_store_free(store);
+	return code;
+}

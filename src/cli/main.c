@@ -1,0 +1,153 @@
+/*
+ * tally — track, compare and tune machine-learning training runs.
+ * The table of commands and the dispatcher.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} command;
+
+static const command commands[] = {
+	{"run", cmd_run, "run a script as a tracked run"},
+	{"runs", cmd_runs, "list runs, newest first"},
+	{"show", cmd_show, "show everything recorded about a run"},
+	{"reindex", cmd_reindex, "rebuild the index from the run directories"},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof *commands)
+
+static void print_help(FILE *out)
+{
+	fprintf(out,
+	        "usage: tally [--runs-dir DIR] COMMAND [ARGS…]\n"
+	        "\n"
+	        "Track, compare and tune machine-learning training runs.\n"
+	        "\n"
+	        "Commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+	        "\n"
+	        "Runs live in ./runs unless --runs-dir, $TALLY_RUNS_DIR or `runs-dir:` in\n"
+	        "tally.yml says otherwise.  `tally help COMMAND` or `tally COMMAND --help`\n"
+	        "describes a command.\n");
+}
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("tally: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FATAL;
+}
+
+int cli_lib_error(int rc)
+{
+	(void)rc;
+	return cli_error("%s", tally_error_last());
+}
+
+int cli_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("tally: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n\n%s", usage);
+	return EXIT_USAGE;
+}
+
+void cli_print_warnings(tally_store *store)
+{
+	const char *w = tally_store_warnings(store);
+	while (w && *w) {
+		const char *nl = strchr(w, '\n');
+		int len = nl ? (int)(nl - w) : (int)strlen(w);
+		fprintf(stderr, "tally: warning: %.*s\n", len, w);
+		w = nl ? nl + 1 : NULL;
+	}
+}
+
+int cli_open_store(tally_store **store, const char *runs_dir)
+{
+	int rc = tally_store_open(store, runs_dir);
+	return rc ? cli_lib_error(rc) : 0;
+}
+
+static const command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Make sure everything printed reached its destination (a full disk must fail loudly). */
+static int finish_stdout(int code)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "tally: cannot write output: %s\n", strerror(errno));
+		return code ? code : EXIT_FATAL;
+	}
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	/* Global options before the command. */
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--runs-dir") && i + 1 < argc) {
+			setenv("TALLY_RUNS_DIR", argv[i + 1], 1);
+			i += 2;
+		} else if (!strncmp(argv[i], "--runs-dir=", 11)) {
+			setenv("TALLY_RUNS_DIR", argv[i] + 11, 1);
+			i++;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			print_help(stdout);
+			return finish_stdout(EXIT_OK);
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("tally %s\n", tally_version());
+			return finish_stdout(EXIT_OK);
+		} else {
+			fprintf(stderr, "tally: unknown option '%s'\n\n", argv[i]);
+			print_help(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		print_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 >= argc) {
+			print_help(stdout);
+			return finish_stdout(EXIT_OK);
+		}
+		const command *c = find_command(argv[i + 1]);
+		if (!c)
+			return cli_error("unknown command '%s' — see `tally help`", argv[i + 1]);
+		char *help_argv[] = {argv[i + 1], (char *)"--help", NULL};
+		return finish_stdout(c->fn(2, help_argv));
+	}
+	const command *c = find_command(argv[i]);
+	if (!c) {
+		fprintf(stderr, "tally: unknown command '%s' — see `tally help`\n", argv[i]);
+		return EXIT_USAGE;
+	}
+	return finish_stdout(c->fn(argc - i, argv + i));
+}

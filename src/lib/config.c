@@ -1,0 +1,245 @@
+/*
+ * The project configuration file, tally.yml, in the project directory.
+ *
+ *   runs-dir: runs                # where runs live (TALLY_RUNS_DIR and --runs-dir win)
+ *   interpreters:                 # file extension → command that runs such a script
+ *     py: /opt/venv/bin/python
+ *     R: Rscript --vanilla
+ *   sources:                      # what is copied into each run
+ *     max-file-size: 1048576      # bytes; larger files are linked, not copied
+ *     max-files: 1000
+ *     exclude: ["*.csv", "data"]
+ *
+ * Unknown keys are errors, so that a typo never silently does nothing.
+ */
+#include "lib/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "util/fsutil.h"
+
+#define DEFAULT_MAX_FILE_SIZE (1024 * 1024)
+#define DEFAULT_MAX_FILES 1000
+
+char **tally__split_command(const char *command)
+{
+	size_t n = 0, cap = 4;
+	char **argv = calloc(cap, sizeof *argv);
+	char *copy = strdup(command);
+	char *save = NULL;
+	if (!argv || !copy)
+		goto oom;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n + 2 > cap) {
+			char **grown = realloc(argv, (cap *= 2) * sizeof *argv);
+			if (!grown)
+				goto oom;
+			argv = grown;
+		}
+		if (!(argv[n++] = strdup(w)))
+			goto oom;
+		argv[n] = NULL;
+	}
+	free(copy);
+	if (n == 0) {
+		free(argv);
+		return NULL;
+	}
+	return argv;
+oom:
+	free(copy);
+	tally__argv_free(argv);
+	return NULL;
+}
+
+void tally__argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **p = argv; *p; p++)
+		free(*p);
+	free(argv);
+}
+
+static const char *scalar_of(yaml_document_t *doc, yaml_node_t *node)
+{
+	return node && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
+}
+
+static int config_error(const char *path, yaml_node_t *node, const char *what)
+{
+	return tally__error(TALLY_EINVALID, "%s line %lu: %s", path,
+	                    node ? (unsigned long)node->start_mark.line + 1 : 0UL, what);
+}
+
+static int parse_int64(const char *text, int64_t *out)
+{
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (errno || end == text || *end || v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int load_interpreters(tally_config *cfg, yaml_document_t *doc, yaml_node_t *map, const char *path)
+{
+	if (map->type != YAML_MAPPING_NODE)
+		return config_error(path, map, "'interpreters' must be a map from extension to command");
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const char *ext = scalar_of(doc, yaml_document_get_node(doc, p->key));
+		yaml_node_t *vnode = yaml_document_get_node(doc, p->value);
+		const char *cmd = scalar_of(doc, vnode);
+		if (!ext || !cmd || !*cmd)
+			return config_error(path, vnode, "an interpreter must be a command, e.g. 'py: /usr/bin/python3'");
+		tally_interpreter *grown = realloc(cfg->interpreters, (cfg->n_interpreters + 1) * sizeof *grown);
+		if (!grown)
+			return tally__error_oom();
+		cfg->interpreters = grown;
+		tally_interpreter *it = &cfg->interpreters[cfg->n_interpreters];
+		it->ext = strdup(ext[0] == '.' ? ext + 1 : ext);
+		it->argv = tally__split_command(cmd);
+		cfg->n_interpreters++;
+		if (!it->ext || !it->argv)
+			return tally__error_oom();
+	}
+	return 0;
+}
+
+static int load_sources(tally_config *cfg, yaml_document_t *doc, yaml_node_t *map, const char *path)
+{
+	if (map->type != YAML_MAPPING_NODE)
+		return config_error(path, map, "'sources' must be a map");
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const char *key = scalar_of(doc, yaml_document_get_node(doc, p->key));
+		yaml_node_t *v = yaml_document_get_node(doc, p->value);
+		if (key && !strcmp(key, "max-file-size")) {
+			if (!scalar_of(doc, v) || parse_int64(scalar_of(doc, v), &cfg->source_max_file_size) < 0)
+				return config_error(path, v, "'max-file-size' must be a number of bytes");
+		} else if (key && !strcmp(key, "max-files")) {
+			if (!scalar_of(doc, v) || parse_int64(scalar_of(doc, v), &cfg->source_max_files) < 0)
+				return config_error(path, v, "'max-files' must be a non-negative number");
+		} else if (key && !strcmp(key, "exclude")) {
+			if (v->type != YAML_SEQUENCE_NODE)
+				return config_error(path, v, "'exclude' must be a list of patterns");
+			size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+			cfg->source_exclude = calloc(n + 1, sizeof(char *));
+			if (!cfg->source_exclude)
+				return tally__error_oom();
+			for (size_t i = 0; i < n; i++) {
+				const char *pat = scalar_of(doc, yaml_document_get_node(doc, v->data.sequence.items.start[i]));
+				if (!pat)
+					return config_error(path, v, "'exclude' patterns must be strings");
+				if (!(cfg->source_exclude[i] = strdup(pat)))
+					return tally__error_oom();
+			}
+		} else {
+			return config_error(path, v, "unknown key under 'sources' (known: max-file-size, max-files, exclude)");
+		}
+	}
+	return 0;
+}
+
+static int load_document(tally_config *cfg, yaml_document_t *doc, const char *path)
+{
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+	if (!root || (root->type == YAML_SCALAR_NODE && !*scalar_of(doc, root)))
+		return 0; /* empty file */
+	if (root->type != YAML_MAPPING_NODE)
+		return config_error(path, root, "the top level must be a map of settings");
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		const char *key = scalar_of(doc, yaml_document_get_node(doc, p->key));
+		yaml_node_t *v = yaml_document_get_node(doc, p->value);
+		int rc = 0;
+		if (key && !strcmp(key, "runs-dir")) {
+			if (!scalar_of(doc, v))
+				return config_error(path, v, "'runs-dir' must be a path");
+			free(cfg->runs_dir);
+			if (!(cfg->runs_dir = strdup(scalar_of(doc, v))))
+				return tally__error_oom();
+		} else if (key && !strcmp(key, "interpreters")) {
+			rc = load_interpreters(cfg, doc, v, path);
+		} else if (key && !strcmp(key, "sources")) {
+			rc = load_sources(cfg, doc, v, path);
+		} else {
+			rc = config_error(path, v, "unknown setting (known: runs-dir, interpreters, sources)");
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int tally__config_load(tally_config *cfg, const char *project_dir)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	bool parser_ok = false, doc_ok = false;
+	tally_buf text = TALLY_BUF_INIT;
+	char *path = NULL;
+	int rc = 0;
+
+	memset(cfg, 0, sizeof *cfg);
+	cfg->source_max_file_size = DEFAULT_MAX_FILE_SIZE;
+	cfg->source_max_files = DEFAULT_MAX_FILES;
+	cfg->project_dir = tally_path_absolute(project_dir);
+	path = tally_path_join(project_dir, "tally.yml");
+	if (!cfg->project_dir || !path) {
+		rc = tally__error_oom();
+		goto done;
+	}
+	if (tally_read_file(&text, path, 1 << 20) < 0) {
+		if (errno != ENOENT)
+			rc = tally__error_errno(TALLY_ERROR, "cannot read '%s'", path);
+		goto done;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		rc = tally__error_oom();
+		goto done;
+	}
+	parser_ok = true;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text.ptr, text.len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = tally__error(TALLY_EINVALID, "%s line %lu: %s — fix the YAML syntax", path,
+		                  (unsigned long)parser.problem_mark.line + 1,
+		                  parser.problem ? parser.problem : "malformed YAML");
+		goto done;
+	}
+	doc_ok = true;
+	rc = load_document(cfg, &doc, path);
+done:
+	if (doc_ok)
+		yaml_document_delete(&doc);
+	if (parser_ok)
+		yaml_parser_delete(&parser);
+	tally_buf_release(&text);
+	free(path);
+	if (rc)
+		tally__config_release(cfg);
+	return rc;
+}
+
+void tally__config_release(tally_config *cfg)
+{
+	free(cfg->project_dir);
+	free(cfg->runs_dir);
+	for (size_t i = 0; i < cfg->n_interpreters; i++) {
+		free(cfg->interpreters[i].ext);
+		tally__argv_free(cfg->interpreters[i].argv);
+	}
+	free(cfg->interpreters);
+	tally__argv_free(cfg->source_exclude);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+char *const *tally__config_interpreter(const tally_config *cfg, const char *ext)
+{
+	for (size_t i = 0; i < cfg->n_interpreters; i++)
+		if (!strcmp(cfg->interpreters[i].ext, ext))
+			return cfg->interpreters[i].argv;
+	return NULL;
+}

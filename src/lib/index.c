@@ -1,0 +1,512 @@
+/*
+ * The index: an SQLite cache of what the run directories say, so listing,
+ * filtering and sorting 100,000 runs never opens 100,000 directories.
+ * Deleting it loses nothing; it is rebuilt from the run directories.
+ *
+ * Keeping it true without being asked:
+ *  - Each row remembers a signature (mtime, size, inode) of its run's
+ *    run.json and scalars.json.
+ *  - The index remembers the runs directory's own signature.  Creating or
+ *    removing a run changes it, and tally bumps it whenever it changes a run
+ *    (tally__store_touch), so other machines sharing the directory notice.
+ *    When it changed, a scan re-reads exactly the runs whose signature moved.
+ *  - Runs indexed as "running" are re-checked on every sync (their lock tells
+ *    whether they still are), because their files change without the
+ *    directory changing.
+ *  - A directory mtime within the filesystem's timestamp resolution of "now"
+ *    is not trusted (the "racy" case): the next sync scans again.
+ * Nothing here depends on SQLite locking across machines: on a network
+ * filesystem each machine keeps its own index (store.c).
+ */
+#include "lib/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/fsutil.h"
+#include "util/timeutil.h"
+
+#define SCHEMA_VERSION 1
+#define RACY_NS 2000000000LL
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS runs("
+	"  dir TEXT PRIMARY KEY, id TEXT NOT NULL, started INTEGER, stopped INTEGER, status TEXT,"
+	"  exit_status INTEGER, label TEXT, script TEXT, host TEXT, tags_json TEXT, flags_json TEXT,"
+	"  scalars_json TEXT, flags_text TEXT, scalars_text TEXT, sig TEXT);"
+	"CREATE INDEX IF NOT EXISTS runs_by_start ON runs(started DESC, id DESC);"
+	"CREATE INDEX IF NOT EXISTS runs_by_id ON runs(id);"
+	"CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);"
+	"CREATE TABLE IF NOT EXISTS flags(run TEXT, name TEXT, type TEXT, value, PRIMARY KEY(run, name)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS scalars(run TEXT, tag TEXT, last REAL, last_step INTEGER, first REAL,"
+	"  min REAL, max REAL, avg REAL, count INTEGER, PRIMARY KEY(run, tag)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS tags(run TEXT, tag TEXT, PRIMARY KEY(run, tag)) WITHOUT ROWID;";
+
+static int db_error(tally_store *store, const char *what)
+{
+	return tally__error(TALLY_ERROR, "index '%s': %s: %s", store->index_path, what,
+	                    store->db ? sqlite3_errmsg(store->db) : "cannot open");
+}
+
+static int try_open(tally_store *store)
+{
+	char *dir = strdup(store->index_path);
+	if (!dir)
+		return tally__error_oom();
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	tally_mkdir_p(dir);
+	free(dir);
+	if (sqlite3_open_v2(store->index_path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+		return db_error(store, "cannot open");
+	sqlite3_busy_timeout(store->db, 10000);
+	sqlite3_exec(store->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+	sqlite3_stmt *st = NULL;
+	int version = -1;
+	if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version < 0)
+		return db_error(store, "unreadable");
+	if (version != 0 && version != SCHEMA_VERSION)
+		return db_error(store, "written by another version");
+	if (sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(store->db, "PRAGMA user_version=1", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(store, "cannot create tables");
+	return 0;
+}
+
+/* The index is a cache: one that cannot be used is thrown away and rebuilt. */
+int tally__index_open(tally_store *store)
+{
+	if (store->db)
+		return 0;
+	if (try_open(store) == 0)
+		return 0;
+	if (store->db) {
+		sqlite3_close(store->db);
+		store->db = NULL;
+	}
+	unlink(store->index_path);
+	tally_buf p = TALLY_BUF_INIT;
+	tally_buf_printf(&p, "%s-wal", store->index_path);
+	unlink(p.ptr);
+	tally_buf_clear(&p);
+	tally_buf_printf(&p, "%s-shm", store->index_path);
+	unlink(p.ptr);
+	tally_buf_release(&p);
+	int rc = try_open(store);
+	if (rc && store->db) {
+		sqlite3_close(store->db);
+		store->db = NULL;
+	}
+	return rc;
+}
+
+/* ---- signatures ---- */
+
+static void add_file_sig(tally_buf *sig, int dirfd, const char *path)
+{
+	struct stat st;
+	if (fstatat(dirfd, path, &st, 0) == 0)
+		tally_buf_printf(sig, "%lld.%09ld:%lld:%llu;", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		                 (long long)st.st_size, (unsigned long long)st.st_ino);
+	else
+		tally_buf_adds(sig, "-;");
+}
+
+/* Signature of a run's indexed files; false when it has no run.json. */
+static bool run_sig(int runs_fd, const char *name, tally_buf *sig)
+{
+	char path[512];
+	tally_buf_clear(sig);
+	snprintf(path, sizeof path, "%s/" TALLY_META_DIR "/run.json", name);
+	add_file_sig(sig, runs_fd, path);
+	if (!strcmp(sig->ptr, "-;"))
+		return false;
+	snprintf(path, sizeof path, "%s/" TALLY_META_DIR "/scalars.json", name);
+	add_file_sig(sig, runs_fd, path);
+	return true;
+}
+
+/* ---- writing rows ---- */
+
+typedef struct {
+	sqlite3_stmt *put, *del_flags, *del_scalars, *del_tags, *put_flag, *put_scalar, *put_tag, *get_sig;
+} writer;
+
+static void writer_release(writer *w)
+{
+	sqlite3_stmt **all[] = {&w->put, &w->del_flags, &w->del_scalars, &w->del_tags, &w->put_flag, &w->put_scalar,
+	                        &w->put_tag, &w->get_sig};
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+		sqlite3_finalize(*all[i]);
+		*all[i] = NULL;
+	}
+}
+
+static int writer_prepare(tally_store *store, writer *w)
+{
+	struct {
+		sqlite3_stmt **st;
+		const char *sql;
+	} q[] = {
+		{&w->put, "INSERT OR REPLACE INTO runs(dir, id, started, stopped, status, exit_status, label, script, host,"
+		          " tags_json, flags_json, scalars_json, flags_text, scalars_text, sig)"
+		          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"},
+		{&w->del_flags, "DELETE FROM flags WHERE run=?1"},
+		{&w->del_scalars, "DELETE FROM scalars WHERE run=?1"},
+		{&w->del_tags, "DELETE FROM tags WHERE run=?1"},
+		{&w->put_flag, "INSERT OR REPLACE INTO flags(run, name, type, value) VALUES(?1,?2,?3,?4)"},
+		{&w->put_scalar, "INSERT OR REPLACE INTO scalars(run, tag, last, last_step, first, min, max, avg, count)"
+		                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
+		{&w->put_tag, "INSERT OR REPLACE INTO tags(run, tag) VALUES(?1,?2)"},
+		{&w->get_sig, "SELECT sig FROM runs WHERE dir=?1"},
+	};
+	for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
+		if (sqlite3_prepare_v2(store->db, q[i].sql, -1, q[i].st, NULL) != SQLITE_OK) {
+			int rc = db_error(store, "cannot prepare");
+			writer_release(w);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void step_reset(sqlite3_stmt *st)
+{
+	sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void bind_json_value(sqlite3_stmt *st, int col, json_t *v)
+{
+	if (!v) {
+		sqlite3_bind_null(st, col);
+		return;
+	}
+	switch (json_typeof(v)) {
+	case JSON_INTEGER: sqlite3_bind_int64(st, col, json_integer_value(v)); break;
+	case JSON_REAL: sqlite3_bind_double(st, col, json_real_value(v)); break;
+	case JSON_TRUE: sqlite3_bind_int(st, col, 1); break;
+	case JSON_FALSE: sqlite3_bind_int(st, col, 0); break;
+	case JSON_STRING: sqlite3_bind_text(st, col, json_string_value(v), -1, SQLITE_TRANSIENT); break;
+	default: sqlite3_bind_null(st, col);
+	}
+}
+
+static const char *json_type_name(json_t *v)
+{
+	if (!v)
+		return "null";
+	switch (json_typeof(v)) {
+	case JSON_INTEGER: return "int";
+	case JSON_REAL: return "float";
+	case JSON_TRUE:
+	case JSON_FALSE: return "bool";
+	case JSON_NULL: return "null";
+	default: return "string";
+	}
+}
+
+static void put_children(writer *w, const char *dir, json_t *meta, json_t *scalars)
+{
+	sqlite3_stmt *dels[] = {w->del_flags, w->del_scalars, w->del_tags};
+	for (size_t i = 0; i < 3; i++) {
+		sqlite3_bind_text(dels[i], 1, dir, -1, SQLITE_STATIC);
+		step_reset(dels[i]);
+	}
+	const char *name;
+	json_t *v;
+	json_object_foreach(json_object_get(meta, "flags"), name, v) {
+		sqlite3_bind_text(w->put_flag, 1, dir, -1, SQLITE_STATIC);
+		sqlite3_bind_text(w->put_flag, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(w->put_flag, 3, json_type_name(v), -1, SQLITE_STATIC);
+		bind_json_value(w->put_flag, 4, v);
+		step_reset(w->put_flag);
+	}
+	json_object_foreach(scalars, name, v) {
+		static const char *const cols[] = {"last", "last_step", "first", "min", "max", "avg", "count"};
+		sqlite3_bind_text(w->put_scalar, 1, dir, -1, SQLITE_STATIC);
+		sqlite3_bind_text(w->put_scalar, 2, name, -1, SQLITE_STATIC);
+		for (int c = 0; c < 7; c++)
+			bind_json_value(w->put_scalar, 3 + c, json_object_get(v, cols[c]));
+		step_reset(w->put_scalar);
+	}
+	size_t i;
+	json_array_foreach(json_object_get(meta, "tags"), i, v) {
+		if (!json_is_string(v))
+			continue;
+		sqlite3_bind_text(w->put_tag, 1, dir, -1, SQLITE_STATIC);
+		sqlite3_bind_text(w->put_tag, 2, json_string_value(v), -1, SQLITE_STATIC);
+		step_reset(w->put_tag);
+	}
+}
+
+static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, const char *sig)
+{
+	char *flags_text = tally__flags_text(json_object_get(meta, "flags"));
+	char *scalars_text = tally__scalars_text(scalars);
+	char *tags = json_dumps(json_is_array(json_object_get(meta, "tags")) ? json_object_get(meta, "tags") : json_array(),
+	                        JSON_COMPACT);
+	json_t *flags = json_object_get(meta, "flags");
+	char *flags_json = json_dumps(json_is_object(flags) ? flags : json_object(), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *scalars_json = json_dumps(scalars, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	int rc = 0;
+	if (!flags_text || !scalars_text || !tags || !flags_json || !scalars_json) {
+		rc = tally__error_oom();
+		goto done;
+	}
+	sqlite3_stmt *st = w->put;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	bind_json_value(st, 2, json_object_get(meta, "id"));
+	bind_json_value(st, 3, json_object_get(meta, "started_ms"));
+	bind_json_value(st, 4, json_object_get(meta, "stopped_ms"));
+	bind_json_value(st, 5, json_object_get(meta, "status"));
+	bind_json_value(st, 6, json_object_get(meta, "exit_status"));
+	bind_json_value(st, 7, json_object_get(meta, "label"));
+	bind_json_value(st, 8, json_object_get(meta, "script"));
+	bind_json_value(st, 9, json_object_get(meta, "host"));
+	sqlite3_bind_text(st, 10, tags, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, flags_json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, scalars_json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, flags_text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 14, scalars_text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, sig, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = TALLY_ERROR;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (!rc)
+		put_children(w, dir, meta, scalars);
+done:
+	free(flags_text);
+	free(scalars_text);
+	free(tags);
+	free(flags_json);
+	free(scalars_json);
+	return rc;
+}
+
+void tally__index_put_run(tally_store *store, const char *dir_name, json_t *meta, json_t *scalars)
+{
+	writer w = {0};
+	tally_buf sig = TALLY_BUF_INIT;
+	int runs_fd = open(store->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (runs_fd < 0 || tally__index_open(store) || writer_prepare(store, &w))
+		goto done;
+	run_sig(runs_fd, dir_name, &sig);
+	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto done;
+	if (put_row(&w, dir_name, meta, scalars, sig.ptr) == 0)
+		sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+	else
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+done:
+	if (runs_fd >= 0)
+		close(runs_fd);
+	writer_release(&w);
+	tally_buf_release(&sig);
+}
+
+/* ---- syncing ---- */
+
+static void warn_skipped(tally_store *store, const char *name, const char *why)
+{
+	tally_buf_printf(&store->warnings, "skipped %s: %s\n", name, why);
+}
+
+/* (Re)load one run directory into the index; false when it cannot be read. */
+static bool index_one(tally_store *store, writer *w, const char *name, const char *sig)
+{
+	char *dir = tally_path_join(store->path, name);
+	json_t *meta = NULL;
+	bool ok = false;
+	if (dir && tally__meta_load(&meta, dir, store->host) == 0) {
+		json_t *scalars = tally__scalars_summary_load(dir);
+		ok = put_row(w, name, meta, scalars, sig) == 0;
+		json_decref(scalars);
+	} else if (dir) {
+		warn_skipped(store, name, tally_error_last());
+	}
+	json_decref(meta);
+	free(dir);
+	return ok;
+}
+
+static bool get_stored_sig(writer *w, const char *name, tally_buf *out)
+{
+	tally_buf_clear(out);
+	sqlite3_bind_text(w->get_sig, 1, name, -1, SQLITE_STATIC);
+	bool found = sqlite3_step(w->get_sig) == SQLITE_ROW;
+	if (found && sqlite3_column_text(w->get_sig, 0))
+		tally_buf_adds(out, (const char *)sqlite3_column_text(w->get_sig, 0));
+	sqlite3_reset(w->get_sig);
+	return found;
+}
+
+/* Whether `name` holds a .tally folder (a run, even if a broken one). */
+static bool has_meta_dir(int runs_fd, const char *name)
+{
+	char path[512];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/" TALLY_META_DIR, name);
+	return fstatat(runs_fd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int full_scan(tally_store *store, writer *w, int runs_fd, size_t *skipped)
+{
+	DIR *d = fdopendir(dup(runs_fd));
+	if (!d)
+		return tally__error_errno(TALLY_ERROR, "cannot read runs directory '%s'", store->path);
+	tally_buf sig = TALLY_BUF_INIT, stored = TALLY_BUF_INIT;
+	sqlite3_stmt *seen = NULL;
+	sqlite3_exec(store->db, "CREATE TEMP TABLE IF NOT EXISTS seen(dir TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM seen;",
+	             NULL, NULL, NULL);
+	if (sqlite3_prepare_v2(store->db, "INSERT OR IGNORE INTO seen(dir) VALUES(?1)", -1, &seen, NULL) != SQLITE_OK) {
+		closedir(d);
+		return db_error(store, "cannot scan");
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *name = e->d_name;
+		if (!tally__is_run_dir_name(name) || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
+			continue;
+		if (!run_sig(runs_fd, name, &sig)) {
+			if (has_meta_dir(runs_fd, name)) {
+				warn_skipped(store, name, "no " TALLY_META_DIR "/run.json (incomplete or damaged run)");
+				++*skipped;
+			}
+			continue;
+		}
+		bool known = get_stored_sig(w, name, &stored);
+		if ((known && !strcmp(stored.ptr, sig.ptr)) || index_one(store, w, name, sig.ptr)) {
+			sqlite3_bind_text(seen, 1, name, -1, SQLITE_STATIC);
+			step_reset(seen);
+		} else {
+			++*skipped;
+		}
+	}
+	closedir(d);
+	sqlite3_finalize(seen);
+	sqlite3_exec(store->db,
+	             "DELETE FROM flags WHERE run NOT IN (SELECT dir FROM seen);"
+	             "DELETE FROM scalars WHERE run NOT IN (SELECT dir FROM seen);"
+	             "DELETE FROM tags WHERE run NOT IN (SELECT dir FROM seen);"
+	             "DELETE FROM runs WHERE dir NOT IN (SELECT dir FROM seen);",
+	             NULL, NULL, NULL);
+	tally_buf_release(&sig);
+	tally_buf_release(&stored);
+	return 0;
+}
+
+/* Runs the index believes are running may have ended (or lost their supervisor). */
+static void recheck_running(tally_store *store, writer *w, int runs_fd)
+{
+	sqlite3_stmt *st = NULL;
+	tally_buf sig = TALLY_BUF_INIT;
+	size_t n = 0, cap = 0;
+	char **names = NULL;
+	if (sqlite3_prepare_v2(store->db, "SELECT dir FROM runs WHERE status='running'", -1, &st, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			char **grown = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *grown);
+			if (!grown)
+				break;
+			names = grown;
+		}
+		if ((names[n] = strdup((const char *)sqlite3_column_text(st, 0))))
+			n++;
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < n; i++) {
+		if (run_sig(runs_fd, names[i], &sig))
+			index_one(store, w, names[i], sig.ptr);
+		free(names[i]);
+	}
+	free(names);
+	tally_buf_release(&sig);
+}
+
+static void get_state(tally_store *store, const char *key, tally_buf *out)
+{
+	sqlite3_stmt *st = NULL;
+	tally_buf_clear(out);
+	if (sqlite3_prepare_v2(store->db, "SELECT value FROM state WHERE key=?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			tally_buf_adds(out, (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+}
+
+static void set_state(tally_store *store, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(store->db, "INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
+{
+	size_t skipped = 0;
+	writer w = {0};
+	tally_buf dir_sig = TALLY_BUF_INIT, stored = TALLY_BUF_INIT;
+	int rc = 0;
+	struct stat st;
+
+	tally_buf_clear(&store->warnings);
+	if (skipped_out)
+		*skipped_out = 0;
+	int runs_fd = open(store->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (runs_fd < 0) {
+		if (errno == ENOENT)
+			return 0; /* no runs yet */
+		return tally__error_errno(TALLY_ERROR, "cannot open runs directory '%s'", store->path);
+	}
+	if ((rc = tally__index_open(store)) || (rc = writer_prepare(store, &w)))
+		goto done;
+	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_error(store, "busy");
+		goto done;
+	}
+	fstat(runs_fd, &st);
+	int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	int64_t now_ns = tally_now_ms() * 1000000LL;
+	tally_buf_printf(&dir_sig, "%lld:%llu", (long long)mtime_ns, (unsigned long long)st.st_ino);
+	get_state(store, "runs_dir_sig", &stored);
+	if (force)
+		sqlite3_exec(store->db, "DELETE FROM runs; DELETE FROM flags; DELETE FROM scalars; DELETE FROM tags;", NULL,
+		             NULL, NULL);
+	if (force || strcmp(stored.ptr, dir_sig.ptr))
+		rc = full_scan(store, &w, runs_fd, &skipped);
+	if (!rc)
+		recheck_running(store, &w, runs_fd);
+	/* A change in the same timestamp tick as our scan could be missed: don't trust it yet. */
+	set_state(store, "runs_dir_sig", now_ns - mtime_ns < RACY_NS ? "racy" : dir_sig.ptr);
+	if (sqlite3_exec(store->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc)
+		rc = db_error(store, "cannot commit");
+	store->synced = true;
+done:
+	close(runs_fd);
+	writer_release(&w);
+	tally_buf_release(&dir_sig);
+	tally_buf_release(&stored);
+	if (skipped_out)
+		*skipped_out = skipped;
+	return rc;
+}

@@ -1,0 +1,230 @@
+/*
+ * Internals of libtally shared between its files (never installed).
+ * Public names are tally_*; cross-file internals are tally__*.
+ */
+#ifndef TALLY_INTERNAL_H
+#define TALLY_INTERNAL_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tally.h"
+#include "util/buf.h"
+
+/* ---- errors (error.c) ---- */
+
+/* Set the thread's last error and return `code`, so `return tally__error(...)` reads well. */
+int tally__error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, with ": <strerror(errno)>" appended. */
+int tally__error_errno(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int tally__error_oom(void);
+
+/* ---- project configuration (config.c) ---- */
+
+typedef struct {
+	char *ext;      /* file extension without the dot: "py", "R" */
+	char **argv;    /* the interpreter command, NULL-terminated */
+} tally_interpreter;
+
+typedef struct {
+	char *project_dir;         /* absolute */
+	char *runs_dir;            /* as written in tally.yml, or NULL */
+	tally_interpreter *interpreters;
+	size_t n_interpreters;
+	int64_t source_max_file_size;  /* bytes */
+	int64_t source_max_files;
+	char **source_exclude;     /* fnmatch patterns, NULL-terminated */
+} tally_config;
+
+/* Load `project_dir`/tally.yml (absent = defaults).  Malformed YAML is an error. */
+int tally__config_load(tally_config *cfg, const char *project_dir);
+void tally__config_release(tally_config *cfg);
+/* The interpreter argv configured for extension `ext`, or NULL. */
+char *const *tally__config_interpreter(const tally_config *cfg, const char *ext);
+/* Split a command string on blanks into a NULL-terminated argv (no shell involved). */
+char **tally__split_command(const char *command);
+void tally__argv_free(char **argv);
+
+/* ---- flags (flags.c) ---- */
+
+typedef enum { TALLY_FLAG_STRING, TALLY_FLAG_INT, TALLY_FLAG_FLOAT, TALLY_FLAG_BOOL, TALLY_FLAG_NULL } tally_flag_type;
+
+typedef struct {
+	char *name;
+	char *text;   /* the value as the script receives it */
+	tally_flag_type type;
+	int64_t i;
+	double f;
+	bool b;
+} tally_flag;
+
+typedef struct {
+	tally_flag *items;
+	size_t count;
+} tally_flag_list;
+
+/* Parse "NAME=VALUE" (YAML-style value) into `out`.  TALLY_EINVALID with a message. */
+int tally__flag_parse_assignment(tally_flag *out, const char *arg);
+/* Parse a YAML scalar `text` into a typed flag value (name untouched). */
+int tally__flag_parse_value(tally_flag *out, const char *text);
+/* Add or replace (same name) a flag; takes ownership of `flag`'s strings. */
+int tally__flag_list_set(tally_flag_list *list, tally_flag *flag);
+void tally__flag_list_release(tally_flag_list *list);
+void tally__flag_release(tally_flag *flag);
+const char *tally__flag_type_name(tally_flag_type type);
+json_t *tally__flag_to_json(const tally_flag *flag);
+/* "FLAG_" + upper-cased name with non-alphanumerics as '_' */
+char *tally__flag_env_name(const char *name);
+/* Render a JSON flag value the way `name=value` text shows it. */
+void tally__flag_json_text(tally_buf *out, json_t *value);
+
+/* ---- the store (store.c) ---- */
+
+struct tally_store {
+	char *path;            /* absolute runs directory */
+	char *index_path;
+	sqlite3 *db;           /* opened lazily by index.c */
+	tally_buf warnings;
+	char host[256];
+	bool synced;           /* synced once during this handle's life */
+};
+
+#define TALLY_META_DIR ".tally"
+#define TALLY_ID_MAX 64
+
+/* Create a fresh run directory with a unique time-ordered id (mkdir, never check-then-create). */
+int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **dir_out);
+/* Tell other tallies sharing the runs directory that something changed. */
+void tally__store_touch(tally_store *store);
+/* The file name part of the run directory, when `dir` is directly inside the store. */
+bool tally__is_run_dir_name(const char *name);
+
+/* ---- run metadata (meta.c) ---- */
+
+/* Read `dir`/.tally/run.json.  A run whose supervisor is gone (lock free, status
+ * still "running", same host) is reported — and, when writable, recorded — as
+ * terminated.  TALLY_ECORRUPT/ENOTFOUND with a message naming the run. */
+int tally__meta_load(json_t **out, const char *dir, const char *host);
+/* Write `dir`/.tally/run.json atomically. */
+int tally__meta_save(const char *dir, json_t *meta);
+/* Read `dir`/.tally/scalars.json (an empty object when absent). */
+json_t *tally__scalars_summary_load(const char *dir);
+/* Open and lock `dir`/.tally/lock for the life of a run.  Returns the fd or -1. */
+int tally__meta_lock(const char *dir);
+
+/* ---- scalars (scalars.c) ---- */
+
+typedef struct tally_scalar_log tally_scalar_log;
+
+typedef struct {
+	double first, last, min, max, sum;
+	int64_t first_step, last_step, min_step, max_step, count;
+} tally_scalar_summary;
+
+/* Open (create) the append-only scalar log of a run directory for writing. */
+int tally__scalar_log_open(tally_scalar_log **out, const char *dir);
+int tally__scalar_log_append(tally_scalar_log *log, const char *tag, int64_t step, double value, int64_t time_ms);
+/* Push buffered records to the file (they are then visible to readers). */
+int tally__scalar_log_flush(tally_scalar_log *log);
+/* Write the per-tag summary (scalars.json) atomically, if anything changed. */
+int tally__scalar_log_write_summary(tally_scalar_log *log);
+/* "loss=0.31 val_acc=0.93" (last values) */
+void tally__scalar_log_last_text(tally_scalar_log *log, tally_buf *out);
+size_t tally__scalar_log_tag_count(const tally_scalar_log *log);
+/* A per-tag integer the output parser keeps (INT64_MIN initially); NULL if the tag is refused. */
+int64_t *tally__scalar_log_mark(tally_scalar_log *log, const char *tag, size_t len);
+void tally__scalar_log_free(tally_scalar_log *log);
+
+typedef int (*tally_scalar_cb)(void *ctx, const char *tag, int64_t step, double value, int64_t time_ms);
+/* Read every intact record of `dir`'s scalar log; a torn or corrupt tail is
+ * ignored (`*truncated` set).  Stops early when `cb` returns non-zero. */
+int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated);
+
+json_t *tally__scalar_summary_json(const tally_scalar_summary *s);
+uint32_t tally__crc32c(uint32_t crc, const void *data, size_t len);
+
+/* ---- output line parsing for scalars (outparse.c) ---- */
+
+typedef struct tally_outparse tally_outparse;
+
+/* `ignore` is a list of names (flag names) that are never scalars. */
+int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore);
+/* Feed one complete line (no terminator); found scalars go to `log`. */
+void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally_scalar_log *log, int64_t time_ms);
+void tally__outparse_free(tally_outparse *p);
+
+/* ---- output recording (output.c) ---- */
+
+typedef struct tally_output tally_output;
+
+enum { TALLY_STREAM_STDOUT = 0, TALLY_STREAM_STDERR = 1 };
+
+int tally__output_open(tally_output **out, const char *dir, tally_outparse *parser, tally_scalar_log *log);
+/* Record one chunk read from the child: raw bytes, index record, scalar lines. */
+int tally__output_chunk(tally_output *o, int stream, const char *data, size_t len, int64_t time_ms);
+/* Flush partial lines and close the files. */
+int tally__output_close(tally_output *o);
+/* The last `max_lines` lines of a run's recorded output (appended to `out`). */
+int tally__output_tail(const char *dir, size_t max_lines, tally_buf *out);
+
+/* ---- source snapshot and git state (source.c) ---- */
+
+typedef struct {
+	const tally_config *cfg;
+	const char *project_dir;
+	const char *runs_dir;
+	const char *run_dir;
+} tally_snapshot_request;
+
+/* Copy the project's source files into the run, link the other entries,
+ * write .tally/sources.json, and set "sources", "source_digest" and "git" in `meta`. */
+int tally__snapshot(const tally_snapshot_request *req, json_t *meta);
+
+/* ---- runs (run.c) ---- */
+
+struct tally_run {
+	tally_store *store;       /* borrowed */
+	char *id;
+	char *dir;                /* absolute */
+	json_t *meta;             /* run.json (NULL for rows of an index iterator) */
+	json_t *scalars;          /* scalars.json, loaded lazily */
+	char *json_text;          /* cache for tally_run_json() */
+	/* Rows served by the index point into SQLite's memory (`borrowed`). */
+	bool borrowed;
+	const char *status, *label, *script, *flags_text, *scalars_text, *flags_json, *scalars_json, *tags_json;
+	int64_t started_ms, stopped_ms;
+	int exit_status;
+	char *owned[5];           /* texts rendered from `meta` for the fields above */
+	/* Writer state while this process owns the run. */
+	int lock_fd;
+	tally_scalar_log *log;
+	tally_flag_list flags;
+};
+
+tally_run *tally__run_alloc(tally_store *store);
+/* Load a run from its directory (absolute path). */
+int tally__run_load_dir(tally_run **out, tally_store *store, const char *dir);
+/* Create the directory, lock and initial run.json of a new run. */
+int tally__run_start(tally_run **out, tally_store *store, json_t *meta);
+/* Record the end: status, exit status/signal, stopped; release the lock. */
+int tally__run_end(tally_run *run, const char *status, int exit_status, int signal, const char *reason);
+/* Fill the cheap fields (status, label, …) from `meta` (after loading or changing it). */
+void tally__run_refresh_fields(tally_run *run);
+/* A new run.json object with what every run records (id and times come later). */
+json_t *tally__meta_base(const tally_store *store, const char *script, const char *const *argv);
+/* "lr=0.05 epochs=20" from a flags object */
+char *tally__flags_text(json_t *flags);
+/* "loss=0.31 val_acc=0.93" from a scalars summary object */
+char *tally__scalars_text(json_t *scalars);
+
+/* ---- the index (index.c) ---- */
+
+int tally__index_open(tally_store *store);
+/* Write one run's current state into the index (best effort: the index is a cache). */
+void tally__index_put_run(tally_store *store, const char *dir_name, json_t *meta, json_t *scalars);
+int tally__index_lookup(tally_store *store, const char *ref, char **dir_name);
+int tally__index_nth(tally_store *store, size_t n, char **dir_name);
+
+#endif

@@ -1,0 +1,714 @@
+/*
+ * Launching a tracked run: validate, create the run, snapshot the sources,
+ * start the child in the run directory, record its output and scalars while
+ * echoing them, and record how it ended — truthfully, whatever happens.
+ *
+ * Nothing passes through a shell: the child is exec'd with an argv.  The
+ * child gets its own process group so that Ctrl-C and SIGTERM reach the
+ * script and everything it started; when tally runs in the foreground of a
+ * terminal the child's group is made the terminal's foreground group (as a
+ * shell does), so Ctrl-C goes straight to the script.
+ */
+#include "lib/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "util/fsutil.h"
+#include "util/timeutil.h"
+
+extern char **environ;
+
+#define READ_CHUNK (256 * 1024)
+#define SUMMARY_EVERY_MS 2000
+#define DRAIN_AFTER_EXIT_MS 2000
+
+/* ---- argv building ---- */
+
+typedef struct {
+	char **v;
+	size_t n, cap;
+} strvec;
+
+static int strvec_push(strvec *sv, const char *s)
+{
+	if (sv->n + 2 > sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 16;
+		char **grown = realloc(sv->v, cap * sizeof *grown);
+		if (!grown)
+			return -1;
+		sv->v = grown;
+		sv->cap = cap;
+	}
+	if (!(sv->v[sv->n] = strdup(s)))
+		return -1;
+	sv->v[++sv->n] = NULL;
+	return 0;
+}
+
+static void strvec_release(strvec *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof *sv);
+}
+
+/* Whether `cmd` can be executed: a path, or a name found on $PATH. */
+static bool command_exists(const char *cmd)
+{
+	if (strchr(cmd, '/'))
+		return access(cmd, X_OK) == 0;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	char *copy = strdup(path), *save = NULL;
+	bool found = false;
+	for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		char *full = tally_path_join(*dir ? dir : ".", cmd);
+		struct stat st;
+		found = full && access(full, X_OK) == 0 && stat(full, &st) == 0 && S_ISREG(st.st_mode);
+		free(full);
+	}
+	free(copy);
+	return found;
+}
+
+static const char *file_extension(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *dot = strrchr(base, '.');
+	return dot && dot != base ? dot + 1 : "";
+}
+
+static const char *default_interpreter(const char *ext)
+{
+	if (!strcmp(ext, "py"))
+		return "python3";
+	if (!strcmp(ext, "R") || !strcmp(ext, "r"))
+		return "Rscript";
+	if (!strcmp(ext, "sh"))
+		return "bash";
+	return NULL;
+}
+
+/*
+ * The script as the child sees it: relative to the project when it lies
+ * inside (its copy in the run directory is what runs), absolute otherwise.
+ */
+static char *script_path_for_child(const char *script, const char *project_dir)
+{
+	char *abs = realpath(script, NULL), *proj = realpath(project_dir, NULL), *out = NULL;
+	if (abs && proj) {
+		size_t n = strlen(proj);
+		if (!strncmp(abs, proj, n) && abs[n] == '/')
+			out = strdup(abs + n + 1);
+		else
+			out = strdup(abs);
+	}
+	free(abs);
+	free(proj);
+	return out;
+}
+
+/* Validate the script and pick the command that runs it; nothing is created yet. */
+static int build_command(strvec *argv, const tally_launch_options *opts, const tally_config *cfg,
+                         const char *project_dir)
+{
+	if (opts->command) {
+		if (!opts->command[0])
+			return tally__error(TALLY_EINVALID, "no command after '--' — give the program to run");
+		if (!command_exists(opts->command[0]))
+			return tally__error(TALLY_ENOTFOUND, "command '%s' not found — check its name or PATH", opts->command[0]);
+		for (const char *const *a = opts->command; *a; a++)
+			if (strvec_push(argv, *a) < 0)
+				return tally__error_oom();
+		return 0;
+	}
+	struct stat st;
+	if (stat(opts->script, &st) < 0)
+		return tally__error(TALLY_ENOTFOUND, "script '%s' not found — check the path", opts->script);
+	if (!S_ISREG(st.st_mode))
+		return tally__error(TALLY_EINVALID, "'%s' is not a file — give a script to run", opts->script);
+	if (access(opts->script, R_OK) < 0)
+		return tally__error_errno(TALLY_EINVALID, "cannot read script '%s'", opts->script);
+
+	const char *ext = file_extension(opts->script);
+	char **interp = NULL;
+	char *const *configured = tally__config_interpreter(cfg, ext);
+	if (opts->interpreter && !(interp = tally__split_command(opts->interpreter)))
+		return tally__error(TALLY_EINVALID, "empty --interpreter");
+	int rc = 0;
+	char *child_script = script_path_for_child(opts->script, project_dir);
+	if (!child_script) {
+		rc = tally__error_oom();
+		goto done;
+	}
+	char *const *use = interp ? interp : configured;
+	const char *builtin = default_interpreter(ext);
+	if (use) {
+		for (char *const *a = use; *a && !rc; a++)
+			rc = strvec_push(argv, *a) < 0 ? tally__error_oom() : 0;
+	} else if (builtin) {
+		rc = strvec_push(argv, builtin) < 0 ? tally__error_oom() : 0;
+	} else if (!(st.st_mode & 0111)) {
+		rc = tally__error(TALLY_EINVALID,
+		                  "don't know how to run '%s' — make it executable, or name an interpreter with "
+		                  "--interpreter or in tally.yml",
+		                  opts->script);
+		goto done;
+	}
+	if (!rc && argv->n && !command_exists(argv->v[0]))
+		rc = tally__error(TALLY_ENOTFOUND,
+		                  "interpreter '%s' not found — install it, or set one with --interpreter or tally.yml",
+		                  argv->v[0]);
+	if (!rc) {
+		/* An executable run by itself needs a path, not a bare name. */
+		bool bare_exec = argv->n == 0 && !strchr(child_script, '/');
+		tally_buf s = TALLY_BUF_INIT;
+		tally_buf_printf(&s, "%s%s", bare_exec ? "./" : "", child_script);
+		rc = tally_buf_oom(&s) || strvec_push(argv, s.ptr) < 0 ? tally__error_oom() : 0;
+		tally_buf_release(&s);
+	}
+done:
+	free(child_script);
+	tally__argv_free(interp);
+	return rc;
+}
+
+static int parse_flags(tally_flag_list *flags, const char *const *args)
+{
+	for (const char *const *a = args; a && *a; a++) {
+		tally_flag f;
+		int rc = tally__flag_parse_assignment(&f, *a);
+		if (rc)
+			return rc;
+		if ((rc = tally__flag_list_set(flags, &f))) {
+			tally__flag_release(&f);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- the environment ---- */
+
+static bool secret_name(const char *entry)
+{
+	static const char *const words[] = {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL"};
+	const char *eq = strchr(entry, '=');
+	size_t len = eq ? (size_t)(eq - entry) : strlen(entry);
+	for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
+		size_t wl = strlen(words[w]);
+		for (size_t i = 0; i + wl <= len; i++)
+			if (!strncasecmp(entry + i, words[w], wl))
+				return true;
+	}
+	return false;
+}
+
+static int save_environment(const char *run_dir)
+{
+	json_t *env = json_object();
+	for (char **e = environ; *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (!eq || secret_name(*e))
+			continue;
+		char *name = strndup(*e, (size_t)(eq - *e));
+		if (name)
+			json_object_set_new(env, name, json_string(eq + 1));
+		free(name);
+	}
+	tally_buf path = TALLY_BUF_INIT;
+	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/env.json", run_dir);
+	char *text = json_dumps(env, JSON_INDENT(1) | JSON_SORT_KEYS);
+	int rc = 0;
+	if (!text || tally_buf_oom(&path))
+		rc = tally__error_oom();
+	else if (tally_write_file_atomic(path.ptr, text, strlen(text)) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", path.ptr);
+	free(text);
+	tally_buf_release(&path);
+	json_decref(env);
+	return rc;
+}
+
+static bool env_overridden(const char *entry, const strvec *extra)
+{
+	const char *eq = strchr(entry, '=');
+	size_t len = eq ? (size_t)(eq - entry) : strlen(entry);
+	for (size_t i = 0; i < extra->n; i++)
+		if (!strncmp(extra->v[i], entry, len) && extra->v[i][len] == '=')
+			return true;
+	return false;
+}
+
+static int build_child_env(strvec *envp, const tally_run *run, const tally_flag_list *flags)
+{
+	strvec extra = {0};
+	tally_buf kv = TALLY_BUF_INIT;
+	int rc = 0;
+#define ADD_ENV(...)                                   \
+	do {                                               \
+		tally_buf_clear(&kv);                          \
+		tally_buf_printf(&kv, __VA_ARGS__);            \
+		if (tally_buf_oom(&kv) || strvec_push(&extra, kv.ptr) < 0) \
+			rc = -1;                                   \
+	} while (0)
+	ADD_ENV("TALLY_RUN_DIR=%s", run->dir);
+	ADD_ENV("TALLY_RUN_ID=%s", run->id);
+	ADD_ENV("RUN_DIR=%s", run->dir);
+	ADD_ENV("PYTHONUNBUFFERED=1");
+	for (size_t i = 0; i < flags->count; i++) {
+		char *name = tally__flag_env_name(flags->items[i].name);
+		if (!name)
+			rc = -1;
+		else
+			ADD_ENV("%s=%s", name, flags->items[i].text);
+		free(name);
+	}
+#undef ADD_ENV
+	for (char **e = environ; *e && !rc; e++)
+		if (!env_overridden(*e, &extra) && strvec_push(envp, *e) < 0)
+			rc = -1;
+	for (size_t i = 0; i < extra.n && !rc; i++)
+		if (strvec_push(envp, extra.v[i]) < 0)
+			rc = -1;
+	strvec_release(&extra);
+	tally_buf_release(&kv);
+	return rc ? tally__error_oom() : 0;
+}
+
+/* ---- signals: a self-pipe turns them into poll(2) events ---- */
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	if (write(signal_pipe[1], &b, 1) < 0) {
+		/* pipe full: the loop is already awake */
+	}
+	errno = saved;
+}
+
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+typedef struct {
+	struct sigaction old[4];
+	struct sigaction old_chld, old_pipe, old_ttou;
+} saved_signals;
+
+static int install_signals(saved_signals *saved)
+{
+	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return tally__error_errno(TALLY_ERROR, "cannot create a pipe");
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	for (size_t i = 0; i < 4; i++)
+		sigaction(forwarded_signals[i], &sa, &saved->old[i]);
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, &saved->old_chld);
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	sigaction(SIGPIPE, &sa, &saved->old_pipe);
+	sigaction(SIGTTOU, &sa, &saved->old_ttou);
+	return 0;
+}
+
+static void restore_signals(const saved_signals *saved)
+{
+	for (size_t i = 0; i < 4; i++)
+		sigaction(forwarded_signals[i], &saved->old[i], NULL);
+	sigaction(SIGCHLD, &saved->old_chld, NULL);
+	sigaction(SIGPIPE, &saved->old_pipe, NULL);
+	sigaction(SIGTTOU, &saved->old_ttou, NULL);
+	close(signal_pipe[0]);
+	close(signal_pipe[1]);
+	signal_pipe[0] = signal_pipe[1] = -1;
+}
+
+/* ---- the child ---- */
+
+typedef struct {
+	pid_t pid;
+	int out_fd, err_fd;
+	int tty_fd;          /* the terminal whose foreground group we handed over, or -1 */
+} child_proc;
+
+static bool in_terminal_foreground(void)
+{
+	return isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+}
+
+static void child_exec(char **argv, char **envp, const char *dir, int out_w, int err_w, int exec_err_w, bool take_tty)
+{
+	/* Only async-signal-safe calls until exec. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+	if (take_tty)
+		tcsetpgrp(STDIN_FILENO, getpid());
+	if (dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0 || chdir(dir) < 0)
+		goto fail;
+	environ = envp;
+	execvp(argv[0], argv);
+fail:;
+	int e = errno;
+	if (write(exec_err_w, &e, sizeof e) < 0) {
+		/* nothing more can be done */
+	}
+	_exit(127);
+}
+
+static int start_child(child_proc *c, char **argv, char **envp, const char *dir)
+{
+	int out[2] = {-1, -1}, err[2] = {-1, -1}, ex[2] = {-1, -1};
+	c->pid = -1;
+	c->tty_fd = -1;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
+		int rc = tally__error_errno(TALLY_ERROR, "cannot create pipes");
+		for (int i = 0; i < 2; i++) {
+			if (out[i] >= 0) close(out[i]);
+			if (err[i] >= 0) close(err[i]);
+			if (ex[i] >= 0) close(ex[i]);
+		}
+		return rc;
+	}
+#ifdef F_SETPIPE_SZ
+	fcntl(out[0], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups for chatty scripts */
+#endif
+	bool take_tty = in_terminal_foreground();
+	c->pid = fork();
+	if (c->pid == 0)
+		child_exec(argv, envp, dir, out[1], err[1], ex[1], take_tty);
+	int fork_errno = errno;
+	close(out[1]);
+	close(err[1]);
+	close(ex[1]);
+	if (c->pid < 0) {
+		close(out[0]);
+		close(err[0]);
+		close(ex[0]);
+		errno = fork_errno;
+		return tally__error_errno(TALLY_ERROR, "cannot start '%s'", argv[0]);
+	}
+	setpgid(c->pid, c->pid); /* also here, so the group exists whoever runs first */
+	if (take_tty) {
+		tcsetpgrp(STDIN_FILENO, c->pid);
+		c->tty_fd = STDIN_FILENO;
+	}
+	c->out_fd = out[0];
+	c->err_fd = err[0];
+	int exec_errno = 0;
+	ssize_t n;
+	do
+		n = read(ex[0], &exec_errno, sizeof exec_errno);
+	while (n < 0 && errno == EINTR);
+	close(ex[0]);
+	if (n == (ssize_t)sizeof exec_errno) {
+		errno = exec_errno;
+		return tally__error_errno(TALLY_ENOTFOUND, "cannot run '%s'", argv[0]);
+	}
+	return 0;
+}
+
+/* ---- supervising ---- */
+
+typedef struct {
+	tally_output *output;
+	tally_run *run;
+	int echo_fd[2];      /* -1: not echoed */
+	char *chunk;
+	int interrupted;     /* the first signal forwarded to the child, 0 if none */
+	int wait_status;
+	bool reaped;
+} supervisor;
+
+static void echo(supervisor *s, int stream, const char *data, size_t len)
+{
+	if (s->echo_fd[stream] >= 0 && tally_write_all(s->echo_fd[stream], data, len) < 0)
+		s->echo_fd[stream] = -1; /* the terminal went away: keep recording */
+}
+
+/* Read what one pipe has; returns false at end of file. */
+static bool pump(supervisor *s, int *fd, int stream)
+{
+	ssize_t n = read(*fd, s->chunk, READ_CHUNK);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) {
+		close(*fd);
+		*fd = -1;
+		return false;
+	}
+	int64_t now = tally_now_ms();
+	echo(s, stream, s->chunk, (size_t)n);
+	tally__output_chunk(s->output, stream, s->chunk, (size_t)n, now);
+	return true;
+}
+
+static void handle_signals(supervisor *s, pid_t pid)
+{
+	unsigned char sigs[64];
+	ssize_t n = read(signal_pipe[0], sigs, sizeof sigs);
+	for (ssize_t i = 0; i < n; i++) {
+		if (sigs[i] == SIGCHLD)
+			continue;
+		if (!s->interrupted)
+			s->interrupted = sigs[i];
+		killpg(pid, sigs[i]);
+	}
+	if (!s->reaped && waitpid(pid, &s->wait_status, WNOHANG) == pid)
+		s->reaped = true;
+}
+
+static void supervise(supervisor *s, child_proc *c)
+{
+	int64_t last_summary = tally_now_ms(), exited_at = 0;
+	for (;;) {
+		struct pollfd fds[3] = {{c->out_fd, POLLIN, 0}, {c->err_fd, POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
+		if (c->out_fd < 0 && c->err_fd < 0 && s->reaped)
+			break;
+		int timeout = s->reaped ? 100 : 1000;
+		int ready = poll(fds, 3, timeout);
+		if (ready < 0 && errno != EINTR)
+			break;
+		if (fds[2].revents)
+			handle_signals(s, c->pid);
+		if (fds[0].revents)
+			pump(s, &c->out_fd, TALLY_STREAM_STDOUT);
+		if (fds[1].revents)
+			pump(s, &c->err_fd, TALLY_STREAM_STDERR);
+		int64_t now = tally_now_ms();
+		if (s->reaped && !exited_at)
+			exited_at = now;
+		/* A background process of the script may keep the pipes open forever. */
+		if (exited_at && ready == 0 && now - exited_at > DRAIN_AFTER_EXIT_MS)
+			break;
+		if (now - last_summary >= SUMMARY_EVERY_MS) {
+			tally__scalar_log_flush(s->run->log);
+			tally__scalar_log_write_summary(s->run->log);
+			last_summary = now;
+		}
+	}
+	if (c->out_fd >= 0)
+		close(c->out_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
+	while (!s->reaped) {
+		if (waitpid(c->pid, &s->wait_status, 0) == c->pid)
+			s->reaped = true;
+		else if (errno != EINTR)
+			break;
+	}
+	if (c->tty_fd >= 0)
+		tcsetpgrp(c->tty_fd, getpgrp());
+}
+
+static const char *final_status(const supervisor *s, int *exit_code, int *exit_status, int *sig)
+{
+	*exit_status = -1;
+	*sig = 0;
+	if (!s->reaped) {
+		*exit_code = 1;
+		return "error";
+	}
+	if (WIFSIGNALED(s->wait_status)) {
+		*sig = WTERMSIG(s->wait_status);
+		*exit_code = 128 + *sig;
+		return "terminated";
+	}
+	*exit_status = WEXITSTATUS(s->wait_status);
+	*exit_code = *exit_status;
+	if (*exit_status == 0)
+		return "completed";
+	return s->interrupted ? "terminated" : "error";
+}
+
+/* ---- putting it together ---- */
+
+static json_t *launch_meta(const tally_store *store, const tally_launch_options *opts, const strvec *argv,
+                           const tally_flag_list *flags)
+{
+	json_t *meta = tally__meta_base(store, opts->script, (const char *const *)argv->v);
+	json_t *jflags = json_object_get(meta, "flags");
+	for (size_t i = 0; i < flags->count; i++)
+		json_object_set_new(jflags, flags->items[i].name, tally__flag_to_json(&flags->items[i]));
+	json_t *types = json_object();
+	for (size_t i = 0; i < flags->count; i++)
+		json_object_set_new(types, flags->items[i].name, json_string(tally__flag_type_name(flags->items[i].type)));
+	json_object_set_new(meta, "flag_types", types);
+	if (opts->label)
+		json_object_set_new(meta, "label", json_string(opts->label));
+	for (const char *const *t = opts->tags; t && *t; t++)
+		json_array_append_new(json_object_get(meta, "tags"), json_string(*t));
+	if (opts->comment) {
+		char iso[40];
+		tally_format_iso_ms(iso, sizeof iso, tally_now_ms());
+		json_t *c = json_object();
+		json_object_set_new(c, "text", json_string(opts->comment));
+		json_object_set(c, "user", json_object_get(meta, "user"));
+		json_object_set(c, "host", json_object_get(meta, "host"));
+		json_object_set_new(c, "time", json_string(iso));
+		json_t *list = json_array();
+		json_array_append_new(list, c);
+		json_object_set_new(meta, "comments", list);
+	}
+	return meta;
+}
+
+/* Record an error that happened after the run was created, and end the run. */
+static int fail_run(tally_run *run, int rc)
+{
+	char msg[1024];
+	snprintf(msg, sizeof msg, "%s", tally_error_last());
+	tally__run_end(run, "error", -1, 0, msg);
+	return tally__error(rc, "%s", msg);
+}
+
+int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tally_launch_options *opts)
+{
+	tally_config cfg;
+	bool cfg_loaded = false;
+	strvec argv = {0}, envp = {0};
+	tally_flag_list flags = {NULL, 0};
+	tally_run *run = NULL;
+	tally_outparse *parser = NULL;
+	json_t *meta = NULL;
+	char *project_dir = NULL;
+	saved_signals saved;
+	bool signals_installed = false;
+	supervisor sup = {0};
+	child_proc child = {-1, -1, -1, -1};
+	int rc;
+
+	*out = NULL;
+	*exit_code = 1;
+	if (!opts || opts->version != TALLY_LAUNCH_OPTIONS_VERSION)
+		return tally__error(TALLY_EINVALID, "unsupported tally_launch_options version");
+	if (!opts->script == !opts->command)
+		return tally__error(TALLY_EINVALID, "give either a script or a command");
+	project_dir = tally_path_absolute(opts->project_dir ? opts->project_dir : ".");
+	if (!project_dir)
+		return tally__error_oom();
+
+	/* 1. Everything that can be wrong with the request fails here, before any run exists. */
+	if ((rc = tally__config_load(&cfg, project_dir)))
+		goto done;
+	cfg_loaded = true;
+	if ((rc = parse_flags(&flags, opts->flag_args)) || (rc = build_command(&argv, opts, &cfg, project_dir)))
+		goto done;
+	for (size_t i = 0; i < flags.count; i++) {
+		tally_buf opt = TALLY_BUF_INIT;
+		tally_buf_printf(&opt, "--%s", flags.items[i].name);
+		if (tally_buf_oom(&opt) || strvec_push(&argv, opt.ptr) < 0 || strvec_push(&argv, flags.items[i].text) < 0)
+			rc = tally__error_oom();
+		tally_buf_release(&opt);
+		if (rc)
+			goto done;
+	}
+	if ((rc = tally__outparse_new(&parser, &flags)))
+		goto done;
+
+	/* 2. The run exists from here on: every failure is recorded in it. */
+	if (!(meta = launch_meta(store, opts, &argv, &flags))) {
+		rc = tally__error_oom();
+		goto done;
+	}
+	if ((rc = tally__run_start(&run, store, meta)))
+		goto done;
+	tally_snapshot_request snap = {&cfg, project_dir, store->path, run->dir};
+	if ((rc = save_environment(run->dir)) || (rc = tally__snapshot(&snap, run->meta)) ||
+	    (rc = tally__meta_save(run->dir, run->meta)) || (rc = tally__scalar_log_open(&run->log, run->dir)) ||
+	    (rc = tally__output_open(&sup.output, run->dir, parser, run->log)) ||
+	    (rc = build_child_env(&envp, run, &flags))) {
+		rc = fail_run(run, rc);
+		goto done;
+	}
+	if (!(sup.chunk = malloc(READ_CHUNK))) {
+		rc = fail_run(run, tally__error_oom());
+		goto done;
+	}
+	if ((rc = install_signals(&saved))) {
+		rc = fail_run(run, rc);
+		goto done;
+	}
+	signals_installed = true;
+
+	/* 3. Run and supervise. */
+	sup.run = run;
+	sup.echo_fd[0] = opts->quiet ? -1 : opts->echo_fd;
+	sup.echo_fd[1] = opts->quiet ? -1 : STDERR_FILENO;
+	if ((rc = start_child(&child, argv.v, envp.v, run->dir))) {
+		char line[1200];
+		int n = snprintf(line, sizeof line, "tally: %s\n", tally_error_last());
+		tally__output_chunk(sup.output, TALLY_STREAM_STDERR, line, (size_t)n, tally_now_ms());
+		if (child.pid > 0) {
+			sup.wait_status = 0;
+			while (waitpid(child.pid, &sup.wait_status, 0) < 0 && errno == EINTR)
+				;
+			if (child.out_fd >= 0) close(child.out_fd);
+			if (child.err_fd >= 0) close(child.err_fd);
+			if (child.tty_fd >= 0)
+				tcsetpgrp(child.tty_fd, getpgrp());
+		}
+		tally__output_close(sup.output);
+		sup.output = NULL;
+		rc = fail_run(run, rc);
+		*exit_code = 127;
+		goto done;
+	}
+	supervise(&sup, &child);
+
+	/* 4. Record how it ended. */
+	int exit_status, sig;
+	const char *status = final_status(&sup, exit_code, &exit_status, &sig);
+	int orc = tally__output_close(sup.output);
+	sup.output = NULL;
+	rc = tally__run_end(run, status, exit_status, sig,
+	                    sup.interrupted ? (sup.interrupted == SIGINT ? "interrupted (SIGINT)" : "stopped by a signal") : NULL);
+	if (!rc)
+		rc = orc;
+	if (!rc) {
+		*out = run;
+		run = NULL;
+	}
+done:
+	if (signals_installed)
+		restore_signals(&saved);
+	if (sup.output)
+		tally__output_close(sup.output);
+	free(sup.chunk);
+	tally__outparse_free(parser);
+	tally_run_free(run);
+	json_decref(meta);
+	strvec_release(&argv);
+	strvec_release(&envp);
+	tally__flag_list_release(&flags);
+	if (cfg_loaded)
+		tally__config_release(&cfg);
+	free(project_dir);
+	return rc;
+}

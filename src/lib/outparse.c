@@ -1,0 +1,123 @@
+/*
+ * Scalars printed on the console, parsed line by line as output streams.
+ *
+ * The default is Guild AI's convention:
+ *   loss: 0.31              a scalar at the current step
+ *   loss: 0.31 (step 4)     a scalar at an explicit step
+ *   step: 5                 sets the current step for what follows
+ * and a key repeated at the current step advances the step, so a loop that
+ * prints "loss: …" and "acc: …" each epoch gets steps 0, 1, 2… by itself.
+ * Names of flags are never scalars (a script echoing "lr: 0.01" is not a metric).
+ */
+#include "lib/internal.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <math.h>
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PARSED_LINE 4096
+
+static const char default_pattern[] =
+	"^\\s*([A-Za-z_][A-Za-z0-9_./-]*)\\s*:\\s*"
+	"([-+]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?i:nan|inf(?:inity)?))"
+	"\\s*(?:\\(step\\s+([0-9]+)\\))?\\s*$";
+
+struct tally_outparse {
+	pcre2_code *re;
+	pcre2_match_data *md;
+	char **ignore;
+	size_t n_ignore;
+	int64_t step;
+};
+
+int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore)
+{
+	*out = NULL;
+	tally_outparse *p = calloc(1, sizeof *p);
+	if (!p)
+		return tally__error_oom();
+	int err;
+	PCRE2_SIZE erroff;
+	p->re = pcre2_compile((PCRE2_SPTR)default_pattern, PCRE2_ZERO_TERMINATED, 0, &err, &erroff, NULL);
+	if (!p->re) {
+		tally__outparse_free(p);
+		return tally__error(TALLY_ERROR, "internal error: scalar pattern does not compile");
+	}
+	pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter without JIT */
+	p->md = pcre2_match_data_create_from_pattern(p->re, NULL);
+	if (ignore && ignore->count) {
+		p->ignore = calloc(ignore->count, sizeof *p->ignore);
+		for (size_t i = 0; p->ignore && i < ignore->count; i++)
+			if ((p->ignore[i] = strdup(ignore->items[i].name)))
+				p->n_ignore++;
+	}
+	if (!p->md || (ignore && ignore->count && p->n_ignore != ignore->count)) {
+		tally__outparse_free(p);
+		return tally__error_oom();
+	}
+	*out = p;
+	return 0;
+}
+
+static bool ignored(const tally_outparse *p, const char *name, size_t len)
+{
+	for (size_t i = 0; i < p->n_ignore; i++)
+		if (strlen(p->ignore[i]) == len && !memcmp(p->ignore[i], name, len))
+			return true;
+	return false;
+}
+
+void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally_scalar_log *log, int64_t time_ms)
+{
+	/* Cheap rejection first: most output lines hold no "key: value". */
+	if (len > MAX_PARSED_LINE || !memchr(line, ':', len))
+		return;
+	if (pcre2_match(p->re, (PCRE2_SPTR)line, len, 0, 0, p->md, NULL) < 0)
+		return;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
+	const char *key = line + ov[2];
+	size_t key_len = ov[3] - ov[2];
+	char number[64];
+	size_t num_len = ov[5] - ov[4];
+	if (num_len >= sizeof number)
+		return;
+	memcpy(number, line + ov[4], num_len);
+	number[num_len] = '\0';
+	double value = strtod(number, NULL);
+	bool explicit_step = ov[6] != PCRE2_UNSET;
+	int64_t step = explicit_step ? strtoll(line + ov[6], NULL, 10) : p->step;
+
+	if (key_len == 4 && !memcmp(key, "step", 4)) {
+		if (isfinite(value))
+			p->step = (int64_t)value;
+		return;
+	}
+	if (ignored(p, key, key_len))
+		return;
+	int64_t *mark = tally__scalar_log_mark(log, key, key_len);
+	if (!mark)
+		return;
+	if (!explicit_step) {
+		if (*mark == p->step)
+			step = ++p->step; /* the key repeats: a new step began */
+		*mark = step;
+	}
+	char tag[257];
+	memcpy(tag, key, key_len);
+	tag[key_len] = '\0';
+	tally__scalar_log_append(log, tag, step, value, time_ms);
+}
+
+void tally__outparse_free(tally_outparse *p)
+{
+	if (!p)
+		return;
+	pcre2_match_data_free(p->md);
+	pcre2_code_free(p->re);
+	for (size_t i = 0; i < p->n_ignore; i++)
+		free(p->ignore[i]);
+	free(p->ignore);
+	free(p);
+}

@@ -1,0 +1,430 @@
+/*
+ * The scalar log: every (tag, step, value, time) point of a run, appended to
+ * .tally/scalars.log, plus a per-tag summary in .tally/scalars.json that the
+ * index reads.
+ *
+ * File format (little-endian):
+ *   "TALLYSC1"                                  8-byte header
+ *   record*: u32 crc32c(body) | u32 len(body) | body
+ *   body 'T': u8 'T' | u32 tag_id | name bytes  defines a tag
+ *   body 'P': u8 'P' | u32 tag_id | i64 step | f64 value | i64 time_ms
+ * Points cost 37 bytes; a million of them is 37 MB.  A crash can only tear
+ * the last record, whose CRC or length then fails: readers stop there.
+ */
+#include "lib/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/fsutil.h"
+#include "util/timeutil.h"
+
+#define LOG_MAGIC "TALLYSC1"
+#define LOG_BUFFER 65536
+#define MAX_TAGS 10000
+#define MAX_TAG_LEN 256
+
+/* ---- CRC-32C (Castagnoli), the checksum TFRecord files use too ---- */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? 0x82F63B78u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+uint32_t tally__crc32c(uint32_t crc, const void *data, size_t len)
+{
+	static int ready;
+	if (!ready) { /* idempotent, so a race between threads is harmless */
+		crc_init();
+		ready = 1;
+	}
+	const unsigned char *p = data;
+	crc = ~crc;
+	while (len--)
+		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* ---- little-endian encoding ---- */
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* ---- writer ---- */
+
+typedef struct {
+	char *name;
+	tally_scalar_summary sum;
+	int64_t mark;  /* for the output parser's step tracking (tally__scalar_log_mark) */
+} log_tag;
+
+struct tally_scalar_log {
+	char *dir;
+	int fd;
+	tally_buf pending;
+	log_tag *tags;
+	size_t n_tags, cap_tags;
+	uint32_t *slots;       /* open-addressing hash of tag index + 1 (0 = empty) */
+	size_t n_slots;
+	bool summary_dirty;
+	bool tag_limit_hit;
+};
+
+static uint64_t hash_name(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int rehash(tally_scalar_log *log, size_t n_slots)
+{
+	uint32_t *slots = calloc(n_slots, sizeof *slots);
+	if (!slots)
+		return -1;
+	for (size_t i = 0; i < log->n_tags; i++) {
+		const char *name = log->tags[i].name;
+		size_t s = hash_name(name, strlen(name)) & (n_slots - 1);
+		while (slots[s])
+			s = (s + 1) & (n_slots - 1);
+		slots[s] = (uint32_t)i + 1;
+	}
+	free(log->slots);
+	log->slots = slots;
+	log->n_slots = n_slots;
+	return 0;
+}
+
+static void add_record(tally_scalar_log *log, const unsigned char *body, size_t len)
+{
+	unsigned char head[8];
+	put_u32(head, tally__crc32c(0, body, len));
+	put_u32(head + 4, (uint32_t)len);
+	tally_buf_add(&log->pending, head, sizeof head);
+	tally_buf_add(&log->pending, body, len);
+}
+
+/* Find or define a tag; -1 when the tag limit is reached or memory runs out. */
+static long tag_index(tally_scalar_log *log, const char *name, size_t len)
+{
+	size_t mask = log->n_slots - 1;
+	size_t s = hash_name(name, len) & mask;
+	for (; log->slots[s]; s = (s + 1) & mask) {
+		log_tag *t = &log->tags[log->slots[s] - 1];
+		if (strlen(t->name) == len && !memcmp(t->name, name, len))
+			return (long)log->slots[s] - 1;
+	}
+	if (log->n_tags >= MAX_TAGS) {
+		log->tag_limit_hit = true;
+		return -1;
+	}
+	if (log->n_tags == log->cap_tags) {
+		size_t cap = log->cap_tags ? log->cap_tags * 2 : 16;
+		log_tag *grown = realloc(log->tags, cap * sizeof *grown);
+		if (!grown)
+			return -1;
+		log->tags = grown;
+		log->cap_tags = cap;
+	}
+	log_tag *t = &log->tags[log->n_tags];
+	memset(t, 0, sizeof *t);
+	t->mark = INT64_MIN;
+	if (!(t->name = strndup(name, len)))
+		return -1;
+	log->slots[s] = (uint32_t)++log->n_tags;
+	if (log->n_tags * 2 > log->n_slots && rehash(log, log->n_slots * 2) < 0)
+		return -1;
+
+	unsigned char body[5 + MAX_TAG_LEN];
+	body[0] = 'T';
+	put_u32(body + 1, (uint32_t)(log->n_tags - 1));
+	memcpy(body + 5, name, len);
+	add_record(log, body, 5 + len);
+	return (long)log->n_tags - 1;
+}
+
+static void summary_add(tally_scalar_summary *s, int64_t step, double value)
+{
+	if (s->count == 0) {
+		s->first = s->last = s->min = s->max = value;
+		s->first_step = s->last_step = s->min_step = s->max_step = step;
+	} else {
+		if (step >= s->last_step) {
+			s->last = value;
+			s->last_step = step;
+		}
+		/* NaN never becomes the minimum or maximum, but a first NaN is replaced. */
+		if (value < s->min || isnan(s->min)) {
+			s->min = value;
+			s->min_step = step;
+		}
+		if (value > s->max || isnan(s->max)) {
+			s->max = value;
+			s->max_step = step;
+		}
+	}
+	if (isfinite(value))
+		s->sum += value;
+	s->count++;
+}
+
+int tally__scalar_log_open(tally_scalar_log **out, const char *dir)
+{
+	*out = NULL;
+	tally_scalar_log *log = calloc(1, sizeof *log);
+	tally_buf path = TALLY_BUF_INIT;
+	if (!log)
+		return tally__error_oom();
+	log->fd = -1;
+	log->pending = (tally_buf)TALLY_BUF_INIT;
+	log->dir = strdup(dir);
+	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/scalars.log", dir);
+	if (!log->dir || tally_buf_oom(&path) || rehash(log, 64) < 0) {
+		tally_buf_release(&path);
+		tally__scalar_log_free(log);
+		return tally__error_oom();
+	}
+	log->fd = open(path.ptr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	if (log->fd < 0) {
+		int rc = tally__error_errno(TALLY_ERROR, "cannot open '%s'", path.ptr);
+		tally_buf_release(&path);
+		tally__scalar_log_free(log);
+		return rc;
+	}
+	tally_buf_release(&path);
+	if (lseek(log->fd, 0, SEEK_END) == 0)
+		tally_buf_add(&log->pending, LOG_MAGIC, 8);
+	*out = log;
+	return 0;
+}
+
+int tally__scalar_log_append(tally_scalar_log *log, const char *tag, int64_t step, double value, int64_t time_ms)
+{
+	size_t len = strlen(tag);
+	if (len == 0 || len > MAX_TAG_LEN)
+		return tally__error(TALLY_EINVALID, "scalar tag must be 1 to %d bytes long", MAX_TAG_LEN);
+	long idx = tag_index(log, tag, len);
+	if (idx < 0)
+		return log->tag_limit_hit ? tally__error(TALLY_EINVALID, "too many scalar tags (limit %d)", MAX_TAGS)
+		                          : tally__error_oom();
+	unsigned char body[29];
+	uint64_t bits;
+	memcpy(&bits, &value, sizeof bits);
+	body[0] = 'P';
+	put_u32(body + 1, (uint32_t)idx);
+	put_u64(body + 5, (uint64_t)step);
+	put_u64(body + 13, bits);
+	put_u64(body + 21, (uint64_t)time_ms);
+	add_record(log, body, sizeof body);
+	summary_add(&log->tags[idx].sum, step, value);
+	log->summary_dirty = true;
+	if (log->pending.len >= LOG_BUFFER)
+		return tally__scalar_log_flush(log);
+	return 0;
+}
+
+int tally__scalar_log_flush(tally_scalar_log *log)
+{
+	if (tally_buf_oom(&log->pending))
+		return tally__error_oom();
+	if (!log->pending.len)
+		return 0;
+	int rc = 0;
+	if (tally_write_all(log->fd, log->pending.ptr, log->pending.len) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot write scalars of run '%s'", log->dir);
+	tally_buf_clear(&log->pending);
+	return rc;
+}
+
+static json_t *json_number(double v)
+{
+	if (isnan(v))
+		return json_string("nan");
+	if (isinf(v))
+		return json_string(v > 0 ? "inf" : "-inf");
+	return json_real(v);
+}
+
+json_t *tally__scalar_summary_json(const tally_scalar_summary *s)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "last", json_number(s->last));
+	json_object_set_new(o, "last_step", json_integer(s->last_step));
+	json_object_set_new(o, "first", json_number(s->first));
+	json_object_set_new(o, "first_step", json_integer(s->first_step));
+	json_object_set_new(o, "min", json_number(s->min));
+	json_object_set_new(o, "min_step", json_integer(s->min_step));
+	json_object_set_new(o, "max", json_number(s->max));
+	json_object_set_new(o, "max_step", json_integer(s->max_step));
+	json_object_set_new(o, "avg", json_number(s->count ? s->sum / (double)s->count : 0.0));
+	json_object_set_new(o, "count", json_integer(s->count));
+	return o;
+}
+
+int tally__scalar_log_write_summary(tally_scalar_log *log)
+{
+	if (!log->summary_dirty)
+		return 0;
+	json_t *all = json_object();
+	for (size_t i = 0; i < log->n_tags; i++)
+		if (log->tags[i].sum.count)
+			json_object_set_new(all, log->tags[i].name, tally__scalar_summary_json(&log->tags[i].sum));
+	char *text = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(all);
+	tally_buf path = TALLY_BUF_INIT;
+	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/scalars.json", log->dir);
+	int rc = 0;
+	if (!text || tally_buf_oom(&path))
+		rc = tally__error_oom();
+	else if (tally_write_file_atomic(path.ptr, text, strlen(text)) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", path.ptr);
+	else
+		log->summary_dirty = false;
+	free(text);
+	tally_buf_release(&path);
+	return rc;
+}
+
+void tally__scalar_log_last_text(tally_scalar_log *log, tally_buf *out)
+{
+	for (size_t i = 0; i < log->n_tags; i++) {
+		if (!log->tags[i].sum.count)
+			continue;
+		tally_buf_printf(out, "%s%s=%.6g", out->len ? " " : "", log->tags[i].name, log->tags[i].sum.last);
+	}
+}
+
+int64_t *tally__scalar_log_mark(tally_scalar_log *log, const char *tag, size_t len)
+{
+	if (len == 0 || len > MAX_TAG_LEN)
+		return NULL;
+	long idx = tag_index(log, tag, len);
+	return idx < 0 ? NULL : &log->tags[idx].mark;
+}
+
+size_t tally__scalar_log_tag_count(const tally_scalar_log *log)
+{
+	return log->n_tags;
+}
+
+void tally__scalar_log_free(tally_scalar_log *log)
+{
+	if (!log)
+		return;
+	if (log->fd >= 0) {
+		tally__scalar_log_flush(log);
+		close(log->fd);
+	}
+	for (size_t i = 0; i < log->n_tags; i++)
+		free(log->tags[i].name);
+	free(log->tags);
+	free(log->slots);
+	free(log->dir);
+	tally_buf_release(&log->pending);
+	free(log);
+}
+
+/* ---- reader ---- */
+
+typedef struct {
+	char **names;
+	size_t n;
+} tag_names;
+
+static int read_records(const unsigned char *p, size_t len, tag_names *tags, tally_scalar_cb cb, void *ctx,
+                        bool *truncated)
+{
+	size_t off = 8;
+	while (off < len) {
+		if (len - off < 8)
+			goto torn;
+		uint32_t crc = get_u32(p + off), blen = get_u32(p + off + 4);
+		if (blen == 0 || blen > len - off - 8 || tally__crc32c(0, p + off + 8, blen) != crc)
+			goto torn;
+		const unsigned char *b = p + off + 8;
+		off += 8 + blen;
+		if (b[0] == 'T' && blen > 5) {
+			uint32_t id = get_u32(b + 1);
+			if (id != tags->n)
+				goto torn;
+			char **grown = realloc(tags->names, (tags->n + 1) * sizeof *grown);
+			if (!grown)
+				return tally__error_oom();
+			tags->names = grown;
+			if (!(tags->names[tags->n] = strndup((const char *)b + 5, blen - 5)))
+				return tally__error_oom();
+			tags->n++;
+		} else if (b[0] == 'P' && blen == 29) {
+			uint32_t id = get_u32(b + 1);
+			if (id >= tags->n)
+				goto torn;
+			uint64_t bits = get_u64(b + 13);
+			double value;
+			memcpy(&value, &bits, sizeof value);
+			if (cb(ctx, tags->names[id], (int64_t)get_u64(b + 5), value, (int64_t)get_u64(b + 21)))
+				return 0;
+		}
+		/* unknown record types are skipped: later versions may add some */
+	}
+	return 0;
+torn:
+	*truncated = true;
+	return 0;
+}
+
+int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated)
+{
+	tally_buf path = TALLY_BUF_INIT, data = TALLY_BUF_INIT;
+	tag_names tags = {NULL, 0};
+	int rc = 0;
+	*truncated = false;
+	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/scalars.log", dir);
+	if (tally_read_file(&data, path.ptr, 0) < 0) {
+		if (errno != ENOENT)
+			rc = tally__error_errno(TALLY_ERROR, "cannot read '%s'", path.ptr);
+	} else if (data.len < 8 || memcmp(data.ptr, LOG_MAGIC, 8)) {
+		*truncated = data.len > 0;
+	} else {
+		rc = read_records((const unsigned char *)data.ptr, data.len, &tags, cb, ctx, truncated);
+	}
+	for (size_t i = 0; i < tags.n; i++)
+		free(tags.names[i]);
+	free(tags.names);
+	tally_buf_release(&path);
+	tally_buf_release(&data);
+	return rc;
+}

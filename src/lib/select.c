@@ -1,0 +1,238 @@
+/*
+ * Finding runs: iterating the index newest first, and resolving what a user
+ * types to name one run — an index (1 = latest), an id prefix (of the whole
+ * id or of its random suffix), or a path to a run directory.
+ */
+#include "lib/internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/fsutil.h"
+
+struct tally_run_iter {
+	tally_store *store;
+	sqlite3_stmt *st;
+	tally_run row;
+	tally_buf dir;
+};
+
+int tally_run_iter_new(tally_run_iter **out, tally_store *store, size_t limit)
+{
+	*out = NULL;
+	tally_run_iter *it = calloc(1, sizeof *it);
+	if (!it)
+		return tally__error_oom();
+	it->store = store;
+	it->dir = (tally_buf)TALLY_BUF_INIT;
+	it->row.store = store;
+	it->row.borrowed = true;
+	it->row.lock_fd = -1;
+	int rc = tally_store_sync(store, 0, NULL);
+	if (rc) {
+		free(it);
+		return rc;
+	}
+	if (store->db &&
+	    sqlite3_prepare_v2(store->db,
+	                       "SELECT dir, id, status, started, stopped, exit_status, label, script, flags_text,"
+	                       " scalars_text, flags_json, scalars_json, tags_json FROM runs"
+	                       " ORDER BY started DESC, id DESC LIMIT ?1",
+	                       -1, &it->st, NULL) != SQLITE_OK) {
+		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
+		free(it);
+		return rc;
+	}
+	if (it->st)
+		sqlite3_bind_int64(it->st, 1, limit ? (sqlite3_int64)limit : -1);
+	*out = it;
+	return 0;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : "";
+}
+
+int tally_run_iter_next(tally_run_iter *it, const tally_run **run)
+{
+	*run = NULL;
+	if (!it->st)
+		return 1;
+	int s = sqlite3_step(it->st);
+	if (s == SQLITE_DONE)
+		return 1;
+	if (s != SQLITE_ROW)
+		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
+	tally_run *r = &it->row;
+	tally_buf_clear(&it->dir);
+	tally_buf_printf(&it->dir, "%s/%s", it->store->path, col(it->st, 0));
+	if (tally_buf_oom(&it->dir))
+		return tally__error_oom();
+	r->dir = it->dir.ptr;
+	r->id = (char *)col(it->st, 1);
+	r->status = col(it->st, 2);
+	r->started_ms = sqlite3_column_int64(it->st, 3);
+	r->stopped_ms = sqlite3_column_int64(it->st, 4);
+	r->exit_status = sqlite3_column_type(it->st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(it->st, 5);
+	r->label = col(it->st, 6);
+	r->script = col(it->st, 7);
+	r->flags_text = col(it->st, 8);
+	r->scalars_text = col(it->st, 9);
+	r->flags_json = col(it->st, 10);
+	r->scalars_json = col(it->st, 11);
+	r->tags_json = col(it->st, 12);
+	*run = r;
+	return 0;
+}
+
+void tally_run_iter_free(tally_run_iter *it)
+{
+	if (!it)
+		return;
+	sqlite3_finalize(it->st);
+	tally_buf_release(&it->dir);
+	free(it);
+}
+
+/* ---- resolving a reference ---- */
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static bool is_run_directory(const char *path)
+{
+	char *meta = tally_path_join(path, TALLY_META_DIR);
+	struct stat st;
+	bool yes = meta && stat(meta, &st) == 0 && S_ISDIR(st.st_mode);
+	free(meta);
+	return yes;
+}
+
+static int count_runs(tally_store *store)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+	if (store->db && sqlite3_prepare_v2(store->db, "SELECT count(*) FROM runs", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int tally__index_nth(tally_store *store, size_t n, char **dir_name)
+{
+	sqlite3_stmt *st = NULL;
+	*dir_name = NULL;
+	if (store->db &&
+	    sqlite3_prepare_v2(store->db, "SELECT dir FROM runs ORDER BY started DESC, id DESC LIMIT 1 OFFSET ?1", -1, &st,
+	                       NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)n - 1);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*dir_name = strdup(col(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (*dir_name)
+		return 0;
+	int total = count_runs(store);
+	if (total == 0)
+		return tally__error(TALLY_ENOTFOUND, "no runs in '%s' — start one with `tally run SCRIPT`", store->path);
+	return tally__error(TALLY_ENOTFOUND, "there is no run %zu — there %s %d run%s", n, total == 1 ? "is" : "are",
+	                    total, total == 1 ? "" : "s");
+}
+
+int tally__index_lookup(tally_store *store, const char *ref, char **dir_name)
+{
+	sqlite3_stmt *st = NULL;
+	*dir_name = NULL;
+	if (!store->db)
+		return tally__error(TALLY_ENOTFOUND, "no run matches '%s' — there are no runs in '%s'", ref, store->path);
+	/* Prefix of the id, of its random suffix (after "YYYY-MM-DDTHH-MM-SSZ-"), or of the directory name. */
+	if (sqlite3_prepare_v2(store->db,
+	                       "SELECT dir, id FROM runs WHERE substr(id, 1, ?1) = ?2 OR substr(id, 22, ?1) = ?2"
+	                       " OR substr(dir, 1, ?1) = ?2 ORDER BY started DESC LIMIT 11",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
+	sqlite3_bind_int(st, 1, (int)strlen(ref));
+	sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+	tally_buf candidates = TALLY_BUF_INIT;
+	int found = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (found++ == 0)
+			*dir_name = strdup(col(st, 0));
+		if (found <= 10)
+			tally_buf_printf(&candidates, "%s%s", found > 1 ? ", " : "", col(st, 1));
+		if (!strcmp(col(st, 1), ref) || !strcmp(col(st, 0), ref)) { /* an exact match wins */
+			free(*dir_name);
+			*dir_name = strdup(col(st, 0));
+			found = 1;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	int rc = 0;
+	if (found == 0)
+		rc = tally__error(TALLY_ENOTFOUND, "no run matches '%s' — see `tally runs`", ref);
+	else if (found > 1)
+		rc = tally__error(TALLY_EAMBIGUOUS, "'%s' matches %s%d runs: %s%s — type more of the id", ref,
+		                  found > 10 ? "more than " : "", found > 10 ? 10 : found, candidates.ptr,
+		                  found > 10 ? ", …" : "");
+	else if (!*dir_name)
+		rc = tally__error_oom();
+	if (rc) {
+		free(*dir_name);
+		*dir_name = NULL;
+	}
+	tally_buf_release(&candidates);
+	return rc;
+}
+
+int tally_run_lookup(tally_run **out, tally_store *store, const char *ref)
+{
+	*out = NULL;
+	if (!ref || !*ref)
+		ref = "1";
+	/* A path to a run directory, anywhere. */
+	if ((strchr(ref, '/') || !strcmp(ref, ".")) && !all_digits(ref)) {
+		if (!is_run_directory(ref))
+			return tally__error(TALLY_ENOTFOUND, "'%s' is not a run directory (no " TALLY_META_DIR "/ inside)", ref);
+		char *abs = tally_path_absolute(ref);
+		if (!abs)
+			return tally__error_oom();
+		int rc = tally__run_load_dir(out, store, abs);
+		free(abs);
+		return rc;
+	}
+	int rc = tally_store_sync(store, 0, NULL);
+	if (rc)
+		return rc;
+	char *name = NULL;
+	if (all_digits(ref) && strlen(ref) < 7) {
+		long n = strtol(ref, NULL, 10);
+		if (n < 1)
+			return tally__error(TALLY_EINVALID, "run index starts at 1 (the latest run)");
+		rc = tally__index_nth(store, (size_t)n, &name);
+	} else {
+		rc = tally__index_lookup(store, ref, &name);
+	}
+	if (rc)
+		return rc;
+	char *dir = tally_path_join(store->path, name);
+	free(name);
+	if (!dir)
+		return tally__error_oom();
+	rc = tally__run_load_dir(out, store, dir);
+	free(dir);
+	return rc;
+}

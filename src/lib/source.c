@@ -1,0 +1,403 @@
+/*
+ * The source snapshot: the project's source files are copied into the run
+ * directory before the script starts, so `source("utils.R")` and
+ * `import utils` work from the run directory and later edits never change
+ * the record.  Every other project entry (data folders, large files) is
+ * linked under the same relative path, so a script reading data/train.csv
+ * works unmodified, while the files it writes land in the run.
+ *
+ * Inside a git repository the sources are the tracked files plus untracked
+ * ones that are not ignored (libgit2's status); elsewhere they are the text
+ * files below a size limit.  Neither ever includes the runs directory.
+ */
+#include "lib/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/fsutil.h"
+
+typedef struct {
+	char **paths;   /* relative to the project directory, sorted */
+	size_t n, cap;
+	bool truncated; /* max-files reached */
+} path_set;
+
+typedef struct {
+	const tally_snapshot_request *req;
+	path_set sources;
+	char *runs_rel;  /* the runs directory relative to the project, or NULL if outside */
+} snapshot;
+
+static int path_set_add(path_set *set, const char *path)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		char **grown = realloc(set->paths, cap * sizeof *grown);
+		if (!grown)
+			return -1;
+		set->paths = grown;
+		set->cap = cap;
+	}
+	if (!(set->paths[set->n] = strdup(path)))
+		return -1;
+	set->n++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Index of the first path >= key. */
+static size_t lower_bound(const path_set *set, const char *key)
+{
+	size_t lo = 0, hi = set->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(set->paths[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool path_set_has(const path_set *set, const char *path)
+{
+	size_t i = lower_bound(set, path);
+	return i < set->n && !strcmp(set->paths[i], path);
+}
+
+static bool path_set_has_under(const path_set *set, const char *dir)
+{
+	tally_buf prefix = TALLY_BUF_INIT;
+	tally_buf_printf(&prefix, "%s/", dir);
+	size_t i = lower_bound(set, prefix.ptr);
+	bool yes = i < set->n && !strncmp(set->paths[i], prefix.ptr, prefix.len);
+	tally_buf_release(&prefix);
+	return yes;
+}
+
+static bool under_or_equal(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Whether a candidate source file is excluded by name, size or location. */
+static bool excluded(const snapshot *s, const char *rel, const struct stat *st)
+{
+	const tally_config *cfg = s->req->cfg;
+	if (!S_ISREG(st->st_mode) || st->st_size > cfg->source_max_file_size)
+		return true;
+	if (s->runs_rel && under_or_equal(rel, s->runs_rel))
+		return true;
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	for (char **pat = cfg->source_exclude; pat && *pat; pat++)
+		if (!fnmatch(*pat, rel, 0) || !fnmatch(*pat, base, 0))
+			return true;
+	return false;
+}
+
+static int consider(snapshot *s, const char *rel)
+{
+	if (s->sources.n >= (size_t)s->req->cfg->source_max_files) {
+		s->sources.truncated = true;
+		return 0;
+	}
+	struct stat st;
+	char *abs = tally_path_join(s->req->project_dir, rel);
+	if (!abs)
+		return -1;
+	int rc = 0;
+	if (lstat(abs, &st) == 0 && !excluded(s, rel, &st))
+		rc = path_set_add(&s->sources, rel);
+	free(abs);
+	return rc;
+}
+
+/* ---- git ---- */
+
+static void record_git_state(git_repository *repo, git_status_list *status, json_t *meta)
+{
+	json_t *git = json_object();
+	git_oid head;
+	char hex[GIT_OID_HEXSZ + 1] = "";
+	if (git_reference_name_to_id(&head, repo, "HEAD") == 0) {
+		git_oid_tostr(hex, sizeof hex, &head);
+		json_object_set_new(git, "commit", json_string(hex));
+	}
+	git_reference *ref = NULL;
+	if (git_repository_head(&ref, repo) == 0) {
+		json_object_set_new(git, "branch", git_reference_is_branch(ref) ? json_string(git_reference_shorthand(ref))
+		                                                                   : json_null());
+		git_reference_free(ref);
+	}
+	bool dirty = false;
+	size_t n = git_status_list_entrycount(status);
+	for (size_t i = 0; i < n && !dirty; i++) {
+		unsigned int st = git_status_byindex(status, i)->status;
+		dirty = st != GIT_STATUS_CURRENT && !(st & (GIT_STATUS_WT_NEW | GIT_STATUS_IGNORED));
+	}
+	json_object_set_new(git, "dirty", json_boolean(dirty));
+	json_object_set_new(git, "workdir", json_string(git_repository_workdir(repo)));
+	json_object_set_new(meta, "git", git);
+}
+
+/* Returns 1 when the project is not in a git work tree, 0 when the sources were collected. */
+static int collect_git(snapshot *s, json_t *meta)
+{
+	git_repository *repo = NULL;
+	git_status_list *status = NULL;
+	char *project_real = realpath(s->req->project_dir, NULL);
+	char *workdir_real = NULL;
+	int rc = 1;
+
+	if (!project_real || git_repository_open_ext(&repo, project_real, 0, NULL) < 0 || git_repository_is_bare(repo))
+		goto done;
+	workdir_real = realpath(git_repository_workdir(repo), NULL);
+	if (!workdir_real)
+		goto done;
+	size_t wlen = strlen(workdir_real);
+	const char *prefix = project_real + wlen + (project_real[wlen] == '/'); /* project inside the repo */
+
+	git_status_options opts;
+	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+	             GIT_STATUS_OPT_INCLUDE_UNMODIFIED | GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	if (git_status_list_new(&status, repo, &opts) < 0)
+		goto done;
+	record_git_state(repo, status, meta);
+	rc = 0;
+	size_t n = git_status_list_entrycount(status), plen = strlen(prefix);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const git_status_entry *e = git_status_byindex(status, i);
+		const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
+		if (!d || (e->status & (GIT_STATUS_WT_DELETED | GIT_STATUS_IGNORED)))
+			continue;
+		const char *path = d->new_file.path;
+		if (plen && (strncmp(path, prefix, plen) || path[plen] != '/'))
+			continue;
+		if (consider(s, plen ? path + plen + 1 : path) < 0)
+			rc = -1;
+	}
+done:
+	git_status_list_free(status);
+	git_repository_free(repo);
+	free(project_real);
+	free(workdir_real);
+	return rc;
+}
+
+/* ---- plain directories ---- */
+
+static bool looks_like_text(const char *abs)
+{
+	FILE *f = fopen(abs, "rb");
+	if (!f)
+		return false;
+	char head[8000];
+	size_t n = fread(head, 1, sizeof head, f);
+	fclose(f);
+	return memchr(head, '\0', n) == NULL;
+}
+
+static bool skipped_dir_name(const char *name)
+{
+	return name[0] == '.' || !strcmp(name, "__pycache__") || !strcmp(name, "node_modules");
+}
+
+static int collect_plain(snapshot *s, const char *rel_dir)
+{
+	char *abs_dir = rel_dir[0] ? tally_path_join(s->req->project_dir, rel_dir) : strdup(s->req->project_dir);
+	DIR *d = abs_dir ? opendir(abs_dir) : NULL;
+	int rc = 0;
+	if (!d) {
+		free(abs_dir);
+		return abs_dir ? 0 : -1;
+	}
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "__pycache__") || !strcmp(e->d_name, "node_modules"))
+			continue;
+		char *rel = rel_dir[0] ? tally_path_join(rel_dir, e->d_name) : strdup(e->d_name);
+		char *abs = rel ? tally_path_join(s->req->project_dir, rel) : NULL;
+		struct stat st;
+		if (!rel || !abs)
+			rc = -1;
+		else if (lstat(abs, &st) < 0 || (s->runs_rel && under_or_equal(rel, s->runs_rel)))
+			; /* vanished, or the runs directory */
+		else if (S_ISDIR(st.st_mode)) {
+			char *venv = tally_path_join(abs, "pyvenv.cfg");
+			if (venv && access(venv, F_OK) != 0 && !skipped_dir_name(e->d_name))
+				rc = collect_plain(s, rel);
+			free(venv);
+		} else if (S_ISREG(st.st_mode) && !excluded(s, rel, &st) && looks_like_text(abs)) {
+			rc = consider(s, rel);
+		}
+		free(rel);
+		free(abs);
+	}
+	closedir(d);
+	free(abs_dir);
+	return rc;
+}
+
+/* ---- materializing the run directory ---- */
+
+static int copy_source(snapshot *s, const char *rel, tally_buf *manifest_lines, json_t *manifest)
+{
+	char *from = tally_path_join(s->req->project_dir, rel);
+	char *to = tally_path_join(s->req->run_dir, rel);
+	tally_buf data = TALLY_BUF_INIT;
+	int rc = -1;
+	if (!from || !to || tally_read_file(&data, from, 0) < 0)
+		goto done;
+	struct stat st;
+	if (stat(from, &st) < 0)
+		goto done;
+	{
+		int fd = -1;
+		if ((fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777)) < 0)
+			goto done;
+		if (tally_write_all(fd, data.ptr, data.len) < 0) {
+			close(fd);
+			goto done;
+		}
+		if (close(fd) < 0)
+			goto done;
+	}
+	git_oid oid;
+	char hex[GIT_OID_HEXSZ + 1];
+	if (git_odb_hash(&oid, data.ptr, data.len, GIT_OBJECT_BLOB) < 0)
+		goto done;
+	git_oid_tostr(hex, sizeof hex, &oid);
+	tally_buf_printf(manifest_lines, "%s %s\n", hex, rel);
+	json_t *entry = json_object();
+	json_object_set_new(entry, "path", json_string(rel));
+	json_object_set_new(entry, "size", json_integer((json_int_t)data.len));
+	json_object_set_new(entry, "sha1", json_string(hex));
+	json_array_append_new(manifest, entry);
+	rc = 0;
+done:
+	free(from);
+	free(to);
+	tally_buf_release(&data);
+	return rc;
+}
+
+static int materialize(snapshot *s, const char *rel_dir, tally_buf *lines, json_t *manifest)
+{
+	char *abs_dir = rel_dir[0] ? tally_path_join(s->req->project_dir, rel_dir) : strdup(s->req->project_dir);
+	DIR *d = abs_dir ? opendir(abs_dir) : NULL;
+	int rc = 0;
+	if (!d) {
+		free(abs_dir);
+		return tally__error_errno(TALLY_ERROR, "cannot read project directory '%s'", rel_dir[0] ? rel_dir : ".");
+	}
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d))) {
+		const char *name = e->d_name;
+		if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, ".git") || !strcmp(name, TALLY_META_DIR))
+			continue;
+		char *rel = rel_dir[0] ? tally_path_join(rel_dir, name) : strdup(name);
+		char *target = rel ? tally_path_join(s->req->project_dir, rel) : NULL;
+		char *link = rel ? tally_path_join(s->req->run_dir, rel) : NULL;
+		if (!rel || !target || !link) {
+			rc = tally__error_oom();
+		} else if (s->runs_rel && !strcmp(rel, s->runs_rel)) {
+			; /* never link the runs directory into a run */
+		} else if (path_set_has(&s->sources, rel)) {
+			if (copy_source(s, rel, lines, manifest) < 0)
+				rc = tally__error_errno(TALLY_ERROR, "cannot copy source file '%s' into the run", rel);
+		} else if (path_set_has_under(&s->sources, rel) || (s->runs_rel && under_or_equal(s->runs_rel, rel))) {
+			if (mkdir(link, 0777) < 0 && errno != EEXIST)
+				rc = tally__error_errno(TALLY_ERROR, "cannot create '%s' in the run", rel);
+			else
+				rc = materialize(s, rel, lines, manifest);
+		} else if (symlink(target, link) < 0 && errno != EEXIST) {
+			rc = tally__error_errno(TALLY_ERROR, "cannot link '%s' into the run", rel);
+		}
+		free(rel);
+		free(target);
+		free(link);
+	}
+	closedir(d);
+	free(abs_dir);
+	return rc;
+}
+
+static char *relative_inside(const char *path, const char *dir)
+{
+	char *p = realpath(path, NULL), *d = realpath(dir, NULL), *out = NULL;
+	if (p && d && strcmp(p, d) && under_or_equal(p, d))
+		out = strdup(p + strlen(d) + (strcmp(d, "/") != 0));
+	free(p);
+	free(d);
+	return out;
+}
+
+static int write_manifest(const char *run_dir, json_t *manifest)
+{
+	tally_buf path = TALLY_BUF_INIT;
+	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/sources.json", run_dir);
+	char *text = json_dumps(manifest, JSON_INDENT(1));
+	int rc = 0;
+	if (!text || tally_buf_oom(&path))
+		rc = tally__error_oom();
+	else if (tally_write_file_atomic(path.ptr, text, strlen(text)) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", path.ptr);
+	free(text);
+	tally_buf_release(&path);
+	return rc;
+}
+
+int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
+{
+	snapshot s = {req, {NULL, 0, 0, false}, NULL};
+	tally_buf lines = TALLY_BUF_INIT;
+	json_t *manifest = json_array();
+	int rc = 0;
+
+	git_libgit2_init();
+	s.runs_rel = relative_inside(req->runs_dir, req->project_dir);
+	int git = collect_git(&s, meta);
+	if (git == 1)
+		git = collect_plain(&s, "");
+	if (git < 0 || !manifest) {
+		rc = tally__error_oom();
+		goto done;
+	}
+	qsort(s.sources.paths, s.sources.n, sizeof *s.sources.paths, cmp_str);
+	if ((rc = materialize(&s, "", &lines, manifest)))
+		goto done;
+	if ((rc = write_manifest(req->run_dir, manifest)))
+		goto done;
+	git_oid digest;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_odb_hash(&digest, lines.ptr, lines.len, GIT_OBJECT_BLOB);
+	git_oid_tostr(hex, sizeof hex, &digest);
+	json_object_set_new(meta, "source_digest", json_string(hex));
+	json_object_set_new(meta, "sources", json_integer((json_int_t)json_array_size(manifest)));
+	if (s.sources.truncated)
+		json_object_set_new(meta, "sources_truncated", json_true());
+done:
+	for (size_t i = 0; i < s.sources.n; i++)
+		free(s.sources.paths[i]);
+	free(s.sources.paths);
+	free(s.runs_rel);
+	json_decref(manifest);
+	tally_buf_release(&lines);
+	git_libgit2_shutdown();
+	return rc;
+}

@@ -1,0 +1,41 @@
+/* Small filesystem helpers shared by the library and the CLI. */
+#ifndef TALLY_FSUTIL_H
+#define TALLY_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/buf.h"
+
+/*
+ * Write `len` bytes to `path` atomically: a temporary file in the same
+ * directory, fsync, rename over `path`, fsync of the directory.  Readers see
+ * the old content or the new one, never a mix, whatever crashes when.
+ * Returns 0 or -1 with errno set.
+ */
+int tally_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* Read a whole file into `out` (appending).  Returns 0 or -1 with errno set.
+ * Files larger than `max` bytes (0 = no limit) fail with EFBIG. */
+int tally_read_file(tally_buf *out, const char *path, size_t max);
+
+/* mkdir -p with mode 0777 (umask applies).  Returns 0 or -1 with errno set. */
+int tally_mkdir_p(const char *path);
+
+/* Copy a regular file, preserving its permission bits.  Returns 0 or -1. */
+int tally_copy_file(const char *from, const char *to);
+
+/* Remove a directory tree (does not follow symbolic links).  Returns 0 or -1. */
+int tally_remove_tree(const char *path);
+
+/* write() all of it, retrying on EINTR and short writes.  0 or -1. */
+int tally_write_all(int fd, const void *data, size_t len);
+
+/* "a" + "/" + "b" into a new string (NULL on OOM). */
+char *tally_path_join(const char *a, const char *b);
+
+/* The absolute, normalized form of `path` (need not exist); NULL on failure. */
+char *tally_path_absolute(const char *path);
+
+#endif
