@@ -85,6 +85,8 @@ static uint64_t get_u64(const unsigned char *p)
 
 /* ---- writer ---- */
 
+static int replay_existing(tally_scalar_log *log, const char *path);
+
 typedef struct {
 	char *name;
 	tally_scalar_summary sum;
@@ -101,6 +103,7 @@ struct tally_scalar_log {
 	size_t n_slots;
 	bool summary_dirty;
 	bool tag_limit_hit;
+	bool replaying;        /* defining tags read back from the file: write nothing */
 };
 
 static uint64_t hash_name(const char *s, size_t len)
@@ -169,6 +172,8 @@ static long tag_index(tally_scalar_log *log, const char *name, size_t len)
 	if (log->n_tags * 2 > log->n_slots && rehash(log, log->n_slots * 2) < 0)
 		return -1;
 
+	if (log->replaying)
+		return (long)log->n_tags - 1;
 	unsigned char body[5 + MAX_TAG_LEN];
 	body[0] = 'T';
 	put_u32(body + 1, (uint32_t)(log->n_tags - 1));
@@ -225,9 +230,17 @@ int tally__scalar_log_open(tally_scalar_log **out, const char *dir)
 		tally__scalar_log_free(log);
 		return rc;
 	}
-	tally_buf_release(&path);
-	if (lseek(log->fd, 0, SEEK_END) == 0)
+	off_t size = lseek(log->fd, 0, SEEK_END);
+	int rc = 0;
+	if (size == 0)
 		tally_buf_add(&log->pending, LOG_MAGIC, 8);
+	else
+		rc = replay_existing(log, path.ptr);
+	tally_buf_release(&path);
+	if (rc) {
+		tally__scalar_log_free(log);
+		return rc;
+	}
 	*out = log;
 	return 0;
 }
@@ -361,55 +374,84 @@ void tally__scalar_log_free(tally_scalar_log *log)
 /* ---- reader ---- */
 
 typedef struct {
-	char **names;
-	size_t n;
-} tag_names;
+	int (*on_tag)(void *ctx, uint32_t id, const char *name, size_t len);
+	int (*on_point)(void *ctx, uint32_t id, int64_t step, double value, int64_t time_ms);
+	void *ctx;
+} record_sink;
 
-static int read_records(const unsigned char *p, size_t len, tag_names *tags, tally_scalar_cb cb, void *ctx,
-                        bool *truncated)
+/*
+ * Walk the records of a log image; returns the length of its intact prefix
+ * (a torn or corrupt record and everything after it is not part of it).
+ * A sink callback returning non-zero stops the walk.
+ */
+static size_t walk_records(const unsigned char *p, size_t len, const record_sink *sink, bool *truncated)
 {
 	size_t off = 8;
 	while (off < len) {
 		if (len - off < 8)
-			goto torn;
+			break;
 		uint32_t crc = get_u32(p + off), blen = get_u32(p + off + 4);
 		if (blen == 0 || blen > len - off - 8 || tally__crc32c(0, p + off + 8, blen) != crc)
-			goto torn;
+			break;
 		const unsigned char *b = p + off + 8;
-		off += 8 + blen;
-		if (b[0] == 'T' && blen > 5) {
-			uint32_t id = get_u32(b + 1);
-			if (id != tags->n)
-				goto torn;
-			char **grown = realloc(tags->names, (tags->n + 1) * sizeof *grown);
-			if (!grown)
-				return tally__error_oom();
-			tags->names = grown;
-			if (!(tags->names[tags->n] = strndup((const char *)b + 5, blen - 5)))
-				return tally__error_oom();
-			tags->n++;
-		} else if (b[0] == 'P' && blen == 29) {
-			uint32_t id = get_u32(b + 1);
-			if (id >= tags->n)
-				goto torn;
+		int stop = 0;
+		if (b[0] == 'T' && blen > 5 && blen <= 5 + MAX_TAG_LEN)
+			stop = sink->on_tag(sink->ctx, get_u32(b + 1), (const char *)b + 5, blen - 5);
+		else if (b[0] == 'P' && blen == 29) {
 			uint64_t bits = get_u64(b + 13);
 			double value;
 			memcpy(&value, &bits, sizeof value);
-			if (cb(ctx, tags->names[id], (int64_t)get_u64(b + 5), value, (int64_t)get_u64(b + 21)))
-				return 0;
+			stop = sink->on_point(sink->ctx, get_u32(b + 1), (int64_t)get_u64(b + 5), value, (int64_t)get_u64(b + 21));
 		}
 		/* unknown record types are skipped: later versions may add some */
+		if (stop < 0)
+			break;
+		off += 8 + blen;
+		if (stop > 0)
+			return off;
 	}
-	return 0;
-torn:
-	*truncated = true;
-	return 0;
+	*truncated = off < len;
+	return off;
+}
+
+/* Tag ids → names while reading; a tag id may be redefined by a later writer. */
+typedef struct {
+	char **names;
+	size_t n;
+	tally_scalar_cb cb;
+	void *ctx;
+} reader;
+
+static int reader_tag(void *ctx, uint32_t id, const char *name, size_t len)
+{
+	reader *r = ctx;
+	if (id > r->n)
+		return -1; /* ids are dense: a gap means damage */
+	if (id == r->n) {
+		char **grown = realloc(r->names, (r->n + 1) * sizeof *grown);
+		if (!grown)
+			return -1;
+		r->names = grown;
+		r->names[r->n++] = NULL;
+	}
+	free(r->names[id]);
+	r->names[id] = strndup(name, len);
+	return r->names[id] ? 0 : -1;
+}
+
+static int reader_point(void *ctx, uint32_t id, int64_t step, double value, int64_t time_ms)
+{
+	reader *r = ctx;
+	if (id >= r->n)
+		return -1;
+	return r->cb(r->ctx, r->names[id], step, value, time_ms) ? 1 : 0;
 }
 
 int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated)
 {
 	tally_buf path = TALLY_BUF_INIT, data = TALLY_BUF_INIT;
-	tag_names tags = {NULL, 0};
+	reader r = {NULL, 0, cb, ctx};
+	record_sink sink = {reader_tag, reader_point, &r};
 	int rc = 0;
 	*truncated = false;
 	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/scalars.log", dir);
@@ -419,12 +461,59 @@ int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool 
 	} else if (data.len < 8 || memcmp(data.ptr, LOG_MAGIC, 8)) {
 		*truncated = data.len > 0;
 	} else {
-		rc = read_records((const unsigned char *)data.ptr, data.len, &tags, cb, ctx, truncated);
+		walk_records((const unsigned char *)data.ptr, data.len, &sink, truncated);
 	}
-	for (size_t i = 0; i < tags.n; i++)
-		free(tags.names[i]);
-	free(tags.names);
+	for (size_t i = 0; i < r.n; i++)
+		free(r.names[i]);
+	free(r.names);
 	tally_buf_release(&path);
+	tally_buf_release(&data);
+	return rc;
+}
+
+/* ---- reopening: the writer picks up where an earlier writer stopped ---- */
+
+static int replay_tag(void *ctx, uint32_t id, const char *name, size_t len)
+{
+	tally_scalar_log *log = ctx;
+	if (id != log->n_tags)
+		return -1; /* a writer never redefines: anything else is damage */
+	log->replaying = true;
+	long idx = tag_index(log, name, len);
+	log->replaying = false;
+	return idx == (long)id ? 0 : -1;
+}
+
+static int replay_point(void *ctx, uint32_t id, int64_t step, double value, int64_t time_ms)
+{
+	(void)time_ms;
+	tally_scalar_log *log = ctx;
+	if (id >= log->n_tags)
+		return -1;
+	summary_add(&log->tags[id].sum, step, value);
+	return 0;
+}
+
+/* Load the tags and summaries of an existing log and cut off a torn tail. */
+static int replay_existing(tally_scalar_log *log, const char *path)
+{
+	tally_buf data = TALLY_BUF_INIT;
+	int rc = 0;
+	if (tally_read_file(&data, path, 0) < 0) {
+		rc = tally__error_errno(TALLY_ERROR, "cannot read '%s'", path);
+	} else if (data.len < 8 || memcmp(data.ptr, LOG_MAGIC, 8)) {
+		if (ftruncate(log->fd, 0) < 0)
+			rc = tally__error_errno(TALLY_ERROR, "cannot repair '%s'", path);
+		else
+			tally_buf_add(&log->pending, LOG_MAGIC, 8);
+	} else {
+		bool truncated = false;
+		record_sink sink = {replay_tag, replay_point, log};
+		size_t good = walk_records((const unsigned char *)data.ptr, data.len, &sink, &truncated);
+		if (truncated && ftruncate(log->fd, (off_t)good) < 0)
+			rc = tally__error_errno(TALLY_ERROR, "cannot repair '%s'", path);
+		log->summary_dirty = true;
+	}
 	tally_buf_release(&data);
 	return rc;
 }

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# tally run: a tracked shell script, its flags, output, artifacts and exit status.
+. "$(dirname "$0")/test-lib.sh"
+
+cat >train.sh <<'SH'
+echo "args: $*"
+echo "env lr: $FLAG_LR"
+echo "run dir: $TALLY_RUN_DIR"
+mkdir -p plots && echo png >plots/plot.png
+echo model >model.rds
+head -n1 data/train.csv
+echo "loss: 0.5"
+echo "loss: 0.25"
+echo "oops" >&2
+SH
+mkdir data && echo "x,y" >data/train.csv && printf 'bin\000ary' >data/images.bin
+
+test_expect_success 'a script runs as a tracked run' '
+	tally run train.sh lr=0.05 epochs=20 name=adam >out 2>err &&
+	grep -q "args: --lr 0.05 --epochs 20 --name adam" out &&
+	grep -q "env lr: 0.05" out &&
+	grep -q "^x,y$" out &&
+	grep -q "^Run .* completed in" err &&
+	test "$(run_count)" = 1
+'
+
+test_expect_success 'flags are recorded with their types' '
+	tally show --format json >show.json &&
+	"$PYTHON" - <<-PY
+	import json
+	d = json.load(open("show.json"))
+	assert d["flags"] == {"lr": 0.05, "epochs": 20, "name": "adam"}, d["flags"]
+	assert type(d["flags"]["epochs"]) is int
+	assert d["status"] == "completed" and d["exit_status"] == 0
+	assert d["script"] == "train.sh"
+	assert d["command"][0] == "bash"
+	PY
+'
+
+test_expect_success 'artifacts land in the run, not the project' '
+	dir=$(show_field "[\"dir\"]") &&
+	test -f "$dir/model.rds" && test -f "$dir/plots/plot.png" &&
+	! test -e model.rds && ! test -e plots &&
+	test -f "$dir/train.sh" && test -L "$dir/data/images.bin" &&
+	test -f "$dir/data/train.csv" && ! test -L "$dir/data/train.csv"
+'
+
+test_expect_success 'scalars from output are summarized' '
+	test "$(show_field "[\"scalars\"][\"loss\"][\"last\"]")" = 0.25 &&
+	test "$(show_field "[\"scalars\"][\"loss\"][\"count\"]")" = 2 &&
+	test "$(show_field "[\"scalars\"][\"loss\"][\"last_step\"]")" = 1
+'
+
+test_expect_success 'output is recorded byte for byte, stderr included' '
+	dir=$(show_field "[\"dir\"]") &&
+	grep -q "^oops$" "$dir/.tally/output" &&
+	grep -q "^args: --lr" "$dir/.tally/output" &&
+	test -s "$dir/.tally/output.idx"
+'
+
+test_expect_success 'the exit status of the script is tally run'"'"'s' '
+	printf "echo failing\nexit 3\n" >fail.sh &&
+	test_expect_code 3 tally run fail.sh &&
+	tally runs --format json | "$PYTHON" -c "import json,sys; r=json.load(sys.stdin)[0]; assert r[\"status\"]==\"error\" and r[\"exit_status\"]==3, r"
+'
+
+test_expect_success 'a missing script is an error and creates nothing' '
+	before=$(run_count) &&
+	test_expect_code 128 tally run nope.py 2>err &&
+	grep -q "^tally: script .nope.py. not found" err &&
+	test "$(run_count)" = "$before"
+'
+
+test_expect_success 'bad flag syntax is an error and creates nothing' '
+	before=$(run_count) &&
+	test_must_fail tally run train.sh 9x=1 2>err &&
+	grep -q "invalid flag name" err &&
+	test_must_fail tally run train.sh "lr=[0.1,0.2]" 2>err &&
+	grep -q "reserved for sweeps" err &&
+	test_must_fail tally run train.sh lr 2>err &&
+	test "$(run_count)" = "$before"
+'
+
+test_expect_success 'unknown options are usage errors' '
+	test_expect_code 129 tally run --bogus train.sh 2>err &&
+	grep -q "usage: tally run" err &&
+	test_expect_code 129 tally runs --format xml &&
+	test_expect_code 129 tally nosuchcommand
+'
+
+test_expect_success 'a command after -- runs as given' '
+	tally run -q lr=1 -- sh -c "echo \"got \$*\"" sh a b >out 2>&1 &&
+	tally show --format json --tail 5 | grep -q "got a b --lr 1"
+'
+
+test_done

@@ -1,0 +1,143 @@
+/* Unit tests: NAME=VALUE flags typed like YAML scalars. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/internal.h"
+
+static tally_flag parse_ok(const char *arg)
+{
+	tally_flag f;
+	int rc = tally__flag_parse_assignment(&f, arg);
+	if (rc)
+		fail_msg("%s: %s", arg, tally_error_last());
+	return f;
+}
+
+static void ints_floats_bools_strings(void **state)
+{
+	(void)state;
+	tally_flag f = parse_ok("epochs=20");
+	assert_int_equal(f.type, TALLY_FLAG_INT);
+	assert_int_equal(f.i, 20);
+	assert_string_equal(f.name, "epochs");
+	tally__flag_release(&f);
+
+	f = parse_ok("lr=1e-3");
+	assert_int_equal(f.type, TALLY_FLAG_FLOAT);
+	assert_true(fabs(f.f - 0.001) < 1e-12);
+	assert_string_equal(f.text, "1e-3");
+	tally__flag_release(&f);
+
+	f = parse_ok("dropout=.5");
+	assert_int_equal(f.type, TALLY_FLAG_FLOAT);
+	tally__flag_release(&f);
+
+	f = parse_ok("neg=-3");
+	assert_int_equal(f.type, TALLY_FLAG_INT);
+	assert_int_equal(f.i, -3);
+	tally__flag_release(&f);
+
+	f = parse_ok("shuffle=true");
+	assert_int_equal(f.type, TALLY_FLAG_BOOL);
+	assert_true(f.b);
+	tally__flag_release(&f);
+
+	f = parse_ok("shuffle=FALSE");
+	assert_int_equal(f.type, TALLY_FLAG_BOOL);
+	assert_false(f.b);
+	tally__flag_release(&f);
+
+	f = parse_ok("act=relu");
+	assert_int_equal(f.type, TALLY_FLAG_STRING);
+	assert_string_equal(f.text, "relu");
+	tally__flag_release(&f);
+
+	f = parse_ok("x=~");
+	assert_int_equal(f.type, TALLY_FLAG_NULL);
+	tally__flag_release(&f);
+}
+
+static void quoted_values_stay_strings(void **state)
+{
+	(void)state;
+	tally_flag f = parse_ok("id=\"007\"");
+	assert_int_equal(f.type, TALLY_FLAG_STRING);
+	assert_string_equal(f.text, "007");
+	tally__flag_release(&f);
+	f = parse_ok("v='true'");
+	assert_int_equal(f.type, TALLY_FLAG_STRING);
+	assert_string_equal(f.text, "true");
+	tally__flag_release(&f);
+	f = parse_ok("empty=");
+	assert_int_equal(f.type, TALLY_FLAG_STRING);
+	assert_string_equal(f.text, "");
+	tally__flag_release(&f);
+	f = parse_ok("path=data/x y.csv");
+	assert_string_equal(f.text, "data/x y.csv");
+	tally__flag_release(&f);
+}
+
+static void bad_assignments_are_errors(void **state)
+{
+	(void)state;
+	tally_flag f;
+	assert_int_equal(tally__flag_parse_assignment(&f, "novalue"), TALLY_EINVALID);
+	assert_non_null(strstr(tally_error_last(), "NAME=VALUE"));
+	assert_int_equal(tally__flag_parse_assignment(&f, "=3"), TALLY_EINVALID);
+	assert_int_equal(tally__flag_parse_assignment(&f, "9lives=3"), TALLY_EINVALID);
+	assert_int_equal(tally__flag_parse_assignment(&f, "a b=3"), TALLY_EINVALID);
+	assert_int_equal(tally__flag_parse_assignment(&f, "lr=[0.01,0.1]"), TALLY_EINVALID);
+	assert_non_null(strstr(tally_error_last(), "sweeps"));
+	assert_int_equal(tally__flag_parse_assignment(&f, "m={a: 1}"), TALLY_EINVALID);
+	assert_int_equal(tally__flag_parse_assignment(&f, "q=\"unterminated"), TALLY_EINVALID);
+	assert_non_null(strstr(tally_error_last(), "flag q"));
+}
+
+static void json_and_env_names(void **state)
+{
+	(void)state;
+	tally_flag f = parse_ok("learning-rate=0.5");
+	json_t *j = tally__flag_to_json(&f);
+	assert_true(json_is_real(j));
+	json_decref(j);
+	char *env = tally__flag_env_name(f.name);
+	assert_string_equal(env, "FLAG_LEARNING_RATE");
+	free(env);
+	tally__flag_release(&f);
+	f = parse_ok("x=.inf");
+	j = tally__flag_to_json(&f); /* JSON has no infinity: kept as text */
+	assert_true(json_is_string(j));
+	json_decref(j);
+	tally__flag_release(&f);
+}
+
+static void list_set_replaces_same_name(void **state)
+{
+	(void)state;
+	tally_flag_list list = {NULL, 0};
+	tally_flag a = parse_ok("lr=1"), b = parse_ok("lr=2"), c = parse_ok("units=3");
+	assert_int_equal(tally__flag_list_set(&list, &a), 0);
+	assert_int_equal(tally__flag_list_set(&list, &b), 0);
+	assert_int_equal(tally__flag_list_set(&list, &c), 0);
+	assert_int_equal(list.count, 2);
+	assert_int_equal(list.items[0].i, 2);
+	tally__flag_list_release(&list);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ints_floats_bools_strings),
+		cmocka_unit_test(quoted_values_stay_strings),
+		cmocka_unit_test(bad_assignments_are_errors),
+		cmocka_unit_test(json_and_env_names),
+		cmocka_unit_test(list_set_replaces_same_name),
+	};
+	return cmocka_run_group_tests_name("flags", tests, NULL, NULL);
+}

@@ -1,0 +1,205 @@
+/* Unit tests: the scalar log, its summaries, and scalars parsed from output. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/internal.h"
+#include "util/fsutil.h"
+
+static int make_run_dir(void **state)
+{
+	char *dir = strdup("/tmp/tally-unit-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	char *meta = tally_path_join(dir, ".tally");
+	mkdir(meta, 0777);
+	free(meta);
+	*state = dir;
+	return 0;
+}
+
+static int remove_run_dir(void **state)
+{
+	tally_remove_tree(*state);
+	free(*state);
+	return 0;
+}
+
+typedef struct {
+	char tags[64][32];
+	int64_t steps[64];
+	double values[64];
+	int n;
+} points;
+
+static int collect(void *ctx, const char *tag, int64_t step, double value, int64_t time_ms)
+{
+	(void)time_ms;
+	points *p = ctx;
+	if (p->n < 64) {
+		snprintf(p->tags[p->n], sizeof p->tags[0], "%s", tag);
+		p->steps[p->n] = step;
+		p->values[p->n] = value;
+		p->n++;
+	}
+	return 0;
+}
+
+static void crc32c_known_answer(void **state)
+{
+	(void)state;
+	assert_int_equal(tally__crc32c(0, "123456789", 9), 0xE3069283u);
+}
+
+static void log_round_trip_and_summary(void **state)
+{
+	const char *dir = *state;
+	tally_scalar_log *log = NULL;
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	assert_int_equal(tally__scalar_log_append(log, "loss", 0, 1.0, 1), 0);
+	assert_int_equal(tally__scalar_log_append(log, "loss", 1, 0.5, 2), 0);
+	assert_int_equal(tally__scalar_log_append(log, "acc", 1, 0.9, 2), 0);
+	assert_int_equal(tally__scalar_log_append(log, "loss", 2, 0.75, 3), 0);
+	assert_int_equal(tally__scalar_log_write_summary(log), 0);
+	tally__scalar_log_free(log);
+
+	points p = {0};
+	bool truncated = true;
+	assert_int_equal(tally__scalar_log_read(dir, collect, &p, &truncated), 0);
+	assert_false(truncated);
+	assert_int_equal(p.n, 4);
+	assert_string_equal(p.tags[2], "acc");
+	assert_int_equal(p.steps[3], 2);
+
+	json_t *s = tally__scalars_summary_load(dir);
+	json_t *loss = json_object_get(s, "loss");
+	assert_true(fabs(json_real_value(json_object_get(loss, "last")) - 0.75) < 1e-12);
+	assert_int_equal(json_integer_value(json_object_get(loss, "last_step")), 2);
+	assert_true(fabs(json_real_value(json_object_get(loss, "min")) - 0.5) < 1e-12);
+	assert_int_equal(json_integer_value(json_object_get(loss, "min_step")), 1);
+	assert_true(fabs(json_real_value(json_object_get(loss, "avg")) - 0.75) < 1e-12);
+	assert_int_equal(json_integer_value(json_object_get(loss, "count")), 3);
+	json_decref(s);
+}
+
+static void torn_tail_is_ignored(void **state)
+{
+	const char *dir = *state;
+	tally_scalar_log *log = NULL;
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	for (int i = 0; i < 10; i++)
+		tally__scalar_log_append(log, "loss", i, i, 0);
+	tally__scalar_log_free(log);
+	char *path = tally_path_join(dir, ".tally/scalars.log");
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	/* Cut the last record in half, as a crash mid-write would. */
+	assert_int_equal(truncate(path, st.st_size - 10), 0);
+	points p = {0};
+	bool truncated = false;
+	assert_int_equal(tally__scalar_log_read(dir, collect, &p, &truncated), 0);
+	assert_true(truncated);
+	assert_int_equal(p.n, 9);
+	/* Flip a byte in the middle: reading stops there, never crashes. */
+	int fd = open(path, O_RDWR);
+	assert_true(pwrite(fd, "\xff", 1, 60) == 1);
+	close(fd);
+	memset(&p, 0, sizeof p);
+	assert_int_equal(tally__scalar_log_read(dir, collect, &p, &truncated), 0);
+	assert_true(truncated);
+	assert_true(p.n < 9);
+	free(path);
+}
+
+static void appending_after_reopen_continues_the_log(void **state)
+{
+	const char *dir = *state;
+	tally_scalar_log *log = NULL;
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	tally__scalar_log_append(log, "a", 0, 1, 0);
+	tally__scalar_log_free(log);
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	tally__scalar_log_append(log, "b", 0, 2, 0);
+	tally__scalar_log_append(log, "a", 1, 3, 0);
+	assert_int_equal(tally__scalar_log_write_summary(log), 0);
+	tally__scalar_log_free(log);
+	points p = {0};
+	bool truncated;
+	assert_int_equal(tally__scalar_log_read(dir, collect, &p, &truncated), 0);
+	assert_false(truncated);
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.tags[0], "a");
+	assert_string_equal(p.tags[1], "b");
+	assert_string_equal(p.tags[2], "a");
+	json_t *s = tally__scalars_summary_load(dir); /* the summary covers both writers */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "a"), "count")), 2);
+	json_decref(s);
+}
+
+static void feed(tally_outparse *p, tally_scalar_log *log, const char *line)
+{
+	tally__outparse_line(p, line, strlen(line), log, 0);
+}
+
+static void output_lines_become_scalars(void **state)
+{
+	const char *dir = *state;
+	tally_flag_list flags = {NULL, 0};
+	tally_flag lr;
+	assert_int_equal(tally__flag_parse_assignment(&lr, "lr=0.1"), 0);
+	tally__flag_list_set(&flags, &lr);
+	tally_outparse *p = NULL;
+	tally_scalar_log *log = NULL;
+	assert_int_equal(tally__outparse_new(&p, &flags), 0);
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	feed(p, log, "loss: 0.9");
+	feed(p, log, "acc: 0.5");
+	feed(p, log, "loss: 0.8");        /* repeated key: step 1 */
+	feed(p, log, "acc: 0.6");
+	feed(p, log, "lr: 0.1");          /* a flag name: not a scalar */
+	feed(p, log, "  val_loss: 1e-2 (step 7)");
+	feed(p, log, "step: 10");
+	feed(p, log, "loss: nan");
+	feed(p, log, "Epoch time: 12:30:00"); /* not a number */
+	feed(p, log, "loss: 0.1 extra");      /* trailing text: not a scalar */
+	feed(p, log, "no colon here");
+	tally__scalar_log_free(log);
+	tally__outparse_free(p);
+	tally__flag_list_release(&flags);
+
+	points pts = {0};
+	bool truncated;
+	assert_int_equal(tally__scalar_log_read(dir, collect, &pts, &truncated), 0);
+	assert_int_equal(pts.n, 6);
+	assert_string_equal(pts.tags[0], "loss");
+	assert_int_equal(pts.steps[0], 0);
+	assert_int_equal(pts.steps[1], 0);
+	assert_int_equal(pts.steps[2], 1);
+	assert_int_equal(pts.steps[3], 1);
+	assert_string_equal(pts.tags[4], "val_loss");
+	assert_int_equal(pts.steps[4], 7);
+	assert_true(fabs(pts.values[4] - 0.01) < 1e-12);
+	assert_int_equal(pts.steps[5], 10);
+	assert_true(isnan(pts.values[5]));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(crc32c_known_answer),
+		cmocka_unit_test_setup_teardown(log_round_trip_and_summary, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(torn_tail_is_ignored, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(appending_after_reopen_continues_the_log, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(output_lines_become_scalars, make_run_dir, remove_run_dir),
+	};
+	return cmocka_run_group_tests_name("scalars", tests, NULL, NULL);
+}

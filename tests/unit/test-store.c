@@ -1,0 +1,214 @@
+/* Unit tests: the store, runs created through the C API, the index, lookups. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/internal.h"
+#include "util/fsutil.h"
+
+static int make_store(void **state)
+{
+	char *dir = strdup("/tmp/tally-unit-store-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	char *runs = tally_path_join(dir, "runs");
+	tally_store *store = NULL;
+	if (tally_store_open(&store, runs) != 0)
+		return -1;
+	free(runs);
+	free(dir);
+	*state = store;
+	return 0;
+}
+
+static int free_store(void **state)
+{
+	tally_store *store = *state;
+	char *parent = strdup(tally_store_path(store));
+	*strrchr(parent, '/') = '\0';
+	tally_store_free(store);
+	tally_remove_tree(parent);
+	free(parent);
+	return 0;
+}
+
+static char *new_run(tally_store *store, const char *label, int finish)
+{
+	tally_run_options opts = TALLY_RUN_OPTIONS_INIT;
+	const char *argv[] = {"train_c", "--lr", "0.1", NULL};
+	opts.label = label;
+	opts.argv = argv;
+	opts.script = "train_c";
+	tally_run *run = NULL;
+	assert_int_equal(tally_run_create(&run, store, &opts), 0);
+	assert_int_equal(tally_run_set_flag(run, "lr", "0.1"), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(tally_log_scalar(run, "loss", 1.0 / (i + 1), i), 0);
+	if (finish)
+		assert_int_equal(tally_run_finish(run, 0), 0);
+	char *id = strdup(tally_run_id(run));
+	tally_run_free(run);
+	return id;
+}
+
+static size_t count_runs(tally_store *store, const char *want_status)
+{
+	tally_run_iter *it = NULL;
+	const tally_run *run;
+	size_t n = 0;
+	assert_int_equal(tally_run_iter_new(&it, store, 0), 0);
+	while (tally_run_iter_next(it, &run) == 0)
+		if (!want_status || !strcmp(tally_run_status(run), want_status))
+			n++;
+	tally_run_iter_free(it);
+	return n;
+}
+
+static void c_api_run_is_listed_with_scalars(void **state)
+{
+	tally_store *store = *state;
+	char *id = new_run(store, "first", 1);
+	tally_run_iter *it = NULL;
+	const tally_run *run;
+	assert_int_equal(tally_run_iter_new(&it, store, 0), 0);
+	assert_int_equal(tally_run_iter_next(it, &run), 0);
+	assert_string_equal(tally_run_id(run), id);
+	assert_string_equal(tally_run_status(run), "completed");
+	assert_string_equal(tally_run_label(run), "first");
+	assert_string_equal(tally_run_flags_text(run), "lr=0.1");
+	assert_non_null(strstr(tally_run_scalars_text(run), "loss=0.2"));
+	assert_non_null(strstr(tally_run_scalars_json(run), "\"count\":5"));
+	assert_int_equal(tally_run_exit_status(run), 0);
+	assert_int_equal(tally_run_iter_next(it, &run), 1);
+	tally_run_iter_free(it);
+	free(id);
+}
+
+static void lookup_by_index_prefix_suffix_and_path(void **state)
+{
+	tally_store *store = *state;
+	char *older = new_run(store, "a", 1);
+	char *newer = new_run(store, "b", 1);
+	tally_run *run = NULL;
+	assert_int_equal(tally_run_lookup(&run, store, "1"), 0);
+	assert_string_equal(tally_run_id(run), newer);
+	tally_run_free(run);
+	assert_int_equal(tally_run_lookup(&run, store, "2"), 0);
+	assert_string_equal(tally_run_id(run), older);
+	tally_run_free(run);
+	assert_int_equal(tally_run_lookup(&run, store, "3"), TALLY_ENOTFOUND);
+	assert_non_null(strstr(tally_error_last(), "2 runs"));
+	/* the random suffix alone */
+	assert_int_equal(tally_run_lookup(&run, store, older + 21), 0);
+	assert_string_equal(tally_run_id(run), older);
+	char *dir = strdup(tally_run_dir(run));
+	tally_run_free(run);
+	assert_int_equal(tally_run_lookup(&run, store, dir), 0);
+	assert_string_equal(tally_run_id(run), older);
+	tally_run_free(run);
+	/* both ids start with the year: ambiguous, and the message lists them
+	 * (a bare number is an index, so the prefix includes the dash) */
+	char year[6];
+	memcpy(year, older, 5);
+	year[5] = '\0';
+	assert_int_equal(tally_run_lookup(&run, store, year), TALLY_EAMBIGUOUS);
+	assert_non_null(strstr(tally_error_last(), older));
+	assert_non_null(strstr(tally_error_last(), newer));
+	assert_int_equal(tally_run_lookup(&run, store, "zzzzzz"), TALLY_ENOTFOUND);
+	assert_int_equal(tally_run_lookup(&run, store, "0"), TALLY_EINVALID);
+	free(dir);
+	free(older);
+	free(newer);
+}
+
+static void corrupt_metadata_is_skipped_and_reported(void **state)
+{
+	tally_store *store = *state;
+	char *good = new_run(store, "good", 1);
+	char *bad = new_run(store, "bad", 1);
+	tally_buf path = TALLY_BUF_INIT;
+	tally_buf_printf(&path, "%s/%s/.tally/run.json", tally_store_path(store), bad);
+	assert_int_equal(tally_write_file_atomic(path.ptr, "{\"id\": \"x\", \"sta", 16), 0);
+	size_t skipped = 0;
+	assert_int_equal(tally_store_sync(store, 1, &skipped), 0);
+	assert_int_equal(skipped, 1);
+	assert_non_null(strstr(tally_store_warnings(store), bad));
+	assert_int_equal(count_runs(store, NULL), 1);
+	tally_buf_release(&path);
+	free(good);
+	free(bad);
+}
+
+static void lost_supervisor_reads_as_terminated(void **state)
+{
+	tally_store *store = *state;
+	char *id = new_run(store, "orphan", 0); /* freed without finishing: the lock is released */
+	assert_int_equal(count_runs(store, "terminated"), 1);
+	tally_run *run = NULL;
+	assert_int_equal(tally_run_lookup(&run, store, id), 0);
+	assert_string_equal(tally_run_status(run), "terminated");
+	assert_non_null(strstr(tally_run_json(run), "stop_reason"));
+	tally_run_free(run);
+	free(id);
+}
+
+static void live_run_reads_as_running(void **state)
+{
+	tally_store *store = *state;
+	tally_run *live = NULL;
+	assert_int_equal(tally_run_create(&live, store, NULL), 0);
+	assert_int_equal(count_runs(store, "running"), 1);
+	assert_int_equal(tally_run_finish(live, 3), 0);
+	assert_int_equal(count_runs(store, "error"), 1);
+	tally_run_free(live);
+}
+
+static void index_notices_copies_removals_and_loss(void **state)
+{
+	tally_store *store = *state;
+	char *id = new_run(store, "x", 1);
+	assert_int_equal(count_runs(store, NULL), 1);
+	/* a run directory copied in by hand */
+	tally_buf from = TALLY_BUF_INIT, to = TALLY_BUF_INIT;
+	tally_buf_printf(&from, "%s/%s", tally_store_path(store), id);
+	tally_buf_printf(&to, "%s/copied-run", tally_store_path(store));
+	assert_int_equal(tally_mkdir_p(to.ptr), 0);
+	tally_buf_adds(&to, "/.tally");
+	assert_int_equal(tally_mkdir_p(to.ptr), 0);
+	tally_buf_adds(&to, "/run.json");
+	tally_buf_adds(&from, "/.tally/run.json");
+	assert_int_equal(tally_copy_file(from.ptr, to.ptr), 0);
+	assert_int_equal(count_runs(store, NULL), 2);
+	/* removed by hand */
+	tally_buf_truncate(&to, to.len - strlen("/.tally/run.json"));
+	assert_int_equal(tally_remove_tree(to.ptr), 0);
+	assert_int_equal(count_runs(store, NULL), 1);
+	/* the index deleted: rebuilt */
+	unlink(tally_store_index_path(store));
+	tally_store *again = NULL;
+	assert_int_equal(tally_store_open(&again, tally_store_path(store)), 0);
+	assert_int_equal(count_runs(again, NULL), 1);
+	tally_store_free(again);
+	tally_buf_release(&from);
+	tally_buf_release(&to);
+	free(id);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(c_api_run_is_listed_with_scalars, make_store, free_store),
+		cmocka_unit_test_setup_teardown(lookup_by_index_prefix_suffix_and_path, make_store, free_store),
+		cmocka_unit_test_setup_teardown(corrupt_metadata_is_skipped_and_reported, make_store, free_store),
+		cmocka_unit_test_setup_teardown(lost_supervisor_reads_as_terminated, make_store, free_store),
+		cmocka_unit_test_setup_teardown(live_run_reads_as_running, make_store, free_store),
+		cmocka_unit_test_setup_teardown(index_notices_copies_removals_and_loss, make_store, free_store),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
