@@ -6,7 +6,8 @@ usage: bench/lib.py time [-n REPS] [-w WARMUPS] [--out FILE] [--cwd DIR]
 
 Runs CMD (no shell) WARMUPS times untimed, then REPS times, timing each
 process with time.perf_counter() around its start and reaping.  stdout goes
-to FILE (default /dev/null, truncated before every run), stderr is kept.
+to FILE (default /dev/null, truncated before every run); stderr is shown
+only when CMD fails.
 --pre runs a shell command before every run (warm-ups included), untimed.
 --rss reports the peak RSS of the process (KiB, the largest of the runs) as
 given by wait4(2), i.e. the same figure as `/usr/bin/time -f %M`.
@@ -28,13 +29,14 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
 def run_once(cmd, out, cwd, want_rss):
-    with open(out, "wb") as f:
+    with open(out, "wb") as f, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=f, cwd=cwd)
+        p = subprocess.Popen(cmd, stdout=f, stderr=err, cwd=cwd)
         if want_rss:
             _, status, ru = os.wait4(p.pid, 0)
             elapsed = time.perf_counter() - t0
@@ -44,6 +46,9 @@ def run_once(cmd, out, cwd, want_rss):
             p.wait()
             elapsed = time.perf_counter() - t0
             rss = None
+        if p.returncode != 0:
+            err.seek(0)
+            sys.stderr.buffer.write(err.read()[-4000:])
     if p.returncode != 0:
         sys.exit("lib.py: command failed with status %d: %s"
                  % (p.returncode, " ".join(cmd)))
