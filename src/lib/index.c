@@ -68,6 +68,9 @@ static int try_open(tally_store *store)
 	if (sqlite3_open_v2(store->index_path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
 		return db_error(store, "cannot open");
 	sqlite3_busy_timeout(store->db, 10000);
+	/* Checkpointing on close would cost every `tally run` two fsyncs; SQLite's
+	 * automatic checkpoints keep the WAL bounded instead. */
+	sqlite3_db_config(store->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_exec(store->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
 	sqlite3_stmt *st = NULL;
 	int version = -1;
@@ -76,11 +79,18 @@ static int try_open(tally_store *store)
 	sqlite3_finalize(st);
 	if (version < 0)
 		return db_error(store, "unreadable");
-	if (version != 0 && version != SCHEMA_VERSION)
+	if (version == SCHEMA_VERSION)
+		return 0;
+	if (version != 0)
 		return db_error(store, "written by another version");
-	if (sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(store->db, "PRAGMA user_version=1", NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(store, "cannot create tables");
+	/* A new index: create the schema once (concurrent creators are serialized by the transaction). */
+	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(store->db, "PRAGMA user_version=1; COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		int rc = db_error(store, "cannot create tables");
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
 	return 0;
 }
 
@@ -297,21 +307,34 @@ done:
 	return rc;
 }
 
+/*
+ * Write-through after tally changed a run.  Best effort — the index is a
+ * cache — but a failed update must not go unnoticed on a filesystem where
+ * syncs trust write-through, so it leaves a marker that makes the next sync
+ * verify every run.
+ */
 void tally__index_put_run(tally_store *store, const char *dir_name, json_t *meta, json_t *scalars)
 {
 	writer w = {0};
 	tally_buf sig = TALLY_BUF_INIT;
+	bool ok = false;
 	int runs_fd = open(store->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (runs_fd < 0 || tally__index_open(store) || writer_prepare(store, &w))
 		goto done;
 	run_sig(runs_fd, dir_name, &sig);
 	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto done;
-	if (put_row(&w, dir_name, meta, scalars, sig.ptr) == 0)
-		sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+	if (put_row(&w, dir_name, meta, scalars, sig.ptr) == 0 &&
+	    sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		ok = true;
 	else
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 done:
+	if (!ok && runs_fd >= 0) {
+		int fd = open(store->dirty_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (runs_fd >= 0)
 		close(runs_fd);
 	writer_release(&w);
@@ -343,17 +366,6 @@ static bool index_one(tally_store *store, writer *w, const char *name, const cha
 	return ok;
 }
 
-static bool get_stored_sig(writer *w, const char *name, tally_buf *out)
-{
-	tally_buf_clear(out);
-	sqlite3_bind_text(w->get_sig, 1, name, -1, SQLITE_STATIC);
-	bool found = sqlite3_step(w->get_sig) == SQLITE_ROW;
-	if (found && sqlite3_column_text(w->get_sig, 0))
-		tally_buf_adds(out, (const char *)sqlite3_column_text(w->get_sig, 0));
-	sqlite3_reset(w->get_sig);
-	return found;
-}
-
 /* Whether `name` holds a .tally folder (a run, even if a broken one). */
 static bool has_meta_dir(int runs_fd, const char *name)
 {
@@ -363,50 +375,139 @@ static bool has_meta_dir(int runs_fd, const char *name)
 	return fstatat(runs_fd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int full_scan(tally_store *store, writer *w, int runs_fd, size_t *skipped)
+typedef struct {
+	char **items;
+	size_t n, cap;
+} name_list;
+
+static int name_list_add(name_list *l, const char *s)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		char **grown = realloc(l->items, cap * sizeof *grown);
+		if (!grown)
+			return -1;
+		l->items = grown;
+		l->cap = cap;
+	}
+	if (!(l->items[l->n] = strdup(s)))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static void name_list_release(name_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int list_run_dirs(tally_store *store, int runs_fd, name_list *out)
 {
 	DIR *d = fdopendir(dup(runs_fd));
 	if (!d)
 		return tally__error_errno(TALLY_ERROR, "cannot read runs directory '%s'", store->path);
-	tally_buf sig = TALLY_BUF_INIT, stored = TALLY_BUF_INIT;
-	sqlite3_stmt *seen = NULL;
-	sqlite3_exec(store->db, "CREATE TEMP TABLE IF NOT EXISTS seen(dir TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM seen;",
-	             NULL, NULL, NULL);
-	if (sqlite3_prepare_v2(store->db, "INSERT OR IGNORE INTO seen(dir) VALUES(?1)", -1, &seen, NULL) != SQLITE_OK) {
-		closedir(d);
-		return db_error(store, "cannot scan");
-	}
 	struct dirent *e;
-	while ((e = readdir(d))) {
-		const char *name = e->d_name;
-		if (!tally__is_run_dir_name(name) || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
-			continue;
-		if (!run_sig(runs_fd, name, &sig)) {
-			if (has_meta_dir(runs_fd, name)) {
-				warn_skipped(store, name, "no " TALLY_META_DIR "/run.json (incomplete or damaged run)");
-				++*skipped;
-			}
-			continue;
+	int rc = 0;
+	while (!rc && (e = readdir(d)))
+		if (tally__is_run_dir_name(e->d_name) && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN))
+			rc = name_list_add(out, e->d_name) < 0 ? tally__error_oom() : 0;
+	closedir(d);
+	qsort(out->items, out->n, sizeof *out->items, cmp_names);
+	return rc;
+}
+
+static void delete_run_row(tally_store *store, const char *name)
+{
+	static const char *const sql[] = {"DELETE FROM flags WHERE run=?1", "DELETE FROM scalars WHERE run=?1",
+	                                  "DELETE FROM tags WHERE run=?1", "DELETE FROM runs WHERE dir=?1"};
+	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(store->db, sql[i], -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+			sqlite3_step(st);
 		}
-		bool known = get_stored_sig(w, name, &stored);
-		if ((known && !strcmp(stored.ptr, sig.ptr)) || index_one(store, w, name, sig.ptr)) {
-			sqlite3_bind_text(seen, 1, name, -1, SQLITE_STATIC);
-			step_reset(seen);
-		} else {
+		sqlite3_finalize(st);
+	}
+}
+
+/* A run directory the index does not know (or must re-read). */
+static void index_new(tally_store *store, writer *w, int runs_fd, const char *name, tally_buf *sig, size_t *skipped)
+{
+	if (run_sig(runs_fd, name, sig)) {
+		if (!index_one(store, w, name, sig->ptr))
 			++*skipped;
+	} else if (has_meta_dir(runs_fd, name)) {
+		warn_skipped(store, name, "no " TALLY_META_DIR "/run.json (incomplete or damaged run)");
+		++*skipped;
+	}
+}
+
+/*
+ * Merge the runs directory's listing with the index's rows (both sorted by
+ * name): new directories are read, vanished ones dropped.  With `verify`,
+ * every known run's signature is also checked and changed runs re-read —
+ * needed when other machines may have changed runs (their tally cannot
+ * update our index) or after an index update was lost.
+ */
+static int scan(tally_store *store, writer *w, int runs_fd, bool verify, size_t *skipped)
+{
+	name_list dirs = {0}, known = {0};
+	name_list sigs = {0};
+	tally_buf sig = TALLY_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc = list_run_dirs(store, runs_fd, &dirs);
+	if (rc)
+		goto done;
+	if (sqlite3_prepare_v2(store->db, "SELECT dir, sig FROM runs ORDER BY dir", -1, &st, NULL) != SQLITE_OK) {
+		rc = db_error(store, "cannot scan");
+		goto done;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *s = (const char *)sqlite3_column_text(st, 1);
+		if (name_list_add(&known, name ? name : "") < 0 || name_list_add(&sigs, s ? s : "") < 0) {
+			rc = tally__error_oom();
+			goto done;
 		}
 	}
-	closedir(d);
-	sqlite3_finalize(seen);
-	sqlite3_exec(store->db,
-	             "DELETE FROM flags WHERE run NOT IN (SELECT dir FROM seen);"
-	             "DELETE FROM scalars WHERE run NOT IN (SELECT dir FROM seen);"
-	             "DELETE FROM tags WHERE run NOT IN (SELECT dir FROM seen);"
-	             "DELETE FROM runs WHERE dir NOT IN (SELECT dir FROM seen);",
-	             NULL, NULL, NULL);
+	sqlite3_finalize(st);
+	st = NULL;
+	/* SQLite's ORDER BY uses its own collation (bytewise for TEXT): same as strcmp. */
+	size_t i = 0, k = 0;
+	while (i < dirs.n || k < known.n) {
+		int c = i >= dirs.n ? 1 : k >= known.n ? -1 : strcmp(dirs.items[i], known.items[k]);
+		if (c < 0) {
+			index_new(store, w, runs_fd, dirs.items[i++], &sig, skipped);
+		} else if (c > 0) {
+			delete_run_row(store, known.items[k++]);
+		} else {
+			if (verify) {
+				const char *name = dirs.items[i];
+				if (!run_sig(runs_fd, name, &sig)) {
+					delete_run_row(store, name);
+					index_new(store, w, runs_fd, name, &sig, skipped);
+				} else if (strcmp(sig.ptr, sigs.items[k]) && !index_one(store, w, name, sig.ptr)) {
+					delete_run_row(store, name);
+					++*skipped;
+				}
+			}
+			i++, k++;
+		}
+	}
+done:
+	sqlite3_finalize(st);
+	name_list_release(&dirs);
+	name_list_release(&known);
+	name_list_release(&sigs);
 	tally_buf_release(&sig);
-	tally_buf_release(&stored);
-	return 0;
+	return rc;
 }
 
 /* Runs the index believes are running may have ended (or lost their supervisor). */
@@ -492,8 +593,12 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	if (force)
 		sqlite3_exec(store->db, "DELETE FROM runs; DELETE FROM flags; DELETE FROM scalars; DELETE FROM tags;", NULL,
 		             NULL, NULL);
-	if (force || strcmp(stored.ptr, dir_sig.ptr))
-		rc = full_scan(store, &w, runs_fd, &skipped);
+	/* A lost write-through (the index was busy) leaves a marker: verify everything once. */
+	bool dirty = access(store->dirty_path, F_OK) == 0;
+	if (force || dirty || strcmp(stored.ptr, dir_sig.ptr))
+		rc = scan(store, &w, runs_fd, force || dirty || store->network_fs, &skipped);
+	if (!rc && dirty)
+		unlink(store->dirty_path);
 	if (!rc)
 		recheck_running(store, &w, runs_fd);
 	/* A change in the same timestamp tick as our scan could be missed: don't trust it yet. */

@@ -85,6 +85,8 @@ void tally__flag_json_text(tally_buf *out, json_t *value);
 struct tally_store {
 	char *path;            /* absolute runs directory */
 	char *index_path;
+	char *dirty_path;      /* marker: an index update was lost, verify every run */
+	bool network_fs;       /* runs directory shared over the network: other machines write */
 	sqlite3 *db;           /* opened lazily by index.c */
 	tally_buf warnings;
 	char host[256];
@@ -181,6 +183,10 @@ typedef struct {
 /* Copy the project's source files into the run, link the other entries,
  * write .tally/sources.json, and set "sources", "source_digest" and "git" in `meta`. */
 int tally__snapshot(const tally_snapshot_request *req, json_t *meta);
+/* In a git work tree, start libgit2's (slow) initialization in the background; tally__snapshot() waits for it. */
+void tally__git_init_begin(const char *project_dir);
+/* Wait for and undo a tally__git_init_begin() that no snapshot used. */
+void tally__git_init_abandon(void);
 
 /* ---- runs (run.c) ---- */
 

@@ -613,6 +613,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	project_dir = tally_path_absolute(opts->project_dir ? opts->project_dir : ".");
 	if (!project_dir)
 		return tally__error_oom();
+	tally__git_init_begin(project_dir);
 
 	/* 1. Everything that can be wrong with the request fails here, before any run exists. */
 	if ((rc = tally__config_load(&cfg, project_dir)))
@@ -696,6 +697,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		run = NULL;
 	}
 done:
+	tally__git_init_abandon();
 	if (signals_installed)
 		restore_signals(&saved);
 	if (sup.output)

@@ -16,7 +16,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <git2.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -126,6 +129,69 @@ static int consider(snapshot *s, const char *rel)
 }
 
 /* ---- git ---- */
+
+/*
+ * libgit2's initialization parses the system's CA certificates (about 20 ms
+ * here), work a local status never needs.  tally_launch() starts it on a
+ * thread first thing, so it overlaps with validating the request and
+ * creating the run; tally__snapshot() joins it before using libgit2.
+ */
+static pthread_t git_init_thread;
+static bool git_init_pending;
+
+static void *git_init_main(void *unused)
+{
+	(void)unused;
+	git_libgit2_init();
+	return NULL;
+}
+
+/* Whether `dir` or one of its parents holds a `.git` (a cheap test, before paying for libgit2). */
+static bool inside_git_work_tree(const char *dir)
+{
+	char *path = realpath(dir, NULL);
+	bool found = false;
+	while (path && !found) {
+		char *git = tally_path_join(path, ".git");
+		found = git && access(git, F_OK) == 0;
+		free(git);
+		char *slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			break;
+		*slash = '\0';
+	}
+	if (path && !found && !strcmp(path, "/"))
+		found = access("/.git", F_OK) == 0;
+	free(path);
+	return found;
+}
+
+void tally__git_init_begin(const char *project_dir)
+{
+	if (!git_init_pending && inside_git_work_tree(project_dir) &&
+	    pthread_create(&git_init_thread, NULL, git_init_main, NULL) == 0)
+		git_init_pending = true;
+}
+
+void tally__git_init_abandon(void)
+{
+	if (git_init_pending) {
+		pthread_join(git_init_thread, NULL);
+		git_init_pending = false;
+		git_libgit2_shutdown();
+	}
+}
+
+/* One git_libgit2_init() for the caller, to be paired with git_libgit2_shutdown(). */
+static void git_init_end(void)
+{
+	if (git_init_pending) {
+		pthread_join(git_init_thread, NULL);
+		git_init_pending = false;
+	} else {
+		git_libgit2_init();
+	}
+}
 
 static void record_git_state(git_repository *repo, git_status_list *status, json_t *meta)
 {
@@ -255,6 +321,20 @@ static int collect_plain(snapshot *s, const char *rel_dir)
 
 /* ---- materializing the run directory ---- */
 
+/* Hex SHA-256 of `data` into `hex` (65 bytes). */
+static int sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	/* No OpenSSL configuration is needed for a digest; reading it costs more than hashing. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	if (!EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32)
+		return -1;
+	for (unsigned int i = 0; i < md_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
 static int copy_source(snapshot *s, const char *rel, tally_buf *manifest_lines, json_t *manifest)
 {
 	char *from = tally_path_join(s->req->project_dir, rel);
@@ -277,16 +357,14 @@ static int copy_source(snapshot *s, const char *rel, tally_buf *manifest_lines, 
 		if (close(fd) < 0)
 			goto done;
 	}
-	git_oid oid;
-	char hex[GIT_OID_HEXSZ + 1];
-	if (git_odb_hash(&oid, data.ptr, data.len, GIT_OBJECT_BLOB) < 0)
+	char hex[65];
+	if (sha256_hex(data.ptr, data.len, hex) < 0)
 		goto done;
-	git_oid_tostr(hex, sizeof hex, &oid);
 	tally_buf_printf(manifest_lines, "%s %s\n", hex, rel);
 	json_t *entry = json_object();
 	json_object_set_new(entry, "path", json_string(rel));
 	json_object_set_new(entry, "size", json_integer((json_int_t)data.len));
-	json_object_set_new(entry, "sha1", json_string(hex));
+	json_object_set_new(entry, "sha256", json_string(hex));
 	json_array_append_new(manifest, entry);
 	rc = 0;
 done:
@@ -369,9 +447,11 @@ int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 	json_t *manifest = json_array();
 	int rc = 0;
 
-	git_libgit2_init();
+	bool use_git = git_init_pending || inside_git_work_tree(req->project_dir);
+	if (use_git)
+		git_init_end();
 	s.runs_rel = relative_inside(req->runs_dir, req->project_dir);
-	int git = collect_git(&s, meta);
+	int git = use_git ? collect_git(&s, meta) : 1;
 	if (git == 1)
 		git = collect_plain(&s, "");
 	if (git < 0 || !manifest) {
@@ -383,10 +463,11 @@ int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 		goto done;
 	if ((rc = write_manifest(req->run_dir, manifest)))
 		goto done;
-	git_oid digest;
-	char hex[GIT_OID_HEXSZ + 1];
-	git_odb_hash(&digest, lines.ptr, lines.len, GIT_OBJECT_BLOB);
-	git_oid_tostr(hex, sizeof hex, &digest);
+	char hex[65];
+	if (sha256_hex(lines.ptr, lines.len, hex) < 0) {
+		rc = tally__error(TALLY_ERROR, "cannot compute the source digest");
+		goto done;
+	}
 	json_object_set_new(meta, "source_digest", json_string(hex));
 	json_object_set_new(meta, "sources", json_integer((json_int_t)json_array_size(manifest)));
 	if (s.sources.truncated)
@@ -398,6 +479,7 @@ done:
 	free(s.runs_rel);
 	json_decref(manifest);
 	tally_buf_release(&lines);
-	git_libgit2_shutdown();
+	if (use_git)
+		git_libgit2_shutdown();
 	return rc;
 }

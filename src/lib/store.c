@@ -52,11 +52,11 @@ static bool is_network_fs(const char *path)
 /* On a local filesystem the index sits in the runs directory; on a shared
  * one each machine keeps its own in its cache directory, so correctness never
  * depends on locking a database over the network. */
-static char *choose_index_path(const char *runs_dir)
+static char *choose_index_path(const char *runs_dir, bool network_fs)
 {
 	tally_buf path = TALLY_BUF_INIT;
 	const char *explicit_dir = getenv("TALLY_INDEX_DIR");
-	if (!explicit_dir && !is_network_fs(runs_dir)) {
+	if (!explicit_dir && !network_fs) {
 		tally_buf_printf(&path, "%s/.index/index.db", runs_dir);
 		return tally_buf_detach(&path);
 	}
@@ -104,8 +104,12 @@ int tally_store_open(tally_store **out, const char *runs_dir)
 	}
 	if (gethostname(store->host, sizeof store->host - 1) < 0)
 		snprintf(store->host, sizeof store->host, "localhost");
-	store->index_path = choose_index_path(store->path);
-	if (!store->index_path) {
+	store->network_fs = is_network_fs(store->path);
+	store->index_path = choose_index_path(store->path, store->network_fs);
+	tally_buf dirty = TALLY_BUF_INIT;
+	tally_buf_printf(&dirty, "%s.dirty", store->index_path ? store->index_path : "");
+	store->dirty_path = tally_buf_detach(&dirty);
+	if (!store->index_path || !store->dirty_path) {
 		tally_store_free(store);
 		return tally__error_oom();
 	}
@@ -136,6 +140,7 @@ void tally_store_free(tally_store *store)
 		sqlite3_close(store->db);
 	free(store->path);
 	free(store->index_path);
+	free(store->dirty_path);
 	tally_buf_release(&store->warnings);
 	free(store);
 }
@@ -188,8 +193,10 @@ int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **d
 
 void tally__store_touch(tally_store *store)
 {
-	/* Other machines notice changes through the runs directory's mtime. */
-	utimensat(AT_FDCWD, store->path, NULL, 0);
+	/* Other machines notice changes through the runs directory's mtime; on a
+	 * local filesystem every writer updates the one shared index itself. */
+	if (store->network_fs)
+		utimensat(AT_FDCWD, store->path, NULL, 0);
 }
 
 bool tally__is_run_dir_name(const char *name)
