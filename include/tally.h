@@ -156,12 +156,24 @@ int tally_run_files_json(const tally_run *run, size_t max, char **out);
 
 typedef struct tally_run_iter tally_run_iter;
 
+/** What to iterate. */
+typedef struct {
+	unsigned int version;  /**< TALLY_ITER_OPTIONS_VERSION */
+	size_t limit;          /**< at most this many runs; 0 = all */
+	int details;           /**< also load the JSON fields (flags, scalars, tags, summary) */
+} tally_iter_options;
+
+#define TALLY_ITER_OPTIONS_VERSION 1
+#define TALLY_ITER_OPTIONS_INIT {TALLY_ITER_OPTIONS_VERSION, 0, 1}
+
 /**
  * Iterate the runs of `store`, newest first, after syncing the index.
- * `limit` 0 means all.  Each tally_run_iter_next() hands out a run that
- * stays valid until the next call or tally_run_iter_free().
+ * `opts` NULL means all runs with details.  Each tally_run_iter_next()
+ * hands out a run that stays valid until the next call or
+ * tally_run_iter_free().  Without `details`, the JSON accessors return
+ * empty values — listing 100,000 runs then reads only compact rows.
  */
-int tally_run_iter_new(tally_run_iter **out, tally_store *store, size_t limit);
+int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_iter_options *opts);
 
 /** 0 and a run in `*run`; 1 at the end; negative on error. */
 int tally_run_iter_next(tally_run_iter *it, const tally_run **run);
@@ -183,6 +195,12 @@ const char *tally_run_flags_json(const tally_run *run);
 const char *tally_run_scalars_json(const tally_run *run);
 /** Tags as a JSON array of strings. */
 const char *tally_run_tags_json(const tally_run *run);
+/**
+ * The run as one compact JSON object — id, status, started, stopped,
+ * exit_status, label, script, tags, flags, scalars — without its directory
+ * (for iterator rows with details; "{}" otherwise).
+ */
+const char *tally_run_summary_json(const tally_run *run);
 
 /* ------------------------------------------------------------------ */
 /* Launching a tracked run                                             */

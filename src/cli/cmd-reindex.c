@@ -47,7 +47,9 @@ int cmd_reindex(int argc, char **argv)
 		size_t n = 0;
 		tally_run_iter *it = NULL;
 		const tally_run *run;
-		if (tally_run_iter_new(&it, store, 0) == 0)
+		tally_iter_options opts = TALLY_ITER_OPTIONS_INIT;
+		opts.details = 0;
+		if (tally_run_iter_new(&it, store, &opts) == 0)
 			while (tally_run_iter_next(it, &run) == 0)
 				n++;
 		tally_run_iter_free(it);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/buf.h"
 #include "util/timeutil.h"
 
 static const char usage[] =
@@ -53,52 +54,120 @@ static int64_t duration_ms(const tally_run *run, int64_t now)
 enum { COL_INDEX, COL_ID, COL_STARTED, COL_TIME, COL_STATUS, COL_LABEL, COL_FLAGS, COL_SCALARS, N_COLS };
 static const char *const headers[N_COLS] = {"#", "ID", "STARTED", "TIME", "STATUS", "LABEL", "FLAGS", "SCALARS"};
 
+/*
+ * All cells live in one arena (NUL-separated) and rows are offsets into it:
+ * 100,000 rows cost two allocations that grow, not 800,000.
+ */
 typedef struct {
-	char *cells[N_COLS];
-} row;
+	tally_buf arena;
+	size_t *offsets;   /* N_COLS per row */
+	size_t n, cap;
+} table;
 
-static void free_rows(row *rows, size_t n)
+static int table_add_row(table *t, const char *const values[N_COLS])
 {
-	for (size_t i = 0; i < n; i++)
-		for (int c = 0; c < N_COLS; c++)
-			free(rows[i].cells[c]);
-	free(rows);
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		size_t *grown = realloc(t->offsets, cap * N_COLS * sizeof *grown);
+		if (!grown)
+			return -1;
+		t->offsets = grown;
+		t->cap = cap;
+	}
+	for (int c = 0; c < N_COLS; c++) {
+		t->offsets[t->n * N_COLS + (size_t)c] = t->arena.len;
+		tally_buf_adds(&t->arena, values[c]);
+		tally_buf_addc(&t->arena, '\0');
+	}
+	t->n++;
+	return tally_buf_oom(&t->arena) ? -1 : 0;
 }
 
-static int print_table(tally_run_iter *it, size_t shown_limit, size_t total_hint)
+static const char *cell(const table *t, size_t row, int c)
 {
-	row *rows = NULL;
-	size_t n = 0, cap = 0;
+	return t->arena.ptr + t->offsets[row * N_COLS + (size_t)c];
+}
+
+/* Local start times, formatted once per minute: consecutive runs mostly share one. */
+typedef struct {
+	int64_t minute;
+	char text[32];
+} time_cache;
+
+static const char *started_text(time_cache *tc, int64_t ms)
+{
+	int64_t minute = ms > 0 ? ms / 60000 : -1;
+	if (minute != tc->minute) {
+		cli_format_local_time(tc->text, sizeof tc->text, ms, false);
+		tc->minute = minute;
+	}
+	return tc->text;
+}
+
+static void fit_to_terminal(int width[N_COLS], const bool present[N_COLS], int term)
+{
+	int total = 0;
+	for (int c = 0; c < N_COLS; c++)
+		if (present[c])
+			total += width[c] + 2;
+	/* Shrink scalars, flags, then label (in that order of sacrifice) to fit. */
+	static const int shrinkable[] = {COL_SCALARS, COL_FLAGS, COL_LABEL};
+	for (size_t s = 0; s < 3 && total > term; s++) {
+		int c = shrinkable[s];
+		if (!present[c])
+			continue;
+		int min = cli_display_width(headers[c]) + 2;
+		int cut = total - term < width[c] - min ? total - term : width[c] - min;
+		if (cut > 0) {
+			width[c] -= cut;
+			total -= cut;
+		}
+	}
+}
+
+static void print_rows(const table *t, const int width[N_COLS], const bool present[N_COLS], bool truncate)
+{
+	int last = 0;
+	for (int c = 0; c < N_COLS; c++)
+		if (present[c])
+			last = c;
+	for (size_t r = 0; r <= t->n; r++) { /* row 0 is the header */
+		for (int c = 0; c < N_COLS; c++) {
+			if (!present[c])
+				continue;
+			const char *text = r == 0 ? headers[c] : cell(t, r - 1, c);
+			cli_print_cell(stdout, text, c == last && !truncate ? 0 : width[c], c == last);
+			fputs(c == last ? "\n" : "  ", stdout);
+		}
+	}
+}
+
+static int print_table(tally_run_iter *it, size_t shown_limit)
+{
+	table t = {TALLY_BUF_INIT, NULL, 0, 0};
+	time_cache tc = {-2, ""};
 	const tally_run *run;
 	int64_t now = tally_now_ms();
-	int rc;
+	int rc, code = EXIT_OK;
 	while ((rc = tally_run_iter_next(it, &run)) == 0) {
-		if (n == cap) {
-			row *grown = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *grown);
-			if (!grown) {
-				free_rows(rows, n);
-				return cli_error("out of memory");
-			}
-			rows = grown;
-		}
-		char idx[24], started[32], dur[32];
-		snprintf(idx, sizeof idx, "%zu", n + 1);
-		cli_format_local_time(started, sizeof started, tally_run_started_ms(run), false);
+		char idx[24], dur[32];
+		snprintf(idx, sizeof idx, "%zu", t.n + 1);
 		tally_format_duration(dur, sizeof dur, duration_ms(run, now));
-		const char *values[N_COLS] = {idx, tally_run_id(run), started, dur, tally_run_status(run),
-		                              tally_run_label(run), tally_run_flags_text(run), tally_run_scalars_text(run)};
-		for (int c = 0; c < N_COLS; c++)
-			rows[n].cells[c] = strdup(values[c]);
-		n++;
+		const char *values[N_COLS] = {idx, tally_run_id(run), started_text(&tc, tally_run_started_ms(run)), dur,
+		                              tally_run_status(run), tally_run_label(run), tally_run_flags_text(run),
+		                              tally_run_scalars_text(run)};
+		if (table_add_row(&t, values) < 0) {
+			code = cli_error("out of memory");
+			goto done;
+		}
 	}
 	if (rc < 0) {
-		free_rows(rows, n);
-		return cli_lib_error(rc);
+		code = cli_lib_error(rc);
+		goto done;
 	}
-	if (n == 0) {
-		free_rows(rows, n);
+	if (t.n == 0) {
 		fprintf(stderr, "No runs yet. Start one with `tally run SCRIPT`.\n");
-		return EXIT_OK;
+		goto done;
 	}
 	int width[N_COLS];
 	bool present[N_COLS];
@@ -106,56 +175,29 @@ static int print_table(tally_run_iter *it, size_t shown_limit, size_t total_hint
 		width[c] = cli_display_width(headers[c]);
 		present[c] = c < COL_LABEL; /* optional columns only when some run has them */
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t r = 0; r < t.n; r++)
 		for (int c = 0; c < N_COLS; c++) {
-			int w = rows[i].cells[c] ? cli_display_width(rows[i].cells[c]) : 0;
+			const char *text = cell(&t, r, c);
+			if (!*text)
+				continue;
+			int w = cli_display_width(text);
 			if (w > width[c])
 				width[c] = w;
-			if (w)
-				present[c] = true;
+			present[c] = true;
 		}
-	/* On a terminal, shrink label, flags and scalars (in that order of sacrifice) to fit. */
 	int term = cli_terminal_width();
-	if (term > 0) {
-		int total = 0;
-		for (int c = 0; c < N_COLS; c++)
-			if (present[c])
-				total += width[c] + 2;
-		static const int shrinkable[] = {COL_SCALARS, COL_FLAGS, COL_LABEL};
-		for (size_t s = 0; s < 3 && total > term; s++) {
-			int c = shrinkable[s];
-			if (!present[c])
-				continue;
-			int min = cli_display_width(headers[c]) + 2;
-			int cut = total - term < width[c] - min ? total - term : width[c] - min;
-			if (cut > 0) {
-				width[c] -= cut;
-				total -= cut;
-			}
-		}
-	}
-	int last = 0;
-	for (int c = 0; c < N_COLS; c++)
-		if (present[c])
-			last = c;
-	for (int c = 0; c < N_COLS; c++)
-		if (present[c]) {
-			cli_print_cell(stdout, headers[c], width[c], c == last);
-			fputs(c == last ? "\n" : "  ", stdout);
-		}
-	for (size_t i = 0; i < n; i++)
-		for (int c = 0; c < N_COLS; c++)
-			if (present[c]) {
-				cli_print_cell(stdout, rows[i].cells[c] ? rows[i].cells[c] : "", term > 0 ? width[c] : (c == last ? 0 : width[c]), c == last);
-				fputs(c == last ? "\n" : "  ", stdout);
-			}
-	if (shown_limit && n == shown_limit && total_hint == 0)
-		fprintf(stderr, "(latest %zu shown; -a for all)\n", n);
-	free_rows(rows, n);
-	return EXIT_OK;
+	if (term > 0)
+		fit_to_terminal(width, present, term);
+	print_rows(&t, width, present, term > 0);
+	if (shown_limit && t.n == shown_limit)
+		fprintf(stderr, "(latest %zu shown; -a for all)\n", t.n);
+done:
+	tally_buf_release(&t.arena);
+	free(t.offsets);
+	return code;
 }
 
-/* ---- JSON: the index stores flags and scalars as JSON text, spliced in as is ---- */
+/* ---- JSON: the index keeps each run's JSON summary ready; only "dir" is added ---- */
 
 static int print_json(tally_run_iter *it)
 {
@@ -164,26 +206,15 @@ static int print_json(tally_run_iter *it)
 	size_t n = 0;
 	fputc('[', stdout);
 	while ((rc = tally_run_iter_next(it, &run)) == 0) {
-		char started[40], stopped[40];
-		tally_format_iso_ms(started, sizeof started, tally_run_started_ms(run));
-		tally_format_iso_ms(stopped, sizeof stopped, tally_run_stopped_ms(run));
-		json_t *o = json_object();
-		json_object_set_new(o, "id", json_string(tally_run_id(run)));
-		json_object_set_new(o, "dir", json_string(tally_run_dir(run)));
-		json_object_set_new(o, "status", json_string(tally_run_status(run)));
-		json_object_set_new(o, "started", tally_run_started_ms(run) > 0 ? json_string(started) : json_null());
-		json_object_set_new(o, "stopped", tally_run_stopped_ms(run) > 0 ? json_string(stopped) : json_null());
-		json_object_set_new(o, "exit_status", tally_run_exit_status(run) >= 0 ? json_integer(tally_run_exit_status(run)) : json_null());
-		json_object_set_new(o, "label", json_string(tally_run_label(run)));
-		json_object_set_new(o, "script", json_string(tally_run_script(run)));
-		char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(o);
-		if (!text)
+		json_t *dir = json_string(tally_run_dir(run));
+		char *dir_text = dir ? json_dumps(dir, JSON_ENCODE_ANY) : NULL;
+		json_decref(dir);
+		const char *summary = tally_run_summary_json(run);
+		if (!dir_text)
 			return cli_error("out of memory");
-		text[strlen(text) - 1] = '\0'; /* drop the closing brace */
-		printf("%s\n%s,\"tags\":%s,\"flags\":%s,\"scalars\":%s}", n++ ? "," : "", text, tally_run_tags_json(run),
-		       tally_run_flags_json(run), tally_run_scalars_json(run));
-		free(text);
+		/* summary is a non-empty object "{...}": splice "dir" in as its first member */
+		printf("%s\n{\"dir\":%s%s%s", n++ ? "," : "", dir_text, summary[1] == '}' ? "" : ",", summary + 1);
+		free(dir_text);
 	}
 	fputs(n ? "\n]\n" : "]\n", stdout);
 	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
@@ -350,25 +381,30 @@ int cmd_runs(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	bool table = !strcmp(format, "table");
-	if (!table && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "tsv"))
+	bool as_table = !strcmp(format, "table");
+	if (!as_table && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "tsv"))
 		return cli_usage_error(usage, "unknown format '%s' (table, csv, tsv or json)", format);
 	size_t effective = limit >= 0 ? (size_t)limit : 0;
-	if (limit < 0 && !all && table && isatty(STDOUT_FILENO))
+	if (limit < 0 && !all && as_table && isatty(STDOUT_FILENO))
 		effective = TERMINAL_DEFAULT_LIMIT;
 
 	tally_store *store = NULL;
 	tally_run_iter *it = NULL;
 	if ((code = cli_open_store(&store, runs_dir)))
 		return code;
-	int rc = tally_run_iter_new(&it, store, effective);
+	tally_iter_options iter = TALLY_ITER_OPTIONS_INIT;
+	iter.limit = effective;
+	iter.details = !as_table;
+	static char out_buffer[1 << 16];
+	setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
+	int rc = tally_run_iter_new(&it, store, &iter);
 	if (rc) {
 		code = cli_lib_error(rc);
 		goto done;
 	}
 	cli_print_warnings(store);
-	if (table)
-		code = print_table(it, limit < 0 ? effective : 0, 0);
+	if (as_table)
+		code = print_table(it, limit < 0 ? effective : 0);
 	else if (!strcmp(format, "json"))
 		code = print_json(it);
 	else

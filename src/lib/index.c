@@ -26,28 +26,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/fsutil.h"
 #include "util/timeutil.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define RACY_NS 2000000000LL
 
+/*
+ * `runs` holds what a listing needs, compact, so that scanning 100,000 rows
+ * stays fast; `details` holds the JSON texts that only JSON/CSV output and
+ * `show` need.  `flags`, `scalars` and `tags` are normalized for queries.
+ */
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS runs("
 	"  dir TEXT PRIMARY KEY, id TEXT NOT NULL, started INTEGER, stopped INTEGER, status TEXT,"
-	"  exit_status INTEGER, label TEXT, script TEXT, host TEXT, tags_json TEXT, flags_json TEXT,"
-	"  scalars_json TEXT, flags_text TEXT, scalars_text TEXT, sig TEXT);"
+	"  exit_status INTEGER, label TEXT, script TEXT, host TEXT, flags_text TEXT, scalars_text TEXT, sig TEXT);"
 	"CREATE INDEX IF NOT EXISTS runs_by_start ON runs(started DESC, id DESC);"
 	"CREATE INDEX IF NOT EXISTS runs_by_id ON runs(id);"
 	"CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);"
+	"CREATE TABLE IF NOT EXISTS details(dir TEXT PRIMARY KEY, tags_json TEXT, flags_json TEXT,"
+	"  scalars_json TEXT, summary_json TEXT);"
 	"CREATE TABLE IF NOT EXISTS flags(run TEXT, name TEXT, type TEXT, value, PRIMARY KEY(run, name)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS scalars(run TEXT, tag TEXT, last REAL, last_step INTEGER, first REAL,"
 	"  min REAL, max REAL, avg REAL, count INTEGER, PRIMARY KEY(run, tag)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS tags(run TEXT, tag TEXT, PRIMARY KEY(run, tag)) WITHOUT ROWID;";
+
+static const char clear_all[] =
+	"DELETE FROM runs; DELETE FROM details; DELETE FROM flags; DELETE FROM scalars; DELETE FROM tags;";
 
 static int db_error(tally_store *store, const char *what)
 {
@@ -82,7 +92,7 @@ static int try_open(tally_store *store)
 	if (version == SCHEMA_VERSION)
 		return 0;
 	if (version != 0)
-		return db_error(store, "written by another version");
+		return tally__error(TALLY_ERROR, "index '%s' has schema %d, not %d", store->index_path, version, SCHEMA_VERSION);
 	/* A new index: create the schema once (concurrent creators are serialized by the transaction). */
 	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
@@ -150,13 +160,14 @@ static bool run_sig(int runs_fd, const char *name, tally_buf *sig)
 /* ---- writing rows ---- */
 
 typedef struct {
-	sqlite3_stmt *put, *del_flags, *del_scalars, *del_tags, *put_flag, *put_scalar, *put_tag, *get_sig;
+	sqlite3_stmt *put, *put_details, *del_flags, *del_scalars, *del_tags, *put_flag, *put_scalar, *put_tag;
+	bool fresh;  /* the tables were just emptied: nothing to delete first */
 } writer;
 
 static void writer_release(writer *w)
 {
-	sqlite3_stmt **all[] = {&w->put, &w->del_flags, &w->del_scalars, &w->del_tags, &w->put_flag, &w->put_scalar,
-	                        &w->put_tag, &w->get_sig};
+	sqlite3_stmt **all[] = {&w->put, &w->put_details, &w->del_flags, &w->del_scalars, &w->del_tags, &w->put_flag,
+	                        &w->put_scalar, &w->put_tag};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
 		sqlite3_finalize(*all[i]);
 		*all[i] = NULL;
@@ -170,8 +181,9 @@ static int writer_prepare(tally_store *store, writer *w)
 		const char *sql;
 	} q[] = {
 		{&w->put, "INSERT OR REPLACE INTO runs(dir, id, started, stopped, status, exit_status, label, script, host,"
-		          " tags_json, flags_json, scalars_json, flags_text, scalars_text, sig)"
-		          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"},
+		          " flags_text, scalars_text, sig) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"},
+		{&w->put_details, "INSERT OR REPLACE INTO details(dir, tags_json, flags_json, scalars_json, summary_json)"
+		                  " VALUES(?1,?2,?3,?4,?5)"},
 		{&w->del_flags, "DELETE FROM flags WHERE run=?1"},
 		{&w->del_scalars, "DELETE FROM scalars WHERE run=?1"},
 		{&w->del_tags, "DELETE FROM tags WHERE run=?1"},
@@ -179,7 +191,6 @@ static int writer_prepare(tally_store *store, writer *w)
 		{&w->put_scalar, "INSERT OR REPLACE INTO scalars(run, tag, last, last_step, first, min, max, avg, count)"
 		                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
 		{&w->put_tag, "INSERT OR REPLACE INTO tags(run, tag) VALUES(?1,?2)"},
-		{&w->get_sig, "SELECT sig FROM runs WHERE dir=?1"},
 	};
 	for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
 		if (sqlite3_prepare_v2(store->db, q[i].sql, -1, q[i].st, NULL) != SQLITE_OK) {
@@ -231,7 +242,7 @@ static const char *json_type_name(json_t *v)
 static void put_children(writer *w, const char *dir, json_t *meta, json_t *scalars)
 {
 	sqlite3_stmt *dels[] = {w->del_flags, w->del_scalars, w->del_tags};
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 3 && !w->fresh; i++) {
 		sqlite3_bind_text(dels[i], 1, dir, -1, SQLITE_STATIC);
 		step_reset(dels[i]);
 	}
@@ -264,15 +275,15 @@ static void put_children(writer *w, const char *dir, json_t *meta, json_t *scala
 
 static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, const char *sig)
 {
-	char *flags_text = tally__flags_text(json_object_get(meta, "flags"));
+	json_t *flags = json_object_get(meta, "flags"), *tags = json_object_get(meta, "tags");
+	char *flags_text = tally__flags_text(flags);
 	char *scalars_text = tally__scalars_text(scalars);
-	char *tags = json_dumps(json_is_array(json_object_get(meta, "tags")) ? json_object_get(meta, "tags") : json_array(),
-	                        JSON_COMPACT);
-	json_t *flags = json_object_get(meta, "flags");
-	char *flags_json = json_dumps(json_is_object(flags) ? flags : json_object(), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *tags_json = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : strdup("[]");
+	char *flags_json = json_is_object(flags) ? json_dumps(flags, JSON_COMPACT | JSON_PRESERVE_ORDER) : strdup("{}");
 	char *scalars_json = json_dumps(scalars, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *summary = tally__summary_json(meta, scalars);
 	int rc = 0;
-	if (!flags_text || !scalars_text || !tags || !flags_json || !scalars_json) {
+	if (!flags_text || !scalars_text || !tags_json || !flags_json || !scalars_json || !summary) {
 		rc = tally__error_oom();
 		goto done;
 	}
@@ -286,13 +297,20 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 	bind_json_value(st, 7, json_object_get(meta, "label"));
 	bind_json_value(st, 8, json_object_get(meta, "script"));
 	bind_json_value(st, 9, json_object_get(meta, "host"));
-	sqlite3_bind_text(st, 10, tags, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, flags_json, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, scalars_json, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 13, flags_text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 14, scalars_text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 15, sig, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, flags_text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, scalars_text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, sig, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = TALLY_ERROR;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	st = w->put_details;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, tags_json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, flags_json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, scalars_json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, summary, -1, SQLITE_STATIC);
+	if (!rc && sqlite3_step(st) != SQLITE_DONE)
 		rc = TALLY_ERROR;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -301,9 +319,10 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 done:
 	free(flags_text);
 	free(scalars_text);
-	free(tags);
+	free(tags_json);
 	free(flags_json);
 	free(scalars_json);
+	free(summary);
 	return rc;
 }
 
@@ -426,7 +445,8 @@ static int list_run_dirs(tally_store *store, int runs_fd, name_list *out)
 static void delete_run_row(tally_store *store, const char *name)
 {
 	static const char *const sql[] = {"DELETE FROM flags WHERE run=?1", "DELETE FROM scalars WHERE run=?1",
-	                                  "DELETE FROM tags WHERE run=?1", "DELETE FROM runs WHERE dir=?1"};
+	                                  "DELETE FROM tags WHERE run=?1", "DELETE FROM details WHERE dir=?1",
+	                                  "DELETE FROM runs WHERE dir=?1"};
 	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
 		sqlite3_stmt *st = NULL;
 		if (sqlite3_prepare_v2(store->db, sql[i], -1, &st, NULL) == SQLITE_OK) {
@@ -510,33 +530,52 @@ done:
 	return rc;
 }
 
-/* Runs the index believes are running may have ended (or lost their supervisor). */
-static void recheck_running(tally_store *store, writer *w, int runs_fd)
+/*
+ * Runs the index believes are running may have ended (their files changed)
+ * or lost their supervisor (their lock is free).  With `apply` false this
+ * only tells whether any needs re-reading, without writing anything.
+ */
+static bool recheck_running(tally_store *store, writer *w, int runs_fd, bool apply)
 {
 	sqlite3_stmt *st = NULL;
 	tally_buf sig = TALLY_BUF_INIT;
-	size_t n = 0, cap = 0;
-	char **names = NULL;
-	if (sqlite3_prepare_v2(store->db, "SELECT dir FROM runs WHERE status='running'", -1, &st, NULL) != SQLITE_OK)
-		return;
+	name_list names = {0};
+	bool stale = false;
+	if (sqlite3_prepare_v2(store->db, "SELECT dir, sig, host FROM runs WHERE status='running'", -1, &st, NULL) != SQLITE_OK)
+		return true;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == cap) {
-			char **grown = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *grown);
-			if (!grown)
-				break;
-			names = grown;
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *old_sig = (const char *)sqlite3_column_text(st, 1);
+		const char *host = (const char *)sqlite3_column_text(st, 2);
+		if (!name)
+			continue;
+		bool changed = !run_sig(runs_fd, name, &sig) || !old_sig || strcmp(sig.ptr, old_sig);
+		if (!changed && host && !strcmp(host, store->host)) {
+			/* Same host: a free lock means the supervisor is gone. */
+			char path[512];
+			snprintf(path, sizeof path, "%s/" TALLY_META_DIR "/lock", name);
+			int fd = openat(runs_fd, path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || flock(fd, LOCK_SH | LOCK_NB) == 0)
+				changed = true;
+			if (fd >= 0)
+				close(fd);
 		}
-		if ((names[n] = strdup((const char *)sqlite3_column_text(st, 0))))
-			n++;
+		if (changed) {
+			stale = true;
+			if (!apply || name_list_add(&names, name) < 0)
+				break;
+		}
 	}
 	sqlite3_finalize(st);
-	for (size_t i = 0; i < n; i++) {
-		if (run_sig(runs_fd, names[i], &sig))
-			index_one(store, w, names[i], sig.ptr);
-		free(names[i]);
+	for (size_t i = 0; apply && i < names.n; i++) {
+		if (run_sig(runs_fd, names.items[i], &sig))
+			index_one(store, w, names.items[i], sig.ptr);
+		else
+			delete_run_row(store, names.items[i]);
 	}
-	free(names);
+	name_list_release(&names);
 	tally_buf_release(&sig);
+	return stale;
 }
 
 static void get_state(tally_store *store, const char *key, tally_buf *out)
@@ -562,13 +601,28 @@ static void set_state(tally_store *store, const char *key, const char *value)
 	sqlite3_finalize(st);
 }
 
+/* The runs directory's signature, and whether it is too recent to trust. */
+static void dir_signature(int runs_fd, tally_buf *sig, bool *racy)
+{
+	struct stat st;
+	tally_buf_clear(sig);
+	if (fstat(runs_fd, &st) < 0) {
+		*racy = true;
+		return;
+	}
+	int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	tally_buf_printf(sig, "%lld:%llu", (long long)mtime_ns, (unsigned long long)st.st_ino);
+	/* A change within the same timestamp tick as our scan could be missed: don't trust it yet. */
+	*racy = tally_now_ms() * 1000000LL - mtime_ns < RACY_NS;
+}
+
 int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 {
 	size_t skipped = 0;
 	writer w = {0};
 	tally_buf dir_sig = TALLY_BUF_INIT, stored = TALLY_BUF_INIT;
+	bool racy = false, in_txn = false;
 	int rc = 0;
-	struct stat st;
 
 	tally_buf_clear(&store->warnings);
 	if (skipped_out)
@@ -579,34 +633,40 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 			return 0; /* no runs yet */
 		return tally__error_errno(TALLY_ERROR, "cannot open runs directory '%s'", store->path);
 	}
-	if ((rc = tally__index_open(store)) || (rc = writer_prepare(store, &w)))
+	if ((rc = tally__index_open(store)))
+		goto done;
+	/* A lost write-through (the index was busy) leaves a marker: verify everything once. */
+	bool dirty = access(store->dirty_path, F_OK) == 0;
+	dir_signature(runs_fd, &dir_sig, &racy);
+	get_state(store, "runs_dir_sig", &stored);
+	bool dir_changed = strcmp(stored.ptr, dir_sig.ptr) != 0;
+	/* The common case writes nothing: same directory, and no running run has moved. */
+	if (!force && !dirty && !dir_changed && !recheck_running(store, &w, runs_fd, false))
+		goto done;
+
+	if ((rc = writer_prepare(store, &w)))
 		goto done;
 	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_error(store, "busy");
 		goto done;
 	}
-	fstat(runs_fd, &st);
-	int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-	int64_t now_ns = tally_now_ms() * 1000000LL;
-	tally_buf_printf(&dir_sig, "%lld:%llu", (long long)mtime_ns, (unsigned long long)st.st_ino);
-	get_state(store, "runs_dir_sig", &stored);
-	if (force)
-		sqlite3_exec(store->db, "DELETE FROM runs; DELETE FROM flags; DELETE FROM scalars; DELETE FROM tags;", NULL,
-		             NULL, NULL);
-	/* A lost write-through (the index was busy) leaves a marker: verify everything once. */
-	bool dirty = access(store->dirty_path, F_OK) == 0;
-	if (force || dirty || strcmp(stored.ptr, dir_sig.ptr))
+	in_txn = true;
+	if (force) {
+		sqlite3_exec(store->db, clear_all, NULL, NULL, NULL);
+		w.fresh = true;
+	}
+	if (force || dirty || dir_changed)
 		rc = scan(store, &w, runs_fd, force || dirty || store->network_fs, &skipped);
+	w.fresh = false;
+	if (!rc)
+		recheck_running(store, &w, runs_fd, true);
+	set_state(store, "runs_dir_sig", racy ? "racy" : dir_sig.ptr);
 	if (!rc && dirty)
 		unlink(store->dirty_path);
-	if (!rc)
-		recheck_running(store, &w, runs_fd);
-	/* A change in the same timestamp tick as our scan could be missed: don't trust it yet. */
-	set_state(store, "runs_dir_sig", now_ns - mtime_ns < RACY_NS ? "racy" : dir_sig.ptr);
-	if (sqlite3_exec(store->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc)
+done:
+	if (in_txn && sqlite3_exec(store->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc)
 		rc = db_error(store, "cannot commit");
 	store->synced = true;
-done:
 	close(runs_fd);
 	writer_release(&w);
 	tally_buf_release(&dir_sig);

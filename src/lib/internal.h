@@ -12,6 +12,7 @@
 
 #include "tally.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 
 /* ---- errors (error.c) ---- */
 
@@ -109,8 +110,8 @@ bool tally__is_run_dir_name(const char *name);
  * still "running", same host) is reported — and, when writable, recorded — as
  * terminated.  TALLY_ECORRUPT/ENOTFOUND with a message naming the run. */
 int tally__meta_load(json_t **out, const char *dir, const char *host);
-/* Write `dir`/.tally/run.json atomically. */
-int tally__meta_save(const char *dir, json_t *meta);
+/* Write `dir`/.tally/run.json atomically; `flags` TALLY_DURABLE to fsync it. */
+int tally__meta_save(const char *dir, json_t *meta, int flags);
 /* Read `dir`/.tally/scalars.json (an empty object when absent). */
 json_t *tally__scalars_summary_load(const char *dir);
 /* Open and lock `dir`/.tally/lock for the life of a run.  Returns the fd or -1. */
@@ -130,8 +131,9 @@ int tally__scalar_log_open(tally_scalar_log **out, const char *dir);
 int tally__scalar_log_append(tally_scalar_log *log, const char *tag, int64_t step, double value, int64_t time_ms);
 /* Push buffered records to the file (they are then visible to readers). */
 int tally__scalar_log_flush(tally_scalar_log *log);
-/* Write the per-tag summary (scalars.json) atomically, if anything changed. */
-int tally__scalar_log_write_summary(tally_scalar_log *log);
+/* Write the per-tag summary (scalars.json) atomically, if anything changed
+ * (`flags` TALLY_DURABLE to fsync it). */
+int tally__scalar_log_write_summary(tally_scalar_log *log, int flags);
 /* "loss=0.31 val_acc=0.93" (last values) */
 void tally__scalar_log_last_text(tally_scalar_log *log, tally_buf *out);
 size_t tally__scalar_log_tag_count(const tally_scalar_log *log);
@@ -199,10 +201,11 @@ struct tally_run {
 	char *json_text;          /* cache for tally_run_json() */
 	/* Rows served by the index point into SQLite's memory (`borrowed`). */
 	bool borrowed;
-	const char *status, *label, *script, *flags_text, *scalars_text, *flags_json, *scalars_json, *tags_json;
+	const char *status, *label, *script, *flags_text, *scalars_text, *flags_json, *scalars_json, *tags_json,
+	    *summary_json;
 	int64_t started_ms, stopped_ms;
 	int exit_status;
-	char *owned[5];           /* texts rendered from `meta` for the fields above */
+	char *owned[6];           /* texts rendered from `meta` for the fields above */
 	/* Writer state while this process owns the run. */
 	int lock_fd;
 	tally_scalar_log *log;
@@ -224,6 +227,8 @@ json_t *tally__meta_base(const tally_store *store, const char *script, const cha
 char *tally__flags_text(json_t *flags);
 /* "loss=0.31 val_acc=0.93" from a scalars summary object */
 char *tally__scalars_text(json_t *scalars);
+/* The compact JSON object `tally runs --format json` prints for a run (without "dir"). */
+char *tally__summary_json(json_t *meta, json_t *scalars);
 
 /* ---- the index (index.c) ---- */
 

@@ -236,7 +236,7 @@ static int save_environment(const char *run_dir)
 	int rc = 0;
 	if (!text || tally_buf_oom(&path))
 		rc = tally__error_oom();
-	else if (tally_write_file_atomic(path.ptr, text, strlen(text)) < 0)
+	else if (tally_write_file_atomic(path.ptr, text, strlen(text), 0) < 0)
 		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", path.ptr);
 	free(text);
 	tally_buf_release(&path);
@@ -509,7 +509,7 @@ static void supervise(supervisor *s, child_proc *c)
 			break;
 		if (now - last_summary >= SUMMARY_EVERY_MS) {
 			tally__scalar_log_flush(s->run->log);
-			tally__scalar_log_write_summary(s->run->log);
+			tally__scalar_log_write_summary(s->run->log, 0);
 			last_summary = now;
 		}
 	}
@@ -642,7 +642,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		goto done;
 	tally_snapshot_request snap = {&cfg, project_dir, store->path, run->dir};
 	if ((rc = save_environment(run->dir)) || (rc = tally__snapshot(&snap, run->meta)) ||
-	    (rc = tally__meta_save(run->dir, run->meta)) || (rc = tally__scalar_log_open(&run->log, run->dir)) ||
+	    (rc = tally__meta_save(run->dir, run->meta, 0)) || (rc = tally__scalar_log_open(&run->log, run->dir)) ||
 	    (rc = tally__output_open(&sup.output, run->dir, parser, run->log)) ||
 	    (rc = build_child_env(&envp, run, &flags))) {
 		rc = fail_run(run, rc);

@@ -123,7 +123,7 @@ static json_t *reconcile_status(json_t *meta, const char *dir, const char *host)
 	status = json_string_value(json_object_get(meta, "status"));
 	if (status && !strcmp(status, "running")) {
 		mark_terminated(meta, dir);
-		tally__meta_save(dir, meta); /* best effort: a read-only copy still reports the truth */
+		tally__meta_save(dir, meta, TALLY_DURABLE); /* best effort: a read-only copy still reports the truth */
 	}
 	free(path);
 	if (fd >= 0)
@@ -159,14 +159,14 @@ int tally__meta_load(json_t **out, const char *dir, const char *host)
 	return 0;
 }
 
-int tally__meta_save(const char *dir, json_t *meta)
+int tally__meta_save(const char *dir, json_t *meta, int flags)
 {
 	char *text = json_dumps(meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	char *path = meta_path(dir, "run.json");
 	int rc = 0;
 	if (!text || !path)
 		rc = tally__error_oom();
-	else if (tally_write_file_atomic(path, text, strlen(text)) < 0)
+	else if (tally_write_file_atomic(path, text, strlen(text), flags) < 0)
 		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", path);
 	free(text);
 	free(path);

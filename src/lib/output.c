@@ -95,34 +95,57 @@ static void add_idx(tally_output *o, int stream, int64_t time_ms)
 	o->idx_len += 16;
 }
 
-static void end_line(tally_output *o, line_state *ls, int64_t time_ms)
+static void parse_line(tally_output *o, const char *line, size_t len, int64_t time_ms)
 {
-	if (!ls->overlong && ls->len && o->parser && o->log)
-		tally__outparse_line(o->parser, ls->line, ls->len, o->log, time_ms);
+	if (len && o->parser && o->log)
+		tally__outparse_line(o->parser, line, len, o->log, time_ms);
+}
+
+/* The partial line carried over from earlier chunks ends here. */
+static void end_carried_line(tally_output *o, line_state *ls, int64_t time_ms)
+{
+	if (!ls->overlong)
+		parse_line(o, ls->line, ls->len, time_ms);
 	ls->len = 0;
 	ls->overlong = false;
 }
 
+static void carry(line_state *ls, const char *data, size_t len)
+{
+	if (ls->overlong)
+		return;
+	if (ls->len + len > sizeof ls->line) {
+		ls->overlong = true;
+		return;
+	}
+	memcpy(ls->line + ls->len, data, len);
+	ls->len += len;
+}
+
+/*
+ * Cut a chunk into lines (ended by \n or \r) for the scalar parser.  Whole
+ * lines are parsed where they lie; only a line split across chunks is copied.
+ */
 static void feed_lines(tally_output *o, line_state *ls, const char *data, size_t len, int64_t time_ms)
 {
-	while (len) {
-		const char *nl = memchr(data, '\n', len);
-		const char *cr = memchr(data, '\r', nl ? (size_t)(nl - data) : len);
-		const char *end = cr ? cr : nl;
-		size_t part = end ? (size_t)(end - data) : len;
-		if (!ls->overlong) {
-			if (ls->len + part <= sizeof ls->line) {
-				memcpy(ls->line + ls->len, data, part);
-				ls->len += part;
-			} else {
-				ls->overlong = true;
-			}
-		}
-		if (!end)
+	const char *end = data + len;
+	while (data < end) {
+		const char *nl = memchr(data, '\n', (size_t)(end - data));
+		const char *stop = nl ? nl : end;
+		const char *cr = memchr(data, '\r', (size_t)(stop - data));
+		if (cr)
+			stop = cr;
+		if (stop == end) { /* no terminator: keep the start of the line for the next chunk */
+			carry(ls, data, (size_t)(end - data));
 			return;
-		end_line(o, ls, time_ms);
-		data = end + 1;
-		len -= part + 1;
+		}
+		if (ls->len || ls->overlong) {
+			carry(ls, data, (size_t)(stop - data));
+			end_carried_line(o, ls, time_ms);
+		} else {
+			parse_line(o, data, (size_t)(stop - data), time_ms);
+		}
+		data = stop + 1;
 	}
 }
 
@@ -143,7 +166,7 @@ int tally__output_close(tally_output *o)
 		return 0;
 	int rc = 0;
 	for (int s = 0; s < 2; s++)
-		end_line(o, &o->streams[s], 0);
+		end_carried_line(o, &o->streams[s], 0);
 	if (o->idx_fd >= 0)
 		rc = flush_idx(o);
 	if (o->fd >= 0 && close(o->fd) < 0 && !rc)

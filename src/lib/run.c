@@ -61,6 +61,23 @@ char *tally__scalars_text(json_t *scalars)
 	return tally_buf_detach(&out);
 }
 
+char *tally__summary_json(json_t *meta, json_t *scalars)
+{
+	static const char *const keys[] = {"id", "status", "started", "stopped", "exit_status", "label", "script"};
+	json_t *o = json_object();
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		json_t *v = json_object_get(meta, keys[i]);
+		json_object_set(o, keys[i], v ? v : json_null());
+	}
+	json_t *tags = json_object_get(meta, "tags"), *flags = json_object_get(meta, "flags");
+	json_object_set_new(o, "tags", json_is_array(tags) ? json_incref(tags) : json_array());
+	json_object_set_new(o, "flags", json_is_object(flags) ? json_incref(flags) : json_object());
+	json_object_set_new(o, "scalars", json_is_object(scalars) ? json_incref(scalars) : json_object());
+	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return text;
+}
+
 void tally__run_refresh_fields(tally_run *run)
 {
 	json_t *m = run->meta;
@@ -81,14 +98,16 @@ void tally__run_refresh_fields(tally_run *run)
 	run->exit_status = json_is_integer(exit_status) ? (int)json_integer_value(exit_status) : -1;
 	run->owned[0] = tally__flags_text(flags);
 	run->owned[1] = tally__scalars_text(run->scalars);
-	run->owned[2] = json_dumps(flags ? flags : json_object(), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	run->owned[2] = json_is_object(flags) ? json_dumps(flags, JSON_COMPACT | JSON_PRESERVE_ORDER) : strdup("{}");
 	run->owned[3] = json_dumps(run->scalars, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	run->owned[4] = json_dumps(json_is_array(tags) ? tags : json_array(), JSON_COMPACT);
+	run->owned[4] = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : strdup("[]");
+	run->owned[5] = tally__summary_json(m, run->scalars);
 	run->flags_text = run->owned[0] ? run->owned[0] : "";
 	run->scalars_text = run->owned[1] ? run->owned[1] : "";
 	run->flags_json = run->owned[2] ? run->owned[2] : "{}";
 	run->scalars_json = run->owned[3] ? run->owned[3] : "{}";
 	run->tags_json = run->owned[4] ? run->owned[4] : "[]";
+	run->summary_json = run->owned[5] ? run->owned[5] : "{}";
 	free(run->json_text);
 	run->json_text = NULL;
 }
@@ -165,7 +184,7 @@ int tally__run_start(tally_run **out, tally_store *store, json_t *meta)
 		rc = tally__error_oom();
 		goto fail;
 	}
-	if ((rc = tally__meta_save(run->dir, meta)))
+	if ((rc = tally__meta_save(run->dir, meta, TALLY_DURABLE)))
 		goto fail;
 	tally__run_refresh_fields(run);
 	tally__index_put_run(store, id, meta, run->scalars);
@@ -199,13 +218,13 @@ int tally__run_end(tally_run *run, const char *status, int exit_status, int sign
 	if (run->log) {
 		int lrc = tally__scalar_log_flush(run->log);
 		if (!lrc)
-			lrc = tally__scalar_log_write_summary(run->log);
+			lrc = tally__scalar_log_write_summary(run->log, TALLY_DURABLE);
 		if (lrc)
 			rc = lrc;
 		json_decref(run->scalars);
 		run->scalars = tally__scalars_summary_load(run->dir);
 	}
-	int mrc = tally__meta_save(run->dir, run->meta);
+	int mrc = tally__meta_save(run->dir, run->meta, TALLY_DURABLE);
 	if (mrc)
 		rc = mrc;
 	tally__run_refresh_fields(run);
@@ -278,7 +297,7 @@ int tally_run_set_flag(tally_run *run, const char *name, const char *value)
 		return rc;
 	json_object_set_new(json_object_get(run->meta, "flags"), flag.name, tally__flag_to_json(&flag));
 	tally__flag_release(&flag);
-	if ((rc = tally__meta_save(run->dir, run->meta)))
+	if ((rc = tally__meta_save(run->dir, run->meta, 0)))
 		return rc;
 	tally__run_refresh_fields(run);
 	return 0;
@@ -309,7 +328,7 @@ void tally_run_free(tally_run *run)
 		/* Freed while still open: flush what was logged; the lock's release
 		 * makes readers see the run as terminated. */
 		tally__scalar_log_flush(run->log);
-		tally__scalar_log_write_summary(run->log);
+		tally__scalar_log_write_summary(run->log, 0);
 		tally__scalar_log_free(run->log);
 	}
 	if (run->lock_fd >= 0)
@@ -340,6 +359,7 @@ const char *tally_run_scalars_text(const tally_run *run) { return run->scalars_t
 const char *tally_run_flags_json(const tally_run *run) { return run->flags_json ? run->flags_json : "{}"; }
 const char *tally_run_scalars_json(const tally_run *run) { return run->scalars_json ? run->scalars_json : "{}"; }
 const char *tally_run_tags_json(const tally_run *run) { return run->tags_json ? run->tags_json : "[]"; }
+const char *tally_run_summary_json(const tally_run *run) { return run->summary_json ? run->summary_json : "{}"; }
 
 const char *tally_run_json(const tally_run *run)
 {

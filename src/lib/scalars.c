@@ -308,7 +308,7 @@ json_t *tally__scalar_summary_json(const tally_scalar_summary *s)
 	return o;
 }
 
-int tally__scalar_log_write_summary(tally_scalar_log *log)
+int tally__scalar_log_write_summary(tally_scalar_log *log, int flags)
 {
 	if (!log->summary_dirty)
 		return 0;
@@ -323,7 +323,7 @@ int tally__scalar_log_write_summary(tally_scalar_log *log)
 	int rc = 0;
 	if (!text || tally_buf_oom(&path))
 		rc = tally__error_oom();
-	else if (tally_write_file_atomic(path.ptr, text, strlen(text)) < 0)
+	else if (tally_write_file_atomic(path.ptr, text, strlen(text), flags) < 0)
 		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", path.ptr);
 	else
 		log->summary_dirty = false;

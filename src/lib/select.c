@@ -20,9 +20,14 @@ struct tally_run_iter {
 	tally_buf dir;
 };
 
-int tally_run_iter_new(tally_run_iter **out, tally_store *store, size_t limit)
+int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_iter_options *opts)
 {
 	*out = NULL;
+	tally_iter_options defaults = TALLY_ITER_OPTIONS_INIT;
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != TALLY_ITER_OPTIONS_VERSION)
+		return tally__error(TALLY_EINVALID, "tally_iter_options version %u is not supported", opts->version);
 	tally_run_iter *it = calloc(1, sizeof *it);
 	if (!it)
 		return tally__error_oom();
@@ -36,18 +41,20 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, size_t limit)
 		free(it);
 		return rc;
 	}
-	if (store->db &&
-	    sqlite3_prepare_v2(store->db,
-	                       "SELECT dir, id, status, started, stopped, exit_status, label, script, flags_text,"
-	                       " scalars_text, flags_json, scalars_json, tags_json FROM runs"
-	                       " ORDER BY started DESC, id DESC LIMIT ?1",
-	                       -1, &it->st, NULL) != SQLITE_OK) {
+	static const char compact[] =
+		"SELECT dir, id, status, started, stopped, exit_status, label, script, flags_text, scalars_text,"
+		" NULL, NULL, NULL, NULL FROM runs ORDER BY started DESC, id DESC LIMIT ?1";
+	static const char detailed[] =
+		"SELECT r.dir, id, status, started, stopped, exit_status, label, script, flags_text, scalars_text,"
+		" d.flags_json, d.scalars_json, d.tags_json, d.summary_json"
+		" FROM runs r LEFT JOIN details d ON d.dir = r.dir ORDER BY started DESC, id DESC LIMIT ?1";
+	if (store->db && sqlite3_prepare_v2(store->db, opts->details ? detailed : compact, -1, &it->st, NULL) != SQLITE_OK) {
 		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
 		free(it);
 		return rc;
 	}
 	if (it->st)
-		sqlite3_bind_int64(it->st, 1, limit ? (sqlite3_int64)limit : -1);
+		sqlite3_bind_int64(it->st, 1, opts->limit ? (sqlite3_int64)opts->limit : -1);
 	*out = it;
 	return 0;
 }
@@ -83,9 +90,10 @@ int tally_run_iter_next(tally_run_iter *it, const tally_run **run)
 	r->script = col(it->st, 7);
 	r->flags_text = col(it->st, 8);
 	r->scalars_text = col(it->st, 9);
-	r->flags_json = col(it->st, 10);
-	r->scalars_json = col(it->st, 11);
-	r->tags_json = col(it->st, 12);
+	r->flags_json = sqlite3_column_text(it->st, 10) ? col(it->st, 10) : "{}";
+	r->scalars_json = sqlite3_column_text(it->st, 11) ? col(it->st, 11) : "{}";
+	r->tags_json = sqlite3_column_text(it->st, 12) ? col(it->st, 12) : "[]";
+	r->summary_json = sqlite3_column_text(it->st, 13) ? col(it->st, 13) : "{}";
 	*run = r;
 	return 0;
 }

@@ -433,7 +433,7 @@ static int write_manifest(const char *run_dir, json_t *manifest)
 	int rc = 0;
 	if (!text || tally_buf_oom(&path))
 		rc = tally__error_oom();
-	else if (tally_write_file_atomic(path.ptr, text, strlen(text)) < 0)
+	else if (tally_write_file_atomic(path.ptr, text, strlen(text), 0) < 0)
 		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", path.ptr);
 	free(text);
 	tally_buf_release(&path);

@@ -48,7 +48,7 @@ static int fsync_parent_dir(const char *path)
 	return 0;
 }
 
-int tally_write_file_atomic(const char *path, const void *data, size_t len)
+int tally_write_file_atomic(const char *path, const void *data, size_t len, int flags)
 {
 	tally_buf tmp = TALLY_BUF_INIT;
 	int fd = -1, rc = -1, saved;
@@ -61,7 +61,7 @@ int tally_write_file_atomic(const char *path, const void *data, size_t len)
 	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0)
 		goto done;
-	if (tally_write_all(fd, data, len) < 0 || fsync(fd) < 0)
+	if (tally_write_all(fd, data, len) < 0 || ((flags & TALLY_DURABLE) && fsync(fd) < 0))
 		goto done;
 	if (close(fd) < 0) {
 		fd = -1;
@@ -70,7 +70,8 @@ int tally_write_file_atomic(const char *path, const void *data, size_t len)
 	fd = -1;
 	if (rename(tmp.ptr, path) < 0)
 		goto done;
-	fsync_parent_dir(path);
+	if (flags & TALLY_DURABLE)
+		fsync_parent_dir(path);
 	rc = 0;
 done:
 	saved = errno;

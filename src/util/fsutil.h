@@ -10,11 +10,15 @@
 
 /*
  * Write `len` bytes to `path` atomically: a temporary file in the same
- * directory, fsync, rename over `path`, fsync of the directory.  Readers see
- * the old content or the new one, never a mix, whatever crashes when.
+ * directory renamed over `path`, so readers see the old content or the new
+ * one, never a mix, whatever process dies when.  With TALLY_DURABLE the file
+ * and then its directory are fsync'ed too, so the new content also survives
+ * a power loss or kernel crash (that costs milliseconds: use it for the
+ * records that must be truthful, like a run's final status).
  * Returns 0 or -1 with errno set.
  */
-int tally_write_file_atomic(const char *path, const void *data, size_t len);
+enum { TALLY_DURABLE = 1 };
+int tally_write_file_atomic(const char *path, const void *data, size_t len, int flags);
 
 /* Read a whole file into `out` (appending).  Returns 0 or -1 with errno set.
  * Files larger than `max` bytes (0 = no limit) fail with EFBIG. */

@@ -69,7 +69,7 @@ static void log_round_trip_and_summary(void **state)
 	assert_int_equal(tally__scalar_log_append(log, "loss", 1, 0.5, 2), 0);
 	assert_int_equal(tally__scalar_log_append(log, "acc", 1, 0.9, 2), 0);
 	assert_int_equal(tally__scalar_log_append(log, "loss", 2, 0.75, 3), 0);
-	assert_int_equal(tally__scalar_log_write_summary(log), 0);
+	assert_int_equal(tally__scalar_log_write_summary(log, 0), 0);
 	tally__scalar_log_free(log);
 
 	points p = {0};
@@ -130,7 +130,7 @@ static void appending_after_reopen_continues_the_log(void **state)
 	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
 	tally__scalar_log_append(log, "b", 0, 2, 0);
 	tally__scalar_log_append(log, "a", 1, 3, 0);
-	assert_int_equal(tally__scalar_log_write_summary(log), 0);
+	assert_int_equal(tally__scalar_log_write_summary(log, 0), 0);
 	tally__scalar_log_free(log);
 	points p = {0};
 	bool truncated;

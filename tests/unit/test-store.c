@@ -62,7 +62,7 @@ static size_t count_runs(tally_store *store, const char *want_status)
 	tally_run_iter *it = NULL;
 	const tally_run *run;
 	size_t n = 0;
-	assert_int_equal(tally_run_iter_new(&it, store, 0), 0);
+	assert_int_equal(tally_run_iter_new(&it, store, NULL), 0);
 	while (tally_run_iter_next(it, &run) == 0)
 		if (!want_status || !strcmp(tally_run_status(run), want_status))
 			n++;
@@ -76,7 +76,7 @@ static void c_api_run_is_listed_with_scalars(void **state)
 	char *id = new_run(store, "first", 1);
 	tally_run_iter *it = NULL;
 	const tally_run *run;
-	assert_int_equal(tally_run_iter_new(&it, store, 0), 0);
+	assert_int_equal(tally_run_iter_new(&it, store, NULL), 0);
 	assert_int_equal(tally_run_iter_next(it, &run), 0);
 	assert_string_equal(tally_run_id(run), id);
 	assert_string_equal(tally_run_status(run), "completed");
@@ -134,7 +134,7 @@ static void corrupt_metadata_is_skipped_and_reported(void **state)
 	char *bad = new_run(store, "bad", 1);
 	tally_buf path = TALLY_BUF_INIT;
 	tally_buf_printf(&path, "%s/%s/.tally/run.json", tally_store_path(store), bad);
-	assert_int_equal(tally_write_file_atomic(path.ptr, "{\"id\": \"x\", \"sta", 16), 0);
+	assert_int_equal(tally_write_file_atomic(path.ptr, "{\"id\": \"x\", \"sta", 16, 0), 0);
 	size_t skipped = 0;
 	assert_int_equal(tally_store_sync(store, 1, &skipped), 0);
 	assert_int_equal(skipped, 1);
