@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared preamble of the bench/*.sh scripts; source it, do not run it.
 #
 # Sets BENCH_DIR, REPO_ROOT, PY, TALLY (absolute path of the binary, from

@@ -12,6 +12,7 @@
 # reused by later invocations; delete them to reclaim the space (100,000
 # runs take about 1.6 GB and 500,000 inodes).
 set -euo pipefail
+# shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 if (($# == 0)); then
@@ -58,12 +59,12 @@ delete_index() {
 		return
 	fi
 	# Otherwise look for an existing file named in `tally reindex` output.
-	for p in $(grep -oE '/[^[:space:]"'\'']+' <<<"$out" | sed 's/[.,:;)]*$//' | sort -u); do
+	while IFS= read -r p; do
 		if [[ -f $p && $p != "$dir"/*/* ]]; then
 			rm -f -- "$p" "$p-wal" "$p-shm" "$p-journal"
 			found=1
 		fi
-	done
+	done < <(grep -oE '/[^[:space:]"'\'']+' <<<"$out" | sed 's/[.,:;)]*$//' | sort -u)
 	if ((!found)); then
 		echo "${0##*/}: cannot find the index of $dir (no .index/, no path in" \
 			"\`tally reindex\` output); set TALLY_INDEX" >&2

@@ -5,6 +5,7 @@
 #
 # usage: bench/overhead.sh            (env: TALLY, K=30, WARMUP=3)
 set -euo pipefail
+# shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 K=${K:-30}

@@ -5,6 +5,7 @@
 #
 # usage: bench/throughput.sh [SIZE_MiB]     (default 1024; env: TALLY, REPS=3)
 set -euo pipefail
+# shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 SIZE=${1:-1024}
@@ -46,6 +47,7 @@ time_cat() {
 }
 
 # time_pipe FILE -> "MEDIAN_S ..."   (cat FILE | cat > OUT: a pipe, like tally)
+# shellcheck disable=SC2016  # $1 is for the inner bash
 time_pipe() {
 	"$PY" "$LIB" time -n "$REPS" -w 0 --out "$BENCH_TMP/out" --cwd "$proj" \
 		--pre "rm -f '$BENCH_TMP/out'" -- bash -c 'cat "$1" | cat' _ "$1"
