@@ -44,13 +44,16 @@ int cli_open_store(tally_store **store, const char *runs_dir);
 
 /* Terminal width of stdout, or 0 when it is not a terminal. */
 int cli_terminal_width(void);
-/* Whether the text has any byte that would need quoting in CSV/TSV. */
+/* Print a CSV/TSV field, quoted when it holds a separator, quote or newline. */
 void cli_csv_field(FILE *out, const char *s, char sep);
 /* Local time "2026-11-22 23:41" from epoch ms. */
 void cli_format_local_time(char *out, size_t size, int64_t ms, bool seconds);
 /* Print `s` padded/truncated to `width` display columns (UTF-8 aware). */
 void cli_print_cell(FILE *out, const char *s, int width, bool last);
+/* The same, for `bytes` bytes of `s` whose display width `w` is known. */
+void cli_print_cell_n(FILE *out, const char *s, size_t bytes, int w, int width, bool last);
 /* Display width of a UTF-8 string (each code point one column). */
 int cli_display_width(const char *s);
+int cli_display_width_n(const char *s, size_t len);
 
 #endif

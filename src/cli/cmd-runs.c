@@ -61,6 +61,7 @@ static const char *const headers[N_COLS] = {"#", "ID", "STARTED", "TIME", "STATU
 typedef struct {
 	tally_buf arena;
 	size_t *offsets;   /* N_COLS per row */
+	int *widths;       /* display width of each cell */
 	size_t n, cap;
 } table;
 
@@ -72,12 +73,17 @@ static int table_add_row(table *t, const char *const values[N_COLS])
 		if (!grown)
 			return -1;
 		t->offsets = grown;
+		int *wgrown = realloc(t->widths, cap * N_COLS * sizeof *wgrown);
+		if (!wgrown)
+			return -1;
+		t->widths = wgrown;
 		t->cap = cap;
 	}
 	for (int c = 0; c < N_COLS; c++) {
+		size_t len = strlen(values[c]);
 		t->offsets[t->n * N_COLS + (size_t)c] = t->arena.len;
-		tally_buf_adds(&t->arena, values[c]);
-		tally_buf_addc(&t->arena, '\0');
+		t->widths[t->n * N_COLS + (size_t)c] = cli_display_width_n(values[c], len);
+		tally_buf_add(&t->arena, values[c], len + 1);
 	}
 	t->n++;
 	return tally_buf_oom(&t->arena) ? -1 : 0;
@@ -86,6 +92,11 @@ static int table_add_row(table *t, const char *const values[N_COLS])
 static const char *cell(const table *t, size_t row, int c)
 {
 	return t->arena.ptr + t->offsets[row * N_COLS + (size_t)c];
+}
+
+static int cell_width(const table *t, size_t row, int c)
+{
+	return t->widths[row * N_COLS + (size_t)c];
 }
 
 /* Local start times, formatted once per minute: consecutive runs mostly share one. */
@@ -135,23 +146,29 @@ static void print_rows(const table *t, const int width[N_COLS], const bool prese
 		for (int c = 0; c < N_COLS; c++) {
 			if (!present[c])
 				continue;
-			const char *text = r == 0 ? headers[c] : cell(t, r - 1, c);
-			cli_print_cell(stdout, text, c == last && !truncate ? 0 : width[c], c == last);
-			fputs(c == last ? "\n" : "  ", stdout);
+			int cw = c == last && !truncate ? 0 : width[c];
+			if (r == 0) {
+				cli_print_cell(stdout, headers[c], cw, c == last);
+			} else {
+				size_t at = (r - 1) * N_COLS + (size_t)c;
+				size_t bytes = (at + 1 < t->n * N_COLS ? t->offsets[at + 1] : t->arena.len) - t->offsets[at] - 1;
+				cli_print_cell_n(stdout, cell(t, r - 1, c), bytes, cell_width(t, r - 1, c), cw, c == last);
+			}
+			fputs_unlocked(c == last ? "\n" : "  ", stdout);
 		}
 	}
 }
 
 static int print_table(tally_run_iter *it, size_t shown_limit)
 {
-	table t = {TALLY_BUF_INIT, NULL, 0, 0};
+	table t = {TALLY_BUF_INIT, NULL, NULL, 0, 0};
 	time_cache tc = {-2, ""};
 	const tally_run *run;
 	int64_t now = tally_now_ms();
 	int rc, code = EXIT_OK;
 	while ((rc = tally_run_iter_next(it, &run)) == 0) {
 		char idx[24], dur[32];
-		snprintf(idx, sizeof idx, "%zu", t.n + 1);
+		tally_format_uint(idx, t.n + 1);
 		tally_format_duration(dur, sizeof dur, duration_ms(run, now));
 		const char *values[N_COLS] = {idx, tally_run_id(run), started_text(&tc, tally_run_started_ms(run)), dur,
 		                              tally_run_status(run), tally_run_label(run), tally_run_flags_text(run),
@@ -177,10 +194,9 @@ static int print_table(tally_run_iter *it, size_t shown_limit)
 	}
 	for (size_t r = 0; r < t.n; r++)
 		for (int c = 0; c < N_COLS; c++) {
-			const char *text = cell(&t, r, c);
-			if (!*text)
+			int w = cell_width(&t, r, c);
+			if (!w)
 				continue;
-			int w = cli_display_width(text);
 			if (w > width[c])
 				width[c] = w;
 			present[c] = true;
@@ -194,6 +210,7 @@ static int print_table(tally_run_iter *it, size_t shown_limit)
 done:
 	tally_buf_release(&t.arena);
 	free(t.offsets);
+	free(t.widths);
 	return code;
 }
 

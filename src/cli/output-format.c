@@ -1,4 +1,5 @@
 /* Formatting helpers for tables, CSV and times. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -33,35 +34,115 @@ void cli_csv_field(FILE *out, const char *s, char sep)
 	fputc('"', out);
 }
 
+/* Days since 1970-01-01 → civil date (proleptic Gregorian). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/*
+ * Listings format a time per run; localtime_r() and strftime() per row would
+ * dominate them.  The UTC offset is looked up once per hour of time shown
+ * (offsets change on the hour, if at all) and the date computed directly.
+ */
 void cli_format_local_time(char *out, size_t size, int64_t ms, bool seconds)
 {
-	if (ms <= 0) {
+	static int64_t cached_hour = INT64_MIN;
+	static long cached_offset;
+	if (ms <= 0 || size < 20) {
 		snprintf(out, size, "-");
 		return;
 	}
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(out, size, seconds ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M", &tm);
+	int64_t secs = ms / 1000;
+	if (secs / 3600 != cached_hour) {
+		time_t t = (time_t)secs;
+		struct tm tm;
+		localtime_r(&t, &tm);
+		cached_offset = tm.tm_gmtoff;
+		cached_hour = secs / 3600;
+	}
+	int64_t local = secs + cached_offset;
+	int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+	int64_t in_day = local - days * 86400;
+	int y, m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		snprintf(out, size, "-");
+		return;
+	}
+	put2(out, y / 100);
+	put2(out + 2, y % 100);
+	out[4] = '-';
+	put2(out + 5, m);
+	out[7] = '-';
+	put2(out + 8, d);
+	out[10] = ' ';
+	put2(out + 11, (int)(in_day / 3600));
+	out[13] = ':';
+	put2(out + 14, (int)(in_day / 60 % 60));
+	if (seconds) {
+		out[16] = ':';
+		put2(out + 17, (int)(in_day % 60));
+		out[19] = '\0';
+	} else {
+		out[16] = '\0';
+	}
+}
+
+/*
+ * Display width of UTF-8 text: one column per code point, i.e. the byte
+ * count minus continuation bytes (10xxxxxx), counted a word at a time.
+ */
+int cli_display_width_n(const char *s, size_t len)
+{
+	size_t cont = 0, i = 0;
+	const uint64_t high = 0x8080808080808080ULL;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		if (x & high)
+			cont += (size_t)__builtin_popcountll(x & high & ~(x << 1));
+	}
+	for (; i < len; i++)
+		cont += ((unsigned char)s[i] & 0xC0) == 0x80;
+	return (int)(len - cont);
 }
 
 int cli_display_width(const char *s)
 {
-	int w = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			w++;
-	return w;
+	return cli_display_width_n(s, strlen(s));
 }
 
-void cli_print_cell(FILE *out, const char *s, int width, bool last)
+static void put_spaces(FILE *out, int n)
 {
-	int w = cli_display_width(s);
+	static const char spaces[] = "                                                                ";
+	while (n > 0) {
+		int k = n < (int)sizeof spaces - 1 ? n : (int)sizeof spaces - 1;
+		fwrite_unlocked(spaces, 1, (size_t)k, out);
+		n -= k;
+	}
+}
+
+void cli_print_cell_n(FILE *out, const char *s, size_t bytes, int w, int width, bool last)
+{
 	if (width <= 0 || w <= width) {
-		fputs(s, out);
+		fwrite_unlocked(s, 1, bytes, out);
 		if (!last)
-			for (; w < width; w++)
-				fputc(' ', out);
+			put_spaces(out, width - w);
 		return;
 	}
 	/* Truncate on a code point boundary and mark it with an ellipsis. */
@@ -73,6 +154,12 @@ void cli_print_cell(FILE *out, const char *s, int width, bool last)
 			p++;
 		cols++;
 	}
-	fwrite(s, 1, (size_t)(p - s), out);
-	fputs("…", out);
+	fwrite_unlocked(s, 1, (size_t)(p - s), out);
+	fputs_unlocked("…", out);
+}
+
+void cli_print_cell(FILE *out, const char *s, int width, bool last)
+{
+	size_t bytes = strlen(s);
+	cli_print_cell_n(out, s, bytes, cli_display_width_n(s, bytes), width, last);
 }

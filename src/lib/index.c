@@ -33,7 +33,9 @@
 #include "util/fsutil.h"
 #include "util/timeutil.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
+#define TALLY_STR_(x) #x
+#define TALLY_STR(x) TALLY_STR_(x)
 #define RACY_NS 2000000000LL
 
 /*
@@ -44,12 +46,15 @@
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS runs("
-	"  dir TEXT PRIMARY KEY, id TEXT NOT NULL, started INTEGER, stopped INTEGER, status TEXT,"
-	"  exit_status INTEGER, label TEXT, script TEXT, host TEXT, flags_text TEXT, scalars_text TEXT, sig TEXT);"
-	"CREATE INDEX IF NOT EXISTS runs_by_start ON runs(started DESC, id DESC);"
+	"  rid INTEGER PRIMARY KEY, dir TEXT NOT NULL UNIQUE, id TEXT NOT NULL, started INTEGER, stopped INTEGER,"
+	"  status TEXT, exit_status INTEGER, label TEXT, script TEXT, host TEXT, flags_text TEXT, scalars_text TEXT,"
+	"  sig TEXT);"
+	/* Covers a listing: newest first without touching the table. */
+	"CREATE INDEX IF NOT EXISTS runs_listing ON runs(started DESC, id DESC, dir, status, stopped, exit_status,"
+	"  label, script, flags_text, scalars_text);"
 	"CREATE INDEX IF NOT EXISTS runs_by_id ON runs(id);"
 	"CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);"
-	"CREATE TABLE IF NOT EXISTS details(dir TEXT PRIMARY KEY, tags_json TEXT, flags_json TEXT,"
+	"CREATE TABLE IF NOT EXISTS details(rid INTEGER PRIMARY KEY, tags_json TEXT, flags_json TEXT,"
 	"  scalars_json TEXT, summary_json TEXT);"
 	"CREATE TABLE IF NOT EXISTS flags(run TEXT, name TEXT, type TEXT, value, PRIMARY KEY(run, name)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS scalars(run TEXT, tag TEXT, last REAL, last_step INTEGER, first REAL,"
@@ -75,7 +80,9 @@ static int try_open(tally_store *store)
 		*slash = '\0';
 	tally_mkdir_p(dir);
 	free(dir);
-	if (sqlite3_open_v2(store->index_path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+	/* One connection per store, used by one thread: no per-call mutex needed. */
+	if (sqlite3_open_v2(store->index_path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK)
 		return db_error(store, "cannot open");
 	sqlite3_busy_timeout(store->db, 10000);
 	/* Checkpointing on close would cost every `tally run` two fsyncs; SQLite's
@@ -96,7 +103,7 @@ static int try_open(tally_store *store)
 	/* A new index: create the schema once (concurrent creators are serialized by the transaction). */
 	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(store->db, "PRAGMA user_version=1; COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(store->db, "PRAGMA user_version=" TALLY_STR(SCHEMA_VERSION) "; COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		int rc = db_error(store, "cannot create tables");
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
@@ -162,6 +169,7 @@ static bool run_sig(int runs_fd, const char *name, tally_buf *sig)
 typedef struct {
 	sqlite3_stmt *put, *put_details, *del_flags, *del_scalars, *del_tags, *put_flag, *put_scalar, *put_tag;
 	bool fresh;  /* the tables were just emptied: nothing to delete first */
+	size_t rows_written;
 } writer;
 
 static void writer_release(writer *w)
@@ -180,9 +188,14 @@ static int writer_prepare(tally_store *store, writer *w)
 		sqlite3_stmt **st;
 		const char *sql;
 	} q[] = {
-		{&w->put, "INSERT OR REPLACE INTO runs(dir, id, started, stopped, status, exit_status, label, script, host,"
-		          " flags_text, scalars_text, sig) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"},
-		{&w->put_details, "INSERT OR REPLACE INTO details(dir, tags_json, flags_json, scalars_json, summary_json)"
+		/* An upsert keeps the row's rid, which `details` is keyed by. */
+		{&w->put, "INSERT INTO runs(dir, id, started, stopped, status, exit_status, label, script, host,"
+		          " flags_text, scalars_text, sig) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+		          " ON CONFLICT(dir) DO UPDATE SET id=excluded.id, started=excluded.started, stopped=excluded.stopped,"
+		          " status=excluded.status, exit_status=excluded.exit_status, label=excluded.label,"
+		          " script=excluded.script, host=excluded.host, flags_text=excluded.flags_text,"
+		          " scalars_text=excluded.scalars_text, sig=excluded.sig RETURNING rid"},
+		{&w->put_details, "INSERT OR REPLACE INTO details(rid, tags_json, flags_json, scalars_json, summary_json)"
 		                  " VALUES(?1,?2,?3,?4,?5)"},
 		{&w->del_flags, "DELETE FROM flags WHERE run=?1"},
 		{&w->del_scalars, "DELETE FROM scalars WHERE run=?1"},
@@ -300,12 +313,15 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 	sqlite3_bind_text(st, 10, flags_text, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, scalars_text, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 12, sig, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	sqlite3_int64 rid = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rid = sqlite3_column_int64(st, 0);
+	else
 		rc = TALLY_ERROR;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	st = w->put_details;
-	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, rid);
 	sqlite3_bind_text(st, 2, tags_json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, flags_json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, scalars_json, -1, SQLITE_STATIC);
@@ -314,8 +330,10 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 		rc = TALLY_ERROR;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (!rc)
+	if (!rc) {
 		put_children(w, dir, meta, scalars);
+		w->rows_written++;
+	}
 done:
 	free(flags_text);
 	free(scalars_text);
@@ -445,7 +463,8 @@ static int list_run_dirs(tally_store *store, int runs_fd, name_list *out)
 static void delete_run_row(tally_store *store, const char *name)
 {
 	static const char *const sql[] = {"DELETE FROM flags WHERE run=?1", "DELETE FROM scalars WHERE run=?1",
-	                                  "DELETE FROM tags WHERE run=?1", "DELETE FROM details WHERE dir=?1",
+	                                  "DELETE FROM tags WHERE run=?1",
+	                                  "DELETE FROM details WHERE rid=(SELECT rid FROM runs WHERE dir=?1)",
 	                                  "DELETE FROM runs WHERE dir=?1"};
 	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
 		sqlite3_stmt *st = NULL;
@@ -666,6 +685,10 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 done:
 	if (in_txn && sqlite3_exec(store->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc)
 		rc = db_error(store, "cannot commit");
+	/* After a scan the WAL may hold the whole index: fold it in now, or every
+	 * later process would re-read it to rebuild the WAL's hash table. */
+	if (in_txn && !rc && w.rows_written > 64)
+		sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	store->synced = true;
 	close(runs_fd);
 	writer_release(&w);

@@ -18,6 +18,7 @@ struct tally_run_iter {
 	sqlite3_stmt *st;
 	tally_run row;
 	tally_buf dir;
+	size_t prefix_len;
 };
 
 int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_iter_options *opts)
@@ -47,7 +48,7 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 	static const char detailed[] =
 		"SELECT r.dir, id, status, started, stopped, exit_status, label, script, flags_text, scalars_text,"
 		" d.flags_json, d.scalars_json, d.tags_json, d.summary_json"
-		" FROM runs r LEFT JOIN details d ON d.dir = r.dir ORDER BY started DESC, id DESC LIMIT ?1";
+		" FROM runs r LEFT JOIN details d ON d.rid = r.rid ORDER BY started DESC, id DESC LIMIT ?1";
 	if (store->db && sqlite3_prepare_v2(store->db, opts->details ? detailed : compact, -1, &it->st, NULL) != SQLITE_OK) {
 		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
 		free(it);
@@ -76,8 +77,14 @@ int tally_run_iter_next(tally_run_iter *it, const tally_run **run)
 	if (s != SQLITE_ROW)
 		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
 	tally_run *r = &it->row;
-	tally_buf_clear(&it->dir);
-	tally_buf_printf(&it->dir, "%s/%s", it->store->path, col(it->st, 0));
+	/* The runs directory prefix is built once; each row only appends its name. */
+	if (!it->dir.len) {
+		tally_buf_adds(&it->dir, it->store->path);
+		tally_buf_addc(&it->dir, '/');
+		it->prefix_len = it->dir.len;
+	}
+	tally_buf_truncate(&it->dir, it->prefix_len);
+	tally_buf_adds(&it->dir, col(it->st, 0));
 	if (tally_buf_oom(&it->dir))
 		return tally__error_oom();
 	r->dir = it->dir.ptr;

@@ -1,5 +1,6 @@
 #include "util/timeutil.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,16 +55,54 @@ int64_t tally_parse_iso_ms(const char *s)
 	return (int64_t)t * 1000 + msec;
 }
 
+/* Append the decimal digits of `v` at `p`; returns the end. */
+static char *put_uint(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* Hand-formatted: listings format one duration per run, 100,000 at a time. */
 void tally_format_duration(char *out, size_t size, int64_t ms)
 {
-	if (ms < 0)
-		snprintf(out, size, "-");
-	else if (ms < 1000)
-		snprintf(out, size, "%d ms", (int)ms);
-	else if (ms < 60000)
-		snprintf(out, size, "%.1f s", (double)ms / 1000.0);
-	else if (ms < 3600000)
-		snprintf(out, size, "%dm %02ds", (int)(ms / 60000), (int)(ms / 1000 % 60));
-	else
-		snprintf(out, size, "%dh %02dm", (int)(ms / 3600000), (int)(ms / 60000 % 60));
+	char buf[48], *p = buf;
+	if (ms < 0) {
+		*p++ = '-';
+	} else if (ms < 1000) {
+		p = put_uint(p, (uint64_t)ms);
+		memcpy(p, " ms", 3), p += 3;
+	} else if (ms < 60000) {
+		int64_t tenths = (ms + 50) / 100;
+		p = put_uint(p, (uint64_t)(tenths / 10));
+		*p++ = '.';
+		*p++ = (char)('0' + tenths % 10);
+		memcpy(p, " s", 2), p += 2;
+	} else {
+		bool hours = ms >= 3600000;
+		int64_t big = hours ? ms / 3600000 : ms / 60000, small = hours ? ms / 60000 % 60 : ms / 1000 % 60;
+		p = put_uint(p, (uint64_t)big);
+		*p++ = hours ? 'h' : 'm';
+		*p++ = ' ';
+		*p++ = (char)('0' + small / 10);
+		*p++ = (char)('0' + small % 10);
+		*p++ = hours ? 'm' : 's';
+	}
+	size_t len = (size_t)(p - buf);
+	if (size == 0)
+		return;
+	if (len >= size)
+		len = size - 1;
+	memcpy(out, buf, len);
+	out[len] = '\0';
+}
+
+void tally_format_uint(char *out, uint64_t v)
+{
+	*put_uint(out, v) = '\0';
 }

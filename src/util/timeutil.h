@@ -14,5 +14,7 @@ void tally_format_iso_ms(char *out, size_t size, int64_t ms);
 int64_t tally_parse_iso_ms(const char *s);
 /* A human duration: "850 ms", "4.2 s", "3m 05s", "2h 01m". */
 void tally_format_duration(char *out, size_t size, int64_t ms);
+/* Decimal digits of `v` into `out` (at least 21 bytes). */
+void tally_format_uint(char *out, uint64_t v);
 
 #endif
