@@ -272,9 +272,8 @@ static void csv_value(FILE *out, json_t *v, char sep)
 	printf("%.10g", json_number_value(v));
 }
 
-static char *tags_joined(const char *tags_json)
+static char *tags_joined(json_t *tags)
 {
-	json_t *tags = json_loads(tags_json, 0, NULL);
 	size_t i, len = 1;
 	json_t *t;
 	json_array_foreach(tags, i, t) len += strlen(json_string_value(t) ? json_string_value(t) : "") + 1;
@@ -285,7 +284,6 @@ static char *tags_joined(const char *tags_json)
 			strcat(out, ";");
 		strcat(out, json_string_value(t));
 	}
-	json_decref(tags);
 	return out;
 }
 
@@ -309,12 +307,14 @@ static int print_csv(tally_run_iter *it, char sep)
 		r->status = strdup(tally_run_status(run));
 		r->label = strdup(tally_run_label(run));
 		r->script = strdup(tally_run_script(run));
-		r->tags = tags_joined(tally_run_tags_json(run));
+		json_t *summary = json_loads(tally_run_summary_json(run), 0, NULL);
+		r->tags = tags_joined(json_object_get(summary, "tags"));
 		r->started = tally_run_started_ms(run);
 		r->stopped = tally_run_stopped_ms(run);
 		r->exit_status = tally_run_exit_status(run);
-		r->flags = json_loads(tally_run_flags_json(run), 0, NULL);
-		r->scalars = json_loads(tally_run_scalars_json(run), 0, NULL);
+		r->flags = json_incref(json_object_get(summary, "flags"));
+		r->scalars = json_incref(json_object_get(summary, "scalars"));
+		json_decref(summary);
 		add_key(flag_names, r->flags);
 		add_key(scalar_names, r->scalars);
 	}

@@ -33,7 +33,7 @@
 #include "util/fsutil.h"
 #include "util/timeutil.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define TALLY_STR_(x) #x
 #define TALLY_STR(x) TALLY_STR_(x)
 #define RACY_NS 2000000000LL
@@ -54,8 +54,7 @@ static const char schema[] =
 	"  label, script, flags_text, scalars_text);"
 	"CREATE INDEX IF NOT EXISTS runs_by_id ON runs(id);"
 	"CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);"
-	"CREATE TABLE IF NOT EXISTS details(rid INTEGER PRIMARY KEY, tags_json TEXT, flags_json TEXT,"
-	"  scalars_json TEXT, summary_json TEXT);"
+	"CREATE TABLE IF NOT EXISTS details(rid INTEGER PRIMARY KEY, summary_json TEXT);"
 	"CREATE TABLE IF NOT EXISTS flags(run TEXT, name TEXT, type TEXT, value, PRIMARY KEY(run, name)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS scalars(run TEXT, tag TEXT, last REAL, last_step INTEGER, first REAL,"
 	"  min REAL, max REAL, avg REAL, count INTEGER, PRIMARY KEY(run, tag)) WITHOUT ROWID;"
@@ -88,6 +87,9 @@ static int try_open(tally_store *store)
 	/* Checkpointing on close would cost every `tally run` two fsyncs; SQLite's
 	 * automatic checkpoints keep the WAL bounded instead. */
 	sqlite3_db_config(store->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	/* Listings read the index through mmap (no copies into SQLite's cache);
+	 * statement journals of upserts stay in memory. */
+	sqlite3_exec(store->db, "PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
 	sqlite3_exec(store->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
 	sqlite3_stmt *st = NULL;
 	int version = -1;
@@ -195,8 +197,7 @@ static int writer_prepare(tally_store *store, writer *w)
 		          " status=excluded.status, exit_status=excluded.exit_status, label=excluded.label,"
 		          " script=excluded.script, host=excluded.host, flags_text=excluded.flags_text,"
 		          " scalars_text=excluded.scalars_text, sig=excluded.sig RETURNING rid"},
-		{&w->put_details, "INSERT OR REPLACE INTO details(rid, tags_json, flags_json, scalars_json, summary_json)"
-		                  " VALUES(?1,?2,?3,?4,?5)"},
+		{&w->put_details, "INSERT OR REPLACE INTO details(rid, summary_json) VALUES(?1,?2)"},
 		{&w->del_flags, "DELETE FROM flags WHERE run=?1"},
 		{&w->del_scalars, "DELETE FROM scalars WHERE run=?1"},
 		{&w->del_tags, "DELETE FROM tags WHERE run=?1"},
@@ -288,15 +289,11 @@ static void put_children(writer *w, const char *dir, json_t *meta, json_t *scala
 
 static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, const char *sig)
 {
-	json_t *flags = json_object_get(meta, "flags"), *tags = json_object_get(meta, "tags");
-	char *flags_text = tally__flags_text(flags);
+	char *flags_text = tally__flags_text(json_object_get(meta, "flags"));
 	char *scalars_text = tally__scalars_text(scalars);
-	char *tags_json = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : strdup("[]");
-	char *flags_json = json_is_object(flags) ? json_dumps(flags, JSON_COMPACT | JSON_PRESERVE_ORDER) : strdup("{}");
-	char *scalars_json = json_dumps(scalars, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	char *summary = tally__summary_json(meta, scalars);
 	int rc = 0;
-	if (!flags_text || !scalars_text || !tags_json || !flags_json || !scalars_json || !summary) {
+	if (!flags_text || !scalars_text || !summary) {
 		rc = tally__error_oom();
 		goto done;
 	}
@@ -322,10 +319,7 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 	sqlite3_clear_bindings(st);
 	st = w->put_details;
 	sqlite3_bind_int64(st, 1, rid);
-	sqlite3_bind_text(st, 2, tags_json, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, flags_json, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, scalars_json, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, summary, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, summary, -1, SQLITE_STATIC);
 	if (!rc && sqlite3_step(st) != SQLITE_DONE)
 		rc = TALLY_ERROR;
 	sqlite3_reset(st);
@@ -337,9 +331,6 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 done:
 	free(flags_text);
 	free(scalars_text);
-	free(tags_json);
-	free(flags_json);
-	free(scalars_json);
 	free(summary);
 	return rc;
 }
@@ -670,6 +661,8 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 		goto done;
 	}
 	in_txn = true;
+	/* A scan may rewrite every page of the index: keep them in memory (up to 64 MiB). */
+	sqlite3_exec(store->db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
 	if (force) {
 		sqlite3_exec(store->db, clear_all, NULL, NULL, NULL);
 		w.fresh = true;

@@ -356,9 +356,44 @@ const char *tally_run_script(const tally_run *run) { return run->script ? run->s
 int tally_run_exit_status(const tally_run *run) { return run->exit_status; }
 const char *tally_run_flags_text(const tally_run *run) { return run->flags_text ? run->flags_text : ""; }
 const char *tally_run_scalars_text(const tally_run *run) { return run->scalars_text ? run->scalars_text : ""; }
-const char *tally_run_flags_json(const tally_run *run) { return run->flags_json ? run->flags_json : "{}"; }
-const char *tally_run_scalars_json(const tally_run *run) { return run->scalars_json ? run->scalars_json : "{}"; }
-const char *tally_run_tags_json(const tally_run *run) { return run->tags_json ? run->tags_json : "[]"; }
+/*
+ * Index rows carry only the run's summary JSON; its parts are cut out the
+ * first time one is asked for (the cache is logically const).
+ */
+static void split_summary(const tally_run *run)
+{
+	tally_run *r = (tally_run *)run;
+	if (r->flags_json || !r->summary_json)
+		return;
+	json_t *summary = json_loads(r->summary_json, 0, NULL);
+	json_t *flags = json_object_get(summary, "flags"), *scalars = json_object_get(summary, "scalars"),
+	       *tags = json_object_get(summary, "tags");
+	r->owned[2] = json_is_object(flags) ? json_dumps(flags, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	r->owned[3] = json_is_object(scalars) ? json_dumps(scalars, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	r->owned[4] = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : NULL;
+	json_decref(summary);
+	r->flags_json = r->owned[2] ? r->owned[2] : "{}";
+	r->scalars_json = r->owned[3] ? r->owned[3] : "{}";
+	r->tags_json = r->owned[4] ? r->owned[4] : "[]";
+}
+
+const char *tally_run_flags_json(const tally_run *run)
+{
+	split_summary(run);
+	return run->flags_json ? run->flags_json : "{}";
+}
+
+const char *tally_run_scalars_json(const tally_run *run)
+{
+	split_summary(run);
+	return run->scalars_json ? run->scalars_json : "{}";
+}
+
+const char *tally_run_tags_json(const tally_run *run)
+{
+	split_summary(run);
+	return run->tags_json ? run->tags_json : "[]";
+}
 const char *tally_run_summary_json(const tally_run *run) { return run->summary_json ? run->summary_json : "{}"; }
 
 const char *tally_run_json(const tally_run *run)

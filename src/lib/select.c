@@ -47,7 +47,7 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 		" NULL, NULL, NULL, NULL FROM runs ORDER BY started DESC, id DESC LIMIT ?1";
 	static const char detailed[] =
 		"SELECT r.dir, id, status, started, stopped, exit_status, label, script, flags_text, scalars_text,"
-		" d.flags_json, d.scalars_json, d.tags_json, d.summary_json"
+		" NULL, NULL, NULL, d.summary_json"
 		" FROM runs r LEFT JOIN details d ON d.rid = r.rid ORDER BY started DESC, id DESC LIMIT ?1";
 	if (store->db && sqlite3_prepare_v2(store->db, opts->details ? detailed : compact, -1, &it->st, NULL) != SQLITE_OK) {
 		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
@@ -97,9 +97,12 @@ int tally_run_iter_next(tally_run_iter *it, const tally_run **run)
 	r->script = col(it->st, 7);
 	r->flags_text = col(it->st, 8);
 	r->scalars_text = col(it->st, 9);
-	r->flags_json = sqlite3_column_text(it->st, 10) ? col(it->st, 10) : "{}";
-	r->scalars_json = sqlite3_column_text(it->st, 11) ? col(it->st, 11) : "{}";
-	r->tags_json = sqlite3_column_text(it->st, 12) ? col(it->st, 12) : "[]";
+	/* flags, scalars and tags JSON are cut from the summary only when asked for */
+	for (size_t i = 0; i < sizeof r->owned / sizeof *r->owned; i++) {
+		free(r->owned[i]);
+		r->owned[i] = NULL;
+	}
+	r->flags_json = r->scalars_json = r->tags_json = NULL;
 	r->summary_json = sqlite3_column_text(it->st, 13) ? col(it->st, 13) : "{}";
 	*run = r;
 	return 0;
@@ -110,6 +113,8 @@ void tally_run_iter_free(tally_run_iter *it)
 	if (!it)
 		return;
 	sqlite3_finalize(it->st);
+	for (size_t i = 0; i < sizeof it->row.owned / sizeof *it->row.owned; i++)
+		free(it->row.owned[i]);
 	tally_buf_release(&it->dir);
 	free(it);
 }
