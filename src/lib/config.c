@@ -204,9 +204,13 @@ int tally__config_load(tally_config *cfg, const char *project_dir)
 	parser_ok = true;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text.ptr, text.len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		rc = tally__error(TALLY_EINVALID, "%s line %lu: %s — fix the YAML syntax", path,
-		                  (unsigned long)parser.problem_mark.line + 1,
-		                  parser.problem ? parser.problem : "malformed YAML");
+		/* A problem found at the end of the file (an unclosed bracket) is better
+		 * reported where the unfinished construct starts. */
+		bool at_end = parser.problem_mark.index >= text.len;
+		yaml_mark_t mark = parser.context && at_end ? parser.context_mark : parser.problem_mark;
+		rc = tally__error(TALLY_EINVALID, "%s line %lu: %s%s%s — fix the YAML syntax", path,
+		                  (unsigned long)mark.line + 1, parser.problem ? parser.problem : "malformed YAML",
+		                  parser.context ? " " : "", parser.context ? parser.context : "");
 		goto done;
 	}
 	doc_ok = true;

@@ -45,3 +45,21 @@ int tally__error_oom(void)
 {
 	return tally__error(TALLY_ENOMEM, "out of memory");
 }
+
+json_t *tally__json_text(const char *s)
+{
+	if (tally_utf8_valid(s))
+		return json_string(s);
+	tally_buf fixed = TALLY_BUF_INIT;
+	tally_buf_add_utf8_lossy(&fixed, s);
+	json_t *j = tally_buf_oom(&fixed) ? NULL : json_string(fixed.ptr);
+	tally_buf_release(&fixed);
+	return j;
+}
+
+int tally__check_text(const char *what, const char *value)
+{
+	if (!tally_utf8_valid(value))
+		return tally__error(TALLY_EINVALID, "%s is not UTF-8 text — give it as UTF-8", what);
+	return 0;
+}

@@ -110,6 +110,9 @@ int tally__flag_parse_value(tally_flag *out, const char *text)
 	int rc = 0;
 	bool got_scalar = false;
 
+	/* libyaml would take a leading byte-order mark as an encoding switch. */
+	if (!tally_utf8_valid(text) || !strncmp(text, "\xEF\xBB\xBF", 3))
+		return tally__error(TALLY_EINVALID, "value is not plain UTF-8 text — give it as UTF-8 without a byte-order mark");
 	if (!yaml_parser_initialize(&parser))
 		return tally__error_oom();
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));

@@ -22,6 +22,12 @@ int tally__error(int code, const char *fmt, ...) __attribute__((format(printf, 2
 int tally__error_errno(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int tally__error_oom(void);
 
+/* A JSON string for text from the system (paths, argv, environment): bytes
+ * that are not UTF-8 become U+FFFD, since JSON cannot hold them. */
+json_t *tally__json_text(const char *s);
+/* TALLY_EINVALID unless `value` is UTF-8 text; `what` names it in the message. */
+int tally__check_text(const char *what, const char *value);
+
 /* ---- project configuration (config.c) ---- */
 
 typedef struct {

@@ -226,8 +226,8 @@ static int save_environment(const char *run_dir)
 		if (!eq || secret_name(*e))
 			continue;
 		char *name = strndup(*e, (size_t)(eq - *e));
-		if (name)
-			json_object_set_new(env, name, json_string(eq + 1));
+		if (name && tally_utf8_valid(name))
+			json_object_set_new(env, name, tally__json_text(eq + 1));
 		free(name);
 	}
 	tally_buf path = TALLY_BUF_INIT;
@@ -616,6 +616,12 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	tally__git_init_begin(project_dir);
 
 	/* 1. Everything that can be wrong with the request fails here, before any run exists. */
+	if ((opts->label && (rc = tally__check_text("the label", opts->label))) ||
+	    (opts->comment && (rc = tally__check_text("the comment", opts->comment))))
+		goto done;
+	for (const char *const *t = opts->tags; t && *t; t++)
+		if ((rc = tally__check_text("a tag", *t)))
+			goto done;
 	if ((rc = tally__config_load(&cfg, project_dir)))
 		goto done;
 	cfg_loaded = true;

@@ -118,10 +118,10 @@ json_t *tally__meta_base(const tally_store *store, const char *script, const cha
 	json_object_set_new(m, "format", json_integer(1));
 	json_object_set_new(m, "id", json_string(""));
 	json_object_set_new(m, "status", json_string("running"));
-	json_object_set_new(m, "script", script ? json_string(script) : json_null());
+	json_object_set_new(m, "script", script ? tally__json_text(script) : json_null());
 	json_t *cmd = json_array();
 	for (const char *const *a = argv; a && *a; a++)
-		json_array_append_new(cmd, json_string(*a));
+		json_array_append_new(cmd, tally__json_text(*a));
 	json_object_set_new(m, "command", cmd);
 	json_object_set_new(m, "flags", json_object());
 	json_object_set_new(m, "label", json_string(""));
@@ -129,7 +129,7 @@ json_t *tally__meta_base(const tally_store *store, const char *script, const cha
 	json_object_set_new(m, "host", json_string(store->host));
 	struct passwd *pw = getpwuid(getuid());
 	const char *user = pw ? pw->pw_name : getenv("USER");
-	json_object_set_new(m, "user", user ? json_string(user) : json_null());
+	json_object_set_new(m, "user", user ? tally__json_text(user) : json_null());
 	struct utsname u;
 	if (uname(&u) == 0) {
 		json_t *platform = json_object();
@@ -141,7 +141,7 @@ json_t *tally__meta_base(const tally_store *store, const char *script, const cha
 	json_object_set_new(m, "pid", json_integer(getpid()));
 	json_object_set_new(m, "tally_version", json_string(tally_version()));
 	char cwd[PATH_MAX];
-	json_object_set_new(m, "project_dir", getcwd(cwd, sizeof cwd) ? json_string(cwd) : json_null());
+	json_object_set_new(m, "project_dir", getcwd(cwd, sizeof cwd) ? tally__json_text(cwd) : json_null());
 	return m;
 }
 
@@ -214,7 +214,7 @@ int tally__run_end(tally_run *run, const char *status, int exit_status, int sign
 	json_object_set_new(run->meta, "exit_status", exit_status >= 0 ? json_integer(exit_status) : json_null());
 	json_object_set_new(run->meta, "signal", signal > 0 ? json_integer(signal) : json_null());
 	if (reason)
-		json_object_set_new(run->meta, "stop_reason", json_string(reason));
+		json_object_set_new(run->meta, "stop_reason", tally__json_text(reason));
 	if (run->log) {
 		int lrc = tally__scalar_log_flush(run->log);
 		if (!lrc)
@@ -263,6 +263,11 @@ int tally_run_create(tally_run **out, tally_store *store, const tally_run_option
 	*out = NULL;
 	if (opts && opts->version != TALLY_RUN_OPTIONS_VERSION)
 		return tally__error(TALLY_EINVALID, "tally_run_options version %u is not supported", opts->version);
+	int rc = opts && opts->label ? tally__check_text("the label", opts->label) : 0;
+	for (const char *const *t = opts ? opts->tags : NULL; !rc && t && *t; t++)
+		rc = tally__check_text("a tag", *t);
+	if (rc)
+		return rc;
 	json_t *meta = tally__meta_base(store, opts ? opts->script : NULL, opts ? opts->argv : NULL);
 	if (!meta)
 		return tally__error_oom();
@@ -271,7 +276,7 @@ int tally_run_create(tally_run **out, tally_store *store, const tally_run_option
 	for (const char *const *t = opts ? opts->tags : NULL; t && *t; t++)
 		json_array_append_new(json_object_get(meta, "tags"), json_string(*t));
 	tally_run *run = NULL;
-	int rc = tally__run_start(&run, store, meta);
+	rc = tally__run_start(&run, store, meta);
 	json_decref(meta);
 	if (rc)
 		return rc;
@@ -440,7 +445,7 @@ static void walk_files(file_walk *w, const char *root, const char *rel)
 				walk_files(w, root, child_rel);
 			else if (S_ISREG(st.st_mode) && !json_object_get(w->sources, child_rel)) {
 				json_t *f = json_object();
-				json_object_set_new(f, "path", json_string(child_rel));
+				json_object_set_new(f, "path", tally__json_text(child_rel));
 				json_object_set_new(f, "size", json_integer((json_int_t)st.st_size));
 				json_array_append_new(w->files, f);
 			}

@@ -204,7 +204,7 @@ static void record_git_state(git_repository *repo, git_status_list *status, json
 	}
 	git_reference *ref = NULL;
 	if (git_repository_head(&ref, repo) == 0) {
-		json_object_set_new(git, "branch", git_reference_is_branch(ref) ? json_string(git_reference_shorthand(ref))
+		json_object_set_new(git, "branch", git_reference_is_branch(ref) ? tally__json_text(git_reference_shorthand(ref))
 		                                                                   : json_null());
 		git_reference_free(ref);
 	}
@@ -215,7 +215,7 @@ static void record_git_state(git_repository *repo, git_status_list *status, json
 		dirty = st != GIT_STATUS_CURRENT && !(st & (GIT_STATUS_WT_NEW | GIT_STATUS_IGNORED));
 	}
 	json_object_set_new(git, "dirty", json_boolean(dirty));
-	json_object_set_new(git, "workdir", json_string(git_repository_workdir(repo)));
+	json_object_set_new(git, "workdir", tally__json_text(git_repository_workdir(repo)));
 	json_object_set_new(meta, "git", git);
 }
 
@@ -362,7 +362,7 @@ static int copy_source(snapshot *s, const char *rel, tally_buf *manifest_lines, 
 		goto done;
 	tally_buf_printf(manifest_lines, "%s %s\n", hex, rel);
 	json_t *entry = json_object();
-	json_object_set_new(entry, "path", json_string(rel));
+	json_object_set_new(entry, "path", tally__json_text(rel));
 	json_object_set_new(entry, "size", json_integer((json_int_t)data.len));
 	json_object_set_new(entry, "sha256", json_string(hex));
 	json_array_append_new(manifest, entry);

@@ -114,3 +114,48 @@ void tally_buf_release(tally_buf *b)
 		free(b->ptr);
 	*b = (tally_buf)TALLY_BUF_INIT;
 }
+
+/* Length of the valid UTF-8 sequence at `s`, or 0 if it is not one. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+	if (n == 0 || (n == 3 && c > 0xEF))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || /* overlong, surrogates */
+	    (c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))   /* overlong, > U+10FFFF */
+		return 0;
+	return n;
+}
+
+bool tally_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_sequence(p);
+		if (!n)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+void tally_buf_add_utf8_lossy(tally_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_sequence(p);
+		if (n) {
+			tally_buf_add(b, p, n);
+			p += n;
+		} else {
+			tally_buf_adds(b, "\xEF\xBF\xBD");
+			p++;
+		}
+	}
+}

@@ -40,4 +40,9 @@ static inline bool tally_buf_oom(const tally_buf *b) { return b->oom; }
 char *tally_buf_detach(tally_buf *b);
 void tally_buf_release(tally_buf *b);
 
+/* Whether `s` (NUL-terminated) is valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+bool tally_utf8_valid(const char *s);
+/* Append `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD. */
+void tally_buf_add_utf8_lossy(tally_buf *b, const char *s);
+
 #endif
