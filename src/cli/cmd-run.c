@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "util/buf.h"
+#include "util/timeutil.h"
 
 static const char usage[] =
 	"usage: tally run [OPTIONS] SCRIPT [NAME=VALUE …]\n"
@@ -62,22 +66,24 @@ static int push(const char ***list, size_t *n, const char *s)
 	return 0;
 }
 
+/* One write, so that the summaries of runs sharing a terminal don't interleave. */
 static void print_summary(const tally_run *run, int exit_code)
 {
 	char duration[32];
-	int64_t ms = tally_run_stopped_ms(run) - tally_run_started_ms(run);
-	if (ms < 1000)
-		snprintf(duration, sizeof duration, "%d ms", (int)ms);
-	else
-		snprintf(duration, sizeof duration, "%.1f s", (double)ms / 1000.0);
+	tally_buf out = TALLY_BUF_INIT;
+	tally_format_duration(duration, sizeof duration, tally_run_stopped_ms(run) - tally_run_started_ms(run));
 	const char *status = tally_run_status(run);
-	fprintf(stderr, "Run %s %s in %s", tally_run_id(run), status, duration);
+	tally_buf_printf(&out, "Run %s %s in %s", tally_run_id(run), status, duration);
 	if (strcmp(status, "completed"))
-		fprintf(stderr, " (exit status %d)", exit_code);
-	fputc('\n', stderr);
+		tally_buf_printf(&out, " (exit status %d)", exit_code);
+	tally_buf_addc(&out, '\n');
 	if (*tally_run_scalars_text(run))
-		fprintf(stderr, "  %s\n", tally_run_scalars_text(run));
-	fprintf(stderr, "  %s\n", tally_run_dir(run));
+		tally_buf_printf(&out, "  %s\n", tally_run_scalars_text(run));
+	tally_buf_printf(&out, "  %s\n", tally_run_dir(run));
+	if (!tally_buf_oom(&out) && write(STDERR_FILENO, out.ptr, out.len) < 0) {
+		/* stderr is gone: nothing to report to */
+	}
+	tally_buf_release(&out);
 }
 
 int cmd_run(int argc, char **argv)

@@ -4,17 +4,23 @@
  * Deleting it loses nothing; it is rebuilt from the run directories.
  *
  * Keeping it true without being asked:
+ *  - tally writes every change it makes to a run through to the index; a
+ *    write-through that fails leaves a "dirty" marker instead.
  *  - Each row remembers a signature (mtime, size, inode) of its run's
- *    run.json and scalars.json.
- *  - The index remembers the runs directory's own signature.  Creating or
- *    removing a run changes it, and tally bumps it whenever it changes a run
- *    (tally__store_touch), so other machines sharing the directory notice.
- *    When it changed, a scan re-reads exactly the runs whose signature moved.
+ *    run.json and scalars.json, and the index remembers the runs directory's
+ *    own signature.  When the directory changed (a run copied in or removed,
+ *    or another machine's tally bumping it after changing a run), when the
+ *    dirty marker is there, or every $TALLY_VERIFY_INTERVAL seconds (60),
+ *    a scan checks every run's signature and re-reads exactly those that moved.
+ *    A run created by this machine's tally updates the stored directory
+ *    signature itself when nothing else changed, so `tally run; tally runs`
+ *    needs no scan.
  *  - Runs indexed as "running" are re-checked on every sync (their lock tells
  *    whether they still are), because their files change without the
  *    directory changing.
  *  - A directory mtime within the filesystem's timestamp resolution of "now"
  *    is not trusted (the "racy" case): the next sync scans again.
+ *  - When nothing of this applies, a sync reads a few rows and writes nothing.
  * Nothing here depends on SQLite locking across machines: on a network
  * filesystem each machine keeps its own index (store.c).
  */
@@ -37,6 +43,7 @@
 #define TALLY_STR_(x) #x
 #define TALLY_STR(x) TALLY_STR_(x)
 #define RACY_NS 2000000000LL
+#define RACY_LOCAL_NS 100000000LL
 
 /*
  * `runs` holds what a listing needs, compact, so that scanning 100,000 rows
@@ -335,6 +342,27 @@ done:
 	return rc;
 }
 
+static void get_state(tally_store *store, const char *key, tally_buf *out);
+static void set_state(tally_store *store, const char *key, const char *value);
+
+/*
+ * Creating a run changed the runs directory.  If the index had seen the
+ * directory exactly as it was before, the new signature is explained by this
+ * run alone and is recorded, so the next listing needs no scan.  (On a
+ * network filesystem other machines' changes can't be told apart: skipped.)
+ */
+static void note_own_change(tally_store *store)
+{
+	if (!store->sig_after[0] || store->network_fs)
+		return;
+	tally_buf stored = TALLY_BUF_INIT;
+	get_state(store, "runs_dir_sig", &stored);
+	if (store->sig_before[0] && !strcmp(stored.ptr, store->sig_before))
+		set_state(store, "runs_dir_sig", store->sig_after);
+	tally_buf_release(&stored);
+	store->sig_after[0] = '\0';
+}
+
 /*
  * Write-through after tally changed a run.  Best effort — the index is a
  * cache — but a failed update must not go unnoticed on a filesystem where
@@ -352,10 +380,11 @@ void tally__index_put_run(tally_store *store, const char *dir_name, json_t *meta
 	run_sig(runs_fd, dir_name, &sig);
 	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto done;
-	if (put_row(&w, dir_name, meta, scalars, sig.ptr) == 0 &&
-	    sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
-		ok = true;
-	else
+	if (put_row(&w, dir_name, meta, scalars, sig.ptr) == 0) {
+		note_own_change(store);
+		ok = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+	}
+	if (!ok)
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 done:
 	if (!ok && runs_fd >= 0) {
@@ -611,8 +640,25 @@ static void set_state(tally_store *store, const char *key, const char *value)
 	sqlite3_finalize(st);
 }
 
+/*
+ * How often every run's signature is checked even when the runs directory
+ * did not change ($TALLY_VERIFY_INTERVAL seconds, default 60): the bound on
+ * how long an edit made inside a run directory by hand can go unnoticed.
+ */
+static int64_t verify_interval_ms(void)
+{
+	const char *env = getenv("TALLY_VERIFY_INTERVAL");
+	if (env && *env) {
+		char *end;
+		double secs = strtod(env, &end);
+		if (!*end && secs >= 0)
+			return (int64_t)(secs * 1000.0);
+	}
+	return 60 * 1000;
+}
+
 /* The runs directory's signature, and whether it is too recent to trust. */
-static void dir_signature(int runs_fd, tally_buf *sig, bool *racy)
+static void dir_signature(tally_store *store, int runs_fd, tally_buf *sig, bool *racy)
 {
 	struct stat st;
 	tally_buf_clear(sig);
@@ -622,15 +668,18 @@ static void dir_signature(int runs_fd, tally_buf *sig, bool *racy)
 	}
 	int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 	tally_buf_printf(sig, "%lld:%llu", (long long)mtime_ns, (unsigned long long)st.st_ino);
-	/* A change within the same timestamp tick as our scan could be missed: don't trust it yet. */
-	*racy = tally_now_ms() * 1000000LL - mtime_ns < RACY_NS;
+	/* A change within the same timestamp tick as our scan could be missed: don't
+	 * trust it yet.  Local filesystems tick in milliseconds; network ones may
+	 * keep seconds. */
+	int64_t window = store->network_fs ? RACY_NS : RACY_LOCAL_NS;
+	*racy = tally_now_ms() * 1000000LL - mtime_ns < window;
 }
 
 int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 {
 	size_t skipped = 0;
 	writer w = {0};
-	tally_buf dir_sig = TALLY_BUF_INIT, stored = TALLY_BUF_INIT;
+	tally_buf dir_sig = TALLY_BUF_INIT, stored = TALLY_BUF_INIT, verified = TALLY_BUF_INIT;
 	bool racy = false, in_txn = false;
 	int rc = 0;
 
@@ -647,11 +696,15 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 		goto done;
 	/* A lost write-through (the index was busy) leaves a marker: verify everything once. */
 	bool dirty = access(store->dirty_path, F_OK) == 0;
-	dir_signature(runs_fd, &dir_sig, &racy);
+	dir_signature(store, runs_fd, &dir_sig, &racy);
 	get_state(store, "runs_dir_sig", &stored);
 	bool dir_changed = strcmp(stored.ptr, dir_sig.ptr) != 0;
-	/* The common case writes nothing: same directory, and no running run has moved. */
-	if (!force && !dirty && !dir_changed && !recheck_running(store, &w, runs_fd, false))
+	get_state(store, "verified_ms", &verified);
+	int64_t now = tally_now_ms();
+	bool verify_due = now - strtoll(verified.ptr, NULL, 10) >= verify_interval_ms();
+	/* The common case writes nothing: same directory, no running run has moved,
+	 * and the last full check is recent. */
+	if (!force && !dirty && !dir_changed && !verify_due && !recheck_running(store, &w, runs_fd, false))
 		goto done;
 
 	if ((rc = writer_prepare(store, &w)))
@@ -667,12 +720,20 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 		sqlite3_exec(store->db, clear_all, NULL, NULL, NULL);
 		w.fresh = true;
 	}
-	if (force || dirty || dir_changed)
-		rc = scan(store, &w, runs_fd, force || dirty || store->network_fs, &skipped);
+	/* Any change of the directory, or time, triggers a check of every run's
+	 * signature: that is how edits made by hand or by other machines are seen. */
+	bool verify = force || dirty || dir_changed || verify_due;
+	if (verify)
+		rc = scan(store, &w, runs_fd, true, &skipped);
 	w.fresh = false;
 	if (!rc)
 		recheck_running(store, &w, runs_fd, true);
 	set_state(store, "runs_dir_sig", racy ? "racy" : dir_sig.ptr);
+	if (verify && !rc) {
+		char stamp[32];
+		snprintf(stamp, sizeof stamp, "%lld", (long long)now);
+		set_state(store, "verified_ms", stamp);
+	}
 	if (!rc && dirty)
 		unlink(store->dirty_path);
 done:
@@ -687,6 +748,7 @@ done:
 	writer_release(&w);
 	tally_buf_release(&dir_sig);
 	tally_buf_release(&stored);
+	tally_buf_release(&verified);
 	if (skipped_out)
 		*skipped_out = skipped;
 	return rc;

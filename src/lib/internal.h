@@ -14,6 +14,10 @@
 #include "util/buf.h"
 #include "util/fsutil.h"
 
+/* Reals with 15 significant digits: 0.1 stays "0.1", and any decimal a user
+ * or a script wrote with up to 15 digits reads back exactly. */
+#define TALLY_JSON_REALS JSON_REAL_PRECISION(15)
+
 /* ---- errors (error.c) ---- */
 
 /* Set the thread's last error and return `code`, so `return tally__error(...)` reads well. */
@@ -98,6 +102,9 @@ struct tally_store {
 	tally_buf warnings;
 	char host[256];
 	bool synced;           /* synced once during this handle's life */
+	/* The runs directory's signature just before and after this process
+	 * created a run: lets the write-through record a change it explains. */
+	char sig_before[64], sig_after[64];
 };
 
 #define TALLY_META_DIR ".tally"
@@ -105,6 +112,8 @@ struct tally_store {
 
 /* Create a fresh run directory with a unique time-ordered id (mkdir, never check-then-create). */
 int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **dir_out);
+/* "mtime_ns:inode" of the runs directory into `out` ("" on failure). */
+void tally__dir_sig(int dirfd, const char *path, char out[64]);
 /* Tell other tallies sharing the runs directory that something changed. */
 void tally__store_touch(tally_store *store);
 /* The file name part of the run directory, when `dir` is directly inside the store. */

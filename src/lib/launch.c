@@ -694,8 +694,12 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	const char *status = final_status(&sup, exit_code, &exit_status, &sig);
 	int orc = tally__output_close(sup.output);
 	sup.output = NULL;
-	rc = tally__run_end(run, status, exit_status, sig,
-	                    sup.interrupted ? (sup.interrupted == SIGINT ? "interrupted (SIGINT)" : "stopped by a signal") : NULL);
+	char reason[96] = "";
+	if (sup.interrupted)
+		snprintf(reason, sizeof reason, "%s received by tally and forwarded to the script",
+		         sup.interrupted == SIGINT ? "interrupt (SIGINT)" : sup.interrupted == SIGTERM ? "SIGTERM"
+		         : sup.interrupted == SIGHUP ? "hangup (SIGHUP)" : "SIGQUIT");
+	rc = tally__run_end(run, status, exit_status, sig, sup.interrupted ? reason : NULL);
 	if (!rc)
 		rc = orc;
 	if (!rc) {

@@ -161,7 +161,7 @@ int tally__meta_load(json_t **out, const char *dir, const char *host)
 
 int tally__meta_save(const char *dir, json_t *meta, int flags)
 {
-	char *text = json_dumps(meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER | TALLY_JSON_REALS);
 	char *path = meta_path(dir, "run.json");
 	int rc = 0;
 	if (!text || !path)

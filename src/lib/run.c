@@ -73,7 +73,7 @@ char *tally__summary_json(json_t *meta, json_t *scalars)
 	json_object_set_new(o, "tags", json_is_array(tags) ? json_incref(tags) : json_array());
 	json_object_set_new(o, "flags", json_is_object(flags) ? json_incref(flags) : json_object());
 	json_object_set_new(o, "scalars", json_is_object(scalars) ? json_incref(scalars) : json_object());
-	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | TALLY_JSON_REALS);
 	json_decref(o);
 	return text;
 }
@@ -98,8 +98,8 @@ void tally__run_refresh_fields(tally_run *run)
 	run->exit_status = json_is_integer(exit_status) ? (int)json_integer_value(exit_status) : -1;
 	run->owned[0] = tally__flags_text(flags);
 	run->owned[1] = tally__scalars_text(run->scalars);
-	run->owned[2] = json_is_object(flags) ? json_dumps(flags, JSON_COMPACT | JSON_PRESERVE_ORDER) : strdup("{}");
-	run->owned[3] = json_dumps(run->scalars, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	run->owned[2] = json_is_object(flags) ? json_dumps(flags, JSON_COMPACT | JSON_PRESERVE_ORDER | TALLY_JSON_REALS) : strdup("{}");
+	run->owned[3] = json_dumps(run->scalars, JSON_COMPACT | JSON_PRESERVE_ORDER | TALLY_JSON_REALS);
 	run->owned[4] = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : strdup("[]");
 	run->owned[5] = tally__summary_json(m, run->scalars);
 	run->flags_text = run->owned[0] ? run->owned[0] : "";
@@ -373,8 +373,8 @@ static void split_summary(const tally_run *run)
 	json_t *summary = json_loads(r->summary_json, 0, NULL);
 	json_t *flags = json_object_get(summary, "flags"), *scalars = json_object_get(summary, "scalars"),
 	       *tags = json_object_get(summary, "tags");
-	r->owned[2] = json_is_object(flags) ? json_dumps(flags, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	r->owned[3] = json_is_object(scalars) ? json_dumps(scalars, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	r->owned[2] = json_is_object(flags) ? json_dumps(flags, JSON_COMPACT | JSON_PRESERVE_ORDER | TALLY_JSON_REALS) : NULL;
+	r->owned[3] = json_is_object(scalars) ? json_dumps(scalars, JSON_COMPACT | JSON_PRESERVE_ORDER | TALLY_JSON_REALS) : NULL;
 	r->owned[4] = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : NULL;
 	json_decref(summary);
 	r->flags_json = r->owned[2] ? r->owned[2] : "{}";
@@ -405,7 +405,7 @@ const char *tally_run_json(const tally_run *run)
 {
 	tally_run *r = (tally_run *)run; /* the cache is logically const */
 	if (!r->json_text && r->meta)
-		r->json_text = json_dumps(r->meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		r->json_text = json_dumps(r->meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER | TALLY_JSON_REALS);
 	return r->json_text ? r->json_text : "{}";
 }
 

@@ -316,7 +316,7 @@ int tally__scalar_log_write_summary(tally_scalar_log *log, int flags)
 	for (size_t i = 0; i < log->n_tags; i++)
 		if (log->tags[i].sum.count)
 			json_object_set_new(all, log->tags[i].name, tally__scalar_summary_json(&log->tags[i].sum));
-	char *text = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER | TALLY_JSON_REALS);
 	json_decref(all);
 	tally_buf path = TALLY_BUF_INIT;
 	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/scalars.json", log->dir);

@@ -166,6 +166,7 @@ int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **d
 	*dir_out = NULL;
 	if (tally_mkdir_p(store->path) < 0)
 		return tally__error_errno(TALLY_ERROR, "cannot create runs directory '%s'", store->path);
+	tally__dir_sig(AT_FDCWD, store->path, store->sig_before);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		char stamp[32], suffix[7];
 		time_t now = time(NULL);
@@ -178,6 +179,7 @@ int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **d
 		if (!dir)
 			return tally__error_oom();
 		if (mkdir(dir, 0777) == 0) {
+			tally__dir_sig(AT_FDCWD, store->path, store->sig_after);
 			*dir_out = dir;
 			return 0;
 		}
@@ -189,6 +191,15 @@ int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **d
 		}
 	}
 	return tally__error(TALLY_ERROR, "cannot find a free run id in '%s'", store->path);
+}
+
+void tally__dir_sig(int dirfd, const char *path, char out[64])
+{
+	struct stat st;
+	out[0] = '\0';
+	if (fstatat(dirfd, path, &st, 0) == 0)
+		snprintf(out, 64, "%lld:%llu", (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+		         (unsigned long long)st.st_ino);
 }
 
 void tally__store_touch(tally_store *store)
