@@ -97,7 +97,10 @@ static int try_open(tally_store *store)
 	/* Listings read the index through mmap (no copies into SQLite's cache);
 	 * statement journals of upserts stay in memory. */
 	sqlite3_exec(store->db, "PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
-	sqlite3_exec(store->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+	/* Every process that opens the index first replays the whole WAL (no
+	 * connection stays open between tally commands), so keep it short. */
+	sqlite3_exec(store->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=64;",
+	             NULL, NULL, NULL);
 	sqlite3_stmt *st = NULL;
 	int version = -1;
 	if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)

@@ -18,8 +18,7 @@
 #include <fnmatch.h>
 #include <pthread.h>
 #include <git2.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <mbedtls/sha256.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -321,17 +320,22 @@ static int collect_plain(snapshot *s, const char *rel_dir)
 
 /* ---- materializing the run directory ---- */
 
-/* Hex SHA-256 of `data` into `hex` (65 bytes). */
+/*
+ * Hex SHA-256 of `data` into `hex` (65 bytes).  mbed TLS's, because libgit2
+ * already loads it: linking OpenSSL's libcrypto as well would add about 4 ms
+ * of dynamic loading to every tally command.
+ */
 static int sha256_hex(const void *data, size_t len, char hex[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	/* No OpenSSL configuration is needed for a digest; reading it costs more than hashing. */
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-	if (!EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32)
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+	if (mbedtls_sha256_ret(data, len, md, 0) != 0)
 		return -1;
-	for (unsigned int i = 0; i < md_len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
 	return 0;
 }
 
