@@ -12,6 +12,7 @@
 #include "lib/internal.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
 #include <math.h>
 #include <pcre2.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct tally_outparse {
 	char **ignore;
 	size_t n_ignore;
 	int64_t step;
+	int required;  /* a byte every matching line contains, or -1 */
 };
 
 int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore)
@@ -46,6 +48,13 @@ int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore)
 		return tally__error(TALLY_ERROR, "internal error: scalar pattern does not compile");
 	}
 	pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter without JIT */
+	/* PCRE2 knows a literal every match must contain (':' here); letters are
+	 * left out, since a caseless pattern may match them in either case. */
+	uint32_t type = 0, unit = 0;
+	p->required = -1;
+	if (pcre2_pattern_info(p->re, PCRE2_INFO_LASTCODETYPE, &type) == 0 && type == 1 &&
+	    pcre2_pattern_info(p->re, PCRE2_INFO_LASTCODEUNIT, &unit) == 0 && unit && unit < 128 && !isalpha((int)unit))
+		p->required = (int)unit;
 	p->md = pcre2_match_data_create_from_pattern(p->re, NULL);
 	if (ignore && ignore->count) {
 		p->ignore = calloc(ignore->count, sizeof *p->ignore);
@@ -108,6 +117,11 @@ void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally
 	memcpy(tag, key, key_len);
 	tag[key_len] = '\0';
 	tally__scalar_log_append(log, tag, step, value, time_ms);
+}
+
+int tally__outparse_required_byte(const tally_outparse *p)
+{
+	return p->required;
 }
 
 void tally__outparse_free(tally_outparse *p)

@@ -122,6 +122,49 @@ static void carry(line_state *ls, const char *data, size_t len)
 	ls->len += len;
 }
 
+/* The first line terminator (\n or \r) in [p, end), or NULL. */
+static const char *first_terminator(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *cr = memchr(p, '\r', (size_t)((nl ? nl : end) - p));
+	return cr ? cr : nl;
+}
+
+/* The last line terminator in [p, end), or NULL. */
+static const char *last_terminator(const char *p, const char *end)
+{
+	const char *nl = memrchr(p, '\n', (size_t)(end - p));
+	const char *from = nl ? nl + 1 : p;
+	const char *cr = memrchr(from, '\r', (size_t)(end - from));
+	return cr ? cr : nl;
+}
+
+/*
+ * Hand the complete lines in [p, end) — `end` is just past a terminator — to
+ * the parser.  When every pattern needs a certain byte (':' for "key: value"),
+ * only the lines holding it are cut out: a memchr over the chunk instead of
+ * work per line, which is what keeps capture near the speed of a pipe.
+ */
+static void parse_complete_lines(tally_output *o, const char *p, const char *end, int64_t time_ms)
+{
+	int need = tally__outparse_required_byte(o->parser);
+	while (p < end) {
+		const char *line = p;
+		if (need >= 0) {
+			const char *hit = memchr(p, need, (size_t)(end - p));
+			if (!hit)
+				return;
+			const char *before = last_terminator(p, hit);
+			line = before ? before + 1 : p;
+		}
+		const char *stop = first_terminator(line, end);
+		if (!stop)
+			return;
+		parse_line(o, line, (size_t)(stop - line), time_ms);
+		p = stop + 1;
+	}
+}
+
 /*
  * Cut a chunk into lines (ended by \n or \r) for the scalar parser.  Whole
  * lines are parsed where they lie; only a line split across chunks is copied.
@@ -129,24 +172,25 @@ static void carry(line_state *ls, const char *data, size_t len)
 static void feed_lines(tally_output *o, line_state *ls, const char *data, size_t len, int64_t time_ms)
 {
 	const char *end = data + len;
-	while (data < end) {
-		const char *nl = memchr(data, '\n', (size_t)(end - data));
-		const char *stop = nl ? nl : end;
-		const char *cr = memchr(data, '\r', (size_t)(stop - data));
-		if (cr)
-			stop = cr;
-		if (stop == end) { /* no terminator: keep the start of the line for the next chunk */
-			carry(ls, data, (size_t)(end - data));
+	if (!o->parser || !o->log)
+		return;
+	if (ls->len || ls->overlong) { /* finish the line carried over from earlier chunks */
+		const char *stop = first_terminator(data, end);
+		if (!stop) {
+			carry(ls, data, len);
 			return;
 		}
-		if (ls->len || ls->overlong) {
-			carry(ls, data, (size_t)(stop - data));
-			end_carried_line(o, ls, time_ms);
-		} else {
-			parse_line(o, data, (size_t)(stop - data), time_ms);
-		}
+		carry(ls, data, (size_t)(stop - data));
+		end_carried_line(o, ls, time_ms);
 		data = stop + 1;
 	}
+	const char *last = data < end ? last_terminator(data, end) : NULL;
+	if (!last) {
+		carry(ls, data, (size_t)(end - data));
+		return;
+	}
+	parse_complete_lines(o, data, last + 1, time_ms);
+	carry(ls, last + 1, (size_t)(end - last - 1)); /* the unterminated tail */
 }
 
 int tally__output_chunk(tally_output *o, int stream, const char *data, size_t len, int64_t time_ms)

@@ -192,6 +192,58 @@ static void output_lines_become_scalars(void **state)
 	assert_true(isnan(pts.values[5]));
 }
 
+/* Record `text` through the output recorder cut into two chunks at `cut`. */
+static int record_split(const char *dir, const char *text, size_t cut, points *out)
+{
+	tally_outparse *p = NULL;
+	tally_scalar_log *log = NULL;
+	tally_output *o = NULL;
+	char *meta = tally_path_join(dir, ".tally");
+	tally_remove_tree(meta);
+	mkdir(meta, 0777);
+	free(meta);
+	if (tally__outparse_new(&p, NULL) || tally__scalar_log_open(&log, dir) || tally__output_open(&o, dir, p, log))
+		return -1;
+	size_t len = strlen(text);
+	tally__output_chunk(o, TALLY_STREAM_STDOUT, text, cut, 1);
+	tally__output_chunk(o, TALLY_STREAM_STDOUT, text + cut, len - cut, 2);
+	tally__output_close(o);
+	tally__scalar_log_free(log);
+	tally__outparse_free(p);
+	bool truncated;
+	memset(out, 0, sizeof *out);
+	return tally__scalar_log_read(dir, collect, out, &truncated);
+}
+
+static void chunk_boundaries_never_change_the_scalars(void **state)
+{
+	const char *dir = *state;
+	/* progress bars (\r), a line without a colon, CRLF, and a last line without a newline */
+	const char *text = "epoch 1 of 3\nloss: 0.9\r\nacc: 0.5\rloss: 0.8\nno colon\nval: 7\r\nloss: 0.7";
+	points whole;
+	assert_int_equal(record_split(dir, text, strlen(text), &whole), 0);
+	assert_int_equal(whole.n, 5);
+	assert_string_equal(whole.tags[4], "loss");
+	assert_true(fabs(whole.values[4] - 0.7) < 1e-12);
+	for (size_t cut = 0; cut <= strlen(text); cut++) {
+		points split;
+		assert_int_equal(record_split(dir, text, cut, &split), 0);
+		assert_int_equal(split.n, whole.n);
+		for (int i = 0; i < whole.n; i++) {
+			assert_string_equal(split.tags[i], whole.tags[i]);
+			assert_int_equal(split.steps[i], whole.steps[i]);
+			assert_true(split.values[i] == whole.values[i]);
+		}
+	}
+	/* and the output file holds the bytes exactly */
+	char *path = tally_path_join(dir, ".tally/output");
+	tally_buf got = TALLY_BUF_INIT;
+	assert_int_equal(tally_read_file(&got, path, 0), 0);
+	assert_string_equal(got.ptr, text);
+	tally_buf_release(&got);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +252,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(torn_tail_is_ignored, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(appending_after_reopen_continues_the_log, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(output_lines_become_scalars, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(chunk_boundaries_never_change_the_scalars, make_run_dir, remove_run_dir),
 	};
 	return cmocka_run_group_tests_name("scalars", tests, NULL, NULL);
 }
