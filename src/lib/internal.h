@@ -172,9 +172,6 @@ typedef struct tally_outparse tally_outparse;
 int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore);
 /* Feed one complete line (no terminator); found scalars go to `log`. */
 void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally_scalar_log *log, int64_t time_ms);
-/* A byte every line that can hold a scalar contains (':'), or -1: lets the
- * recorder skip lines without it. */
-int tally__outparse_required_byte(const tally_outparse *p);
 void tally__outparse_free(tally_outparse *p);
 
 /* ---- output recording (output.c) ---- */

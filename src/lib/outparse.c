@@ -31,7 +31,9 @@ struct tally_outparse {
 	char **ignore;
 	size_t n_ignore;
 	int64_t step;
-	int required;  /* a byte every matching line contains, or -1 */
+	int required;                  /* a byte every matching line contains, or -1 */
+	const uint8_t *first_bytes;    /* bitmap of bytes a match can start with, or NULL */
+	bool jit;
 };
 
 int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore)
@@ -47,7 +49,8 @@ int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore)
 		tally__outparse_free(p);
 		return tally__error(TALLY_ERROR, "internal error: scalar pattern does not compile");
 	}
-	pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter without JIT */
+	/* Without JIT (some platforms) pcre2_match() interprets the pattern instead. */
+	p->jit = pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) == 0;
 	/* PCRE2 knows a literal every match must contain (':' here); letters are
 	 * left out, since a caseless pattern may match them in either case. */
 	uint32_t type = 0, unit = 0;
@@ -55,6 +58,11 @@ int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore)
 	if (pcre2_pattern_info(p->re, PCRE2_INFO_LASTCODETYPE, &type) == 0 && type == 1 &&
 	    pcre2_pattern_info(p->re, PCRE2_INFO_LASTCODEUNIT, &unit) == 0 && unit && unit < 128 && !isalpha((int)unit))
 		p->required = (int)unit;
+	/* ... and the bytes a match can begin with: most log lines (timestamps,
+	 * progress bars) fail on their first byte without entering the matcher. */
+	const uint8_t *bitmap = NULL;
+	if (pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTBITMAP, &bitmap) == 0)
+		p->first_bytes = bitmap;
 	p->md = pcre2_match_data_create_from_pattern(p->re, NULL);
 	if (ignore && ignore->count) {
 		p->ignore = calloc(ignore->count, sizeof *p->ignore);
@@ -80,10 +88,17 @@ static bool ignored(const tally_outparse *p, const char *name, size_t len)
 
 void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally_scalar_log *log, int64_t time_ms)
 {
-	/* Cheap rejection first: most output lines hold no "key: value". */
-	if (len > MAX_PARSED_LINE || !memchr(line, ':', len))
+	/* Cheap rejections first: most output lines hold no "key: value". */
+	if (len == 0 || len > MAX_PARSED_LINE)
 		return;
-	if (pcre2_match(p->re, (PCRE2_SPTR)line, len, 0, 0, p->md, NULL) < 0)
+	unsigned char c0 = (unsigned char)line[0];
+	if (p->first_bytes && !(p->first_bytes[c0 / 8] & (1u << (c0 % 8))))
+		return;
+	if (p->required >= 0 && !memchr(line, p->required, len))
+		return;
+	int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)line, len, 0, 0, p->md, NULL)
+	                : pcre2_match(p->re, (PCRE2_SPTR)line, len, 0, 0, p->md, NULL);
+	if (rc < 0)
 		return;
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
 	const char *key = line + ov[2];
@@ -117,11 +132,6 @@ void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally
 	memcpy(tag, key, key_len);
 	tag[key_len] = '\0';
 	tally__scalar_log_append(log, tag, step, value, time_ms);
-}
-
-int tally__outparse_required_byte(const tally_outparse *p)
-{
-	return p->required;
 }
 
 void tally__outparse_free(tally_outparse *p)
