@@ -6,29 +6,6 @@
 EXAMPLES=$TEST_DIRECTORY/../../examples
 TRAIN_C=$(dirname "$TALLY")/examples/train_c
 
-# Every point of scalar TAG in the newest run's .tally/scalars.log, one
-# "step value" line each, in log order (see docs/run-format.md).
-scalar_points() {
-	"$PYTHON" - "$(show_field '["dir"]')/.tally/scalars.log" "$1" <<-\PY
-	import struct, sys
-	data = open(sys.argv[1], "rb").read()
-	assert data[:8] == b"TALLYSC1", data[:8]
-	pos, names = 8, {}
-	while pos + 8 <= len(data):
-	    crc, n = struct.unpack_from("<II", data, pos)
-	    body = data[pos + 8:pos + 8 + n]
-	    if len(body) < n:
-	        break
-	    pos += 8 + n
-	    if body[:1] == b"T":
-	        names[struct.unpack_from("<I", body, 1)[0]] = body[5:].decode()
-	    elif body[:1] == b"P":
-	        tag, step, value, _ = struct.unpack_from("<Iqdq", body, 1)
-	        if names.get(tag) == sys.argv[2]:
-	            print(step, repr(value))
-	PY
-}
-
 # Assert a Python expression over the newest run's `tally show --format json`
 # (bound to d).
 show_check() {

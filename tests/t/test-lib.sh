@@ -88,6 +88,29 @@ show_field() {
 	tally show "${2:-1}" --format json | "$PYTHON" -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"
 }
 
+# Every point of scalar TAG in the latest run's .tally/scalars.log as
+# "step value" lines, in log order (see docs/run-format.md).
+scalar_points() {
+	"$PYTHON" - "$(show_field '["dir"]')/.tally/scalars.log" "$1" <<-\PY
+	import struct, sys
+	data = open(sys.argv[1], "rb").read()
+	assert data[:8] == b"TALLYSC1", data[:8]
+	pos, names = 8, {}
+	while pos + 8 <= len(data):
+	    crc, n = struct.unpack_from("<II", data, pos)
+	    body = data[pos + 8:pos + 8 + n]
+	    if len(body) < n:
+	        break
+	    pos += 8 + n
+	    if body[:1] == b"T":
+	        names[struct.unpack_from("<I", body, 1)[0]] = body[5:].decode()
+	    elif body[:1] == b"P":
+	        tag, step, value, _ = struct.unpack_from("<Iqdq", body, 1)
+	        if names.get(tag) == sys.argv[2]:
+	            print(step, repr(value))
+	PY
+}
+
 test_done() {
 	echo "# $TEST_NAME: $((test_count - test_failures)) passed, $test_failures failed"
 	[ $test_failures -eq 0 ]
