@@ -17,14 +17,17 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <pthread.h>
-#include <git2.h>
 #include <mbedtls/sha256.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/gitlib.h"
 #include "util/fsutil.h"
+
+/* libgit2 through the table loaded on first use; only used once tally__gitlib() said yes. */
+#define GIT tally__gitlib()
 
 typedef struct {
 	char **paths;   /* relative to the project directory, sorted */
@@ -141,7 +144,7 @@ static bool git_init_pending;
 static void *git_init_main(void *unused)
 {
 	(void)unused;
-	git_libgit2_init();
+	GIT->libgit2_init();
 	return NULL;
 }
 
@@ -167,7 +170,7 @@ static bool inside_git_work_tree(const char *dir)
 
 void tally__git_init_begin(const char *project_dir)
 {
-	if (!git_init_pending && inside_git_work_tree(project_dir) &&
+	if (!git_init_pending && inside_git_work_tree(project_dir) && tally__gitlib() &&
 	    pthread_create(&git_init_thread, NULL, git_init_main, NULL) == 0)
 		git_init_pending = true;
 }
@@ -177,18 +180,18 @@ void tally__git_init_abandon(void)
 	if (git_init_pending) {
 		pthread_join(git_init_thread, NULL);
 		git_init_pending = false;
-		git_libgit2_shutdown();
+		GIT->libgit2_shutdown();
 	}
 }
 
-/* One git_libgit2_init() for the caller, to be paired with git_libgit2_shutdown(). */
+/* One libgit2 initialization for the caller, to be paired with a shutdown. */
 static void git_init_end(void)
 {
 	if (git_init_pending) {
 		pthread_join(git_init_thread, NULL);
 		git_init_pending = false;
 	} else {
-		git_libgit2_init();
+		GIT->libgit2_init();
 	}
 }
 
@@ -197,24 +200,24 @@ static void record_git_state(git_repository *repo, git_status_list *status, json
 	json_t *git = json_object();
 	git_oid head;
 	char hex[GIT_OID_HEXSZ + 1] = "";
-	if (git_reference_name_to_id(&head, repo, "HEAD") == 0) {
-		git_oid_tostr(hex, sizeof hex, &head);
+	if (GIT->reference_name_to_id(&head, repo, "HEAD") == 0) {
+		GIT->oid_tostr(hex, sizeof hex, &head);
 		json_object_set_new(git, "commit", json_string(hex));
 	}
 	git_reference *ref = NULL;
-	if (git_repository_head(&ref, repo) == 0) {
-		json_object_set_new(git, "branch", git_reference_is_branch(ref) ? tally__json_text(git_reference_shorthand(ref))
+	if (GIT->repository_head(&ref, repo) == 0) {
+		json_object_set_new(git, "branch", GIT->reference_is_branch(ref) ? tally__json_text(GIT->reference_shorthand(ref))
 		                                                                   : json_null());
-		git_reference_free(ref);
+		GIT->reference_free(ref);
 	}
 	bool dirty = false;
-	size_t n = git_status_list_entrycount(status);
+	size_t n = GIT->status_list_entrycount(status);
 	for (size_t i = 0; i < n && !dirty; i++) {
-		unsigned int st = git_status_byindex(status, i)->status;
+		unsigned int st = GIT->status_byindex(status, i)->status;
 		dirty = st != GIT_STATUS_CURRENT && !(st & (GIT_STATUS_WT_NEW | GIT_STATUS_IGNORED));
 	}
 	json_object_set_new(git, "dirty", json_boolean(dirty));
-	json_object_set_new(git, "workdir", tally__json_text(git_repository_workdir(repo)));
+	json_object_set_new(git, "workdir", tally__json_text(GIT->repository_workdir(repo)));
 	json_object_set_new(meta, "git", git);
 }
 
@@ -227,26 +230,26 @@ static int collect_git(snapshot *s, json_t *meta)
 	char *workdir_real = NULL;
 	int rc = 1;
 
-	if (!project_real || git_repository_open_ext(&repo, project_real, 0, NULL) < 0 || git_repository_is_bare(repo))
+	if (!project_real || GIT->repository_open_ext(&repo, project_real, 0, NULL) < 0 || GIT->repository_is_bare(repo))
 		goto done;
-	workdir_real = realpath(git_repository_workdir(repo), NULL);
+	workdir_real = realpath(GIT->repository_workdir(repo), NULL);
 	if (!workdir_real)
 		goto done;
 	size_t wlen = strlen(workdir_real);
 	const char *prefix = project_real + wlen + (project_real[wlen] == '/'); /* project inside the repo */
 
 	git_status_options opts;
-	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
+	GIT->status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
 	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
 	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
 	             GIT_STATUS_OPT_INCLUDE_UNMODIFIED | GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
-	if (git_status_list_new(&status, repo, &opts) < 0)
+	if (GIT->status_list_new(&status, repo, &opts) < 0)
 		goto done;
 	record_git_state(repo, status, meta);
 	rc = 0;
-	size_t n = git_status_list_entrycount(status), plen = strlen(prefix);
+	size_t n = GIT->status_list_entrycount(status), plen = strlen(prefix);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		const git_status_entry *e = git_status_byindex(status, i);
+		const git_status_entry *e = GIT->status_byindex(status, i);
 		const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
 		if (!d || (e->status & (GIT_STATUS_WT_DELETED | GIT_STATUS_IGNORED)))
 			continue;
@@ -257,8 +260,8 @@ static int collect_git(snapshot *s, json_t *meta)
 			rc = -1;
 	}
 done:
-	git_status_list_free(status);
-	git_repository_free(repo);
+	GIT->status_list_free(status);
+	GIT->repository_free(repo);
 	free(project_real);
 	free(workdir_real);
 	return rc;
@@ -452,6 +455,13 @@ int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 	int rc = 0;
 
 	bool use_git = git_init_pending || inside_git_work_tree(req->project_dir);
+	if (use_git && !tally__gitlib()) {
+		/* No libgit2 at run time: snapshot as outside git, and say why. */
+		json_t *git = json_object();
+		json_object_set_new(git, "error", tally__json_text(tally_error_last()));
+		json_object_set_new(meta, "git", git);
+		use_git = false;
+	}
 	if (use_git)
 		git_init_end();
 	s.runs_rel = relative_inside(req->runs_dir, req->project_dir);
@@ -484,6 +494,6 @@ done:
 	json_decref(manifest);
 	tally_buf_release(&lines);
 	if (use_git)
-		git_libgit2_shutdown();
+		GIT->libgit2_shutdown();
 	return rc;
 }
