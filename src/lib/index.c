@@ -349,24 +349,6 @@ static void get_state(tally_store *store, const char *key, tally_buf *out);
 static void set_state(tally_store *store, const char *key, const char *value);
 
 /*
- * Creating a run changed the runs directory.  If the index had seen the
- * directory exactly as it was before, the new signature is explained by this
- * run alone and is recorded, so the next listing needs no scan.  (On a
- * network filesystem other machines' changes can't be told apart: skipped.)
- */
-static void note_own_change(tally_store *store)
-{
-	if (!store->sig_after[0] || store->network_fs)
-		return;
-	tally_buf stored = TALLY_BUF_INIT;
-	get_state(store, "runs_dir_sig", &stored);
-	if (store->sig_before[0] && !strcmp(stored.ptr, store->sig_before))
-		set_state(store, "runs_dir_sig", store->sig_after);
-	tally_buf_release(&stored);
-	store->sig_after[0] = '\0';
-}
-
-/*
  * Write-through after tally changed a run.  Best effort — the index is a
  * cache — but a failed update must not go unnoticed on a filesystem where
  * syncs trust write-through, so it leaves a marker that makes the next sync
@@ -383,10 +365,8 @@ void tally__index_put_run(tally_store *store, const char *dir_name, json_t *meta
 	run_sig(runs_fd, dir_name, &sig);
 	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto done;
-	if (put_row(&w, dir_name, meta, scalars, sig.ptr) == 0) {
-		note_own_change(store);
+	if (put_row(&w, dir_name, meta, scalars, sig.ptr) == 0)
 		ok = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
-	}
 	if (!ok)
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 done:
@@ -399,6 +379,81 @@ done:
 		close(runs_fd);
 	writer_release(&w);
 	tally_buf_release(&sig);
+}
+
+/* ---- runs created on this machine: the pending list ---- */
+
+/*
+ * `tally run` must stay cheap, so it does not open the index at all.  It
+ * appends one line to a "pending" file next to the index instead:
+ *     <run dir name> TAB <runs dir signature before its mkdir> TAB <after>
+ * The next sync indexes those runs and, following the before→after chain
+ * from the signature it knew, learns whether they explain the change of the
+ * runs directory — if so, no scan of every run is needed.  Lines are short,
+ * so O_APPEND keeps concurrent writers' lines whole; a line lost to a race
+ * only costs a scan.
+ */
+void tally__index_note_new_run(tally_store *store, const char *dir_name)
+{
+	tally_buf line = TALLY_BUF_INIT;
+	tally_buf_printf(&line, "%s\t%s\t%s\n", dir_name, store->sig_before, store->sig_after);
+	int fd = -1;
+	if (!tally_buf_oom(&line) && tally_mkdir_p_parent(store->pending_path) == 0)
+		fd = open(store->pending_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	if (fd >= 0) {
+		tally_write_all(fd, line.ptr, line.len);
+		close(fd);
+	}
+	tally_buf_release(&line);
+}
+
+typedef struct {
+	char *name, *before, *after;
+	bool used;
+} pending_run;
+
+/* Take the pending list (rename, so appends after this point start a new one). */
+static size_t claim_pending(tally_store *store, pending_run **out, tally_buf *text)
+{
+	*out = NULL;
+	tally_buf claimed = TALLY_BUF_INIT;
+	tally_buf_printf(&claimed, "%s.%ld", store->pending_path, (long)getpid());
+	size_t n = 0;
+	if (!tally_buf_oom(&claimed) && rename(store->pending_path, claimed.ptr) == 0) {
+		tally_read_file(text, claimed.ptr, 0);
+		unlink(claimed.ptr);
+	}
+	tally_buf_release(&claimed);
+	for (char *p = text->ptr; *p; p++)
+		n += *p == '\n';
+	pending_run *runs = n ? calloc(n, sizeof *runs) : NULL;
+	size_t k = 0;
+	char *save = NULL;
+	for (char *line = runs ? strtok_r(text->ptr, "\n", &save) : NULL; line && k < n; line = strtok_r(NULL, "\n", &save)) {
+		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (!t2)
+			continue;
+		*t1 = *t2 = '\0';
+		runs[k++] = (pending_run){line, t1 + 1, t2 + 1, false};
+	}
+	*out = runs;
+	return k;
+}
+
+/* Follow before→after links from `sig` as far as the pending runs go. */
+static void follow_chain(pending_run *runs, size_t n, tally_buf *sig)
+{
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (size_t i = 0; i < n; i++) {
+			if (!runs[i].used && runs[i].before[0] && !strcmp(runs[i].before, sig->ptr)) {
+				runs[i].used = true;
+				tally_buf_clear(sig);
+				tally_buf_adds(sig, runs[i].after);
+				moved = true;
+			}
+		}
+	}
 }
 
 /* ---- syncing ---- */
@@ -683,6 +738,9 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	size_t skipped = 0;
 	writer w = {0};
 	tally_buf dir_sig = TALLY_BUF_INIT, stored = TALLY_BUF_INIT, verified = TALLY_BUF_INIT;
+	tally_buf pending_text = TALLY_BUF_INIT;
+	pending_run *pending = NULL;
+	size_t n_pending = 0;
 	bool racy = false, in_txn = false;
 	int rc = 0;
 
@@ -701,13 +759,18 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	bool dirty = access(store->dirty_path, F_OK) == 0;
 	dir_signature(store, runs_fd, &dir_sig, &racy);
 	get_state(store, "runs_dir_sig", &stored);
+	/* Runs this machine created since the last sync, and whether they explain
+	 * every change of the runs directory. */
+	n_pending = force ? 0 : claim_pending(store, &pending, &pending_text);
+	if (n_pending && !store->network_fs)
+		follow_chain(pending, n_pending, &stored);
 	bool dir_changed = strcmp(stored.ptr, dir_sig.ptr) != 0;
 	get_state(store, "verified_ms", &verified);
 	int64_t now = tally_now_ms();
 	bool verify_due = now - strtoll(verified.ptr, NULL, 10) >= verify_interval_ms();
 	/* The common case writes nothing: same directory, no running run has moved,
 	 * and the last full check is recent. */
-	if (!force && !dirty && !dir_changed && !verify_due && !recheck_running(store, &w, runs_fd, false))
+	if (!force && !dirty && !dir_changed && !verify_due && !n_pending && !recheck_running(store, &w, runs_fd, false))
 		goto done;
 
 	if ((rc = writer_prepare(store, &w)))
@@ -726,8 +789,14 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	/* Any change of the directory, or time, triggers a check of every run's
 	 * signature: that is how edits made by hand or by other machines are seen. */
 	bool verify = force || dirty || dir_changed || verify_due;
-	if (verify)
+	if (verify) {
 		rc = scan(store, &w, runs_fd, true, &skipped);
+	} else {
+		tally_buf sig = TALLY_BUF_INIT;
+		for (size_t i = 0; i < n_pending; i++)
+			index_new(store, &w, runs_fd, pending[i].name, &sig, &skipped);
+		tally_buf_release(&sig);
+	}
 	w.fresh = false;
 	if (!rc)
 		recheck_running(store, &w, runs_fd, true);
@@ -752,6 +821,8 @@ done:
 	tally_buf_release(&dir_sig);
 	tally_buf_release(&stored);
 	tally_buf_release(&verified);
+	tally_buf_release(&pending_text);
+	free(pending);
 	if (skipped_out)
 		*skipped_out = skipped;
 	return rc;

@@ -97,6 +97,7 @@ struct tally_store {
 	char *path;            /* absolute runs directory */
 	char *index_path;
 	char *dirty_path;      /* marker: an index update was lost, verify every run */
+	char *pending_path;    /* runs created here that the index has not seen yet */
 	bool network_fs;       /* runs directory shared over the network: other machines write */
 	sqlite3 *db;           /* opened lazily by index.c */
 	tally_buf warnings;
@@ -250,6 +251,8 @@ char *tally__summary_json(json_t *meta, json_t *scalars);
 int tally__index_open(tally_store *store);
 /* Write one run's current state into the index (best effort: the index is a cache). */
 void tally__index_put_run(tally_store *store, const char *dir_name, json_t *meta, json_t *scalars);
+/* Tell the index, without opening it, that this process created run `dir_name`. */
+void tally__index_note_new_run(tally_store *store, const char *dir_name);
 int tally__index_lookup(tally_store *store, const char *ref, char **dir_name);
 int tally__index_nth(tally_store *store, size_t n, char **dir_name);
 

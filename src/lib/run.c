@@ -187,7 +187,7 @@ int tally__run_start(tally_run **out, tally_store *store, json_t *meta)
 	if ((rc = tally__meta_save(run->dir, meta, TALLY_DURABLE)))
 		goto fail;
 	tally__run_refresh_fields(run);
-	tally__index_put_run(store, id, meta, run->scalars);
+	tally__index_note_new_run(store, id);
 	free(meta_dir);
 	*out = run;
 	return 0;
@@ -228,7 +228,7 @@ int tally__run_end(tally_run *run, const char *status, int exit_status, int sign
 	if (mrc)
 		rc = mrc;
 	tally__run_refresh_fields(run);
-	tally__index_put_run(run->store, run->id, run->meta, run->scalars);
+	/* No index update here: the next sync re-reads runs it saw running. */
 	tally__store_touch(run->store);
 	if (run->lock_fd >= 0) {
 		close(run->lock_fd);

@@ -145,6 +145,21 @@ int tally_mkdir_p(const char *path)
 	return rc;
 }
 
+int tally_mkdir_p_parent(const char *path)
+{
+	char *dir = strdup(path);
+	if (!dir)
+		return -1;
+	char *slash = strrchr(dir, '/');
+	int rc = 0;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		rc = tally_mkdir_p(dir);
+	}
+	free(dir);
+	return rc;
+}
+
 int tally_copy_file(const char *from, const char *to)
 {
 	int in = -1, out = -1, rc = -1, saved;

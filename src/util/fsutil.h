@@ -26,6 +26,8 @@ int tally_read_file(tally_buf *out, const char *path, size_t max);
 
 /* mkdir -p with mode 0777 (umask applies).  Returns 0 or -1 with errno set. */
 int tally_mkdir_p(const char *path);
+/* mkdir -p of the directory holding `path`. */
+int tally_mkdir_p_parent(const char *path);
 
 /* Copy a regular file, preserving its permission bits.  Returns 0 or -1. */
 int tally_copy_file(const char *from, const char *to);
