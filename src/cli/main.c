@@ -3,6 +3,8 @@
  * The table of commands and the dispatcher.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,9 +108,28 @@ static int finish_stdout(int code)
 	return code;
 }
 
+/*
+ * With stdin, stdout or stderr closed, the next file tally opens would get
+ * that number, and the script's echoed output would land in it — in a run's
+ * own metadata.  Park /dev/null on any of them that is closed.
+ */
+static void ensure_standard_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (null >= 0 && null != fd) {
+			dup2(null, fd);
+			close(null);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
+	ensure_standard_fds();
 	/* Global options before the command. */
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--runs-dir") && i + 1 < argc) {

@@ -322,7 +322,7 @@ static int install_signals(saved_signals *saved)
 	sa.sa_flags = SA_RESTART;
 	for (size_t i = 0; i < 4; i++)
 		sigaction(forwarded_signals[i], &sa, &saved->old[i]);
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sa.sa_flags = SA_RESTART; /* stops too: a Ctrl-Z'd script is followed (follow_stop) */
 	sigaction(SIGCHLD, &sa, &saved->old_chld);
 	sa.sa_handler = SIG_IGN;
 	sa.sa_flags = 0;
@@ -358,7 +358,12 @@ static bool in_terminal_foreground(void)
 
 static void child_exec(char **argv, char **envp, const char *dir, int out_w, int err_w, int exec_err_w, bool take_tty)
 {
-	/* Only async-signal-safe calls until exec. */
+	/* Only async-signal-safe calls until exec.  The terminal is taken while
+	 * SIGTTOU is still ignored (inherited): a background group calling
+	 * tcsetpgrp() with the default action would be stopped for good. */
+	setpgid(0, 0);
+	if (take_tty)
+		tcsetpgrp(STDIN_FILENO, getpid());
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
@@ -367,9 +372,6 @@ static void child_exec(char **argv, char **envp, const char *dir, int out_w, int
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	setpgid(0, 0);
-	if (take_tty)
-		tcsetpgrp(STDIN_FILENO, getpid());
 	if (dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0 || chdir(dir) < 0)
 		goto fail;
 	environ = envp;
@@ -469,7 +471,28 @@ static bool pump(supervisor *s, int *fd, int stream)
 	return true;
 }
 
-static void handle_signals(supervisor *s, pid_t pid)
+/*
+ * The script was stopped (Ctrl-Z at the terminal): do what a shell's job
+ * control expects of a foreground job — take the terminal back, stop
+ * ourselves so the shell regains control, and when continued ("fg") hand the
+ * terminal back and continue the script.
+ */
+static void follow_stop(const child_proc *c)
+{
+	if (c->tty_fd < 0)
+		return; /* stopped by someone else: whoever stopped it continues it */
+	tcsetpgrp(c->tty_fd, getpgrp());
+	struct sigaction dfl, old;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGTSTP, &dfl, &old);
+	raise(SIGTSTP);            /* returns once we are continued */
+	sigaction(SIGTSTP, &old, NULL);
+	tcsetpgrp(c->tty_fd, c->pid);
+	killpg(c->pid, SIGCONT);
+}
+
+static void handle_signals(supervisor *s, const child_proc *c)
 {
 	unsigned char sigs[64];
 	ssize_t n = read(signal_pipe[0], sigs, sizeof sigs);
@@ -478,10 +501,17 @@ static void handle_signals(supervisor *s, pid_t pid)
 			continue;
 		if (!s->interrupted)
 			s->interrupted = sigs[i];
-		killpg(pid, sigs[i]);
+		killpg(c->pid, sigs[i]);
 	}
-	if (!s->reaped && waitpid(pid, &s->wait_status, WNOHANG) == pid)
+	int status;
+	while (!s->reaped && waitpid(c->pid, &status, WNOHANG | WUNTRACED) == c->pid) {
+		if (WIFSTOPPED(status)) {
+			follow_stop(c);
+			continue;
+		}
+		s->wait_status = status;
 		s->reaped = true;
+	}
 }
 
 static void supervise(supervisor *s, child_proc *c)
@@ -496,7 +526,7 @@ static void supervise(supervisor *s, child_proc *c)
 		if (ready < 0 && errno != EINTR)
 			break;
 		if (fds[2].revents)
-			handle_signals(s, c->pid);
+			handle_signals(s, c);
 		if (fds[0].revents)
 			pump(s, &c->out_fd, TALLY_STREAM_STDOUT);
 		if (fds[1].revents)
