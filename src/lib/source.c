@@ -39,6 +39,8 @@ typedef struct {
 	const tally_snapshot_request *req;
 	path_set sources;
 	char *runs_rel;  /* the runs directory relative to the project, or NULL if outside */
+	char *runs_real; /* the runs directory, symbolic links resolved */
+	bool runs_is_project; /* runs kept in the project directory itself */
 } snapshot;
 
 static int path_set_add(path_set *set, const char *path)
@@ -98,13 +100,47 @@ static bool under_or_equal(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
 }
 
+/*
+ * Whether a project entry is (in) the runs directory — by path, through a
+ * symbolic link to it, or, when runs live in the project directory itself,
+ * by being a run (a directory with .tally/) or the index.  Such entries are
+ * never copied or linked into a run.
+ */
+static bool in_runs_dir(const snapshot *s, const char *rel, const char *abs)
+{
+	if (s->runs_rel && under_or_equal(rel, s->runs_rel))
+		return true;
+	if (s->runs_is_project) {
+		const char *slash = strchr(rel, '/');
+		size_t first = slash ? (size_t)(slash - rel) : strlen(rel);
+		if (first == 6 && !strncmp(rel, ".index", 6))
+			return true;
+		char *top = strndup(abs, strlen(abs) - strlen(rel) + first);
+		char *meta = top ? tally_path_join(top, TALLY_META_DIR) : NULL;
+		struct stat st;
+		bool is_run = meta && stat(meta, &st) == 0 && S_ISDIR(st.st_mode);
+		free(top);
+		free(meta);
+		if (is_run)
+			return true;
+	}
+	struct stat lst;
+	if (s->runs_real && lstat(abs, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		char *real = realpath(abs, NULL);
+		bool inside = real && under_or_equal(real, s->runs_real);
+		free(real);
+		return inside;
+	}
+	return false;
+}
+
 /* Whether a candidate source file is excluded by name, size or location. */
-static bool excluded(const snapshot *s, const char *rel, const struct stat *st)
+static bool excluded(const snapshot *s, const char *rel, const char *abs, const struct stat *st)
 {
 	const tally_config *cfg = s->req->cfg;
 	if (!S_ISREG(st->st_mode) || st->st_size > cfg->source_max_file_size)
 		return true;
-	if (s->runs_rel && under_or_equal(rel, s->runs_rel))
+	if (in_runs_dir(s, rel, abs))
 		return true;
 	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
 	for (char **pat = cfg->source_exclude; pat && *pat; pat++)
@@ -124,7 +160,7 @@ static int consider(snapshot *s, const char *rel)
 	if (!abs)
 		return -1;
 	int rc = 0;
-	if (lstat(abs, &st) == 0 && !excluded(s, rel, &st))
+	if (lstat(abs, &st) == 0 && !excluded(s, rel, abs, &st))
 		rc = path_set_add(&s->sources, rel);
 	free(abs);
 	return rc;
@@ -303,14 +339,14 @@ static int collect_plain(snapshot *s, const char *rel_dir)
 		struct stat st;
 		if (!rel || !abs)
 			rc = -1;
-		else if (lstat(abs, &st) < 0 || (s->runs_rel && under_or_equal(rel, s->runs_rel)))
+		else if (lstat(abs, &st) < 0 || in_runs_dir(s, rel, abs))
 			; /* vanished, or the runs directory */
 		else if (S_ISDIR(st.st_mode)) {
 			char *venv = tally_path_join(abs, "pyvenv.cfg");
 			if (venv && access(venv, F_OK) != 0 && !skipped_dir_name(e->d_name))
 				rc = collect_plain(s, rel);
 			free(venv);
-		} else if (S_ISREG(st.st_mode) && !excluded(s, rel, &st) && looks_like_text(abs)) {
+		} else if (S_ISREG(st.st_mode) && !excluded(s, rel, abs, &st) && looks_like_text(abs)) {
 			rc = consider(s, rel);
 		}
 		free(rel);
@@ -400,8 +436,8 @@ static int materialize(snapshot *s, const char *rel_dir, tally_buf *lines, json_
 		char *link = rel ? tally_path_join(s->req->run_dir, rel) : NULL;
 		if (!rel || !target || !link) {
 			rc = tally__error_oom();
-		} else if (s->runs_rel && !strcmp(rel, s->runs_rel)) {
-			; /* never link the runs directory into a run */
+		} else if (in_runs_dir(s, rel, target)) {
+			; /* never copy or link the runs directory (or a run) into a run */
 		} else if (path_set_has(&s->sources, rel)) {
 			if (copy_source(s, rel, lines, manifest) < 0)
 				rc = tally__error_errno(TALLY_ERROR, "cannot copy source file '%s' into the run", rel);
@@ -449,7 +485,7 @@ static int write_manifest(const char *run_dir, json_t *manifest)
 
 int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 {
-	snapshot s = {req, {NULL, 0, 0, false}, NULL};
+	snapshot s = {req, {NULL, 0, 0, false}, NULL, NULL, false};
 	tally_buf lines = TALLY_BUF_INIT;
 	json_t *manifest = json_array();
 	int rc = 0;
@@ -465,6 +501,10 @@ int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 	if (use_git)
 		git_init_end();
 	s.runs_rel = relative_inside(req->runs_dir, req->project_dir);
+	s.runs_real = realpath(req->runs_dir, NULL);
+	char *project_real = realpath(req->project_dir, NULL);
+	s.runs_is_project = s.runs_real && project_real && !strcmp(s.runs_real, project_real);
+	free(project_real);
 	int git = use_git ? collect_git(&s, meta) : 1;
 	if (git == 1)
 		git = collect_plain(&s, "");
@@ -491,6 +531,7 @@ done:
 		free(s.sources.paths[i]);
 	free(s.sources.paths);
 	free(s.runs_rel);
+	free(s.runs_real);
 	json_decref(manifest);
 	tally_buf_release(&lines);
 	if (use_git)

@@ -434,4 +434,24 @@ test_expect_success 'a command after -- that does not exist is an error and crea
 	test "$(run_count)" = 0
 '
 
+test_expect_success 'runs kept in the project directory itself are never copied or linked into a run' '
+	mkdir runs-here && cd runs-here &&
+	echo "echo hi >out.txt" >t.sh &&
+	tally --runs-dir . run -q t.sh 2>/dev/null &&
+	tally --runs-dir . run -q t.sh 2>/dev/null &&
+	newest=$(ls -d 20*-* | sort | tail -n 1) &&
+	test -f "$newest/t.sh" && test -f "$newest/out.txt" &&
+	test "$(ls -A "$newest" | sort | tr "\n" " ")" = ".tally out.txt t.sh " &&
+	tally --runs-dir . show --format json | "$PYTHON" -c "import json,sys; assert json.load(sys.stdin)[\"sources\"] == 1"
+'
+
+test_expect_success 'a symbolic link to the runs directory is not linked into runs' '
+	mkdir -p linked/proj linked/store && cd linked/proj &&
+	ln -s ../store runs &&
+	echo "echo hi" >t.sh &&
+	tally run -q t.sh 2>/dev/null &&
+	run=$(ls -d runs/20*-*) &&
+	! test -e "$run/runs" && test -f "$run/t.sh"
+'
+
 test_done
