@@ -385,7 +385,7 @@ int cmd_runs(int argc, char **argv)
 		case 'n': {
 			char *end;
 			limit = strtol(optarg, &end, 10);
-			if (*end || limit < 0)
+			if (*end || end == optarg || limit < 0)
 				return cli_usage_error(usage, "-n wants a number of runs, not '%s'", optarg);
 			break;
 		}

@@ -94,7 +94,7 @@ static int load_interpreters(tally_config *cfg, yaml_document_t *doc, yaml_node_
 		const char *ext = scalar_of(doc, yaml_document_get_node(doc, p->key));
 		yaml_node_t *vnode = yaml_document_get_node(doc, p->value);
 		const char *cmd = scalar_of(doc, vnode);
-		if (!ext || !cmd || !*cmd)
+		if (!ext || !cmd || !cmd[strspn(cmd, " \t")])
 			return config_error(path, vnode, "an interpreter must be a command, e.g. 'py: /usr/bin/python3'");
 		tally_interpreter *grown = realloc(cfg->interpreters, (cfg->n_interpreters + 1) * sizeof *grown);
 		if (!grown)
@@ -127,6 +127,7 @@ static int load_sources(tally_config *cfg, yaml_document_t *doc, yaml_node_t *ma
 			if (v->type != YAML_SEQUENCE_NODE)
 				return config_error(path, v, "'exclude' must be a list of patterns");
 			size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+			tally__argv_free(cfg->source_exclude); /* a repeated key: the last one wins */
 			cfg->source_exclude = calloc(n + 1, sizeof(char *));
 			if (!cfg->source_exclude)
 				return tally__error_oom();

@@ -110,8 +110,10 @@ static int try_open(tally_store *store)
 		return db_error(store, "unreadable");
 	if (version == SCHEMA_VERSION)
 		return 0;
-	if (version != 0)
+	if (version != 0) {
+		store->index_outdated = true;
 		return tally__error(TALLY_ERROR, "index '%s' has schema %d, not %d", store->index_path, version, SCHEMA_VERSION);
+	}
 	/* A new index: create the schema once (concurrent creators are serialized by the transaction). */
 	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
@@ -123,13 +125,28 @@ static int try_open(tally_store *store)
 	return 0;
 }
 
-/* The index is a cache: one that cannot be used is thrown away and rebuilt. */
+/*
+ * The index is a cache: one that is damaged or of another schema is thrown
+ * away and rebuilt.  Other failures (too many open files, a busy or
+ * read-only index) are reported and leave it alone: other processes may be
+ * using it.
+ */
 int tally__index_open(tally_store *store)
 {
 	if (store->db)
 		return 0;
-	if (try_open(store) == 0)
+	store->index_outdated = false;
+	int rc = try_open(store);
+	if (rc == 0)
 		return 0;
+	int code = store->db ? sqlite3_errcode(store->db) : SQLITE_CANTOPEN;
+	if (!store->index_outdated && code != SQLITE_CORRUPT && code != SQLITE_NOTADB) {
+		if (store->db) {
+			sqlite3_close(store->db);
+			store->db = NULL;
+		}
+		return rc;
+	}
 	if (store->db) {
 		sqlite3_close(store->db);
 		store->db = NULL;
@@ -142,7 +159,7 @@ int tally__index_open(tally_store *store)
 	tally_buf_printf(&p, "%s-shm", store->index_path);
 	unlink(p.ptr);
 	tally_buf_release(&p);
-	int rc = try_open(store);
+	rc = try_open(store);
 	if (rc && store->db) {
 		sqlite3_close(store->db);
 		store->db = NULL;
@@ -525,9 +542,13 @@ static int cmp_names(const void *a, const void *b)
 
 static int list_run_dirs(tally_store *store, int runs_fd, name_list *out)
 {
-	DIR *d = fdopendir(dup(runs_fd));
-	if (!d)
-		return tally__error_errno(TALLY_ERROR, "cannot read runs directory '%s'", store->path);
+	int fd = fcntl(runs_fd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return tally__error_errno(TALLY_ERROR, "cannot read runs directory '%s' — check its permissions", store->path);
+	}
 	struct dirent *e;
 	int rc = 0;
 	while (!rc && (e = readdir(d)))
@@ -557,9 +578,15 @@ static void delete_run_row(tally_store *store, const char *name)
 /* A run directory the index does not know (or must re-read). */
 static void index_new(tally_store *store, writer *w, int runs_fd, const char *name, tally_buf *sig, size_t *skipped)
 {
+	char path[512];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/" TALLY_META_DIR "/run.json", name);
 	if (run_sig(runs_fd, name, sig)) {
 		if (!index_one(store, w, name, sig->ptr))
 			++*skipped;
+	} else if (fstatat(runs_fd, path, &st, 0) < 0 && errno != ENOENT && errno != ENOTDIR) {
+		warn_skipped(store, name, strerror(errno)); /* e.g. a run directory we may not read */
+		++*skipped;
 	} else if (has_meta_dir(runs_fd, name)) {
 		warn_skipped(store, name, "no " TALLY_META_DIR "/run.json (incomplete or damaged run)");
 		++*skipped;
@@ -652,7 +679,7 @@ static bool recheck_running(tally_store *store, writer *w, int runs_fd, bool app
 			char path[512];
 			snprintf(path, sizeof path, "%s/" TALLY_META_DIR "/lock", name);
 			int fd = openat(runs_fd, path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 || flock(fd, LOCK_SH | LOCK_NB) == 0)
+			if ((fd < 0 && errno == ENOENT) || (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) == 0))
 				changed = true;
 			if (fd >= 0)
 				close(fd);
@@ -710,7 +737,7 @@ static int64_t verify_interval_ms(void)
 		char *end;
 		double secs = strtod(env, &end);
 		if (!*end && secs >= 0)
-			return (int64_t)(secs * 1000.0);
+			return secs > 1e9 ? (int64_t)1e12 : (int64_t)(secs * 1000.0);
 	}
 	return 60 * 1000;
 }

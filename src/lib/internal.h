@@ -99,6 +99,7 @@ struct tally_store {
 	char *dirty_path;      /* marker: an index update was lost, verify every run */
 	char *pending_path;    /* runs created here that the index has not seen yet */
 	bool network_fs;       /* runs directory shared over the network: other machines write */
+	bool index_outdated;   /* the index was written with another schema: rebuild it */
 	sqlite3 *db;           /* opened lazily by index.c */
 	tally_buf warnings;
 	char host[256];

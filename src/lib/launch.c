@@ -122,6 +122,18 @@ static char *script_path_for_child(const char *script, const char *project_dir)
 	return out;
 }
 
+/*
+ * The child starts in the run directory, so a program named by a relative
+ * path ("../bin/train", "venv/bin/python") is made absolute from here first.
+ */
+static int push_program(strvec *argv, const char *program)
+{
+	char *abs = strchr(program, '/') && program[0] != '/' ? tally_path_absolute(program) : NULL;
+	int rc = strvec_push(argv, abs ? abs : program) < 0 ? tally__error_oom() : 0;
+	free(abs);
+	return rc;
+}
+
 /* Validate the script and pick the command that runs it; nothing is created yet. */
 static int build_command(strvec *argv, const tally_launch_options *opts, const tally_config *cfg,
                          const char *project_dir)
@@ -131,7 +143,9 @@ static int build_command(strvec *argv, const tally_launch_options *opts, const t
 			return tally__error(TALLY_EINVALID, "no command after '--' — give the program to run");
 		if (!command_exists(opts->command[0]))
 			return tally__error(TALLY_ENOTFOUND, "command '%s' not found — check its name or PATH", opts->command[0]);
-		for (const char *const *a = opts->command; *a; a++)
+		if (push_program(argv, opts->command[0]))
+			return TALLY_ENOMEM;
+		for (const char *const *a = opts->command + 1; *a; a++)
 			if (strvec_push(argv, *a) < 0)
 				return tally__error_oom();
 		return 0;
@@ -148,7 +162,7 @@ static int build_command(strvec *argv, const tally_launch_options *opts, const t
 	char **interp = NULL;
 	char *const *configured = tally__config_interpreter(cfg, ext);
 	if (opts->interpreter && !(interp = tally__split_command(opts->interpreter)))
-		return tally__error(TALLY_EINVALID, "empty --interpreter");
+		return tally__error(TALLY_EINVALID, "empty --interpreter — name a program, e.g. --interpreter ~/venv/bin/python");
 	int rc = 0;
 	char *child_script = script_path_for_child(opts->script, project_dir);
 	if (!child_script) {
@@ -158,7 +172,8 @@ static int build_command(strvec *argv, const tally_launch_options *opts, const t
 	char *const *use = interp ? interp : configured;
 	const char *builtin = default_interpreter(ext);
 	if (use) {
-		for (char *const *a = use; *a && !rc; a++)
+		rc = push_program(argv, use[0]);
+		for (char *const *a = use + 1; *a && !rc; a++)
 			rc = strvec_push(argv, *a) < 0 ? tally__error_oom() : 0;
 	} else if (builtin) {
 		rc = strvec_push(argv, builtin) < 0 ? tally__error_oom() : 0;
@@ -431,7 +446,8 @@ static int start_child(child_proc *c, char **argv, char **envp, const char *dir)
 	close(ex[0]);
 	if (n == (ssize_t)sizeof exec_errno) {
 		errno = exec_errno;
-		return tally__error_errno(TALLY_ENOTFOUND, "cannot run '%s'", argv[0]);
+		return tally__error_errno(TALLY_ENOTFOUND, "cannot run '%s' — check that it exists and is executable",
+		                          argv[0]);
 	}
 	return 0;
 }

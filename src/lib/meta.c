@@ -105,6 +105,8 @@ static json_t *reconcile_status(json_t *meta, const char *dir, const char *host)
 	char *lock = meta_path(dir, "lock");
 	int fd = lock ? open(lock, O_RDONLY | O_CLOEXEC) : -1;
 	free(lock);
+	if (fd < 0 && errno != ENOENT)
+		return meta; /* can't tell (no permission, no file descriptors left): report as recorded */
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd); /* still held: really running */
 		return meta;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "util/fsutil.h"
+#include "util/timeutil.h"
 
 #define LINE_MAX_PARSED 4096
 #define IDX_BUFFER 4096
@@ -200,8 +201,9 @@ int tally__output_close(tally_output *o)
 	if (!o)
 		return 0;
 	int rc = 0;
+	/* A last line without a newline ends now. */
 	for (int s = 0; s < 2; s++)
-		end_carried_line(o, &o->streams[s], 0);
+		end_carried_line(o, &o->streams[s], tally_now_ms());
 	if (o->idx_fd >= 0)
 		rc = flush_idx(o);
 	if (o->fd >= 0 && close(o->fd) < 0 && !rc)

@@ -151,6 +151,8 @@ static long tag_index(tally_scalar_log *log, const char *name, size_t len)
 		if (strlen(t->name) == len && !memcmp(t->name, name, len))
 			return (long)log->slots[s] - 1;
 	}
+	if (log->n_tags + 1 >= log->n_slots)
+		return -1; /* only after failed rehashes: the probe loop needs a free slot */
 	if (log->n_tags >= MAX_TAGS) {
 		log->tag_limit_hit = true;
 		return -1;
@@ -169,16 +171,16 @@ static long tag_index(tally_scalar_log *log, const char *name, size_t len)
 	if (!(t->name = strndup(name, len)))
 		return -1;
 	log->slots[s] = (uint32_t)++log->n_tags;
-	if (log->n_tags * 2 > log->n_slots && rehash(log, log->n_slots * 2) < 0)
-		return -1;
-
-	if (log->replaying)
-		return (long)log->n_tags - 1;
-	unsigned char body[5 + MAX_TAG_LEN];
-	body[0] = 'T';
-	put_u32(body + 1, (uint32_t)(log->n_tags - 1));
-	memcpy(body + 5, name, len);
-	add_record(log, body, 5 + len);
+	if (!log->replaying) { /* the definition is recorded before anything can fail */
+		unsigned char body[5 + MAX_TAG_LEN];
+		body[0] = 'T';
+		put_u32(body + 1, (uint32_t)(log->n_tags - 1));
+		memcpy(body + 5, name, len);
+		add_record(log, body, 5 + len);
+	}
+	/* A failed rehash leaves the (still valid, fuller) table in place. */
+	if (log->n_tags * 2 > log->n_slots)
+		rehash(log, log->n_slots * 2);
 	return (long)log->n_tags - 1;
 }
 
@@ -277,8 +279,14 @@ int tally__scalar_log_flush(tally_scalar_log *log)
 	if (!log->pending.len)
 		return 0;
 	int rc = 0;
-	if (tally_write_all(log->fd, log->pending.ptr, log->pending.len) < 0)
-		rc = tally__error_errno(TALLY_ERROR, "cannot write scalars of run '%s'", log->dir);
+	off_t before = lseek(log->fd, 0, SEEK_END);
+	if (tally_write_all(log->fd, log->pending.ptr, log->pending.len) < 0) {
+		rc = tally__error_errno(TALLY_ERROR, "cannot write scalars of run '%s' — is the disk full?", log->dir);
+		/* Never leave a torn record in the middle of the log: later records would be unreadable. */
+		if (before >= 0 && ftruncate(log->fd, before) < 0) {
+			/* the reader stops at the torn record; nothing more to do */
+		}
+	}
 	tally_buf_clear(&log->pending);
 	return rc;
 }

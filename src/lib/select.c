@@ -221,8 +221,10 @@ int tally__index_lookup(tally_store *store, const char *ref, char **dir_name)
 int tally_run_lookup(tally_run **out, tally_store *store, const char *ref)
 {
 	*out = NULL;
-	if (!ref || !*ref)
+	if (!ref)
 		ref = "1";
+	if (!*ref)
+		return tally__error(TALLY_EINVALID, "empty run reference — give an index, an id prefix or a run directory");
 	/* A path to a run directory, anywhere. */
 	if ((strchr(ref, '/') || !strcmp(ref, ".")) && !all_digits(ref)) {
 		if (!is_run_directory(ref))

@@ -168,7 +168,8 @@ int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **d
 {
 	*dir_out = NULL;
 	if (tally_mkdir_p(store->path) < 0)
-		return tally__error_errno(TALLY_ERROR, "cannot create runs directory '%s'", store->path);
+		return tally__error_errno(TALLY_ERROR, "cannot create runs directory '%s' — choose another with --runs-dir",
+		                          store->path);
 	tally__dir_sig(AT_FDCWD, store->path, store->sig_before);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		char stamp[32], suffix[7];
