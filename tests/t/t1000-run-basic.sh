@@ -93,4 +93,31 @@ test_expect_success 'a command after -- runs as given' '
 	tally show --format json --tail 5 | grep -q "got a b --lr 1"
 '
 
+test_expect_success 'closed stdout and stderr never redirect output into the run files' '
+	mkdir closed && cd closed &&
+	printf "echo \"loss: 1\"\necho oops >&2\n" >c.sh &&
+	tally run c.sh >&- 2>&- &&
+	dir=$(ls -d runs/*) &&
+	test ! -s "$dir/.tally/lock" &&
+	test "$(head -c 8 "$dir/.tally/scalars.log")" = TALLYSC1 &&
+	grep -q "^oops$" "$dir/.tally/output" &&
+	test "$(show_field "[\"scalars\"][\"loss\"][\"count\"]")" = 1
+'
+
+test_expect_success 'a program given by a relative path runs from the run directory' '
+	mkdir -p rel/bin rel/proj &&
+	printf "#!/bin/sh\necho \"loss: 2\"\n" >rel/bin/ok.sh && chmod +x rel/bin/ok.sh &&
+	cd rel/proj &&
+	tally run -q -- ../bin/ok.sh 2>err &&
+	grep -q "completed" err
+'
+
+test_expect_success 'a damaged index is rebuilt; an empty run reference is an error' '
+	echo garbage >runs/.index/index.db &&
+	rm -f runs/.index/index.db-wal runs/.index/index.db-shm &&
+	test "$(tally runs --format json | "$PYTHON" -c "import json,sys; print(len(json.load(sys.stdin)))")" = "$(run_count)" &&
+	test_expect_code 128 tally show "" 2>err &&
+	grep -q "empty run reference" err
+'
+
 test_done
