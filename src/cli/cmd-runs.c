@@ -82,7 +82,8 @@ static int table_add_row(table *t, const char *const values[N_COLS])
 	for (int c = 0; c < N_COLS; c++) {
 		size_t len = strlen(values[c]);
 		t->offsets[t->n * N_COLS + (size_t)c] = t->arena.len;
-		t->widths[t->n * N_COLS + (size_t)c] = cli_display_width_n(values[c], len);
+		/* index, id, times and status are ASCII: their width is their length */
+		t->widths[t->n * N_COLS + (size_t)c] = c < COL_LABEL ? (int)len : cli_display_width_n(values[c], len);
 		tally_buf_add(&t->arena, values[c], len + 1);
 	}
 	t->n++;
@@ -136,24 +137,62 @@ static void fit_to_terminal(int width[N_COLS], const bool present[N_COLS], int t
 	}
 }
 
+static size_t cell_bytes(const table *t, size_t at)
+{
+	return (at + 1 < t->n * N_COLS ? t->offsets[at + 1] : t->arena.len) - t->offsets[at] - 1;
+}
+
+/* Piped output: no truncation, so rows are assembled in large blocks. */
+static void print_rows_fast(const table *t, const int width[N_COLS], int last)
+{
+	static const char spaces[] = "                                                                ";
+	tally_buf out = TALLY_BUF_INIT;
+	for (size_t r = 0; r < t->n; r++) {
+		for (int c = 0; c <= last; c++) {
+			if (width[c] < 0)
+				continue;
+			size_t at = r * N_COLS + (size_t)c;
+			tally_buf_add(&out, cell(t, r, c), cell_bytes(t, at));
+			if (c == last)
+				break;
+			for (int pad = width[c] - cell_width(t, r, c) + 2; pad > 0; pad -= (int)sizeof spaces - 1)
+				tally_buf_add(&out, spaces, pad < (int)sizeof spaces - 1 ? (size_t)pad : sizeof spaces - 1);
+		}
+		tally_buf_addc(&out, '\n');
+		if (out.len >= (1 << 18)) {
+			fwrite_unlocked(out.ptr, 1, out.len, stdout);
+			tally_buf_clear(&out);
+		}
+	}
+	fwrite_unlocked(out.ptr, 1, out.len, stdout);
+	tally_buf_release(&out);
+}
+
 static void print_rows(const table *t, const int width[N_COLS], const bool present[N_COLS], bool truncate)
 {
 	int last = 0;
 	for (int c = 0; c < N_COLS; c++)
 		if (present[c])
 			last = c;
-	for (size_t r = 0; r <= t->n; r++) { /* row 0 is the header */
+	for (int c = 0; c < N_COLS; c++) {
+		if (!present[c])
+			continue;
+		cli_print_cell(stdout, headers[c], c == last && !truncate ? 0 : width[c], c == last);
+		fputs_unlocked(c == last ? "\n" : "  ", stdout);
+	}
+	if (!truncate) {
+		int w[N_COLS];
+		for (int c = 0; c < N_COLS; c++)
+			w[c] = present[c] ? width[c] : -1;
+		print_rows_fast(t, w, last);
+		return;
+	}
+	for (size_t r = 0; r < t->n; r++) {
 		for (int c = 0; c < N_COLS; c++) {
 			if (!present[c])
 				continue;
-			int cw = c == last && !truncate ? 0 : width[c];
-			if (r == 0) {
-				cli_print_cell(stdout, headers[c], cw, c == last);
-			} else {
-				size_t at = (r - 1) * N_COLS + (size_t)c;
-				size_t bytes = (at + 1 < t->n * N_COLS ? t->offsets[at + 1] : t->arena.len) - t->offsets[at] - 1;
-				cli_print_cell_n(stdout, cell(t, r - 1, c), bytes, cell_width(t, r - 1, c), cw, c == last);
-			}
+			size_t at = r * N_COLS + (size_t)c;
+			cli_print_cell_n(stdout, cell(t, r, c), cell_bytes(t, at), cell_width(t, r, c), width[c], c == last);
 			fputs_unlocked(c == last ? "\n" : "  ", stdout);
 		}
 	}

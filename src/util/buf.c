@@ -33,7 +33,7 @@ bool tally_buf_grow(tally_buf *b, size_t extra)
 	return true;
 }
 
-void tally_buf_add(tally_buf *b, const void *data, size_t len)
+void tally_buf__add_slow(tally_buf *b, const void *data, size_t len)
 {
 	if (!len || !tally_buf_grow(b, len))
 		return;

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct {
 	char *ptr;
@@ -26,7 +27,19 @@ extern char tally_buf__empty[1];
 #define TALLY_BUF_INIT {tally_buf__empty, 0, 0, false}
 
 bool tally_buf_grow(tally_buf *b, size_t extra);
-void tally_buf_add(tally_buf *b, const void *data, size_t len);
+void tally_buf__add_slow(tally_buf *b, const void *data, size_t len);
+
+/* Append `len` bytes.  Inline: listings append a million cells. */
+static inline void tally_buf_add(tally_buf *b, const void *data, size_t len)
+{
+	if (b->len + len < b->cap) {
+		memcpy(b->ptr + b->len, data, len);
+		b->len += len;
+		b->ptr[b->len] = '\0';
+	} else {
+		tally_buf__add_slow(b, data, len);
+	}
+}
 void tally_buf_adds(tally_buf *b, const char *s);
 void tally_buf_addc(tally_buf *b, char c);
 void tally_buf_printf(tally_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
