@@ -226,6 +226,7 @@ struct tally_run {
 	/* Writer state while this process owns the run. */
 	int lock_fd;
 	tally_scalar_log *log;
+	int64_t last_flush_ms;    /* C API: when points were last pushed to disk */
 	tally_flag_list flags;
 };
 

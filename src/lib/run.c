@@ -308,11 +308,22 @@ int tally_run_set_flag(tally_run *run, const char *name, const char *value)
 	return 0;
 }
 
+/* A program logging through the C API is not supervised by `tally run`:
+ * its points and summary reach the disk at least this often. */
+#define LIVE_FLUSH_MS 2000
+
 int tally_log_scalar(tally_run *run, const char *tag, double value, int64_t step)
 {
 	if (!run->log)
 		return tally__error(TALLY_EINVALID, "run '%s' is not open for logging", run->id);
-	return tally__scalar_log_append(run->log, tag, step, value, tally_now_ms());
+	int64_t now = tally_now_ms();
+	int rc = tally__scalar_log_append(run->log, tag, step, value, now);
+	if (!rc && now - run->last_flush_ms >= LIVE_FLUSH_MS) {
+		run->last_flush_ms = now;
+		if (!(rc = tally__scalar_log_flush(run->log)))
+			rc = tally__scalar_log_write_summary(run->log, 0);
+	}
+	return rc;
 }
 
 int tally_run_finish(tally_run *run, int exit_status)
