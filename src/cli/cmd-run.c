@@ -34,6 +34,9 @@ static const char usage[] =
 	"      --runs-dir DIR      where runs live (default ./runs)\n"
 	"  -h, --help              show this help\n"
 	"\n"
+	"Ctrl-C and SIGTERM go to the script and everything it started; a second\n"
+	"one sends SIGTERM, a third SIGKILL.  The run is then recorded as terminated.\n"
+	"\n"
 	"Exit status: the script's own (128+N when killed by signal N).\n";
 
 static const struct option options[] = {

@@ -460,6 +460,7 @@ typedef struct {
 	int echo_fd[2];      /* -1: not echoed */
 	char *chunk;
 	int interrupted;     /* the first signal forwarded to the child, 0 if none */
+	int interrupts;      /* SIGINTs and SIGTERMs received so far */
 	int wait_status;
 	bool reaped;
 } supervisor;
@@ -508,6 +509,12 @@ static void follow_stop(const child_proc *c)
 	killpg(c->pid, SIGCONT);
 }
 
+/*
+ * Signals for the run go to the script's process group.  A script may catch
+ * or miss an interrupt (bash ignores a SIGINT that lands just as a command
+ * exits normally), so repeating it escalates, as with docker or cargo: the
+ * second interrupt sends SIGTERM, the third SIGKILL.
+ */
 static void handle_signals(supervisor *s, const child_proc *c)
 {
 	unsigned char sigs[64];
@@ -517,7 +524,10 @@ static void handle_signals(supervisor *s, const child_proc *c)
 			continue;
 		if (!s->interrupted)
 			s->interrupted = sigs[i];
-		killpg(c->pid, sigs[i]);
+		int sig = sigs[i];
+		if (sigs[i] == SIGINT || sigs[i] == SIGTERM)
+			sig = ++s->interrupts >= 3 ? SIGKILL : s->interrupts == 2 ? SIGTERM : sigs[i];
+		killpg(c->pid, sig);
 	}
 	int status;
 	while (!s->reaped && waitpid(c->pid, &status, WNOHANG | WUNTRACED) == c->pid) {

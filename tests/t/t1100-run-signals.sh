@@ -83,9 +83,12 @@ if not ok:
 " "$1"
 }
 
+# bash ignores a SIGINT that arrives just as a foreground command exits
+# normally ("wait and cooperative exit"), which would make these tests
+# flaky; dash has no such rule and dies of the signal (same pid via exec).
 cat >loop.sh <<'SH'
 echo $$ >script.pid
-while true; do echo tick; sleep 0.1; done
+exec /bin/sh -c 'while true; do echo tick; sleep 0.1; done'
 SH
 
 test_expect_success 'SIGINT to tally run terminates the run, exit 130' '
@@ -260,6 +263,18 @@ assert sorted(x[\"flags\"][\"i\"] for x in r) == list(range(1, 201))
 for x in r:
     assert x[\"scalars\"][\"loss\"][\"last\"] == x[\"flags\"][\"i\"], x
 "
+'
+
+test_expect_success 'a repeated interrupt escalates to SIGTERM for a script that ignores SIGINT' '
+	mkdir stubborn && cd stubborn &&
+	printf "trap \"\" INT\necho \$\$ >script.pid\nwhile true; do echo tick; sleep 0.1; done\n" >stubborn.sh &&
+	{ tally run -q stubborn.sh >out 2>err & pid=$!; } &&
+	for i in $(seq 100); do grep -q tick runs/*/.tally/output 2>/dev/null && break; sleep 0.1; done &&
+	kill -INT $pid && sleep 0.5 && kill -0 $pid &&
+	kill -INT $pid &&
+	wait_exit $pid &&
+	test "$RC" = 143 &&
+	tally runs --format json | "$PYTHON" -c "import json,sys; r=json.load(sys.stdin)[0]; assert r[\"status\"]==\"terminated\", r"
 '
 
 test_done
