@@ -174,6 +174,9 @@ typedef struct tally_outparse tally_outparse;
 int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore);
 /* Feed one complete line (no terminator); found scalars go to `log`. */
 void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally_scalar_log *log, int64_t time_ms);
+/* Bitmap of the bytes a line (after leading blanks) must start with to hold a
+ * scalar, or NULL when any may: lets the recorder skip lines cheaply. */
+const uint8_t *tally__outparse_first_bytes(const tally_outparse *p);
 void tally__outparse_free(tally_outparse *p);
 
 /* ---- output recording (output.c) ---- */

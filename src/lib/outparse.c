@@ -20,8 +20,10 @@
 
 #define MAX_PARSED_LINE 4096
 
+/* Leading blanks are skipped before matching (see tally__outparse_line), so
+ * that the pattern's first-byte bitmap can reject most lines outright. */
 static const char default_pattern[] =
-	"^\\s*([A-Za-z_][A-Za-z0-9_./-]*)\\s*:\\s*"
+	"^([A-Za-z_][A-Za-z0-9_./-]*)\\s*:\\s*"
 	"([-+]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?i:nan|inf(?:inity)?))"
 	"\\s*(?:\\(step\\s+([0-9]+)\\))?\\s*$";
 
@@ -89,6 +91,8 @@ static bool ignored(const tally_outparse *p, const char *name, size_t len)
 void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally_scalar_log *log, int64_t time_ms)
 {
 	/* Cheap rejections first: most output lines hold no "key: value". */
+	while (len && (*line == ' ' || *line == '\t' || *line == '\v' || *line == '\f'))
+		line++, len--;
 	if (len == 0 || len > MAX_PARSED_LINE)
 		return;
 	unsigned char c0 = (unsigned char)line[0];
@@ -132,6 +136,11 @@ void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally
 	memcpy(tag, key, key_len);
 	tag[key_len] = '\0';
 	tally__scalar_log_append(log, tag, step, value, time_ms);
+}
+
+const uint8_t *tally__outparse_first_bytes(const tally_outparse *p)
+{
+	return p ? p->first_bytes : NULL;
 }
 
 void tally__outparse_free(tally_outparse *p)

@@ -148,11 +148,19 @@ static const char *last_terminator(const char *p, const char *end)
 static void parse_complete_lines(tally_output *o, const char *p, const char *end, int64_t time_ms)
 {
 	bool has_cr = memchr(p, '\r', (size_t)(end - p)) != NULL;
+	/* Lines whose first non-blank byte cannot start a match are dropped here,
+	 * without a call: that is nearly every line of a chatty log. */
+	const uint8_t *first = tally__outparse_first_bytes(o->parser);
 	while (p < end) {
 		const char *stop = has_cr ? first_terminator(p, end) : memchr(p, '\n', (size_t)(end - p));
 		if (!stop)
 			return;
-		parse_line(o, p, (size_t)(stop - p), time_ms);
+		const char *q = p;
+		while (q < stop && (*q == ' ' || *q == '\t'))
+			q++;
+		unsigned char c = q < stop ? (unsigned char)*q : 0;
+		if (q < stop && (!first || (first[c / 8] & (1u << (c % 8)))))
+			parse_line(o, p, (size_t)(stop - p), time_ms);
 		p = stop + 1;
 	}
 }
