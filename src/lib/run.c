@@ -184,7 +184,10 @@ int tally__run_start(tally_run **out, tally_store *store, json_t *meta)
 		rc = tally__error_oom();
 		goto fail;
 	}
-	if ((rc = tally__meta_save(run->dir, meta, TALLY_DURABLE)))
+	/* Not fsync'ed: a process that dies leaves the page cache behind, so this
+	 * survives kill -9 as it is; durability against power loss is given to
+	 * the run as a whole when it ends (tally__run_end). */
+	if ((rc = tally__meta_save(run->dir, meta, 0)))
 		goto fail;
 	tally__run_refresh_fields(run);
 	tally__index_note_new_run(store, id);
@@ -227,6 +230,9 @@ int tally__run_end(tally_run *run, const char *status, int exit_status, int sign
 	int mrc = tally__meta_save(run->dir, run->meta, TALLY_DURABLE);
 	if (mrc)
 		rc = mrc;
+	/* The run's directories are new: their own entries must reach the disk too. */
+	tally_fsync_dir(run->dir);
+	tally_fsync_dir(run->store->path);
 	tally__run_refresh_fields(run);
 	/* No index update here: the next sync re-reads runs it saw running. */
 	tally__store_touch(run->store);

@@ -48,6 +48,15 @@ static int fsync_parent_dir(const char *path)
 	return 0;
 }
 
+void tally_fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd); /* some filesystems refuse fsync on directories: nothing to do then */
+		close(fd);
+	}
+}
+
 int tally_write_file_atomic(const char *path, const void *data, size_t len, int flags)
 {
 	tally_buf tmp = TALLY_BUF_INIT;

@@ -24,6 +24,9 @@ int tally_write_file_atomic(const char *path, const void *data, size_t len, int 
  * Files larger than `max` bytes (0 = no limit) fail with EFBIG. */
 int tally_read_file(tally_buf *out, const char *path, size_t max);
 
+/* fsync a directory, so the entries created in it survive a power loss (best effort). */
+void tally_fsync_dir(const char *path);
+
 /* mkdir -p with mode 0777 (umask applies).  Returns 0 or -1 with errno set. */
 int tally_mkdir_p(const char *path);
 /* mkdir -p of the directory holding `path`. */
