@@ -4,17 +4,15 @@
  * Deleting it loses nothing; it is rebuilt from the run directories.
  *
  * Keeping it true without being asked:
- *  - tally writes every change it makes to a run through to the index; a
- *    write-through that fails leaves a "dirty" marker instead.
+ *  - tally never writes the index while it runs a script: it appends the
+ *    run's name to a pending list the next sync reads (see below).
  *  - Each row remembers a signature (mtime, size, inode) of its run's
  *    run.json and scalars.json, and the index remembers the runs directory's
- *    own signature.  When the directory changed (a run copied in or removed,
- *    or another machine's tally bumping it after changing a run), when the
- *    dirty marker is there, or every $TALLY_VERIFY_INTERVAL seconds (60),
- *    a scan checks every run's signature and re-reads exactly those that moved.
- *    A run created by this machine's tally updates the stored directory
- *    signature itself when nothing else changed, so `tally run; tally runs`
- *    needs no scan.
+ *    own signature.  When the directory changed in a way the pending list
+ *    does not explain (a run copied in or removed, or another machine's tally
+ *    bumping it after changing a run), or every $TALLY_VERIFY_INTERVAL
+ *    seconds (60), a scan checks every run's signature and re-reads exactly
+ *    those that moved.  So `tally run; tally runs` needs no scan.
  *  - Runs indexed as "running" are re-checked on every sync (their lock tells
  *    whether they still are), because their files change without the
  *    directory changing.
@@ -365,40 +363,7 @@ done:
 static void get_state(tally_store *store, const char *key, tally_buf *out);
 static void set_state(tally_store *store, const char *key, const char *value);
 
-/*
- * Write-through after tally changed a run.  Best effort — the index is a
- * cache — but a failed update must not go unnoticed on a filesystem where
- * syncs trust write-through, so it leaves a marker that makes the next sync
- * verify every run.
- */
-void tally__index_put_run(tally_store *store, const char *dir_name, json_t *meta, json_t *scalars)
-{
-	writer w = {0};
-	tally_buf sig = TALLY_BUF_INIT;
-	bool ok = false;
-	int runs_fd = open(store->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (runs_fd < 0 || tally__index_open(store) || writer_prepare(store, &w))
-		goto done;
-	run_sig(runs_fd, dir_name, &sig);
-	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		goto done;
-	if (put_row(&w, dir_name, meta, scalars, sig.ptr) == 0)
-		ok = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
-	if (!ok)
-		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
-done:
-	if (!ok && runs_fd >= 0) {
-		int fd = open(store->dirty_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-		if (fd >= 0)
-			close(fd);
-	}
-	if (runs_fd >= 0)
-		close(runs_fd);
-	writer_release(&w);
-	tally_buf_release(&sig);
-}
-
-/* ---- runs created on this machine: the pending list ---- */
+/* ---- runs created or changed on this machine: the pending list ---- */
 
 /*
  * `tally run` must stay cheap, so it does not open the index at all.  It
@@ -782,8 +747,6 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	}
 	if ((rc = tally__index_open(store)))
 		goto done;
-	/* A lost write-through (the index was busy) leaves a marker: verify everything once. */
-	bool dirty = access(store->dirty_path, F_OK) == 0;
 	dir_signature(store, runs_fd, &dir_sig, &racy);
 	get_state(store, "runs_dir_sig", &stored);
 	/* Runs this machine created since the last sync, and whether they explain
@@ -797,7 +760,7 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	bool verify_due = now - strtoll(verified.ptr, NULL, 10) >= verify_interval_ms();
 	/* The common case writes nothing: same directory, no running run has moved,
 	 * and the last full check is recent. */
-	if (!force && !dirty && !dir_changed && !verify_due && !n_pending && !recheck_running(store, &w, runs_fd, false))
+	if (!force && !dir_changed && !verify_due && !n_pending && !recheck_running(store, &w, runs_fd, false))
 		goto done;
 
 	if ((rc = writer_prepare(store, &w)))
@@ -815,7 +778,7 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	}
 	/* Any change of the directory, or time, triggers a check of every run's
 	 * signature: that is how edits made by hand or by other machines are seen. */
-	bool verify = force || dirty || dir_changed || verify_due;
+	bool verify = force || dir_changed || verify_due;
 	if (verify) {
 		rc = scan(store, &w, runs_fd, true, &skipped);
 	} else {
@@ -833,8 +796,6 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 		snprintf(stamp, sizeof stamp, "%lld", (long long)now);
 		set_state(store, "verified_ms", stamp);
 	}
-	if (!rc && dirty)
-		unlink(store->dirty_path);
 done:
 	if (in_txn && sqlite3_exec(store->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc)
 		rc = db_error(store, "cannot commit");

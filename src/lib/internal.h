@@ -96,7 +96,6 @@ void tally__flag_json_text(tally_buf *out, json_t *value);
 struct tally_store {
 	char *path;            /* absolute runs directory */
 	char *index_path;
-	char *dirty_path;      /* marker: an index update was lost, verify every run */
 	char *pending_path;    /* runs created here that the index has not seen yet */
 	bool network_fs;       /* runs directory shared over the network: other machines write */
 	bool index_outdated;   /* the index was written with another schema: rebuild it */
@@ -255,7 +254,6 @@ char *tally__summary_json(json_t *meta, json_t *scalars);
 
 int tally__index_open(tally_store *store);
 /* Write one run's current state into the index (best effort: the index is a cache). */
-void tally__index_put_run(tally_store *store, const char *dir_name, json_t *meta, json_t *scalars);
 /* Tell the index, without opening it, that this process created run `dir_name`. */
 void tally__index_note_new_run(tally_store *store, const char *dir_name);
 int tally__index_lookup(tally_store *store, const char *ref, char **dir_name);

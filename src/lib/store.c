@@ -106,12 +106,10 @@ int tally_store_open(tally_store **out, const char *runs_dir)
 		snprintf(store->host, sizeof store->host, "localhost");
 	store->network_fs = is_network_fs(store->path);
 	store->index_path = choose_index_path(store->path, store->network_fs);
-	tally_buf dirty = TALLY_BUF_INIT, pending = TALLY_BUF_INIT;
-	tally_buf_printf(&dirty, "%s.dirty", store->index_path ? store->index_path : "");
+	tally_buf pending = TALLY_BUF_INIT;
 	tally_buf_printf(&pending, "%s.pending", store->index_path ? store->index_path : "");
-	store->dirty_path = tally_buf_detach(&dirty);
 	store->pending_path = tally_buf_detach(&pending);
-	if (!store->index_path || !store->dirty_path || !store->pending_path) {
+	if (!store->index_path || !store->pending_path) {
 		tally_store_free(store);
 		return tally__error_oom();
 	}
@@ -142,7 +140,6 @@ void tally_store_free(tally_store *store)
 		sqlite3_close(store->db);
 	free(store->path);
 	free(store->index_path);
-	free(store->dirty_path);
 	free(store->pending_path);
 	tally_buf_release(&store->warnings);
 	free(store);
