@@ -41,7 +41,14 @@ static void print_help(FILE *out)
 	        "\n"
 	        "Runs live in ./runs unless --runs-dir, $TALLY_RUNS_DIR or `runs-dir:` in\n"
 	        "tally.yml says otherwise.  `tally help COMMAND` or `tally COMMAND --help`\n"
-	        "describes a command.\n");
+	        "describes a command.\n"
+	        "\n"
+	        "Environment:\n"
+	        "  TALLY_RUNS_DIR         the runs directory\n"
+	        "  TALLY_INDEX_DIR        where to keep the index (default: in the runs\n"
+	        "                         directory; ~/.cache/tally on network filesystems)\n"
+	        "  TALLY_VERIFY_INTERVAL  seconds between checks of every run for changes made\n"
+	        "                         by hand (default 60; 0 = every command)\n");
 }
 
 int cli_error(const char *fmt, ...)
