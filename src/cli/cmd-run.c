@@ -34,8 +34,13 @@ static const char usage[] =
 	"      --runs-dir DIR      where runs live (default ./runs)\n"
 	"  -h, --help              show this help\n"
 	"\n"
-	"Ctrl-C and SIGTERM go to the script and everything it started; a second\n"
-	"one sends SIGTERM, a third SIGKILL.  The run is then recorded as terminated.\n"
+	"At a terminal the script is the foreground job: Ctrl-C reaches it (and\n"
+	"everything it started) directly, and Ctrl-Z / fg / bg work as usual.\n"
+	"SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to tally are forwarded to the\n"
+	"script's process group; a second SIGINT or SIGTERM sends SIGTERM, a third\n"
+	"SIGKILL.  Signals ignored when tally starts (nohup) stay ignored.  A run\n"
+	"that ends by a signal, or after one was forwarded, is recorded as\n"
+	"terminated.\n"
 	"\n"
 	"Exit status: the script's own (128+N when killed by signal N).\n";
 

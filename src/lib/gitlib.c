@@ -26,10 +26,9 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void load(void)
 {
-	/* The library tally was built against first, then any libgit2 at all. */
+	/* Only the ABI tally was compiled against: another major version's
+	 * structs (git_status_options…) could differ. */
 	void *handle = dlopen(TALLY_LIBGIT2_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!handle)
-		handle = dlopen("libgit2.so", RTLD_NOW | RTLD_LOCAL);
 	if (!handle) {
 		snprintf(load_error, sizeof load_error, "cannot load libgit2 (%s)", dlerror());
 		return;

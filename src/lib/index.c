@@ -383,6 +383,7 @@ void tally__index_note_new_run(tally_store *store, const char *dir_name)
 	if (!tally_buf_oom(&line) && tally_mkdir_p_parent(store->pending_path) == 0)
 		fd = open(store->pending_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	if (fd >= 0) {
+		flock(fd, LOCK_EX); /* held for microseconds, by writers and by the reader */
 		tally_write_all(fd, line.ptr, line.len);
 		close(fd);
 	}
@@ -394,18 +395,23 @@ typedef struct {
 	bool used;
 } pending_run;
 
-/* Take the pending list (rename, so appends after this point start a new one). */
-static size_t claim_pending(tally_store *store, pending_run **out, tally_buf *text)
+/*
+ * Read the pending list (without consuming it: that happens only once the
+ * index has committed what it learned, in drop_pending()).  Handling a line
+ * twice is harmless; losing one is what must not happen.
+ */
+static size_t read_pending(tally_store *store, pending_run **out, tally_buf *text, size_t *consumed)
 {
 	*out = NULL;
-	tally_buf claimed = TALLY_BUF_INIT;
-	tally_buf_printf(&claimed, "%s.%ld", store->pending_path, (long)getpid());
+	*consumed = 0;
+	int fd = open(store->pending_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	flock(fd, LOCK_EX);
+	tally_read_file(text, store->pending_path, 0);
+	close(fd);
+	*consumed = text->len; /* the lines below are cut in place */
 	size_t n = 0;
-	if (!tally_buf_oom(&claimed) && rename(store->pending_path, claimed.ptr) == 0) {
-		tally_read_file(text, claimed.ptr, 0);
-		unlink(claimed.ptr);
-	}
-	tally_buf_release(&claimed);
 	for (char *p = text->ptr; *p; p++)
 		n += *p == '\n';
 	pending_run *runs = n ? calloc(n, sizeof *runs) : NULL;
@@ -414,12 +420,27 @@ static size_t claim_pending(tally_store *store, pending_run **out, tally_buf *te
 	for (char *line = runs ? strtok_r(text->ptr, "\n", &save) : NULL; line && k < n; line = strtok_r(NULL, "\n", &save)) {
 		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
 		if (!t2)
-			continue;
+			continue; /* a torn line: the scan of the runs directory covers it */
 		*t1 = *t2 = '\0';
 		runs[k++] = (pending_run){line, t1 + 1, t2 + 1, false};
 	}
 	*out = runs;
 	return k;
+}
+
+/* Remove the first `consumed` bytes of the pending list, keeping lines appended since. */
+static void drop_pending(tally_store *store, size_t consumed)
+{
+	int fd = open(store->pending_path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	flock(fd, LOCK_EX);
+	tally_buf now = TALLY_BUF_INIT;
+	if (tally_read_file(&now, store->pending_path, 0) == 0 && now.len >= consumed &&
+	    ftruncate(fd, 0) == 0 && now.len > consumed)
+		tally_write_all(fd, now.ptr + consumed, now.len - consumed);
+	tally_buf_release(&now);
+	close(fd);
 }
 
 /* Follow before→after links from `sig` as far as the pending runs go. */
@@ -717,7 +738,9 @@ static void dir_signature(tally_store *store, int runs_fd, tally_buf *sig, bool 
 		return;
 	}
 	int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-	tally_buf_printf(sig, "%lld:%llu", (long long)mtime_ns, (unsigned long long)st.st_ino);
+	char text[64];
+	tally__format_dir_sig(&st, text);
+	tally_buf_adds(sig, text);
 	/* A change within the same timestamp tick as our scan could be missed: don't
 	 * trust it yet.  Local filesystems tick in milliseconds; network ones may
 	 * keep seconds. */
@@ -732,7 +755,7 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	tally_buf dir_sig = TALLY_BUF_INIT, stored = TALLY_BUF_INIT, verified = TALLY_BUF_INIT;
 	tally_buf pending_text = TALLY_BUF_INIT;
 	pending_run *pending = NULL;
-	size_t n_pending = 0;
+	size_t n_pending = 0, pending_bytes = 0;
 	bool racy = false, in_txn = false;
 	int rc = 0;
 
@@ -751,16 +774,19 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	get_state(store, "runs_dir_sig", &stored);
 	/* Runs this machine created since the last sync, and whether they explain
 	 * every change of the runs directory. */
-	n_pending = force ? 0 : claim_pending(store, &pending, &pending_text);
+	n_pending = read_pending(store, &pending, &pending_text, &pending_bytes);
+	if (force)
+		n_pending = 0; /* a rebuild reads every run anyway; the list is just dropped */
 	if (n_pending && !store->network_fs)
 		follow_chain(pending, n_pending, &stored);
 	bool dir_changed = strcmp(stored.ptr, dir_sig.ptr) != 0;
 	get_state(store, "verified_ms", &verified);
 	int64_t now = tally_now_ms();
-	bool verify_due = now - strtoll(verified.ptr, NULL, 10) >= verify_interval_ms();
+	int64_t since = now - strtoll(verified.ptr, NULL, 10);
+	bool verify_due = since < 0 || since >= verify_interval_ms(); /* < 0: the clock went back */
 	/* The common case writes nothing: same directory, no running run has moved,
 	 * and the last full check is recent. */
-	if (!force && !dir_changed && !verify_due && !n_pending && !recheck_running(store, &w, runs_fd, false))
+	if (!force && !dir_changed && !verify_due && !pending_bytes && !recheck_running(store, &w, runs_fd, false))
 		goto done;
 
 	if ((rc = writer_prepare(store, &w)))
@@ -799,6 +825,9 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 done:
 	if (in_txn && sqlite3_exec(store->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc)
 		rc = db_error(store, "cannot commit");
+	/* What the pending list said is in the index now: only then is it dropped. */
+	if (in_txn && !rc && pending_bytes)
+		drop_pending(store, pending_bytes);
 	/* After a scan the WAL may hold the whole index: fold it in now, or every
 	 * later process would re-read it to rebuild the WAL's hash table. */
 	if (in_txn && !rc && w.rows_written > 64)

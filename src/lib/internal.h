@@ -113,7 +113,9 @@ struct tally_store {
 
 /* Create a fresh run directory with a unique time-ordered id (mkdir, never check-then-create). */
 int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **dir_out);
-/* "mtime_ns:inode" of the runs directory into `out` ("" on failure). */
+/* The signature of a directory ("mtime_ns:inode:nlink:size") into `out` ("" on failure). */
+struct stat;
+void tally__format_dir_sig(const struct stat *st, char out[64]);
 void tally__dir_sig(int dirfd, const char *path, char out[64]);
 /* Tell other tallies sharing the runs directory that something changed. */
 void tally__store_touch(tally_store *store);

@@ -323,20 +323,34 @@ static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 typedef struct {
 	struct sigaction old[4];
-	struct sigaction old_chld, old_pipe, old_ttou;
+	struct sigaction old_chld, old_pipe, old_ttou, old_cont;
 } saved_signals;
+
+/* Signals ignored when tally started (nohup, a shell's background job): the
+ * script inherits them ignored, and tally does not forward them. */
+static sigset_t inherited_ignored;
 
 static int install_signals(saved_signals *saved)
 {
 	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return tally__error_errno(TALLY_ERROR, "cannot create a pipe");
+	sigemptyset(&inherited_ignored);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction cur;
+		if (sigaction(sig, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN)
+			sigaddset(&inherited_ignored, sig);
+	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
-	for (size_t i = 0; i < 4; i++)
-		sigaction(forwarded_signals[i], &sa, &saved->old[i]);
+	for (size_t i = 0; i < 4; i++) {
+		sigaction(forwarded_signals[i], NULL, &saved->old[i]);
+		if (!sigismember(&inherited_ignored, forwarded_signals[i]))
+			sigaction(forwarded_signals[i], &sa, NULL);
+	}
+	sigaction(SIGCONT, &sa, &saved->old_cont); /* "fg" after a Ctrl-Z: see handle_signals */
 	sa.sa_flags = SA_RESTART; /* stops too: a Ctrl-Z'd script is followed (follow_stop) */
 	sigaction(SIGCHLD, &sa, &saved->old_chld);
 	sa.sa_handler = SIG_IGN;
@@ -353,6 +367,7 @@ static void restore_signals(const saved_signals *saved)
 	sigaction(SIGCHLD, &saved->old_chld, NULL);
 	sigaction(SIGPIPE, &saved->old_pipe, NULL);
 	sigaction(SIGTTOU, &saved->old_ttou, NULL);
+	sigaction(SIGCONT, &saved->old_cont, NULL);
 	close(signal_pipe[0]);
 	close(signal_pipe[1]);
 	signal_pipe[0] = signal_pipe[1] = -1;
@@ -379,11 +394,13 @@ static void child_exec(char **argv, char **envp, const char *dir, int out_w, int
 	setpgid(0, 0);
 	if (take_tty)
 		tcsetpgrp(STDIN_FILENO, getpid());
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
+	struct sigaction dfl, ign;
+	memset(&dfl, 0, sizeof dfl);
+	memset(&ign, 0, sizeof ign);
+	dfl.sa_handler = SIG_DFL;
+	ign.sa_handler = SIG_IGN;
 	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
+		sigaction(sig, sigismember(&inherited_ignored, sig) ? &ign : &dfl, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -490,6 +507,21 @@ static bool pump(supervisor *s, int *fd, int stream)
 	return true;
 }
 
+/* Continued by "fg" (we own the terminal): hand it to the script.  After
+ * "bg" we don't: taking it would leave the user's shell without one. */
+static void give_terminal_if_foreground(const child_proc *c)
+{
+	if (c->tty_fd >= 0 && tcgetpgrp(c->tty_fd) == getpgrp())
+		tcsetpgrp(c->tty_fd, c->pid);
+}
+
+/* Give the terminal back to tally's group, but only if the script has it. */
+static void take_terminal_back(const child_proc *c)
+{
+	if (c->tty_fd >= 0 && tcgetpgrp(c->tty_fd) == c->pid)
+		tcsetpgrp(c->tty_fd, getpgrp());
+}
+
 /*
  * The script was stopped (Ctrl-Z at the terminal): do what a shell's job
  * control expects of a foreground job — take the terminal back, stop
@@ -500,14 +532,14 @@ static void follow_stop(const child_proc *c)
 {
 	if (c->tty_fd < 0)
 		return; /* stopped by someone else: whoever stopped it continues it */
-	tcsetpgrp(c->tty_fd, getpgrp());
+	take_terminal_back(c);
 	struct sigaction dfl, old;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
 	sigaction(SIGTSTP, &dfl, &old);
 	raise(SIGTSTP);            /* returns once we are continued */
 	sigaction(SIGTSTP, &old, NULL);
-	tcsetpgrp(c->tty_fd, c->pid);
+	give_terminal_if_foreground(c);
 	killpg(c->pid, SIGCONT);
 }
 
@@ -524,6 +556,10 @@ static void handle_signals(supervisor *s, const child_proc *c)
 	for (ssize_t i = 0; i < n; i++) {
 		if (sigs[i] == SIGCHLD)
 			continue;
+		if (sigs[i] == SIGCONT) { /* tally itself was continued, maybe by "fg" */
+			give_terminal_if_foreground(c);
+			continue;
+		}
 		if (!s->interrupted)
 			s->interrupted = sigs[i];
 		int sig = sigs[i];
@@ -581,8 +617,7 @@ static void supervise(supervisor *s, child_proc *c)
 		else if (errno != EINTR)
 			break;
 	}
-	if (c->tty_fd >= 0)
-		tcsetpgrp(c->tty_fd, getpgrp());
+	take_terminal_back(c);
 }
 
 static const char *final_status(const supervisor *s, int *exit_code, int *exit_status, int *sig)
@@ -736,8 +771,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 				;
 			if (child.out_fd >= 0) close(child.out_fd);
 			if (child.err_fd >= 0) close(child.err_fd);
-			if (child.tty_fd >= 0)
-				tcsetpgrp(child.tty_fd, getpgrp());
+			take_terminal_back(&child);
 		}
 		tally__output_close(sup.output);
 		sup.output = NULL;

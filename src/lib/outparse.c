@@ -118,7 +118,7 @@ void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally
 	int64_t step = explicit_step ? strtoll(line + ov[6], NULL, 10) : p->step;
 
 	if (key_len == 4 && !memcmp(key, "step", 4)) {
-		if (isfinite(value))
+		if (isfinite(value) && fabs(value) < 9e18)
 			p->step = (int64_t)value;
 		return;
 	}

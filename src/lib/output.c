@@ -156,8 +156,8 @@ static void parse_complete_lines(tally_output *o, const char *p, const char *end
 		if (!stop)
 			return;
 		const char *q = p;
-		while (q < stop && (*q == ' ' || *q == '\t'))
-			q++;
+		while (q < stop && (*q == ' ' || *q == '\t' || *q == '\v' || *q == '\f'))
+			q++; /* the blanks tally__outparse_line() skips too */
 		unsigned char c = q < stop ? (unsigned char)*q : 0;
 		if (q < stop && (!first || (first[c / 8] & (1u << (c % 8)))))
 			parse_line(o, p, (size_t)(stop - p), time_ms);

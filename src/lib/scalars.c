@@ -318,8 +318,8 @@ json_t *tally__scalar_summary_json(const tally_scalar_summary *s)
 
 int tally__scalar_log_write_summary(tally_scalar_log *log, int flags)
 {
-	if (!log->summary_dirty)
-		return 0;
+	if (!log->summary_dirty && !(flags & TALLY_DURABLE))
+		return 0; /* a durable write is wanted even when unchanged: the last one was not synced */
 	json_t *all = json_object();
 	for (size_t i = 0; i < log->n_tags; i++)
 		if (log->tags[i].sum.count)

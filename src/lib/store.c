@@ -194,13 +194,19 @@ int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **d
 	return tally__error(TALLY_ERROR, "cannot find a free run id in '%s'", store->path);
 }
 
+void tally__format_dir_sig(const struct stat *st, char out[64])
+{
+	/* nlink and size change with entries added or removed even within one mtime tick */
+	snprintf(out, 64, "%lld:%llu:%llu:%lld", (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec,
+	         (unsigned long long)st->st_ino, (unsigned long long)st->st_nlink, (long long)st->st_size);
+}
+
 void tally__dir_sig(int dirfd, const char *path, char out[64])
 {
 	struct stat st;
 	out[0] = '\0';
 	if (fstatat(dirfd, path, &st, 0) == 0)
-		snprintf(out, 64, "%lld:%llu", (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
-		         (unsigned long long)st.st_ino);
+		tally__format_dir_sig(&st, out);
 }
 
 void tally__store_touch(tally_store *store)

@@ -83,6 +83,18 @@ if not ok:
 " "$1"
 }
 
+# A background job of a non-interactive shell starts with SIGINT and SIGQUIT
+# ignored, and tally (like any program) keeps ignored signals ignored; these
+# tests send SIGINT on purpose, so tally starts with the default actions.
+with_default_signals() {
+	exec "$PYTHON" -c '
+import os, signal, sys
+for s in (signal.SIGINT, signal.SIGQUIT):
+    signal.signal(s, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])
+' "$@"
+}
+
 # bash ignores a SIGINT that arrives just as a foreground command exits
 # normally ("wait and cooperative exit"), which would make these tests
 # flaky; dash has no such rule and dies of the signal (same pid via exec).
@@ -93,7 +105,7 @@ SH
 
 test_expect_success 'SIGINT to tally run terminates the run, exit 130' '
 	mkdir sigint && cd sigint && cp ../loop.sh . &&
-	{ tally run -q loop.sh >out 2>err & pid=$!; } &&
+	{ with_default_signals tally run -q loop.sh >out 2>err & pid=$!; } &&
 	echo "$pid" >>"$STRAYS" &&
 	wait_for tick "runs/*/.tally/output" &&
 	kill -INT "$pid" &&
@@ -107,7 +119,7 @@ test_expect_success 'SIGINT to tally run terminates the run, exit 130' '
 
 test_expect_success 'SIGTERM to tally run terminates the run, exit 143' '
 	mkdir sigterm && cd sigterm && cp ../loop.sh . &&
-	{ tally run -q loop.sh >out 2>err & pid=$!; } &&
+	{ with_default_signals tally run -q loop.sh >out 2>err & pid=$!; } &&
 	echo "$pid" >>"$STRAYS" &&
 	wait_for tick "runs/*/.tally/output" &&
 	kill -TERM "$pid" &&
@@ -127,7 +139,7 @@ test_expect_success 'a python script interrupted with SIGINT is terminated' '
 	while True:
 	    time.sleep(0.1)
 	PY
-	{ tally run -q --interpreter "$PYTHON" loop.py >out 2>err & pid=$!; } &&
+	{ with_default_signals tally run -q --interpreter "$PYTHON" loop.py >out 2>err & pid=$!; } &&
 	echo "$pid" >>"$STRAYS" &&
 	wait_for tick "runs/*/.tally/output" &&
 	kill -INT "$pid" &&
@@ -142,7 +154,7 @@ test_expect_success 'a python script picked by tally.yml interpreters: is interr
 	mkdir pyyml && cd pyyml &&
 	printf "interpreters:\n  py: %s\n" "$PYTHON" >tally.yml &&
 	printf "import time\nprint(\"tick\", flush=True)\nwhile True:\n    time.sleep(0.1)\n" >loop.py &&
-	{ tally run -q loop.py >out 2>err & pid=$!; } &&
+	{ with_default_signals tally run -q loop.py >out 2>err & pid=$!; } &&
 	echo "$pid" >>"$STRAYS" &&
 	wait_for tick "runs/*/.tally/output" &&
 	kill -INT "$pid" &&
@@ -160,7 +172,7 @@ test_expect_success 'the whole process group of the script gets the signal' '
 	echo started
 	wait
 	SH
-	{ tally run -q grp.sh >out 2>err & pid=$!; } &&
+	{ with_default_signals tally run -q grp.sh >out 2>err & pid=$!; } &&
 	echo "$pid" >>"$STRAYS" &&
 	wait_for started "runs/*/.tally/output" &&
 	spid=$(cat runs/*/script.pid) && cpid=$(cat runs/*/child.pid) &&
@@ -182,7 +194,7 @@ test_expect_success 'a SIGKILLed tally leaves a run that reads terminated, not r
 	exec >/dev/null 2>&1
 	while true; do sleep 0.1; done
 	SH
-	{ tally run -q orphan.sh >out 2>err & pid=$!; } &&
+	{ with_default_signals tally run -q orphan.sh >out 2>err & pid=$!; } &&
 	echo "$pid" >>"$STRAYS" &&
 	wait_for started "runs/*/.tally/output" &&
 	spid=$(cat runs/*/script.pid) &&
@@ -218,7 +230,7 @@ test_expect_success 'a run in progress reads running, then completed' '
 	read -r line <"$GATE"
 	echo "loss: 2"
 	SH
-	{ tally run -q wait.sh >out 2>err & pid=$!; } &&
+	{ with_default_signals tally run -q wait.sh >out 2>err & pid=$!; } &&
 	echo "$pid" >>"$STRAYS" &&
 	wait_for started "runs/*/.tally/output" &&
 	cat runs/*/script.pid >>"$STRAYS" &&
@@ -268,13 +280,23 @@ for x in r:
 test_expect_success 'a repeated interrupt escalates to SIGTERM for a script that ignores SIGINT' '
 	mkdir stubborn && cd stubborn &&
 	printf "trap \"\" INT\necho \$\$ >script.pid\nwhile true; do echo tick; sleep 0.1; done\n" >stubborn.sh &&
-	{ tally run -q stubborn.sh >out 2>err & pid=$!; } &&
+	{ with_default_signals tally run -q stubborn.sh >out 2>err & pid=$!; } &&
 	for i in $(seq 100); do grep -q tick runs/*/.tally/output 2>/dev/null && break; sleep 0.1; done &&
 	kill -INT $pid && sleep 0.5 && kill -0 $pid &&
 	kill -INT $pid &&
 	wait_exit $pid &&
 	test "$RC" = 143 &&
 	tally runs --format json | "$PYTHON" -c "import json,sys; r=json.load(sys.stdin)[0]; assert r[\"status\"]==\"terminated\", r"
+'
+
+test_expect_success 'signals ignored when tally starts stay ignored (nohup): the run goes on' '
+	mkdir nohup && cd nohup &&
+	printf "sleep 1\necho finished\n" >s.sh &&
+	{ nohup tally run -q s.sh >out 2>err & pid=$!; } &&
+	sleep 0.3 && kill -HUP $pid &&
+	wait_exit $pid &&
+	test "$RC" = 0 &&
+	grep -q "^finished$" runs/*/.tally/output
 '
 
 test_done
