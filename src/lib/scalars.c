@@ -104,6 +104,7 @@ struct tally_scalar_log {
 	bool summary_dirty;
 	bool tag_limit_hit;
 	bool replaying;        /* defining tags read back from the file: write nothing */
+	bool summary_unsynced; /* scalars.json was last written without fsync */
 };
 
 static uint64_t hash_name(const char *s, size_t len)
@@ -318,8 +319,9 @@ json_t *tally__scalar_summary_json(const tally_scalar_summary *s)
 
 int tally__scalar_log_write_summary(tally_scalar_log *log, int flags)
 {
-	if (!log->summary_dirty && !(flags & TALLY_DURABLE))
-		return 0; /* a durable write is wanted even when unchanged: the last one was not synced */
+	/* Unchanged: nothing to do, unless a durable copy is wanted of one written unsynced. */
+	if (!log->summary_dirty && !((flags & TALLY_DURABLE) && log->summary_unsynced))
+		return 0;
 	json_t *all = json_object();
 	for (size_t i = 0; i < log->n_tags; i++)
 		if (log->tags[i].sum.count)
@@ -333,8 +335,10 @@ int tally__scalar_log_write_summary(tally_scalar_log *log, int flags)
 		rc = tally__error_oom();
 	else if (tally_write_file_atomic(path.ptr, text, strlen(text), flags) < 0)
 		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", path.ptr);
-	else
+	else {
 		log->summary_dirty = false;
+		log->summary_unsynced = !(flags & TALLY_DURABLE);
+	}
 	free(text);
 	tally_buf_release(&path);
 	return rc;
