@@ -29,7 +29,18 @@ cd "$TRASH" || exit 1
 test_count=0
 test_failures=0
 
+# Kill whatever a failed test left running in the scratch directory (scripts
+# live in their own process groups, so they outlive a killed tally).
+kill_leftovers() {
+	local p cwd
+	for p in /proc/[0-9]*; do
+		cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+		case $cwd in "$TRASH"/*|"$TRASH") kill -KILL "${p#/proc/}" 2>/dev/null ;; esac
+	done
+}
+
 test_cleanup() {
+	kill_leftovers
 	cd / && rm -rf "$TRASH" "$TALLY_BIN_DIR"
 }
 trap test_cleanup EXIT
