@@ -35,13 +35,16 @@ kill_leftovers() {
 	local p cwd
 	for p in /proc/[0-9]*; do
 		cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+		[ "${p#/proc/}" = $$ ] && continue
 		case $cwd in "$TRASH"/*|"$TRASH") kill -KILL "${p#/proc/}" 2>/dev/null ;; esac
 	done
 }
 
 test_cleanup() {
-	kill_leftovers
-	cd / && rm -rf "$TRASH" "$TALLY_BIN_DIR"
+	local rc=$?
+	cd / && kill_leftovers
+	rm -rf "$TRASH" "$TALLY_BIN_DIR"
+	return $rc
 }
 trap test_cleanup EXIT
 
