@@ -299,4 +299,40 @@ test_expect_success 'signals ignored when tally starts stay ignored (nohup): the
 	grep -q "^finished$" runs/*/.tally/output
 '
 
+test_expect_success 'at a terminal: Ctrl-Z stops the run, bg leaves the shell its terminal, fg finishes it' '
+	mkdir pty && cd pty &&
+	printf "for i in \$(seq 1 30); do echo tick \$i; sleep 0.1; done\n" >long.sh &&
+	"$PYTHON" - <<-\PY
+	import os, pty, select, sys, time
+	pid, fd = pty.fork()
+	if pid == 0:
+	    os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+	def read(seconds):
+	    out, end = b"", time.time() + seconds
+	    while time.time() < end:
+	        r, _, _ = select.select([fd], [], [], 0.1)
+	        if r:
+	            try:
+	                out += os.read(fd, 4096)
+	            except OSError:
+	                break
+	    return out.decode(errors="replace")
+	read(1)
+	os.write(fd, b"tally run -q long.sh\n")
+	time.sleep(1.0)
+	read(0.2)
+	os.write(fd, b"\x1a")
+	assert "Stopped" in read(1.5), "Ctrl-Z did not stop the job"
+	os.write(fd, b"bg\n")
+	read(0.5)
+	os.write(fd, b"echo shell-still-here\n")
+	assert "shell-still-here" in read(1.5), "the shell lost its terminal after bg"
+	os.write(fd, b"fg\n")
+	out = read(6)
+	assert "completed" in out, out[-300:]
+	os.write(fd, b"exit\n")
+	read(0.5)
+	PY
+'
+
 test_done
