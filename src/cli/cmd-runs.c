@@ -244,8 +244,10 @@ static int print_table(tally_run_iter *it, size_t shown_limit)
 	if (term > 0)
 		fit_to_terminal(width, present, term);
 	print_rows(&t, width, present, term > 0);
-	if (shown_limit && t.n == shown_limit)
+	if (shown_limit && t.n == shown_limit) {
+		fflush(stdout); /* the note goes after the table */
 		fprintf(stderr, "(latest %zu shown; -a for all)\n", t.n);
+	}
 done:
 	tally_buf_release(&t.arena);
 	free(t.offsets);
