@@ -116,24 +116,25 @@ static const char *started_text(time_cache *tc, int64_t ms)
 	return tc->text;
 }
 
+/* Narrow the widest of label, flags and scalars, one column at a time, until the table fits. */
 static void fit_to_terminal(int width[N_COLS], const bool present[N_COLS], int term)
 {
+	static const int shrinkable[] = {COL_LABEL, COL_FLAGS, COL_SCALARS};
 	int total = 0;
 	for (int c = 0; c < N_COLS; c++)
 		if (present[c])
 			total += width[c] + 2;
-	/* Shrink scalars, flags, then label (in that order of sacrifice) to fit. */
-	static const int shrinkable[] = {COL_SCALARS, COL_FLAGS, COL_LABEL};
-	for (size_t s = 0; s < 3 && total > term; s++) {
-		int c = shrinkable[s];
-		if (!present[c])
-			continue;
-		int min = cli_display_width(headers[c]) + 2;
-		int cut = total - term < width[c] - min ? total - term : width[c] - min;
-		if (cut > 0) {
-			width[c] -= cut;
-			total -= cut;
+	while (total > term) {
+		int widest = -1;
+		for (size_t s = 0; s < 3; s++) {
+			int c = shrinkable[s];
+			if (present[c] && width[c] > cli_display_width(headers[c]) + 2 && (widest < 0 || width[c] > width[widest]))
+				widest = c;
 		}
+		if (widest < 0)
+			return; /* the fixed columns alone are wider than the terminal */
+		width[widest]--;
+		total--;
 	}
 }
 
