@@ -421,4 +421,20 @@ test_expect_success 'runs-dir: in tally.yml selects the runs directory; the envi
 	jcheck b.json "assert len(r) == 1 and r[0][\"flags\"][\"lr\"] == 2.5, r"
 '
 
+test_expect_success 'on a terminal the table fits its width; piped it is never cut' '
+	mkdir wide && cd wide && cp ../train.sh . &&
+	tally run -q train.sh lr=0.123456789 a_long_flag_name=some-long-value -l "a rather long label for a run" 2>/dev/null &&
+	script -qec "stty cols 100; tally runs" /dev/null >tty.txt &&
+	"$PYTHON" -c "
+import sys
+lines = [l for l in open(sys.argv[1], encoding=\"utf-8\").read().replace(\"\\r\", \"\").split(\"\\n\") if l]
+assert len(lines) == 2, lines
+assert all(len(l) <= 100 for l in lines), [len(l) for l in lines]
+assert \"…\" in lines[1], lines[1]
+" tty.txt &&
+	tally runs >piped.txt &&
+	grep -q "a_long_flag_name=some-long-value" piped.txt &&
+	grep -q "a rather long label for a run" piped.txt
+'
+
 test_done
