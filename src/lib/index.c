@@ -832,7 +832,6 @@ done:
 	 * later process would re-read it to rebuild the WAL's hash table. */
 	if (in_txn && !rc && w.rows_written > 64)
 		sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	store->synced = true;
 	close(runs_fd);
 	writer_release(&w);
 	tally_buf_release(&dir_sig);

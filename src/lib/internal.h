@@ -102,7 +102,6 @@ struct tally_store {
 	sqlite3 *db;           /* opened lazily by index.c */
 	tally_buf warnings;
 	char host[256];
-	bool synced;           /* synced once during this handle's life */
 	/* The runs directory's signature just before and after this process
 	 * created a run: lets the write-through record a change it explains. */
 	char sig_before[64], sig_after[64];
@@ -152,9 +151,6 @@ int tally__scalar_log_flush(tally_scalar_log *log);
 /* Write the per-tag summary (scalars.json) atomically, if anything changed
  * (`flags` TALLY_DURABLE to fsync it). */
 int tally__scalar_log_write_summary(tally_scalar_log *log, int flags);
-/* "loss=0.31 val_acc=0.93" (last values) */
-void tally__scalar_log_last_text(tally_scalar_log *log, tally_buf *out);
-size_t tally__scalar_log_tag_count(const tally_scalar_log *log);
 /* A per-tag integer the output parser keeps (INT64_MIN initially); NULL if the tag is refused. */
 int64_t *tally__scalar_log_mark(tally_scalar_log *log, const char *tag, size_t len);
 void tally__scalar_log_free(tally_scalar_log *log);

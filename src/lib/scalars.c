@@ -344,26 +344,12 @@ int tally__scalar_log_write_summary(tally_scalar_log *log, int flags)
 	return rc;
 }
 
-void tally__scalar_log_last_text(tally_scalar_log *log, tally_buf *out)
-{
-	for (size_t i = 0; i < log->n_tags; i++) {
-		if (!log->tags[i].sum.count)
-			continue;
-		tally_buf_printf(out, "%s%s=%.6g", out->len ? " " : "", log->tags[i].name, log->tags[i].sum.last);
-	}
-}
-
 int64_t *tally__scalar_log_mark(tally_scalar_log *log, const char *tag, size_t len)
 {
 	if (len == 0 || len > MAX_TAG_LEN)
 		return NULL;
 	long idx = tag_index(log, tag, len);
 	return idx < 0 ? NULL : &log->tags[idx].mark;
-}
-
-size_t tally__scalar_log_tag_count(const tally_scalar_log *log)
-{
-	return log->n_tags;
 }
 
 void tally__scalar_log_free(tally_scalar_log *log)
