@@ -161,6 +161,8 @@ typedef int (*tally_scalar_cb)(void *ctx, const char *tag, int64_t step, double 
 int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated);
 
 json_t *tally__scalar_summary_json(const tally_scalar_summary *s);
+/* The per-tag summary computed from the log itself (NULL when it holds no point). */
+json_t *tally__scalar_log_summarize(const char *dir);
 uint32_t tally__crc32c(uint32_t crc, const void *data, size_t len);
 
 /* ---- output line parsing for scalars (outparse.c) ---- */

@@ -175,6 +175,11 @@ int tally__meta_save(const char *dir, json_t *meta, int flags)
 	return rc;
 }
 
+/*
+ * scalars.json is derived data: when it is missing or damaged (a run killed
+ * before its first summary, a torn copy) it is rebuilt from scalars.log, so
+ * the scalars a run printed are never lost with it.
+ */
 json_t *tally__scalars_summary_load(const char *dir)
 {
 	char *path = meta_path(dir, "scalars.json");
@@ -184,7 +189,9 @@ json_t *tally__scalars_summary_load(const char *dir)
 	free(path);
 	if (!json_is_object(s)) {
 		json_decref(s);
-		s = json_object();
+		s = tally__scalar_log_summarize(dir);
+		if (!s)
+			s = json_object();
 	}
 	return s;
 }

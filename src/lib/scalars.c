@@ -515,3 +515,60 @@ static int replay_existing(tally_scalar_log *log, const char *path)
 	tally_buf_release(&data);
 	return rc;
 }
+
+/* ---- summaries rebuilt from the log ---- */
+
+typedef struct {
+	json_t *index;                 /* tag → position in sums */
+	tally_scalar_summary *sums;
+	char **names;
+	size_t n, cap;
+} summarizer;
+
+static int summarize_point(void *ctx, const char *tag, int64_t step, double value, int64_t time_ms)
+{
+	(void)time_ms;
+	summarizer *z = ctx;
+	json_t *at = json_object_get(z->index, tag);
+	size_t i;
+	if (at) {
+		i = (size_t)json_integer_value(at);
+	} else {
+		if (z->n == z->cap) {
+			size_t cap = z->cap ? z->cap * 2 : 16;
+			tally_scalar_summary *sums = realloc(z->sums, cap * sizeof *sums);
+			char **names = sums ? realloc(z->names, cap * sizeof *names) : NULL;
+			if (sums)
+				z->sums = sums;
+			if (!names)
+				return 1;
+			z->names = names;
+			z->cap = cap;
+		}
+		i = z->n++;
+		memset(&z->sums[i], 0, sizeof z->sums[i]);
+		z->names[i] = strdup(tag);
+		json_object_set_new(z->index, tag, json_integer((json_int_t)i));
+	}
+	summary_add(&z->sums[i], step, value);
+	return 0;
+}
+
+json_t *tally__scalar_log_summarize(const char *dir)
+{
+	summarizer z = {json_object(), NULL, NULL, 0, 0};
+	bool truncated;
+	json_t *out = NULL;
+	if (tally__scalar_log_read(dir, summarize_point, &z, &truncated) == 0 && z.n) {
+		out = json_object();
+		for (size_t i = 0; i < z.n; i++)
+			if (z.names[i])
+				json_object_set_new(out, z.names[i], tally__scalar_summary_json(&z.sums[i]));
+	}
+	for (size_t i = 0; i < z.n; i++)
+		free(z.names[i]);
+	free(z.names);
+	free(z.sums);
+	json_decref(z.index);
+	return out;
+}

@@ -244,6 +244,28 @@ static void chunk_boundaries_never_change_the_scalars(void **state)
 	free(path);
 }
 
+static void summary_is_rebuilt_from_the_log(void **state)
+{
+	const char *dir = *state;
+	tally_scalar_log *log = NULL;
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	tally__scalar_log_append(log, "loss", 0, 0.9, 1);
+	tally__scalar_log_append(log, "loss", 1, 0.4, 2);
+	tally__scalar_log_free(log); /* flushed, but no scalars.json written: as if killed early */
+	json_t *s = tally__scalars_summary_load(dir);
+	json_t *loss = json_object_get(s, "loss");
+	assert_int_equal(json_integer_value(json_object_get(loss, "count")), 2);
+	assert_true(fabs(json_real_value(json_object_get(loss, "last")) - 0.4) < 1e-12);
+	json_decref(s);
+	/* a damaged summary is rebuilt the same way */
+	char *path = tally_path_join(dir, ".tally/scalars.json");
+	assert_int_equal(tally_write_file_atomic(path, "{\"loss\": {\"la", 14, 0), 0);
+	s = tally__scalars_summary_load(dir);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "loss"), "count")), 2);
+	json_decref(s);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +275,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(appending_after_reopen_continues_the_log, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(output_lines_become_scalars, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(chunk_boundaries_never_change_the_scalars, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(summary_is_rebuilt_from_the_log, make_run_dir, remove_run_dir),
 	};
 	return cmocka_run_group_tests_name("scalars", tests, NULL, NULL);
 }
