@@ -195,6 +195,7 @@ static bool run_sig(int runs_fd, const char *name, tally_buf *sig)
 
 typedef struct {
 	sqlite3_stmt *put, *put_details, *del_flags, *del_scalars, *del_tags, *put_flag, *put_scalar, *put_tag;
+	sqlite3_stmt *del_details, *del_run;
 	bool fresh;  /* the tables were just emptied: nothing to delete first */
 	size_t rows_written;
 } writer;
@@ -226,6 +227,8 @@ static int writer_prepare(tally_store *store, writer *w)
 		{&w->del_flags, "DELETE FROM flags WHERE run=?1"},
 		{&w->del_scalars, "DELETE FROM scalars WHERE run=?1"},
 		{&w->del_tags, "DELETE FROM tags WHERE run=?1"},
+		{&w->del_details, "DELETE FROM details WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
+		{&w->del_run, "DELETE FROM runs WHERE dir=?1"},
 		{&w->put_flag, "INSERT OR REPLACE INTO flags(run, name, type, value) VALUES(?1,?2,?3,?4)"},
 		{&w->put_scalar, "INSERT OR REPLACE INTO scalars(run, tag, last, last_step, first, min, max, avg, count)"
 		                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
@@ -545,19 +548,14 @@ static int list_run_dirs(tally_store *store, int runs_fd, name_list *out)
 	return rc;
 }
 
-static void delete_run_row(tally_store *store, const char *name)
+/* Forget a run (its statements are the writer's, prepared once per sync: a
+ * scan may drop thousands of rows). */
+static void delete_run_row(writer *w, const char *name)
 {
-	static const char *const sql[] = {"DELETE FROM flags WHERE run=?1", "DELETE FROM scalars WHERE run=?1",
-	                                  "DELETE FROM tags WHERE run=?1",
-	                                  "DELETE FROM details WHERE rid=(SELECT rid FROM runs WHERE dir=?1)",
-	                                  "DELETE FROM runs WHERE dir=?1"};
-	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
-		sqlite3_stmt *st = NULL;
-		if (sqlite3_prepare_v2(store->db, sql[i], -1, &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-			sqlite3_step(st);
-		}
-		sqlite3_finalize(st);
+	sqlite3_stmt *order[] = {w->del_flags, w->del_scalars, w->del_tags, w->del_details, w->del_run};
+	for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+		sqlite3_bind_text(order[i], 1, name, -1, SQLITE_STATIC);
+		step_reset(order[i]);
 	}
 }
 
@@ -581,12 +579,10 @@ static void index_new(tally_store *store, writer *w, int runs_fd, const char *na
 
 /*
  * Merge the runs directory's listing with the index's rows (both sorted by
- * name): new directories are read, vanished ones dropped.  With `verify`,
- * every known run's signature is also checked and changed runs re-read —
- * needed when other machines may have changed runs (their tally cannot
- * update our index) or after an index update was lost.
+ * name): new directories are read, vanished ones dropped, and every known
+ * run whose signature moved (edited by hand, by another machine) re-read.
  */
-static int scan(tally_store *store, writer *w, int runs_fd, bool verify, size_t *skipped)
+static int scan(tally_store *store, writer *w, int runs_fd, size_t *skipped)
 {
 	name_list dirs = {0}, known = {0};
 	name_list sigs = {0};
@@ -616,17 +612,15 @@ static int scan(tally_store *store, writer *w, int runs_fd, bool verify, size_t 
 		if (c < 0) {
 			index_new(store, w, runs_fd, dirs.items[i++], &sig, skipped);
 		} else if (c > 0) {
-			delete_run_row(store, known.items[k++]);
+			delete_run_row(w, known.items[k++]);
 		} else {
-			if (verify) {
-				const char *name = dirs.items[i];
-				if (!run_sig(runs_fd, name, &sig)) {
-					delete_run_row(store, name);
-					index_new(store, w, runs_fd, name, &sig, skipped);
-				} else if (strcmp(sig.ptr, sigs.items[k]) && !index_one(store, w, name, sig.ptr)) {
-					delete_run_row(store, name);
-					++*skipped;
-				}
+			const char *name = dirs.items[i];
+			if (!run_sig(runs_fd, name, &sig)) {
+				delete_run_row(w, name);
+				index_new(store, w, runs_fd, name, &sig, skipped);
+			} else if (strcmp(sig.ptr, sigs.items[k]) && !index_one(store, w, name, sig.ptr)) {
+				delete_run_row(w, name);
+				++*skipped;
 			}
 			i++, k++;
 		}
@@ -681,7 +675,7 @@ static bool recheck_running(tally_store *store, writer *w, int runs_fd, bool app
 		if (run_sig(runs_fd, names.items[i], &sig))
 			index_one(store, w, names.items[i], sig.ptr);
 		else
-			delete_run_row(store, names.items[i]);
+			delete_run_row(w, names.items[i]);
 	}
 	name_list_release(&names);
 	tally_buf_release(&sig);
@@ -806,7 +800,7 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	 * signature: that is how edits made by hand or by other machines are seen. */
 	bool verify = force || dir_changed || verify_due;
 	if (verify) {
-		rc = scan(store, &w, runs_fd, true, &skipped);
+		rc = scan(store, &w, runs_fd, &skipped);
 	} else {
 		tally_buf sig = TALLY_BUF_INIT;
 		for (size_t i = 0; i < n_pending; i++)
