@@ -20,39 +20,24 @@
 #include <yaml.h>
 
 #include "util/fsutil.h"
+#include "util/strlist.h"
 
 #define DEFAULT_MAX_FILE_SIZE (1024 * 1024)
 #define DEFAULT_MAX_FILES 1000
 
 char **tally__split_command(const char *command)
 {
-	size_t n = 0, cap = 4;
-	char **argv = calloc(cap, sizeof *argv);
-	char *copy = strdup(command);
-	char *save = NULL;
-	if (!argv || !copy)
-		goto oom;
-	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		if (n + 2 > cap) {
-			char **grown = realloc(argv, (cap *= 2) * sizeof *argv);
-			if (!grown)
-				goto oom;
-			argv = grown;
-		}
-		if (!(argv[n++] = strdup(w)))
-			goto oom;
-		argv[n] = NULL;
-	}
+	tally_strlist argv = TALLY_STRLIST_INIT;
+	char *copy = strdup(command), *save = NULL;
+	bool ok = copy != NULL;
+	for (char *w = copy ? strtok_r(copy, " \t", &save) : NULL; w && ok; w = strtok_r(NULL, " \t", &save))
+		ok = tally_strlist_push(&argv, w) == 0;
 	free(copy);
-	if (n == 0) {
-		free(argv);
+	if (!ok || argv.n == 0) {
+		tally_strlist_release(&argv);
 		return NULL;
 	}
-	return argv;
-oom:
-	free(copy);
-	tally__argv_free(argv);
-	return NULL;
+	return argv.items; /* NULL-terminated; freed with tally__argv_free() */
 }
 
 void tally__argv_free(char **argv)

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "util/fsutil.h"
+#include "util/strlist.h"
 #include "util/timeutil.h"
 
 #define SCHEMA_VERSION 4
@@ -496,40 +497,7 @@ static bool has_meta_dir(int runs_fd, const char *name)
 	return fstatat(runs_fd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
-typedef struct {
-	char **items;
-	size_t n, cap;
-} name_list;
-
-static int name_list_add(name_list *l, const char *s)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		char **grown = realloc(l->items, cap * sizeof *grown);
-		if (!grown)
-			return -1;
-		l->items = grown;
-		l->cap = cap;
-	}
-	if (!(l->items[l->n] = strdup(s)))
-		return -1;
-	l->n++;
-	return 0;
-}
-
-static void name_list_release(name_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->items[i]);
-	free(l->items);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int list_run_dirs(tally_store *store, int runs_fd, name_list *out)
+static int list_run_dirs(tally_store *store, int runs_fd, tally_strlist *out)
 {
 	int fd = fcntl(runs_fd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -542,9 +510,9 @@ static int list_run_dirs(tally_store *store, int runs_fd, name_list *out)
 	int rc = 0;
 	while (!rc && (e = readdir(d)))
 		if (tally__is_run_dir_name(e->d_name) && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN))
-			rc = name_list_add(out, e->d_name) < 0 ? tally__error_oom() : 0;
+			rc = tally_strlist_push(out, e->d_name) < 0 ? tally__error_oom() : 0;
 	closedir(d);
-	qsort(out->items, out->n, sizeof *out->items, cmp_names);
+	tally_strlist_sort(out);
 	return rc;
 }
 
@@ -584,8 +552,7 @@ static void index_new(tally_store *store, writer *w, int runs_fd, const char *na
  */
 static int scan(tally_store *store, writer *w, int runs_fd, size_t *skipped)
 {
-	name_list dirs = {0}, known = {0};
-	name_list sigs = {0};
+	tally_strlist dirs = TALLY_STRLIST_INIT, known = TALLY_STRLIST_INIT, sigs = TALLY_STRLIST_INIT;
 	tally_buf sig = TALLY_BUF_INIT;
 	sqlite3_stmt *st = NULL;
 	int rc = list_run_dirs(store, runs_fd, &dirs);
@@ -598,7 +565,7 @@ static int scan(tally_store *store, writer *w, int runs_fd, size_t *skipped)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		const char *s = (const char *)sqlite3_column_text(st, 1);
-		if (name_list_add(&known, name ? name : "") < 0 || name_list_add(&sigs, s ? s : "") < 0) {
+		if (tally_strlist_push(&known, name ? name : "") < 0 || tally_strlist_push(&sigs, s ? s : "") < 0) {
 			rc = tally__error_oom();
 			goto done;
 		}
@@ -627,9 +594,9 @@ static int scan(tally_store *store, writer *w, int runs_fd, size_t *skipped)
 	}
 done:
 	sqlite3_finalize(st);
-	name_list_release(&dirs);
-	name_list_release(&known);
-	name_list_release(&sigs);
+	tally_strlist_release(&dirs);
+	tally_strlist_release(&known);
+	tally_strlist_release(&sigs);
 	tally_buf_release(&sig);
 	return rc;
 }
@@ -643,7 +610,7 @@ static bool recheck_running(tally_store *store, writer *w, int runs_fd, bool app
 {
 	sqlite3_stmt *st = NULL;
 	tally_buf sig = TALLY_BUF_INIT;
-	name_list names = {0};
+	tally_strlist names = TALLY_STRLIST_INIT;
 	bool stale = false;
 	if (sqlite3_prepare_v2(store->db, "SELECT dir, sig, host FROM runs WHERE status='running'", -1, &st, NULL) != SQLITE_OK)
 		return true;
@@ -666,7 +633,7 @@ static bool recheck_running(tally_store *store, writer *w, int runs_fd, bool app
 		}
 		if (changed) {
 			stale = true;
-			if (!apply || name_list_add(&names, name) < 0)
+			if (!apply || tally_strlist_push(&names, name) < 0)
 				break;
 		}
 	}
@@ -677,7 +644,7 @@ static bool recheck_running(tally_store *store, writer *w, int runs_fd, bool app
 		else
 			delete_run_row(w, names.items[i]);
 	}
-	name_list_release(&names);
+	tally_strlist_release(&names);
 	tally_buf_release(&sig);
 	return stale;
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "util/fsutil.h"
+#include "util/strlist.h"
 #include "util/timeutil.h"
 
 extern char **environ;
@@ -35,35 +36,6 @@ extern char **environ;
 #define DRAIN_AFTER_EXIT_MS 2000
 
 /* ---- argv building ---- */
-
-typedef struct {
-	char **v;
-	size_t n, cap;
-} strvec;
-
-static int strvec_push(strvec *sv, const char *s)
-{
-	if (sv->n + 2 > sv->cap) {
-		size_t cap = sv->cap ? sv->cap * 2 : 16;
-		char **grown = realloc(sv->v, cap * sizeof *grown);
-		if (!grown)
-			return -1;
-		sv->v = grown;
-		sv->cap = cap;
-	}
-	if (!(sv->v[sv->n] = strdup(s)))
-		return -1;
-	sv->v[++sv->n] = NULL;
-	return 0;
-}
-
-static void strvec_release(strvec *sv)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		free(sv->v[i]);
-	free(sv->v);
-	memset(sv, 0, sizeof *sv);
-}
 
 /* Whether `cmd` can be executed: a path, or a name found on $PATH. */
 static bool command_exists(const char *cmd)
@@ -126,16 +98,16 @@ static char *script_path_for_child(const char *script, const char *project_dir)
  * The child starts in the run directory, so a program named by a relative
  * path ("../bin/train", "venv/bin/python") is made absolute from here first.
  */
-static int push_program(strvec *argv, const char *program)
+static int push_program(tally_strlist *argv, const char *program)
 {
 	char *abs = strchr(program, '/') && program[0] != '/' ? tally_path_absolute(program) : NULL;
-	int rc = strvec_push(argv, abs ? abs : program) < 0 ? tally__error_oom() : 0;
+	int rc = tally_strlist_push(argv, abs ? abs : program) < 0 ? tally__error_oom() : 0;
 	free(abs);
 	return rc;
 }
 
 /* Validate the script and pick the command that runs it; nothing is created yet. */
-static int build_command(strvec *argv, const tally_launch_options *opts, const tally_config *cfg,
+static int build_command(tally_strlist *argv, const tally_launch_options *opts, const tally_config *cfg,
                          const char *project_dir)
 {
 	if (opts->command) {
@@ -146,7 +118,7 @@ static int build_command(strvec *argv, const tally_launch_options *opts, const t
 		if (push_program(argv, opts->command[0]))
 			return TALLY_ENOMEM;
 		for (const char *const *a = opts->command + 1; *a; a++)
-			if (strvec_push(argv, *a) < 0)
+			if (tally_strlist_push(argv, *a) < 0)
 				return tally__error_oom();
 		return 0;
 	}
@@ -174,9 +146,9 @@ static int build_command(strvec *argv, const tally_launch_options *opts, const t
 	if (use) {
 		rc = push_program(argv, use[0]);
 		for (char *const *a = use + 1; *a && !rc; a++)
-			rc = strvec_push(argv, *a) < 0 ? tally__error_oom() : 0;
+			rc = tally_strlist_push(argv, *a) < 0 ? tally__error_oom() : 0;
 	} else if (builtin) {
-		rc = strvec_push(argv, builtin) < 0 ? tally__error_oom() : 0;
+		rc = tally_strlist_push(argv, builtin) < 0 ? tally__error_oom() : 0;
 	} else if (!(st.st_mode & 0111)) {
 		rc = tally__error(TALLY_EINVALID,
 		                  "don't know how to run '%s' — make it executable, or name an interpreter with "
@@ -184,16 +156,16 @@ static int build_command(strvec *argv, const tally_launch_options *opts, const t
 		                  opts->script);
 		goto done;
 	}
-	if (!rc && argv->n && !command_exists(argv->v[0]))
+	if (!rc && argv->n && !command_exists(argv->items[0]))
 		rc = tally__error(TALLY_ENOTFOUND,
 		                  "interpreter '%s' not found — install it, or set one with --interpreter or tally.yml",
-		                  argv->v[0]);
+		                  argv->items[0]);
 	if (!rc) {
 		/* An executable run by itself needs a path, not a bare name. */
 		bool bare_exec = argv->n == 0 && !strchr(child_script, '/');
 		tally_buf s = TALLY_BUF_INIT;
 		tally_buf_printf(&s, "%s%s", bare_exec ? "./" : "", child_script);
-		rc = tally_buf_oom(&s) || strvec_push(argv, s.ptr) < 0 ? tally__error_oom() : 0;
+		rc = tally_buf_oom(&s) || tally_strlist_push(argv, s.ptr) < 0 ? tally__error_oom() : 0;
 		tally_buf_release(&s);
 	}
 done:
@@ -259,26 +231,26 @@ static int save_environment(const char *run_dir)
 	return rc;
 }
 
-static bool env_overridden(const char *entry, const strvec *extra)
+static bool env_overridden(const char *entry, const tally_strlist *extra)
 {
 	const char *eq = strchr(entry, '=');
 	size_t len = eq ? (size_t)(eq - entry) : strlen(entry);
 	for (size_t i = 0; i < extra->n; i++)
-		if (!strncmp(extra->v[i], entry, len) && extra->v[i][len] == '=')
+		if (!strncmp(extra->items[i], entry, len) && extra->items[i][len] == '=')
 			return true;
 	return false;
 }
 
-static int build_child_env(strvec *envp, const tally_run *run, const tally_flag_list *flags)
+static int build_child_env(tally_strlist *envp, const tally_run *run, const tally_flag_list *flags)
 {
-	strvec extra = {0};
+	tally_strlist extra = TALLY_STRLIST_INIT;
 	tally_buf kv = TALLY_BUF_INIT;
 	int rc = 0;
 #define ADD_ENV(...)                                   \
 	do {                                               \
 		tally_buf_clear(&kv);                          \
 		tally_buf_printf(&kv, __VA_ARGS__);            \
-		if (tally_buf_oom(&kv) || strvec_push(&extra, kv.ptr) < 0) \
+		if (tally_buf_oom(&kv) || tally_strlist_push(&extra, kv.ptr) < 0) \
 			rc = -1;                                   \
 	} while (0)
 	ADD_ENV("TALLY_RUN_DIR=%s", run->dir);
@@ -295,12 +267,12 @@ static int build_child_env(strvec *envp, const tally_run *run, const tally_flag_
 	}
 #undef ADD_ENV
 	for (char **e = environ; *e && !rc; e++)
-		if (!env_overridden(*e, &extra) && strvec_push(envp, *e) < 0)
+		if (!env_overridden(*e, &extra) && tally_strlist_push(envp, *e) < 0)
 			rc = -1;
 	for (size_t i = 0; i < extra.n && !rc; i++)
-		if (strvec_push(envp, extra.v[i]) < 0)
+		if (tally_strlist_push(envp, extra.items[i]) < 0)
 			rc = -1;
-	strvec_release(&extra);
+	tally_strlist_release(&extra);
 	tally_buf_release(&kv);
 	return rc ? tally__error_oom() : 0;
 }
@@ -642,10 +614,10 @@ static const char *final_status(const supervisor *s, int *exit_code, int *exit_s
 
 /* ---- putting it together ---- */
 
-static json_t *launch_meta(const tally_store *store, const tally_launch_options *opts, const strvec *argv,
+static json_t *launch_meta(const tally_store *store, const tally_launch_options *opts, const tally_strlist *argv,
                            const tally_flag_list *flags)
 {
-	json_t *meta = tally__meta_base(store, opts->script, (const char *const *)argv->v);
+	json_t *meta = tally__meta_base(store, opts->script, (const char *const *)argv->items);
 	json_t *jflags = json_object_get(meta, "flags");
 	for (size_t i = 0; i < flags->count; i++)
 		json_object_set_new(jflags, flags->items[i].name, tally__flag_to_json(&flags->items[i]));
@@ -685,7 +657,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 {
 	tally_config cfg;
 	bool cfg_loaded = false;
-	strvec argv = {0}, envp = {0};
+	tally_strlist argv = TALLY_STRLIST_INIT, envp = TALLY_STRLIST_INIT;
 	tally_flag_list flags = {NULL, 0};
 	tally_run *run = NULL;
 	tally_outparse *parser = NULL;
@@ -723,7 +695,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	for (size_t i = 0; i < flags.count; i++) {
 		tally_buf opt = TALLY_BUF_INIT;
 		tally_buf_printf(&opt, "--%s", flags.items[i].name);
-		if (tally_buf_oom(&opt) || strvec_push(&argv, opt.ptr) < 0 || strvec_push(&argv, flags.items[i].text) < 0)
+		if (tally_buf_oom(&opt) || tally_strlist_push(&argv, opt.ptr) < 0 || tally_strlist_push(&argv, flags.items[i].text) < 0)
 			rc = tally__error_oom();
 		tally_buf_release(&opt);
 		if (rc)
@@ -761,7 +733,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	sup.run = run;
 	sup.echo_fd[0] = opts->quiet ? -1 : opts->echo_fd;
 	sup.echo_fd[1] = opts->quiet ? -1 : STDERR_FILENO;
-	if ((rc = start_child(&child, argv.v, envp.v, run->dir))) {
+	if ((rc = start_child(&child, argv.items, envp.items, run->dir))) {
 		char line[1200];
 		int n = snprintf(line, sizeof line, "tally: %s\n", tally_error_last());
 		tally__output_chunk(sup.output, TALLY_STREAM_STDERR, line, (size_t)n, tally_now_ms());
@@ -808,8 +780,8 @@ done:
 	tally__outparse_free(parser);
 	tally_run_free(run);
 	json_decref(meta);
-	strvec_release(&argv);
-	strvec_release(&envp);
+	tally_strlist_release(&argv);
+	tally_strlist_release(&envp);
 	tally__flag_list_release(&flags);
 	if (cfg_loaded)
 		tally__config_release(&cfg);

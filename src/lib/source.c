@@ -25,13 +25,14 @@
 
 #include "lib/gitlib.h"
 #include "util/fsutil.h"
+#include "util/strlist.h"
 
 /* libgit2 through the table loaded on first use; only used once tally__gitlib() said yes. */
 #define GIT tally__gitlib()
 
+/* The source files (relative paths), sorted once collected for binary search. */
 typedef struct {
-	char **paths;   /* relative to the project directory, sorted */
-	size_t n, cap;
+	tally_strlist paths;
 	bool truncated; /* max-files reached */
 } path_set;
 
@@ -43,34 +44,13 @@ typedef struct {
 	bool runs_is_project; /* runs kept in the project directory itself */
 } snapshot;
 
-static int path_set_add(path_set *set, const char *path)
-{
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64;
-		char **grown = realloc(set->paths, cap * sizeof *grown);
-		if (!grown)
-			return -1;
-		set->paths = grown;
-		set->cap = cap;
-	}
-	if (!(set->paths[set->n] = strdup(path)))
-		return -1;
-	set->n++;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Index of the first path >= key. */
 static size_t lower_bound(const path_set *set, const char *key)
 {
-	size_t lo = 0, hi = set->n;
+	size_t lo = 0, hi = set->paths.n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (strcmp(set->paths[mid], key) < 0)
+		if (strcmp(set->paths.items[mid], key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -81,7 +61,7 @@ static size_t lower_bound(const path_set *set, const char *key)
 static bool path_set_has(const path_set *set, const char *path)
 {
 	size_t i = lower_bound(set, path);
-	return i < set->n && !strcmp(set->paths[i], path);
+	return i < set->paths.n && !strcmp(set->paths.items[i], path);
 }
 
 static bool path_set_has_under(const path_set *set, const char *dir)
@@ -89,7 +69,7 @@ static bool path_set_has_under(const path_set *set, const char *dir)
 	tally_buf prefix = TALLY_BUF_INIT;
 	tally_buf_printf(&prefix, "%s/", dir);
 	size_t i = lower_bound(set, prefix.ptr);
-	bool yes = i < set->n && !strncmp(set->paths[i], prefix.ptr, prefix.len);
+	bool yes = i < set->paths.n && !strncmp(set->paths.items[i], prefix.ptr, prefix.len);
 	tally_buf_release(&prefix);
 	return yes;
 }
@@ -151,7 +131,7 @@ static bool excluded(const snapshot *s, const char *rel, const char *abs, const 
 
 static int consider(snapshot *s, const char *rel)
 {
-	if (s->sources.n >= (size_t)s->req->cfg->source_max_files) {
+	if (s->sources.paths.n >= (size_t)s->req->cfg->source_max_files) {
 		s->sources.truncated = true;
 		return 0;
 	}
@@ -161,7 +141,7 @@ static int consider(snapshot *s, const char *rel)
 		return -1;
 	int rc = 0;
 	if (lstat(abs, &st) == 0 && !excluded(s, rel, abs, &st))
-		rc = path_set_add(&s->sources, rel);
+		rc = tally_strlist_push(&s->sources.paths, rel);
 	free(abs);
 	return rc;
 }
@@ -485,7 +465,7 @@ static int write_manifest(const char *run_dir, json_t *manifest)
 
 int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 {
-	snapshot s = {req, {NULL, 0, 0, false}, NULL, NULL, false};
+	snapshot s = {req, {TALLY_STRLIST_INIT, false}, NULL, NULL, false};
 	tally_buf lines = TALLY_BUF_INIT;
 	json_t *manifest = json_array();
 	int rc = 0;
@@ -512,7 +492,7 @@ int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 		rc = tally__error_oom();
 		goto done;
 	}
-	qsort(s.sources.paths, s.sources.n, sizeof *s.sources.paths, cmp_str);
+	tally_strlist_sort(&s.sources.paths);
 	if ((rc = materialize(&s, "", &lines, manifest)))
 		goto done;
 	if ((rc = write_manifest(req->run_dir, manifest)))
@@ -527,9 +507,7 @@ int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 	if (s.sources.truncated)
 		json_object_set_new(meta, "sources_truncated", json_true());
 done:
-	for (size_t i = 0; i < s.sources.n; i++)
-		free(s.sources.paths[i]);
-	free(s.sources.paths);
+	tally_strlist_release(&s.sources.paths);
 	free(s.runs_rel);
 	free(s.runs_real);
 	json_decref(manifest);

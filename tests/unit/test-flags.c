@@ -130,6 +130,22 @@ static void list_set_replaces_same_name(void **state)
 	tally__flag_list_release(&list);
 }
 
+static void commands_split_on_blanks_without_a_shell(void **state)
+{
+	(void)state;
+	char **argv = tally__split_command("  /opt/venv/bin/python\t-X  dev ");
+	assert_non_null(argv);
+	assert_string_equal(argv[0], "/opt/venv/bin/python");
+	assert_string_equal(argv[1], "-X");
+	assert_string_equal(argv[2], "dev");
+	assert_null(argv[3]);
+	tally__argv_free(argv);
+	assert_null(tally__split_command(" \t "));
+	argv = tally__split_command("python3 $(rm -rf /)");
+	assert_string_equal(argv[1], "$(rm"); /* words, never shell syntax */
+	tally__argv_free(argv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +154,7 @@ int main(void)
 		cmocka_unit_test(bad_assignments_are_errors),
 		cmocka_unit_test(json_and_env_names),
 		cmocka_unit_test(list_set_replaces_same_name),
+		cmocka_unit_test(commands_split_on_blanks_without_a_shell),
 	};
 	return cmocka_run_group_tests_name("flags", tests, NULL, NULL);
 }

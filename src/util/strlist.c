@@ -1,0 +1,40 @@
+#include "util/strlist.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int tally_strlist_push(tally_strlist *l, const char *s)
+{
+	if (l->n + 2 > l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char **grown = realloc(l->items, cap * sizeof *grown);
+		if (!grown)
+			return -1;
+		l->items = grown;
+		l->cap = cap;
+	}
+	if (!(l->items[l->n] = strdup(s)))
+		return -1;
+	l->items[++l->n] = NULL;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void tally_strlist_sort(tally_strlist *l)
+{
+	if (l->n)
+		qsort(l->items, l->n, sizeof *l->items, cmp_str);
+}
+
+void tally_strlist_release(tally_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = l->cap = 0;
+}

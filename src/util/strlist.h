@@ -1,0 +1,24 @@
+/*
+ * tally_strlist — a growable array of owned strings, kept NULL-terminated so
+ * it can be handed to execvp() as an argv.  `items` is NULL until the first
+ * push.
+ */
+#ifndef TALLY_STRLIST_H
+#define TALLY_STRLIST_H
+
+#include <stddef.h>
+
+typedef struct {
+	char **items;
+	size_t n, cap;
+} tally_strlist;
+
+#define TALLY_STRLIST_INIT {NULL, 0, 0}
+
+/* Append a copy of `s`.  0, or -1 when out of memory. */
+int tally_strlist_push(tally_strlist *l, const char *s);
+/* Sort the strings bytewise (strcmp). */
+void tally_strlist_sort(tally_strlist *l);
+void tally_strlist_release(tally_strlist *l);
+
+#endif
