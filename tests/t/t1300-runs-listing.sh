@@ -437,4 +437,22 @@ assert \"…\" in lines[1], lines[1]
 	grep -q "a rather long label for a run" piped.txt
 '
 
+test_expect_success 'TALLY_INDEX_DIR keeps the index outside the runs directory' '
+	mkdir idx && cd idx && cp ../train.sh . &&
+	tally run -q train.sh 2>/dev/null &&
+	TALLY_INDEX_DIR="$PWD/cache" tally runs --format json >r.json &&
+	jcheck r.json "assert len(r) == 1" &&
+	ls cache/index-*.db >/dev/null &&
+	TALLY_INDEX_DIR="$PWD/cache" tally reindex | grep -q "index: $PWD/cache/index-"
+'
+
+test_expect_success 'every command has help, through both spellings' '
+	for c in run runs show reindex; do
+		tally help $c >h1 && tally $c --help >h2 && test_cmp h1 h2 &&
+		grep -q "^usage: tally $c" h1 || return 1
+	done &&
+	tally help >h && grep -q "TALLY_VERIFY_INTERVAL" h &&
+	test_expect_code 128 tally help nosuch
+'
+
 test_done
