@@ -308,10 +308,10 @@ static void csv_value(FILE *out, json_t *v, char sep)
 		return;
 	}
 	if (json_is_integer(v)) {
-		printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		fprintf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return;
 	}
-	printf("%.10g", json_number_value(v));
+	fprintf(out, "%.10g", json_number_value(v));
 }
 
 static char *tags_joined(json_t *tags)
@@ -339,8 +339,10 @@ static int print_csv(tally_run_iter *it, char sep)
 	while ((rc = tally_run_iter_next(it, &run)) == 0) {
 		if (n == cap) {
 			csv_row *grown = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *grown);
-			if (!grown)
+			if (!grown) {
+				rc = TALLY_ENOMEM; /* reported below, after what was gathered is freed */
 				break;
+			}
 			rows = grown;
 		}
 		csv_row *r = &rows[n++];
@@ -411,6 +413,8 @@ static int print_csv(tally_run_iter *it, char sep)
 	free(rows);
 	json_decref(flag_names);
 	json_decref(scalar_names);
+	if (rc == TALLY_ENOMEM)
+		return cli_error("out of memory listing runs");
 	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
 }
 
