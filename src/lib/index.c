@@ -197,18 +197,21 @@ static bool run_sig(int runs_fd, const char *name, tally_buf *sig)
 typedef struct {
 	sqlite3_stmt *put, *put_details, *del_flags, *del_scalars, *del_tags, *put_flag, *put_scalar, *put_tag;
 	sqlite3_stmt *del_details, *del_run;
+	sqlite3_stmt **prepared[12];   /* the fields above that writer_prepare() filled */
+	size_t n_prepared;
 	bool fresh;  /* the tables were just emptied: nothing to delete first */
 	size_t rows_written;
 } writer;
 
+/* Finalize exactly what writer_prepare() prepared (a statement left over
+ * would keep sqlite3_close() from closing the connection). */
 static void writer_release(writer *w)
 {
-	sqlite3_stmt **all[] = {&w->put, &w->put_details, &w->del_flags, &w->del_scalars, &w->del_tags, &w->put_flag,
-	                        &w->put_scalar, &w->put_tag};
-	for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
-		sqlite3_finalize(*all[i]);
-		*all[i] = NULL;
+	for (size_t i = 0; i < w->n_prepared; i++) {
+		sqlite3_finalize(*w->prepared[i]);
+		*w->prepared[i] = NULL;
 	}
+	w->n_prepared = 0;
 }
 
 static int writer_prepare(tally_store *store, writer *w)
@@ -235,7 +238,9 @@ static int writer_prepare(tally_store *store, writer *w)
 		                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
 		{&w->put_tag, "INSERT OR REPLACE INTO tags(run, tag) VALUES(?1,?2)"},
 	};
+	_Static_assert(sizeof q / sizeof *q <= sizeof w->prepared / sizeof *w->prepared, "writer.prepared too small");
 	for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
+		w->prepared[w->n_prepared++] = q[i].st;
 		if (sqlite3_prepare_v2(store->db, q[i].sql, -1, q[i].st, NULL) != SQLITE_OK) {
 			int rc = db_error(store, "cannot prepare");
 			writer_release(w);
