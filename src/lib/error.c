@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tally-version.h"
+#include "build-config.h"
 
 static _Thread_local char last_error[1024];
 

@@ -6,6 +6,7 @@
 #define TALLY_INTERNAL_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -230,6 +231,8 @@ struct tally_run {
 	tally_scalar_log *log;
 	int64_t last_flush_ms;    /* C API: when points were last pushed to disk */
 	tally_flag_list flags;
+	pthread_t dir_sync_thread; /* tally__run_sync_dirs_early() */
+	bool dir_sync_pending;
 };
 
 tally_run *tally__run_alloc(tally_store *store);
@@ -237,6 +240,9 @@ tally_run *tally__run_alloc(tally_store *store);
 int tally__run_load_dir(tally_run **out, tally_store *store, const char *dir);
 /* Create the directory, lock and initial run.json of a new run. */
 int tally__run_start(tally_run **out, tally_store *store, json_t *meta);
+/* Start making the run's new directory entries durable on a thread, while
+ * the script runs; tally__run_end() waits for it (or does it itself). */
+void tally__run_sync_dirs_early(tally_run *run);
 /* Record the end: status, exit status/signal, stopped; release the lock. */
 int tally__run_end(tally_run *run, const char *status, int exit_status, int signal, const char *reason);
 /* Fill the cheap fields (status, label, …) from `meta` (after loading or changing it). */

@@ -36,6 +36,7 @@ struct tally_outparse {
 	int required;                  /* a byte every matching line contains, or -1 */
 	const uint8_t *first_bytes;    /* bitmap of bytes a match can start with, or NULL */
 	bool jit;
+	bool jit_tried;
 };
 
 int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore)
@@ -51,8 +52,6 @@ int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore)
 		tally__outparse_free(p);
 		return tally__error(TALLY_ERROR, "internal error: scalar pattern does not compile");
 	}
-	/* Without JIT (some platforms) pcre2_match() interprets the pattern instead. */
-	p->jit = pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) == 0;
 	/* PCRE2 knows a literal every match must contain (':' here); letters are
 	 * left out, since a caseless pattern may match them in either case. */
 	uint32_t type = 0, unit = 0;
@@ -100,6 +99,13 @@ void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally
 		return;
 	if (p->required >= 0 && !memchr(line, p->required, len))
 		return;
+	/* JIT-compiled on the first candidate line, not up front: it costs more
+	 * (~0.5 ms) than a short script's whole output takes to parse.  Without
+	 * JIT (some platforms) pcre2_match() interprets the pattern instead. */
+	if (!p->jit_tried) {
+		p->jit_tried = true;
+		p->jit = pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) == 0;
+	}
 	int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)line, len, 0, 0, p->md, NULL)
 	                : pcre2_match(p->re, (PCRE2_SPTR)line, len, 0, 0, p->md, NULL);
 	if (rc < 0)

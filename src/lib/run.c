@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -205,6 +206,37 @@ fail:
 	return rc;
 }
 
+static void *sync_dirs_main(void *arg)
+{
+	tally_run *run = arg;
+	tally_fsync_dir(run->dir);
+	tally_fsync_dir(run->store->path);
+	return NULL;
+}
+
+void tally__run_sync_dirs_early(tally_run *run)
+{
+	if (run->dir_sync_pending)
+		return;
+	/* Signals stay with the threads that handle them. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	run->dir_sync_pending = pthread_create(&run->dir_sync_thread, NULL, sync_dirs_main, run) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The run's directories are new: their own entries must reach the disk too. */
+static void sync_dirs_finish(tally_run *run)
+{
+	if (run->dir_sync_pending) {
+		pthread_join(run->dir_sync_thread, NULL);
+		run->dir_sync_pending = false;
+	} else {
+		sync_dirs_main(run);
+	}
+}
+
 int tally__run_end(tally_run *run, const char *status, int exit_status, int signal, const char *reason)
 {
 	int64_t now = tally_now_ms();
@@ -230,9 +262,7 @@ int tally__run_end(tally_run *run, const char *status, int exit_status, int sign
 	int mrc = tally__meta_save(run->dir, run->meta, TALLY_DURABLE);
 	if (mrc)
 		rc = mrc;
-	/* The run's directories are new: their own entries must reach the disk too. */
-	tally_fsync_dir(run->dir);
-	tally_fsync_dir(run->store->path);
+	sync_dirs_finish(run);
 	tally__run_refresh_fields(run);
 	/* No index update here: the next sync re-reads runs it saw running. */
 	tally__store_touch(run->store);
@@ -346,6 +376,8 @@ void tally_run_free(tally_run *run)
 {
 	if (!run)
 		return;
+	if (run->dir_sync_pending)
+		pthread_join(run->dir_sync_thread, NULL);
 	if (run->log) {
 		/* Freed while still open: flush what was logged; the lock's release
 		 * makes readers see the run as terminated. */
