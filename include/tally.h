@@ -178,6 +178,13 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 /** 0 and a run in `*run`; 1 at the end; negative on error. */
 int tally_run_iter_next(tally_run_iter *it, const tally_run **run);
 
+/**
+ * Start over from the first run, for a second pass (e.g. measure column
+ * widths, then print) without holding every row in memory.  Runs recorded
+ * in between may show up in the second pass.
+ */
+int tally_run_iter_rewind(tally_run_iter *it);
+
 void tally_run_iter_free(tally_run_iter *it);
 
 /** Fields of an indexed run, cheap to read (no JSON parsing). */

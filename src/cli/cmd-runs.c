@@ -55,50 +55,15 @@ enum { COL_INDEX, COL_ID, COL_STARTED, COL_TIME, COL_STATUS, COL_LABEL, COL_FLAG
 static const char *const headers[N_COLS] = {"#", "ID", "STARTED", "TIME", "STATUS", "LABEL", "FLAGS", "SCALARS"};
 
 /*
- * All cells live in one arena (NUL-separated) and rows are offsets into it:
- * 100,000 rows cost two allocations that grow, not 800,000.
+ * The table is made in two passes over the index: the first measures the
+ * columns, the second prints.  No row is kept, so 100,000 runs list in
+ * constant memory (keeping them measured slower: page faults on the arena).
  */
 typedef struct {
-	tally_buf arena;
-	size_t *offsets;   /* N_COLS per row */
-	int *widths;       /* display width of each cell */
-	size_t n, cap;
-} table;
-
-static int table_add_row(table *t, const char *const values[N_COLS])
-{
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		size_t *grown = realloc(t->offsets, cap * N_COLS * sizeof *grown);
-		if (!grown)
-			return -1;
-		t->offsets = grown;
-		int *wgrown = realloc(t->widths, cap * N_COLS * sizeof *wgrown);
-		if (!wgrown)
-			return -1;
-		t->widths = wgrown;
-		t->cap = cap;
-	}
-	for (int c = 0; c < N_COLS; c++) {
-		size_t len = strlen(values[c]);
-		t->offsets[t->n * N_COLS + (size_t)c] = t->arena.len;
-		/* index, id, times and status are ASCII: their width is their length */
-		t->widths[t->n * N_COLS + (size_t)c] = c < COL_LABEL ? (int)len : cli_display_width_n(values[c], len);
-		tally_buf_add(&t->arena, values[c], len + 1);
-	}
-	t->n++;
-	return tally_buf_oom(&t->arena) ? -1 : 0;
-}
-
-static const char *cell(const table *t, size_t row, int c)
-{
-	return t->arena.ptr + t->offsets[row * N_COLS + (size_t)c];
-}
-
-static int cell_width(const table *t, size_t row, int c)
-{
-	return t->widths[row * N_COLS + (size_t)c];
-}
+	int width[N_COLS];
+	bool present[N_COLS];   /* optional columns only when some run has them */
+	size_t rows;
+} table_shape;
 
 /* Local start times, formatted once per minute: consecutive runs mostly share one. */
 typedef struct {
@@ -114,6 +79,54 @@ static const char *started_text(time_cache *tc, int64_t ms)
 		tc->minute = minute;
 	}
 	return tc->text;
+}
+
+/* One row's cells; `idx` and `dur` are the caller's buffers for the cells made here. */
+typedef struct {
+	const char *text[N_COLS];
+	size_t bytes[N_COLS];
+	int width[N_COLS];
+} row_cells;
+
+static void make_row(row_cells *row, const tally_run *run, size_t n, int64_t now, time_cache *tc, char idx[24],
+                     char dur[32])
+{
+	tally_format_uint(idx, n);
+	tally_format_duration(dur, 32, duration_ms(run, now));
+	const char *text[N_COLS] = {idx, tally_run_id(run), started_text(tc, tally_run_started_ms(run)), dur,
+	                            tally_run_status(run), tally_run_label(run), tally_run_flags_text(run),
+	                            tally_run_scalars_text(run)};
+	for (int c = 0; c < N_COLS; c++) {
+		row->text[c] = text[c];
+		row->bytes[c] = strlen(text[c]);
+		/* index, id, times and status are ASCII: their width is their length */
+		row->width[c] = c < COL_LABEL ? (int)row->bytes[c] : cli_display_width_n(text[c], row->bytes[c]);
+	}
+}
+
+static int measure_table(tally_run_iter *it, table_shape *shape, int64_t now)
+{
+	time_cache tc = {-2, ""};
+	const tally_run *run;
+	int rc;
+	for (int c = 0; c < N_COLS; c++) {
+		shape->width[c] = cli_display_width(headers[c]);
+		shape->present[c] = c < COL_LABEL;
+	}
+	shape->rows = 0;
+	while ((rc = tally_run_iter_next(it, &run)) == 0) {
+		char idx[24], dur[32];
+		row_cells row;
+		make_row(&row, run, ++shape->rows, now, &tc, idx, dur);
+		for (int c = 0; c < N_COLS; c++) {
+			if (!row.width[c])
+				continue;
+			if (row.width[c] > shape->width[c])
+				shape->width[c] = row.width[c];
+			shape->present[c] = true;
+		}
+	}
+	return rc < 0 ? rc : 0;
 }
 
 /* Narrow the widest of label, flags and scalars, one column at a time, until the table fits. */
@@ -138,121 +151,98 @@ static void fit_to_terminal(int width[N_COLS], const bool present[N_COLS], int t
 	}
 }
 
-static size_t cell_bytes(const table *t, size_t at)
+static int last_column(const table_shape *shape)
 {
-	return (at + 1 < t->n * N_COLS ? t->offsets[at + 1] : t->arena.len) - t->offsets[at] - 1;
+	int last = 0;
+	for (int c = 0; c < N_COLS; c++)
+		if (shape->present[c])
+			last = c;
+	return last;
 }
 
-/* Piped output: no truncation, so rows are assembled in large blocks. */
-static void print_rows_fast(const table *t, const int width[N_COLS], int last)
+/* Piped output: nothing is cut, so rows are assembled in large blocks. */
+static void add_row_untruncated(tally_buf *out, const row_cells *row, const table_shape *shape, int last)
 {
 	static const char spaces[] = "                                                                ";
+	for (int c = 0; c <= last; c++) {
+		if (!shape->present[c])
+			continue;
+		tally_buf_add(out, row->text[c], row->bytes[c]);
+		if (c == last)
+			break;
+		for (int pad = shape->width[c] - row->width[c] + 2; pad > 0; pad -= (int)sizeof spaces - 1)
+			tally_buf_add(out, spaces, pad < (int)sizeof spaces - 1 ? (size_t)pad : sizeof spaces - 1);
+	}
+	tally_buf_addc(out, '\n');
+}
+
+static void print_row_truncated(const row_cells *row, const table_shape *shape, int last)
+{
+	for (int c = 0; c <= last; c++) {
+		if (!shape->present[c])
+			continue;
+		cli_print_cell_n(stdout, row->text[c], row->bytes[c], row->width[c], shape->width[c], c == last);
+		fputs_unlocked(c == last ? "\n" : "  ", stdout);
+	}
+}
+
+static int print_table_rows(tally_run_iter *it, const table_shape *shape, int64_t now, bool truncate)
+{
+	int last = last_column(shape);
+	for (int c = 0; c <= last; c++) {
+		if (!shape->present[c])
+			continue;
+		cli_print_cell(stdout, headers[c], c == last && !truncate ? 0 : shape->width[c], c == last);
+		fputs_unlocked(c == last ? "\n" : "  ", stdout);
+	}
+	time_cache tc = {-2, ""};
 	tally_buf out = TALLY_BUF_INIT;
-	for (size_t r = 0; r < t->n; r++) {
-		for (int c = 0; c <= last; c++) {
-			if (width[c] < 0)
-				continue;
-			size_t at = r * N_COLS + (size_t)c;
-			tally_buf_add(&out, cell(t, r, c), cell_bytes(t, at));
-			if (c == last)
-				break;
-			for (int pad = width[c] - cell_width(t, r, c) + 2; pad > 0; pad -= (int)sizeof spaces - 1)
-				tally_buf_add(&out, spaces, pad < (int)sizeof spaces - 1 ? (size_t)pad : sizeof spaces - 1);
+	const tally_run *run;
+	size_t n = 0;
+	int rc;
+	while ((rc = tally_run_iter_next(it, &run)) == 0) {
+		char idx[24], dur[32];
+		row_cells row;
+		make_row(&row, run, ++n, now, &tc, idx, dur);
+		if (truncate) {
+			print_row_truncated(&row, shape, last);
+			continue;
 		}
-		tally_buf_addc(&out, '\n');
+		add_row_untruncated(&out, &row, shape, last);
 		if (out.len >= (1 << 18)) {
 			fwrite_unlocked(out.ptr, 1, out.len, stdout);
 			tally_buf_clear(&out);
 		}
 	}
 	fwrite_unlocked(out.ptr, 1, out.len, stdout);
+	bool oom = tally_buf_oom(&out);
 	tally_buf_release(&out);
-}
-
-static void print_rows(const table *t, const int width[N_COLS], const bool present[N_COLS], bool truncate)
-{
-	int last = 0;
-	for (int c = 0; c < N_COLS; c++)
-		if (present[c])
-			last = c;
-	for (int c = 0; c < N_COLS; c++) {
-		if (!present[c])
-			continue;
-		cli_print_cell(stdout, headers[c], c == last && !truncate ? 0 : width[c], c == last);
-		fputs_unlocked(c == last ? "\n" : "  ", stdout);
-	}
-	if (!truncate) {
-		int w[N_COLS];
-		for (int c = 0; c < N_COLS; c++)
-			w[c] = present[c] ? width[c] : -1;
-		print_rows_fast(t, w, last);
-		return;
-	}
-	for (size_t r = 0; r < t->n; r++) {
-		for (int c = 0; c < N_COLS; c++) {
-			if (!present[c])
-				continue;
-			size_t at = r * N_COLS + (size_t)c;
-			cli_print_cell_n(stdout, cell(t, r, c), cell_bytes(t, at), cell_width(t, r, c), width[c], c == last);
-			fputs_unlocked(c == last ? "\n" : "  ", stdout);
-		}
-	}
+	if (oom)
+		return cli_error("out of memory");
+	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
 }
 
 static int print_table(tally_run_iter *it, size_t shown_limit)
 {
-	table t = {TALLY_BUF_INIT, NULL, NULL, 0, 0};
-	time_cache tc = {-2, ""};
-	const tally_run *run;
 	int64_t now = tally_now_ms();
-	int rc, code = EXIT_OK;
-	while ((rc = tally_run_iter_next(it, &run)) == 0) {
-		char idx[24], dur[32];
-		tally_format_uint(idx, t.n + 1);
-		tally_format_duration(dur, sizeof dur, duration_ms(run, now));
-		const char *values[N_COLS] = {idx, tally_run_id(run), started_text(&tc, tally_run_started_ms(run)), dur,
-		                              tally_run_status(run), tally_run_label(run), tally_run_flags_text(run),
-		                              tally_run_scalars_text(run)};
-		if (table_add_row(&t, values) < 0) {
-			code = cli_error("out of memory");
-			goto done;
-		}
-	}
-	if (rc < 0) {
-		code = cli_lib_error(rc);
-		goto done;
-	}
-	if (t.n == 0) {
+	table_shape shape;
+	int rc = measure_table(it, &shape, now);
+	if (!rc)
+		rc = tally_run_iter_rewind(it);
+	if (rc)
+		return cli_lib_error(rc);
+	if (shape.rows == 0) {
 		fprintf(stderr, "No runs yet. Start one with `tally run SCRIPT`.\n");
-		goto done;
+		return EXIT_OK;
 	}
-	int width[N_COLS];
-	bool present[N_COLS];
-	for (int c = 0; c < N_COLS; c++) {
-		width[c] = cli_display_width(headers[c]);
-		present[c] = c < COL_LABEL; /* optional columns only when some run has them */
-	}
-	for (size_t r = 0; r < t.n; r++)
-		for (int c = 0; c < N_COLS; c++) {
-			int w = cell_width(&t, r, c);
-			if (!w)
-				continue;
-			if (w > width[c])
-				width[c] = w;
-			present[c] = true;
-		}
 	int term = cli_terminal_width();
 	if (term > 0)
-		fit_to_terminal(width, present, term);
-	print_rows(&t, width, present, term > 0);
-	if (shown_limit && t.n == shown_limit) {
+		fit_to_terminal(shape.width, shape.present, term);
+	int code = print_table_rows(it, &shape, now, term > 0);
+	if (code == EXIT_OK && shown_limit && shape.rows == shown_limit) {
 		fflush(stdout); /* the note goes after the table */
-		fprintf(stderr, "(latest %zu shown; -a for all)\n", t.n);
+		fprintf(stderr, "(latest %zu shown; -a for all)\n", shape.rows);
 	}
-done:
-	tally_buf_release(&t.arena);
-	free(t.offsets);
-	free(t.widths);
 	return code;
 }
 

@@ -108,6 +108,13 @@ int tally_run_iter_next(tally_run_iter *it, const tally_run **run)
 	return 0;
 }
 
+int tally_run_iter_rewind(tally_run_iter *it)
+{
+	if (it->st && sqlite3_reset(it->st) != SQLITE_OK)
+		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
+	return 0;
+}
+
 void tally_run_iter_free(tally_run_iter *it)
 {
 	if (!it)
