@@ -185,6 +185,16 @@ int tally_run_iter_next(tally_run_iter *it, const tally_run **run);
  */
 int tally_run_iter_rewind(tally_run_iter *it);
 
+/**
+ * Memos: a small text derived from what the iterator lists (a table's
+ * column widths, say), kept in the index and handed back only while no run
+ * changed since.  get: 0 and a malloc'ed text, 1 when there is none (or it
+ * is stale), negative on error.  put: best effort, never waits for a busy
+ * index.  `key` should name everything the text depends on (e.g. a limit).
+ */
+int tally_run_iter_memo_get(tally_run_iter *it, const char *key, char **value);
+void tally_run_iter_memo_put(tally_run_iter *it, const char *key, const char *value);
+
 void tally_run_iter_free(tally_run_iter *it);
 
 /** Fields of an indexed run, cheap to read (no JSON parsing). */

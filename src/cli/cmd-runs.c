@@ -63,6 +63,7 @@ typedef struct {
 	int width[N_COLS];
 	bool present[N_COLS];   /* optional columns only when some run has them */
 	size_t rows;
+	bool running;           /* some run's TIME still grows */
 } table_shape;
 
 /* Local start times, formatted once per minute: consecutive runs mostly share one. */
@@ -114,10 +115,13 @@ static int measure_table(tally_run_iter *it, table_shape *shape, int64_t now)
 		shape->present[c] = c < COL_LABEL;
 	}
 	shape->rows = 0;
+	shape->running = false;
 	while ((rc = tally_run_iter_next(it, &run)) == 0) {
 		char idx[24], dur[32];
 		row_cells row;
 		make_row(&row, run, ++shape->rows, now, &tc, idx, dur);
+		if (!strcmp(tally_run_status(run), "running"))
+			shape->running = true;
 		for (int c = 0; c < N_COLS; c++) {
 			if (!row.width[c])
 				continue;
@@ -222,15 +226,62 @@ static int print_table_rows(tally_run_iter *it, const table_shape *shape, int64_
 	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
 }
 
-static int print_table(tally_run_iter *it, size_t shown_limit)
+/*
+ * The measured shape is kept in the index as a memo, so that listing the
+ * same runs again (nothing changed, nothing running) takes one pass, not two.
+ */
+static void memo_key(char *key, size_t size, size_t limit)
+{
+	snprintf(key, size, "runs-table-v1 limit=%zu", limit);
+}
+
+static bool shape_from_memo(tally_run_iter *it, const char *key, table_shape *shape)
+{
+	char *text = NULL;
+	if (tally_run_iter_memo_get(it, key, &text) != 0)
+		return false;
+	const char *p = text;
+	char *end;
+	bool ok = true;
+	shape->rows = (size_t)strtoull(p, &end, 10);
+	ok = end != p;
+	for (int c = 0; ok && c < N_COLS; c++) {
+		p = end;
+		long w = strtol(p, &end, 10);
+		ok = end != p && w >= 0 && w < 1000000;
+		shape->width[c] = (int)w;
+		shape->present[c] = w > 0;
+	}
+	ok = ok && *end == '\0';
+	shape->running = false;
+	free(text);
+	return ok;
+}
+
+static void shape_to_memo(tally_run_iter *it, const char *key, const table_shape *shape)
+{
+	char text[24 * (N_COLS + 1)];
+	int n = snprintf(text, sizeof text, "%zu", shape->rows);
+	for (int c = 0; c < N_COLS && n > 0 && (size_t)n < sizeof text; c++)
+		n += snprintf(text + n, sizeof text - (size_t)n, " %d", shape->present[c] ? shape->width[c] : 0);
+	tally_run_iter_memo_put(it, key, text);
+}
+
+static int print_table(tally_run_iter *it, size_t limit, size_t shown_limit)
 {
 	int64_t now = tally_now_ms();
 	table_shape shape;
-	int rc = measure_table(it, &shape, now);
-	if (!rc)
-		rc = tally_run_iter_rewind(it);
-	if (rc)
-		return cli_lib_error(rc);
+	char key[64];
+	memo_key(key, sizeof key, limit);
+	if (!shape_from_memo(it, key, &shape)) {
+		int rc = measure_table(it, &shape, now);
+		if (!rc)
+			rc = tally_run_iter_rewind(it);
+		if (rc)
+			return cli_lib_error(rc);
+		if (!shape.running)
+			shape_to_memo(it, key, &shape);
+	}
 	if (shape.rows == 0) {
 		fprintf(stderr, "No runs yet. Start one with `tally run SCRIPT`.\n");
 		return EXIT_OK;
@@ -457,7 +508,7 @@ int cmd_runs(int argc, char **argv)
 	}
 	cli_print_warnings(store);
 	if (as_table)
-		code = print_table(it, limit < 0 ? effective : 0);
+		code = print_table(it, effective, limit < 0 ? effective : 0);
 	else if (!strcmp(format, "json"))
 		code = print_json(it);
 	else

@@ -204,7 +204,7 @@ typedef struct {
 	sqlite3_stmt **prepared[12];   /* the fields above that writer_prepare() filled */
 	size_t n_prepared;
 	bool fresh;  /* the tables were just emptied: nothing to delete first */
-	size_t rows_written;
+	size_t rows_written, rows_deleted;
 } writer;
 
 /* Finalize exactly what writer_prepare() prepared (a statement left over
@@ -534,6 +534,7 @@ static void delete_run_row(writer *w, const char *name)
 		sqlite3_bind_text(order[i], 1, name, -1, SQLITE_STATIC);
 		step_reset(order[i]);
 	}
+	w->rows_deleted++;
 }
 
 /* A run directory the index does not know (or must re-read). */
@@ -681,6 +682,53 @@ static void set_state(tally_store *store, const char *key, const char *value)
 	sqlite3_finalize(st);
 }
 
+/* ---- memos: small texts derived from the index, valid for one generation ---- */
+
+int64_t tally__index_generation(tally_store *store)
+{
+	if (!store->db)
+		return -1;
+	tally_buf value = TALLY_BUF_INIT;
+	get_state(store, "generation", &value);
+	int64_t gen = value.len ? strtoll(value.ptr, NULL, 10) : 0;
+	tally_buf_release(&value);
+	return gen;
+}
+
+int tally__index_memo_get(tally_store *store, int64_t generation, const char *key, char **value)
+{
+	*value = NULL;
+	if (!store->db || generation < 0)
+		return 1;
+	tally_buf name = TALLY_BUF_INIT, text = TALLY_BUF_INIT;
+	tally_buf_printf(&name, "memo:%s", key);
+	get_state(store, name.ptr, &text);
+	char *end;
+	int rc = 1;
+	if (text.len && strtoll(text.ptr, &end, 10) == generation && *end == ' ' &&
+	    tally__index_generation(store) == generation)
+		rc = (*value = strdup(end + 1)) ? 0 : tally__error_oom();
+	tally_buf_release(&name);
+	tally_buf_release(&text);
+	return rc;
+}
+
+void tally__index_memo_put(tally_store *store, int64_t generation, const char *key, const char *value)
+{
+	if (!store->db || generation < 0)
+		return;
+	tally_buf name = TALLY_BUF_INIT, text = TALLY_BUF_INIT;
+	tally_buf_printf(&name, "memo:%s", key);
+	tally_buf_printf(&text, "%lld %s", (long long)generation, value);
+	/* A memo is an optimization: never wait for a busy index to store one. */
+	sqlite3_busy_timeout(store->db, 0);
+	if (!tally_buf_oom(&name) && !tally_buf_oom(&text))
+		set_state(store, name.ptr, text.ptr);
+	sqlite3_busy_timeout(store->db, 10000);
+	tally_buf_release(&name);
+	tally_buf_release(&text);
+}
+
 /*
  * How often every run's signature is checked even when the runs directory
  * did not change ($TALLY_VERIFY_INTERVAL seconds, default 60): the bound on
@@ -786,6 +834,12 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	w.fresh = false;
 	if (!rc)
 		recheck_running(store, &w, runs_fd, true);
+	/* A changed run moves the generation on: memos of older ones are stale. */
+	if (w.rows_written || w.rows_deleted || force)
+		sqlite3_exec(store->db,
+		             "INSERT INTO state(key, value) VALUES('generation', 1)"
+		             " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+		             NULL, NULL, NULL);
 	set_state(store, "runs_dir_sig", racy ? "racy" : dir_sig.ptr);
 	if (verify && !rc) {
 		char stamp[32];

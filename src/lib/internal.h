@@ -259,6 +259,11 @@ char *tally__summary_json(json_t *meta, json_t *scalars);
 /* ---- the index (index.c) ---- */
 
 int tally__index_open(tally_store *store);
+/* The index's generation: it moves on with every write; -1 without an index. */
+int64_t tally__index_generation(tally_store *store);
+/* Memos (tally_run_iter_memo_*), kept in the index's state table with their generation. */
+int tally__index_memo_get(tally_store *store, int64_t generation, const char *key, char **value);
+void tally__index_memo_put(tally_store *store, int64_t generation, const char *key, const char *value);
 /* Write one run's current state into the index (best effort: the index is a cache). */
 /* Tell the index, without opening it, that this process created run `dir_name`. */
 void tally__index_note_new_run(tally_store *store, const char *dir_name);

@@ -19,6 +19,7 @@ struct tally_run_iter {
 	tally_run row;
 	tally_buf dir;
 	size_t prefix_len;
+	int64_t generation;   /* of the index, right after the sync */
 };
 
 int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_iter_options *opts)
@@ -56,6 +57,7 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 	}
 	if (it->st)
 		sqlite3_bind_int64(it->st, 1, opts->limit ? (sqlite3_int64)opts->limit : -1);
+	it->generation = tally__index_generation(store);
 	*out = it;
 	return 0;
 }
@@ -113,6 +115,16 @@ int tally_run_iter_rewind(tally_run_iter *it)
 	if (it->st && sqlite3_reset(it->st) != SQLITE_OK)
 		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
 	return 0;
+}
+
+int tally_run_iter_memo_get(tally_run_iter *it, const char *key, char **value)
+{
+	return tally__index_memo_get(it->store, it->generation, key, value);
+}
+
+void tally_run_iter_memo_put(tally_run_iter *it, const char *key, const char *value)
+{
+	tally__index_memo_put(it->store, it->generation, key, value);
 }
 
 void tally_run_iter_free(tally_run_iter *it)

@@ -156,7 +156,11 @@ static void random_suffix(char out[7])
 		for (size_t i = 0; i < sizeof bytes; i++, x >>= 5)
 			bytes[i] = (unsigned char)x;
 	}
-	for (int i = 0; i < 6; i++)
+	/* A letter first: a suffix (or its prefix) typed as a run reference can
+	 * then never be taken for a bare number, which means an index. */
+	const size_t digits = 10, letters = sizeof id_alphabet - 1 - digits;
+	out[0] = id_alphabet[digits + bytes[0] % letters];
+	for (int i = 1; i < 6; i++)
 		out[i] = id_alphabet[bytes[i] & 31];
 	out[6] = '\0';
 }

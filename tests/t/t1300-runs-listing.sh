@@ -437,6 +437,32 @@ assert \"…\" in lines[1], lines[1]
 	grep -q "a rather long label for a run" piped.txt
 '
 
+# aligned FILE: no cell runs into the next column: two blanks precede
+# every column's start in every row, as in the header.
+aligned() {
+	"$PYTHON" -c "
+import re, sys
+lines = open(sys.argv[1], encoding=\"utf-8\").read().splitlines()
+starts = [m.start() for m in re.finditer(r\"(?<=  )\\S\", lines[0])]
+for l in lines[1:]:
+    for s in starts:
+        assert len(l) <= s or l[s - 2:s] == \"  \", (s, l, lines[0])
+" "$1"
+}
+
+test_expect_success 'a listing repeated after a wider run appears is measured again' '
+	mkdir memo && cd memo && cp ../train.sh . &&
+	tally run -q train.sh lr=1 2>/dev/null &&
+	tally runs >one.txt && tally runs >again.txt && test_cmp one.txt again.txt &&
+	aligned one.txt &&
+	tally run -q train.sh lr=2 a_much_longer_flag=a-much-longer-value -l "now a label" 2>/dev/null &&
+	tally runs >two.txt &&
+	test "$(wc -l <two.txt)" -eq 3 &&
+	aligned two.txt &&
+	grep -q "a_much_longer_flag=a-much-longer-value" two.txt &&
+	tally runs -n 1 >limited.txt && aligned limited.txt && test "$(wc -l <limited.txt)" -eq 2
+'
+
 test_expect_success 'TALLY_INDEX_DIR keeps the index outside the runs directory' '
 	mkdir idx && cd idx && cp ../train.sh . &&
 	tally run -q train.sh 2>/dev/null &&

@@ -200,6 +200,48 @@ static void index_notices_copies_removals_and_loss(void **state)
 	free(id);
 }
 
+static void id_suffixes_never_read_as_numbers(void **state)
+{
+	tally_store *store = *state;
+	for (int i = 0; i < 200; i++) {
+		char id[TALLY_ID_MAX];
+		char *dir = NULL;
+		assert_int_equal(tally__store_new_run_dir(store, id, &dir), 0);
+		assert_int_equal(strlen(id), 27);
+		assert_true(id[21] >= 'a' && id[21] <= 'z');
+		assert_null(strpbrk(id + 21, "ilou"));
+		tally_remove_tree(dir);
+		free(dir);
+	}
+}
+
+static void memos_last_until_a_run_changes(void **state)
+{
+	tally_store *store = *state;
+	char *id = new_run(store, "a", 1);
+	tally_run_iter *it = NULL;
+	char *memo = NULL;
+	assert_int_equal(tally_run_iter_new(&it, store, NULL), 0);
+	assert_int_equal(tally_run_iter_memo_get(it, "k", &memo), 1);
+	tally_run_iter_memo_put(it, "k", "widths 1 2 3");
+	tally_run_iter_free(it);
+	/* nothing changed: handed back */
+	assert_int_equal(tally_run_iter_new(&it, store, NULL), 0);
+	assert_int_equal(tally_run_iter_memo_get(it, "k", &memo), 0);
+	assert_string_equal(memo, "widths 1 2 3");
+	free(memo);
+	assert_int_equal(tally_run_iter_memo_get(it, "other", &memo), 1);
+	tally_run_iter_free(it);
+	/* a new run: stale */
+	char *id2 = new_run(store, "b", 1);
+	assert_int_equal(tally_run_iter_new(&it, store, NULL), 0);
+	assert_int_equal(tally_run_iter_memo_get(it, "k", &memo), 1);
+	assert_null(memo);
+	tally_run_iter_free(it);
+	free(id);
+	free(id2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +251,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(lost_supervisor_reads_as_terminated, make_store, free_store),
 		cmocka_unit_test_setup_teardown(live_run_reads_as_running, make_store, free_store),
 		cmocka_unit_test_setup_teardown(index_notices_copies_removals_and_loss, make_store, free_store),
+		cmocka_unit_test_setup_teardown(id_suffixes_never_read_as_numbers, make_store, free_store),
+		cmocka_unit_test_setup_teardown(memos_last_until_a_run_changes, make_store, free_store),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
