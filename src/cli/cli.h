@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "tally.h"
+#include "util/buf.h"
 
 /* Exit codes, as git and libgit2's CLI use them. */
 enum {
@@ -54,6 +55,8 @@ void cli_print_cell(FILE *out, const char *s, int width, bool last);
 void cli_print_cell_n(FILE *out, const char *s, size_t bytes, int w, int width, bool last);
 /* Display width of a UTF-8 string (each code point one column). */
 int cli_display_width(const char *s);
+/* Append `s` (UTF-8) as a JSON string literal, quotes included. */
+void cli_json_string(tally_buf *out, const char *s);
 int cli_display_width_n(const char *s, size_t len);
 
 #endif

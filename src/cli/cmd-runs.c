@@ -304,19 +304,27 @@ static int print_json(tally_run_iter *it)
 	const tally_run *run;
 	int rc;
 	size_t n = 0;
-	fputc('[', stdout);
+	tally_buf out = TALLY_BUF_INIT;
+	tally_buf_addc(&out, '[');
 	while ((rc = tally_run_iter_next(it, &run)) == 0) {
-		json_t *dir = json_string(tally_run_dir(run));
-		char *dir_text = dir ? json_dumps(dir, JSON_ENCODE_ANY) : NULL;
-		json_decref(dir);
 		const char *summary = tally_run_summary_json(run);
-		if (!dir_text)
-			return cli_error("out of memory");
+		tally_buf_adds(&out, n++ ? ",\n{\"dir\":" : "\n{\"dir\":");
+		cli_json_string(&out, tally_run_dir(run));
 		/* summary is a non-empty object "{...}": splice "dir" in as its first member */
-		printf("%s\n{\"dir\":%s%s%s", n++ ? "," : "", dir_text, summary[1] == '}' ? "" : ",", summary + 1);
-		free(dir_text);
+		if (summary[1] != '}')
+			tally_buf_addc(&out, ',');
+		tally_buf_adds(&out, summary + 1);
+		if (out.len >= (1 << 18)) {
+			fwrite_unlocked(out.ptr, 1, out.len, stdout);
+			tally_buf_clear(&out);
+		}
 	}
-	fputs(n ? "\n]\n" : "]\n", stdout);
+	tally_buf_adds(&out, n ? "\n]\n" : "]\n");
+	fwrite_unlocked(out.ptr, 1, out.len, stdout);
+	bool oom = tally_buf_oom(&out);
+	tally_buf_release(&out);
+	if (oom)
+		return cli_error("out of memory");
 	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
 }
 

@@ -163,3 +163,38 @@ void cli_print_cell(FILE *out, const char *s, int width, bool last)
 	size_t bytes = strlen(s);
 	cli_print_cell_n(out, s, bytes, cli_display_width_n(s, bytes), width, last);
 }
+
+void cli_json_string(tally_buf *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (!tally_utf8_valid(s)) { /* e.g. a path with stray bytes: U+FFFD for each */
+		tally_buf fixed = TALLY_BUF_INIT;
+		tally_buf_add_utf8_lossy(&fixed, s);
+		if (!tally_buf_oom(&fixed))
+			cli_json_string(out, fixed.ptr);
+		tally_buf_release(&fixed);
+		return;
+	}
+	tally_buf_addc(out, '"');
+	const char *run = s;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		tally_buf_add(out, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': tally_buf_adds(out, "\\\""); break;
+		case '\\': tally_buf_adds(out, "\\\\"); break;
+		case '\n': tally_buf_adds(out, "\\n"); break;
+		case '\t': tally_buf_adds(out, "\\t"); break;
+		case '\r': tally_buf_adds(out, "\\r"); break;
+		default: {
+			char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+			tally_buf_adds(out, esc);
+		}
+		}
+	}
+	tally_buf_add(out, run, (size_t)(s - run));
+	tally_buf_addc(out, '"');
+}
