@@ -92,6 +92,9 @@ char *tally__flag_env_name(const char *name);
 /* Render a JSON flag value the way `name=value` text shows it. */
 void tally__flag_json_text(tally_buf *out, json_t *value);
 
+/* SHA-256 of `data` as 64 hex digits (source.c). */
+int tally__sha256_hex(const void *data, size_t len, char hex[65]);
+
 /* ---- the store (store.c) ---- */
 
 struct tally_store {

@@ -344,7 +344,7 @@ static int collect_plain(snapshot *s, const char *rel_dir)
  * already loads it: linking OpenSSL's libcrypto as well would add about 4 ms
  * of dynamic loading to every tally command.
  */
-static int sha256_hex(const void *data, size_t len, char hex[65])
+int tally__sha256_hex(const void *data, size_t len, char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[32];
@@ -381,7 +381,7 @@ static int copy_source(snapshot *s, const char *rel, tally_buf *manifest_lines, 
 			goto done;
 	}
 	char hex[65];
-	if (sha256_hex(data.ptr, data.len, hex) < 0)
+	if (tally__sha256_hex(data.ptr, data.len, hex) < 0)
 		goto done;
 	tally_buf_printf(manifest_lines, "%s %s\n", hex, rel);
 	json_t *entry = json_object();
@@ -498,7 +498,7 @@ int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 	if ((rc = write_manifest(req->run_dir, manifest)))
 		goto done;
 	char hex[65];
-	if (sha256_hex(lines.ptr, lines.len, hex) < 0) {
+	if (tally__sha256_hex(lines.ptr, lines.len, hex) < 0) {
 		rc = tally__error(TALLY_ERROR, "cannot compute the source digest");
 		goto done;
 	}

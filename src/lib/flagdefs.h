@@ -1,0 +1,119 @@
+/*
+ * Flag definitions: what a script declares (detected from its code, its
+ * `#|` annotations and front matter, or configuration), how values given
+ * on the command line or in a flags file are checked against them, and how
+ * the resolved values reach the script (its destination).
+ */
+#ifndef TALLY_FLAGDEFS_H
+#define TALLY_FLAGDEFS_H
+
+#include "lib/internal.h"
+#include "util/strlist.h"
+
+/* How an argparse/click option takes its value. */
+typedef enum { TALLY_ARG_VALUE, TALLY_ARG_STORE_TRUE, TALLY_ARG_STORE_FALSE } tally_arg_style;
+
+typedef struct {
+	char *name;
+	tally_flag_type type;      /* declared or detected; NULL: any value */
+	bool has_default;
+	tally_flag def;            /* the default value (def.name unused) */
+	char *description;
+	bool has_min, has_max;
+	double min, max;
+	tally_flag *choices;
+	size_t n_choices;
+	bool required;
+	int line;                  /* where the script defines it (1-based); 0: not in the script */
+	/* globals: the literal's bytes in the script, replaced in the run's copy */
+	size_t lit_off, lit_len;
+	bool lit_r_integer;        /* an R literal written `64L` */
+	/* args: the option as declared ("--learning-rate"), and how it takes a value */
+	char *option;
+	tally_arg_style arg_style;
+} tally_flagdef;
+
+/* Where resolved flag values go (besides FLAG_NAME in the environment, always). */
+typedef enum {
+	TALLY_DEST_ARGS,           /* --name value */
+	TALLY_DEST_ARGS_EQ,        /* --name=value (tfruns' flags() parses this) */
+	TALLY_DEST_GLOBALS,        /* literals rewritten in the run's copy of the script */
+	TALLY_DEST_FILE,           /* a flags file in the run directory (.yml/.yaml/.json/.R/.py) */
+	TALLY_DEST_NONE,           /* the environment only */
+} tally_dest_kind;
+
+typedef struct {
+	tally_flagdef *items;
+	size_t n;
+	const char *origin;        /* "globals", "tfruns flags()", "argparse", "click", "front matter", "tally.yml" */
+	bool declared;             /* flags are known: undeclared names are errors */
+	tally_dest_kind dest;
+	char *dest_file;           /* TALLY_DEST_FILE: path relative to the run directory */
+	char *language;            /* "R", "Python" or NULL */
+	tally_strlist src_exclude; /* front matter `sourcecode:` rules */
+	tally_strlist src_include;
+	char *display;             /* the script as named in messages */
+} tally_script_flags;
+
+#define TALLY_SCRIPT_FLAGS_INIT {NULL, 0, NULL, false, TALLY_DEST_ARGS, NULL, NULL, TALLY_STRLIST_INIT, TALLY_STRLIST_INIT, NULL}
+
+void tally__script_flags_release(tally_script_flags *sf);
+tally_flagdef *tally__flagdef_find(const tally_script_flags *sf, const char *name);
+/* A new definition named `name` (replacing none): NULL when out of memory. */
+tally_flagdef *tally__flagdef_add(tally_script_flags *sf, const char *name, size_t len);
+void tally__flagdef_release(tally_flagdef *def);
+
+/* ---- detection (detect.c, detect-r.c, detect-py.c, annotate.c) ---- */
+
+/* Detect the flags `script` declares; `display` names it in messages. */
+int tally__script_flags_detect(tally_script_flags *out, const char *script, const char *display);
+/* The definitions as JSON (the detection cache, `tally flags --format json`). */
+json_t *tally__script_flags_json(const tally_script_flags *sf);
+/* Language scanners over a script's text: they add definitions with line and literal span. */
+int tally__detect_r(tally_script_flags *sf, const char *text, size_t len);
+int tally__detect_python(tally_script_flags *sf, const char *text, size_t len);
+/* `#|` front matter and per-flag annotations (YAML), applied after detection. */
+int tally__apply_annotations(tally_script_flags *sf, const char *text, size_t len);
+/* Parse a literal as the language writes it into a typed value; false if it is no simple literal. */
+bool tally__literal_value(tally_flag *out, const char *lit, size_t len, bool python);
+
+/* ---- values (flagdefs.c) ---- */
+
+/* Coerce `value` to the definition's type and check min/max/choices; errors name `where`. */
+int tally__flag_check(tally_flag *value, const tally_flagdef *def, const char *display);
+
+/* Where a resolved value came from. */
+typedef enum { TALLY_FROM_DEFAULT, TALLY_FROM_FILE, TALLY_FROM_COMMAND_LINE } tally_flag_origin;
+const char *tally__flag_origin_name(tally_flag_origin origin);
+
+typedef struct {
+	tally_flag_list values;    /* every resolved flag, in definition order then given order */
+	tally_flag_origin *origins;
+} tally_resolved_flags;
+
+/* defaults < flags file (`file_values`) < command line (`given`): checked and coerced. */
+int tally__flags_resolve(tally_resolved_flags *out, const tally_script_flags *sf, const tally_flag_list *file_values,
+                         const tally_flag_list *given, bool force);
+void tally__resolved_flags_release(tally_resolved_flags *r);
+/* A YAML scalar node as a typed value (quoted scalars are strings). */
+struct yaml_node_s;
+int tally__flag_from_yaml_node(tally_flag *out, struct yaml_node_s *node);
+/* Read a flags file: a YAML map, or tfruns' config form (sections chosen by R_CONFIG_ACTIVE). */
+int tally__flags_file_load(tally_flag_list *out, const char *path);
+/* Non-default flags as `name=value`, sorted by name (Guild's default label). */
+char *tally__flags_default_label(const tally_resolved_flags *r);
+
+/* ---- destinations (flagdest.c) ---- */
+
+/* The literal the language writes for `value`; `like` the definition it replaces (or NULL). */
+void tally__render_literal(tally_buf *out, const tally_flag *value, bool python, const tally_flagdef *like);
+/* Append the command-line arguments for the args destinations. */
+int tally__flags_to_args(tally_strlist *argv, const tally_script_flags *sf, const tally_resolved_flags *r);
+/* Rewrite the globals of `copy` (the run's copy of the script) in place. */
+int tally__flags_rewrite_globals(const char *copy, const tally_script_flags *sf, const tally_resolved_flags *r);
+/* Write the flags file destination into `run_dir`. */
+int tally__flags_write_file(const char *run_dir, const tally_script_flags *sf, const tally_resolved_flags *r);
+tally_dest_kind tally__dest_parse(const char *text, char **file_out);
+const char *tally__dest_name(const tally_script_flags *sf);
+
+#endif

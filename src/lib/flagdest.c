@@ -1,0 +1,282 @@
+/*
+ * Flag destinations: how resolved values reach an unmodified script.
+ *
+ *   args      --name value (argparse; store_true options appear or not)
+ *   args=     --name=value (tfruns' flags() parses this form)
+ *   globals   the literal of each changed flag is replaced in the run's copy
+ *             of the script; every other byte (and the line count) is kept
+ *   FILE      flags.yml / .json / .R / .py written into the run directory
+ *   env       only FLAG_NAME, which every destination also sets
+ */
+#include "lib/flagdefs.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/fsutil.h"
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static bool flags_file_name(const char *s)
+{
+	return ends_with(s, ".yml") || ends_with(s, ".yaml") || ends_with(s, ".json") || ends_with(s, ".R") ||
+	       ends_with(s, ".r") || ends_with(s, ".py");
+}
+
+tally_dest_kind tally__dest_parse(const char *text, char **file_out)
+{
+	*file_out = NULL;
+	if (!text)
+		return (tally_dest_kind)-1;
+	if (!strcmp(text, "args"))
+		return TALLY_DEST_ARGS;
+	if (!strcmp(text, "args=") || !strcmp(text, "tfruns"))
+		return TALLY_DEST_ARGS_EQ;
+	if (!strcmp(text, "globals"))
+		return TALLY_DEST_GLOBALS;
+	if (!strcmp(text, "env") || !strcmp(text, "none"))
+		return TALLY_DEST_NONE;
+	const char *f = !strncmp(text, "./", 2) ? text + 2 : text;
+	/* a file inside the run directory: relative, no way out of it */
+	if (!*f || f[0] == '/' || !strcmp(f, "..") || !strncmp(f, "../", 3) || strstr(f, "/../") || ends_with(f, "/..") ||
+	    !flags_file_name(f))
+		return (tally_dest_kind)-1;
+	*file_out = strdup(f);
+	return *file_out ? TALLY_DEST_FILE : (tally_dest_kind)-1;
+}
+
+const char *tally__dest_name(const tally_script_flags *sf)
+{
+	switch (sf->dest) {
+	case TALLY_DEST_ARGS: return "args";
+	case TALLY_DEST_ARGS_EQ: return "args=";
+	case TALLY_DEST_GLOBALS: return "globals";
+	case TALLY_DEST_FILE: return sf->dest_file ? sf->dest_file : "file";
+	case TALLY_DEST_NONE: break;
+	}
+	return "env";
+}
+
+/* A string literal both languages read back as `s` (double quotes, C-style escapes). */
+static void quoted(tally_buf *out, const char *s)
+{
+	tally_buf_addc(out, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '"': tally_buf_adds(out, "\\\""); break;
+		case '\\': tally_buf_adds(out, "\\\\"); break;
+		case '\n': tally_buf_adds(out, "\\n"); break;
+		case '\r': tally_buf_adds(out, "\\r"); break;
+		case '\t': tally_buf_adds(out, "\\t"); break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				tally_buf_printf(out, "\\x%02x", c);
+			else
+				tally_buf_addc(out, (char)c);
+		}
+	}
+	tally_buf_addc(out, '"');
+}
+
+/* Shortest text that reads back as the same double, and still reads as a float. */
+static void float_text(tally_buf *out, double v, bool python)
+{
+	char buf[40];
+	if (!isfinite(v)) {
+		tally_buf_adds(out, isnan(v) ? (python ? "float(\"nan\")" : "NaN")
+		                             : v > 0 ? (python ? "float(\"inf\")" : "Inf") : (python ? "-float(\"inf\")" : "-Inf"));
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	tally_buf_adds(out, buf);
+	if (python && !strpbrk(buf, ".eEn"))
+		tally_buf_adds(out, ".0");
+}
+
+void tally__render_literal(tally_buf *out, const tally_flag *value, bool python, const tally_flagdef *like)
+{
+	switch (value->type) {
+	case TALLY_FLAG_INT:
+		tally_buf_printf(out, "%lld%s", (long long)value->i, !python && like && like->lit_r_integer ? "L" : "");
+		break;
+	case TALLY_FLAG_FLOAT: float_text(out, value->f, python); break;
+	case TALLY_FLAG_BOOL: tally_buf_adds(out, value->b ? (python ? "True" : "TRUE") : (python ? "False" : "FALSE")); break;
+	case TALLY_FLAG_NULL: tally_buf_adds(out, python ? "None" : "NULL"); break;
+	case TALLY_FLAG_STRING: quoted(out, value->text ? value->text : ""); break;
+	}
+}
+
+/* ---- args ---- */
+
+static int push_arg(tally_strlist *argv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int push_arg(tally_strlist *argv, const char *fmt, ...)
+{
+	tally_buf b = TALLY_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	tally_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	int rc = tally_buf_oom(&b) || tally_strlist_push(argv, b.ptr) < 0 ? tally__error_oom() : 0;
+	tally_buf_release(&b);
+	return rc;
+}
+
+int tally__flags_to_args(tally_strlist *argv, const tally_script_flags *sf, const tally_resolved_flags *r)
+{
+	if (sf->dest != TALLY_DEST_ARGS && sf->dest != TALLY_DEST_ARGS_EQ)
+		return 0;
+	int rc = 0;
+	for (size_t i = 0; i < r->values.count && !rc; i++) {
+		const tally_flag *v = &r->values.items[i];
+		const tally_flagdef *def = tally__flagdef_find(sf, v->name);
+		const char *text = v->text ? v->text : "";
+		if (v->type == TALLY_FLAG_NULL)
+			continue; /* argparse's None default: say nothing */
+		if (def && def->arg_style != TALLY_ARG_VALUE) {
+			/* store_true appears when true, store_false when false */
+			if (v->b == (def->arg_style == TALLY_ARG_STORE_TRUE))
+				rc = push_arg(argv, "%s", def->option);
+			continue;
+		}
+		if (def && def->option)
+			rc = sf->dest == TALLY_DEST_ARGS_EQ ? push_arg(argv, "%s=%s", def->option, text)
+			                                    : push_arg(argv, "%s", def->option) || push_arg(argv, "%s", text);
+		else if (sf->dest == TALLY_DEST_ARGS_EQ)
+			rc = push_arg(argv, "--%s=%s", v->name, text);
+		else
+			rc = push_arg(argv, "--%s", v->name) || push_arg(argv, "%s", text);
+	}
+	return rc ? TALLY_ENOMEM : 0;
+}
+
+/* ---- globals ---- */
+
+typedef struct {
+	size_t off, len;
+	const tally_flagdef *def;
+	const tally_flag *value;
+} edit;
+
+static int by_offset(const void *a, const void *b)
+{
+	const edit *x = a, *y = b;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+int tally__flags_rewrite_globals(const char *copy, const tally_script_flags *sf, const tally_resolved_flags *r)
+{
+	if (sf->dest != TALLY_DEST_GLOBALS)
+		return 0;
+	edit *edits = calloc(r->values.count + 1, sizeof *edits);
+	size_t n = 0;
+	if (!edits)
+		return tally__error_oom();
+	for (size_t i = 0; i < r->values.count; i++) {
+		const tally_flagdef *def = tally__flagdef_find(sf, r->values.items[i].name);
+		/* only values that differ from the script's own: the rest keeps its bytes */
+		if (def && def->lit_len && r->origins[i] != TALLY_FROM_DEFAULT)
+			edits[n++] = (edit){def->lit_off, def->lit_len, def, &r->values.items[i]};
+	}
+	if (!n) {
+		free(edits);
+		return 0;
+	}
+	qsort(edits, n, sizeof *edits, by_offset);
+	tally_buf file = TALLY_BUF_INIT;
+	if (tally_read_file(&file, copy, 0) < 0) {
+		tally_buf_release(&file);
+		free(edits);
+		return tally__error_errno(TALLY_ERROR, "cannot read the run's copy of the script '%s' to set its flags", copy);
+	}
+	const char *text = file.ptr ? file.ptr : "";
+	size_t len = file.len;
+	bool python = sf->language && !strcmp(sf->language, "Python");
+	tally_buf out = TALLY_BUF_INIT;
+	size_t at = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (edits[i].off < at || edits[i].off + edits[i].len > len) {
+			rc = tally__error(TALLY_ERROR, "the run's copy of the script changed since its flags were read — run again");
+			break;
+		}
+		tally_buf_add(&out, text + at, edits[i].off - at);
+		tally__render_literal(&out, edits[i].value, python, edits[i].def);
+		at = edits[i].off + edits[i].len;
+	}
+	tally_buf_add(&out, text + at, len - at);
+	/* replace the directory entry (a copy, or a link to the project's file: never written through) */
+	if (!rc && (tally_buf_oom(&out) || tally_write_file_atomic(copy, out.ptr ? out.ptr : "", out.len, 0) < 0))
+		rc = tally__error_errno(TALLY_ERROR, "cannot write the run's copy of the script '%s'", copy);
+	tally_buf_release(&out);
+	tally_buf_release(&file);
+	free(edits);
+	return rc;
+}
+
+/* ---- flags files ---- */
+
+static void json_value(tally_buf *out, const tally_flag *v)
+{
+	json_t *j = tally__flag_to_json(v);
+	char *s = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	tally_buf_adds(out, s ? s : "null");
+	free(s);
+	json_decref(j);
+}
+
+int tally__flags_write_file(const char *run_dir, const tally_script_flags *sf, const tally_resolved_flags *r)
+{
+	if (sf->dest != TALLY_DEST_FILE || !sf->dest_file)
+		return 0;
+	const char *f = sf->dest_file;
+	bool yaml = ends_with(f, ".yml") || ends_with(f, ".yaml"), json = ends_with(f, ".json");
+	bool python = ends_with(f, ".py");
+	tally_buf out = TALLY_BUF_INIT;
+	if (json)
+		tally_buf_adds(&out, "{");
+	for (size_t i = 0; i < r->values.count; i++) {
+		const tally_flag *v = &r->values.items[i];
+		const tally_flagdef *def = tally__flagdef_find(sf, v->name);
+		if (json) {
+			tally_buf_adds(&out, i ? ",\n  " : "\n  ");
+			quoted(&out, v->name);
+			tally_buf_adds(&out, ": ");
+			json_value(&out, v);
+		} else if (yaml) {
+			/* JSON scalars are YAML: strings quoted so "007" and "yes" stay strings */
+			quoted(&out, v->name);
+			tally_buf_adds(&out, ": ");
+			json_value(&out, v);
+			tally_buf_addc(&out, '\n');
+		} else {
+			tally_buf_printf(&out, "%s %s ", v->name, python ? "=" : "<-");
+			tally__render_literal(&out, v, python, def);
+			tally_buf_addc(&out, '\n');
+		}
+	}
+	if (json)
+		tally_buf_adds(&out, r->values.count ? "\n}\n" : "}\n");
+	char *path = tally_path_join(run_dir, f);
+	int rc = 0;
+	if (!path || tally_buf_oom(&out))
+		rc = tally__error_oom();
+	else if (tally_mkdir_p_parent(path) < 0 || tally_write_file_atomic(path, out.ptr ? out.ptr : "", out.len, 0) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot write the flags file '%s'", path);
+	free(path);
+	tally_buf_release(&out);
+	return rc;
+}
