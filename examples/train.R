@@ -6,38 +6,20 @@
 #
 #   tally run train.R epochs=100
 #
-# The flags are the top-level assignments below.  tally passes them on the
-# command line as `--NAME VALUE`; run by hand, the defaults are used.
+# The flags are the top-level assignments below (see `tally flags train.R`):
+# tally sets them in the run's copy of this script, so it runs unmodified
+# both under tally and by hand.  The `#|` lines describe and bound them.
 
+#| description: gradient descent step size
+#| min: 0
 learning_rate <- 0.1
+
+#| description: passes over the data
+#| min: 1
+#| max: 100000
 epochs <- 50
 
-# Override the flags from `--name value` (or `--name=value`) arguments.
-args <- commandArgs(trailingOnly = TRUE)
-flag_names <- c("learning_rate", "epochs")
-i <- 1
-while (i <= length(args)) {
-  arg <- args[[i]]
-  if (startsWith(arg, "--")) {
-    name <- substring(arg, 3)
-    value <- NULL
-    if (grepl("=", name, fixed = TRUE)) {
-      value <- sub("^[^=]*=", "", name)
-      name <- sub("=.*$", "", name)
-    } else if (i < length(args)) {
-      i <- i + 1
-      value <- args[[i]]
-    }
-    if (name %in% flag_names && !is.null(value)) {
-      num <- suppressWarnings(as.numeric(value))
-      if (is.na(num)) stop("flag ", name, " needs a number, got '", value, "'")
-      assign(name, num)
-    }
-  }
-  i <- i + 1
-}
 epochs <- as.integer(epochs)
-if (epochs < 1) stop("epochs must be positive")
 
 start <- proc.time()[["elapsed"]]
 

@@ -223,6 +223,15 @@ const char *tally_run_summary_json(const tally_run *run);
 /* Launching a tracked run                                             */
 /* ------------------------------------------------------------------ */
 
+/**
+ * The flags `script` declares — detected from its code (R and Python globals,
+ * tfruns flags(), argparse, click), its `#|` annotations and front matter —
+ * as JSON text (malloc'ed): {"origin", "declared", "dest", "language",
+ * "flags": [{"name", "type", "default": {"type", "text", "value"},
+ * "description", "min", "max", "choices", "required", "line", …}]}.
+ */
+int tally_describe_flags(const char *script, char **json_out);
+
 /** What `tally run` asks for. */
 typedef struct {
 	unsigned int version;          /**< TALLY_LAUNCH_OPTIONS_VERSION */
@@ -236,10 +245,12 @@ typedef struct {
 	int quiet;                     /**< record without echoing output */
 	int echo_fd;                   /**< where live output goes (normally 1); stderr goes to 2 */
 	const char *project_dir;       /**< NULL: the current directory */
+	const char *flags_file;        /**< YAML flag values (below the command line); may be NULL */
+	int force_flags;               /**< accept flags the script does not declare */
 } tally_launch_options;
 
-#define TALLY_LAUNCH_OPTIONS_VERSION 1
-#define TALLY_LAUNCH_OPTIONS_INIT {TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL}
+#define TALLY_LAUNCH_OPTIONS_VERSION 2
+#define TALLY_LAUNCH_OPTIONS_INIT {TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL, NULL, 0}
 
 /**
  * Validate everything (script, interpreter, flags) before creating anything;

@@ -20,14 +20,29 @@ static const char usage[] =
 	"tally.yml, or from --interpreter; an executable file runs itself.\n"
 	"\n"
 	"NAME=VALUE flags are typed like YAML (1 int, 0.1 float, true bool, \"007\"\n"
-	"string) and reach the script as `--NAME VALUE` arguments and FLAG_NAME\n"
-	"environment variables.  The script also gets TALLY_RUN_DIR, TALLY_RUN_ID and\n"
-	"RUN_DIR.  Lines like `loss: 0.31`, `loss: 0.31 (step 4)` and `step: 5` in its\n"
-	"output are recorded as scalars.\n"
+	"string).  The flags a script declares are found by reading it (see `tally\n"
+	"help flags`): R and Python globals, tfruns flags(), argparse and click, `#|`\n"
+	"annotations.  A value is coerced to its flag's type and checked against its\n"
+	"min, max and choices; a name the script does not declare is an error, unless\n"
+	"--force-flags.  Values reach the script by its destination: `--NAME VALUE`\n"
+	"(args; tfruns scripts get --NAME=VALUE), its literals rewritten in the run's\n"
+	"copy (globals), or a flags file in the run (#| flags-dest: flags.yml); and\n"
+	"always as FLAG_NAME environment variables.  Scripts without declared flags\n"
+	"take any NAME=VALUE as `--NAME VALUE`.  Precedence: the script's defaults <\n"
+	"--flags-file < the command line.  The default label is the flags that differ\n"
+	"from the defaults (`lr=0.1 units=128`).\n"
+	"\n"
+	"The script also gets TALLY_RUN_DIR, TALLY_RUN_ID and RUN_DIR.  Lines like\n"
+	"`loss: 0.31`, `loss: 0.31 (step 4)` and `step: 5` in its output are recorded\n"
+	"as scalars.\n"
 	"\n"
 	"Options:\n"
 	"  -q, --quiet             record the output without showing it\n"
-	"  -l, --label TEXT        a label for the run\n"
+	"  -l, --label TEXT        a label for the run; ${NAME} is a flag's value,\n"
+	"                          ${default_label} the default label\n"
+	"  -f, --flags-file FILE   flag values from a YAML file (a map, or tfruns'\n"
+	"                          config sections chosen by R_CONFIG_ACTIVE)\n"
+	"      --force-flags       accept flags the script does not declare\n"
 	"  -t, --tag TAG           a tag (repeatable)\n"
 	"  -c, --comment TEXT      a comment recorded with the run\n"
 	"  -i, --interpreter CMD   run SCRIPT with CMD (e.g. ~/venv/bin/python)\n"
@@ -50,6 +65,8 @@ static const struct option options[] = {
 	{"tag", required_argument, NULL, 't'},
 	{"comment", required_argument, NULL, 'c'},
 	{"interpreter", required_argument, NULL, 'i'},
+	{"flags-file", required_argument, NULL, 'f'},
+	{"force-flags", no_argument, NULL, 'F'},
 	{"runs-dir", required_argument, NULL, 'R'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -126,7 +143,7 @@ int cmd_run(int argc, char **argv)
 				goto done;
 			continue;
 		}
-		if ((c = getopt_long(dashdash, argv, "+ql:t:c:i:h", options, NULL)) == -1)
+		if ((c = getopt_long(dashdash, argv, "+ql:t:c:i:f:h", options, NULL)) == -1)
 			break;
 		switch (c) {
 		case 'q': opts.quiet = 1; break;
@@ -137,6 +154,8 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'c': opts.comment = optarg; break;
 		case 'i': opts.interpreter = optarg; break;
+		case 'f': opts.flags_file = optarg; break;
+		case 'F': opts.force_flags = 1; break;
 		case 'R': a.runs_dir = optarg; break;
 		case 'h': fputs(usage, stdout); goto done;
 		default:

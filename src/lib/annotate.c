@@ -358,6 +358,7 @@ static int apply_front_matter(tally_script_flags *sf, const ydoc *d)
 				                "flags-dest must be args, globals, env, or a file (.yml, .yaml, .json, .R, .py) inside the run");
 			else {
 				sf->dest = k;
+				sf->dest_explicit = true;
 				free(sf->dest_file);
 				sf->dest_file = file;
 			}

@@ -370,8 +370,17 @@ static bool kw_is(const tokens *ts, const call_arg *a, const char *s, const char
 	return a->kw && tok_is(&ts->t[a->kw], s, name);
 }
 
+static const tally_flagdef *find_named(const tally_script_flags *sf, const char *name, size_t len)
+{
+	for (size_t i = 0; sf && i < sf->n; i++)
+		if (strlen(sf->items[i].name) == len && !memcmp(sf->items[i].name, name, len))
+			return &sf->items[i];
+	return NULL;
+}
+
 /* One add_argument()/option() call: a flag for its long option, if it has one. */
-static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, const char *s, bool click)
+static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, const char *s, bool click,
+                       const tally_script_flags *globals)
 {
 	call_arg args[32];
 	size_t n;
@@ -423,7 +432,19 @@ static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, co
 				def->type = t, typed = true;
 		} else if (kw_is(ts, a, s, "default")) {
 			tally_flag v;
-			if (arg_literal(&v, ts, a, s)) {
+			/* default=learning_rate, a module-level literal: its value */
+			const tally_flagdef *g = a->end == a->start + 1 && ts->t[a->start].kind == T_NAME
+			                             ? find_named(globals, s + ts->t[a->start].off, ts->t[a->start].len)
+			                             : NULL;
+			if (g && g->has_default) {
+				memset(&v, 0, sizeof v);
+				v = g->def;
+				v.name = NULL;
+				v.text = g->def.text ? strdup(g->def.text) : NULL;
+				tally__flag_release(&def->def);
+				def->def = v;
+				def->has_default = v.type != TALLY_FLAG_NULL;
+			} else if (arg_literal(&v, ts, a, s)) {
 				tally__flag_release(&def->def);
 				def->def = v;
 				def->has_default = v.type != TALLY_FLAG_NULL;
@@ -466,7 +487,8 @@ static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, co
 	return 0;
 }
 
-static int detect_options(tally_script_flags *sf, const tokens *ts, const char *s, bool *argparse, bool *click)
+static int detect_options(tally_script_flags *sf, const tokens *ts, const char *s, bool *argparse, bool *click,
+                          const tally_script_flags *globals)
 {
 	for (size_t i = 0; i + 1 < ts->n; i++) {
 		const token *t = &ts->t[i];
@@ -474,10 +496,10 @@ static int detect_options(tally_script_flags *sf, const tokens *ts, const char *
 			continue;
 		if (tok_is(t, s, "add_argument")) {
 			*argparse = true;
-			option_call(sf, ts, i + 1, s, false);
+			option_call(sf, ts, i + 1, s, false, globals);
 		} else if (tok_is(t, s, "option") && i >= 2 && tok_is(&ts->t[i - 2], s, "click")) {
 			*click = true;
-			option_call(sf, ts, i + 1, s, true);
+			option_call(sf, ts, i + 1, s, true, globals);
 		}
 	}
 	return 0;
@@ -491,15 +513,26 @@ int tally__detect_python(tally_script_flags *sf, const char *text, size_t len)
 		return tally__error_oom();
 	}
 	bool argparse = false, click = false;
-	int rc = detect_options(sf, &ts, text, &argparse, &click);
+	tally_script_flags globals = TALLY_SCRIPT_FLAGS_INIT;
+	int rc = detect_globals(&globals, &ts, text);
+	if (!rc)
+		rc = detect_options(sf, &ts, text, &argparse, &click, &globals);
 	if (!rc && (argparse || click)) {
 		sf->origin = argparse ? "argparse" : "click";
 		sf->dest = TALLY_DEST_ARGS;
 	} else if (!rc) {
 		sf->origin = "globals";
 		sf->dest = TALLY_DEST_GLOBALS;
-		rc = detect_globals(sf, &ts, text);
+		/* the globals become the script's flags */
+		for (size_t i = 0; i < sf->n; i++)
+			tally__flagdef_release(&sf->items[i]);
+		free(sf->items);
+		sf->items = globals.items;
+		sf->n = globals.n;
+		globals.items = NULL;
+		globals.n = 0;
 	}
+	tally__script_flags_release(&globals);
 	free(ts.t);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "build-config.h"
@@ -71,6 +72,7 @@ json_t *tally__script_flags_json(const tally_script_flags *sf)
 	json_object_set_new(o, "origin", sf->origin ? json_string(sf->origin) : json_null());
 	json_object_set_new(o, "declared", json_boolean(sf->declared));
 	json_object_set_new(o, "dest", json_string(tally__dest_name(sf)));
+	json_object_set_new(o, "dest_explicit", json_boolean(sf->dest_explicit));
 	json_object_set_new(o, "language", sf->language ? json_string(sf->language) : json_null());
 	for (size_t i = 0; i < sf->n; i++) {
 		const tally_flagdef *d = &sf->items[i];
@@ -169,6 +171,7 @@ static bool from_json(tally_script_flags *sf, json_t *o)
 	if ((int)k < 0)
 		return false;
 	sf->dest = k;
+	sf->dest_explicit = json_is_true(json_object_get(o, "dest_explicit"));
 	const char *lang = json_string_value(json_object_get(o, "language"));
 	sf->language = lang ? strdup(lang) : NULL;
 	size_t i;
@@ -245,6 +248,10 @@ static int detect_text(tally_script_flags *sf, const char *text, size_t len, con
 		rc = tally__apply_annotations(sf, text, len);
 	if (!rc && sf->n && !sf->declared)
 		sf->declared = true; /* found some: the script's flags are known */
+	if (!rc && !sf->n && !sf->declared && !sf->dest_explicit) {
+		sf->origin = NULL; /* nothing declared: any NAME=VALUE goes as --NAME VALUE */
+		sf->dest = TALLY_DEST_ARGS;
+	}
 	return rc;
 }
 
@@ -287,5 +294,27 @@ int tally__script_flags_detect(tally_script_flags *out, const char *script, cons
 		tally__script_flags_release(out);
 		out->display = display_copy;
 	}
+	return rc;
+}
+
+int tally_describe_flags(const char *script, char **json_out)
+{
+	*json_out = NULL;
+	struct stat st;
+	if (stat(script, &st) < 0)
+		return tally__error(TALLY_ENOTFOUND, "script '%s' not found — check the path", script);
+	if (!S_ISREG(st.st_mode))
+		return tally__error(TALLY_EINVALID, "'%s' is not a file — give a script", script);
+	const char *base = strrchr(script, '/') ? strrchr(script, '/') + 1 : script;
+	tally_script_flags sf;
+	int rc = tally__script_flags_detect(&sf, script, base);
+	if (!rc) {
+		json_t *o = tally__script_flags_json(&sf);
+		*json_out = o ? json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(o);
+		if (!*json_out)
+			rc = tally__error_oom();
+	}
+	tally__script_flags_release(&sf);
 	return rc;
 }

@@ -443,3 +443,49 @@ int tally__flags_file_load(tally_flag_list *out, const char *path)
 		tally__flag_list_release(out);
 	return rc;
 }
+
+/* ---- labels ---- */
+
+int tally__label_expand(char **out, const char *tmpl, const tally_resolved_flags *r)
+{
+	*out = NULL;
+	tally_buf b = TALLY_BUF_INIT;
+	tally_buf_adds(&b, "");
+	for (const char *p = tmpl; *p;) {
+		const char *open = strstr(p, "${");
+		if (!open) {
+			tally_buf_adds(&b, p);
+			break;
+		}
+		tally_buf_add(&b, p, (size_t)(open - p));
+		const char *close = strchr(open + 2, '}');
+		if (!close) {
+			tally_buf_release(&b);
+			return tally__error(TALLY_EINVALID, "label template '%s' has an unclosed ${ — write ${NAME}", tmpl);
+		}
+		size_t n = (size_t)(close - open - 2);
+		if (n == 13 && !strncmp(open + 2, "default_label", 13)) {
+			char *label = tally__flags_default_label(r);
+			tally_buf_adds(&b, label ? label : "");
+			free(label);
+		} else {
+			const tally_flag *v = NULL;
+			for (size_t i = 0; i < r->values.count; i++)
+				if (strlen(r->values.items[i].name) == n && !strncmp(r->values.items[i].name, open + 2, n))
+					v = &r->values.items[i];
+			if (!v) {
+				tally_buf_release(&b);
+				return tally__error(TALLY_EINVALID, "label template: no flag '%.*s' — use a flag's name or default_label",
+				                    (int)n, open + 2);
+			}
+			tally_buf_adds(&b, v->text ? v->text : "null");
+		}
+		p = close + 1;
+	}
+	if (tally_buf_oom(&b)) {
+		tally_buf_release(&b);
+		return tally__error_oom();
+	}
+	*out = tally_buf_detach(&b);
+	return 0;
+}

@@ -48,6 +48,7 @@ typedef struct {
 	const char *origin;        /* "globals", "tfruns flags()", "argparse", "click", "front matter", "tally.yml" */
 	bool declared;             /* flags are known: undeclared names are errors */
 	tally_dest_kind dest;
+	bool dest_explicit;        /* set by front matter or configuration, not by detection */
 	char *dest_file;           /* TALLY_DEST_FILE: path relative to the run directory */
 	char *language;            /* "R", "Python" or NULL */
 	tally_strlist src_exclude; /* front matter `sourcecode:` rules */
@@ -55,7 +56,7 @@ typedef struct {
 	char *display;             /* the script as named in messages */
 } tally_script_flags;
 
-#define TALLY_SCRIPT_FLAGS_INIT {NULL, 0, NULL, false, TALLY_DEST_ARGS, NULL, NULL, TALLY_STRLIST_INIT, TALLY_STRLIST_INIT, NULL}
+#define TALLY_SCRIPT_FLAGS_INIT {NULL, 0, NULL, false, TALLY_DEST_ARGS, false, NULL, NULL, TALLY_STRLIST_INIT, TALLY_STRLIST_INIT, NULL}
 
 void tally__script_flags_release(tally_script_flags *sf);
 tally_flagdef *tally__flagdef_find(const tally_script_flags *sf, const char *name);
@@ -102,6 +103,9 @@ int tally__flag_from_yaml_node(tally_flag *out, struct yaml_node_s *node);
 int tally__flags_file_load(tally_flag_list *out, const char *path);
 /* Non-default flags as `name=value`, sorted by name (Guild's default label). */
 char *tally__flags_default_label(const tally_resolved_flags *r);
+
+/* Expand ${NAME} (a flag's value) and ${default_label} in a --label template. */
+int tally__label_expand(char **out, const char *tmpl, const tally_resolved_flags *r);
 
 /* ---- destinations (flagdest.c) ---- */
 

@@ -203,6 +203,9 @@ typedef struct {
 	const char *project_dir;
 	const char *runs_dir;
 	const char *run_dir;
+	/* the script's own rules (front matter `sourcecode:`): NULL-terminated, may be NULL */
+	char *const *exclude;
+	char *const *include;     /* copied even if large, binary or excluded */
 } tally_snapshot_request;
 
 /* Copy the project's source files into the run, link the other entries,

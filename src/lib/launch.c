@@ -10,6 +10,7 @@
  * shell does), so Ctrl-C goes straight to the script.
  */
 #include "lib/internal.h"
+#include "lib/flagdefs.h"
 #include "build-config.h"
 
 #include <errno.h>
@@ -675,18 +676,21 @@ static const char *final_status(const supervisor *s, int *exit_code, int *exit_s
 /* ---- putting it together ---- */
 
 static json_t *launch_meta(const tally_store *store, const tally_launch_options *opts, const tally_strlist *argv,
-                           const tally_flag_list *flags)
+                           const tally_resolved_flags *flags, const char *label)
 {
 	json_t *meta = tally__meta_base(store, opts->script, (const char *const *)argv->items);
 	json_t *jflags = json_object_get(meta, "flags");
-	for (size_t i = 0; i < flags->count; i++)
-		json_object_set_new(jflags, flags->items[i].name, tally__flag_to_json(&flags->items[i]));
-	json_t *types = json_object();
-	for (size_t i = 0; i < flags->count; i++)
-		json_object_set_new(types, flags->items[i].name, json_string(tally__flag_type_name(flags->items[i].type)));
+	json_t *types = json_object(), *sources = json_object();
+	for (size_t i = 0; i < flags->values.count; i++) {
+		const tally_flag *f = &flags->values.items[i];
+		json_object_set_new(jflags, f->name, tally__flag_to_json(f));
+		json_object_set_new(types, f->name, json_string(tally__flag_type_name(f->type)));
+		json_object_set_new(sources, f->name, json_string(tally__flag_origin_name(flags->origins[i])));
+	}
 	json_object_set_new(meta, "flag_types", types);
-	if (opts->label)
-		json_object_set_new(meta, "label", json_string(opts->label));
+	json_object_set_new(meta, "flag_sources", sources);
+	if (label && *label)
+		json_object_set_new(meta, "label", json_string(label));
 	for (const char *const *t = opts->tags; t && *t; t++)
 		json_array_append_new(json_object_get(meta, "tags"), json_string(*t));
 	if (opts->comment) {
@@ -713,12 +717,67 @@ static int fail_run(tally_run *run, int rc)
 	return tally__error(rc, "%s", msg);
 }
 
+/*
+ * The script's declared flags, the values given (flags file, command line)
+ * checked against them, and the label: all before any run exists.
+ */
+static int plan_flags(tally_script_flags *sf, tally_resolved_flags *resolved, char **label,
+                      const tally_launch_options *opts)
+{
+	tally_flag_list given = {NULL, 0}, from_file = {NULL, 0};
+	int rc = 0;
+	if (opts->script) {
+		const char *base = strrchr(opts->script, '/') ? strrchr(opts->script, '/') + 1 : opts->script;
+		rc = tally__script_flags_detect(sf, opts->script, base);
+	}
+	if (!rc)
+		rc = parse_flags(&given, opts->flag_args);
+	if (!rc && opts->flags_file)
+		rc = tally__flags_file_load(&from_file, opts->flags_file);
+	if (!rc)
+		rc = tally__flags_resolve(resolved, sf, &from_file, &given, opts->force_flags);
+	if (!rc && opts->label)
+		rc = tally__label_expand(label, opts->label, resolved);
+	else if (!rc && !(*label = tally__flags_default_label(resolved)))
+		rc = tally__error_oom();
+	tally__flag_list_release(&given);
+	tally__flag_list_release(&from_file);
+	return rc;
+}
+
+/* Where the run's copy of the script is: NULL when it lies outside the project. */
+static char *script_copy_path(const tally_run *run, const char *script, const char *project_dir)
+{
+	char *rel = script_path_for_child(script, project_dir);
+	char *copy = rel && rel[0] != '/' ? tally_path_join(run->dir, rel) : NULL;
+	free(rel);
+	return copy;
+}
+
+/* Globals and flags files: written into the run once its sources are there. */
+static int deliver_flags(const tally_run *run, const tally_launch_options *opts, const char *project_dir,
+                         const tally_script_flags *sf, const tally_resolved_flags *resolved)
+{
+	int rc = tally__flags_write_file(run->dir, sf, resolved);
+	if (rc || sf->dest != TALLY_DEST_GLOBALS || !opts->script)
+		return rc;
+	char *copy = script_copy_path(run, opts->script, project_dir);
+	if (!copy)
+		return tally__error(TALLY_EINVALID, "cannot set the globals of a script outside the project directory — "
+		                                    "use flags-dest: args, or run it from its project");
+	rc = tally__flags_rewrite_globals(copy, sf, resolved);
+	free(copy);
+	return rc;
+}
+
 int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tally_launch_options *opts)
 {
 	tally_config cfg;
 	bool cfg_loaded = false;
 	tally_strlist argv = TALLY_STRLIST_INIT, envp = TALLY_STRLIST_INIT;
-	tally_flag_list flags = {NULL, 0};
+	tally_script_flags sf = TALLY_SCRIPT_FLAGS_INIT;
+	tally_resolved_flags resolved = {{NULL, 0}, NULL};
+	char *label = NULL;
 	tally_run *run = NULL;
 	tally_outparse *parser = NULL;
 	json_t *meta = NULL;
@@ -750,32 +809,38 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	if ((rc = tally__config_load(&cfg, project_dir)))
 		goto done;
 	cfg_loaded = true;
-	if ((rc = parse_flags(&flags, opts->flag_args)) || (rc = build_command(&argv, opts, &cfg, project_dir)))
+	if ((rc = build_command(&argv, opts, &cfg, project_dir)) || (rc = plan_flags(&sf, &resolved, &label, opts)) ||
+	    (rc = tally__flags_to_args(&argv, &sf, &resolved)))
 		goto done;
-	for (size_t i = 0; i < flags.count; i++) {
-		tally_buf opt = TALLY_BUF_INIT;
-		tally_buf_printf(&opt, "--%s", flags.items[i].name);
-		if (tally_buf_oom(&opt) || tally_strlist_push(&argv, opt.ptr) < 0 || tally_strlist_push(&argv, flags.items[i].text) < 0)
-			rc = tally__error_oom();
-		tally_buf_release(&opt);
+	if (sf.dest == TALLY_DEST_GLOBALS && opts->script) {
+		/* refuse before the run exists, not after */
+		bool changed = false;
+		for (size_t i = 0; i < resolved.values.count; i++)
+			changed = changed || resolved.origins[i] != TALLY_FROM_DEFAULT;
+		char *rel = changed ? script_path_for_child(opts->script, project_dir) : NULL;
+		if (rel && rel[0] == '/')
+			rc = tally__error(TALLY_EINVALID, "cannot set the globals of '%s', which lies outside the project directory "
+			                                  "— run tally from its project", opts->script);
+		free(rel);
 		if (rc)
 			goto done;
 	}
-	if ((rc = tally__outparse_new(&parser, &flags)))
+	if ((rc = tally__outparse_new(&parser, &resolved.values)))
 		goto done;
 
 	/* 2. The run exists from here on: every failure is recorded in it. */
-	if (!(meta = launch_meta(store, opts, &argv, &flags))) {
+	if (!(meta = launch_meta(store, opts, &argv, &resolved, label))) {
 		rc = tally__error_oom();
 		goto done;
 	}
 	if ((rc = tally__run_start(&run, store, meta)))
 		goto done;
-	tally_snapshot_request snap = {&cfg, project_dir, store->path, run->dir};
+	tally_snapshot_request snap = {&cfg, project_dir, store->path, run->dir, sf.src_exclude.items, sf.src_include.items};
 	if ((rc = save_environment(run->dir)) || (rc = tally__snapshot(&snap, run->meta)) ||
+	    (rc = deliver_flags(run, opts, project_dir, &sf, &resolved)) ||
 	    (rc = tally__meta_save(run->dir, run->meta, 0)) || (rc = tally__scalar_log_open(&run->log, run->dir)) ||
 	    (rc = tally__output_open(&sup.output, run->dir, parser, run->log)) ||
-	    (rc = build_child_env(&envp, run, &flags))) {
+	    (rc = build_child_env(&envp, run, &resolved.values))) {
 		rc = fail_run(run, rc);
 		goto done;
 	}
@@ -835,7 +900,9 @@ done:
 	json_decref(meta);
 	tally_strlist_release(&argv);
 	tally_strlist_release(&envp);
-	tally__flag_list_release(&flags);
+	tally__script_flags_release(&sf);
+	tally__resolved_flags_release(&resolved);
+	free(label);
 	if (cfg_loaded)
 		tally__config_release(&cfg);
 	free(project_dir);

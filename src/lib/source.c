@@ -114,19 +114,31 @@ static bool in_runs_dir(const snapshot *s, const char *rel, const char *abs)
 	return false;
 }
 
+static bool matches_any(char *const *patterns, const char *rel)
+{
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	for (char *const *pat = patterns; pat && *pat; pat++)
+		if (!fnmatch(*pat, rel, 0) || !fnmatch(*pat, base, 0))
+			return true;
+	return false;
+}
+
+/* Named by the script's `include` rules: copied whatever its size or content. */
+static bool included(const snapshot *s, const char *rel)
+{
+	return matches_any(s->req->include, rel);
+}
+
 /* Whether a candidate source file is excluded by name, size or location. */
 static bool excluded(const snapshot *s, const char *rel, const char *abs, const struct stat *st)
 {
 	const tally_config *cfg = s->req->cfg;
-	if (!S_ISREG(st->st_mode) || st->st_size > cfg->source_max_file_size)
+	if (!S_ISREG(st->st_mode) || in_runs_dir(s, rel, abs))
 		return true;
-	if (in_runs_dir(s, rel, abs))
-		return true;
-	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-	for (char **pat = cfg->source_exclude; pat && *pat; pat++)
-		if (!fnmatch(*pat, rel, 0) || !fnmatch(*pat, base, 0))
-			return true;
-	return false;
+	if (included(s, rel))
+		return false;
+	return st->st_size > cfg->source_max_file_size || matches_any(cfg->source_exclude, rel) ||
+	       matches_any(s->req->exclude, rel);
 }
 
 static int consider(snapshot *s, const char *rel)
@@ -326,7 +338,7 @@ static int collect_plain(snapshot *s, const char *rel_dir)
 			if (venv && access(venv, F_OK) != 0 && !skipped_dir_name(e->d_name))
 				rc = collect_plain(s, rel);
 			free(venv);
-		} else if (S_ISREG(st.st_mode) && !excluded(s, rel, abs, &st) && looks_like_text(abs)) {
+		} else if (S_ISREG(st.st_mode) && !excluded(s, rel, abs, &st) && (included(s, rel) || looks_like_text(abs))) {
 			rc = consider(s, rel);
 		}
 		free(rel);

@@ -30,14 +30,19 @@ test_expect_success 'the Python example trains and completes' '
 	grep -q "^Run .* completed in" err &&
 	test "$(run_count)" = 1 &&
 	show_check "d[\"status\"] == \"completed\" and d[\"exit_status\"] == 0" &&
-	show_check "d[\"command\"] == [\"/usr/bin/python3\", \"train.py\", \"--epochs\", \"3\", \"--learning_rate\", \"0.1\"]"
+	show_check "d[\"command\"] == [\"/usr/bin/python3\", \"train.py\", \"--learning_rate\", \"0.1\", \"--epochs\", \"3\",
+	                                  \"--batch_size\", \"64\", \"--l2\", \"1e-4\", \"--seed\", \"1\"]"
 '
 
 test_expect_success 'the Python example'"'"'s flags are recorded with their types' '
 	cd py &&
-	show_check "d[\"flags\"] == {\"epochs\": 3, \"learning_rate\": 0.1}" &&
+	show_check "d[\"flags\"] == {\"epochs\": 3, \"learning_rate\": 0.1, \"batch_size\": 64, \"l2\": 1e-4, \"seed\": 1}" &&
 	show_check "type(d[\"flags\"][\"epochs\"]) is int and type(d[\"flags\"][\"learning_rate\"]) is float" &&
-	show_check "d[\"flag_types\"] == {\"epochs\": \"int\", \"learning_rate\": \"float\"}"
+	show_check "d[\"flag_types\"] == {\"epochs\": \"int\", \"learning_rate\": \"float\", \"batch_size\": \"int\",
+	                                   \"l2\": \"float\", \"seed\": \"int\"}" &&
+	show_check "d[\"flag_sources\"] == {\"epochs\": \"command line\", \"learning_rate\": \"command line\",
+	                                     \"batch_size\": \"default\", \"l2\": \"default\", \"seed\": \"default\"}" &&
+	show_check "d[\"label\"] == \"epochs=3 learning_rate=0.1\""
 '
 
 test_expect_success 'the Python example logs loss, val_loss and val_acc per epoch' '
@@ -105,8 +110,12 @@ test_expect_success 'the R example trains and completes' '
 	tally run train.R epochs=20 >out 2>err &&
 	grep -q "^Training finished in" out &&
 	show_check "d[\"status\"] == \"completed\" and d[\"exit_status\"] == 0" &&
-	show_check "d[\"command\"] == [\"Rscript\", \"train.R\", \"--epochs\", \"20\"]" &&
-	show_check "d[\"flags\"] == {\"epochs\": 20}"
+	show_check "d[\"command\"] == [\"Rscript\", \"train.R\"]" &&
+	show_check "d[\"flags\"] == {\"learning_rate\": 0.1, \"epochs\": 20}" &&
+	dir=$(show_field "[\"dir\"]") &&
+	grep -q "^epochs <- 20$" "$dir/train.R" &&
+	grep -q "^epochs <- 50$" train.R &&
+	test "$(wc -l <"$dir/train.R")" = "$(wc -l <train.R)"
 '
 
 test_expect_success 'the R example logs loss and acc every 5 epochs' '
