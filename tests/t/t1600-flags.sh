@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# Flags: detected from R and Python scripts (globals, tfruns flags(), argparse,
+# click, #| annotations, front matter), checked (types, min/max, choices,
+# undeclared names) before any run exists, and delivered to unmodified
+# scripts that print what they received — args, globals, flags files, env.
+. "$(dirname "$0")/test-lib.sh"
+
+# show_check PYTHON-EXPR: assert over the latest run's `tally show --format json` (as d).
+show_check() {
+	tally show --format json | "$PYTHON" -c "
+import json, sys
+d = json.load(sys.stdin)
+assert $1, d
+"
+}
+
+test_expect_success 'setup: R and Python scripts that print their flags' '
+	cat >glob.py <<-\PY &&
+	import sys
+	#| description: learning rate
+	#| min: 0
+	#| max: 1
+	lr = 0.01
+	units: int = 64
+	#| choices: [relu, tanh]
+	act = "relu"
+	fast = False
+	note = "it'"'"'s # here"
+	print("lr", repr(lr), "units", repr(units), "act", act, "fast", fast, "note", note)
+	print("argv", sys.argv[1:])
+	PY
+	cat >glob.R <<-\R &&
+	#| min: 16
+	#| max: 256
+	units <- 64
+	activation <- "relu"
+	learning_rate <- 1e-3   # written in exponent form
+	verbose <- FALSE
+	cat("units", units, class(units), "activation", activation, "lr", learning_rate, "verbose", verbose, "\n")
+	cat("args", length(commandArgs(TRUE)), "\n")
+	R
+	cat >ap.py <<-\PY &&
+	import argparse
+	p = argparse.ArgumentParser()
+	p.add_argument("--learning-rate", type=float, default=0.1, help="step size")
+	p.add_argument("--units", type=int, default=32, choices=[32, 64, 128])
+	p.add_argument("--shuffle", action="store_true")
+	a = p.parse_args()
+	print("lr", a.learning_rate, "units", a.units, "shuffle", a.shuffle)
+	PY
+	cat >tf.R <<-\R
+	FLAGS <- flags(
+	  flag_numeric("dropout", 0.4, "Dropout rate"),
+	  flag_integer("units", 128),
+	  flag_boolean("augment", FALSE)
+	)
+	R
+'
+
+test_expect_success 'tally flags lists what a script declares, annotations included' '
+	tally flags glob.R >out &&
+	grep -q "^Flags for glob.R (globals):" out &&
+	grep -q "^  units  *64  *int  *\[16 .. 256\]$" out &&
+	grep -q "^  activation  *\"relu\"  *string$" out &&
+	grep -q "^  learning_rate  *1e-3  *float$" out &&
+	tally flags glob.py >out &&
+	grep -q "^  lr  *0.01  *float  *learning rate  \[0 .. 1\]$" out &&
+	grep -q "^  act  *\"relu\"  *string  *one of relu, tanh$" out &&
+	tally flags ap.py >out &&
+	grep -q "^Flags for ap.py (argparse):" out &&
+	grep -q "^  learning_rate  *0.1  *float  *step size$" out &&
+	grep -q "^  shuffle  *false  *bool$" out &&
+	tally flags tf.R >out &&
+	grep -q "^Flags for tf.R (tfruns flags()):" out &&
+	grep -q "^  dropout  *0.4  *float  *Dropout rate$" out &&
+	tally flags --format json glob.py >out.json &&
+	"$PYTHON" -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = [f[\"name\"] for f in d[\"flags\"]]
+assert names == [\"lr\", \"units\", \"act\", \"fast\", \"note\"], names
+assert d[\"dest\"] == \"globals\" and d[\"language\"] == \"Python\", d
+" out.json
+'
+
+test_expect_success 'globals: the run copy gets the new literal, every other byte kept' '
+	tally run -q glob.py lr=0.5 act=tanh fast=true note="a \"quoted\" value" >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]") &&
+	tally show --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[\"output_tail\"])" >tail &&
+	grep -q "^lr 0.5 units 64 act tanh fast True note a \"quoted\" value$" tail &&
+	grep -q "^argv \[\]$" tail &&
+	sed -e "s/^lr = 0.01$/lr = 0.5/" -e "s/^act = \"relu\"$/act = \"tanh\"/" -e "s/^fast = False$/fast = True/" \
+	    -e "s/^note = .*$/note = \"a \\\\\"quoted\\\\\" value\"/" glob.py >expected &&
+	test_cmp expected "$dir/glob.py" &&
+	grep -q "^lr = 0.01$" glob.py
+'
+
+test_expect_success 'globals in R: types kept (1e-3 float, 64 numeric), the project file untouched' '
+	tally run -q glob.R units=128 learning_rate=0.05 verbose=true >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]") &&
+	grep -q "^units <- 128$" "$dir/glob.R" &&
+	grep -q "^learning_rate <- 0.05   # written in exponent form$" "$dir/glob.R" &&
+	grep -q "^verbose <- TRUE$" "$dir/glob.R" &&
+	grep -q "^units <- 64$" glob.R &&
+	grep -q "units 128 numeric activation relu lr 0.05 verbose TRUE" "$dir/.tally/output" &&
+	grep -q "^args 0 $" "$dir/.tally/output" &&
+	show_check "d[\"flags\"] == {\"units\": 128, \"activation\": \"relu\", \"learning_rate\": 0.05, \"verbose\": True}" &&
+	show_check "d[\"flag_sources\"][\"units\"] == \"command line\" and d[\"flag_sources\"][\"activation\"] == \"default\""
+'
+
+test_expect_success 'args: argparse options get --option value, store_true appears only when true' '
+	tally run -q ap.py learning_rate=0.3 shuffle=true >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]") &&
+	grep -q "^lr 0.3 units 32 shuffle True$" "$dir/.tally/output" &&
+	show_check "d[\"command\"][2:] == [\"--learning-rate\", \"0.3\", \"--units\", \"32\", \"--shuffle\"]" &&
+	tally run -q ap.py units=64 >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]") &&
+	grep -q "^lr 0.1 units 64 shuffle False$" "$dir/.tally/output"
+'
+
+test_expect_success 'tfruns scripts get --name=value, which flags() parses' '
+	cat >tfargs.R <<-\R &&
+	FLAGS <- flags(flag_numeric("dropout", 0.4), flag_integer("units", 128))
+	R
+	cat >tfargs-run.R <<-\R &&
+	flags <- function(...) NULL
+	source("tfargs.R")
+	cat("args:", commandArgs(TRUE), "\n")
+	R
+	cat tfargs.R >>tfargs-run.R &&
+	tally run -q tfargs-run.R dropout=0.2 >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]") &&
+	grep -q "^args: --dropout=0.2 --units=128 $" "$dir/.tally/output"
+'
+
+test_expect_success 'flags-dest files: yml, json, R and py are written into the run' '
+	for ext in yml json R py; do
+		cat >dest-$ext.py <<-PY &&
+		#| flags-dest: conf/flags.$ext
+		#| flags:
+		#|   lr: 0.1
+		#|   name: {default: mlp, type: string}
+		#|   zero: {default: "007"}
+
+		print("ok")
+		PY
+		tally run -q dest-$ext.py lr=0.25 name=yes >/dev/null 2>&1 &&
+		dir=$(show_field "[\"dir\"]") &&
+		test -f "$dir/conf/flags.$ext" || return 1
+	done &&
+	dir=$(tally show 4 --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[\"dir\"])") &&
+	"$PYTHON" -c "
+import json, sys
+d = json.load(open(sys.argv[1] + \"/conf/flags.json\"))
+assert d == {\"lr\": 0.25, \"name\": \"yes\", \"zero\": \"007\"}, d
+" "$(tally show 3 --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[\"dir\"])")" &&
+	"$PYTHON" -c "
+import sys
+ns = {}
+exec(open(sys.argv[1] + \"/conf/flags.py\").read(), ns)
+assert (ns[\"lr\"], ns[\"name\"], ns[\"zero\"]) == (0.25, \"yes\", \"007\"), ns
+" "$(show_field "[\"dir\"]")" &&
+	Rscript -e "source(file.path(commandArgs(TRUE)[1], \"conf/flags.R\")); stopifnot(lr == 0.25, name == \"yes\", zero == \"007\")" \
+		"$(tally show 2 --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[\"dir\"])")" &&
+	grep -q "^\"name\": \"yes\"$" "$dir/conf/flags.yml" &&
+	grep -q "^\"zero\": \"007\"$" "$dir/conf/flags.yml"
+'
+
+test_expect_success 'every destination also sets FLAG_NAME' '
+	cat >env.sh <<-\SH &&
+	#| flags-dest: env
+	#| flags:
+	#|   learning-rate: 0.1
+	echo "env $FLAG_LEARNING_RATE args $#"
+	SH
+	tally run -q env.sh learning-rate=0.7 >/dev/null 2>&1 &&
+	grep -q "^env 0.7 args 0$" "$(show_field "[\"dir\"]")/.tally/output"
+'
+
+test_expect_success 'bad values are one-line errors naming the flag and where it is defined; no run is made' '
+	before=$(run_count) &&
+	{ tally run glob.R units=1000 2>err; test $? = 128; } &&
+	test "$(cat err)" = "tally: flag units=1000 is above its maximum 256 (glob.R line 3)" &&
+	test_expect_code 128 tally run glob.R units=8 2>err &&
+	grep -q "below its minimum 16 (glob.R line 3)" err &&
+	{ tally run glob.py act=sigmoid 2>err; test $? = 128; } &&
+	test "$(cat err)" = "tally: flag act=sigmoid is not one of relu, tanh (glob.py line 8)" &&
+	test_expect_code 128 tally run glob.py units=1.5 2>err &&
+	grep -q "flag units=1.5 is not an int (glob.py line 6)" err &&
+	test_expect_code 128 tally run glob.py fast=maybe 2>err &&
+	grep -q "is not a boolean" err &&
+	test_expect_code 128 tally run glob.py nosuch=1 2>err &&
+	grep -q "glob.py has no flag .nosuch. — its flags are lr, units, act, fast, note; --force-flags passes it anyway" err &&
+	test_expect_code 128 tally run ap.py units=48 2>err &&
+	grep -q "not one of 32, 64, 128" err &&
+	{ tally run glob.py "lr=[0.1,0.2]" 2>err; test $? = 128; } &&
+	grep -q "reserved for sweeps" err &&
+	test "$(wc -l <err)" = 1 &&
+	test "$(run_count)" = "$before"
+'
+
+test_expect_success '--force-flags passes an undeclared flag on' '
+	tally run -q --force-flags ap.py extra=5 >/dev/null 2>&1 || true &&
+	show_check "d[\"flags\"][\"extra\"] == 5 and \"--extra\" in d[\"command\"]"
+'
+
+test_expect_success 'values are YAML scalars coerced to the flag type' '
+	tally run -q glob.py lr=1e-1 units=1e2 note=on act="tanh" >/dev/null 2>&1 &&
+	show_check "d[\"flags\"][\"lr\"] == 0.1 and d[\"flags\"][\"units\"] == 100 and type(d[\"flags\"][\"units\"]) is int" &&
+	show_check "d[\"flags\"][\"note\"] == \"on\"" &&
+	tally run -q glob.py note="\"007\"" fast=yes >/dev/null 2>&1 &&
+	show_check "d[\"flags\"][\"note\"] == \"007\" and d[\"flags\"][\"fast\"] is True" &&
+	tally run -q glob.py note=héllo-✓ >/dev/null 2>&1 &&
+	grep -q "^note = \"héllo-✓\"$" "$(show_field "[\"dir\"]")/glob.py"
+'
+
+test_expect_success '--flags-file: defaults < file < command line; tfruns config sections' '
+	printf "lr: 0.2\nunits: 16\n" >flags.yml &&
+	tally run -q glob.py --flags-file flags.yml units=32 >/dev/null 2>&1 &&
+	show_check "d[\"flags\"][\"lr\"] == 0.2 and d[\"flags\"][\"units\"] == 32" &&
+	show_check "d[\"flag_sources\"][\"lr\"] == \"flags file\" and d[\"flag_sources\"][\"units\"] == \"command line\"" &&
+	printf "default:\n  lr: 0.3\nfast:\n  lr: 0.9\n" >profiles.yml &&
+	tally run -q glob.py -f profiles.yml >/dev/null 2>&1 &&
+	show_check "d[\"flags\"][\"lr\"] == 0.3" &&
+	R_CONFIG_ACTIVE=fast tally run -q glob.py -f profiles.yml >/dev/null 2>&1 &&
+	show_check "d[\"flags\"][\"lr\"] == 0.9" &&
+	printf "lr: [1\n" >bad.yml &&
+	test_expect_code 128 tally run glob.py -f bad.yml 2>err &&
+	grep -q "bad.yml line" err &&
+	printf "lr: 5\n" >big.yml &&
+	test_expect_code 128 tally run glob.py -f big.yml 2>err &&
+	grep -q "above its maximum 1" err &&
+	test_expect_code 128 tally run glob.py -f missing.yml 2>err &&
+	grep -q "cannot read flags file" err
+'
+
+test_expect_success 'the default label is the non-default flags; --label takes a template' '
+	tally run -q glob.py units=32 lr=0.2 >out 2>&1 &&
+	show_check "d[\"label\"] == \"lr=0.2 units=32\"" &&
+	tally run -q glob.py units=32 -l "units=\${units} \${default_label}" >/dev/null 2>&1 &&
+	show_check "d[\"label\"] == \"units=32 units=32\"" &&
+	test_expect_code 128 tally run glob.py -l "\${nosuch}" 2>err &&
+	grep -q "no flag .nosuch." err
+'
+
+test_expect_success 'malformed annotations are errors naming the script and line; no run' '
+	before=$(run_count) &&
+	printf "x = 1\n#| min: [1\ny = 2\n" >bad1.py &&
+	test_expect_code 128 tally run bad1.py 2>err &&
+	grep -q "bad1.py line 2: bad #| YAML" err &&
+	printf "#| colour: red\nx = 1\n" >bad2.py &&
+	test_expect_code 128 tally run bad2.py 2>err &&
+	grep -q "unknown flag annotation .colour." err &&
+	printf "#| flags-dest: ../../etc/x.yml\n\nx = 1\n" >bad3.py &&
+	test_expect_code 128 tally flags bad3.py 2>err &&
+	grep -q "flags-dest must be" err &&
+	test "$(run_count)" = "$before"
+'
+
+test_expect_success 'detection is cached by content and follows edits' '
+	ls "$XDG_CACHE_HOME"/tally/flags/*.json >/dev/null &&
+	printf "a = 1\n" >c.py &&
+	tally flags c.py | grep -q "^  a  *1  *int$" &&
+	n=$(ls "$XDG_CACHE_HOME"/tally/flags | wc -l) &&
+	tally flags c.py >/dev/null &&
+	test "$(ls "$XDG_CACHE_HOME"/tally/flags | wc -l)" = "$n" &&
+	printf "a = 2.5\n" >c.py &&
+	tally flags c.py | grep -q "^  a  *2.5  *float$"
+'
+
+test_expect_success 'scripts without declared flags take any NAME=VALUE as --NAME VALUE' '
+	printf "echo \"\$@\"\n" >plain.sh &&
+	tally run -q plain.sh a=1 b=two >/dev/null 2>&1 &&
+	grep -q "^--a 1 --b two$" "$(show_field "[\"dir\"]")/.tally/output" &&
+	tally flags plain.sh | grep -q "declares no flags"
+'
+
+test_expect_success 'tally flags: missing script and bad options' '
+	test_expect_code 128 tally flags nosuch.py 2>err &&
+	grep -q "not found" err &&
+	test_expect_code 129 tally flags 2>err &&
+	test_expect_code 129 tally flags --format xml glob.py 2>err
+'
+
+test_done
