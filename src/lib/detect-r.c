@@ -141,7 +141,7 @@ static int tokenize(tokens *ts, const char *s, size_t len)
 			static const char *const ops[] = {"<<-", "->>", "<-", "->", "<=", ">=", "==", "!=", "&&", "||", "|>", ":::", "::"};
 			size_t n = 1;
 			for (size_t k = 0; k < sizeof ops / sizeof *ops; k++)
-				if (!strncmp(s + i, ops[k], strlen(ops[k]))) {
+				if (i + strlen(ops[k]) <= len && !memcmp(s + i, ops[k], strlen(ops[k]))) {
 					n = strlen(ops[k]);
 					break;
 				}

@@ -70,9 +70,9 @@ static double parse_float(const char *s)
 {
 	const char *p = s + (*s == '-' || *s == '+');
 	if (*p == '.' && (p[1] == 'i' || p[1] == 'I'))
-		return *s == '-' ? -INFINITY : INFINITY;
+		return *s == '-' ? -HUGE_VAL : HUGE_VAL;
 	if (*p == '.' && (p[1] == 'n' || p[1] == 'N'))
-		return NAN;
+		return (double)NAN;
 	return strtod(s, NULL);
 }
 
