@@ -37,6 +37,16 @@ static const char *str(json_t *o, const char *key)
 
 static void print_value(json_t *v)
 {
+	if (json_is_real(v)) { /* the shortest text that reads back as the same number: 0.2, not 0.20000000000000001 */
+		char buf[40];
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(buf, sizeof buf, "%.*g", prec, json_real_value(v));
+			if (strtod(buf, NULL) == json_real_value(v))
+				break;
+		}
+		fputs(buf, stdout);
+		return;
+	}
 	char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 	fputs(s ? s : "", stdout);
 	free(s);
@@ -98,6 +108,7 @@ static void print_attributes(const tally_run *run, json_t *m)
 static void print_flags(json_t *m)
 {
 	json_t *flags = json_object_get(m, "flags"), *types = json_object_get(m, "flag_types");
+	json_t *sources = json_object_get(m, "flag_sources");
 	if (!json_object_size(flags))
 		return;
 	puts("\nflags:");
@@ -106,7 +117,9 @@ static void print_flags(json_t *m)
 	json_object_foreach(flags, k, v) {
 		printf("  %-20s ", k);
 		print_value(v);
-		if (*str(types, k))
+		if (*str(types, k) && *str(sources, k))
+			printf("  (%s, %s)", str(types, k), str(sources, k));
+		else if (*str(types, k))
 			printf("  (%s)", str(types, k));
 		putchar('\n');
 	}

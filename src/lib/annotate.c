@@ -15,6 +15,7 @@
  */
 #include "lib/flagdefs.h"
 
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -241,12 +242,18 @@ static int apply_flag_attrs(const ydoc *d, yaml_node_t *map, tally_flagdef *def)
 		if (def->type == TALLY_FLAG_NULL || (!type_node && def->lit_len == 0 && !def->option))
 			def->type = v.type == TALLY_FLAG_NULL ? def->type : v.type;
 	}
-	/* Annotations must agree with the default they annotate. */
+	/* Annotations must agree with the default they annotate; a mismatch is
+	 * reported where the annotation is. */
+	size_t line = d->first_line + map->start_mark.line;
+	char where[512];
+	snprintf(where, sizeof where, "%s line %zu", d->display, line > d->last_line ? d->last_line : line);
+	int def_line = def->line;
+	def->line = 0;
 	for (size_t i = 0; !rc && i < def->n_choices; i++)
-		if (tally__flag_check(&def->choices[i], def, d->display))
-			rc = yaml_error(d, 0, tally_error_last());
+		rc = tally__flag_check(&def->choices[i], def, where);
 	if (!rc && def->has_default && def->def.type != TALLY_FLAG_NULL)
-		rc = tally__flag_check(&def->def, def, d->display);
+		rc = tally__flag_check(&def->def, def, where);
+	def->line = def_line;
 	return rc;
 }
 
@@ -338,10 +345,12 @@ static int add_rules(tally_script_flags *sf, const ydoc *d, yaml_node_t *v)
 	return 0;
 }
 
-static int apply_front_matter(tally_script_flags *sf, const ydoc *d)
+/* `root` maps option names to values; from tally.yml, what the script's own front matter set wins. */
+static int apply_front_matter(tally_script_flags *sf, const ydoc *d, yaml_node_t *root, bool from_config)
 {
 	yaml_document_t *doc = (yaml_document_t *)&d->doc;
-	yaml_node_t *root = yaml_document_get_root_node(doc);
+	bool script_dest = from_config && sf->dest_explicit;
+	bool script_flags = from_config && sf->origin && !strcmp(sf->origin, "front matter");
 	int rc = 0;
 	yaml_node_t *explicit_flags = NULL;
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top && !rc; p++) {
@@ -351,6 +360,8 @@ static int apply_front_matter(tally_script_flags *sf, const ydoc *d)
 		if (!key) {
 			rc = yaml_error(d, line, "front matter keys must be plain words");
 		} else if (!strcmp(key, "flags-dest")) {
+			if (script_dest)
+				continue;
 			char *file = NULL;
 			tally_dest_kind k = tally__dest_parse(scalar(v), &file);
 			if ((int)k < 0)
@@ -363,7 +374,7 @@ static int apply_front_matter(tally_script_flags *sf, const ydoc *d)
 				sf->dest_file = file;
 			}
 		} else if (!strcmp(key, "flags")) {
-			explicit_flags = v;
+			explicit_flags = script_flags ? NULL : v;
 		} else if (!strcmp(key, "sourcecode")) {
 			rc = add_rules(sf, d, v);
 		} else {
@@ -372,8 +383,11 @@ static int apply_front_matter(tally_script_flags *sf, const ydoc *d)
 			rc = yaml_error(d, line, what);
 		}
 	}
-	if (!rc && explicit_flags)
+	if (!rc && explicit_flags) {
 		rc = apply_explicit_flags(sf, d, explicit_flags);
+		if (!rc && from_config)
+			sf->origin = "tally.yml";
+	}
 	return rc;
 }
 
@@ -423,10 +437,71 @@ int tally__apply_annotations(tally_script_flags *sf, const char *text, size_t le
 		if (lrc < 0)
 			rc = lrc;
 		else if (lrc == 0) {
-			rc = apply_front_matter(sf, &d);
+			rc = apply_front_matter(sf, &d, yaml_document_get_root_node(&d.doc), false);
 			yaml_document_delete(&d.doc);
 		}
 	}
 	free(ls.starts);
+	return rc;
+}
+
+/* ---- tally.yml: flags-dest for every script, and `scripts:` entries ---- */
+
+static bool names_script(const char *key, const char *script)
+{
+	const char *base = strrchr(script, '/') ? strrchr(script, '/') + 1 : script;
+	return !strcmp(key, script) || !fnmatch(key, script, 0) || !strcmp(key, base);
+}
+
+int tally__apply_config_flags(tally_script_flags *sf, const tally_config *cfg, const char *script)
+{
+	if (cfg->flags_dest && !sf->dest_explicit) {
+		char *file = NULL;
+		tally_dest_kind k = tally__dest_parse(cfg->flags_dest, &file);
+		if ((int)k >= 0) {
+			sf->dest = k;
+			free(sf->dest_file);
+			sf->dest_file = file;
+		}
+	}
+	if (!cfg->text || !script)
+		return 0;
+	ydoc d;
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser))
+		return tally__error_oom();
+	yaml_parser_set_input_string(&parser, (const unsigned char *)cfg->text, strlen(cfg->text));
+	int rc = 0;
+	if (!yaml_parser_load(&parser, &d.doc)) {
+		yaml_parser_delete(&parser);
+		return 0; /* tally__config_load() read it a moment ago */
+	}
+	yaml_parser_delete(&parser);
+	d.display = cfg->path ? cfg->path : "tally.yml";
+	d.first_line = 1;
+	d.last_line = (size_t)-1;
+	yaml_node_t *root = yaml_document_get_root_node(&d.doc);
+	for (yaml_node_pair_t *p = root && root->type == YAML_MAPPING_NODE ? root->data.mapping.pairs.start : NULL;
+	     p && p < root->data.mapping.pairs.top && !rc; p++) {
+		const char *key = scalar(yaml_document_get_node(&d.doc, p->key));
+		yaml_node_t *scripts = yaml_document_get_node(&d.doc, p->value);
+		if (!key || strcmp(key, "scripts") || !scripts || scripts->type != YAML_MAPPING_NODE)
+			continue;
+		for (yaml_node_pair_t *q = scripts->data.mapping.pairs.start; q < scripts->data.mapping.pairs.top && !rc; q++) {
+			const char *name = scalar(yaml_document_get_node(&d.doc, q->key));
+			yaml_node_t *settings = yaml_document_get_node(&d.doc, q->value);
+			if (!name || !names_script(name, script))
+				continue;
+			if (!settings || settings->type != YAML_MAPPING_NODE)
+				rc = yaml_error(&d, settings ? settings->start_mark.line : 0,
+				                "a script's settings are a map: flags-dest, flags, sourcecode");
+			else
+				rc = apply_front_matter(sf, &d, settings, true);
+			break; /* the first entry that names the script */
+		}
+	}
+	yaml_document_delete(&d.doc);
+	if (!rc && sf->n)
+		sf->declared = true;
 	return rc;
 }

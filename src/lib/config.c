@@ -9,14 +9,21 @@
  *     max-file-size: 1048576      # bytes; larger files are linked, not copied
  *     max-files: 1000
  *     exclude: ["*.csv", "data"]
+ *   venv: .venv                   # .py scripts run with .venv/bin/python
+ *   flags-dest: args              # where flag values go, for every script
+ *   extra-args: [--log-dir, "${run_dir}/logs"]   # appended to every command
+ *   scripts:                      # per script: what its front matter could say
+ *     train.R: {flags-dest: flags.yml, flags: {lr: 0.1}}
  *
  * Unknown keys are errors, so that a typo never silently does nothing.
  */
 #include "lib/internal.h"
+#include "lib/flagdefs.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "util/fsutil.h"
@@ -56,8 +63,60 @@ static const char *scalar_of(yaml_document_t *doc, yaml_node_t *node)
 
 static int config_error(const char *path, yaml_node_t *node, const char *what)
 {
-	return tally__error(TALLY_EINVALID, "%s line %lu: %s", path,
-	                    node ? (unsigned long)node->start_mark.line + 1 : 0UL, what);
+	return tally__error(TALLY_EINVALID, "%s line %lu column %lu: %s", path,
+	                    node ? (unsigned long)node->start_mark.line + 1 : 0UL,
+	                    node ? (unsigned long)node->start_mark.column + 1 : 0UL, what);
+}
+
+static int load_string_list(char ***out, yaml_document_t *doc, yaml_node_t *v, const char *path, const char *what)
+{
+	if (v->type != YAML_SEQUENCE_NODE)
+		return config_error(path, v, what);
+	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	tally__argv_free(*out); /* a repeated key: the last one wins */
+	if (!(*out = calloc(n + 1, sizeof(char *))))
+		return tally__error_oom();
+	for (size_t i = 0; i < n; i++) {
+		const char *item = scalar_of(doc, yaml_document_get_node(doc, v->data.sequence.items.start[i]));
+		if (!item)
+			return config_error(path, v, what);
+		if (!((*out)[i] = strdup(item)))
+			return tally__error_oom();
+	}
+	return 0;
+}
+
+/* `venv: DIR`: scripts ending in .py run with DIR/bin/python (unless `interpreters: py:` says otherwise). */
+static int load_venv(tally_config *cfg, yaml_document_t *doc, yaml_node_t *v, const char *path)
+{
+	const char *dir = scalar_of(doc, v);
+	if (!dir || !*dir)
+		return config_error(path, v, "'venv' must be the directory of a virtual environment");
+	tally_buf python = TALLY_BUF_INIT;
+	if (dir[0] == '/')
+		tally_buf_printf(&python, "%s/bin/python", dir);
+	else
+		tally_buf_printf(&python, "%s/%s/bin/python", cfg->project_dir, dir);
+	int rc = 0;
+	if (tally_buf_oom(&python))
+		rc = tally__error_oom();
+	else if (access(python.ptr, X_OK) != 0)
+		rc = config_error(path, v, "'venv' has no bin/python — give the directory made by python3 -m venv");
+	else if (!tally__config_interpreter(cfg, "py")) {
+		tally_interpreter *grown = realloc(cfg->interpreters, (cfg->n_interpreters + 1) * sizeof *grown);
+		if (!grown)
+			rc = tally__error_oom();
+		else {
+			cfg->interpreters = grown;
+			tally_interpreter *it = &cfg->interpreters[cfg->n_interpreters++];
+			it->ext = strdup("py");
+			it->argv = calloc(2, sizeof(char *));
+			if (!it->ext || !it->argv || !(it->argv[0] = strdup(python.ptr)))
+				rc = tally__error_oom();
+		}
+	}
+	tally_buf_release(&python);
+	return rc;
 }
 
 static int parse_int64(const char *text, int64_t *out)
@@ -109,20 +168,9 @@ static int load_sources(tally_config *cfg, yaml_document_t *doc, yaml_node_t *ma
 			if (!scalar_of(doc, v) || parse_int64(scalar_of(doc, v), &cfg->source_max_files) < 0)
 				return config_error(path, v, "'max-files' must be a non-negative number");
 		} else if (key && !strcmp(key, "exclude")) {
-			if (v->type != YAML_SEQUENCE_NODE)
-				return config_error(path, v, "'exclude' must be a list of patterns");
-			size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-			tally__argv_free(cfg->source_exclude); /* a repeated key: the last one wins */
-			cfg->source_exclude = calloc(n + 1, sizeof(char *));
-			if (!cfg->source_exclude)
-				return tally__error_oom();
-			for (size_t i = 0; i < n; i++) {
-				const char *pat = scalar_of(doc, yaml_document_get_node(doc, v->data.sequence.items.start[i]));
-				if (!pat)
-					return config_error(path, v, "'exclude' patterns must be strings");
-				if (!(cfg->source_exclude[i] = strdup(pat)))
-					return tally__error_oom();
-			}
+			int rc = load_string_list(&cfg->source_exclude, doc, v, path, "'exclude' must be a list of patterns");
+			if (rc)
+				return rc;
 		} else {
 			return config_error(path, v, "unknown key under 'sources' (known: max-file-size, max-files, exclude)");
 		}
@@ -137,6 +185,7 @@ static int load_document(tally_config *cfg, yaml_document_t *doc, const char *pa
 		return 0; /* empty file */
 	if (root->type != YAML_MAPPING_NODE)
 		return config_error(path, root, "the top level must be a map of settings");
+	yaml_node_t *venv = NULL; /* after interpreters, whatever the order: those win */
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
 		const char *key = scalar_of(doc, yaml_document_get_node(doc, p->key));
 		yaml_node_t *v = yaml_document_get_node(doc, p->value);
@@ -151,13 +200,31 @@ static int load_document(tally_config *cfg, yaml_document_t *doc, const char *pa
 			rc = load_interpreters(cfg, doc, v, path);
 		} else if (key && !strcmp(key, "sources")) {
 			rc = load_sources(cfg, doc, v, path);
+		} else if (key && !strcmp(key, "venv")) {
+			venv = v;
+		} else if (key && !strcmp(key, "flags-dest")) {
+			char *file = NULL;
+			const char *dest = scalar_of(doc, v);
+			if ((int)tally__dest_parse(dest, &file) < 0)
+				rc = config_error(path, v, "'flags-dest' must be args, globals, env, or a file (.yml, .yaml, .json, .R, .py) inside the run");
+			free(file);
+			free(cfg->flags_dest);
+			if (!rc && !(cfg->flags_dest = strdup(dest)))
+				rc = tally__error_oom();
+		} else if (key && !strcmp(key, "extra-args")) {
+			rc = load_string_list(&cfg->extra_args, doc, v, path,
+			                      "'extra-args' must be a list of arguments, e.g. [--log-dir, \"${run_dir}/logs\"]");
+		} else if (key && !strcmp(key, "scripts")) {
+			if (v->type != YAML_MAPPING_NODE)
+				rc = config_error(path, v, "'scripts' must map script names to settings (flags-dest, flags, sourcecode)");
 		} else {
-			rc = config_error(path, v, "unknown setting (known: runs-dir, interpreters, sources)");
+			rc = config_error(path, v,
+			                  "unknown setting (known: runs-dir, interpreters, venv, sources, flags-dest, extra-args, scripts)");
 		}
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return venv ? load_venv(cfg, doc, venv, path) : 0;
 }
 
 int tally__config_load(tally_config *cfg, const char *project_dir)
@@ -194,13 +261,21 @@ int tally__config_load(tally_config *cfg, const char *project_dir)
 		 * reported where the unfinished construct starts. */
 		bool at_end = parser.problem_mark.index >= text.len;
 		yaml_mark_t mark = parser.context && at_end ? parser.context_mark : parser.problem_mark;
-		rc = tally__error(TALLY_EINVALID, "%s line %lu: %s%s%s — fix the YAML syntax", path,
-		                  (unsigned long)mark.line + 1, parser.problem ? parser.problem : "malformed YAML",
+		rc = tally__error(TALLY_EINVALID, "%s line %lu column %lu: %s%s%s — fix the YAML syntax", path,
+		                  (unsigned long)mark.line + 1, (unsigned long)mark.column + 1,
+		                  parser.problem ? parser.problem : "malformed YAML",
 		                  parser.context ? " " : "", parser.context ? parser.context : "");
 		goto done;
 	}
 	doc_ok = true;
 	rc = load_document(cfg, &doc, path);
+	if (!rc) { /* kept for the per-script settings */
+		cfg->text = tally_buf_detach(&text);
+		cfg->path = path;
+		path = NULL;
+		if (!cfg->text)
+			rc = tally__error_oom();
+	}
 done:
 	if (doc_ok)
 		yaml_document_delete(&doc);
@@ -223,6 +298,10 @@ void tally__config_release(tally_config *cfg)
 	}
 	free(cfg->interpreters);
 	tally__argv_free(cfg->source_exclude);
+	tally__argv_free(cfg->extra_args);
+	free(cfg->flags_dest);
+	free(cfg->text);
+	free(cfg->path);
 	memset(cfg, 0, sizeof *cfg);
 }
 

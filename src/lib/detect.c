@@ -7,6 +7,7 @@
 #include "lib/flagdefs.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,7 +308,21 @@ int tally_describe_flags(const char *script, char **json_out)
 		return tally__error(TALLY_EINVALID, "'%s' is not a file — give a script", script);
 	const char *base = strrchr(script, '/') ? strrchr(script, '/') + 1 : script;
 	tally_script_flags sf;
-	int rc = tally__script_flags_detect(&sf, script, base);
+	tally_config cfg;
+	int rc = tally__config_load(&cfg, ".");
+	if (rc)
+		return rc;
+	/* as tally run sees it: tally.yml's settings for the script, relative to the project */
+	char *abs = realpath(script, NULL);
+	const char *rel = abs && cfg.project_dir && !strncmp(abs, cfg.project_dir, strlen(cfg.project_dir)) &&
+	                          abs[strlen(cfg.project_dir)] == '/'
+	                      ? abs + strlen(cfg.project_dir) + 1
+	                      : script;
+	rc = tally__script_flags_detect(&sf, script, base);
+	if (!rc)
+		rc = tally__apply_config_flags(&sf, &cfg, rel);
+	free(abs);
+	tally__config_release(&cfg);
 	if (!rc) {
 		json_t *o = tally__script_flags_json(&sf);
 		*json_out = o ? json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;

@@ -444,9 +444,9 @@ int tally__flags_file_load(tally_flag_list *out, const char *path)
 	return rc;
 }
 
-/* ---- labels ---- */
+/* ---- templates: --label, tally.yml extra-args ---- */
 
-int tally__label_expand(char **out, const char *tmpl, const tally_resolved_flags *r)
+int tally__template_expand(char **out, const char *tmpl, const tally_resolved_flags *r, const char *const *vars)
 {
 	*out = NULL;
 	tally_buf b = TALLY_BUF_INIT;
@@ -461,25 +461,27 @@ int tally__label_expand(char **out, const char *tmpl, const tally_resolved_flags
 		const char *close = strchr(open + 2, '}');
 		if (!close) {
 			tally_buf_release(&b);
-			return tally__error(TALLY_EINVALID, "label template '%s' has an unclosed ${ — write ${NAME}", tmpl);
+			return tally__error(TALLY_EINVALID, "template '%s' has an unclosed ${ — write ${NAME}", tmpl);
 		}
 		size_t n = (size_t)(close - open - 2);
-		if (n == 13 && !strncmp(open + 2, "default_label", 13)) {
-			char *label = tally__flags_default_label(r);
-			tally_buf_adds(&b, label ? label : "");
-			free(label);
-		} else {
-			const tally_flag *v = NULL;
-			for (size_t i = 0; i < r->values.count; i++)
-				if (strlen(r->values.items[i].name) == n && !strncmp(r->values.items[i].name, open + 2, n))
-					v = &r->values.items[i];
-			if (!v) {
-				tally_buf_release(&b);
-				return tally__error(TALLY_EINVALID, "label template: no flag '%.*s' — use a flag's name or default_label",
-				                    (int)n, open + 2);
-			}
-			tally_buf_adds(&b, v->text ? v->text : "null");
+		const char *value = NULL;
+		for (const char *const *v = vars; v && v[0]; v += 2)
+			if (strlen(v[0]) == n && !strncmp(v[0], open + 2, n))
+				value = v[1];
+		for (size_t i = 0; !value && r && i < r->values.count; i++)
+			if (strlen(r->values.items[i].name) == n && !strncmp(r->values.items[i].name, open + 2, n))
+				value = r->values.items[i].text ? r->values.items[i].text : "null";
+		if (!value) {
+			tally_buf names = TALLY_BUF_INIT;
+			for (const char *const *v = vars; v && v[0]; v += 2)
+				tally_buf_printf(&names, ", %s", v[0]);
+			int rc = tally__error(TALLY_EINVALID, "template '%s': no flag or variable '%.*s' — use a flag's name%s",
+			                      tmpl, (int)n, open + 2, names.ptr ? names.ptr : "");
+			tally_buf_release(&names);
+			tally_buf_release(&b);
+			return rc;
 		}
+		tally_buf_adds(&b, value);
 		p = close + 1;
 	}
 	if (tally_buf_oom(&b)) {
@@ -488,4 +490,15 @@ int tally__label_expand(char **out, const char *tmpl, const tally_resolved_flags
 	}
 	*out = tally_buf_detach(&b);
 	return 0;
+}
+
+int tally__label_expand(char **out, const char *tmpl, const tally_resolved_flags *r)
+{
+	char *label = tally__flags_default_label(r);
+	if (!label)
+		return tally__error_oom();
+	const char *vars[] = {"default_label", label, NULL, NULL};
+	int rc = tally__template_expand(out, tmpl, r, vars);
+	free(label);
+	return rc;
 }

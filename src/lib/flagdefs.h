@@ -75,6 +75,8 @@ int tally__detect_r(tally_script_flags *sf, const char *text, size_t len);
 int tally__detect_python(tally_script_flags *sf, const char *text, size_t len);
 /* `#|` front matter and per-flag annotations (YAML), applied after detection. */
 int tally__apply_annotations(tally_script_flags *sf, const char *text, size_t len);
+/* tally.yml's `flags-dest:` and its `scripts:` entry for `script` (relative to the project). */
+int tally__apply_config_flags(tally_script_flags *sf, const tally_config *cfg, const char *script);
 /* Parse a literal as the language writes it into a typed value; false if it is no simple literal. */
 bool tally__literal_value(tally_flag *out, const char *lit, size_t len, bool python);
 
@@ -104,7 +106,9 @@ int tally__flags_file_load(tally_flag_list *out, const char *path);
 /* Non-default flags as `name=value`, sorted by name (Guild's default label). */
 char *tally__flags_default_label(const tally_resolved_flags *r);
 
-/* Expand ${NAME} (a flag's value) and ${default_label} in a --label template. */
+/* Expand ${NAME}: a variable of `vars` (name, value pairs, NULL-terminated) or a flag's value. */
+int tally__template_expand(char **out, const char *tmpl, const tally_resolved_flags *r, const char *const *vars);
+/* A --label template: flags and ${default_label}. */
 int tally__label_expand(char **out, const char *tmpl, const tally_resolved_flags *r);
 
 /* ---- destinations (flagdest.c) ---- */

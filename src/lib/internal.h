@@ -48,6 +48,10 @@ typedef struct {
 	int64_t source_max_file_size;  /* bytes */
 	int64_t source_max_files;
 	char **source_exclude;     /* fnmatch patterns, NULL-terminated */
+	char *flags_dest;          /* `flags-dest:` for every script, or NULL */
+	char **extra_args;         /* `extra-args:` appended to every command (templates), NULL-terminated */
+	char *text;                /* the file's text, for the per-script settings (tally__config_script_flags) */
+	char *path;                /* tally.yml's path */
 } tally_config;
 
 /* Load `project_dir`/tally.yml (absent = defaults).  Malformed YAML is an error. */

@@ -722,13 +722,17 @@ static int fail_run(tally_run *run, int rc)
  * checked against them, and the label: all before any run exists.
  */
 static int plan_flags(tally_script_flags *sf, tally_resolved_flags *resolved, char **label,
-                      const tally_launch_options *opts)
+                      const tally_launch_options *opts, const tally_config *cfg, const char *project_dir)
 {
 	tally_flag_list given = {NULL, 0}, from_file = {NULL, 0};
 	int rc = 0;
 	if (opts->script) {
 		const char *base = strrchr(opts->script, '/') ? strrchr(opts->script, '/') + 1 : opts->script;
+		char *rel = script_path_for_child(opts->script, project_dir);
 		rc = tally__script_flags_detect(sf, opts->script, base);
+		if (!rc)
+			rc = tally__apply_config_flags(sf, cfg, rel);
+		free(rel);
 	}
 	if (!rc)
 		rc = parse_flags(&given, opts->flag_args);
@@ -743,6 +747,55 @@ static int plan_flags(tally_script_flags *sf, tally_resolved_flags *resolved, ch
 	tally__flag_list_release(&given);
 	tally__flag_list_release(&from_file);
 	return rc;
+}
+
+/* The variables of tally.yml's extra-args templates (flags too): run_dir, run_id, project_dir. */
+static int expand_one(char **out, const char *tmpl, const char *run_dir, const char *run_id, const char *project_dir,
+                      const tally_resolved_flags *flags)
+{
+	const char *vars[] = {"run_dir", run_dir, "run_id", run_id, "project_dir", project_dir, NULL, NULL};
+	int rc = tally__template_expand(out, tmpl, flags, vars);
+	if (rc) {
+		char msg[600];
+		snprintf(msg, sizeof msg, "%s", tally_error_last());
+		rc = tally__error(rc, "tally.yml extra-args: %s", msg);
+	}
+	return rc;
+}
+
+/* Before the run exists: every template must expand (with stand-in values). */
+static int check_extra_args(const tally_config *cfg, const tally_resolved_flags *flags)
+{
+	for (char **a = cfg->extra_args; a && *a; a++) {
+		char *out = NULL;
+		int rc = expand_one(&out, *a, "/", "x", "/", flags);
+		free(out);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int expand_extra_args(tally_strlist *argv, size_t from, tally_run *run, const char *project_dir,
+                             const tally_resolved_flags *flags)
+{
+	bool changed = false;
+	for (size_t i = from; i < argv->n; i++) {
+		char *out = NULL;
+		int rc = expand_one(&out, argv->items[i], run->dir, run->id, project_dir, flags);
+		if (rc)
+			return rc;
+		changed = changed || strcmp(out, argv->items[i]);
+		free(argv->items[i]);
+		argv->items[i] = out;
+	}
+	if (changed) { /* the command as it ran */
+		json_t *cmd = json_array();
+		for (size_t i = 0; i < argv->n; i++)
+			json_array_append_new(cmd, tally__json_text(argv->items[i]));
+		json_object_set_new(run->meta, "command", cmd);
+	}
+	return 0;
 }
 
 /* Where the run's copy of the script is: NULL when it lies outside the project. */
@@ -809,8 +862,14 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	if ((rc = tally__config_load(&cfg, project_dir)))
 		goto done;
 	cfg_loaded = true;
-	if ((rc = build_command(&argv, opts, &cfg, project_dir)) || (rc = plan_flags(&sf, &resolved, &label, opts)) ||
+	if ((rc = build_command(&argv, opts, &cfg, project_dir)) ||
+	    (rc = plan_flags(&sf, &resolved, &label, opts, &cfg, project_dir)) ||
 	    (rc = tally__flags_to_args(&argv, &sf, &resolved)))
+		goto done;
+	size_t extra_at = argv.n; /* tally.yml extra-args: expanded once the run exists */
+	for (char **a = cfg.extra_args; a && *a && !rc; a++)
+		rc = tally_strlist_push(&argv, *a) < 0 ? tally__error_oom() : 0;
+	if (rc || (rc = check_extra_args(&cfg, &resolved)))
 		goto done;
 	if (sf.dest == TALLY_DEST_GLOBALS && opts->script) {
 		/* refuse before the run exists, not after */
@@ -835,6 +894,10 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	}
 	if ((rc = tally__run_start(&run, store, meta)))
 		goto done;
+	if ((rc = expand_extra_args(&argv, extra_at, run, project_dir, &resolved))) {
+		rc = fail_run(run, rc);
+		goto done;
+	}
 	tally_snapshot_request snap = {&cfg, project_dir, store->path, run->dir, sf.src_exclude.items, sf.src_include.items};
 	if ((rc = save_environment(run->dir)) || (rc = tally__snapshot(&snap, run->meta)) ||
 	    (rc = deliver_flags(run, opts, project_dir, &sf, &resolved)) ||

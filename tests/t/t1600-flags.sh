@@ -240,7 +240,7 @@ test_expect_success 'the default label is the non-default flags; --label takes a
 	tally run -q glob.py units=32 -l "units=\${units} \${default_label}" >/dev/null 2>&1 &&
 	show_check "d[\"label\"] == \"units=32 units=32\"" &&
 	test_expect_code 128 tally run glob.py -l "\${nosuch}" 2>err &&
-	grep -q "no flag .nosuch." err
+	grep -q "no flag or variable .nosuch." err
 '
 
 test_expect_success 'malformed annotations are errors naming the script and line; no run' '
@@ -273,6 +273,53 @@ test_expect_success 'scripts without declared flags take any NAME=VALUE as --NAM
 	tally run -q plain.sh a=1 b=two >/dev/null 2>&1 &&
 	grep -q "^--a 1 --b two$" "$(show_field "[\"dir\"]")/.tally/output" &&
 	tally flags plain.sh | grep -q "declares no flags"
+'
+
+test_expect_success 'tally.yml: flags-dest, per-script settings, extra-args templates, venv' '
+	mkdir proj && cd proj &&
+	printf "import sys\nlr = 0.1\nprint(\"argv\", sys.argv[1:])\n" >a.py &&
+	cat >tally.yml <<-\YML &&
+	extra-args: [--log-dir, "${run_dir}/logs", "--lr-copy=${lr}"]
+	scripts:
+	  a.py: {flags-dest: args}
+	YML
+	tally run -q a.py lr=0.2 >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]") &&
+	grep -qF "argv [${q:-}'"'"'--lr'"'"', '"'"'0.2'"'"', '"'"'--log-dir'"'"', '"'"'$dir/logs'"'"', '"'"'--lr-copy=0.2'"'"']" "$dir/.tally/output" &&
+	show_check "d[\"command\"][-2:] == [\"$dir/logs\", \"--lr-copy=0.2\"]" &&
+	printf "scripts:\n  a.py:\n    flags: {lr: 0.5, epochs: 3}\n" >tally.yml &&
+	tally flags a.py | grep -q "^Flags for a.py (tally.yml):" &&
+	tally run -q a.py epochs=4 >/dev/null 2>&1 &&
+	show_check "d[\"flags\"] == {\"lr\": 0.5, \"epochs\": 4}" &&
+	printf "flags-dest: env\n" >tally.yml &&
+	tally run -q a.py lr=0.3 >/dev/null 2>&1 &&
+	grep -q "^argv \[\]$" "$(show_field "[\"dir\"]")/.tally/output" &&
+	grep -q "^lr = 0.1$" "$(show_field "[\"dir\"]")/a.py" &&
+	"$PYTHON" -m venv --without-pip .venv &&
+	printf "venv: .venv\n" >tally.yml &&
+	tally run -q a.py >/dev/null 2>&1 &&
+	show_check "d[\"command\"][0] == \"$PWD/.venv/bin/python\""
+'
+
+test_expect_success 'tally.yml mistakes name the file, line and column; no run' '
+	mkdir proj2 && cd proj2 &&
+	printf "x = 1\n" >a.py &&
+	printf "runs-dir: [1\n" >tally.yml &&
+	test_expect_code 128 tally run a.py 2>err &&
+	grep -q "tally.yml line 1 column [0-9]*: " err &&
+	printf "extra-args: [--x, \"\${nope}\"]\n" >tally.yml &&
+	test_expect_code 128 tally run a.py 2>err &&
+	grep -q "extra-args: template .*no flag or variable .nope." err &&
+	printf "flags-dest: /etc/x.yml\n" >tally.yml &&
+	test_expect_code 128 tally run a.py 2>err &&
+	grep -q "tally.yml line 1 column 13: .flags-dest. must be" err &&
+	printf "venv: nowhere\n" >tally.yml &&
+	test_expect_code 128 tally run a.py 2>err &&
+	grep -q "venv. has no bin/python" err &&
+	printf "scripts:\n  a.py:\n    flags: {x: {min: 5}}\n" >tally.yml &&
+	test_expect_code 128 tally run a.py 2>err &&
+	grep -q "flag x=1 is below its minimum 5 (.*tally.yml line 3)" err &&
+	test ! -d runs
 '
 
 test_expect_success 'tally flags: missing script and bad options' '
