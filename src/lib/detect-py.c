@@ -385,13 +385,18 @@ static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, co
 	call_arg args[32];
 	size_t n;
 	call_args(ts, open, s, args, 32, &n);
-	char *option = NULL, *dest = NULL;
+	char *option = NULL, *option_off = NULL, *dest = NULL;
 	for (size_t i = 0; i < n && !args[i].kw; i++) {
 		char *text = string_arg(ts, &args[i], s);
 		if (text && !strncmp(text, "--", 2) && !option) {
 			char *slash = click ? strchr(text, '/') : NULL; /* click's --flag/--no-flag */
-			if (slash)
+			if (slash) {
 				*slash = '\0';
+				const char *off = slash + 1;
+				while (*off == ' ')
+					off++;
+				option_off = *off ? strdup(off) : NULL;
+			}
 			option = text;
 		} else if (text && click && text[0] != '-' && !dest) {
 			dest = text; /* click: a bare name is the parameter's name */
@@ -406,6 +411,7 @@ static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, co
 		}
 	if (!option) { /* positional arguments are not flags */
 		free(dest);
+		free(option_off);
 		return 0;
 	}
 	const char *name = dest ? dest : option + 2;
@@ -418,9 +424,13 @@ static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, co
 	free(dest);
 	if (!def) {
 		free(option);
+		free(option_off);
 		return 0; /* declared twice (or no memory): the first one stands */
 	}
 	def->option = option;
+	def->option_off = option_off;
+	if (option_off)
+		def->arg_style = TALLY_ARG_SWITCH;
 	def->line = ts->t[open].line;
 	def->type = TALLY_FLAG_STRING; /* argparse's default type */
 	bool typed = false;
@@ -462,6 +472,16 @@ static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, co
 				def->arg_style = TALLY_ARG_STORE_TRUE;
 			else if (action && !strcmp(action, "store_false"))
 				def->arg_style = TALLY_ARG_STORE_FALSE;
+			else if (!action && a->end > a->start && tok_is(&ts->t[a->end - 1], s, "BooleanOptionalAction")) {
+				/* argparse.BooleanOptionalAction: --name / --no-name */
+				tally_buf off = TALLY_BUF_INIT;
+				tally_buf_printf(&off, "--no-%s", def->option + 2);
+				free(def->option_off);
+				def->option_off = tally_buf_oom(&off) ? NULL : tally_buf_detach(&off);
+				tally_buf_release(&off);
+				if (def->option_off)
+					def->arg_style = TALLY_ARG_SWITCH;
+			}
 			free(action);
 		} else if (kw_is(ts, a, s, "is_flag")) {
 			if (a->end == a->start + 1 && tok_is(&ts->t[a->start], s, "True"))
@@ -478,9 +498,9 @@ static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, co
 			def->has_default = def->def.text != NULL;
 		}
 	} else if (!typed && def->has_default) {
-		def->type = def->def.type; /* click infers the type from the default */
-		if (!click && def->def.type != TALLY_FLAG_STRING)
-			def->type = def->def.type;
+		/* click infers the type from the default; for argparse it is what the script
+		 * gets when the option is not given, so values are checked against it too */
+		def->type = def->def.type;
 	}
 	if (def->has_default && tally__flag_check(&def->def, def, sf->display ? sf->display : "the script"))
 		def->has_default = false; /* a default argparse would convert (e.g. "0.1" for float): keep it unchecked */

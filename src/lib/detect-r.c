@@ -247,7 +247,7 @@ static bool ends_statement(const token *t, const char *s)
 
 static bool is_assign(const token *t, const char *s)
 {
-	return op(t, s, "<-") || op(t, s, "=") || op(t, s, "<<-");
+	return op(t, s, "<-") || op(t, s, "=");
 }
 
 /* The name of token t (backticks removed). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "build-config.h"
+#include "build-id.h"
 #include "util/fsutil.h"
 
 #define MAX_SCRIPT_BYTES (8u << 20) /* larger scripts: no detection */
@@ -23,7 +24,8 @@
 
 static const char *arg_style_name(tally_arg_style s)
 {
-	return s == TALLY_ARG_STORE_TRUE ? "store_true" : s == TALLY_ARG_STORE_FALSE ? "store_false" : "value";
+	return s == TALLY_ARG_STORE_TRUE ? "store_true" : s == TALLY_ARG_STORE_FALSE ? "store_false"
+	     : s == TALLY_ARG_SWITCH ? "switch" : "value";
 }
 
 static json_t *value_json(const tally_flag *v)
@@ -102,6 +104,8 @@ json_t *tally__script_flags_json(const tally_script_flags *sf)
 			json_object_set_new(f, "r_integer", json_true());
 		if (d->option)
 			json_object_set_new(f, "option", json_string(d->option));
+		if (d->option_off)
+			json_object_set_new(f, "option_off", json_string(d->option_off));
 		json_object_set_new(f, "arg", json_string(arg_style_name(d->arg_style)));
 		json_array_append_new(flags, f);
 	}
@@ -154,9 +158,12 @@ static bool flagdef_from_json(tally_script_flags *sf, json_t *f)
 	const char *option = json_string_value(json_object_get(f, "option"));
 	d->option = option ? strdup(option) : NULL;
 	const char *arg = json_string_value(json_object_get(f, "arg"));
+	const char *option_off = json_string_value(json_object_get(f, "option_off"));
+	d->option_off = option_off ? strdup(option_off) : NULL;
 	d->arg_style = arg && !strcmp(arg, "store_true") ? TALLY_ARG_STORE_TRUE
 	             : arg && !strcmp(arg, "store_false") ? TALLY_ARG_STORE_FALSE
-	                                                   : TALLY_ARG_VALUE;
+	             : arg && !strcmp(arg, "switch") && d->option_off ? TALLY_ARG_SWITCH
+	                                                               : TALLY_ARG_VALUE;
 	return true;
 }
 
@@ -272,9 +279,9 @@ int tally__script_flags_detect(tally_script_flags *out, const char *script, cons
 		return tally__error_errno(TALLY_EINVALID, "cannot read script '%s'", script);
 	}
 	const char *lang = language_of(script);
-	/* The key covers the detector (tally's version), the language and the bytes. */
+	/* The key covers the detector (tally's version and commit), the language and the bytes. */
 	tally_buf keyed = TALLY_BUF_INIT;
-	tally_buf_printf(&keyed, "tally %s flags v1 %s\n", TALLY_VERSION, lang ? lang : "-");
+	tally_buf_printf(&keyed, "tally %s %s flags v2 %s\n", TALLY_VERSION, TALLY_BUILD_ID, lang ? lang : "-");
 	tally_buf_add(&keyed, text.ptr ? text.ptr : "", text.len);
 	char hex[65];
 	char *path = NULL;

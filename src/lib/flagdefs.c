@@ -25,6 +25,7 @@ void tally__flagdef_release(tally_flagdef *def)
 		tally__flag_release(&def->choices[i]);
 	free(def->choices);
 	free(def->option);
+	free(def->option_off);
 	memset(def, 0, sizeof *def);
 }
 

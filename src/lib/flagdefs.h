@@ -11,7 +11,12 @@
 #include "util/strlist.h"
 
 /* How an argparse/click option takes its value. */
-typedef enum { TALLY_ARG_VALUE, TALLY_ARG_STORE_TRUE, TALLY_ARG_STORE_FALSE } tally_arg_style;
+typedef enum {
+	TALLY_ARG_VALUE,        /* --lr 0.1 */
+	TALLY_ARG_STORE_TRUE,   /* --fast when true, nothing when false */
+	TALLY_ARG_STORE_FALSE,  /* --quiet when false */
+	TALLY_ARG_SWITCH,       /* --shuffle / --no-shuffle (click, argparse.BooleanOptionalAction) */
+} tally_arg_style;
 
 typedef struct {
 	char *name;
@@ -30,6 +35,7 @@ typedef struct {
 	bool lit_r_integer;        /* an R literal written `64L` */
 	/* args: the option as declared ("--learning-rate"), and how it takes a value */
 	char *option;
+	char *option_off;          /* TALLY_ARG_SWITCH: the option that says false */
 	tally_arg_style arg_style;
 } tally_flagdef;
 

@@ -146,6 +146,10 @@ int tally__flags_to_args(tally_strlist *argv, const tally_script_flags *sf, cons
 		const char *text = v->text ? v->text : "";
 		if (v->type == TALLY_FLAG_NULL)
 			continue; /* argparse's None default: say nothing */
+		if (def && def->arg_style == TALLY_ARG_SWITCH) {
+			rc = push_arg(argv, "%s", v->b ? def->option : def->option_off);
+			continue;
+		}
 		if (def && def->arg_style != TALLY_ARG_VALUE) {
 			/* store_true appears when true, store_false when false */
 			if (v->b == (def->arg_style == TALLY_ARG_STORE_TRUE))

@@ -329,7 +329,7 @@ test_expect_success 'a YAML syntax error names the line of the unclosed bracket'
 	printf "interpreters: [unclosed\n" >tally.yml &&
 	test_expect_code 128 tally run s.sh 2>err &&
 	cat err &&
-	grep -q "tally\.yml line 1:" err &&
+	grep -q "tally\.yml line 1 column [0-9]*:" err &&
 	! test -e runs
 '
 
@@ -338,12 +338,12 @@ test_expect_success 'unknown keys in tally.yml are errors' '
 	echo "echo hi" >s.sh &&
 	printf "interpreters:\n  py: /usr/bin/python3\nbogus: 1\n" >tally.yml &&
 	test_expect_code 128 tally run s.sh 2>err &&
-	grep -q "tally\.yml line 3: unknown setting" err &&
+	grep -q "tally\.yml line 3 column [0-9]*: unknown setting" err &&
 	grep -q "bogus\|known: " err &&
 	! test -e runs &&
 	printf "sources:\n  max-size: 100\n" >tally.yml &&
 	test_expect_code 128 tally run s.sh 2>err &&
-	grep -q "tally\.yml line 2: unknown key under .sources." err &&
+	grep -q "tally\.yml line 2 column [0-9]*: unknown key under .sources." err &&
 	printf "sources:\n  max-file-size: lots\n" >tally.yml &&
 	test_expect_code 128 tally run s.sh 2>err &&
 	grep -q "max-file-size" err &&

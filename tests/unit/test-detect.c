@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/flagdefs.h"
+#include "util/strlist.h"
 
 static int detect(tally_script_flags *sf, const char *lang, const char *text)
 {
@@ -234,6 +235,32 @@ static void python_argparse_and_click(void **state)
 	assert_string_equal(sf.origin, "click");
 	assert_int_equal(flag(&sf, "epochs")->type, TALLY_FLAG_INT);
 	assert_string_equal(flag(&sf, "shuffle")->option, "--shuffle");
+	assert_string_equal(flag(&sf, "shuffle")->option_off, "--no-shuffle");
+	assert_int_equal(flag(&sf, "shuffle")->arg_style, TALLY_ARG_SWITCH);
+	/* the switch says false with its off option */
+	tally_resolved_flags r;
+	tally_flag_list given = {NULL, 0};
+	tally_flag f;
+	assert_int_equal(tally__flag_parse_assignment(&f, "shuffle=false"), 0);
+	tally__flag_list_set(&given, &f);
+	assert_int_equal(tally__flags_resolve(&r, &sf, NULL, &given, false), 0);
+	tally_strlist argv = TALLY_STRLIST_INIT;
+	assert_int_equal(tally__flags_to_args(&argv, &sf, &r), 0);
+	assert_int_equal(argv.n, 3);
+	assert_string_equal(argv.items[0], "--epochs");
+	assert_string_equal(argv.items[1], "10");
+	assert_string_equal(argv.items[2], "--no-shuffle");
+	tally_strlist_release(&argv);
+	tally__resolved_flags_release(&r);
+	tally__flag_list_release(&given);
+	tally__script_flags_release(&sf);
+
+	assert_int_equal(detect(&sf, "Python",
+	                        "import argparse\np = argparse.ArgumentParser()\n"
+	                        "p.add_argument('--amp', action=argparse.BooleanOptionalAction, default=True)\n"), 0);
+	assert_int_equal(flag(&sf, "amp")->arg_style, TALLY_ARG_SWITCH);
+	assert_string_equal(flag(&sf, "amp")->option_off, "--no-amp");
+	assert_int_equal(flag(&sf, "amp")->type, TALLY_FLAG_BOOL);
 	tally__script_flags_release(&sf);
 }
 
