@@ -15,6 +15,17 @@ proj="$BENCH_TMP/proj"
 mkdir -p "$proj"
 printf 'echo hi\n' >"$proj/hello.sh"
 printf 'print("hi")\n' >"$proj/hello.py"
+# A script with flags: detection (cached by content after the first run),
+# checking, and the globals rewrite of the run's copy.
+cat >"$proj/flags.py" <<'PY'
+#| description: learning rate
+#| min: 0
+lr = 0.01
+units = 64
+#| choices: [relu, tanh]
+act = "relu"
+print("hi", lr, units, act)
+PY
 export TALLY_RUNS_DIR="$BENCH_TMP/runs"
 # Let `tally run hello.py` find the same interpreter as the bare run.
 export PATH="/usr/bin:/bin:$PATH"
@@ -32,7 +43,7 @@ bench() {
 	t=$("$PY" "$LIB" time -n "$K" -w "$W" --cwd "$proj" -- "${tal[@]}")
 	read -r bmed bmin _ _ <<<"$b"
 	read -r tmed tmin _ _ <<<"$t"
-	rows+=("$(printf '%-22s %10s %10s %10s %10s %12s' "$name" \
+	rows+=("$(printf '%-26s %10s %10s %10s %10s %12s' "$name" \
 		"$(ms "$bmed")" "$(ms "$bmin")" "$(ms "$tmed")" "$(ms "$tmin")" \
 		"$(awk -v a="$tmed" -v b="$bmed" 'BEGIN { printf "%+.2f", (a - b) * 1000 }')")")
 }
@@ -43,14 +54,15 @@ echo
 
 bench "bash hello.sh" bash hello.sh -- "$TALLY" run -q hello.sh
 bench "python3 hello.py" /usr/bin/python3 hello.py -- "$TALLY" run -q hello.py
+bench "python3 flags.py lr=0.1" /usr/bin/python3 flags.py -- "$TALLY" run -q flags.py lr=0.1 act=tanh
 
 # Sanity check: every tally invocation should have left one run behind.
 made=$(find "$TALLY_RUNS_DIR" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | wc -l)
-want=$((2 * (K + W)))
+want=$((3 * (K + W)))
 
-printf '%-22s %10s %10s %10s %10s %12s\n' "script" "bare med" "bare min" \
+printf '%-26s %10s %10s %10s %10s %12s\n' "script" "bare med" "bare min" \
 	"tally med" "tally min" "overhead ms"
-printf '%-22s %10s %10s %10s %10s %12s\n' "" "(ms)" "(ms)" "(ms)" "(ms)" "(median)"
+printf '%-26s %10s %10s %10s %10s %12s\n' "" "(ms)" "(ms)" "(ms)" "(ms)" "(median)"
 printf '%s\n' "${rows[@]}"
 echo
 echo "runs recorded: $made (expected $want)"

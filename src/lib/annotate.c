@@ -377,9 +377,20 @@ static int apply_front_matter(tally_script_flags *sf, const ydoc *d, yaml_node_t
 			explicit_flags = script_flags ? NULL : v;
 		} else if (!strcmp(key, "sourcecode")) {
 			rc = add_rules(sf, d, v);
+		} else if (!strcmp(key, "output-scalars")) {
+			tally_flag b;
+			if (tally__flag_from_yaml_node(&b, v) == 0 && b.type == TALLY_FLAG_BOOL && !b.b)
+				sf->output_scalars_off = true;
+			else if (!(b.text && (!strcmp(b.text, "off") || !strcmp(b.text, "no"))))
+				rc = yaml_error(d, line, "output-scalars: only off is understood for now — `key: value` lines are "
+				                         "read by default");
+			else
+				sf->output_scalars_off = true;
+			tally__flag_release(&b);
 		} else {
 			char what[200];
-			snprintf(what, sizeof what, "unknown front matter key '%.60s' — use flags-dest, flags or sourcecode", key);
+			snprintf(what, sizeof what,
+			         "unknown key '%.60s' — use flags-dest, flags, sourcecode or output-scalars", key);
 			rc = yaml_error(d, line, what);
 		}
 	}

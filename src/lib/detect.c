@@ -112,6 +112,7 @@ json_t *tally__script_flags_json(const tally_script_flags *sf)
 	json_object_set_new(o, "flags", flags);
 	json_object_set_new(o, "sourcecode_exclude", strlist_json(&sf->src_exclude));
 	json_object_set_new(o, "sourcecode_include", strlist_json(&sf->src_include));
+	json_object_set_new(o, "output_scalars", json_boolean(!sf->output_scalars_off));
 	return o;
 }
 
@@ -180,6 +181,7 @@ static bool from_json(tally_script_flags *sf, json_t *o)
 		return false;
 	sf->dest = k;
 	sf->dest_explicit = json_is_true(json_object_get(o, "dest_explicit"));
+	sf->output_scalars_off = json_is_false(json_object_get(o, "output_scalars"));
 	const char *lang = json_string_value(json_object_get(o, "language"));
 	sf->language = lang ? strdup(lang) : NULL;
 	size_t i;

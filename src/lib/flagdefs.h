@@ -60,9 +60,11 @@ typedef struct {
 	tally_strlist src_exclude; /* front matter `sourcecode:` rules */
 	tally_strlist src_include;
 	char *display;             /* the script as named in messages */
+	bool output_scalars_off;   /* `output-scalars: off`: no scalars parsed from the output */
 } tally_script_flags;
 
-#define TALLY_SCRIPT_FLAGS_INIT {NULL, 0, NULL, false, TALLY_DEST_ARGS, false, NULL, NULL, TALLY_STRLIST_INIT, TALLY_STRLIST_INIT, NULL}
+#define TALLY_SCRIPT_FLAGS_INIT \
+	{NULL, 0, NULL, false, TALLY_DEST_ARGS, false, NULL, NULL, TALLY_STRLIST_INIT, TALLY_STRLIST_INIT, NULL, false}
 
 void tally__script_flags_release(tally_script_flags *sf);
 tally_flagdef *tally__flagdef_find(const tally_script_flags *sf, const char *name);

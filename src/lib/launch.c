@@ -884,7 +884,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		if (rc)
 			goto done;
 	}
-	if ((rc = tally__outparse_new(&parser, &resolved.values)))
+	if (!sf.output_scalars_off && (rc = tally__outparse_new(&parser, &resolved.values)))
 		goto done;
 
 	/* 2. The run exists from here on: every failure is recorded in it. */

@@ -322,6 +322,15 @@ test_expect_success 'tally.yml mistakes name the file, line and column; no run' 
 	test ! -d runs
 '
 
+test_expect_success 'front matter output-scalars: off records no scalars' '
+	printf "#| output-scalars: off\n\nprint(\"loss: 0.5\")\n" >quiet.py &&
+	tally run -q quiet.py >/dev/null 2>&1 &&
+	show_check "d[\"scalars\"] == {}" &&
+	printf "print(\"loss: 0.5\")\n" >loud.py &&
+	tally run -q loud.py >/dev/null 2>&1 &&
+	show_check "d[\"scalars\"][\"loss\"][\"last\"] == 0.5"
+'
+
 test_expect_success 'tally flags: missing script and bad options' '
 	test_expect_code 128 tally flags nosuch.py 2>err &&
 	grep -q "not found" err &&

@@ -329,8 +329,9 @@ static void bad_annotations_are_errors(void **state)
 		{"#| type: complex\nx = 1\n", "type must be"},
 		{"#| flags-dest: /etc/passwd\n\nx = 1\n", "flags-dest must be"},
 		{"#| flags-dest: ../up.yml\n\nx = 1\n", "flags-dest must be"},
-		{"#| wat: 1\n\nx = 1\n", "unknown front matter key 'wat'"},
+		{"#| wat: 1\n\nx = 1\n", "unknown key 'wat' — use flags-dest"},
 		{"#| - a\n#| - b\n\nx = 1\n", "key: value"},
+		{"#| output-scalars: ['(\\w+)=(\\d+)']\n\nx = 1\n", "only off is understood"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		tally_script_flags sf;
