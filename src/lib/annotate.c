@@ -231,6 +231,7 @@ static int apply_flag_attrs(const ydoc *d, yaml_node_t *map, tally_flagdef *def)
 		if (!parse_type(scalar(type_node), &t))
 			return yaml_error(d, type_node->start_mark.line, "type must be int, float, bool or string");
 		def->type = t;
+		def->type_declared = true;
 	}
 	if (!rc && default_node) {
 		tally_flag v;
@@ -239,6 +240,7 @@ static int apply_flag_attrs(const ydoc *d, yaml_node_t *map, tally_flagdef *def)
 		tally__flag_release(&def->def);
 		def->def = v;
 		def->has_default = true;
+		def->script_default = false; /* the script says otherwise: the value must reach it */
 		if (def->type == TALLY_FLAG_NULL || (!type_node && def->lit_len == 0 && !def->option))
 			def->type = v.type == TALLY_FLAG_NULL ? def->type : v.type;
 	}
@@ -299,6 +301,7 @@ static int apply_explicit_flags(tally_script_flags *sf, const ydoc *d, yaml_node
 			tally__flag_release(&def->def);
 			def->def = value;
 			def->has_default = true;
+			def->script_default = false;
 			if (def->type == TALLY_FLAG_NULL || !found)
 				def->type = value.type;
 		}

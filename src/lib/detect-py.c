@@ -231,17 +231,33 @@ static tally_flag_type type_from_name(const token *t, const char *s)
 	return TALLY_FLAG_NULL;
 }
 
+static bool is_keyword(const token *t, const char *s)
+{
+	static const char *const keywords[] = {"False", "None", "True", "and", "as", "assert", "async", "await",
+	                                       "break", "class", "continue", "def", "del", "elif", "else", "except",
+	                                       "finally", "for", "from", "global", "if", "import", "in", "is",
+	                                       "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
+	                                       "while", "with", "yield", "match", "case"};
+	for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++)
+		if (tok_is(t, s, keywords[i]))
+			return true;
+	return false;
+}
+
 static int detect_globals(tally_script_flags *sf, const tokens *ts, const char *s)
 {
 	char **seen = NULL;
 	size_t n_seen = 0;
 	int rc = 0;
-	bool statement_start = true;
+	bool statement_start = true, compound_line = false;
 	for (size_t i = 0; i < ts->n && ts->t[i].kind != T_END && !rc; i++) {
 		const token *t = &ts->t[i];
 		bool at_start = statement_start;
-		statement_start = t->kind == T_NEWLINE || op(t, s, ';');
-		if (!at_start || t->kind != T_NAME || t->indent != 0)
+		if (at_start && t->kind != T_NEWLINE && (i == 0 || ts->t[i - 1].kind == T_NEWLINE))
+			compound_line = t->kind == T_NAME && is_keyword(t, s); /* `if x: a = 1; b = 2` is all inside the if */
+		/* after `;` a statement starts, unless the line opened a block */
+		statement_start = t->kind == T_NEWLINE || (op(t, s, ';') && !compound_line);
+		if (!at_start || t->kind != T_NAME || t->indent != 0 || is_keyword(t, s))
 			continue;
 		size_t k = i + 1;
 		tally_flag_type annotated = TALLY_FLAG_NULL;
@@ -267,7 +283,11 @@ static int detect_globals(tally_script_flags *sf, const tokens *ts, const char *
 		}
 		def->def = value;
 		def->has_default = true;
+		def->script_default = true;
 		def->type = annotated != TALLY_FLAG_NULL ? annotated : value.type;
+		def->type_declared = annotated != TALLY_FLAG_NULL;
+		if (def->type_declared && tally__flag_check(&def->def, def, sf->display ? sf->display : "the script"))
+			def->type_declared = false; /* `x: int = "a"`: the annotation is wrong, keep the value */
 		def->line = t->line;
 		def->lit_off = ts->t[k + 1].off;
 		def->lit_len = ts->t[k + n].off + ts->t[k + n].len - def->lit_off;
@@ -502,8 +522,10 @@ static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, co
 		 * gets when the option is not given, so values are checked against it too */
 		def->type = def->def.type;
 	}
+	def->type_declared = typed || def->arg_style != TALLY_ARG_VALUE;
 	if (def->has_default && tally__flag_check(&def->def, def, sf->display ? sf->display : "the script"))
 		def->has_default = false; /* a default argparse would convert (e.g. "0.1" for float): keep it unchecked */
+	def->script_default = def->has_default;
 	return 0;
 }
 

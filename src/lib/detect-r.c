@@ -296,11 +296,13 @@ static int detect_globals(tally_script_flags *sf, const tokens *ts, const char *
 		}
 		def->def = value;
 		def->has_default = true;
+		def->script_default = true;
 		def->type = value.type;
 		def->line = t->line;
 		def->lit_off = ts->t[i + 2].off;
 		def->lit_len = ts->t[i + 1 + n].off + ts->t[i + 1 + n].len - def->lit_off;
 		def->lit_r_integer = value.type == TALLY_FLAG_INT && s[def->lit_off + def->lit_len - 1] == 'L';
+		def->type_declared = def->lit_r_integer; /* 64L says integer; 64 is just a number */
 	}
 	tally_strlist_release(&seen);
 	return rc;
@@ -374,6 +376,7 @@ static size_t tfruns_flag(tally_script_flags *sf, const tokens *ts, size_t open,
 	if (!def)
 		return i + 1;
 	def->type = type;
+	def->type_declared = true;
 	def->line = ts->t[open].line;
 	if (arg_len[1] && literal_tokens(ts, arg_start[1], s) == arg_len[1] &&
 	    literal_at(&default_v, ts, arg_start[1], arg_len[1], s)) {
@@ -381,6 +384,7 @@ static size_t tfruns_flag(tally_script_flags *sf, const tokens *ts, size_t open,
 		def->has_default = true;
 		if (tally__flag_check(&def->def, def, sf->display ? sf->display : "the script"))
 			def->has_default = false;
+		def->script_default = def->has_default;
 	}
 	if (arg_len[2] == 1 && literal_at(&desc_v, ts, arg_start[2], 1, s)) {
 		if (desc_v.type == TALLY_FLAG_STRING) {

@@ -82,8 +82,10 @@ json_t *tally__script_flags_json(const tally_script_flags *sf)
 		json_t *f = json_object();
 		json_object_set_new(f, "name", json_string(d->name));
 		json_object_set_new(f, "type", json_string(tally__flag_type_name(d->type)));
+		json_object_set_new(f, "type_declared", json_boolean(d->type_declared));
 		if (d->has_default)
 			json_object_set_new(f, "default", value_json(&d->def));
+		json_object_set_new(f, "script_default", json_boolean(d->script_default));
 		if (d->description)
 			json_object_set_new(f, "description", json_string(d->description));
 		if (d->has_min)
@@ -132,6 +134,8 @@ static bool flagdef_from_json(tally_script_flags *sf, json_t *f)
 	for (size_t i = 0; type && i < 5; i++)
 		if (!strcmp(type, tally__flag_type_name(types[i])))
 			d->type = types[i];
+	d->type_declared = json_is_true(json_object_get(f, "type_declared"));
+	d->script_default = json_is_true(json_object_get(f, "script_default"));
 	json_t *v = json_object_get(f, "default");
 	if (v && !(d->has_default = value_from_json(&d->def, v)))
 		return false;
@@ -250,12 +254,17 @@ static int detect_text(tally_script_flags *sf, const char *text, size_t len, con
 	sf->dest = TALLY_DEST_ARGS;
 	if (lang && !(sf->language = strdup(lang)))
 		return tally__error_oom();
+	/* A UTF-8 byte-order mark (Windows editors) is not part of the first name. */
+	size_t bom = len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
 	if (lang && !strcmp(lang, "Python"))
-		rc = tally__detect_python(sf, text, len);
+		rc = tally__detect_python(sf, text + bom, len - bom);
 	else if (lang && !strcmp(lang, "R"))
-		rc = tally__detect_r(sf, text, len);
+		rc = tally__detect_r(sf, text + bom, len - bom);
 	if (!rc)
-		rc = tally__apply_annotations(sf, text, len);
+		rc = tally__apply_annotations(sf, text + bom, len - bom);
+	for (size_t i = 0; i < sf->n; i++)
+		if (sf->items[i].lit_len)
+			sf->items[i].lit_off += bom;
 	if (!rc && sf->n && !sf->declared)
 		sf->declared = true; /* found some: the script's flags are known */
 	if (!rc && !sf->n && !sf->declared && !sf->dest_explicit) {
@@ -283,7 +292,7 @@ int tally__script_flags_detect(tally_script_flags *out, const char *script, cons
 	const char *lang = language_of(script);
 	/* The key covers the detector (tally's version and commit), the language and the bytes. */
 	tally_buf keyed = TALLY_BUF_INIT;
-	tally_buf_printf(&keyed, "tally %s %s flags v2 %s\n", TALLY_VERSION, TALLY_BUILD_ID, lang ? lang : "-");
+	tally_buf_printf(&keyed, "tally %s %s flags v3 %s\n", TALLY_VERSION, TALLY_BUILD_ID, lang ? lang : "-");
 	tally_buf_add(&keyed, text.ptr ? text.ptr : "", text.len);
 	char hex[65];
 	char *path = NULL;

@@ -172,7 +172,11 @@ static void choices_text(tally_buf *out, const tally_flagdef *def)
 int tally__flag_check(tally_flag *value, const tally_flagdef *def, const char *display)
 {
 	char loc[512];
-	if (!coerce(value, def->type))
+	/* A type guessed from a literal (`decay <- 0`) is a hint: an int default
+	 * takes 0.01 too (1e2 still becomes 100). */
+	bool widened = !def->type_declared && def->type == TALLY_FLAG_INT && value->type == TALLY_FLAG_FLOAT &&
+	               !coerce(value, TALLY_FLAG_INT);
+	if (!widened && !coerce(value, def->type))
 		return tally__error(TALLY_EINVALID, "flag %s=%s is not %s %s%s", def->name, value->text ? value->text : "null",
 		                    def->type == TALLY_FLAG_INT ? "an" : "a",
 		                    def->type == TALLY_FLAG_BOOL ? "boolean (true/false)" : tally__flag_type_name(def->type),

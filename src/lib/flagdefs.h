@@ -21,8 +21,10 @@ typedef enum {
 typedef struct {
 	char *name;
 	tally_flag_type type;      /* declared or detected; NULL: any value */
+	bool type_declared;        /* said by the script (argparse type=, tfruns, `#| type:`), not guessed from a literal */
 	bool has_default;
 	tally_flag def;            /* the default value (def.name unused) */
+	bool script_default;       /* the default is the script's own: it needs no passing on */
 	char *description;
 	bool has_min, has_max;
 	double min, max;
@@ -125,8 +127,11 @@ int tally__label_expand(char **out, const char *tmpl, const tally_resolved_flags
 void tally__render_literal(tally_buf *out, const tally_flag *value, bool python, const tally_flagdef *like);
 /* Append the command-line arguments for the args destinations. */
 int tally__flags_to_args(tally_strlist *argv, const tally_script_flags *sf, const tally_resolved_flags *r);
-/* Rewrite the globals of `copy` (the run's copy of the script) in place. */
-int tally__flags_rewrite_globals(const char *copy, const tally_script_flags *sf, const tally_resolved_flags *r);
+/* Rewrite the globals of the run's copy of the script, `rel` inside `run_dir`. */
+int tally__flags_rewrite_globals(const char *run_dir, const char *rel, const tally_script_flags *sf,
+                                 const tally_resolved_flags *r);
+/* Before the run: every name can be written to the flags file (a .py needs identifiers). */
+int tally__flags_check_file_names(const tally_script_flags *sf, const tally_resolved_flags *r);
 /* Write the flags file destination into `run_dir`. */
 int tally__flags_write_file(const char *run_dir, const tally_script_flags *sf, const tally_resolved_flags *r);
 tally_dest_kind tally__dest_parse(const char *text, char **file_out);

@@ -10,6 +10,7 @@
  */
 #include "lib/flagdefs.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -146,14 +147,26 @@ int tally__flags_to_args(tally_strlist *argv, const tally_script_flags *sf, cons
 		const char *text = v->text ? v->text : "";
 		if (v->type == TALLY_FLAG_NULL)
 			continue; /* argparse's None default: say nothing */
+		/* A script that parses its options (argparse, click, tfruns) applies its own
+		 * defaults; passing them would also turn untyped ones into strings. */
+		if (def && r->origins[i] == TALLY_FROM_DEFAULT && def->script_default &&
+		    (def->option || sf->dest == TALLY_DEST_ARGS_EQ))
+			continue;
 		if (def && def->arg_style == TALLY_ARG_SWITCH) {
 			rc = push_arg(argv, "%s", v->b ? def->option : def->option_off);
 			continue;
 		}
 		if (def && def->arg_style != TALLY_ARG_VALUE) {
-			/* store_true appears when true, store_false when false */
-			if (v->b == (def->arg_style == TALLY_ARG_STORE_TRUE))
+			/* store_true appears when true, store_false when false; the other value
+			 * is the script's default, or cannot be said on its command line */
+			bool says = v->b == (def->arg_style == TALLY_ARG_STORE_TRUE);
+			if (says)
 				rc = push_arg(argv, "%s", def->option);
+			else if (def->has_default && def->def.b != v->b)
+				return tally__error(TALLY_EINVALID,
+				                    "flag %s=%s cannot reach %s: its option %s can only turn it %s", v->name, text,
+				                    sf->display ? sf->display : "the script", def->option,
+				                    def->arg_style == TALLY_ARG_STORE_TRUE ? "on" : "off");
 			continue;
 		}
 		if (def && def->option)
@@ -165,6 +178,29 @@ int tally__flags_to_args(tally_strlist *argv, const tally_script_flags *sf, cons
 			rc = push_arg(argv, "--%s", v->name) || push_arg(argv, "%s", text);
 	}
 	return rc ? TALLY_ENOMEM : 0;
+}
+
+/*
+ * The run's directory entries that were not copied are links into the
+ * project: writing below one would change the project's own files.  `rel`
+ * (a path inside the run) must not pass through such a link.
+ */
+static int through_link(const char *run_dir, const char *rel, char **link_out)
+{
+	tally_buf p = TALLY_BUF_INIT;
+	tally_buf_adds(&p, run_dir);
+	int found = 0;
+	for (const char *s = rel, *slash; !found && (slash = strchr(s, '/')); s = slash + 1) {
+		tally_buf_addc(&p, '/');
+		tally_buf_add(&p, s, (size_t)(slash - s));
+		struct stat st;
+		if (!tally_buf_oom(&p) && lstat(p.ptr, &st) == 0 && S_ISLNK(st.st_mode)) {
+			found = 1;
+			*link_out = strndup(rel, (size_t)(slash - rel));
+		}
+	}
+	tally_buf_release(&p);
+	return found;
 }
 
 /* ---- globals ---- */
@@ -181,10 +217,34 @@ static int by_offset(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-int tally__flags_rewrite_globals(const char *copy, const tally_script_flags *sf, const tally_resolved_flags *r)
+static int rewrite_copy(const char *copy, const tally_script_flags *sf, const tally_resolved_flags *r);
+
+int tally__flags_rewrite_globals(const char *run_dir, const char *rel, const tally_script_flags *sf,
+                                 const tally_resolved_flags *r)
 {
 	if (sf->dest != TALLY_DEST_GLOBALS)
 		return 0;
+	char *link = NULL;
+	if (through_link(run_dir, rel, &link)) {
+		int rc = tally__error(TALLY_EINVALID,
+		                      "cannot set the flags of %s: its folder '%s' is linked into the run, not copied "
+		                      "(git-ignored or excluded), and the project's file must not change — copy it "
+		                      "(#| sourcecode: [include: ...]) or use flags-dest: args",
+		                      rel, link ? link : "?");
+		free(link);
+		return rc;
+	}
+	char *copy = tally_path_join(run_dir, rel);
+	if (!copy)
+		return tally__error_oom();
+	int rc = rewrite_copy(copy, sf, r);
+	free(copy);
+	return rc;
+}
+
+/* Rewrite the literals in `copy` (a file of the run: a copy, or a link replaced, never written through). */
+static int rewrite_copy(const char *copy, const tally_script_flags *sf, const tally_resolved_flags *r)
+{
 	edit *edits = calloc(r->values.count + 1, sizeof *edits);
 	size_t n = 0;
 	if (!edits)
@@ -192,7 +252,7 @@ int tally__flags_rewrite_globals(const char *copy, const tally_script_flags *sf,
 	for (size_t i = 0; i < r->values.count; i++) {
 		const tally_flagdef *def = tally__flagdef_find(sf, r->values.items[i].name);
 		/* only values that differ from the script's own: the rest keeps its bytes */
-		if (def && def->lit_len && r->origins[i] != TALLY_FROM_DEFAULT)
+		if (def && def->lit_len && (r->origins[i] != TALLY_FROM_DEFAULT || !def->script_default))
 			edits[n++] = (edit){def->lit_off, def->lit_len, def, &r->values.items[i]};
 	}
 	if (!n) {
@@ -233,6 +293,39 @@ int tally__flags_rewrite_globals(const char *copy, const tally_script_flags *sf,
 
 /* ---- flags files ---- */
 
+static bool python_identifier(const char *s)
+{
+	if (!(isalpha((unsigned char)*s) || *s == '_'))
+		return false;
+	for (s++; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_'))
+			return false;
+	return true;
+}
+
+/* R's syntactic names; others are written in backticks. */
+static bool r_syntactic(const char *s)
+{
+	if (!(isalpha((unsigned char)*s) || (*s == '.' && !isdigit((unsigned char)s[1]))))
+		return false;
+	for (s++; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+int tally__flags_check_file_names(const tally_script_flags *sf, const tally_resolved_flags *r)
+{
+	if (sf->dest != TALLY_DEST_FILE || !sf->dest_file || !ends_with(sf->dest_file, ".py"))
+		return 0;
+	for (size_t i = 0; i < r->values.count; i++)
+		if (!python_identifier(r->values.items[i].name))
+			return tally__error(TALLY_EINVALID,
+			                    "flag name '%s' cannot be a Python variable in %s — use letters, digits and _",
+			                    r->values.items[i].name, sf->dest_file);
+	return 0;
+}
+
 static void json_value(tally_buf *out, const tally_flag *v)
 {
 	json_t *j = tally__flag_to_json(v);
@@ -247,6 +340,15 @@ int tally__flags_write_file(const char *run_dir, const tally_script_flags *sf, c
 	if (sf->dest != TALLY_DEST_FILE || !sf->dest_file)
 		return 0;
 	const char *f = sf->dest_file;
+	char *link = NULL;
+	if (through_link(run_dir, f, &link)) {
+		int rc = tally__error(TALLY_EINVALID,
+		                      "flags-dest %s would write into the project: '%s' is linked into the run, not copied "
+		                      "— choose a path of its own, e.g. flags.yml",
+		                      f, link ? link : "?");
+		free(link);
+		return rc;
+	}
 	bool yaml = ends_with(f, ".yml") || ends_with(f, ".yaml"), json = ends_with(f, ".json");
 	bool python = ends_with(f, ".py");
 	tally_buf out = TALLY_BUF_INIT;
@@ -267,7 +369,8 @@ int tally__flags_write_file(const char *run_dir, const tally_script_flags *sf, c
 			json_value(&out, v);
 			tally_buf_addc(&out, '\n');
 		} else {
-			tally_buf_printf(&out, "%s %s ", v->name, python ? "=" : "<-");
+			bool quote = !python && !r_syntactic(v->name);
+			tally_buf_printf(&out, "%s%s%s %s ", quote ? "`" : "", v->name, quote ? "`" : "", python ? "=" : "<-");
 			tally__render_literal(&out, v, python, def);
 			tally_buf_addc(&out, '\n');
 		}

@@ -103,12 +103,23 @@ static void resolve_plain(tally_flag *out, const char *s)
 	}
 }
 
+/* Whether a plain scalar's value is all of `text` (but the blanks around it). */
+static bool covers_input(const char *value, const char *text)
+{
+	while (*text == ' ' || *text == '\t')
+		text++;
+	size_t n = strlen(text);
+	while (n && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+		n--;
+	return strlen(value) == n && !memcmp(value, text, n);
+}
+
 int tally__flag_parse_value(tally_flag *out, const char *text)
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	int rc = 0;
-	bool got_scalar = false;
+	bool got_scalar = false, plain = false;
 
 	/* libyaml would take a leading byte-order mark as an encoding switch. */
 	if (!tally_utf8_valid(text) || !strncmp(text, "\xEF\xBB\xBF", 3))
@@ -133,7 +144,7 @@ int tally__flag_parse_value(tally_flag *out, const char *text)
 			out->text = strdup((const char *)ev.data.scalar.value);
 			if (!out->text)
 				rc = tally__error_oom();
-			else if (ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+			else if ((plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE))
 				resolve_plain(out, out->text);
 			else
 				out->type = TALLY_FLAG_STRING;
@@ -143,9 +154,11 @@ int tally__flag_parse_value(tally_flag *out, const char *text)
 			break;
 	}
 	yaml_parser_delete(&parser);
-	if (!rc && !got_scalar) { /* empty value: an empty string */
+	if (!rc && (!got_scalar || (plain && !covers_input(out->text, text)))) {
+		/* Nothing, or less than was typed, came out as a YAML scalar (a comment
+		 * in `run #2`, an anchor in `&x`): the text as typed is the string. */
 		free(out->text);
-		if (!(out->text = strdup("")))
+		if (!(out->text = strdup(text)))
 			return tally__error_oom();
 		out->type = TALLY_FLAG_STRING;
 	}

@@ -798,15 +798,6 @@ static int expand_extra_args(tally_strlist *argv, size_t from, tally_run *run, c
 	return 0;
 }
 
-/* Where the run's copy of the script is: NULL when it lies outside the project. */
-static char *script_copy_path(const tally_run *run, const char *script, const char *project_dir)
-{
-	char *rel = script_path_for_child(script, project_dir);
-	char *copy = rel && rel[0] != '/' ? tally_path_join(run->dir, rel) : NULL;
-	free(rel);
-	return copy;
-}
-
 /* Globals and flags files: written into the run once its sources are there. */
 static int deliver_flags(const tally_run *run, const tally_launch_options *opts, const char *project_dir,
                          const tally_script_flags *sf, const tally_resolved_flags *resolved)
@@ -814,12 +805,15 @@ static int deliver_flags(const tally_run *run, const tally_launch_options *opts,
 	int rc = tally__flags_write_file(run->dir, sf, resolved);
 	if (rc || sf->dest != TALLY_DEST_GLOBALS || !opts->script)
 		return rc;
-	char *copy = script_copy_path(run, opts->script, project_dir);
-	if (!copy)
-		return tally__error(TALLY_EINVALID, "cannot set the globals of a script outside the project directory — "
-		                                    "use flags-dest: args, or run it from its project");
-	rc = tally__flags_rewrite_globals(copy, sf, resolved);
-	free(copy);
+	char *rel = script_path_for_child(opts->script, project_dir);
+	if (!rel)
+		return tally__error_oom();
+	if (rel[0] == '/')
+		rc = tally__error(TALLY_EINVALID, "cannot set the globals of a script outside the project directory — "
+		                                  "use flags-dest: args, or run it from its project");
+	else
+		rc = tally__flags_rewrite_globals(run->dir, rel, sf, resolved);
+	free(rel);
 	return rc;
 }
 
@@ -864,7 +858,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	cfg_loaded = true;
 	if ((rc = build_command(&argv, opts, &cfg, project_dir)) ||
 	    (rc = plan_flags(&sf, &resolved, &label, opts, &cfg, project_dir)) ||
-	    (rc = tally__flags_to_args(&argv, &sf, &resolved)))
+	    (rc = tally__flags_check_file_names(&sf, &resolved)) || (rc = tally__flags_to_args(&argv, &sf, &resolved)))
 		goto done;
 	size_t extra_at = argv.n; /* tally.yml extra-args: expanded once the run exists */
 	for (char **a = cfg.extra_args; a && *a && !rc; a++)

@@ -112,7 +112,8 @@ test_expect_success 'args: argparse options get --option value, store_true appea
 	tally run -q ap.py learning_rate=0.3 shuffle=true >/dev/null 2>&1 &&
 	dir=$(show_field "[\"dir\"]") &&
 	grep -q "^lr 0.3 units 32 shuffle True$" "$dir/.tally/output" &&
-	show_check "d[\"command\"][2:] == [\"--learning-rate\", \"0.3\", \"--units\", \"32\", \"--shuffle\"]" &&
+	show_check "d[\"command\"][2:] == [\"--learning-rate\", \"0.3\", \"--shuffle\"]" &&
+	show_check "d[\"flags\"] == {\"learning_rate\": 0.3, \"units\": 32, \"shuffle\": True}" &&
 	tally run -q ap.py units=64 >/dev/null 2>&1 &&
 	dir=$(show_field "[\"dir\"]") &&
 	grep -q "^lr 0.1 units 64 shuffle False$" "$dir/.tally/output"
@@ -130,7 +131,7 @@ test_expect_success 'tfruns scripts get --name=value, which flags() parses' '
 	cat tfargs.R >>tfargs-run.R &&
 	tally run -q tfargs-run.R dropout=0.2 >/dev/null 2>&1 &&
 	dir=$(show_field "[\"dir\"]") &&
-	grep -q "^args: --dropout=0.2 --units=128 $" "$dir/.tally/output"
+	grep -q "^args: --dropout=0.2 $" "$dir/.tally/output"
 '
 
 test_expect_success 'flags-dest files: yml, json, R and py are written into the run' '
@@ -187,6 +188,8 @@ test_expect_success 'bad values are one-line errors naming the flag and where it
 	test "$(cat err)" = "tally: flag act=sigmoid is not one of relu, tanh (glob.py line 8)" &&
 	test_expect_code 128 tally run glob.py units=1.5 2>err &&
 	grep -q "flag units=1.5 is not an int (glob.py line 6)" err &&
+	test_expect_code 128 tally run glob.py lr=fast 2>err &&
+	grep -q "flag lr=fast is not a float (glob.py line 5)" err &&
 	test_expect_code 128 tally run glob.py fast=maybe 2>err &&
 	grep -q "is not a boolean" err &&
 	test_expect_code 128 tally run glob.py nosuch=1 2>err &&
@@ -329,6 +332,87 @@ test_expect_success 'front matter output-scalars: off records no scalars' '
 	printf "print(\"loss: 0.5\")\n" >loud.py &&
 	tally run -q loud.py >/dev/null 2>&1 &&
 	show_check "d[\"scalars\"][\"loss\"][\"last\"] == 0.5"
+'
+
+test_expect_success 'the project is never written through a linked folder' '
+	mkdir gitproj && cd gitproj &&
+	git init -q . &&
+	mkdir scratch data &&
+	printf "scratch/\ndata/\nruns/\n" >.gitignore &&
+	printf "lr = 0.1\nprint(\"lr\", lr)\n" >scratch/try.py &&
+	test_expect_code 128 tally run -q scratch/try.py lr=5 2>err &&
+	grep -q "cannot set the flags of scratch/try.py: its folder .scratch. is linked into the run" err &&
+	grep -q "^lr = 0.1$" scratch/try.py &&
+	show_check "d[\"status\"] == \"error\"" &&
+	printf "#| flags-dest: data/flags.yml\n#| flags: {lr: 0.1}\n\nprint(1)\n" >dest.py &&
+	git add dest.py .gitignore &&
+	test_expect_code 128 tally run -q dest.py lr=2 2>err &&
+	grep -q "flags-dest data/flags.yml would write into the project: .data. is linked" err &&
+	test ! -e data/flags.yml &&
+	printf "#| sourcecode: [exclude: \"big.py\"]\nimport big\n" >main.py &&
+	printf "lr = 0.1\nprint(\"big\", lr)\n" >big.py &&
+	git add main.py big.py &&
+	tally run -q big.py lr=0.7 >/dev/null 2>&1 &&
+	grep -q "^lr = 0.1$" big.py &&
+	grep -q "^big 0.7$" "$(show_field "[\"dir\"]")/.tally/output"
+'
+
+test_expect_success 'a default from an annotation or front matter reaches a globals script' '
+	printf "#| default: 0.5\nlr = 0.01\nepochs = 10\nprint(\"lr\", lr, \"epochs\", epochs)\n" >d.py &&
+	tally run -q d.py >/dev/null 2>&1 &&
+	grep -q "^lr 0.5 epochs 10$" "$(show_field "[\"dir\"]")/.tally/output" &&
+	show_check "d[\"flags\"] == {\"lr\": 0.5, \"epochs\": 10}"
+'
+
+test_expect_success 'argparse applies its own defaults (untyped options stay numbers)' '
+	cat >untyped.py <<-\PY &&
+	import argparse
+	p = argparse.ArgumentParser()
+	p.add_argument("--lr", default=0.01)
+	a = p.parse_args()
+	print("twice", a.lr * 2)
+	PY
+	tally run -q untyped.py >/dev/null 2>&1 &&
+	grep -q "^twice 0.02$" "$(show_field "[\"dir\"]")/.tally/output" &&
+	show_check "d[\"command\"][2:] == []"
+'
+
+test_expect_success 'a value an on-only option cannot say is an error, not silently dropped' '
+	cat >onoff.py <<-\PY &&
+	import argparse
+	p = argparse.ArgumentParser()
+	p.add_argument("--cache", action="store_true", default=True)
+	print(p.parse_args().cache)
+	PY
+	test_expect_code 128 tally run onoff.py cache=false 2>err &&
+	grep -q "flag cache=false cannot reach onoff.py: its option --cache can only turn it on" err
+'
+
+test_expect_success 'flags files: names a .py cannot hold are errors; .R quotes them' '
+	printf "#| flags-dest: f.py\n\nprint(1)\n" >fpy.py &&
+	test_expect_code 128 tally run --force-flags fpy.py learning-rate=0.1 2>err &&
+	grep -q "flag name .learning-rate. cannot be a Python variable in f.py" err &&
+	printf "#| flags-dest: f.R\n\ncat(1)\n" >fr.R &&
+	tally run -q --force-flags fr.R learning-rate=0.1 model.depth=3 >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]") &&
+	grep -q "^\`learning-rate\` <- 0.1$" "$dir/f.R" &&
+	grep -q "^model.depth <- 3$" "$dir/f.R" &&
+	Rscript -e "source(\"$dir/f.R\"); stopifnot(\`learning-rate\` == 0.1, model.depth == 3)"
+'
+
+test_expect_success 'a byte-order mark does not hide the first flag' '
+	printf "\357\273\277lr = 0.01\r\nprint(\"lr\", lr)\r\n" >bom.py &&
+	tally flags bom.py | grep -q "^  lr  *0.01  *float$" &&
+	tally run -q bom.py lr=0.2 >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]") &&
+	printf "\357\273\277lr = 0.2\r\nprint(\"lr\", lr)\r\n" >expected &&
+	test_cmp expected "$dir/bom.py"
+'
+
+test_expect_success 'R numbers are doubles: an integer-looking default takes a fraction' '
+	printf "weight_decay <- 0\ncat(\"wd\", weight_decay, \"\\n\")\n" >w.R &&
+	tally run -q w.R weight_decay=0.01 >/dev/null 2>&1 &&
+	grep -q "^wd 0.01 $" "$(show_field "[\"dir\"]")/.tally/output"
 '
 
 test_expect_success 'tally flags: missing script and bad options' '

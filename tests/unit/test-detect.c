@@ -164,7 +164,12 @@ static void python_globals(void **state)
 		"x = (1 +\n"
 		"     2)\n"
 		"cmp == 3\n"
-		"s = '# not a comment'\n";
+		"s = '# not a comment'\n"
+		"if fast: pass; v = 9\n"
+		"else: epochs = 10\n"
+		"try: p = 1\n"
+		"finally: q = 3\n"
+		"a = 1; b = 2\n";
 	tally_script_flags sf;
 	assert_int_equal(detect(&sf, "Python", text), 0);
 	assert_string_equal(sf.origin, "globals");
@@ -181,7 +186,10 @@ static void python_globals(void **state)
 	assert_true(flag(&sf, "neg")->def.f == -2.5);
 	assert_string_equal(flag(&sf, "doc")->def.text, "one line");
 	assert_string_equal(flag(&sf, "s")->def.text, "# not a comment");
-	const char *not_flags[] = {"_private", "text", "pair", "fs", "raw", "expr", "joined", "inside", "local", "x", "cmp"};
+	const char *not_flags[] = {"_private", "text", "pair", "fs", "raw", "expr", "joined", "inside", "local", "x", "cmp",
+	                           "v", "else", "epochs", "try", "p", "finally", "q"};
+	assert_non_null(flag(&sf, "a"));
+	assert_non_null(flag(&sf, "b"));
 	for (size_t i = 0; i < sizeof not_flags / sizeof *not_flags; i++)
 		if (flag(&sf, not_flags[i]))
 			fail_msg("%s should not be a flag", not_flags[i]);
@@ -246,10 +254,9 @@ static void python_argparse_and_click(void **state)
 	assert_int_equal(tally__flags_resolve(&r, &sf, NULL, &given, false), 0);
 	tally_strlist argv = TALLY_STRLIST_INIT;
 	assert_int_equal(tally__flags_to_args(&argv, &sf, &r), 0);
-	assert_int_equal(argv.n, 3);
-	assert_string_equal(argv.items[0], "--epochs");
-	assert_string_equal(argv.items[1], "10");
-	assert_string_equal(argv.items[2], "--no-shuffle");
+	/* the script's own defaults are not passed: click applies them itself */
+	assert_int_equal(argv.n, 1);
+	assert_string_equal(argv.items[0], "--no-shuffle");
 	tally_strlist_release(&argv);
 	tally__resolved_flags_release(&r);
 	tally__flag_list_release(&given);
@@ -354,7 +361,7 @@ static void values_are_checked_and_coerced(void **state)
 {
 	(void)state;
 	tally_script_flags sf;
-	if (detect(&sf, "R", "#| min: 16\n#| max: 256\nunits <- 64\nlr <- 0.1\non <- TRUE\nact <- 'relu'\n"))
+	if (detect(&sf, "R", "#| min: 16\n#| max: 256\nunits <- 64\nlr <- 0.1\non <- TRUE\nact <- 'relu'\nn <- 5L\n"))
 		fail_msg("%s", tally_error_last());
 	tally_flagdef *units = tally__flagdef_find(&sf, "units");
 	tally_flag v = value("1000");
@@ -366,9 +373,15 @@ static void values_are_checked_and_coerced(void **state)
 	assert_int_equal(v.type, TALLY_FLAG_INT);
 	assert_int_equal(v.i, 100);
 	tally__flag_release(&v);
+	/* `units <- 64` only suggests an int (R numbers are doubles): 20.5 is fine */
+	v = value("20.5");
+	assert_int_equal(tally__flag_check(&v, units, "train.R"), 0);
+	assert_true(v.type == TALLY_FLAG_FLOAT && v.f == 20.5);
+	tally__flag_release(&v);
+	/* a declared integer (`n <- 5L`, #| type: int, tfruns flag_integer) is one */
 	v = value("1.5");
-	assert_int_equal(tally__flag_check(&v, units, "train.R"), TALLY_EINVALID);
-	assert_non_null(strstr(tally_error_last(), "is not an int"));
+	assert_int_equal(tally__flag_check(&v, tally__flagdef_find(&sf, "n"), "train.R"), TALLY_EINVALID);
+	assert_non_null(strstr(tally_error_last(), "flag n=1.5 is not an int (train.R line 7)"));
 	tally__flag_release(&v);
 	v = value("3");
 	assert_int_equal(tally__flag_check(&v, tally__flagdef_find(&sf, "lr"), "train.R"), 0);
@@ -397,7 +410,7 @@ static void values_are_checked_and_coerced(void **state)
 	tally__flag_list_set(&given, &f);
 	tally_resolved_flags r;
 	assert_int_equal(tally__flags_resolve(&r, &sf, &file, &given, false), 0);
-	assert_int_equal(r.values.count, 4);
+	assert_int_equal(r.values.count, 5);
 	assert_string_equal(r.values.items[0].name, "units");
 	assert_int_equal(r.values.items[0].i, 32);
 	assert_int_equal(r.origins[0], TALLY_FROM_FILE);
@@ -413,7 +426,7 @@ static void values_are_checked_and_coerced(void **state)
 	assert_int_equal(tally__flags_resolve(&r, &sf, &file, &given, false), TALLY_EINVALID);
 	assert_non_null(strstr(tally_error_last(), "has no flag 'nosuch'"));
 	assert_int_equal(tally__flags_resolve(&r, &sf, &file, &given, true), 0);
-	assert_int_equal(r.values.count, 5);
+	assert_int_equal(r.values.count, 6);
 	tally__resolved_flags_release(&r);
 	tally__flag_list_release(&file);
 	tally__flag_list_release(&given);

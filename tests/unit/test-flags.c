@@ -81,6 +81,19 @@ static void quoted_values_stay_strings(void **state)
 	f = parse_ok("path=data/x y.csv");
 	assert_string_equal(f.text, "data/x y.csv");
 	tally__flag_release(&f);
+	/* what YAML would take for a comment or an anchor is kept as typed */
+	static const char *const as_typed[] = {"run #2", "#3", "&x", "a #b", " spaced #c "};
+	for (size_t i = 0; i < sizeof as_typed / sizeof *as_typed; i++) {
+		char arg[64];
+		snprintf(arg, sizeof arg, "name=%s", as_typed[i]);
+		f = parse_ok(arg);
+		assert_int_equal(f.type, TALLY_FLAG_STRING);
+		assert_string_equal(f.text, as_typed[i]);
+		tally__flag_release(&f);
+	}
+	f = parse_ok("n= 5 ");
+	assert_int_equal(f.type, TALLY_FLAG_INT);
+	tally__flag_release(&f);
 }
 
 static void bad_assignments_are_errors(void **state)
