@@ -310,13 +310,7 @@ static int apply_explicit_flags(tally_script_flags *sf, const ydoc *d, yaml_node
 		tally__script_flags_release(&kept);
 		return rc;
 	}
-	for (size_t i = 0; i < sf->n; i++)
-		tally__flagdef_release(&sf->items[i]);
-	free(sf->items);
-	sf->items = kept.items;
-	sf->n = kept.n;
-	kept.items = NULL;
-	kept.n = 0;
+	tally__script_flags_take_items(sf, &kept);
 	tally__script_flags_release(&kept);
 	sf->origin = "front matter";
 	sf->declared = true;

@@ -275,22 +275,16 @@ static int detect_globals(tally_script_flags *sf, const tokens *ts, const char *
 		tally_flag value;
 		if (!literal_at(&value, ts, k + 1, n, s))
 			continue;
-		tally_flagdef *def = tally__flagdef_add(sf, s + t->off, t->len);
+		size_t lit_off = ts->t[k + 1].off, lit_len = ts->t[k + n].off + ts->t[k + n].len - lit_off;
+		tally_flagdef *def = tally__flagdef_add_global(sf, s + t->off, t->len, &value, t->line, lit_off, lit_len);
 		if (!def) {
-			tally__flag_release(&value);
 			rc = tally__error_oom();
 			break;
 		}
-		def->def = value;
-		def->has_default = true;
-		def->script_default = true;
-		def->type = annotated != TALLY_FLAG_NULL ? annotated : value.type;
+		def->type = annotated != TALLY_FLAG_NULL ? annotated : def->def.type;
 		def->type_declared = annotated != TALLY_FLAG_NULL;
 		if (def->type_declared && tally__flag_check(&def->def, def, sf->display ? sf->display : "the script"))
 			def->type_declared = false; /* `x: int = "a"`: the annotation is wrong, keep the value */
-		def->line = t->line;
-		def->lit_off = ts->t[k + 1].off;
-		def->lit_len = ts->t[k + n].off + ts->t[k + n].len - def->lit_off;
 	}
 	for (size_t i = 0; i < n_seen; i++)
 		free(seen[i]);
@@ -565,14 +559,7 @@ int tally__detect_python(tally_script_flags *sf, const char *text, size_t len)
 	} else if (!rc) {
 		sf->origin = "globals";
 		sf->dest = TALLY_DEST_GLOBALS;
-		/* the globals become the script's flags */
-		for (size_t i = 0; i < sf->n; i++)
-			tally__flagdef_release(&sf->items[i]);
-		free(sf->items);
-		sf->items = globals.items;
-		sf->n = globals.n;
-		globals.items = NULL;
-		globals.n = 0;
+		tally__script_flags_take_items(sf, &globals); /* the globals become the script's flags */
 	}
 	tally__script_flags_release(&globals);
 	free(ts.t);

@@ -288,20 +288,13 @@ static int detect_globals(tally_script_flags *sf, const tokens *ts, const char *
 		tally_flag value;
 		if (!n || !ends_statement(&ts->t[i + 2 + n], s) || !literal_at(&value, ts, i + 2, n, s))
 			continue;
-		tally_flagdef *def = tally__flagdef_add(sf, name, name_len);
+		size_t lit_off = ts->t[i + 2].off, lit_len = ts->t[i + 1 + n].off + ts->t[i + 1 + n].len - lit_off;
+		tally_flagdef *def = tally__flagdef_add_global(sf, name, name_len, &value, t->line, lit_off, lit_len);
 		if (!def) {
-			tally__flag_release(&value);
 			rc = tally__error_oom();
 			break;
 		}
-		def->def = value;
-		def->has_default = true;
-		def->script_default = true;
-		def->type = value.type;
-		def->line = t->line;
-		def->lit_off = ts->t[i + 2].off;
-		def->lit_len = ts->t[i + 1 + n].off + ts->t[i + 1 + n].len - def->lit_off;
-		def->lit_r_integer = value.type == TALLY_FLAG_INT && s[def->lit_off + def->lit_len - 1] == 'L';
+		def->lit_r_integer = def->type == TALLY_FLAG_INT && s[lit_off + lit_len - 1] == 'L';
 		def->type_declared = def->lit_r_integer; /* 64L says integer; 64 is just a number */
 	}
 	tally_strlist_release(&seen);

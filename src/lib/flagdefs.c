@@ -66,6 +66,36 @@ tally_flagdef *tally__flagdef_add(tally_script_flags *sf, const char *name, size
 	return def;
 }
 
+tally_flagdef *tally__flagdef_add_global(tally_script_flags *sf, const char *name, size_t len, tally_flag *value,
+                                         int line, size_t lit_off, size_t lit_len)
+{
+	tally_flagdef *def = tally__flagdef_add(sf, name, len);
+	if (!def) {
+		tally__flag_release(value);
+		return NULL;
+	}
+	def->def = *value;
+	memset(value, 0, sizeof *value);
+	def->has_default = true;
+	def->script_default = true;
+	def->type = def->def.type;
+	def->line = line;
+	def->lit_off = lit_off;
+	def->lit_len = lit_len;
+	return def;
+}
+
+void tally__script_flags_take_items(tally_script_flags *to, tally_script_flags *from)
+{
+	for (size_t i = 0; i < to->n; i++)
+		tally__flagdef_release(&to->items[i]);
+	free(to->items);
+	to->items = from->items;
+	to->n = from->n;
+	from->items = NULL;
+	from->n = 0;
+}
+
 /* ---- checking one value ---- */
 
 static const char *where(const tally_flagdef *def, const char *display, char *buf, size_t size)

@@ -73,6 +73,11 @@ tally_flagdef *tally__flagdef_find(const tally_script_flags *sf, const char *nam
 /* A new definition named `name` (replacing none): NULL when out of memory. */
 tally_flagdef *tally__flagdef_add(tally_script_flags *sf, const char *name, size_t len);
 void tally__flagdef_release(tally_flagdef *def);
+/* A global assigned a literal (`value`, taken over) at `line`, its bytes at lit_off/lit_len; NULL when out of memory. */
+tally_flagdef *tally__flagdef_add_global(tally_script_flags *sf, const char *name, size_t len, tally_flag *value,
+                                         int line, size_t lit_off, size_t lit_len);
+/* Replace `to`'s definitions by `from`'s (which is left empty). */
+void tally__script_flags_take_items(tally_script_flags *to, tally_script_flags *from);
 
 /* ---- detection (detect.c, detect-r.c, detect-py.c, annotate.c) ---- */
 

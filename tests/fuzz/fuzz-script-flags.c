@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/flagdefs.h"
+#include "util/strlist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,6 +28,15 @@ static void one(const char *text, size_t len, const char *lang)
 			if (sf.items[i].has_default)
 				tally__render_literal(&b, &sf.items[i].def, strcmp(lang, "R") != 0, &sf.items[i]);
 			tally_buf_release(&b);
+		}
+		/* resolve the defaults, and turn them into arguments and a label */
+		tally_resolved_flags r;
+		if (tally__flags_resolve(&r, &sf, NULL, NULL, false) == 0) {
+			tally_strlist argv = TALLY_STRLIST_INIT;
+			tally__flags_to_args(&argv, &sf, &r);
+			tally_strlist_release(&argv);
+			free(tally__flags_default_label(&r));
+			tally__resolved_flags_release(&r);
 		}
 	}
 	tally__script_flags_release(&sf);
