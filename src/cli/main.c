@@ -48,8 +48,9 @@ static void print_help(FILE *out)
 	        "  TALLY_RUNS_DIR         the runs directory\n"
 	        "  TALLY_INDEX_DIR        where to keep the index (default: in the runs\n"
 	        "                         directory; ~/.cache/tally on network filesystems)\n"
-	        "  TALLY_VERIFY_INTERVAL  seconds between checks of every run for changes made\n"
-	        "                         by hand (default 60; 0 = every command)\n");
+	        "  TALLY_VERIFY_INTERVAL  seconds between passes that check every run for\n"
+	        "                         changes made in place by hand, 2,000 runs per command\n"
+	        "                         (default 60; 0 = every run, every command)\n");
 }
 
 int cli_error(const char *fmt, ...)

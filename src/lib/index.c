@@ -10,9 +10,13 @@
  *    run.json and scalars.json, and the index remembers the runs directory's
  *    own signature.  When the directory changed in a way the pending list
  *    does not explain (a run copied in or removed, or another machine's tally
- *    bumping it after changing a run), or every $TALLY_VERIFY_INTERVAL
- *    seconds (60), a scan checks every run's signature and re-reads exactly
- *    those that moved.  So `tally run; tally runs` needs no scan.
+ *    bumping it after changing a run), a scan checks every run's signature
+ *    and re-reads exactly those that moved.  So `tally run; tally runs`
+ *    needs no scan.
+ *  - Edits made in place (run.json changed by hand) move no directory: every
+ *    $TALLY_VERIFY_INTERVAL seconds (60) a pass over the known runs checks
+ *    their signatures, VERIFY_SLICE runs per sync in name order, so that no
+ *    one command pays for 100,000 stats (with 0: every run, every sync).
  *  - Runs indexed as "running" are re-checked on every sync (their lock tells
  *    whether they still are), because their files change without the
  *    directory changing.
@@ -612,6 +616,51 @@ done:
 }
 
 /*
+ * One slice of the periodic pass: the known runs after `cursor` in name
+ * order, at most VERIFY_SLICE of them, re-read where their signature moved.
+ * `next` gets where the following slice starts; returns true when the pass
+ * reached the last run.
+ */
+#define VERIFY_SLICE 2000
+static bool verify_slice(tally_store *store, writer *w, int runs_fd, const char *cursor, tally_buf *next,
+                         size_t *skipped)
+{
+	tally_strlist names = TALLY_STRLIST_INIT, sigs = TALLY_STRLIST_INIT;
+	tally_buf sig = TALLY_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	bool oom = false;
+	if (sqlite3_prepare_v2(store->db, "SELECT dir, sig FROM runs WHERE dir > ?1 ORDER BY dir LIMIT ?2", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return true;
+	sqlite3_bind_text(st, 1, cursor, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, VERIFY_SLICE);
+	while (!oom && sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *s = (const char *)sqlite3_column_text(st, 1);
+		oom = tally_strlist_push(&names, name ? name : "") < 0 || tally_strlist_push(&sigs, s ? s : "") < 0;
+	}
+	sqlite3_finalize(st);
+	/* the rows are collected first: re-reading a run rewrites them */
+	for (size_t i = 0; i < names.n && !oom; i++) {
+		if (!run_sig(runs_fd, names.items[i], &sig)) {
+			delete_run_row(w, names.items[i]);
+			index_new(store, w, runs_fd, names.items[i], &sig, skipped);
+		} else if (strcmp(sig.ptr, sigs.items[i]) && !index_one(store, w, names.items[i], sig.ptr)) {
+			delete_run_row(w, names.items[i]);
+			++*skipped;
+		}
+	}
+	tally_buf_clear(next);
+	if (names.n)
+		tally_buf_adds(next, names.items[names.n - 1]);
+	bool done = oom || names.n < VERIFY_SLICE;
+	tally_strlist_release(&names);
+	tally_strlist_release(&sigs);
+	tally_buf_release(&sig);
+	return done;
+}
+
+/*
  * Runs the index believes are running may have ended (their files changed)
  * or lost their supervisor (their lock is free).  With `apply` false this
  * only tells whether any needs re-reading, without writing anything.
@@ -771,6 +820,7 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	size_t skipped = 0;
 	writer w = {0};
 	tally_buf dir_sig = TALLY_BUF_INIT, stored = TALLY_BUF_INIT, verified = TALLY_BUF_INIT;
+	tally_buf cursor = TALLY_BUF_INIT, next = TALLY_BUF_INIT;
 	tally_buf pending_text = TALLY_BUF_INIT;
 	pending_run *pending = NULL;
 	size_t n_pending = 0, pending_bytes = 0;
@@ -802,9 +852,12 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	int64_t now = tally_now_ms();
 	int64_t since = now - strtoll(verified.ptr, NULL, 10);
 	bool verify_due = since < 0 || since >= verify_interval_ms(); /* < 0: the clock went back */
+	get_state(store, "verify_cursor", &cursor);
+	bool pass_under_way = cursor.len > 0;
 	/* The common case writes nothing: same directory, no running run has moved,
-	 * and the last full check is recent. */
-	if (!force && !dir_changed && !verify_due && !pending_bytes && !recheck_running(store, &w, runs_fd, false))
+	 * and the last check of every run is recent. */
+	if (!force && !dir_changed && !verify_due && !pass_under_way && !pending_bytes &&
+	    !recheck_running(store, &w, runs_fd, false))
 		goto done;
 
 	if ((rc = writer_prepare(store, &w)))
@@ -820,16 +873,23 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 		sqlite3_exec(store->db, clear_all, NULL, NULL, NULL);
 		w.fresh = true;
 	}
-	/* Any change of the directory, or time, triggers a check of every run's
-	 * signature: that is how edits made by hand or by other machines are seen. */
-	bool verify = force || dir_changed || verify_due;
+	/* A change of the directory the pending list does not explain triggers a
+	 * check of every run: that is how copies, removals and other machines'
+	 * runs are seen.  Time alone starts a pass in slices (edits in place). */
+	bool verify = force || dir_changed || (verify_due && verify_interval_ms() == 0);
+	bool pass_done = false;
 	if (verify) {
 		rc = scan(store, &w, runs_fd, &skipped);
+		pass_done = true;
 	} else {
 		tally_buf sig = TALLY_BUF_INIT;
 		for (size_t i = 0; i < n_pending; i++)
 			index_new(store, &w, runs_fd, pending[i].name, &sig, &skipped);
 		tally_buf_release(&sig);
+		if (verify_due || pass_under_way) {
+			pass_done = verify_slice(store, &w, runs_fd, cursor.ptr ? cursor.ptr : "", &next, &skipped);
+			set_state(store, "verify_cursor", pass_done ? "" : next.ptr ? next.ptr : "");
+		}
 	}
 	w.fresh = false;
 	if (!rc)
@@ -841,7 +901,8 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 		             " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
 		             NULL, NULL, NULL);
 	set_state(store, "runs_dir_sig", racy ? "racy" : dir_sig.ptr);
-	if (verify && !rc) {
+	if (pass_done && !rc) {
+		set_state(store, "verify_cursor", "");
 		char stamp[32];
 		snprintf(stamp, sizeof stamp, "%lld", (long long)now);
 		set_state(store, "verified_ms", stamp);
@@ -861,6 +922,8 @@ done:
 	tally_buf_release(&dir_sig);
 	tally_buf_release(&stored);
 	tally_buf_release(&verified);
+	tally_buf_release(&cursor);
+	tally_buf_release(&next);
 	tally_buf_release(&pending_text);
 	free(pending);
 	if (skipped_out)

@@ -277,7 +277,15 @@ d = json.load(open(sys.argv[1])); d[\"label\"] = \"third label\"; d[\"tags\"] = 
 json.dump(d, open(sys.argv[1], \"w\"), indent=2)
 " "$f" &&
 	TALLY_VERIFY_INTERVAL=0 tally runs --format json >r.json &&
-	jcheck r.json "assert r[0][\"label\"] == \"third label\" and r[0][\"tags\"] == [\"x\"], r[0]"
+	jcheck r.json "assert r[0][\"label\"] == \"third label\" and r[0][\"tags\"] == [\"x\"], r[0]" &&
+	"$PYTHON" -c "
+import json, sys
+d = json.load(open(sys.argv[1])); d[\"label\"] = \"fourth\"
+json.dump(d, open(sys.argv[1], \"w\"), indent=2)
+" "$f" &&
+	sleep 1.2 &&
+	TALLY_VERIFY_INTERVAL=1 tally runs --format json >r.json &&
+	jcheck r.json "assert r[0][\"label\"] == \"fourth\", r[0][\"label\"]"
 '
 
 test_expect_success 'an edit is noticed as soon as the runs directory changes' '
