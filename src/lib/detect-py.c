@@ -12,6 +12,7 @@
  * text that merely looks like an assignment is never mistaken for one.
  */
 #include "lib/flagdefs.h"
+#include "util/strlist.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -204,20 +205,6 @@ static bool literal_at(tally_flag *out, const tokens *ts, size_t i, size_t n, co
 	return tally__literal_value(out, s + off, end - off, true);
 }
 
-static bool seen_name(char ***seen, size_t *n, const char *name, size_t len)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (strlen((*seen)[i]) == len && !memcmp((*seen)[i], name, len))
-			return true;
-	char **grown = realloc(*seen, (*n + 1) * sizeof *grown);
-	if (grown) {
-		*seen = grown;
-		if ((grown[*n] = strndup(name, len)))
-			(*n)++;
-	}
-	return false;
-}
-
 static tally_flag_type type_from_name(const token *t, const char *s)
 {
 	if (tok_is(t, s, "int"))
@@ -246,8 +233,7 @@ static bool is_keyword(const token *t, const char *s)
 
 static int detect_globals(tally_script_flags *sf, const tokens *ts, const char *s)
 {
-	char **seen = NULL;
-	size_t n_seen = 0;
+	tally_strlist seen = TALLY_STRLIST_INIT;
 	int rc = 0;
 	bool statement_start = true, compound_line = false;
 	for (size_t i = 0; i < ts->n && ts->t[i].kind != T_END && !rc; i++) {
@@ -267,7 +253,7 @@ static int detect_globals(tally_script_flags *sf, const tokens *ts, const char *
 		}
 		if (!op(&ts->t[k], s, '='))
 			continue;
-		bool first = !seen_name(&seen, &n_seen, s + t->off, t->len);
+		bool first = !tally_strlist_seen(&seen, s + t->off, t->len);
 		size_t n = literal_tokens(ts, k + 1, s);
 		const token *after = n ? &ts->t[k + 1 + n] : NULL;
 		if (!first || !n || !(after->kind == T_NEWLINE || op(after, s, ';')) || s[t->off] == '_')
@@ -286,9 +272,7 @@ static int detect_globals(tally_script_flags *sf, const tokens *ts, const char *
 		if (def->type_declared && tally__flag_check(&def->def, def, sf->display ? sf->display : "the script"))
 			def->type_declared = false; /* `x: int = "a"`: the annotation is wrong, keep the value */
 	}
-	for (size_t i = 0; i < n_seen; i++)
-		free(seen[i]);
-	free(seen);
+	tally_strlist_release(&seen);
 	return rc;
 }
 

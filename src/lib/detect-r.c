@@ -259,18 +259,6 @@ static void name_of(const token *t, const char *s, const char **name, size_t *le
 		(*name)++, *len -= 2;
 }
 
-static bool seen_before(tally_strlist *seen, const char *name, size_t len)
-{
-	for (size_t i = 0; i < seen->n; i++)
-		if (strlen(seen->items[i]) == len && !memcmp(seen->items[i], name, len))
-			return true;
-	char *copy = strndup(name, len);
-	if (copy)
-		tally_strlist_push(seen, copy);
-	free(copy);
-	return false;
-}
-
 static int detect_globals(tally_script_flags *sf, const tokens *ts, const char *s)
 {
 	tally_strlist seen = TALLY_STRLIST_INIT;
@@ -282,7 +270,7 @@ static int detect_globals(tally_script_flags *sf, const tokens *ts, const char *
 		const char *name;
 		size_t name_len;
 		name_of(t, s, &name, &name_len);
-		if (seen_before(&seen, name, name_len))
+		if (tally_strlist_seen(&seen, name, name_len))
 			continue;
 		size_t n = literal_tokens(ts, i + 2, s);
 		tally_flag value;

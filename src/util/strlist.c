@@ -38,3 +38,15 @@ void tally_strlist_release(tally_strlist *l)
 	l->items = NULL;
 	l->n = l->cap = 0;
 }
+
+bool tally_strlist_seen(tally_strlist *l, const char *s, size_t len)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strlen(l->items[i]) == len && !memcmp(l->items[i], s, len))
+			return true;
+	char *copy = strndup(s, len);
+	if (copy)
+		tally_strlist_push(l, copy);
+	free(copy);
+	return false;
+}

@@ -6,6 +6,7 @@
 #ifndef TALLY_STRLIST_H
 #define TALLY_STRLIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct {
@@ -17,6 +18,9 @@ typedef struct {
 
 /* Append a copy of `s`.  0, or -1 when out of memory. */
 int tally_strlist_push(tally_strlist *l, const char *s);
+/* Whether the `len` bytes at `s` are in the list already; if not, they are
+ * added (a linear search: for the few dozen names of a script). */
+bool tally_strlist_seen(tally_strlist *l, const char *s, size_t len);
 /* Sort the strings bytewise (strcmp). */
 void tally_strlist_sort(tally_strlist *l);
 void tally_strlist_release(tally_strlist *l);
