@@ -301,7 +301,8 @@ test_expect_success 'signals ignored when tally starts stay ignored (nohup): the
 
 test_expect_success 'at a terminal: Ctrl-Z stops the run, bg leaves the shell its terminal, fg finishes it' '
 	mkdir pty && cd pty &&
-	printf "for i in \$(seq 1 30); do echo tick \$i; sleep 0.1; done\n" >long.sh &&
+	# 8 s of ticks: still running when `fg` comes (~5 s in), whatever the load
+	printf "for i in \$(seq 1 80); do echo tick \$i; sleep 0.1; done\n" >long.sh &&
 	"$PYTHON" - <<-\PY
 	import os, pty, select, sys, time
 	pid, fd = pty.fork()
@@ -328,7 +329,7 @@ test_expect_success 'at a terminal: Ctrl-Z stops the run, bg leaves the shell it
 	os.write(fd, b"echo shell-still-here\n")
 	assert "shell-still-here" in read(1.5), "the shell lost its terminal after bg"
 	os.write(fd, b"fg\n")
-	out = read(6)
+	out = read(12)
 	assert "completed" in out, out[-300:]
 	os.write(fd, b"exit\n")
 	read(0.5)
