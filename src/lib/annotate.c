@@ -342,6 +342,57 @@ static int add_rules(tally_script_flags *sf, const ydoc *d, yaml_node_t *v)
 	return 0;
 }
 
+/*
+ * output-scalars: off, or a list of rules replacing the defaults (Guild's
+ * form): "PATTERN" with (\key) and (\value), {TAG: "PATTERN"} with
+ * (\value), {step: "PATTERN"} with (\step).
+ */
+static int output_scalars(tally_script_flags *sf, const ydoc *d, yaml_node_t *v)
+{
+	yaml_document_t *doc = (yaml_document_t *)&d->doc;
+	size_t line = v ? v->start_mark.line : 0;
+	tally_strlist_release(&sf->output_patterns);
+	sf->output_scalars_off = false;
+	if (v && v->type == YAML_SCALAR_NODE) {
+		const char *t = scalar(v);
+		if (t && (!strcmp(t, "off") || !strcmp(t, "no") || !strcmp(t, "false"))) {
+			sf->output_scalars_off = true;
+			return 0;
+		}
+	}
+	if (!v || v->type != YAML_SEQUENCE_NODE)
+		return yaml_error(d, line, "output-scalars must be off or a list of patterns, e.g. ['(\\key)=(\\value)']");
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(doc, *it);
+		const char *kind = "key", *pattern = scalar(item);
+		if (item && item->type == YAML_MAPPING_NODE && item->data.mapping.pairs.top - item->data.mapping.pairs.start == 1) {
+			kind = scalar(yaml_document_get_node(doc, item->data.mapping.pairs.start->key));
+			pattern = scalar(yaml_document_get_node(doc, item->data.mapping.pairs.start->value));
+		}
+		if (!kind || !pattern)
+			return yaml_error(d, item ? item->start_mark.line : line,
+			                  "an output-scalars rule is a pattern, TAG: PATTERN or step: PATTERN");
+		char err[256], what[700];
+		tally_buf rule = TALLY_BUF_INIT;
+		tally_buf_printf(&rule, "%s%s\t%s", strcmp(kind, "step") ? "tag:" : "", kind, pattern);
+		if (item->type == YAML_SCALAR_NODE) { /* a plain pattern: key and value groups */
+			tally_buf_clear(&rule);
+			tally_buf_printf(&rule, "key\t%s", pattern);
+		}
+		int rc = tally__outparse_check_pattern(item->type == YAML_SCALAR_NODE ? "key" : kind, pattern, err, sizeof err);
+		if (!rc && tally_strlist_push(&sf->output_patterns, rule.ptr) < 0)
+			rc = tally__error_oom();
+		tally_buf_release(&rule);
+		if (rc == TALLY_EINVALID) {
+			snprintf(what, sizeof what, "output-scalars pattern '%.200s' does not work: %s", pattern, err);
+			return yaml_error(d, item->start_mark.line, what);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* `root` maps option names to values; from tally.yml, what the script's own front matter set wins. */
 static int apply_front_matter(tally_script_flags *sf, const ydoc *d, yaml_node_t *root, bool from_config)
 {
@@ -375,15 +426,10 @@ static int apply_front_matter(tally_script_flags *sf, const ydoc *d, yaml_node_t
 		} else if (!strcmp(key, "sourcecode")) {
 			rc = add_rules(sf, d, v);
 		} else if (!strcmp(key, "output-scalars")) {
-			tally_flag b;
-			if (tally__flag_from_yaml_node(&b, v) == 0 && b.type == TALLY_FLAG_BOOL && !b.b)
-				sf->output_scalars_off = true;
-			else if (!(b.text && (!strcmp(b.text, "off") || !strcmp(b.text, "no"))))
-				rc = yaml_error(d, line, "output-scalars: only off is understood for now — `key: value` lines are "
-				                         "read by default");
-			else
-				sf->output_scalars_off = true;
-			tally__flag_release(&b);
+			if (from_config && sf->output_explicit)
+				continue;
+			rc = output_scalars(sf, d, v);
+			sf->output_explicit = !from_config;
 		} else {
 			char what[200];
 			snprintf(what, sizeof what,
@@ -489,6 +535,13 @@ int tally__apply_config_flags(tally_script_flags *sf, const tally_config *cfg, c
 	d.first_line = 1;
 	d.last_line = (size_t)-1;
 	yaml_node_t *root = yaml_document_get_root_node(&d.doc);
+	/* the project's output-scalars first: a script's entry below may replace it */
+	for (yaml_node_pair_t *p = root && root->type == YAML_MAPPING_NODE ? root->data.mapping.pairs.start : NULL;
+	     p && p < root->data.mapping.pairs.top && !rc; p++) {
+		const char *key = scalar(yaml_document_get_node(&d.doc, p->key));
+		if (key && !strcmp(key, "output-scalars") && !sf->output_explicit)
+			rc = output_scalars(sf, &d, yaml_document_get_node(&d.doc, p->value));
+	}
 	for (yaml_node_pair_t *p = root && root->type == YAML_MAPPING_NODE ? root->data.mapping.pairs.start : NULL;
 	     p && p < root->data.mapping.pairs.top && !rc; p++) {
 		const char *key = scalar(yaml_document_get_node(&d.doc, p->key));
@@ -502,7 +555,7 @@ int tally__apply_config_flags(tally_script_flags *sf, const tally_config *cfg, c
 				continue;
 			if (!settings || settings->type != YAML_MAPPING_NODE)
 				rc = yaml_error(&d, settings ? settings->start_mark.line : 0,
-				                "a script's settings are a map: flags-dest, flags, sourcecode");
+				                "a script's settings are a map: flags-dest, flags, sourcecode, output-scalars");
 			else
 				rc = apply_front_matter(sf, &d, settings, true);
 			break; /* the first entry that names the script */

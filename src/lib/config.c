@@ -214,12 +214,15 @@ static int load_document(tally_config *cfg, yaml_document_t *doc, const char *pa
 		} else if (key && !strcmp(key, "extra-args")) {
 			rc = load_string_list(&cfg->extra_args, doc, v, path,
 			                      "'extra-args' must be a list of arguments, e.g. [--log-dir, \"${run_dir}/logs\"]");
+		} else if (key && !strcmp(key, "output-scalars")) {
+			/* read with the script's settings (tally__apply_config_flags) */
 		} else if (key && !strcmp(key, "scripts")) {
 			if (v->type != YAML_MAPPING_NODE)
 				rc = config_error(path, v, "'scripts' must map script names to settings (flags-dest, flags, sourcecode)");
 		} else {
 			rc = config_error(path, v,
-			                  "unknown setting (known: runs-dir, interpreters, venv, sources, flags-dest, extra-args, scripts)");
+			                  "unknown setting (known: runs-dir, interpreters, venv, sources, flags-dest, extra-args, output-scalars, "
+			                  "scripts)");
 		}
 		if (rc)
 			return rc;

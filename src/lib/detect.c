@@ -115,6 +115,8 @@ json_t *tally__script_flags_json(const tally_script_flags *sf)
 	json_object_set_new(o, "sourcecode_exclude", strlist_json(&sf->src_exclude));
 	json_object_set_new(o, "sourcecode_include", strlist_json(&sf->src_include));
 	json_object_set_new(o, "output_scalars", json_boolean(!sf->output_scalars_off));
+	json_object_set_new(o, "output_patterns", strlist_json(&sf->output_patterns));
+	json_object_set_new(o, "output_explicit", json_boolean(sf->output_explicit));
 	return o;
 }
 
@@ -186,6 +188,7 @@ static bool from_json(tally_script_flags *sf, json_t *o)
 	sf->dest = k;
 	sf->dest_explicit = json_is_true(json_object_get(o, "dest_explicit"));
 	sf->output_scalars_off = json_is_false(json_object_get(o, "output_scalars"));
+	sf->output_explicit = json_is_true(json_object_get(o, "output_explicit"));
 	const char *lang = json_string_value(json_object_get(o, "language"));
 	sf->language = lang ? strdup(lang) : NULL;
 	size_t i;
@@ -193,6 +196,7 @@ static bool from_json(tally_script_flags *sf, json_t *o)
 	json_array_foreach(json_object_get(o, "flags"), i, f) if (!flagdef_from_json(sf, f)) return false;
 	json_array_foreach(json_object_get(o, "sourcecode_exclude"), i, f) tally_strlist_push(&sf->src_exclude, json_string_value(f));
 	json_array_foreach(json_object_get(o, "sourcecode_include"), i, f) tally_strlist_push(&sf->src_include, json_string_value(f));
+	json_array_foreach(json_object_get(o, "output_patterns"), i, f) tally_strlist_push(&sf->output_patterns, json_string_value(f));
 	return true;
 }
 
@@ -292,7 +296,7 @@ int tally__script_flags_detect(tally_script_flags *out, const char *script, cons
 	const char *lang = language_of(script);
 	/* The key covers the detector (tally's version and commit), the language and the bytes. */
 	tally_buf keyed = TALLY_BUF_INIT;
-	tally_buf_printf(&keyed, "tally %s %s flags v3 %s\n", TALLY_VERSION, TALLY_BUILD_ID, lang ? lang : "-");
+	tally_buf_printf(&keyed, "tally %s %s flags v4 %s\n", TALLY_VERSION, TALLY_BUILD_ID, lang ? lang : "-");
 	tally_buf_add(&keyed, text.ptr ? text.ptr : "", text.len);
 	char hex[65];
 	char *path = NULL;

@@ -39,6 +39,7 @@ void tally__script_flags_release(tally_script_flags *sf)
 	free(sf->display);
 	tally_strlist_release(&sf->src_exclude);
 	tally_strlist_release(&sf->src_include);
+	tally_strlist_release(&sf->output_patterns);
 	tally_script_flags empty = TALLY_SCRIPT_FLAGS_INIT;
 	*sf = empty;
 }

@@ -63,10 +63,13 @@ typedef struct {
 	tally_strlist src_include;
 	char *display;             /* the script as named in messages */
 	bool output_scalars_off;   /* `output-scalars: off`: no scalars parsed from the output */
+	tally_strlist output_patterns; /* `output-scalars:` rules ("key\tRE", "step\tRE", "tag:NAME\tRE") */
+	bool output_explicit;      /* the script's front matter said output-scalars */
 } tally_script_flags;
 
-#define TALLY_SCRIPT_FLAGS_INIT \
-	{NULL, 0, NULL, false, TALLY_DEST_ARGS, false, NULL, NULL, TALLY_STRLIST_INIT, TALLY_STRLIST_INIT, NULL, false}
+#define TALLY_SCRIPT_FLAGS_INIT                                                                            \
+	{NULL, 0, NULL, false, TALLY_DEST_ARGS, false, NULL, NULL, TALLY_STRLIST_INIT, TALLY_STRLIST_INIT, NULL, \
+	 false, TALLY_STRLIST_INIT, false}
 
 void tally__script_flags_release(tally_script_flags *sf);
 tally_flagdef *tally__flagdef_find(const tally_script_flags *sf, const char *name);

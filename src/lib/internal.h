@@ -177,13 +177,39 @@ uint32_t tally__crc32c(uint32_t crc, const void *data, size_t len);
 
 typedef struct tally_outparse tally_outparse;
 
-/* `ignore` is a list of names (flag names) that are never scalars. */
-int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore);
+/* `ignore` is a list of names (flag names) that are never scalars.  `patterns`
+ * (NULL: the defaults) are "key\tPATTERN", "step\tPATTERN" or "tag:NAME\tPATTERN". */
+int tally__outparse_new(tally_outparse **out, const tally_flag_list *ignore, char *const *patterns);
+/* Whether `pattern` works as an output-scalars rule of `kind` ("key", "step" or a tag);
+ * TALLY_EINVALID with the reason in `err`. */
+int tally__outparse_check_pattern(const char *kind, const char *pattern, char *err, size_t err_size);
 /* Feed one complete line (no terminator); found scalars go to `log`. */
 void tally__outparse_line(tally_outparse *p, const char *line, size_t len, tally_scalar_log *log, int64_t time_ms);
-/* Bitmap of the bytes a line (after leading blanks) must start with to hold a
- * scalar, or NULL when any may: lets the recorder skip lines cheaply. */
-const uint8_t *tally__outparse_first_bytes(const tally_outparse *p);
+/*
+ * What a line (after leading blanks) must look like to hold a scalar, so
+ * that the recorder skips nearly every line of a chatty log without a call:
+ * `first` the bytes it may start with (NULL: any); with `digits_progress`,
+ * a line starting with a digit matters only if it looks like a progress line.
+ */
+typedef struct {
+	const uint8_t *first;
+	bool digits_progress;
+} tally_outparse_filter;
+tally_outparse_filter tally__outparse_filter(const tally_outparse *p);
+
+/* "1875/1875 " — how a Keras progress line starts. */
+static inline bool tally__progress_line(const char *line, size_t len)
+{
+	size_t i = 0;
+	while (i < len && line[i] >= '0' && line[i] <= '9')
+		i++;
+	if (i == 0 || i >= len || line[i] != '/')
+		return false;
+	size_t j = ++i;
+	while (i < len && line[i] >= '0' && line[i] <= '9')
+		i++;
+	return i > j && i < len && (line[i] == ' ' || line[i] == '\t');
+}
 void tally__outparse_free(tally_outparse *p);
 
 /* ---- output recording (output.c) ---- */

@@ -878,7 +878,8 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		if (rc)
 			goto done;
 	}
-	if (!sf.output_scalars_off && (rc = tally__outparse_new(&parser, &resolved.values)))
+	if (!sf.output_scalars_off &&
+	    (rc = tally__outparse_new(&parser, &resolved.values, sf.output_patterns.n ? sf.output_patterns.items : NULL)))
 		goto done;
 
 	/* 2. The run exists from here on: every failure is recorded in it. */

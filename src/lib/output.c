@@ -150,7 +150,8 @@ static void parse_complete_lines(tally_output *o, const char *p, const char *end
 	bool has_cr = memchr(p, '\r', (size_t)(end - p)) != NULL;
 	/* Lines whose first non-blank byte cannot start a match are dropped here,
 	 * without a call: that is nearly every line of a chatty log. */
-	const uint8_t *first = tally__outparse_first_bytes(o->parser);
+	tally_outparse_filter filter = tally__outparse_filter(o->parser);
+	const uint8_t *first = filter.first;
 	while (p < end) {
 		const char *stop = has_cr ? first_terminator(p, end) : memchr(p, '\n', (size_t)(end - p));
 		if (!stop)
@@ -159,7 +160,8 @@ static void parse_complete_lines(tally_output *o, const char *p, const char *end
 		while (q < stop && (*q == ' ' || *q == '\t' || *q == '\v' || *q == '\f'))
 			q++; /* the blanks tally__outparse_line() skips too */
 		unsigned char c = q < stop ? (unsigned char)*q : 0;
-		if (q < stop && (!first || (first[c / 8] & (1u << (c % 8)))))
+		if (q < stop && (!first || (first[c / 8] & (1u << (c % 8)))) &&
+		    !(filter.digits_progress && c >= '0' && c <= '9' && !tally__progress_line(q, (size_t)(stop - q))))
 			parse_line(o, p, (size_t)(stop - p), time_ms);
 		p = stop + 1;
 	}

@@ -338,7 +338,10 @@ static void bad_annotations_are_errors(void **state)
 		{"#| flags-dest: ../up.yml\n\nx = 1\n", "flags-dest must be"},
 		{"#| wat: 1\n\nx = 1\n", "unknown key 'wat' — use flags-dest"},
 		{"#| - a\n#| - b\n\nx = 1\n", "key: value"},
-		{"#| output-scalars: ['(\\w+)=(\\d+)']\n\nx = 1\n", "only off is understood"},
+		{"#| output-scalars: ['x(']\n\nx = 1\n", "train line 1: output-scalars pattern 'x(' does not work: missing closing"},
+		{"#| output-scalars: ['loss']\n\nx = 1\n", "does not work: it needs (\\key) and (\\value) groups"},
+		{"#| output-scalars: [{step: 'Epoch'}]\n\nx = 1\n", "it needs a (\\step) group"},
+		{"#| output-scalars: 5\n\nx = 1\n", "output-scalars must be off or a list"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		tally_script_flags sf;

@@ -159,7 +159,7 @@ static void output_lines_become_scalars(void **state)
 	tally__flag_list_set(&flags, &lr);
 	tally_outparse *p = NULL;
 	tally_scalar_log *log = NULL;
-	assert_int_equal(tally__outparse_new(&p, &flags), 0);
+	assert_int_equal(tally__outparse_new(&p, &flags, NULL), 0);
 	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
 	feed(p, log, "loss: 0.9");
 	feed(p, log, "acc: 0.5");
@@ -192,6 +192,83 @@ static void output_lines_become_scalars(void **state)
 	assert_true(isnan(pts.values[5]));
 }
 
+/* Keras progress lines, as tf.keras 2 and Keras 3 print them (verbose 1 and 2). */
+static void keras_lines_become_scalars(void **state)
+{
+	const char *dir = *state;
+	tally_outparse *p = NULL;
+	tally_scalar_log *log = NULL;
+	assert_int_equal(tally__outparse_new(&p, NULL, NULL), 0);
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	feed(p, log, "Epoch 1/3");
+	feed(p, log, "   1/1875 [..............................] - ETA: 3:19 - loss: 2.3760 - accuracy: 0.0625");
+	feed(p, log, "1875/1875 [==============================] - 3s 1ms/step - loss: 0.2950 - accuracy: 0.9149 "
+	             "- val_loss: 0.1427 - val_accuracy: 0.9574");
+	feed(p, log, "Epoch 2/3");
+	feed(p, log, "1875/1875 \xe2\x94\x81\xe2\x94\x81\xe2\x94\x81 3s 1ms/step - accuracy: 0.9578 - loss: 1.5e-1 "
+	             "- val_accuracy: 0.9684 - val_loss: 0.1030");
+	feed(p, log, "Epoch 3/3");
+	feed(p, log, "1875/1875 - 2s - loss: 0.1000 - accuracy: 0.9700 - 2s/epoch - 1ms/step");
+	feed(p, log, "313/313 - 0s - loss: nan - x: 1:2");
+	tally__scalar_log_free(log);
+	tally__outparse_free(p);
+	points pts = {0};
+	bool truncated;
+	assert_int_equal(tally__scalar_log_read(dir, collect, &pts, &truncated), 0);
+	static const struct {
+		const char *tag;
+		int64_t step;
+		double value;
+	} want[] = {
+		{"loss", 1, 2.3760},     {"accuracy", 1, 0.0625}, {"loss", 1, 0.2950},     {"accuracy", 1, 0.9149},
+		{"val_loss", 1, 0.1427}, {"val_accuracy", 1, 0.9574}, {"accuracy", 2, 0.9578}, {"loss", 2, 0.15},
+		{"val_accuracy", 2, 0.9684}, {"val_loss", 2, 0.1030}, {"loss", 3, 0.1}, {"accuracy", 3, 0.97},
+		{"loss", 3, (double)NAN},
+	};
+	assert_int_equal(pts.n, sizeof want / sizeof *want);
+	for (int i = 0; i < pts.n; i++) {
+		assert_string_equal(pts.tags[i], want[i].tag);
+		assert_int_equal(pts.steps[i], want[i].step);
+		if (isnan(want[i].value))
+			assert_true(isnan(pts.values[i]));
+		else
+			assert_true(fabs(pts.values[i] - want[i].value) < 1e-9);
+	}
+}
+
+/* output-scalars rules of a script's own: they replace the defaults. */
+static void custom_patterns_replace_the_defaults(void **state)
+{
+	const char *dir = *state;
+	char *const rules[] = {(char *)"key\t^(\\key)=(\\value)$", (char *)"tag:acc\tacc is (\\value)",
+	                       (char *)"step\t^iter (\\step)", (char *)"key\t^(?<value>[0-9.]+) <- (?<key>\\w+)$", NULL};
+	tally_outparse *p = NULL;
+	tally_scalar_log *log = NULL;
+	assert_int_equal(tally__outparse_new(&p, NULL, rules), 0);
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	feed(p, log, "iter 7");
+	feed(p, log, "loss=0.5");
+	feed(p, log, "the acc is 0.9 today");
+	feed(p, log, "loss: 0.1"); /* the default rule is gone */
+	feed(p, log, "0.25 <- lr_now");
+	tally__scalar_log_free(log);
+	tally__outparse_free(p);
+	points pts = {0};
+	bool truncated;
+	assert_int_equal(tally__scalar_log_read(dir, collect, &pts, &truncated), 0);
+	assert_int_equal(pts.n, 3);
+	assert_string_equal(pts.tags[0], "loss");
+	assert_int_equal(pts.steps[0], 7);
+	assert_string_equal(pts.tags[1], "acc");
+	assert_true(pts.values[1] == 0.9);
+	assert_string_equal(pts.tags[2], "lr_now");
+	assert_true(pts.values[2] == 0.25);
+	/* a pattern that does not compile, or lacks its groups, is refused */
+	char *const bad[] = {(char *)"key\t(", NULL};
+	assert_int_equal(tally__outparse_new(&p, NULL, bad), TALLY_EINVALID);
+	assert_non_null(strstr(tally_error_last(), "does not work"));
+}
+
 /* Record `text` through the output recorder cut into two chunks at `cut`. */
 static int record_split(const char *dir, const char *text, size_t cut, points *out)
 {
@@ -202,7 +279,7 @@ static int record_split(const char *dir, const char *text, size_t cut, points *o
 	tally_remove_tree(meta);
 	mkdir(meta, 0777);
 	free(meta);
-	if (tally__outparse_new(&p, NULL) || tally__scalar_log_open(&log, dir) || tally__output_open(&o, dir, p, log))
+	if (tally__outparse_new(&p, NULL, NULL) || tally__scalar_log_open(&log, dir) || tally__output_open(&o, dir, p, log))
 		return -1;
 	size_t len = strlen(text);
 	tally__output_chunk(o, TALLY_STREAM_STDOUT, text, cut, 1);
@@ -274,6 +351,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(torn_tail_is_ignored, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(appending_after_reopen_continues_the_log, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(output_lines_become_scalars, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(keras_lines_become_scalars, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(custom_patterns_replace_the_defaults, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(chunk_boundaries_never_change_the_scalars, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(summary_is_rebuilt_from_the_log, make_run_dir, remove_run_dir),
 	};
