@@ -212,6 +212,16 @@ static inline bool tally__progress_line(const char *line, size_t len)
 }
 void tally__outparse_free(tally_outparse *p);
 
+/* ---- the scalar file a script may append JSON lines to (scalarfile.c) ---- */
+
+typedef struct tally_scalar_file tally_scalar_file;
+int tally__scalar_file_new(tally_scalar_file **out, const char *run_dir);
+const char *tally__scalar_file_path(const tally_scalar_file *f);
+/* Read what was appended since the last call; `final`: the script has ended. */
+void tally__scalar_file_poll(tally_scalar_file *f, tally_scalar_log *log, bool final);
+size_t tally__scalar_file_skipped(const tally_scalar_file *f);
+void tally__scalar_file_free(tally_scalar_file *f);
+
 /* ---- output recording (output.c) ---- */
 
 typedef struct tally_output tally_output;

@@ -244,7 +244,8 @@ static bool env_overridden(const char *entry, const tally_strlist *extra)
 	return false;
 }
 
-static int build_child_env(tally_strlist *envp, const tally_run *run, const tally_flag_list *flags)
+static int build_child_env(tally_strlist *envp, const tally_run *run, const tally_flag_list *flags,
+                           const tally_scalar_file *scalar_file)
 {
 	tally_strlist extra = TALLY_STRLIST_INIT;
 	tally_buf kv = TALLY_BUF_INIT;
@@ -259,6 +260,7 @@ static int build_child_env(tally_strlist *envp, const tally_run *run, const tall
 	ADD_ENV("TALLY_RUN_DIR=%s", run->dir);
 	ADD_ENV("TALLY_RUN_ID=%s", run->id);
 	ADD_ENV("RUN_DIR=%s", run->dir);
+	ADD_ENV("TALLY_SCALARS=%s", tally__scalar_file_path(scalar_file));
 	ADD_ENV("PYTHONUNBUFFERED=1");
 	for (size_t i = 0; i < flags->count; i++) {
 		char *name = tally__flag_env_name(flags->items[i].name);
@@ -509,6 +511,7 @@ static int start_child(child_proc *c, char **argv, char **envp, const char *dir)
 typedef struct {
 	tally_output *output;
 	tally_run *run;
+	tally_scalar_file *scalar_file;  /* $TALLY_SCALARS, read as the run goes */
 	int echo_fd[2];      /* -1: not echoed */
 	char *chunk;
 	int interrupted;     /* the first signal forwarded to the child, 0 if none */
@@ -613,7 +616,7 @@ static void handle_signals(supervisor *s, const child_proc *c)
 
 static void supervise(supervisor *s, child_proc *c)
 {
-	int64_t last_summary = tally_now_ms(), exited_at = 0;
+	int64_t last_summary = tally_now_ms(), last_file_read = last_summary, exited_at = 0;
 	for (;;) {
 		struct pollfd fds[3] = {{c->out_fd, POLLIN, 0}, {c->err_fd, POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
 		if (c->out_fd < 0 && c->err_fd < 0 && s->reaped)
@@ -634,6 +637,10 @@ static void supervise(supervisor *s, child_proc *c)
 		/* A background process of the script may keep the pipes open forever. */
 		if (exited_at && ready == 0 && now - exited_at > DRAIN_AFTER_EXIT_MS)
 			break;
+		if (ready == 0 || now - last_file_read >= 1000) {
+			tally__scalar_file_poll(s->scalar_file, s->run->log, false);
+			last_file_read = now;
+		}
 		if (now - last_summary >= SUMMARY_EVERY_MS) {
 			tally__scalar_log_flush(s->run->log);
 			tally__scalar_log_write_summary(s->run->log, 0);
@@ -651,6 +658,7 @@ static void supervise(supervisor *s, child_proc *c)
 			break;
 	}
 	take_terminal_back(c);
+	tally__scalar_file_poll(s->scalar_file, s->run->log, true); /* what came last */
 }
 
 static const char *final_status(const supervisor *s, int *exit_code, int *exit_status, int *sig)
@@ -898,7 +906,8 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	    (rc = deliver_flags(run, opts, project_dir, &sf, &resolved)) ||
 	    (rc = tally__meta_save(run->dir, run->meta, 0)) || (rc = tally__scalar_log_open(&run->log, run->dir)) ||
 	    (rc = tally__output_open(&sup.output, run->dir, parser, run->log)) ||
-	    (rc = build_child_env(&envp, run, &resolved.values))) {
+	    (rc = tally__scalar_file_new(&sup.scalar_file, run->dir)) ||
+	    (rc = build_child_env(&envp, run, &resolved.values, sup.scalar_file))) {
 		rc = fail_run(run, rc);
 		goto done;
 	}
@@ -934,6 +943,9 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	const char *status = final_status(&sup, exit_code, &exit_status, &sig);
 	int orc = tally__output_close(sup.output);
 	sup.output = NULL;
+	size_t skipped = tally__scalar_file_skipped(sup.scalar_file);
+	if (skipped) /* lines of $TALLY_SCALARS that were no {"tag": number, …} object */
+		json_object_set_new(run->meta, "scalars_file_skipped", json_integer((json_int_t)skipped));
 	char reason[96] = "";
 	if (sup.interrupted)
 		snprintf(reason, sizeof reason, "%s received by tally and forwarded to the script",
@@ -953,6 +965,7 @@ done:
 	if (sup.output)
 		tally__output_close(sup.output);
 	free(sup.chunk);
+	tally__scalar_file_free(sup.scalar_file);
 	tally__outparse_free(parser);
 	tally_run_free(run);
 	json_decref(meta);

@@ -87,4 +87,47 @@ test_expect_success 'a pattern that does not work is an error naming where it is
 	test ! -d runs
 '
 
+test_expect_success 'the scalar file: JSON lines appended to $TALLY_SCALARS, from shell, Python and R' '
+	cat >f.sh <<-\SH &&
+	echo "{\"loss\": 0.5, \"acc\": 0.7}" >>"$TALLY_SCALARS"
+	echo "{\"loss\": 0.4, \"step\": 10}" >>"$TALLY_SCALARS"
+	echo "garbage" >>"$TALLY_SCALARS"
+	echo "{\"note\": \"text only\"}" >>"$TALLY_SCALARS"
+	printf "{\"loss\": 0.3}" >>"$TALLY_SCALARS"
+	SH
+	tally run -q f.sh >/dev/null 2>&1 &&
+	summary >s.json &&
+	"$PYTHON" -c "
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s == {\"acc\": [0, 0, 0.7, 1], \"loss\": [0, 10, 0.4, 3]}, s
+" s.json &&
+	show_field "[\"scalars_file_skipped\"]" >skipped &&
+	test "$(cat skipped)" = 2 &&
+	cat >f.py <<-\PY &&
+	import json, os
+	with open(os.environ["TALLY_SCALARS"], "a") as f:
+	    for epoch in range(3):
+	        f.write(json.dumps({"val_loss": 1.0 / (epoch + 1), "step": epoch + 1}) + "\n")
+	PY
+	tally run -q f.py >/dev/null 2>&1 &&
+	summary >s.json &&
+	"$PYTHON" -c "
+import json, sys
+s = json.load(open(sys.argv[1]))
+v = s[\"val_loss\"]
+assert list(s) == [\"val_loss\"] and v[0:2] == [1, 3] and abs(v[2] - 1.0 / 3) < 1e-12 and v[3] == 3, s
+" s.json &&
+	cat >f.R <<-\R &&
+	for (i in 1:4) cat(sprintf("{\"rmse\": %.2f}\n", 1 / i), file = Sys.getenv("TALLY_SCALARS"), append = TRUE)
+	R
+	tally run -q f.R >/dev/null 2>&1 &&
+	summary >s.json &&
+	"$PYTHON" -c "
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s == {\"rmse\": [0, 3, 0.25, 4]}, s
+" s.json
+'
+
 test_done
