@@ -351,6 +351,8 @@ static void record(tally_outparse *p, tally_scalar_log *log, const char *key, si
 	int64_t step = p->step;
 	double explicit_step;
 	bool explicit = step_text && number_of(step_text, step_len, &explicit_step);
+	if (explicit && !(explicit_step < 9e18)) /* (step 99999999999999999999): no step a log can hold */
+		return;
 	if (explicit)
 		step = (int64_t)explicit_step;
 	if (key_len == 4 && !memcmp(key, "step", 4)) {

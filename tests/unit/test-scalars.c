@@ -172,6 +172,7 @@ static void output_lines_become_scalars(void **state)
 	feed(p, log, "Epoch time: 12:30:00"); /* not a number */
 	feed(p, log, "loss: 0.1 extra");      /* trailing text: not a scalar */
 	feed(p, log, "no colon here");
+	feed(p, log, "loss: 1 (step 99999999999999999999999)"); /* no step a log can hold: dropped */
 	tally__scalar_log_free(log);
 	tally__outparse_free(p);
 	tally__flag_list_release(&flags);
