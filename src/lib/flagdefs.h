@@ -135,6 +135,8 @@ int tally__label_expand(char **out, const char *tmpl, const tally_resolved_flags
 void tally__render_literal(tally_buf *out, const tally_flag *value, bool python, const tally_flagdef *like);
 /* Append the command-line arguments for the args destinations. */
 int tally__flags_to_args(tally_strlist *argv, const tally_script_flags *sf, const tally_resolved_flags *r);
+/* Whether the globals destination has any literal of the script to change. */
+bool tally__flags_globals_to_rewrite(const tally_script_flags *sf, const tally_resolved_flags *r);
 /* Rewrite the globals of the run's copy of the script, `rel` inside `run_dir`. */
 int tally__flags_rewrite_globals(const char *run_dir, const char *rel, const tally_script_flags *sf,
                                  const tally_resolved_flags *r);

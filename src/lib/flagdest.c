@@ -205,6 +205,22 @@ static int through_link(const char *run_dir, const char *rel, char **link_out)
 
 /* ---- globals ---- */
 
+/* The definition whose literal resolved value `i` replaces, or NULL: only
+ * values that differ from the script's own; the rest keeps its bytes. */
+static const tally_flagdef *literal_to_rewrite(const tally_script_flags *sf, const tally_resolved_flags *r, size_t i)
+{
+	const tally_flagdef *def = tally__flagdef_find(sf, r->values.items[i].name);
+	return def && def->lit_len && (r->origins[i] != TALLY_FROM_DEFAULT || !def->script_default) ? def : NULL;
+}
+
+bool tally__flags_globals_to_rewrite(const tally_script_flags *sf, const tally_resolved_flags *r)
+{
+	for (size_t i = 0; sf->dest == TALLY_DEST_GLOBALS && i < r->values.count; i++)
+		if (literal_to_rewrite(sf, r, i))
+			return true;
+	return false;
+}
+
 typedef struct {
 	size_t off, len;
 	const tally_flagdef *def;
@@ -250,9 +266,8 @@ static int rewrite_copy(const char *copy, const tally_script_flags *sf, const ta
 	if (!edits)
 		return tally__error_oom();
 	for (size_t i = 0; i < r->values.count; i++) {
-		const tally_flagdef *def = tally__flagdef_find(sf, r->values.items[i].name);
-		/* only values that differ from the script's own: the rest keeps its bytes */
-		if (def && def->lit_len && (r->origins[i] != TALLY_FROM_DEFAULT || !def->script_default))
+		const tally_flagdef *def = literal_to_rewrite(sf, r, i);
+		if (def)
 			edits[n++] = (edit){def->lit_off, def->lit_len, def, &r->values.items[i]};
 	}
 	if (!n) {

@@ -806,21 +806,32 @@ static int expand_extra_args(tally_strlist *argv, size_t from, tally_run *run, c
 	return 0;
 }
 
+/* Before the run exists: a script outside the project has no copy in the run to rewrite. */
+static int check_globals_reachable(const tally_launch_options *opts, const char *project_dir,
+                                   const tally_script_flags *sf, const tally_resolved_flags *resolved)
+{
+	if (!opts->script || !tally__flags_globals_to_rewrite(sf, resolved))
+		return 0;
+	char *rel = script_path_for_child(opts->script, project_dir);
+	int rc = !rel ? tally__error_oom()
+	       : rel[0] == '/' ? tally__error(TALLY_EINVALID, "cannot set the globals of '%s', which lies outside the "
+	                                                      "project directory — run tally from its project",
+	                                      opts->script)
+	                      : 0;
+	free(rel);
+	return rc;
+}
+
 /* Globals and flags files: written into the run once its sources are there. */
 static int deliver_flags(const tally_run *run, const tally_launch_options *opts, const char *project_dir,
                          const tally_script_flags *sf, const tally_resolved_flags *resolved)
 {
 	int rc = tally__flags_write_file(run->dir, sf, resolved);
-	if (rc || sf->dest != TALLY_DEST_GLOBALS || !opts->script)
+	if (rc || !opts->script || !tally__flags_globals_to_rewrite(sf, resolved))
 		return rc;
+	/* inside the project: check_globals_reachable() refused the rest */
 	char *rel = script_path_for_child(opts->script, project_dir);
-	if (!rel)
-		return tally__error_oom();
-	if (rel[0] == '/')
-		rc = tally__error(TALLY_EINVALID, "cannot set the globals of a script outside the project directory — "
-		                                  "use flags-dest: args, or run it from its project");
-	else
-		rc = tally__flags_rewrite_globals(run->dir, rel, sf, resolved);
+	rc = rel ? tally__flags_rewrite_globals(run->dir, rel, sf, resolved) : tally__error_oom();
 	free(rel);
 	return rc;
 }
@@ -873,19 +884,8 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		rc = tally_strlist_push(&argv, *a) < 0 ? tally__error_oom() : 0;
 	if (rc || (rc = check_extra_args(&cfg, &resolved)))
 		goto done;
-	if (sf.dest == TALLY_DEST_GLOBALS && opts->script) {
-		/* refuse before the run exists, not after */
-		bool changed = false;
-		for (size_t i = 0; i < resolved.values.count; i++)
-			changed = changed || resolved.origins[i] != TALLY_FROM_DEFAULT;
-		char *rel = changed ? script_path_for_child(opts->script, project_dir) : NULL;
-		if (rel && rel[0] == '/')
-			rc = tally__error(TALLY_EINVALID, "cannot set the globals of '%s', which lies outside the project directory "
-			                                  "— run tally from its project", opts->script);
-		free(rel);
-		if (rc)
-			goto done;
-	}
+	if ((rc = check_globals_reachable(opts, project_dir, &sf, &resolved)))
+		goto done;
 	if (!sf.output_scalars_off &&
 	    (rc = tally__outparse_new(&parser, &resolved.values, sf.output_patterns.n ? sf.output_patterns.items : NULL)))
 		goto done;

@@ -357,6 +357,18 @@ test_expect_success 'the project is never written through a linked folder' '
 	grep -q "^big 0.7$" "$(show_field "[\"dir\"]")/.tally/output"
 '
 
+test_expect_success 'a globals script outside the project: runs as is, refuses (before any run) what it cannot get' '
+	mkdir -p outside/proj && printf "lr = 0.1\nprint(\"lr\", lr)\n" >outside/b.py &&
+	printf "#| default: 0.5\nlr = 0.1\n" >outside/a.py &&
+	cd outside/proj &&
+	tally run -q ../b.py >/dev/null 2>&1 &&
+	test "$(run_count)" = 1 &&
+	test_expect_code 128 tally run ../b.py lr=2 2>err &&
+	grep -q "cannot set the globals of .../b.py., which lies outside the project directory" err &&
+	test_expect_code 128 tally run ../a.py 2>err &&
+	test "$(run_count)" = 1
+'
+
 test_expect_success 'a default from an annotation or front matter reaches a globals script' '
 	printf "#| default: 0.5\nlr = 0.01\nepochs = 10\nprint(\"lr\", lr, \"epochs\", epochs)\n" >d.py &&
 	tally run -q d.py >/dev/null 2>&1 &&
