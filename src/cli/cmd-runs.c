@@ -49,6 +49,15 @@ static int64_t duration_ms(const tally_run *run, int64_t now)
 	return stop > 0 && tally_run_started_ms(run) > 0 ? stop - tally_run_started_ms(run) : -1;
 }
 
+/* Rows are assembled in blocks: one write per 256 KiB, not per row. */
+static void flush_when_full(tally_buf *out)
+{
+	if (out->len >= (1 << 18)) {
+		fwrite_unlocked(out->ptr, 1, out->len, stdout);
+		tally_buf_clear(out);
+	}
+}
+
 /* ---- table ---- */
 
 enum { COL_INDEX, COL_ID, COL_STARTED, COL_TIME, COL_STATUS, COL_LABEL, COL_FLAGS, COL_SCALARS, N_COLS };
@@ -213,10 +222,7 @@ static int print_table_rows(tally_run_iter *it, const table_shape *shape, int64_
 			continue;
 		}
 		add_row_untruncated(&out, &row, shape, last);
-		if (out.len >= (1 << 18)) {
-			fwrite_unlocked(out.ptr, 1, out.len, stdout);
-			tally_buf_clear(&out);
-		}
+		flush_when_full(&out);
 	}
 	fwrite_unlocked(out.ptr, 1, out.len, stdout);
 	bool oom = tally_buf_oom(&out);
@@ -314,10 +320,7 @@ static int print_json(tally_run_iter *it)
 		if (summary[1] != '}')
 			tally_buf_addc(&out, ',');
 		tally_buf_adds(&out, summary + 1);
-		if (out.len >= (1 << 18)) {
-			fwrite_unlocked(out.ptr, 1, out.len, stdout);
-			tally_buf_clear(&out);
-		}
+		flush_when_full(&out);
 	}
 	tally_buf_adds(&out, n ? "\n]\n" : "]\n");
 	fwrite_unlocked(out.ptr, 1, out.len, stdout);

@@ -754,8 +754,7 @@ int tally__index_memo_get(tally_store *store, int64_t generation, const char *ke
 	get_state(store, name.ptr, &text);
 	char *end;
 	int rc = 1;
-	if (text.len && strtoll(text.ptr, &end, 10) == generation && *end == ' ' &&
-	    tally__index_generation(store) == generation)
+	if (text.len && strtoll(text.ptr, &end, 10) == generation && *end == ' ')
 		rc = (*value = strdup(end + 1)) ? 0 : tally__error_oom();
 	tally_buf_release(&name);
 	tally_buf_release(&text);
@@ -888,7 +887,8 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 		tally_buf_release(&sig);
 		if (verify_due || pass_under_way) {
 			pass_done = verify_slice(store, &w, runs_fd, cursor.ptr ? cursor.ptr : "", &next, &skipped);
-			set_state(store, "verify_cursor", pass_done ? "" : next.ptr ? next.ptr : "");
+			if (!pass_done)
+				set_state(store, "verify_cursor", next.ptr ? next.ptr : "");
 		}
 	}
 	w.fresh = false;
@@ -902,7 +902,8 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 		             NULL, NULL, NULL);
 	set_state(store, "runs_dir_sig", racy ? "racy" : dir_sig.ptr);
 	if (pass_done && !rc) {
-		set_state(store, "verify_cursor", "");
+		if (cursor.len)
+			set_state(store, "verify_cursor", "");
 		char stamp[32];
 		snprintf(stamp, sizeof stamp, "%lld", (long long)now);
 		set_state(store, "verified_ms", stamp);
