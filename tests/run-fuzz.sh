@@ -17,9 +17,12 @@ for target in "$build"/tests/fuzz-*; do
 	[ -x "$target" ] && [ -f "$target" ] || continue
 	name=${target##*/fuzz-}
 	mkdir -p "$scratch/$name"
+	seeds=("$root/tests/fuzz/corpus/$name")
+	# the flag scanners also start from the realistic scripts of the e2e corpus
+	[ "$name" = script-flags ] && seeds+=("$root/tests/t/flags-corpus")
 	if "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$root/tests/fuzz/crash-$name-" \
-		"$scratch/$name" "$root/tests/fuzz/corpus/$name" >"$scratch/$name.log" 2>&1; then
+		"$scratch/$name" "${seeds[@]}" >"$scratch/$name.log" 2>&1; then
 		echo "ok - fuzz $name ($(grep -oE 'Done [0-9]+ runs' "$scratch/$name.log" | head -n 1))"
 		passed=$((passed + 1))
 	else
