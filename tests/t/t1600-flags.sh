@@ -203,8 +203,9 @@ test_expect_success 'bad values are one-line errors naming the flag and where it
 '
 
 test_expect_success '--force-flags passes an undeclared flag on' '
-	tally run -q --force-flags ap.py extra=5 >/dev/null 2>&1 || true &&
-	show_check "d[\"flags\"][\"extra\"] == 5 and \"--extra\" in d[\"command\"]"
+	# argparse itself rejects the option it does not know: exit status 2, and the run records it
+	test_expect_code 2 tally run -q --force-flags ap.py extra=5 2>/dev/null &&
+	show_check "d[\"flags\"][\"extra\"] == 5 and \"--extra\" in d[\"command\"] and d[\"exit_status\"] == 2"
 '
 
 test_expect_success 'values are YAML scalars coerced to the flag type' '
@@ -349,12 +350,24 @@ test_expect_success 'the project is never written through a linked folder' '
 	test_expect_code 128 tally run -q dest.py lr=2 2>err &&
 	grep -q "flags-dest data/flags.yml would write into the project: .data. is linked" err &&
 	test ! -e data/flags.yml &&
-	printf "#| sourcecode: [exclude: \"big.py\"]\nimport big\n" >main.py &&
-	printf "lr = 0.1\nprint(\"big\", lr)\n" >big.py &&
-	git add main.py big.py &&
+	printf "#| sourcecode: [exclude: \"big.py\"]\n\nlr = 0.1\nprint(\"big\", lr)\n" >big.py &&
+	git add big.py &&
 	tally run -q big.py lr=0.7 >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]") &&
+	! grep -q "\"path\": \"big.py\"" "$dir/.tally/sources.json" &&
 	grep -q "^lr = 0.1$" big.py &&
-	grep -q "^big 0.7$" "$(show_field "[\"dir\"]")/.tally/output"
+	grep -q "^lr = 0.7$" "$dir/big.py" && ! test -L "$dir/big.py" &&
+	grep -q "^big 0.7$" "$dir/.tally/output"
+'
+
+test_expect_success 'front matter sourcecode include copies what would only be linked' '
+	mkdir incl && cd incl &&
+	head -c 3000000 /dev/zero >weights.bin && head -c 100 /dev/zero >blob.dat &&
+	printf "#| sourcecode: [include: \"*.bin\"]\n\nprint(open(\"weights.bin\", \"rb\").read(3))\n" >w.py &&
+	tally run -q w.py >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]") &&
+	test -f "$dir/weights.bin" && ! test -L "$dir/weights.bin" &&
+	test -L "$dir/blob.dat"
 '
 
 test_expect_success 'a globals script outside the project: runs as is, refuses (before any run) what it cannot get' '
