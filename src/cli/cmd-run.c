@@ -202,6 +202,7 @@ int cmd_run(int argc, char **argv)
 			code = 127;
 		goto done;
 	}
+	cli_print_warnings(store);
 	print_summary(run, exit_code);
 	code = exit_code;
 done:

@@ -14,6 +14,7 @@
 #include "tally.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/strlist.h"
 
 /* Reals with 15 significant digits: 0.1 stays "0.1", and any decimal a user
  * or a script wrote with up to 15 digits reads back exactly. */
@@ -154,6 +155,10 @@ typedef struct {
 /* Open (create) the append-only scalar log of a run directory for writing. */
 int tally__scalar_log_open(tally_scalar_log **out, const char *dir);
 int tally__scalar_log_append(tally_scalar_log *log, const char *tag, int64_t step, double value, int64_t time_ms);
+/* The same for a point read from the run's own event files: not mirrored. */
+int tally__scalar_log_import(tally_scalar_log *log, const char *tag, int64_t step, double value, int64_t time_ms);
+/* Also write every appended point to a TensorBoard event file (.tally/events.out.tfevents.*). */
+int tally__scalar_log_mirror_tfevents(tally_scalar_log *log);
 /* Push buffered records to the file (they are then visible to readers). */
 int tally__scalar_log_flush(tally_scalar_log *log);
 /* Write the per-tag summary (scalars.json) atomically, if anything changed
@@ -221,6 +226,42 @@ const char *tally__scalar_file_path(const tally_scalar_file *f);
 void tally__scalar_file_poll(tally_scalar_file *f, tally_scalar_log *log, bool final);
 size_t tally__scalar_file_skipped(const tally_scalar_file *f);
 void tally__scalar_file_free(tally_scalar_file *f);
+
+/* ---- TensorBoard event files (tfevents.c) ---- */
+
+/* TFRecord's checksum: CRC-32C rotated right by 15 bits plus a constant. */
+uint32_t tally__tfrecord_masked_crc(const void *data, size_t len);
+
+/* Decodes the scalars of one event file's record stream. */
+typedef struct tally_tfevents_decoder tally_tfevents_decoder;
+/* `prefix` goes before every tag ("train/"). */
+int tally__tfevents_decoder_new(tally_tfevents_decoder **out, const char *prefix);
+/* Decode the complete records at the start of `buf`, handing each scalar
+ * to `cb`; returns the bytes consumed (an unfinished record is left). */
+size_t tally__tfevents_decode(tally_tfevents_decoder *d, const unsigned char *buf, size_t len, tally_scalar_cb cb,
+                              void *ctx);
+/* Damaged records met so far (a lost framing counts once). */
+size_t tally__tfevents_decoder_bad(const tally_tfevents_decoder *d);
+void tally__tfevents_decoder_free(tally_tfevents_decoder *d);
+
+/* Follows every event file below a run directory (not through links). */
+typedef struct tally_tfevents_reader tally_tfevents_reader;
+int tally__tfevents_reader_new(tally_tfevents_reader **out, const char *run_dir);
+/* Look for new event files and read what was appended into `log`. */
+void tally__tfevents_reader_poll(tally_tfevents_reader *r, tally_scalar_log *log);
+/* Damaged records skipped so far; a line per file not reported yet is appended to `warnings`. */
+size_t tally__tfevents_reader_report(tally_tfevents_reader *r, tally_buf *warnings);
+void tally__tfevents_reader_free(tally_tfevents_reader *r);
+
+/* One Event record holding a scalar (simple_value), or the file_version record. */
+void tally__tfevents_encode_scalar(tally_buf *out, const char *tag, int64_t step, double value, int64_t time_ms);
+void tally__tfevents_encode_version(tally_buf *out, int64_t time_ms);
+/* An event file written as points come; created with the first one. */
+typedef struct tally_tfevents_writer tally_tfevents_writer;
+int tally__tfevents_writer_new(tally_tfevents_writer **out, const char *path);
+void tally__tfevents_writer_add(tally_tfevents_writer *w, const char *tag, int64_t step, double value, int64_t time_ms);
+int tally__tfevents_writer_flush(tally_tfevents_writer *w);
+void tally__tfevents_writer_free(tally_tfevents_writer *w);
 
 /* ---- output recording (output.c) ---- */
 

@@ -36,6 +36,7 @@ extern char **environ;
 
 #define READ_CHUNK (256 * 1024)
 #define SUMMARY_EVERY_MS 2000
+#define TFEVENTS_EVERY_MS 2000  /* how often the run directory is searched for event files */
 #define DRAIN_AFTER_EXIT_MS 2000
 
 /* ---- argv building ---- */
@@ -512,6 +513,7 @@ typedef struct {
 	tally_output *output;
 	tally_run *run;
 	tally_scalar_file *scalar_file;  /* $TALLY_SCALARS, read as the run goes */
+	tally_tfevents_reader *tfevents; /* the script's TensorBoard event files */
 	int echo_fd[2];      /* -1: not echoed */
 	char *chunk;
 	int interrupted;     /* the first signal forwarded to the child, 0 if none */
@@ -616,7 +618,7 @@ static void handle_signals(supervisor *s, const child_proc *c)
 
 static void supervise(supervisor *s, child_proc *c)
 {
-	int64_t last_summary = tally_now_ms(), last_file_read = last_summary, exited_at = 0;
+	int64_t last_summary = tally_now_ms(), last_file_read = last_summary, last_tfevents = last_summary, exited_at = 0;
 	for (;;) {
 		struct pollfd fds[3] = {{c->out_fd, POLLIN, 0}, {c->err_fd, POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
 		if (c->out_fd < 0 && c->err_fd < 0 && s->reaped)
@@ -641,6 +643,10 @@ static void supervise(supervisor *s, child_proc *c)
 			tally__scalar_file_poll(s->scalar_file, s->run->log, false);
 			last_file_read = now;
 		}
+		if (now - last_tfevents >= TFEVENTS_EVERY_MS) {
+			tally__tfevents_reader_poll(s->tfevents, s->run->log);
+			last_tfevents = now;
+		}
 		if (now - last_summary >= SUMMARY_EVERY_MS) {
 			tally__scalar_log_flush(s->run->log);
 			tally__scalar_log_write_summary(s->run->log, 0);
@@ -659,6 +665,7 @@ static void supervise(supervisor *s, child_proc *c)
 	}
 	take_terminal_back(c);
 	tally__scalar_file_poll(s->scalar_file, s->run->log, true); /* what came last */
+	tally__tfevents_reader_poll(s->tfevents, s->run->log);
 }
 
 static const char *final_status(const supervisor *s, int *exit_code, int *exit_status, int *sig)
@@ -907,6 +914,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	    (rc = tally__meta_save(run->dir, run->meta, 0)) || (rc = tally__scalar_log_open(&run->log, run->dir)) ||
 	    (rc = tally__output_open(&sup.output, run->dir, parser, run->log)) ||
 	    (rc = tally__scalar_file_new(&sup.scalar_file, run->dir)) ||
+	    (rc = tally__tfevents_reader_new(&sup.tfevents, run->dir)) || (rc = tally__scalar_log_mirror_tfevents(run->log)) ||
 	    (rc = build_child_env(&envp, run, &resolved.values, sup.scalar_file))) {
 		rc = fail_run(run, rc);
 		goto done;
@@ -946,6 +954,9 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	size_t skipped = tally__scalar_file_skipped(sup.scalar_file);
 	if (skipped) /* lines of $TALLY_SCALARS that were no {"tag": number, …} object */
 		json_object_set_new(run->meta, "scalars_file_skipped", json_integer((json_int_t)skipped));
+	size_t damaged = tally__tfevents_reader_report(sup.tfevents, &store->warnings);
+	if (damaged) /* records of the script's event files that failed their checksums */
+		json_object_set_new(run->meta, "tfevents_skipped", json_integer((json_int_t)damaged));
 	char reason[96] = "";
 	if (sup.interrupted)
 		snprintf(reason, sizeof reason, "%s received by tally and forwarded to the script",
@@ -966,6 +977,7 @@ done:
 		tally__output_close(sup.output);
 	free(sup.chunk);
 	tally__scalar_file_free(sup.scalar_file);
+	tally__tfevents_reader_free(sup.tfevents);
 	tally__outparse_free(parser);
 	tally_run_free(run);
 	json_decref(meta);

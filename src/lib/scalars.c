@@ -105,6 +105,7 @@ struct tally_scalar_log {
 	bool tag_limit_hit;
 	bool replaying;        /* defining tags read back from the file: write nothing */
 	bool summary_unsynced; /* scalars.json was last written without fsync */
+	tally_tfevents_writer *mirror;  /* a TensorBoard copy of the points, or NULL */
 };
 
 static uint64_t hash_name(const char *s, size_t len)
@@ -248,7 +249,35 @@ int tally__scalar_log_open(tally_scalar_log **out, const char *dir)
 	return 0;
 }
 
+static int append_point(tally_scalar_log *log, const char *tag, int64_t step, double value, int64_t time_ms,
+                        bool mirror);
+
 int tally__scalar_log_append(tally_scalar_log *log, const char *tag, int64_t step, double value, int64_t time_ms)
+{
+	return append_point(log, tag, step, value, time_ms, true);
+}
+
+int tally__scalar_log_import(tally_scalar_log *log, const char *tag, int64_t step, double value, int64_t time_ms)
+{
+	return append_point(log, tag, step, value, time_ms, false);
+}
+
+int tally__scalar_log_mirror_tfevents(tally_scalar_log *log)
+{
+	char host[256] = "localhost";
+	gethostname(host, sizeof host - 1);
+	host[strcspn(host, "/")] = 0;
+	tally_buf path = TALLY_BUF_INIT;
+	/* TensorBoard's own naming: events.out.tfevents.<seconds>.<host>[suffix] */
+	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/events.out.tfevents.%lld.%s.tally", log->dir,
+	                 (long long)(tally_now_ms() / 1000), host);
+	int rc = tally_buf_oom(&path) ? tally__error_oom() : tally__tfevents_writer_new(&log->mirror, path.ptr);
+	tally_buf_release(&path);
+	return rc;
+}
+
+static int append_point(tally_scalar_log *log, const char *tag, int64_t step, double value, int64_t time_ms,
+                        bool mirror)
 {
 	size_t len = strlen(tag);
 	if (len == 0 || len > MAX_TAG_LEN)
@@ -268,6 +297,8 @@ int tally__scalar_log_append(tally_scalar_log *log, const char *tag, int64_t ste
 	add_record(log, body, sizeof body);
 	summary_add(&log->tags[idx].sum, step, value);
 	log->summary_dirty = true;
+	if (mirror && log->mirror)
+		tally__tfevents_writer_add(log->mirror, tag, step, value, time_ms);
 	if (log->pending.len >= LOG_BUFFER)
 		return tally__scalar_log_flush(log);
 	return 0;
@@ -277,6 +308,8 @@ int tally__scalar_log_flush(tally_scalar_log *log)
 {
 	if (tally_buf_oom(&log->pending))
 		return tally__error_oom();
+	if (log->mirror)
+		tally__tfevents_writer_flush(log->mirror);
 	if (!log->pending.len)
 		return 0;
 	int rc = 0;
@@ -362,6 +395,7 @@ void tally__scalar_log_free(tally_scalar_log *log)
 	}
 	for (size_t i = 0; i < log->n_tags; i++)
 		free(log->tags[i].name);
+	tally__tfevents_writer_free(log->mirror);
 	free(log->tags);
 	free(log->slots);
 	free(log->dir);

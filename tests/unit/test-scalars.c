@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -344,6 +345,136 @@ static void summary_is_rebuilt_from_the_log(void **state)
 	free(path);
 }
 
+/* ---- TensorBoard event files ---- */
+
+typedef struct {
+	char tags[16][64];
+	int64_t steps[16];
+	double values[16];
+	int n;
+} tb_collected;
+
+static int tb_collect(void *ctx, const char *tag, int64_t step, double value, int64_t time_ms)
+{
+	tb_collected *c = ctx;
+	(void)time_ms;
+	if (c->n < 16) {
+		snprintf(c->tags[c->n], sizeof c->tags[0], "%s", tag);
+		c->steps[c->n] = step;
+		c->values[c->n++] = value;
+	}
+	return 0;
+}
+
+static void tfrecord_masked_crc_known_answer(void **state)
+{
+	(void)state;
+	/* The first record of every event file: the 8-byte length 24 of the file_version event. */
+	const unsigned char len24[8] = {24, 0, 0, 0, 0, 0, 0, 0};
+	uint32_t crc = tally__crc32c(0, len24, sizeof len24);
+	assert_int_equal(tally__tfrecord_masked_crc(len24, sizeof len24), (((crc >> 15) | (crc << 17)) + 0xa282ead8u) & 0xffffffffu);
+	/* CRC-32C("123456789") = 0xE3069283; rotated right 15 and offset */
+	assert_int_equal(tally__tfrecord_masked_crc("123456789", 9), ((0xE3069283u >> 15) | (0xE3069283u << 17)) + 0xa282ead8u);
+}
+
+static void tfevents_round_trip(void **state)
+{
+	(void)state;
+	tally_buf file = TALLY_BUF_INIT;
+	tally__tfevents_encode_version(&file, 1700000000000);
+	tally__tfevents_encode_scalar(&file, "loss", 1, 0.5, 1700000000500);
+	tally__tfevents_encode_scalar(&file, "val/acc", -3, 0.25, 1700000001000);
+	tally__tfevents_encode_scalar(&file, "nan", 4, NAN, 1700000002000);
+	assert_false(tally_buf_oom(&file));
+
+	tally_tfevents_decoder *d;
+	assert_int_equal(tally__tfevents_decoder_new(&d, "train/"), 0);
+	tb_collected c = {0};
+	/* Fed a byte at a time, the decoder only ever consumes whole records. */
+	size_t used = 0;
+	for (size_t end = 1; end <= file.len; end++)
+		used += tally__tfevents_decode(d, (unsigned char *)file.ptr + used, end - used, tb_collect, &c);
+	assert_int_equal(used, file.len);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.tags[0], "train/loss");
+	assert_int_equal(c.steps[0], 1);
+	assert_true(c.values[0] == 0.5);
+	assert_string_equal(c.tags[1], "train/val/acc");
+	assert_int_equal(c.steps[1], -3);
+	assert_true(c.values[1] == 0.25);
+	assert_true(isnan(c.values[2]));
+	assert_int_equal(tally__tfevents_decoder_bad(d), 0);
+	tally__tfevents_decoder_free(d);
+	tally_buf_release(&file);
+}
+
+static void tfevents_damage_is_counted_not_fatal(void **state)
+{
+	(void)state;
+	tally_buf file = TALLY_BUF_INIT;
+	tally__tfevents_encode_scalar(&file, "a", 1, 1.0, 0);
+	size_t first = file.len;
+	tally__tfevents_encode_scalar(&file, "a", 2, 2.0, 0);
+	size_t second = file.len;
+	tally__tfevents_encode_scalar(&file, "a", 3, 3.0, 0);
+	file.ptr[first + 14] ^= 0x40; /* inside the second record's data */
+
+	tally_tfevents_decoder *d;
+	assert_int_equal(tally__tfevents_decoder_new(&d, ""), 0);
+	tb_collected c = {0};
+	assert_int_equal(tally__tfevents_decode(d, (unsigned char *)file.ptr, file.len, tb_collect, &c), file.len);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.steps[1], 3);
+	assert_int_equal(tally__tfevents_decoder_bad(d), 1);
+	tally__tfevents_decoder_free(d);
+
+	/* A broken length CRC: nothing after it can be trusted. */
+	file.ptr[first + 14] ^= 0x40;
+	file.ptr[second + 8] ^= 1;
+	assert_int_equal(tally__tfevents_decoder_new(&d, ""), 0);
+	memset(&c, 0, sizeof c);
+	assert_int_equal(tally__tfevents_decode(d, (unsigned char *)file.ptr, file.len, tb_collect, &c), second);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(tally__tfevents_decoder_bad(d), 1);
+	tally__tfevents_decoder_free(d);
+	tally_buf_release(&file);
+}
+
+static void mirrored_log_writes_an_event_file(void **state)
+{
+	const char *dir = *state;
+	tally_scalar_log *log;
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	assert_int_equal(tally__scalar_log_mirror_tfevents(log), 0);
+	assert_int_equal(tally__scalar_log_append(log, "loss", 1, 0.75, 1700000000000), 0);
+	assert_int_equal(tally__scalar_log_import(log, "train/loss", 1, 0.5, 1700000000000), 0);
+	tally__scalar_log_free(log);
+
+	char pattern[512];
+	snprintf(pattern, sizeof pattern, "%s/.tally", dir);
+	DIR *d = opendir(pattern);
+	assert_non_null(d);
+	struct dirent *e;
+	char name[256] = "";
+	while ((e = readdir(d)))
+		if (strstr(e->d_name, "tfevents"))
+			snprintf(name, sizeof name, "%s", e->d_name);
+	closedir(d);
+	assert_true(strncmp(name, "events.out.tfevents.", 20) == 0);
+	snprintf(pattern, sizeof pattern, "%s/.tally/%s", dir, name);
+	tally_buf file = TALLY_BUF_INIT;
+	assert_int_equal(tally_read_file(&file, pattern, 1 << 20), 0);
+	tally_tfevents_decoder *dec;
+	assert_int_equal(tally__tfevents_decoder_new(&dec, ""), 0);
+	tb_collected c = {0};
+	assert_int_equal(tally__tfevents_decode(dec, (unsigned char *)file.ptr, file.len, tb_collect, &c), file.len);
+	assert_int_equal(c.n, 1); /* the imported point is not written back */
+	assert_string_equal(c.tags[0], "loss");
+	assert_true(c.values[0] == 0.75);
+	tally__tfevents_decoder_free(dec);
+	tally_buf_release(&file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +487,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(custom_patterns_replace_the_defaults, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(chunk_boundaries_never_change_the_scalars, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(summary_is_rebuilt_from_the_log, make_run_dir, remove_run_dir),
+		cmocka_unit_test(tfrecord_masked_crc_known_answer),
+		cmocka_unit_test(tfevents_round_trip),
+		cmocka_unit_test(tfevents_damage_is_counted_not_fatal),
+		cmocka_unit_test_setup_teardown(mirrored_log_writes_an_event_file, make_run_dir, remove_run_dir),
 	};
 	return cmocka_run_group_tests_name("scalars", tests, NULL, NULL);
 }

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# TensorBoard event files: scalars read from the files a script writes
+# (simple_value and TF2 tensor form, folder-prefixed tags, damaged records
+# skipped and reported, read while the run goes), and the event file tally
+# writes of the scalars it parsed, checked by an independent decoder.
+. "$(dirname "$0")/test-lib.sh"
+
+export PYTHONPATH="$TEST_DIRECTORY"
+
+test_expect_success 'simple_value and tensor scalars are read, tags prefixed by their folder' '
+	cat >tb.py <<-\PY &&
+	import tfevents
+	w = tfevents.Writer("logs/train/events.out.tfevents.1700000000.host.1.v2")
+	for step in range(3):
+	    w.scalar("epoch_loss", 1.0 / (step + 1), step)
+	    # TF2 declares the tensor a scalar in the first event of a tag only
+	    w.tensor_scalar("epoch_accuracy", 0.5 + step / 10, step, first=(step == 0))
+	# a tensor never declared a scalar (a histogram, say) is not one
+	w.raw(tfevents.event(1700000000.0, 1, tfevents.summary(
+	    tfevents.tensor_value("weights", tfevents.float_tensor_content(3.0)))))
+	w.close()
+	v = tfevents.Writer("logs/validation/events.out.tfevents.1700000000.host.2.v2")
+	v.raw(tfevents.event(1700000001.0, 2, tfevents.summary(
+	    tfevents.tensor_value("epoch_loss", tfevents.double_tensor_val(0.25), plugin="scalars"))))
+	v.raw(tfevents.event(1700000001.0, 2, tfevents.summary(
+	    tfevents.tensor_value("half", tfevents.half_tensor_val(0x3C00), data_class=1))))
+	v.close()
+	# PyTorch SummaryWriter at the top of the run directory
+	t = tfevents.Writer("events.out.tfevents.1700000002.host.3.0")
+	t.scalar("Loss/train", -2.5e-3, 7)
+	t.close()
+	PY
+	tally run -q tb.py >out 2>err &&
+	! grep -q warning err &&
+	scalar_points train/epoch_loss >loss &&
+	printf "0 1.0\n1 0.5\n2 0.3333333432674408\n" >expect &&
+	test_cmp expect loss &&
+	scalar_points train/epoch_accuracy >acc &&
+	printf "0 0.5\n1 0.6000000238418579\n2 0.699999988079071\n" >expect &&
+	test_cmp expect acc &&
+	test "$(scalar_points validation/epoch_loss)" = "2 0.25" &&
+	test "$(scalar_points validation/half)" = "2 1.0" &&
+	test "$(scalar_points Loss/train)" = "7 -0.0024999999441206455" &&
+	test -z "$(scalar_points train/weights)" &&
+	test "$(show_field "[\"scalars\"][\"train/epoch_loss\"][\"count\"]")" = 3
+'
+
+test_expect_success 'a record with a bad checksum is skipped and reported; the rest is read' '
+	cat >bad.py <<-\PY &&
+	import tfevents
+	w = tfevents.Writer("logs/events.out.tfevents.1.host")
+	w.scalar("loss", 0.5, 1)
+	w.scalar("loss", 0.4, 2, bad_data_crc=True)
+	w.scalar("loss", 0.3, 3)
+	w.close()
+	PY
+	tally run -q bad.py >out 2>err &&
+	grep -q "^tally: warning: logs/events.out.tfevents.1.host: 1 damaged record skipped$" err &&
+	printf "1 0.5\n3 0.30000001192092896\n" >expect &&
+	scalar_points loss >got &&
+	test_cmp expect got &&
+	test "$(show_field "[\"tfevents_skipped\"]")" = 1
+'
+
+test_expect_success 'a lost framing stops that file only; an unfinished last record is not an error' '
+	cat >framing.py <<-\PY &&
+	import tfevents
+	w = tfevents.Writer("tb/a/events.out.tfevents.1.host")
+	w.scalar("x", 1.0, 1)
+	w.scalar("x", 2.0, 2, bad_length_crc=True)
+	w.scalar("x", 3.0, 3)
+	w.close()
+	u = tfevents.Writer("tb/b/events.out.tfevents.1.host")
+	u.scalar("y", 1.0, 1)
+	u.f.write(tfevents.record(tfevents.event(1.0, 2, tfevents.summary(tfevents.simple_value("y", 2.0))))[:-3])
+	u.close()
+	PY
+	tally run -q framing.py >out 2>err &&
+	grep -q "tb/a/events.out.tfevents.1.host: 1 damaged record skipped, the rest of the file is unreadable" err &&
+	! grep -q "tb/b" err &&
+	test "$(scalar_points a/x)" = "1 1.0" &&
+	test "$(scalar_points b/y)" = "1 1.0"
+'
+
+test_expect_success 'garbage named like an event file, links and tally folder are not read' '
+	mkdir -p elsewhere &&
+	"$PYTHON" -c "
+import tfevents
+w = tfevents.Writer(\"elsewhere/events.out.tfevents.9.host\")
+w.scalar(\"linked\", 1.0, 1)
+" &&
+	ln -s elsewhere logs &&
+	cat >junk.sh <<-\SH &&
+	head -c 100000 /dev/urandom >junk.tfevents.bin
+	printf "" >empty.tfevents
+	SH
+	tally run -q junk.sh >out 2>err &&
+	grep -q "junk.tfevents.bin: 1 damaged record skipped, the rest of the file is unreadable" err &&
+	test -z "$(scalar_points logs/linked)" &&
+	test -z "$(scalar_points elsewhere/linked)" &&
+	rm logs
+'
+
+test_expect_success 'event files are read while the run goes, not only at its end' '
+	cat >live.py <<-\PY &&
+	import json, os, time, tfevents
+	w = tfevents.Writer("logs/events.out.tfevents.1.host")
+	w.scalar("live_loss", 0.9, 1)
+	summary = os.path.join(os.environ["TALLY_RUN_DIR"], ".tally", "scalars.json")
+	for _ in range(100):
+	    try:
+	        if "live_loss" in json.load(open(summary)):
+	            print("seen while running")
+	            break
+	    except (OSError, ValueError):
+	        pass
+	    time.sleep(0.1)
+	PY
+	tally run -q live.py >out 2>err &&
+	grep -q "seen while running" runs/*/.tally/output
+'
+
+test_expect_success 'scalars parsed from the output are written as an event file TensorBoard reads' '
+	cat >print.sh <<-\SH &&
+	echo "loss: 0.5 (step 1)"
+	echo "loss: 0.25 (step 2)"
+	echo "acc: 0.75"
+	SH
+	tally run -q print.sh >out &&
+	dir=$(show_field "[\"dir\"]") &&
+	ls "$dir"/.tally/events.out.tfevents.*.tally >files &&
+	test $(wc -l <files) = 1 &&
+	"$PYTHON" -c "
+import sys, tfevents
+events = list(tfevents.read(sys.argv[1]))
+assert events[0][\"file_version\"] == \"brain.Event:2\", events[0]
+points = [(e.get(\"step\", 0), v[\"tag\"], v[\"simple_value\"]) for e in events[1:] for v in e[\"values\"]]
+assert points == [(1, \"loss\", 0.5), (2, \"loss\", 0.25), (0, \"acc\", 0.75)], points
+assert all(e[\"wall_time\"] > 1.7e9 for e in events)
+" "$(cat files)"
+'
+
+test_expect_success 'points read from event files are not written back into tally'"'"'s own' '
+	tally run -q tb.py >out 2>err &&
+	dir=$(show_field "[\"dir\"]") &&
+	! ls "$dir"/.tally/events.out.tfevents.* 2>/dev/null
+'
+
+test_done
