@@ -140,6 +140,15 @@ int64_t tally_run_stopped_ms(const tally_run *run);
 /** Everything recorded about the run as one JSON object (lives as long as `run`). */
 const char *tally_run_json(const tally_run *run);
 
+/** Called for each scalar point; a non-zero return stops the reading. */
+typedef int (*tally_scalar_visitor)(void *ctx, const char *tag, int64_t step, double value, int64_t time_ms);
+
+/**
+ * Every scalar point of the run, in the order it was logged (a torn last
+ * record of a run that crashed is left out).  Readable while the run writes.
+ */
+int tally_run_scalar_points(const tally_run *run, tally_scalar_visitor visit, void *ctx);
+
 /** The last `max_lines` lines of the run's console output, in a new string (caller frees). */
 int tally_run_output_tail(const tally_run *run, size_t max_lines, char **out);
 

@@ -22,6 +22,7 @@ static const command commands[] = {
 	{"run", cmd_run, "run a script as a tracked run"},
 	{"runs", cmd_runs, "list runs, newest first"},
 	{"show", cmd_show, "show everything recorded about a run"},
+	{"scalars", cmd_scalars, "list the scalar points or summaries of runs"},
 	{"flags", cmd_flags, "show the flags a script declares"},
 	{"reindex", cmd_reindex, "rebuild the index from the run directories"},
 };

@@ -458,6 +458,12 @@ const char *tally_run_json(const tally_run *run)
 	return r->json_text ? r->json_text : "{}";
 }
 
+int tally_run_scalar_points(const tally_run *run, tally_scalar_visitor visit, void *ctx)
+{
+	bool truncated = false;
+	return tally__scalar_log_read(run->dir, visit, ctx, &truncated);
+}
+
 int tally_run_output_tail(const tally_run *run, size_t max_lines, char **out)
 {
 	tally_buf buf = TALLY_BUF_INIT;

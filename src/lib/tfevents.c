@@ -107,7 +107,7 @@ static double bfloat16_to_double(uint32_t b)
 	uint32_t bits = b << 16;
 	float f;
 	memcpy(&f, &bits, sizeof f);
-	return f;
+	return (double)f;
 }
 
 /* The single number a scalar tensor holds; false when it holds none. */
@@ -117,8 +117,8 @@ static bool tensor_value(const Tfevents__Tensor *t, double *v)
 	size_t n = t->tensor_content.len;
 	switch (t->dtype) {
 	case DT_FLOAT_:
-		if (t->n_float_val) { *v = t->float_val[0]; return true; }
-		if (n >= 4) { uint32_t b = (uint32_t)get_le(c, 4); float f; memcpy(&f, &b, 4); *v = f; return true; }
+		if (t->n_float_val) { *v = (double)t->float_val[0]; return true; }
+		if (n >= 4) { uint32_t b = (uint32_t)get_le(c, 4); float f; memcpy(&f, &b, 4); *v = (double)f; return true; }
 		return false;
 	case DT_DOUBLE_:
 		if (t->n_double_val) { *v = t->double_val[0]; return true; }
@@ -168,7 +168,7 @@ static int emit_value(tally_tfevents_decoder *d, const Tfevents__Summary__Value 
 {
 	double v;
 	if (val->value_case == TFEVENTS__SUMMARY__VALUE__VALUE_SIMPLE_VALUE) {
-		v = val->simple_value;
+		v = (double)val->simple_value;
 	} else if (val->value_case == TFEVENTS__SUMMARY__VALUE__VALUE_TENSOR) {
 		if (declares_scalar(val->metadata)) {
 			if (!has_tag(&d->scalar_tags, val->tag) && tally_strlist_push(&d->scalar_tags, val->tag) < 0)

@@ -384,7 +384,7 @@ static void tfevents_round_trip(void **state)
 	tally__tfevents_encode_version(&file, 1700000000000);
 	tally__tfevents_encode_scalar(&file, "loss", 1, 0.5, 1700000000500);
 	tally__tfevents_encode_scalar(&file, "val/acc", -3, 0.25, 1700000001000);
-	tally__tfevents_encode_scalar(&file, "nan", 4, NAN, 1700000002000);
+	tally__tfevents_encode_scalar(&file, "nan", 4, (double)NAN, 1700000002000);
 	assert_false(tally_buf_oom(&file));
 
 	tally_tfevents_decoder *d;

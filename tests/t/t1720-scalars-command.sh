@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `tally scalars`: every point in long format (table, csv, json), tag globs,
+# several runs, per-tag summaries, and bad arguments.
+. "$(dirname "$0")/test-lib.sh"
+
+test_expect_success 'setup: two runs with scalars' '
+	cat >train.sh <<-\SH &&
+	for step in 1 2 3; do
+	    echo "loss: 0.$((10 - step)) (step $step)"
+	    echo "val/acc: 0.$((5 + step)) (step $step)"
+	done
+	echo "weird: nan"
+	SH
+	tally run -q train.sh >/dev/null 2>&1 &&
+	sed -i "s/0\\.\$((10/0.\$((20/" train.sh &&
+	tally run -q train.sh >/dev/null 2>&1 &&
+	test "$(run_count)" = 2
+'
+
+test_expect_success 'csv: one row per point, exact values, UTC times' '
+	tally scalars --format csv >out.csv &&
+	head -n 1 out.csv >header &&
+	echo "run,tag,step,value,time" >expect &&
+	test_cmp expect header &&
+	id=$(show_field "[\"id\"]") &&
+	grep -c "^$id," out.csv >n && test "$(cat n)" = 7 &&
+	grep -q "^$id,loss,1,0.19,20[0-9-]*T[0-9:.]*Z$" out.csv &&
+	grep -q "^$id,val/acc,3,0.8,.*Z$" out.csv &&
+	grep -q "^$id,weird,0,nan," out.csv
+'
+
+test_expect_success 'json: an array of points, non-finite values as strings' '
+	tally scalars 1 2 --format json >out.json &&
+	"$PYTHON" -c "
+import json, sys
+rows = json.load(open(\"out.json\"))
+assert len(rows) == 14, len(rows)
+assert {r[\"run\"] for r in rows} == {sys.argv[1], sys.argv[2]}
+loss = [(r[\"step\"], r[\"value\"]) for r in rows if r[\"run\"] == sys.argv[2] and r[\"tag\"] == \"loss\"]
+assert loss == [(1, 0.9), (2, 0.8), (3, 0.7)], loss
+assert [r[\"value\"] for r in rows if r[\"tag\"] == \"weird\"] == [\"nan\", \"nan\"]
+" "$(show_field "[\"id\"]" 1)" "$(show_field "[\"id\"]" 2)"
+'
+
+test_expect_success '--tag globs select tags (`*` crosses /), repeatable' '
+	tally scalars -f csv --tag "val*" >v.csv &&
+	test "$(grep -c ",val/acc," v.csv)" = 3 &&
+	! grep -q ",loss," v.csv &&
+	tally scalars -f csv -t "*acc" -t weird >w.csv &&
+	test "$(tail -n +2 w.csv | wc -l)" = 4 &&
+	tally scalars -f csv -t nothing >none.csv &&
+	test "$(wc -l <none.csv)" = 1
+'
+
+test_expect_success 'table: aligned columns with a header' '
+	tally scalars >table &&
+	head -n 1 table | grep -q "^RUN  *TAG  *STEP  VALUE  *TIME$" &&
+	test "$(wc -l <table)" = 8 &&
+	"$PYTHON" -c "
+import re
+lines = open(\"table\").read().splitlines()
+ends = {re.match(r\"^\\S+\\s+\\S+\\s+\\S+\", l).end() for l in lines}
+assert len(ends) == 1, ends   # the step column is right-aligned under STEP
+"
+'
+
+test_expect_success '--summary: count, first, last, min and max with steps, avg per tag' '
+	tally scalars --summary --format csv >s.csv &&
+	grep -q "^run,tag,count,first,last,last_step,min,min_step,max,max_step,avg$" s.csv &&
+	grep -q "^[^,]*,loss,3,0.19,0.17,3,0.17,3,0.19,1,0.18$" s.csv &&
+	grep -q "^[^,]*,weird,1,nan,nan,0," s.csv &&
+	tally scalars --summary >s.txt &&
+	head -n 1 s.txt | grep -q "COUNT  FIRST" &&
+	tally scalars --summary -f json -t loss >s.json &&
+	"$PYTHON" -c "
+import json
+rows = json.load(open(\"s.json\"))
+assert len(rows) == 1 and rows[0][\"avg\"] == 0.18 and rows[0][\"max_step\"] == 1, rows
+"
+'
+
+test_expect_success 'a run without scalars lists nothing; a bad run or option is an error' '
+	echo "echo hello" >quiet.sh &&
+	tally run -q quiet.sh >/dev/null 2>&1 &&
+	tally scalars -f json >empty.json &&
+	echo "[]" >expect && test_cmp expect empty.json &&
+	test_expect_code 128 tally scalars 42 >out 2>err &&
+	grep -q "^tally: there is no run 42" err &&
+	test ! -s out &&
+	test_expect_code 129 tally scalars --format xml 2>err &&
+	grep -q "unknown format .xml." err &&
+	test_expect_code 129 tally scalars --bogus 2>err
+'
+
+test_done
