@@ -256,10 +256,11 @@ typedef struct {
 	const char *project_dir;       /**< NULL: the current directory */
 	const char *flags_file;        /**< YAML flag values (below the command line); may be NULL */
 	int force_flags;               /**< accept flags the script does not declare */
+	int no_system_metrics;         /**< (version 3) no sys/... scalars, whatever tally.yml says */
 } tally_launch_options;
 
-#define TALLY_LAUNCH_OPTIONS_VERSION 2
-#define TALLY_LAUNCH_OPTIONS_INIT {TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL, NULL, 0}
+#define TALLY_LAUNCH_OPTIONS_VERSION 3
+#define TALLY_LAUNCH_OPTIONS_INIT {TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL, NULL, 0, 0}
 
 /**
  * Validate everything (script, interpreter, flags) before creating anything;

@@ -39,6 +39,12 @@ static const char usage[] =
 	"as scalars, and so are Keras progress lines (`Epoch 3/10` sets the step,\n"
 	"`... - loss: 0.29 - val_loss: 0.14` gives a scalar per pair); tally.yml or\n"
 	"the script's front matter can set `output-scalars:` rules of their own, or off.\n"
+	"TensorBoard event files the script writes anywhere in its run directory\n"
+	"are read as it goes (tags prefixed by their folder: train/epoch_loss), and\n"
+	"the scalars tally records are written as one in .tally/, so `tensorboard\n"
+	"--logdir runs` shows every run.  Every 5 s (`system-metrics:` in tally.yml)\n"
+	"the script's CPU use and memory, and NVIDIA GPUs' use, memory, power and\n"
+	"temperature are recorded as sys/* scalars.\n"
 	"\n"
 	"Options:\n"
 	"  -q, --quiet             record the output without showing it\n"
@@ -47,6 +53,7 @@ static const char usage[] =
 	"  -f, --flags-file FILE   flag values from a YAML file (a map, or tfruns'\n"
 	"                          config sections chosen by R_CONFIG_ACTIVE)\n"
 	"      --force-flags       accept flags the script does not declare\n"
+	"      --no-system-metrics do not record sys/* scalars\n"
 	"  -t, --tag TAG           a tag (repeatable)\n"
 	"  -c, --comment TEXT      a comment recorded with the run\n"
 	"  -i, --interpreter CMD   run SCRIPT with CMD (e.g. ~/venv/bin/python)\n"
@@ -71,6 +78,7 @@ static const struct option options[] = {
 	{"interpreter", required_argument, NULL, 'i'},
 	{"flags-file", required_argument, NULL, 'f'},
 	{"force-flags", no_argument, NULL, 'F'},
+	{"no-system-metrics", no_argument, NULL, 'S'},
 	{"runs-dir", required_argument, NULL, 'R'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -160,6 +168,7 @@ int cmd_run(int argc, char **argv)
 		case 'i': opts.interpreter = optarg; break;
 		case 'f': opts.flags_file = optarg; break;
 		case 'F': opts.force_flags = 1; break;
+		case 'S': opts.no_system_metrics = 1; break;
 		case 'R': a.runs_dir = optarg; break;
 		case 'h': fputs(usage, stdout); goto done;
 		default:

@@ -12,6 +12,7 @@
  *   venv: .venv                   # .py scripts run with .venv/bin/python
  *   flags-dest: args              # where flag values go, for every script
  *   extra-args: [--log-dir, "${run_dir}/logs"]   # appended to every command
+ *   system-metrics: 5             # seconds between sys/... samples (CPU, memory, GPU); off
  *   scripts:                      # per script: what its front matter could say
  *     train.R: {flags-dest: flags.yml, flags: {lr: 0.1}}
  *
@@ -130,6 +131,31 @@ static int parse_int64(const char *text, int64_t *out)
 	return 0;
 }
 
+/* `system-metrics:` on, off (YAML's booleans), or seconds between samples. */
+static int load_system_metrics(tally_config *cfg, const char *text)
+{
+	static const char *const on[] = {"on", "true", "yes", "On", "True", "Yes", "ON", "TRUE", "YES"};
+	static const char *const off[] = {"off", "false", "no", "Off", "False", "No", "OFF", "FALSE", "NO"};
+	if (!text)
+		return -1;
+	for (size_t i = 0; i < sizeof on / sizeof *on; i++) {
+		if (!strcmp(text, on[i])) {
+			cfg->system_metrics_ms = TALLY_SYSTEM_METRICS_MS;
+			return 0;
+		}
+		if (!strcmp(text, off[i])) {
+			cfg->system_metrics_ms = 0;
+			return 0;
+		}
+	}
+	char *end;
+	double seconds = strtod(text, &end);
+	if (end == text || *end || !(seconds >= 0.5 && seconds <= 3600))
+		return -1;
+	cfg->system_metrics_ms = (int64_t)(seconds * 1000);
+	return 0;
+}
+
 static int load_interpreters(tally_config *cfg, yaml_document_t *doc, yaml_node_t *map, const char *path)
 {
 	if (map->type != YAML_MAPPING_NODE)
@@ -214,6 +240,9 @@ static int load_document(tally_config *cfg, yaml_document_t *doc, const char *pa
 		} else if (key && !strcmp(key, "extra-args")) {
 			rc = load_string_list(&cfg->extra_args, doc, v, path,
 			                      "'extra-args' must be a list of arguments, e.g. [--log-dir, \"${run_dir}/logs\"]");
+		} else if (key && !strcmp(key, "system-metrics")) {
+			rc = load_system_metrics(cfg, scalar_of(doc, v)) ? config_error(path, v,
+			     "'system-metrics' must be on, off, or the seconds between samples (0.5 to 3600)") : 0;
 		} else if (key && !strcmp(key, "output-scalars")) {
 			/* read with the script's settings (tally__apply_config_flags) */
 		} else if (key && !strcmp(key, "scripts")) {
@@ -221,7 +250,7 @@ static int load_document(tally_config *cfg, yaml_document_t *doc, const char *pa
 				rc = config_error(path, v, "'scripts' must map script names to settings (flags-dest, flags, sourcecode)");
 		} else {
 			rc = config_error(path, v,
-			                  "unknown setting (known: runs-dir, interpreters, venv, sources, flags-dest, extra-args, output-scalars, "
+			                  "unknown setting (known: runs-dir, interpreters, venv, sources, flags-dest, extra-args, system-metrics, output-scalars, "
 			                  "scripts)");
 		}
 		if (rc)
@@ -242,6 +271,7 @@ int tally__config_load(tally_config *cfg, const char *project_dir)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->source_max_file_size = DEFAULT_MAX_FILE_SIZE;
 	cfg->source_max_files = DEFAULT_MAX_FILES;
+	cfg->system_metrics_ms = TALLY_SYSTEM_METRICS_MS;
 	cfg->project_dir = tally_path_absolute(project_dir);
 	path = tally_path_join(project_dir, "tally.yml");
 	if (!cfg->project_dir || !path) {

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "tally.h"
 #include "util/buf.h"
@@ -51,6 +52,7 @@ typedef struct {
 	char **source_exclude;     /* fnmatch patterns, NULL-terminated */
 	char *flags_dest;          /* `flags-dest:` for every script, or NULL */
 	char **extra_args;         /* `extra-args:` appended to every command (templates), NULL-terminated */
+	int64_t system_metrics_ms; /* `system-metrics:` sampling interval; 0 = off */
 	char *text;                /* the file's text, for the per-script settings (tally__config_script_flags) */
 	char *path;                /* tally.yml's path */
 } tally_config;
@@ -226,6 +228,17 @@ const char *tally__scalar_file_path(const tally_scalar_file *f);
 void tally__scalar_file_poll(tally_scalar_file *f, tally_scalar_log *log, bool final);
 size_t tally__scalar_file_skipped(const tally_scalar_file *f);
 void tally__scalar_file_free(tally_scalar_file *f);
+
+/* ---- system metrics of a running run (sysmetrics.c) ---- */
+
+#define TALLY_SYSTEM_METRICS_MS 5000  /* default sampling interval */
+
+typedef struct tally_sysmetrics tally_sysmetrics;
+/* Sample the process tree of `root` (started at `started_ms`) and the GPUs. */
+int tally__sysmetrics_new(tally_sysmetrics **out, pid_t root, int64_t started_ms);
+/* Log one sample of every `sys/...` scalar into `log`. */
+void tally__sysmetrics_sample(tally_sysmetrics *m, tally_scalar_log *log, int64_t now_ms);
+void tally__sysmetrics_free(tally_sysmetrics *m);
 
 /* ---- TensorBoard event files (tfevents.c) ---- */
 

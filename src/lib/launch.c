@@ -514,6 +514,8 @@ typedef struct {
 	tally_run *run;
 	tally_scalar_file *scalar_file;  /* $TALLY_SCALARS, read as the run goes */
 	tally_tfevents_reader *tfevents; /* the script's TensorBoard event files */
+	tally_sysmetrics *sys;           /* sys/... scalars, or NULL when off */
+	int64_t sys_every_ms;
 	int echo_fd[2];      /* -1: not echoed */
 	char *chunk;
 	int interrupted;     /* the first signal forwarded to the child, 0 if none */
@@ -619,6 +621,8 @@ static void handle_signals(supervisor *s, const child_proc *c)
 static void supervise(supervisor *s, child_proc *c)
 {
 	int64_t last_summary = tally_now_ms(), last_file_read = last_summary, last_tfevents = last_summary, exited_at = 0;
+	/* the first sample after a second: a run shorter than that pays nothing */
+	int64_t next_sys = last_summary + (s->sys_every_ms < 1000 ? s->sys_every_ms : 1000);
 	for (;;) {
 		struct pollfd fds[3] = {{c->out_fd, POLLIN, 0}, {c->err_fd, POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
 		if (c->out_fd < 0 && c->err_fd < 0 && s->reaped)
@@ -642,6 +646,10 @@ static void supervise(supervisor *s, child_proc *c)
 		if (ready == 0 || now - last_file_read >= 1000) {
 			tally__scalar_file_poll(s->scalar_file, s->run->log, false);
 			last_file_read = now;
+		}
+		if (s->sys && !s->reaped && now >= next_sys) {
+			tally__sysmetrics_sample(s->sys, s->run->log, now);
+			next_sys = now + s->sys_every_ms;
 		}
 		if (now - last_tfevents >= TFEVENTS_EVERY_MS) {
 			tally__tfevents_reader_poll(s->tfevents, s->run->log);
@@ -944,6 +952,9 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		goto done;
 	}
 	tally__run_sync_dirs_early(run);
+	sup.sys_every_ms = opts->version >= 3 && opts->no_system_metrics ? 0 : cfg.system_metrics_ms;
+	if (sup.sys_every_ms && tally__sysmetrics_new(&sup.sys, child.pid, tally_now_ms()))
+		sup.sys_every_ms = 0; /* out of memory: the run goes on without them */
 	supervise(&sup, &child);
 
 	/* 4. Record how it ended. */
@@ -978,6 +989,7 @@ done:
 	free(sup.chunk);
 	tally__scalar_file_free(sup.scalar_file);
 	tally__tfevents_reader_free(sup.tfevents);
+	tally__sysmetrics_free(sup.sys);
 	tally__outparse_free(parser);
 	tally_run_free(run);
 	json_decref(meta);

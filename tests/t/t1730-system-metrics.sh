@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# System metrics: sys/cpu_percent and sys/rss_mb of the script's whole
+# process tree, GPU metrics exactly when NVML finds a GPU, the interval and
+# the opt-outs.
+. "$(dirname "$0")/test-lib.sh"
+
+# max_of TAG: the largest value of TAG in the latest run (empty when none)
+max_of() {
+	tally scalars --summary --format csv --tag "$1" | awk -F, 'NR == 2 { print $9 }'
+}
+
+test_expect_success 'setup: a script whose child burns a core and holds 80 MB' '
+	echo "system-metrics: 1" >tally.yml &&
+	cat >child.py <<-\PY &&
+	import time
+	held = bytearray(80 * 1024 * 1024)
+	for i in range(0, len(held), 4096):
+	    held[i] = 1
+	end = time.time() + 3.5
+	while time.time() < end:
+	    pass
+	PY
+	cat >burn.sh <<-\SH
+	"$PYTHON" child.py &
+	wait
+	SH
+'
+
+test_expect_success 'CPU and memory of the process tree are sampled every second' '
+	PYTHON=$PYTHON tally run -q burn.sh >/dev/null 2>&1 &&
+	tally scalars -f csv -t "sys/*" >sys.csv &&
+	test "$(grep -c ",sys/cpu_percent," sys.csv)" -ge 2 &&
+	test "$(grep -c ",sys/rss_mb," sys.csv)" -ge 2 &&
+	cpu=$(max_of sys/cpu_percent) && rss=$(max_of sys/rss_mb) &&
+	echo "cpu $cpu rss $rss" &&
+	awk -v c="$cpu" -v r="$rss" "BEGIN { exit !(c >= 30 && c <= 250 && r >= 80 && r < 400) }" &&
+	# steps are whole seconds since the start
+	tally scalars -f csv -t sys/rss_mb | awk -F, "NR > 1 { print \$3 }" >steps &&
+	test "$(head -n 1 steps)" = 1
+'
+
+test_expect_success 'GPU metrics exactly when an NVIDIA GPU is present' '
+	tally scalars -f csv -t "sys/gpu*" >gpu.csv &&
+	if nvidia-smi -L >/dev/null 2>&1; then
+		grep -q ",sys/gpu0/mem_used_mb," gpu.csv &&
+		grep -q ",sys/gpu0/util_percent," gpu.csv
+	else
+		test "$(wc -l <gpu.csv)" = 1
+	fi
+'
+
+test_expect_success 'a run shorter than a second pays for no sample' '
+	echo "echo quick" >quick.sh &&
+	tally run -q quick.sh >/dev/null 2>&1 &&
+	tally scalars -f csv -t "sys/*" >q.csv &&
+	test "$(wc -l <q.csv)" = 1
+'
+
+test_expect_success '--no-system-metrics and system-metrics: off turn them off' '
+	echo "sleep 1.5" >slow.sh &&
+	tally run -q --no-system-metrics slow.sh >/dev/null 2>&1 &&
+	test "$(tally scalars -f csv -t "sys/*" | wc -l)" = 1 &&
+	echo "system-metrics: off" >tally.yml &&
+	tally run -q slow.sh >/dev/null 2>&1 &&
+	test "$(tally scalars -f csv -t "sys/*" | wc -l)" = 1 &&
+	echo "system-metrics: on" >tally.yml &&
+	tally run -q slow.sh >/dev/null 2>&1 &&
+	test "$(tally scalars -f csv -t sys/rss_mb | wc -l)" = 2
+'
+
+test_expect_success 'a bad system-metrics value is an error before any run' '
+	before=$(run_count) &&
+	echo "system-metrics: often" >tally.yml &&
+	test_expect_code 128 tally run slow.sh 2>err &&
+	grep -q "tally.yml line 1 column 17: .system-metrics. must be on, off, or the seconds between samples" err &&
+	echo "system-metrics: 0.01" >tally.yml &&
+	test_expect_code 128 tally run slow.sh 2>err &&
+	test "$(run_count)" = "$before" &&
+	rm tally.yml
+'
+
+test_done
