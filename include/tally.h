@@ -149,6 +149,16 @@ typedef int (*tally_scalar_visitor)(void *ctx, const char *tag, int64_t step, do
  */
 int tally_run_scalar_points(const tally_run *run, tally_scalar_visitor visit, void *ctx);
 
+/** Follows a run's scalar log while it is written (tally watch). */
+typedef struct tally_scalar_cursor tally_scalar_cursor;
+int tally_run_scalar_cursor(tally_scalar_cursor **out, const tally_run *run);
+/** Hand the points logged since the previous call (all, the first time) to `visit`. */
+int tally_scalar_cursor_next(tally_scalar_cursor *c, tally_scalar_visitor visit, void *ctx);
+void tally_scalar_cursor_free(tally_scalar_cursor *c);
+
+/** Whether the run's supervising process is alive right now (its lock is held). */
+int tally_run_is_live(const tally_run *run);
+
 /** The last `max_lines` lines of the run's console output, in a new string (caller frees). */
 int tally_run_output_tail(const tally_run *run, size_t max_lines, char **out);
 

@@ -175,6 +175,12 @@ typedef int (*tally_scalar_cb)(void *ctx, const char *tag, int64_t step, double 
  * ignored (`*truncated` set).  Stops early when `cb` returns non-zero. */
 int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated);
 
+/* Reads a log as it grows: each call hands the intact records added since the last. */
+typedef struct tally_scalar_cursor tally_scalar_cursor;
+int tally__scalar_cursor_open(tally_scalar_cursor **out, const char *dir);
+int tally__scalar_cursor_read(tally_scalar_cursor *c, tally_scalar_cb cb, void *ctx);
+void tally__scalar_cursor_free(tally_scalar_cursor *c);
+
 json_t *tally__scalar_summary_json(const tally_scalar_summary *s);
 /* The per-tag summary computed from the log itself (NULL when it holds no point). */
 json_t *tally__scalar_log_summarize(const char *dir);

@@ -36,6 +36,7 @@ extern char **environ;
 
 #define READ_CHUNK (256 * 1024)
 #define SUMMARY_EVERY_MS 2000
+#define FLUSH_EVERY_MS 250
 #define TFEVENTS_EVERY_MS 2000  /* how often the run directory is searched for event files */
 #define DRAIN_AFTER_EXIT_MS 2000
 
@@ -621,6 +622,7 @@ static void handle_signals(supervisor *s, const child_proc *c)
 static void supervise(supervisor *s, child_proc *c)
 {
 	int64_t last_summary = tally_now_ms(), last_file_read = last_summary, last_tfevents = last_summary, exited_at = 0;
+	int64_t last_flush = last_summary;
 	/* the first sample after a second: a run shorter than that pays nothing */
 	int64_t next_sys = last_summary + (s->sys_every_ms < 1000 ? s->sys_every_ms : 1000);
 	for (;;) {
@@ -654,6 +656,11 @@ static void supervise(supervisor *s, child_proc *c)
 		if (now - last_tfevents >= TFEVENTS_EVERY_MS) {
 			tally__tfevents_reader_poll(s->tfevents, s->run->log);
 			last_tfevents = now;
+		}
+		/* Points become visible to readers (tally watch) within a fraction of a second. */
+		if (now - last_flush >= FLUSH_EVERY_MS) {
+			tally__scalar_log_flush(s->run->log);
+			last_flush = now;
 		}
 		if (now - last_summary >= SUMMARY_EVERY_MS) {
 			tally__scalar_log_flush(s->run->log);

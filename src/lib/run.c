@@ -4,6 +4,8 @@
  */
 #include "lib/internal.h"
 
+#include <sys/file.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -462,6 +464,34 @@ int tally_run_scalar_points(const tally_run *run, tally_scalar_visitor visit, vo
 {
 	bool truncated = false;
 	return tally__scalar_log_read(run->dir, visit, ctx, &truncated);
+}
+
+int tally_run_scalar_cursor(tally_scalar_cursor **out, const tally_run *run)
+{
+	return tally__scalar_cursor_open(out, run->dir);
+}
+
+int tally_scalar_cursor_next(tally_scalar_cursor *c, tally_scalar_visitor visit, void *ctx)
+{
+	return tally__scalar_cursor_read(c, visit, ctx);
+}
+
+void tally_scalar_cursor_free(tally_scalar_cursor *c)
+{
+	tally__scalar_cursor_free(c);
+}
+
+int tally_run_is_live(const tally_run *run)
+{
+	tally_buf path = TALLY_BUF_INIT;
+	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/lock", run->dir);
+	int fd = tally_buf_oom(&path) ? -1 : open(path.ptr, O_RDONLY | O_CLOEXEC);
+	tally_buf_release(&path);
+	if (fd < 0)
+		return 0;
+	int live = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return live;
 }
 
 int tally_run_output_tail(const tally_run *run, size_t max_lines, char **out)

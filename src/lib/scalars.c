@@ -503,6 +503,74 @@ int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool 
 	return rc;
 }
 
+/* ---- following a log that is being written ---- */
+
+struct tally_scalar_cursor {
+	char *path;
+	int fd;              /* -1 until the log exists */
+	off_t offset;        /* file bytes moved into `buf` so far */
+	tally_buf buf;       /* the magic, then bytes not yet walked (an unfinished record) */
+	reader names;        /* tag ids seen so far */
+};
+
+int tally__scalar_cursor_open(tally_scalar_cursor **out, const char *dir)
+{
+	tally_scalar_cursor *c = calloc(1, sizeof *c);
+	tally_buf path = TALLY_BUF_INIT;
+	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/scalars.log", dir);
+	if (!c || tally_buf_oom(&path) || !(c->path = tally_buf_detach(&path))) {
+		tally_buf_release(&path);
+		free(c);
+		return tally__error_oom();
+	}
+	c->fd = -1;
+	c->buf = (tally_buf)TALLY_BUF_INIT;
+	*out = c;
+	return 0;
+}
+
+int tally__scalar_cursor_read(tally_scalar_cursor *c, tally_scalar_cb cb, void *ctx)
+{
+	if (c->fd < 0 && (c->fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : tally__error_errno(TALLY_ERROR, "cannot read '%s'", c->path);
+	c->names.cb = cb;
+	c->names.ctx = ctx;
+	record_sink sink = {reader_tag, reader_point, &c->names};
+	for (;;) {
+		if (!tally_buf_grow(&c->buf, 1 << 20))
+			return tally__error_oom();
+		ssize_t got = pread(c->fd, c->buf.ptr + c->buf.len, 1 << 20, c->offset);
+		if (got < 0)
+			return tally__error_errno(TALLY_ERROR, "cannot read '%s'", c->path);
+		if (got == 0)
+			return 0;
+		c->buf.len += (size_t)got;
+		c->offset += got;
+		if (c->buf.len < 8)
+			continue;
+		if (memcmp(c->buf.ptr, LOG_MAGIC, 8))
+			return tally__error(TALLY_ECORRUPT, "'%s' is not a scalar log", c->path);
+		bool truncated;
+		size_t used = walk_records((const unsigned char *)c->buf.ptr, c->buf.len, &sink, &truncated);
+		memmove(c->buf.ptr + 8, c->buf.ptr + used, c->buf.len - used);
+		tally_buf_truncate(&c->buf, 8 + (c->buf.len - used));
+	}
+}
+
+void tally__scalar_cursor_free(tally_scalar_cursor *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	for (size_t i = 0; i < c->names.n; i++)
+		free(c->names.names[i]);
+	free(c->names.names);
+	tally_buf_release(&c->buf);
+	free(c->path);
+	free(c);
+}
+
 /* ---- reopening: the writer picks up where an earlier writer stopped ---- */
 
 static int replay_tag(void *ctx, uint32_t id, const char *name, size_t len)

@@ -49,6 +49,43 @@ test_expect_success 'GPU metrics exactly when an NVIDIA GPU is present' '
 	fi
 '
 
+test_expect_success 'NVML is found at run time: two GPUs of a stand-in libnvidia-ml give sys/gpuN/*' '
+	# A stand-in for the driver'"'"'s library with NVML'"'"'s C ABI, so that the
+	# loading, the calls and the tags are checked on machines without a GPU.
+	mkdir -p nvml &&
+	cat >nvml/fake.c <<-\C &&
+	typedef struct { unsigned int gpu, memory; } util;
+	typedef struct { unsigned long long total, free, used; } mem;
+	int nvmlInit_v2(void) { return 0; }
+	int nvmlShutdown(void) { return 0; }
+	int nvmlDeviceGetCount_v2(unsigned int *n) { *n = 2; return 0; }
+	int nvmlDeviceGetHandleByIndex_v2(unsigned int i, void **d) { *d = (void *)(long)(i + 1); return 0; }
+	int nvmlDeviceGetUtilizationRates(void *d, util *u) { u->gpu = 40 + (int)(long)d; u->memory = 7; return 0; }
+	int nvmlDeviceGetMemoryInfo(void *d, mem *m) { m->total = 80ULL << 30; m->used = (unsigned long long)(long)d << 30; m->free = 0; return 0; }
+	int nvmlDeviceGetPowerUsage(void *d, unsigned int *mw) { *mw = 123456; return 0; }
+	int nvmlDeviceGetTemperature(void *d, int sensor, unsigned int *c) { *c = sensor == 0 ? 61 : 0; return 0; }
+	C
+	cc -shared -fPIC -o nvml/libnvidia-ml.so.1 nvml/fake.c &&
+	echo "system-metrics: 1" >tally.yml &&
+	echo "sleep 1.6" >gpu.sh &&
+	LD_LIBRARY_PATH=$PWD/nvml tally run -q gpu.sh >/dev/null 2>&1 &&
+	tally scalars -f csv -t "sys/gpu*" | cut -d, -f2,4 | sort -u >got &&
+	cat >expect <<-\EOF &&
+	sys/gpu0/mem_used_mb,1024
+	sys/gpu0/mem_util_percent,7
+	sys/gpu0/power_w,123.456
+	sys/gpu0/temp_c,61
+	sys/gpu0/util_percent,41
+	sys/gpu1/mem_used_mb,2048
+	sys/gpu1/mem_util_percent,7
+	sys/gpu1/power_w,123.456
+	sys/gpu1/temp_c,61
+	sys/gpu1/util_percent,42
+	tag,value
+	EOF
+	test_cmp expect got
+'
+
 test_expect_success 'a run shorter than a second pays for no sample' '
 	echo "echo quick" >quick.sh &&
 	tally run -q quick.sh >/dev/null 2>&1 &&

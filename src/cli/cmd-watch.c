@@ -1,0 +1,260 @@
+/* tally watch — follow a run: its output as it comes, a line per step with the latest scalars. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/timeutil.h"
+
+static const char usage[] =
+	"usage: tally watch [RUN] [--tail N] [--runs-dir DIR]\n"
+	"\n"
+	"Follow a run while it goes: the last lines of its output, then its output\n"
+	"as it comes, and after each step a line with the latest value of every\n"
+	"scalar (sys/* metrics left out).  Ends when the run ends, with its status.\n"
+	"On a run that has already ended, shows the tail of its output and its last\n"
+	"scalars.  Stopping `tally watch` (Ctrl-C) does not stop the run.  RUN is an\n"
+	"index (1 = latest, the default), a unique id prefix or a run directory.\n"
+	"\n"
+	"Options:\n"
+	"  -n, --tail N        lines of earlier output to show first (default 20;\n"
+	"                      all = the whole output)\n"
+	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	"  -h, --help          show this help\n";
+
+static const struct option options[] = {
+	{"tail", required_argument, NULL, 'n'},
+	{"runs-dir", required_argument, NULL, 'R'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+#define POLL_MS 250
+#define MAX_SHOWN 64  /* scalars shown on a step line */
+
+/* ---- the latest value of each scalar ---- */
+
+typedef struct {
+	char *tag;
+	double value;
+} latest;
+
+typedef struct {
+	latest *items;
+	size_t n;
+	int64_t step;      /* the step being logged now (INT64_MIN before any) */
+	bool step_dirty;   /* points of `step` arrived since its line was printed */
+	bool catching_up;  /* reading what was logged before watch started: no lines */
+	bool colour;
+} step_lines;
+
+static void set_latest(step_lines *s, const char *tag, double value)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->items[i].tag, tag)) {
+			s->items[i].value = value;
+			return;
+		}
+	latest *grown = realloc(s->items, (s->n + 1) * sizeof *grown);
+	char *copy = strdup(tag);
+	if (!grown || !copy) {
+		free(copy);
+		if (grown)
+			s->items = grown;
+		return; /* out of memory: this scalar is not shown */
+	}
+	s->items = grown;
+	s->items[s->n].tag = copy;
+	s->items[s->n++].value = value;
+}
+
+static void print_step_line(step_lines *s)
+{
+	if (!s->step_dirty || s->catching_up)
+		return;
+	s->step_dirty = false;
+	printf("%s── step %lld:", s->colour ? "\033[36m" : "", (long long)s->step);
+	for (size_t i = 0; i < s->n && i < MAX_SHOWN; i++)
+		printf(" %s=%.6g", s->items[i].tag, s->items[i].value);
+	printf("%s\n", s->colour ? "\033[0m" : "");
+	fflush(stdout);
+}
+
+static int on_point(void *ctx, const char *tag, int64_t step, double value, int64_t time_ms)
+{
+	step_lines *s = ctx;
+	(void)time_ms;
+	if (!strncmp(tag, "sys/", 4))
+		return 0; /* their steps are seconds, not training steps */
+	if (step > s->step && s->step != INT64_MIN)
+		print_step_line(s); /* a later step began: the last one is complete */
+	if (step > s->step)
+		s->step = step;
+	set_latest(s, tag, value);
+	s->step_dirty = true;
+	return 0;
+}
+
+/* ---- the output ---- */
+
+/* Where the last `lines` lines of the first `size` bytes of `fd` begin (-1: all of them). */
+static off_t tail_start(int fd, off_t size, long lines)
+{
+	if (lines < 0)
+		return 0;
+	if (lines == 0)
+		return size;
+	char block[65536];
+	off_t end = size;
+	long seen = 0;
+	while (end > 0) {
+		off_t start = end > (off_t)sizeof block ? end - (off_t)sizeof block : 0;
+		ssize_t got = pread(fd, block, (size_t)(end - start), start);
+		if (got <= 0)
+			return 0;
+		for (ssize_t i = got - 1; i >= 0; i--) {
+			off_t pos = start + i;
+			/* the newline ending the last line does not start a line */
+			if (block[i] == '\n' && pos != size - 1 && ++seen == lines)
+				return pos + 1;
+		}
+		end = start;
+	}
+	return 0;
+}
+
+/* Copy the output bytes from `*offset` on to stdout; false when there were none. */
+static bool copy_output(int fd, off_t *offset)
+{
+	char buf[65536];
+	bool any = false;
+	ssize_t got;
+	while ((got = pread(fd, buf, sizeof buf, *offset)) > 0) {
+		fwrite(buf, 1, (size_t)got, stdout);
+		*offset += got;
+		any = true;
+	}
+	if (any)
+		fflush(stdout);
+	return any;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+	}
+}
+
+static void print_end(tally_store *store, const char *dir)
+{
+	tally_run *fresh = NULL;
+	if (tally_run_lookup(&fresh, store, dir)) {
+		printf("Run ended\n");
+		return;
+	}
+	char took[32];
+	tally_format_duration(took, sizeof took, tally_run_stopped_ms(fresh) - tally_run_started_ms(fresh));
+	printf("Run %s %s after %s", tally_run_id(fresh), tally_run_status(fresh), took);
+	if (tally_run_exit_status(fresh) > 0)
+		printf(" (exit status %d)", tally_run_exit_status(fresh));
+	putchar('\n');
+	tally_run_free(fresh);
+}
+
+static int follow(tally_store *store, const tally_run *run, long tail_lines)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/.tally/output", tally_run_dir(run));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		return cli_error("cannot read the output of run %s: %s", tally_run_id(run), strerror(errno));
+	off_t offset = 0;
+	if (fd >= 0)
+		offset = tail_start(fd, lseek(fd, 0, SEEK_END), tail_lines);
+	tally_scalar_cursor *cursor = NULL;
+	int rc = tally_run_scalar_cursor(&cursor, run);
+	if (rc)
+		return fd >= 0 ? (close(fd), cli_lib_error(rc)) : cli_lib_error(rc);
+	/* The steps logged before watch started make one line, not thousands. */
+	step_lines steps = {NULL, 0, INT64_MIN, false, true, isatty(STDOUT_FILENO) && !getenv("NO_COLOR")};
+	for (;;) {
+		/* Liveness first: whatever the run wrote before it ended is then read below. */
+		bool live = tally_run_is_live(run);
+		if (fd < 0)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			copy_output(fd, &offset);
+		if ((rc = tally_scalar_cursor_next(cursor, on_point, &steps)))
+			break;
+		if (steps.catching_up) {
+			steps.catching_up = false;
+			if (live)
+				print_step_line(&steps);
+		}
+		if (!live)
+			break;
+		sleep_ms(POLL_MS);
+	}
+	print_step_line(&steps);
+	if (!rc)
+		print_end(store, tally_run_dir(run));
+	for (size_t i = 0; i < steps.n; i++)
+		free(steps.items[i].tag);
+	free(steps.items);
+	tally_scalar_cursor_free(cursor);
+	if (fd >= 0)
+		close(fd);
+	return rc ? cli_lib_error(rc) : EXIT_OK;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	const char *runs_dir = NULL, *ref = "1";
+	long tail_lines = 20;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'n': {
+			char *end;
+			if (!strcmp(optarg, "all")) {
+				tail_lines = -1;
+				break;
+			}
+			tail_lines = strtol(optarg, &end, 10);
+			if (end == optarg || *end || tail_lines < 0)
+				return cli_usage_error(usage, "--tail takes a number of lines or 'all', not '%s'", optarg);
+			break;
+		}
+		case 'R':
+			runs_dir = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		ref = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(usage, "watch follows one run; '%s' is one too many", argv[optind]);
+	tally_store *store = NULL;
+	tally_run *run = NULL;
+	int code = cli_open_store(&store, runs_dir);
+	if (!code) {
+		int rc = tally_run_lookup(&run, store, ref);
+		code = rc ? cli_lib_error(rc) : follow(store, run, tail_lines);
+	}
+	tally_run_free(run);
+	tally_store_free(store);
+	return code;
+}
