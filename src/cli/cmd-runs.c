@@ -22,11 +22,15 @@ static const char usage[] =
 	"           (like tfruns' ls_runs()): read.csv(pipe(\"tally runs --format csv\"))\n"
 	"  json     an array of objects with id, dir, status, started, stopped,\n"
 	"           exit_status, label, tags, flags, scalars (tag → summary)\n"
+	"  tfruns   csv with the columns of tfruns' ls_runs(): run_dir, eval_NAME\n"
+	"           (scalars logged once, e.g. test_loss after training → eval_loss),\n"
+	"           metric_NAME (the last value of the other scalars), flag_NAME,\n"
+	"           epochs_completed, script, start, end, completed, ...\n"
 	"\n"
 	"Options:\n"
 	"  -n, --limit N        at most N runs (0 = all)\n"
 	"  -a, --all            all runs, also on a terminal\n"
-	"  -f, --format FMT     table (default), csv, tsv or json\n"
+	"  -f, --format FMT     table (default), csv, tsv, json or tfruns\n"
 	"      --runs-dir DIR   where runs live (default ./runs)\n"
 	"  -h, --help           show this help\n";
 
@@ -338,7 +342,40 @@ typedef struct {
 	int64_t started, stopped;
 	int exit_status;
 	json_t *flags, *scalars;
+	json_t *tfruns;  /* --format tfruns: eval_/metric_ column → value */
+	int64_t epochs;  /* … and the most points of a metric, -1 if none */
 } csv_row;
+
+/*
+ * The scalar columns ls_runs() has: eval_NAME for what evaluate() reported
+ * after training — here a scalar logged exactly once, its test_/eval_ prefix
+ * dropped (test_loss → eval_loss) — and metric_NAME for the last value of
+ * every series.  System metrics are not part of it.
+ */
+static json_t *tfruns_columns(json_t *scalars, int64_t *epochs)
+{
+	json_t *cols = json_object();
+	const char *tag;
+	json_t *s;
+	*epochs = -1;
+	json_object_foreach(scalars, tag, s) {
+		if (!strncmp(tag, "sys/", 4))
+			continue;
+		char name[600];
+		if (json_integer_value(json_object_get(s, "count")) == 1) {
+			const char *base = !strncmp(tag, "test_", 5) || !strncmp(tag, "eval_", 5) ? tag + 5 : tag;
+			snprintf(name, sizeof name, "eval_%s", base);
+			if (json_object_get(cols, name))
+				continue; /* loss and test_loss both logged once: the first keeps the name */
+		} else {
+			snprintf(name, sizeof name, "metric_%s", tag);
+			int64_t points = json_integer_value(json_object_get(s, "count"));
+			*epochs = points > *epochs ? points : *epochs;
+		}
+		json_object_set(cols, name, json_object_get(s, "last"));
+	}
+	return cols;
+}
 
 static void add_key(json_t *set, json_t *obj)
 {
@@ -381,12 +418,60 @@ static char *tags_joined(json_t *tags)
 	return out;
 }
 
-static int print_csv(tally_run_iter *it, char sep)
+static void print_tfruns_header(json_t *column_names, json_t *flag_names)
+{
+	fputs("run_dir", stdout);
+	const char *k;
+	json_t *v;
+	for (int pass = 0; pass < 2; pass++) /* eval_ columns first, as ls_runs() has them */
+		json_object_foreach(column_names, k, v) if ((pass == 0) == !strncmp(k, "eval_", 5)) {
+			putchar(',');
+			cli_csv_field(stdout, k, ',');
+		}
+	json_object_foreach(flag_names, k, v) {
+		fputs(",flag_", stdout);
+		cli_csv_field(stdout, k, ',');
+	}
+	puts(",epochs_completed,script,label,tags,status,exit_status,start,end,completed,id");
+}
+
+static void print_tfruns_row(const csv_row *r, json_t *column_names, json_t *flag_names, const char *started,
+                             const char *stopped)
+{
+	cli_csv_field(stdout, r->dir ? r->dir : "", ',');
+	const char *k;
+	json_t *v;
+	for (int pass = 0; pass < 2; pass++)
+		json_object_foreach(column_names, k, v) if ((pass == 0) == !strncmp(k, "eval_", 5)) {
+			putchar(',');
+			csv_value(stdout, json_object_get(r->tfruns, k), ',');
+		}
+	json_object_foreach(flag_names, k, v) {
+		putchar(',');
+		csv_value(stdout, json_object_get(r->flags, k), ',');
+	}
+	putchar(',');
+	if (r->epochs >= 0)
+		printf("%lld", (long long)r->epochs);
+	const char *texts[] = {r->script, r->label, r->tags, r->status};
+	for (size_t t = 0; t < 4; t++) {
+		putchar(',');
+		cli_csv_field(stdout, texts[t] ? texts[t] : "", ',');
+	}
+	putchar(',');
+	if (r->exit_status >= 0)
+		printf("%d", r->exit_status);
+	printf(",%s,%s,%s,", started, stopped, r->status && !strcmp(r->status, "completed") ? "TRUE" : "FALSE");
+	cli_csv_field(stdout, r->id ? r->id : "", ',');
+	putchar('\n');
+}
+
+static int print_csv(tally_run_iter *it, char sep, bool tfruns)
 {
 	csv_row *rows = NULL;
 	size_t n = 0, cap = 0;
 	const tally_run *run;
-	json_t *flag_names = json_object(), *scalar_names = json_object();
+	json_t *flag_names = json_object(), *scalar_names = json_object(), *column_names = json_object();
 	int rc;
 	while ((rc = tally_run_iter_next(it, &run)) == 0) {
 		if (n == cap) {
@@ -411,22 +496,29 @@ static int print_csv(tally_run_iter *it, char sep)
 		r->flags = json_incref(json_object_get(summary, "flags"));
 		r->scalars = json_incref(json_object_get(summary, "scalars"));
 		json_decref(summary);
+		r->tfruns = tfruns ? tfruns_columns(r->scalars, &r->epochs) : NULL;
 		add_key(flag_names, r->flags);
 		add_key(scalar_names, r->scalars);
+		add_key(column_names, r->tfruns);
 	}
-	fprintf(stdout, "id%cdir%cstatus%cstarted%cstopped%cduration%cexit_status%clabel%ctags%cscript", sep, sep, sep, sep,
+	if (tfruns)
+		print_tfruns_header(column_names, flag_names);
+	else
+		fprintf(stdout, "id%cdir%cstatus%cstarted%cstopped%cduration%cexit_status%clabel%ctags%cscript", sep, sep, sep, sep,
 	        sep, sep, sep, sep, sep);
 	const char *k;
 	json_t *v;
-	json_object_foreach(flag_names, k, v) {
-		fprintf(stdout, "%cflag_", sep);
-		cli_csv_field(stdout, k, sep);
+	if (!tfruns) {
+		json_object_foreach(flag_names, k, v) {
+			fprintf(stdout, "%cflag_", sep);
+			cli_csv_field(stdout, k, sep);
+		}
+		json_object_foreach(scalar_names, k, v) {
+			fprintf(stdout, "%cscalar_", sep);
+			cli_csv_field(stdout, k, sep);
+		}
+		fputc('\n', stdout);
 	}
-	json_object_foreach(scalar_names, k, v) {
-		fprintf(stdout, "%cscalar_", sep);
-		cli_csv_field(stdout, k, sep);
-	}
-	fputc('\n', stdout);
 	for (size_t i = 0; i < n; i++) {
 		csv_row *r = &rows[i];
 		char started[40] = "", stopped[40] = "";
@@ -434,6 +526,10 @@ static int print_csv(tally_run_iter *it, char sep)
 			tally_format_iso_ms(started, sizeof started, r->started);
 		if (r->stopped > 0)
 			tally_format_iso_ms(stopped, sizeof stopped, r->stopped);
+		if (tfruns) {
+			print_tfruns_row(r, column_names, flag_names, started, stopped);
+			goto next;
+		}
 		const char *texts[] = {r->id, r->dir, r->status, started, stopped};
 		for (size_t t = 0; t < 5; t++) {
 			cli_csv_field(stdout, texts[t] ? texts[t] : "", sep);
@@ -458,6 +554,8 @@ static int print_csv(tally_run_iter *it, char sep)
 			csv_value(stdout, json_object_get(json_object_get(r->scalars, k), "last"), sep);
 		}
 		fputc('\n', stdout);
+	next:
+		json_decref(r->tfruns);
 		free(r->id), free(r->dir), free(r->status), free(r->label), free(r->script), free(r->tags);
 		json_decref(r->flags);
 		json_decref(r->scalars);
@@ -465,6 +563,7 @@ static int print_csv(tally_run_iter *it, char sep)
 	free(rows);
 	json_decref(flag_names);
 	json_decref(scalar_names);
+	json_decref(column_names);
 	if (rc == TALLY_ENOMEM)
 		return cli_error("out of memory listing runs");
 	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
@@ -497,8 +596,8 @@ int cmd_runs(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 	bool as_table = !strcmp(format, "table");
-	if (!as_table && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "tsv"))
-		return cli_usage_error(usage, "unknown format '%s' (table, csv, tsv or json)", format);
+	if (!as_table && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "tsv") && strcmp(format, "tfruns"))
+		return cli_usage_error(usage, "unknown format '%s' (table, csv, tsv, json or tfruns)", format);
 	size_t effective = limit >= 0 ? (size_t)limit : 0;
 	if (limit < 0 && !all && as_table && isatty(STDOUT_FILENO))
 		effective = TERMINAL_DEFAULT_LIMIT;
@@ -523,7 +622,7 @@ int cmd_runs(int argc, char **argv)
 	else if (!strcmp(format, "json"))
 		code = print_json(it);
 	else
-		code = print_csv(it, !strcmp(format, "tsv") ? '\t' : ',');
+		code = print_csv(it, !strcmp(format, "tsv") ? '\t' : ',', !strcmp(format, "tfruns"));
 done:
 	tally_run_iter_free(it);
 	tally_store_free(store);
