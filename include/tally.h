@@ -223,7 +223,7 @@ const char *tally_run_script(const tally_run *run);      /**< "" when none */
 int tally_run_exit_status(const tally_run *run);
 /** `name=value` pairs separated by spaces, e.g. "lr=0.05 epochs=20". */
 const char *tally_run_flags_text(const tally_run *run);
-/** Last value of each scalar, e.g. "loss=0.31 val_acc=0.93". */
+/** Last value of each scalar but the sys/... metrics, e.g. "loss=0.31 val_acc=0.93". */
 const char *tally_run_scalars_text(const tally_run *run);
 /** The flags as a JSON object of typed values. */
 const char *tally_run_flags_json(const tally_run *run);

@@ -56,6 +56,8 @@ char *tally__scalars_text(json_t *scalars)
 	json_t *summary;
 	json_object_foreach(scalars, tag, summary) {
 		json_t *last = json_object_get(summary, "last");
+		if (!strncmp(tag, "sys/", 4))
+			continue; /* system metrics would crowd every listing; `tally scalars` has them */
 		if (json_is_number(last))
 			tally_buf_printf(&out, "%s%s=%.6g", out.len ? " " : "", tag, json_number_value(last));
 		else if (json_is_string(last))
