@@ -185,6 +185,8 @@ json_t *tally__scalar_summary_json(const tally_scalar_summary *s);
 /* The per-tag summary computed from the log itself (NULL when it holds no point). */
 json_t *tally__scalar_log_summarize(const char *dir);
 uint32_t tally__crc32c(uint32_t crc, const void *data, size_t len);
+/* The same without the CPU's crc32 instruction (tests compare the two). */
+uint32_t tally__crc32c_portable(uint32_t crc, const void *data, size_t len);
 
 /* ---- output line parsing for scalars (outparse.c) ---- */
 
