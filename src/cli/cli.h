@@ -29,6 +29,7 @@ int cmd_run(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_scalars(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_flags(int argc, char **argv);

@@ -257,6 +257,7 @@ static int parse_args(int argc, char **argv, scalars_args *a)
 {
 	int c;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "t:sf:h", options, NULL)) != -1) {
 		switch (c) {
 		case 't':

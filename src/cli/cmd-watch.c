@@ -220,6 +220,7 @@ int cmd_watch(int argc, char **argv)
 	long tail_lines = 20;
 	int c;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "n:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'n': {

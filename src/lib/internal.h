@@ -179,6 +179,8 @@ int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool 
 typedef struct tally_scalar_cursor tally_scalar_cursor;
 int tally__scalar_cursor_open(tally_scalar_cursor **out, const char *dir);
 int tally__scalar_cursor_read(tally_scalar_cursor *c, tally_scalar_cb cb, void *ctx);
+/* Whether the log ends in a torn or damaged record (so far). */
+bool tally__scalar_cursor_damaged(const tally_scalar_cursor *c);
 void tally__scalar_cursor_free(tally_scalar_cursor *c);
 
 json_t *tally__scalar_summary_json(const tally_scalar_summary *s);

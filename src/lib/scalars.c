@@ -500,6 +500,7 @@ typedef struct {
 	size_t n;
 	tally_scalar_cb cb;
 	void *ctx;
+	bool stopped;  /* cb asked to stop */
 } reader;
 
 static int reader_tag(void *ctx, uint32_t id, const char *name, size_t len)
@@ -524,30 +525,21 @@ static int reader_point(void *ctx, uint32_t id, int64_t step, double value, int6
 	reader *r = ctx;
 	if (id >= r->n)
 		return -1;
-	return r->cb(r->ctx, r->names[id], step, value, time_ms) ? 1 : 0;
+	if (r->cb(r->ctx, r->names[id], step, value, time_ms))
+		r->stopped = true;
+	return r->stopped ? 1 : 0;
 }
 
 int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated)
 {
-	tally_buf path = TALLY_BUF_INIT, data = TALLY_BUF_INIT;
-	reader r = {NULL, 0, cb, ctx};
-	record_sink sink = {reader_tag, reader_point, &r};
-	int rc = 0;
-	*truncated = false;
-	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/scalars.log", dir);
-	if (tally_read_file(&data, path.ptr, 0) < 0) {
-		if (errno != ENOENT)
-			rc = tally__error_errno(TALLY_ERROR, "cannot read '%s'", path.ptr);
-	} else if (data.len < 8 || memcmp(data.ptr, LOG_MAGIC, 8)) {
-		*truncated = data.len > 0;
-	} else {
-		walk_records((const unsigned char *)data.ptr, data.len, &sink, truncated);
-	}
-	for (size_t i = 0; i < r.n; i++)
-		free(r.names[i]);
-	free(r.names);
-	tally_buf_release(&path);
-	tally_buf_release(&data);
+	/* A megabyte at a time: a log of millions of points is never held whole. */
+	tally_scalar_cursor *c;
+	int rc = tally__scalar_cursor_open(&c, dir);
+	if (rc)
+		return rc;
+	rc = tally__scalar_cursor_read(c, cb, ctx);
+	*truncated = tally__scalar_cursor_damaged(c);
+	tally__scalar_cursor_free(c);
 	return rc;
 }
 
@@ -559,7 +551,11 @@ struct tally_scalar_cursor {
 	off_t offset;        /* file bytes moved into `buf` so far */
 	tally_buf buf;       /* the magic, then bytes not yet walked (an unfinished record) */
 	reader names;        /* tag ids seen so far */
+	bool damaged;        /* not a log, or a record that will never read: nothing more */
 };
+
+/* More unwalked bytes than any record holds: the log is damaged there, not unfinished. */
+#define MAX_RECORD_BYTES (8 + 5 + MAX_TAG_LEN)
 
 int tally__scalar_cursor_open(tally_scalar_cursor **out, const char *dir)
 {
@@ -577,12 +573,20 @@ int tally__scalar_cursor_open(tally_scalar_cursor **out, const char *dir)
 	return 0;
 }
 
+bool tally__scalar_cursor_damaged(const tally_scalar_cursor *c)
+{
+	return c->damaged || c->buf.len > 8;
+}
+
 int tally__scalar_cursor_read(tally_scalar_cursor *c, tally_scalar_cb cb, void *ctx)
 {
+	if (c->damaged)
+		return 0;
 	if (c->fd < 0 && (c->fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? 0 : tally__error_errno(TALLY_ERROR, "cannot read '%s'", c->path);
 	c->names.cb = cb;
 	c->names.ctx = ctx;
+	c->names.stopped = false;
 	record_sink sink = {reader_tag, reader_point, &c->names};
 	for (;;) {
 		if (!tally_buf_grow(&c->buf, 1 << 20))
@@ -596,12 +600,20 @@ int tally__scalar_cursor_read(tally_scalar_cursor *c, tally_scalar_cb cb, void *
 		c->offset += got;
 		if (c->buf.len < 8)
 			continue;
-		if (memcmp(c->buf.ptr, LOG_MAGIC, 8))
-			return tally__error(TALLY_ECORRUPT, "'%s' is not a scalar log", c->path);
+		if (memcmp(c->buf.ptr, LOG_MAGIC, 8)) {
+			c->damaged = true;
+			return 0;
+		}
 		bool truncated;
 		size_t used = walk_records((const unsigned char *)c->buf.ptr, c->buf.len, &sink, &truncated);
 		memmove(c->buf.ptr + 8, c->buf.ptr + used, c->buf.len - used);
 		tally_buf_truncate(&c->buf, 8 + (c->buf.len - used));
+		if (c->names.stopped)
+			return 0;
+		if (c->buf.len - 8 > MAX_RECORD_BYTES) {
+			c->damaged = true;
+			return 0;
+		}
 	}
 }
 
