@@ -59,11 +59,14 @@ echo "== parsing output for scalars ($SIZE MiB each, tally run -q -- cat FILE, m
 printf '%-34s %10s %9s %10s %8s\n' input "MiB/s" "s" points "vs plain"
 read -r plain_rate plain_s plain_points <<<"$(rate "$BENCH_TMP/plain.log")"
 for f in plain guild keras; do
-	read -r r s p <<<"$(rate "$BENCH_TMP/$f.log")"
+	if [[ $f == plain ]]; then
+		r=$plain_rate s=$plain_s p=$plain_points
+	else
+		read -r r s p <<<"$(rate "$BENCH_TMP/$f.log")"
+	fi
 	printf '%-34s %10s %9s %10s %7s%%\n' "$f.log" "$r" "$s" "$p" \
 		"$(awk -v a="$r" -v b="$plain_rate" 'BEGIN { printf "%.0f", 100 * a / b }')"
 done
-: "$plain_s" "$plain_points"
 
 echo
 echo "== a run with $POINTS points"

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,22 +46,29 @@ typedef struct {
 	const char *run_id;
 	size_t rows;
 	int id_width, tag_width, step_width;
-	/* the last tag matched, so a run of points of one tag costs one strcmp */
-	char last_tag[512];
-	bool last_matched;
+	/* Decisions per tag: points of a few tags interleave, and fnmatch() per
+	 * point would cost more than printing.  Slots are picked by the tag's
+	 * address (the reader keeps one string per tag) and checked by content. */
+	struct {
+		char *tag;
+		bool wanted;
+	} seen[64];
 } printer;
 
 static bool tag_wanted(printer *p, const char *tag)
 {
 	if (!p->n_globs)
 		return true;
-	if (!strcmp(tag, p->last_tag))
-		return p->last_matched;
-	snprintf(p->last_tag, sizeof p->last_tag, "%s", tag);
-	p->last_matched = false;
-	for (size_t i = 0; i < p->n_globs && !p->last_matched; i++)
-		p->last_matched = fnmatch(p->globs[i], tag, 0) == 0;
-	return p->last_matched;
+	size_t slot = ((uintptr_t)tag >> 4) % (sizeof p->seen / sizeof *p->seen);
+	if (p->seen[slot].tag && !strcmp(p->seen[slot].tag, tag))
+		return p->seen[slot].wanted;
+	bool wanted = false;
+	for (size_t i = 0; i < p->n_globs && !wanted; i++)
+		wanted = fnmatch(p->globs[i], tag, 0) == 0;
+	free(p->seen[slot].tag);
+	p->seen[slot].tag = strdup(tag);
+	p->seen[slot].wanted = wanted;
+	return wanted;
 }
 
 /* A number as text: shortest exact form (csv, json) or 6 significant digits. */
@@ -83,15 +91,24 @@ static void format_number(char *out, size_t size, double v, bool exact)
 
 static void format_utc(char *out, size_t size, int64_t ms)
 {
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	if (ms <= 0 || !gmtime_r(&secs, &tm)) {
+	/* points come many to a second: the date and time are formatted once per second */
+	static int64_t cached_secs = -1;
+	static char cached[32];
+	int64_t secs = ms / 1000;
+	if (ms <= 0) {
 		snprintf(out, size, "%s", "");
 		return;
 	}
-	strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	size_t n = strlen(out);
-	snprintf(out + n, size - n, ".%03dZ", (int)(ms % 1000));
+	if (secs != cached_secs) {
+		time_t t = (time_t)secs;
+		struct tm tm;
+		if (!gmtime_r(&t, &tm) || !strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm)) {
+			snprintf(out, size, "%s", "");
+			return;
+		}
+		cached_secs = secs;
+	}
+	snprintf(out, size, "%s.%03dZ", cached, (int)(ms % 1000));
 }
 
 static void json_value(const char *number)
@@ -353,6 +370,8 @@ done:
 	free(summaries);
 	free(a.refs);
 	free(a.p.globs);
+	for (size_t i = 0; i < sizeof a.p.seen / sizeof *a.p.seen; i++)
+		free(a.p.seen[i].tag);
 	tally_store_free(store);
 	return code;
 }
