@@ -241,7 +241,8 @@ static void canvas_release(canvas *cv)
 
 static bool flat(const canvas *cv)
 {
-	return cv->y0 == cv->y1;
+	/* also a range too small to halve (5e-324 / 2 is 0): drawn as a flat line */
+	return cv->y0 == cv->y1 || cv->y1 / 2 - cv->y0 / 2 == 0;
 }
 
 /* The cell row that holds the middle label (and a flat series). */

@@ -23,9 +23,9 @@ static const char usage[] =
 	"  json     an array of objects with id, dir, status, started, stopped,\n"
 	"           exit_status, label, tags, flags, scalars (tag → summary)\n"
 	"  tfruns   csv with the columns of tfruns' ls_runs(): run_dir, eval_NAME\n"
-	"           (scalars logged once, e.g. test_loss after training → eval_loss),\n"
-	"           metric_NAME (the last value of the other scalars), flag_NAME,\n"
-	"           epochs_completed, script, start, end, completed, ...\n"
+	"           (the scalars test_NAME and eval_NAME), metric_NAME (the last value\n"
+	"           of every other scalar), flag_NAME, epochs_completed, script,\n"
+	"           start, end, completed, ...\n"
 	"\n"
 	"Options:\n"
 	"  -n, --limit N        at most N runs (0 = all)\n"
@@ -343,37 +343,39 @@ typedef struct {
 	int exit_status;
 	json_t *flags, *scalars;
 	json_t *tfruns;  /* --format tfruns: eval_/metric_ column → value */
-	int64_t epochs;  /* … and the most points of a metric, -1 if none */
+	int64_t epochs;  /* … and the epochs completed, -1 if unknown */
 } csv_row;
 
 /*
  * The scalar columns ls_runs() has: eval_NAME for what evaluate() reported
- * after training — here a scalar logged exactly once, its test_/eval_ prefix
- * dropped (test_loss → eval_loss) — and metric_NAME for the last value of
- * every series.  System metrics are not part of it.
+ * after training — here the scalars named test_NAME or eval_NAME — and
+ * metric_NAME for the last value of every other scalar.  epochs_completed
+ * is the length of the shortest val_ series (validation runs once an
+ * epoch, where training loss may be logged per batch), else of the
+ * shortest series.  System metrics are not part of it.
  */
 static json_t *tfruns_columns(json_t *scalars, int64_t *epochs)
 {
 	json_t *cols = json_object();
 	const char *tag;
 	json_t *s;
-	*epochs = -1;
+	int64_t shortest = -1, shortest_val = -1;
 	json_object_foreach(scalars, tag, s) {
 		if (!strncmp(tag, "sys/", 4))
 			continue;
 		char name[600];
-		if (json_integer_value(json_object_get(s, "count")) == 1) {
-			const char *base = !strncmp(tag, "test_", 5) || !strncmp(tag, "eval_", 5) ? tag + 5 : tag;
-			snprintf(name, sizeof name, "eval_%s", base);
-			if (json_object_get(cols, name))
-				continue; /* loss and test_loss both logged once: the first keeps the name */
+		int64_t count = json_integer_value(json_object_get(s, "count"));
+		if (!strncmp(tag, "test_", 5) || !strncmp(tag, "eval_", 5)) {
+			snprintf(name, sizeof name, "eval_%s", tag + 5);
 		} else {
 			snprintf(name, sizeof name, "metric_%s", tag);
-			int64_t points = json_integer_value(json_object_get(s, "count"));
-			*epochs = points > *epochs ? points : *epochs;
+			shortest = shortest < 0 || count < shortest ? count : shortest;
+			if (!strncmp(tag, "val_", 4))
+				shortest_val = shortest_val < 0 || count < shortest_val ? count : shortest_val;
 		}
 		json_object_set(cols, name, json_object_get(s, "last"));
 	}
+	*epochs = shortest_val >= 0 ? shortest_val : shortest;
 	return cols;
 }
 

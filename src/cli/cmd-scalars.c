@@ -44,6 +44,7 @@ typedef struct {
 	char **globs;
 	size_t n_globs;
 	const char *run_id;
+	tally_buf run_json;  /* run_id as a JSON string literal */
 	size_t rows;
 	int id_width, tag_width, step_width;
 	/* Decisions per tag: points of a few tags interleave, and fnmatch() per
@@ -142,7 +143,7 @@ static int print_point(void *ctx, const char *tag, int64_t step, double value, i
 		break;
 	case CSV:
 		format_utc(when, sizeof when, time_ms);
-		fputs(p->run_id, stdout);
+		cli_csv_field(stdout, p->run_id, ',');
 		putchar(',');
 		cli_csv_field(stdout, tag, ',');
 		printf(",%lld,%s,%s\n", (long long)step, num, when);
@@ -151,7 +152,7 @@ static int print_point(void *ctx, const char *tag, int64_t step, double value, i
 		tally_buf t = TALLY_BUF_INIT;
 		cli_json_string(&t, tag);
 		format_utc(when, sizeof when, time_ms);
-		printf("{\"run\": \"%s\", \"tag\": %s, \"step\": %lld, \"value\": ", p->run_id, t.ptr, (long long)step);
+		printf("{\"run\": %s, \"tag\": %s, \"step\": %lld, \"value\": ", p->run_json.ptr, t.ptr, (long long)step);
 		json_value(num);
 		printf(", \"time\": \"%s\"}", when);
 		tally_buf_release(&t);
@@ -187,7 +188,7 @@ static void print_summary_row(printer *p, const char *tag, json_t *s)
 		printf("%-*s  %-*s  %7s  %-10s  %-10s  %6s  %-10s  %-10s  %s\n", p->id_width, p->run_id, p->tag_width, tag, text[0],
 		       text[1], text[2], text[3], text[4], text[6], text[8]);
 	} else if (p->format == CSV) {
-		fputs(p->run_id, stdout);
+		cli_csv_field(stdout, p->run_id, ',');
 		putchar(',');
 		cli_csv_field(stdout, tag, ',');
 		for (size_t i = 0; i < N_SUMMARY_FIELDS; i++)
@@ -196,7 +197,7 @@ static void print_summary_row(printer *p, const char *tag, json_t *s)
 	} else {
 		tally_buf t = TALLY_BUF_INIT;
 		cli_json_string(&t, tag);
-		printf("{\"run\": \"%s\", \"tag\": %s", p->run_id, t.ptr);
+		printf("{\"run\": %s, \"tag\": %s", p->run_json.ptr, t.ptr);
 		for (size_t i = 0; i < N_SUMMARY_FIELDS; i++) {
 			printf(", \"%s\": ", summary_fields[i]);
 			if (*text[i])
@@ -311,6 +312,7 @@ static int parse_args(int argc, char **argv, scalars_args *a)
 int cmd_scalars(int argc, char **argv)
 {
 	scalars_args a = {0};
+	a.p.run_json = (tally_buf)TALLY_BUF_INIT;
 	a.refs = calloc((size_t)argc + 1, sizeof *a.refs);
 	a.p.globs = calloc((size_t)argc + 1, sizeof *a.p.globs);
 	tally_store *store = NULL;
@@ -347,6 +349,8 @@ int cmd_scalars(int argc, char **argv)
 	print_header(&a.p, a.summary);
 	for (size_t i = 0; i < n_runs && !code; i++) {
 		a.p.run_id = tally_run_id(runs[i]);
+		tally_buf_clear(&a.p.run_json);
+		cli_json_string(&a.p.run_json, a.p.run_id);
 		if (a.summary) {
 			const char *tag;
 			json_t *s;
@@ -370,6 +374,7 @@ done:
 	free(summaries);
 	free(a.refs);
 	free(a.p.globs);
+	tally_buf_release(&a.p.run_json);
 	for (size_t i = 0; i < sizeof a.p.seen / sizeof *a.p.seen; i++)
 		free(a.p.seen[i].tag);
 	tally_store_free(store);

@@ -270,8 +270,9 @@ void tally__tfevents_decoder_free(tally_tfevents_decoder *d);
 /* Follows every event file below a run directory (not through links). */
 typedef struct tally_tfevents_reader tally_tfevents_reader;
 int tally__tfevents_reader_new(tally_tfevents_reader **out, const char *run_dir);
-/* Look for new event files and read what was appended into `log`. */
-void tally__tfevents_reader_poll(tally_tfevents_reader *r, tally_scalar_log *log);
+/* Look for new event files and read what was appended into `log` (a few MB
+ * per file unless `final`).  Files there when the reader was made are never read. */
+void tally__tfevents_reader_poll(tally_tfevents_reader *r, tally_scalar_log *log, bool final);
 /* Damaged records skipped so far; a line per file not reported yet is appended to `warnings`. */
 size_t tally__tfevents_reader_report(tally_tfevents_reader *r, tally_buf *warnings);
 void tally__tfevents_reader_free(tally_tfevents_reader *r);

@@ -654,7 +654,7 @@ static void supervise(supervisor *s, child_proc *c)
 			next_sys = now + s->sys_every_ms;
 		}
 		if (now - last_tfevents >= TFEVENTS_EVERY_MS) {
-			tally__tfevents_reader_poll(s->tfevents, s->run->log);
+			tally__tfevents_reader_poll(s->tfevents, s->run->log, false);
 			last_tfevents = now;
 		}
 		/* Points become visible to readers (tally watch) within a fraction of a second. */
@@ -680,7 +680,7 @@ static void supervise(supervisor *s, child_proc *c)
 	}
 	take_terminal_back(c);
 	tally__scalar_file_poll(s->scalar_file, s->run->log, true); /* what came last */
-	tally__tfevents_reader_poll(s->tfevents, s->run->log);
+	tally__tfevents_reader_poll(s->tfevents, s->run->log, true);
 }
 
 static const char *final_status(const supervisor *s, int *exit_code, int *exit_status, int *sig)

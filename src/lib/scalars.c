@@ -575,7 +575,30 @@ int tally__scalar_cursor_open(tally_scalar_cursor **out, const char *dir)
 
 bool tally__scalar_cursor_damaged(const tally_scalar_cursor *c)
 {
-	return c->damaged || c->buf.len > 8;
+	return c->damaged || (!c->names.stopped && c->buf.len > 8);
+}
+
+/* Hand out the whole records in the buffer; false when the reading must stop. */
+static bool cursor_walk(tally_scalar_cursor *c)
+{
+	if (c->buf.len < 8)
+		return true;
+	if (memcmp(c->buf.ptr, LOG_MAGIC, 8)) {
+		c->damaged = true;
+		return false;
+	}
+	record_sink sink = {reader_tag, reader_point, &c->names};
+	bool truncated;
+	size_t used = walk_records((const unsigned char *)c->buf.ptr, c->buf.len, &sink, &truncated);
+	memmove(c->buf.ptr + 8, c->buf.ptr + used, c->buf.len - used);
+	tally_buf_truncate(&c->buf, 8 + (c->buf.len - used));
+	if (c->names.stopped)
+		return false; /* the records after the stop stay buffered for the next call */
+	if (c->buf.len - 8 > MAX_RECORD_BYTES) {
+		c->damaged = true;
+		return false;
+	}
+	return true;
 }
 
 int tally__scalar_cursor_read(tally_scalar_cursor *c, tally_scalar_cb cb, void *ctx)
@@ -587,8 +610,9 @@ int tally__scalar_cursor_read(tally_scalar_cursor *c, tally_scalar_cb cb, void *
 	c->names.cb = cb;
 	c->names.ctx = ctx;
 	c->names.stopped = false;
-	record_sink sink = {reader_tag, reader_point, &c->names};
 	for (;;) {
+		if (!cursor_walk(c))
+			return 0;
 		if (!tally_buf_grow(&c->buf, 1 << 20))
 			return tally__error_oom();
 		ssize_t got = pread(c->fd, c->buf.ptr + c->buf.len, 1 << 20, c->offset);
@@ -598,22 +622,6 @@ int tally__scalar_cursor_read(tally_scalar_cursor *c, tally_scalar_cb cb, void *
 			return 0;
 		c->buf.len += (size_t)got;
 		c->offset += got;
-		if (c->buf.len < 8)
-			continue;
-		if (memcmp(c->buf.ptr, LOG_MAGIC, 8)) {
-			c->damaged = true;
-			return 0;
-		}
-		bool truncated;
-		size_t used = walk_records((const unsigned char *)c->buf.ptr, c->buf.len, &sink, &truncated);
-		memmove(c->buf.ptr + 8, c->buf.ptr + used, c->buf.len - used);
-		tally_buf_truncate(&c->buf, 8 + (c->buf.len - used));
-		if (c->names.stopped)
-			return 0;
-		if (c->buf.len - 8 > MAX_RECORD_BYTES) {
-			c->damaged = true;
-			return 0;
-		}
 	}
 }
 

@@ -74,17 +74,16 @@ int tally__sysmetrics_new(tally_sysmetrics **out, pid_t root, int64_t started_ms
 /* ---- the process tree, from /proc ---- */
 
 typedef struct {
-	pid_t pid, ppid;
 	unsigned long long ticks;  /* utime + stime + cutime + cstime */
 	long rss_pages;
-	bool in_tree;
-} proc_stat;
+} usage;
 
-static bool read_stat(int proc_fd, const char *pid, proc_stat *out)
+/* One process's CPU ticks (its own and its reaped children's) and resident pages. */
+static bool read_stat(pid_t pid, usage *u)
 {
 	char path[64], buf[1024];
-	snprintf(path, sizeof path, "%s/stat", pid);
-	int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	ssize_t n = read(fd, buf, sizeof buf - 1);
@@ -99,70 +98,78 @@ static bool read_stat(int proc_fd, const char *pid, proc_stat *out)
 	unsigned long long utime, stime;
 	long long cutime, cstime;
 	long rss;
-	int ppid;
-	if (sscanf(close_paren + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld %*d %*d %*d %*d %*u %*u %ld",
-	           &ppid, &utime, &stime, &cutime, &cstime, &rss) != 6)
+	if (sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld %*d %*d %*d %*d %*u %*u %ld",
+	           &utime, &stime, &cutime, &cstime, &rss) != 5)
 		return false;
-	out->pid = (pid_t)atoi(buf);
-	out->ppid = ppid;
-	out->ticks = utime + stime + (unsigned long long)(cutime > 0 ? cutime : 0) + (unsigned long long)(cstime > 0 ? cstime : 0);
-	out->rss_pages = rss;
-	out->in_tree = false;
+	u->ticks = utime + stime + (unsigned long long)(cutime > 0 ? cutime : 0) + (unsigned long long)(cstime > 0 ? cstime : 0);
+	u->rss_pages = rss;
 	return true;
 }
 
-/* CPU ticks and resident pages of `root` and all its descendants. */
+/* Append the children of every thread of `pid` (/proc/PID/task/TID/children) to `pids`.
+ * A kernel built without CONFIG_PROC_CHILDREN has no such file: only the script itself counts. */
+static void add_children(pid_t pid, pid_t **pids, size_t *n, size_t *cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *tasks = opendir(path);
+	if (!tasks)
+		return;
+	struct dirent *t;
+	while ((t = readdir(tasks))) {
+		if (t->d_name[0] < '1' || t->d_name[0] > '9')
+			continue;
+		char children[320], list[4096];
+		snprintf(children, sizeof children, "/proc/%d/task/%s/children", (int)pid, t->d_name);
+		int fd = open(children, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, list, sizeof list - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		list[len] = 0;
+		for (char *p = list, *end; *p; p = end) {
+			long child = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (*n == *cap) {
+				pid_t *grown = realloc(*pids, (*cap = *cap ? *cap * 2 : 64) * sizeof *grown);
+				if (!grown)
+					break;
+				*pids = grown;
+			}
+			(*pids)[(*n)++] = (pid_t)child;
+		}
+	}
+	closedir(tasks);
+}
+
+/*
+ * CPU ticks and resident pages of `root` and all its descendants, found
+ * through the kernel's children lists: the cost grows with the tree, not
+ * with the number of processes on the machine.
+ */
 static bool tree_usage(pid_t root, unsigned long long *ticks, long *rss_pages)
 {
-	int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (proc_fd < 0)
+	pid_t *pids = malloc(64 * sizeof *pids);
+	size_t n = 0, cap = 64;
+	if (!pids)
 		return false;
-	DIR *d = fdopendir(proc_fd);
-	if (!d) {
-		close(proc_fd);
-		return false;
-	}
-	proc_stat *procs = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		if (n == cap) {
-			proc_stat *grown = realloc(procs, (cap = cap ? cap * 2 : 256) * sizeof *grown);
-			if (!grown)
-				break;
-			procs = grown;
-		}
-		if (read_stat(dirfd(d), e->d_name, &procs[n]))
-			n++;
-	}
-	closedir(d);
-	/* Mark the tree: a pass per generation, until nothing new joins. */
-	bool found = false, grew = true;
-	for (size_t i = 0; i < n; i++)
-		if (procs[i].pid == root)
-			found = procs[i].in_tree = true;
-	while (found && grew) {
-		grew = false;
-		for (size_t i = 0; i < n; i++) {
-			if (procs[i].in_tree)
-				continue;
-			for (size_t j = 0; j < n; j++)
-				if (procs[j].in_tree && procs[j].pid == procs[i].ppid) {
-					procs[i].in_tree = grew = true;
-					break;
-				}
-		}
-	}
+	pids[n++] = root;
 	*ticks = 0;
 	*rss_pages = 0;
-	for (size_t i = 0; i < n; i++)
-		if (procs[i].in_tree) {
-			*ticks += procs[i].ticks;
-			*rss_pages += procs[i].rss_pages;
-		}
-	free(procs);
+	bool found = false;
+	for (size_t i = 0; i < n && i < 100000; i++) {
+		usage u;
+		if (!read_stat(pids[i], &u))
+			continue; /* gone meanwhile */
+		found = found || i == 0;
+		*ticks += u.ticks;
+		*rss_pages += u.rss_pages;
+		add_children(pids[i], &pids, &n, &cap);
+	}
+	free(pids);
 	return found;
 }
 
@@ -224,9 +231,13 @@ void tally__sysmetrics_sample(tally_sysmetrics *m, tally_scalar_log *log, int64_
 	long rss_pages;
 	if (tree_usage(m->root, &ticks, &rss_pages)) {
 		double seconds = (double)(now - m->prev_ms) / 1000.0;
-		if (seconds > 0 && ticks >= m->prev_ticks && m->ticks_per_s > 0)
+		/* The total can drop: a process that ignores SIGCHLD, or an orphan
+		 * adopted outside the tree, takes its ticks along.  Such an interval
+		 * counts what is left rather than nothing. */
+		unsigned long long used = ticks >= m->prev_ticks ? ticks - m->prev_ticks : 0;
+		if (seconds > 0 && m->ticks_per_s > 0)
 			tally__scalar_log_append(log, "sys/cpu_percent", step,
-			                         100.0 * (double)(ticks - m->prev_ticks) / (double)m->ticks_per_s / seconds, now);
+			                         100.0 * (double)used / (double)m->ticks_per_s / seconds, now);
 		tally__scalar_log_append(log, "sys/rss_mb", step, (double)rss_pages * (double)m->page_size / (1024.0 * 1024.0),
 		                         now);
 		m->prev_ticks = ticks;

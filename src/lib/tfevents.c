@@ -34,7 +34,8 @@
 #define READ_CHUNK (1u << 20)
 #define MAX_FILES 256            /* event files followed per run */
 #define MAX_SCAN_DEPTH 8
-#define MAX_SCAN_ENTRIES 20000   /* directory entries looked at per scan */
+#define MAX_SCAN_ENTRIES 20000   /* folders and candidate files stat'ed per walk */
+#define MAX_SCAN_NAMES 1000000   /* names read per walk (a readdir, no stat, for other files) */
 #define DATA_CLASS_SCALAR 1
 
 enum { DT_FLOAT_ = 1, DT_DOUBLE_ = 2, DT_INT32_ = 3, DT_INT64_ = 9, DT_BFLOAT16_ = 14, DT_HALF_ = 19 };
@@ -240,6 +241,8 @@ size_t tally__tfevents_decode(tally_tfevents_decoder *d, const unsigned char *bu
 
 /* ---- following the event files of a running run ---- */
 
+#define POLL_BUDGET (8u << 20)   /* bytes read per file per poll while the run goes */
+
 typedef struct {
 	char *path;      /* relative to the run directory */
 	dev_t dev;
@@ -247,16 +250,21 @@ typedef struct {
 	off_t offset;    /* bytes consumed */
 	tally_buf partial;  /* bytes read past `offset`: an unfinished record */
 	tally_tfevents_decoder *decoder;
+	bool ignored;    /* there before the script started (copied sources), or not an event file */
 	bool reported;
+	bool seen;       /* found by the latest walk */
 } event_file;
 
 struct tally_tfevents_reader {
 	char *run_dir;
 	event_file *files;
 	size_t n_files;
-	size_t scan_entries;
-	bool files_limit_hit;
+	size_t scan_entries;  /* entries stat'ed by the current walk */
+	size_t scan_names;    /* names read by it */
+	bool files_limit_hit, limit_reported;
 };
+
+static void walk(tally_tfevents_reader *r);
 
 int tally__tfevents_reader_new(tally_tfevents_reader **out, const char *run_dir)
 {
@@ -266,27 +274,53 @@ int tally__tfevents_reader_new(tally_tfevents_reader **out, const char *run_dir)
 		*out = NULL;
 		return tally__error_oom();
 	}
+	/* What is there now came with the sources (an earlier run's logs/, a
+	 * tfevents_utils.py): never the new run's scalars. */
+	walk(*out);
+	for (size_t i = 0; i < (*out)->n_files; i++)
+		(*out)->files[i].ignored = true;
 	return 0;
+}
+
+static void file_release(event_file *f)
+{
+	free(f->path);
+	tally_buf_release(&f->partial);
+	tally__tfevents_decoder_free(f->decoder);
 }
 
 void tally__tfevents_reader_free(tally_tfevents_reader *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n_files; i++) {
-		free(r->files[i].path);
-		tally_buf_release(&r->files[i].partial);
-		tally__tfevents_decoder_free(r->files[i].decoder);
-	}
+	for (size_t i = 0; i < r->n_files; i++)
+		file_release(&r->files[i]);
 	free(r->files);
 	free(r->run_dir);
 	free(r);
 }
 
+/* PyTorch's SummaryWriter() folder, runs/<Mon><DD>_<HH-MM-SS>_<host>: a new name every run. */
+static bool is_pytorch_default_dir(const char *name, size_t len)
+{
+	static const char shape[] = "Aaa00_00-00-00_";
+	if (len < sizeof shape)
+		return false;
+	for (size_t i = 0; i + 1 < sizeof shape; i++) {
+		char c = name[i], want = shape[i];
+		if ((want == 'A' && !(c >= 'A' && c <= 'Z')) || (want == 'a' && !(c >= 'a' && c <= 'z')) ||
+		    (want == '0' && !(c >= '0' && c <= '9')) || (strchr("_-", want) && c != want))
+			return false;
+	}
+	return true;
+}
+
 /*
  * The tag prefix of an event file in folder `dir` (relative to the run):
  * the folder path with a conventional log root (logs/, log/, tb/,
- * tensorboard/, runs/) left out, so Keras' logs/train/ gives "train/".
+ * tensorboard/, tb_logs/, runs/) left out, so Keras' logs/train/ gives
+ * "train/", and with PyTorch's dated default folder left out too, so that
+ * runs/Nov24_04-22-10_host/ gives no prefix and tags compare across runs.
  */
 static char *tag_prefix(const char *dir)
 {
@@ -297,6 +331,12 @@ static char *tag_prefix(const char *dir)
 	for (size_t i = 0; i < sizeof roots / sizeof *roots; i++)
 		if (strlen(roots[i]) == first && !strncmp(dir, roots[i], first))
 			rest = slash ? slash + 1 : "";
+	if (rest != dir && !strncmp(dir, "runs", 4)) {
+		const char *next = strchr(rest, '/');
+		size_t len = next ? (size_t)(next - rest) : strlen(rest);
+		if (is_pytorch_default_dir(rest, len))
+			rest = next ? next + 1 : "";
+	}
 	tally_buf p = TALLY_BUF_INIT;
 	tally_buf_adds(&p, rest);
 	if (*rest)
@@ -311,11 +351,13 @@ static bool is_event_file_name(const char *name)
 	return strstr(name, "tfevents") != NULL;
 }
 
-static void follow_file(tally_tfevents_reader *r, const char *rel, const char *dir_rel, const struct stat *st)
+static void follow_file(tally_tfevents_reader *r, const char *rel, const char *dir_rel)
 {
 	for (size_t i = 0; i < r->n_files; i++)
-		if (r->files[i].dev == st->st_dev && r->files[i].ino == st->st_ino)
+		if (!strcmp(r->files[i].path, rel)) {
+			r->files[i].seen = true;
 			return;
+		}
 	if (r->n_files >= MAX_FILES) {
 		r->files_limit_hit = true;
 		return;
@@ -327,8 +369,7 @@ static void follow_file(tally_tfevents_reader *r, const char *rel, const char *d
 	event_file *f = &r->files[r->n_files];
 	memset(f, 0, sizeof *f);
 	f->partial = (tally_buf)TALLY_BUF_INIT;
-	f->dev = st->st_dev;
-	f->ino = st->st_ino;
+	f->seen = true;
 	char *prefix = tag_prefix(dir_rel);
 	f->path = strdup(rel);
 	if (!prefix || !f->path || tally__tfevents_decoder_new(&f->decoder, prefix)) {
@@ -341,7 +382,8 @@ static void follow_file(tally_tfevents_reader *r, const char *rel, const char *d
 }
 
 /* Walk the run directory for event files: no symbolic links (the project's
- * entries are linked into the run), not tally's own folder. */
+ * entries are linked into the run), not tally's own folder, and a stat only
+ * for folders and candidate names (a folder of checkpoints costs a readdir). */
 static void scan_dir(tally_tfevents_reader *r, int dir_fd, const char *rel, int depth)
 {
 	DIR *d = fdopendir(dir_fd);
@@ -350,11 +392,19 @@ static void scan_dir(tally_tfevents_reader *r, int dir_fd, const char *rel, int 
 		return;
 	}
 	struct dirent *e;
-	while ((e = readdir(d)) && r->scan_entries++ < MAX_SCAN_ENTRIES) {
+	while (r->scan_entries < MAX_SCAN_ENTRIES && r->scan_names < MAX_SCAN_NAMES && (e = readdir(d))) {
+		r->scan_names++;
 		if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, "..") || !strcmp(e->d_name, TALLY_META_DIR)))
 			continue;
-		if (e->d_type != DT_UNKNOWN && e->d_type != DT_DIR && e->d_type != DT_REG)
+		bool candidate = is_event_file_name(e->d_name);
+		if (e->d_type == DT_REG && candidate) {
+			/* below */
+		} else if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) {
 			continue;
+		} else if (e->d_type == DT_DIR && depth >= MAX_SCAN_DEPTH) {
+			continue;
+		}
+		r->scan_entries++;
 		struct stat st;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
@@ -362,8 +412,8 @@ static void scan_dir(tally_tfevents_reader *r, int dir_fd, const char *rel, int 
 		int n = snprintf(path, sizeof path, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
 		if (n < 0 || (size_t)n >= sizeof path)
 			continue;
-		if (S_ISREG(st.st_mode) && is_event_file_name(e->d_name)) {
-			follow_file(r, path, rel, &st);
+		if (S_ISREG(st.st_mode) && candidate) {
+			follow_file(r, path, rel);
 		} else if (S_ISDIR(st.st_mode) && depth < MAX_SCAN_DEPTH) {
 			int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
@@ -371,6 +421,28 @@ static void scan_dir(tally_tfevents_reader *r, int dir_fd, const char *rel, int 
 		}
 	}
 	closedir(d);
+}
+
+/* Find event files; forget those that are gone (a name reused later is a new file). */
+static void walk(tally_tfevents_reader *r)
+{
+	int fd = open(r->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < r->n_files; i++)
+		r->files[i].seen = false;
+	r->scan_entries = r->scan_names = 0;
+	scan_dir(r, fd, "", 0);
+	if (r->scan_entries >= MAX_SCAN_ENTRIES || r->scan_names >= MAX_SCAN_NAMES)
+		return; /* a partial walk proves nothing about files it did not reach */
+	size_t kept = 0;
+	for (size_t i = 0; i < r->n_files; i++) {
+		if (r->files[i].seen)
+			r->files[kept++] = r->files[i];
+		else
+			file_release(&r->files[i]);
+	}
+	r->n_files = kept;
 }
 
 typedef struct {
@@ -383,46 +455,82 @@ static int import_point(void *ctx, const char *tag, int64_t step, double value, 
 	return 0;
 }
 
-/* Read what was appended to `f` since the last poll. */
-static void read_new(tally_tfevents_reader *r, event_file *f, tally_scalar_log *log)
+/* Start `f` over: its path now names another file, or the file was truncated. */
+static void restart(event_file *f, const struct stat *st)
 {
-	if (f->decoder->framing_lost)
+	tally_tfevents_decoder *fresh;
+	char *prefix = strdup(f->decoder->prefix);
+	if (!prefix || tally__tfevents_decoder_new(&fresh, prefix)) {
+		free(prefix);
+		f->ignored = true;
+		return;
+	}
+	free(prefix);
+	tally__tfevents_decoder_free(f->decoder);
+	f->decoder = fresh;
+	f->offset = 0;
+	tally_buf_release(&f->partial);
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	f->reported = false;
+}
+
+/* Read what was appended to `f` since the last poll (at most POLL_BUDGET unless `final`). */
+static void read_new(tally_tfevents_reader *r, event_file *f, tally_scalar_log *log, bool final)
+{
+	if (f->ignored || f->decoder->framing_lost)
 		return;
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", r->run_dir, f->path);
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put in the file's place must not block the supervisor */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return;
+	}
+	if (!f->dev && !f->ino) {
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+	} else if (f->dev != st.st_dev || f->ino != st.st_ino || st.st_size < f->offset + (off_t)f->partial.len) {
+		restart(f, &st);
+	}
 	import_ctx ctx = {log};
 	off_t at = f->offset + (off_t)f->partial.len;
-	for (;;) {
+	size_t budget = final ? SIZE_MAX : POLL_BUDGET;
+	while (budget > 0 && !f->ignored) {
 		if (!tally_buf_grow(&f->partial, READ_CHUNK))
 			break;
 		ssize_t got = pread(fd, f->partial.ptr + f->partial.len, READ_CHUNK, at);
 		if (got <= 0)
 			break;
+		budget = (size_t)got >= budget ? 0 : budget - (size_t)got;
 		f->partial.len += (size_t)got;
 		at += got;
 		size_t used = tally__tfevents_decode(f->decoder, (unsigned char *)f->partial.ptr, f->partial.len,
 		                                     import_point, &ctx);
+		if (f->offset == 0 && used == 0 && f->decoder->framing_lost) {
+			f->ignored = true; /* its very first header is wrong: not an event file at all */
+			break;
+		}
 		memmove(f->partial.ptr, f->partial.ptr + used, f->partial.len - used);
 		tally_buf_truncate(&f->partial, f->partial.len - used);
 		f->offset += (off_t)used;
 		if (f->decoder->framing_lost)
 			break;
 	}
+	if (!f->partial.len)
+		tally_buf_release(&f->partial); /* a followed file keeps no buffer between polls */
 	close(fd);
 }
 
-void tally__tfevents_reader_poll(tally_tfevents_reader *r, tally_scalar_log *log)
+void tally__tfevents_reader_poll(tally_tfevents_reader *r, tally_scalar_log *log, bool final)
 {
-	int fd = open(r->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		r->scan_entries = 0;
-		scan_dir(r, fd, "", 0);
-	}
+	walk(r);
 	for (size_t i = 0; i < r->n_files; i++)
-		read_new(r, &r->files[i], log);
+		read_new(r, &r->files[i], log, final);
 }
 
 size_t tally__tfevents_reader_report(tally_tfevents_reader *r, tally_buf *warnings)
@@ -430,13 +538,18 @@ size_t tally__tfevents_reader_report(tally_tfevents_reader *r, tally_buf *warnin
 	size_t total = 0;
 	for (size_t i = 0; i < r->n_files; i++) {
 		event_file *f = &r->files[i];
-		size_t bad = tally__tfevents_decoder_bad(f->decoder);
+		size_t bad = f->ignored ? 0 : tally__tfevents_decoder_bad(f->decoder);
 		total += bad;
 		if (!bad || f->reported || !warnings)
 			continue;
 		f->reported = true;
 		tally_buf_printf(warnings, "%s: %zu damaged record%s skipped%s\n", f->path, bad, bad == 1 ? "" : "s",
 		                 f->decoder->framing_lost ? ", the rest of the file is unreadable" : "");
+	}
+	if (r->files_limit_hit && !r->limit_reported && warnings) {
+		r->limit_reported = true;
+		tally_buf_printf(warnings, "more than %d TensorBoard event files in the run: only the first %d were read\n",
+		                 MAX_FILES, MAX_FILES);
 	}
 	return total;
 }

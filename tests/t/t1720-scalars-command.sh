@@ -81,9 +81,14 @@ assert len(rows) == 1 and rows[0][\"avg\"] == 0.18 and rows[0][\"max_step\"] == 
 
 test_expect_success 'tally runs --format tfruns: eval_ and metric_ columns like ls_runs()' '
 	cat >keras_like.sh <<-\SH &&
-	for e in 1 2 3; do echo "Epoch $e/3"; echo "loss: 0.$((9 - e))"; echo "val_acc: 0.$((5 + e))"; done
+	for e in 1 2 3; do
+	    echo "Epoch $e/3"
+	    for b in 1 2 3 4; do echo "loss: 0.$((9 - e))"; done
+	    echo "val_acc: 0.$((5 + e))"
+	done
 	echo "test_loss: 0.12"
 	echo "test_acc: 0.97"
+	echo "lr_final: 0.001"
 	SH
 	tally run -q keras_like.sh >/dev/null 2>&1 &&
 	tally runs -n 1 --format tfruns >tf.csv &&
@@ -94,6 +99,7 @@ r = rows[0]
 assert list(r)[0] == \"run_dir\" and list(r)[1:3] == [\"eval_loss\", \"eval_acc\"], list(r)
 assert r[\"eval_loss\"] == \"0.12\" and r[\"eval_acc\"] == \"0.97\", r
 assert r[\"metric_loss\"] == \"0.6\" and r[\"metric_val_acc\"] == \"0.8\", r
+assert r[\"metric_lr_final\"] == \"0.001\" and \"eval_lr_final\" not in r, r
 assert r[\"epochs_completed\"] == \"3\" and r[\"completed\"] == \"TRUE\", r
 assert r[\"script\"] == \"keras_like.sh\" and r[\"run_dir\"].endswith(r[\"id\"]), r
 assert not any(k.startswith(\"metric_sys/\") for k in r), r
