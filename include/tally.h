@@ -180,13 +180,19 @@ typedef struct {
 	unsigned int version;  /**< TALLY_ITER_OPTIONS_VERSION */
 	size_t limit;          /**< at most this many runs; 0 = all */
 	int details;           /**< also load the JSON fields (flags, scalars, tags, summary) */
+	const char *where;     /**< (version 2) a query, e.g. "val_acc > 0.9 and lr < 0.1"; NULL = all */
+	const char *sort;      /**< (version 2) sort keys, e.g. "-val_acc,started"; NULL = newest first */
+	const char *filter;    /**< (version 2) another query ANDed with `where` (a CLI's shorthand options) */
 } tally_iter_options;
 
-#define TALLY_ITER_OPTIONS_VERSION 1
-#define TALLY_ITER_OPTIONS_INIT {TALLY_ITER_OPTIONS_VERSION, 0, 1}
+#define TALLY_ITER_OPTIONS_VERSION 2
+#define TALLY_ITER_OPTIONS_INIT {TALLY_ITER_OPTIONS_VERSION, 0, 1, NULL, NULL, NULL}
 
 /**
  * Iterate the runs of `store`, newest first, after syncing the index.
+ * `where` and `sort` use the query language of `tally runs --where/--sort`
+ * (see `tally help runs`); a mistake in them is TALLY_EINVALID with the
+ * column in the message.
  * `opts` NULL means all runs with details.  Each tally_run_iter_next()
  * hands out a run that stays valid until the next call or
  * tally_run_iter_free().  Without `details`, the JSON accessors return

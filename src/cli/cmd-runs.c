@@ -11,12 +11,29 @@
 #include "util/timeutil.h"
 
 static const char usage[] =
-	"usage: tally runs [-n N] [--format table|csv|tsv|json] [--runs-dir DIR]\n"
+	"usage: tally runs [--where EXPR] [--sort KEYS] [-n N] [filters] [--format FMT]\n"
 	"\n"
 	"List runs, newest first: index (1 = latest), id, start time, duration,\n"
 	"status, label, flags and the last value of each scalar.  On a terminal the\n"
 	"table fits the window and shows the latest 20 runs (-a for all); piped, it\n"
 	"prints every run, one row each, untruncated.\n"
+	"\n"
+	"Queries (--where), like tfruns' ls_runs(eval_acc > 0.98, order = eval_acc):\n"
+	"  comparisons  = != < <= > >=, and, or, not, parentheses\n"
+	"               x in [a, b], x not in [..], label contains 'text',\n"
+	"               tags contains best, label ~ 'regex', val_loss is missing\n"
+	"  names        attributes status, started, stopped, duration (s), label,\n"
+	"               script, host, exit_status, id, tags; flags and scalars\n"
+	"               (last value) by name; attr.X, flag.X, scalar.X to be sure;\n"
+	"               min(X) max(X) first(X) last(X) avg(X) count(X) of a scalar;\n"
+	"               tfruns' flag_X, metric_X, eval_X\n"
+	"  values       numbers, 'strings', true/false; a bare word after a\n"
+	"               comparison is a string (status = completed); dates for\n"
+	"               started/stopped: 2026-11-24, 2026-11-24T10:00, today,\n"
+	"               yesterday, 'last hour', 'last 3 days', '2 weeks ago'\n"
+	"  missing      a comparison with a missing value is false (not makes it true)\n"
+	"--sort KEYS: comma-separated names or aggregates, -NAME for largest first\n"
+	"(missing values last), e.g. --sort -val_acc,started.\n"
 	"\n"
 	"  csv/tsv  one column per attribute plus flag_NAME and scalar_NAME columns\n"
 	"           (like tfruns' ls_runs()): read.csv(pipe(\"tally runs --format csv\"))\n"
@@ -28,13 +45,36 @@ static const char usage[] =
 	"           start, end, completed, ...\n"
 	"\n"
 	"Options:\n"
+	"  -w, --where EXPR     only runs for which EXPR holds\n"
+	"  -s, --sort KEYS      order by KEYS instead of newest first\n"
+	"      --running, --completed, --error, --terminated\n"
+	"                       only runs with that status (several: any of them)\n"
+	"      --tag TAG        only runs tagged TAG (repeatable: all of them)\n"
+	"      --label TEXT     only runs whose label contains TEXT\n"
+	"      --script NAME    only runs of script NAME\n"
+	"      --started WHEN   only runs started after WHEN ('last hour', today, a date)\n"
+	"      --pattern REGEX  only runs whose id matches REGEX\n"
 	"  -n, --limit N        at most N runs (0 = all)\n"
 	"  -a, --all            all runs, also on a terminal\n"
 	"  -f, --format FMT     table (default), csv, tsv, json or tfruns\n"
 	"      --runs-dir DIR   where runs live (default ./runs)\n"
 	"  -h, --help           show this help\n";
 
+enum { OPT_RUNNING = 1000, OPT_COMPLETED, OPT_ERROR, OPT_TERMINATED, OPT_TAG, OPT_LABEL, OPT_SCRIPT, OPT_STARTED,
+       OPT_PATTERN };
+
 static const struct option options[] = {
+	{"where", required_argument, NULL, 'w'},
+	{"sort", required_argument, NULL, 's'},
+	{"running", no_argument, NULL, OPT_RUNNING},
+	{"completed", no_argument, NULL, OPT_COMPLETED},
+	{"error", no_argument, NULL, OPT_ERROR},
+	{"terminated", no_argument, NULL, OPT_TERMINATED},
+	{"tag", required_argument, NULL, OPT_TAG},
+	{"label", required_argument, NULL, OPT_LABEL},
+	{"script", required_argument, NULL, OPT_SCRIPT},
+	{"started", required_argument, NULL, OPT_STARTED},
+	{"pattern", required_argument, NULL, OPT_PATTERN},
 	{"limit", required_argument, NULL, 'n'},
 	{"all", no_argument, NULL, 'a'},
 	{"format", required_argument, NULL, 'f'},
@@ -277,7 +317,7 @@ static void shape_to_memo(tally_run_iter *it, const char *key, const table_shape
 	tally_run_iter_memo_put(it, key, text);
 }
 
-static int print_table(tally_run_iter *it, size_t limit, size_t shown_limit)
+static int print_table(tally_run_iter *it, size_t limit, size_t shown_limit, bool filtered)
 {
 	int64_t now = tally_now_ms();
 	table_shape shape;
@@ -293,7 +333,7 @@ static int print_table(tally_run_iter *it, size_t limit, size_t shown_limit)
 			shape_to_memo(it, key, &shape);
 	}
 	if (shape.rows == 0) {
-		fprintf(stderr, "No runs yet. Start one with `tally run SCRIPT`.\n");
+		fprintf(stderr, filtered ? "No run matches.\n" : "No runs yet. Start one with `tally run SCRIPT`.\n");
 		return EXIT_OK;
 	}
 	int term = cli_terminal_width();
@@ -571,16 +611,66 @@ static int print_csv(tally_run_iter *it, char sep, bool tfruns)
 	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
 }
 
+/*
+ * The shorthand filters, written as a --where expression: the user's text is
+ * a quoted string in it, so it stays a value whatever it holds.
+ */
+typedef struct {
+	tally_buf where;
+	tally_buf statuses;  /* "running, error" */
+	bool bad_quote;
+} filters;
+
+static void add_quoted(filters *f, tally_buf *to, const char *text)
+{
+	char quote = strchr(text, '\'') ? '"' : '\'';
+	if (strchr(text, '\'') && strchr(text, '"'))
+		f->bad_quote = true;
+	tally_buf_printf(to, "%c%s%c", quote, text, quote);
+}
+
+static void add_filter(filters *f, const char *expr_before, const char *text, const char *expr_after)
+{
+	tally_buf_printf(&f->where, "%s(%s", f->where.len ? " and " : "", expr_before);
+	add_quoted(f, &f->where, text);
+	tally_buf_printf(&f->where, "%s)", expr_after);
+}
+
+static void add_status(filters *f, const char *status)
+{
+	tally_buf_printf(&f->statuses, "%s%s", f->statuses.len ? ", " : "", status);
+}
+
+/* The shorthand filters as one expression (NULL when there is none). */
+static char *filter_expression(filters *f)
+{
+	if (f->statuses.len)
+		tally_buf_printf(&f->where, "%s(status in [%s])", f->where.len ? " and " : "", f->statuses.ptr);
+	return f->where.len ? f->where.ptr : NULL;
+}
+
 int cmd_runs(int argc, char **argv)
 {
-	const char *format = "table", *runs_dir = NULL;
+	const char *format = "table", *runs_dir = NULL, *where = NULL, *sort = NULL;
 	long limit = -1;
 	bool all = false;
 	int c, code = EXIT_OK;
+	filters f = {TALLY_BUF_INIT, TALLY_BUF_INIT, false};
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "n:af:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "w:s:n:af:h", options, NULL)) != -1) {
 		switch (c) {
+		case 'w': where = optarg; break;
+		case 's': sort = optarg; break;
+		case OPT_RUNNING: add_status(&f, "running"); break;
+		case OPT_COMPLETED: add_status(&f, "completed"); break;
+		case OPT_ERROR: add_status(&f, "error"); break;
+		case OPT_TERMINATED: add_status(&f, "terminated"); break;
+		case OPT_TAG: add_filter(&f, "tags contains ", optarg, ""); break;
+		case OPT_LABEL: add_filter(&f, "label contains ", optarg, ""); break;
+		case OPT_SCRIPT: add_filter(&f, "script = ", optarg, ""); break;
+		case OPT_STARTED: add_filter(&f, "started >= ", optarg, ""); break;
+		case OPT_PATTERN: add_filter(&f, "id ~ ", optarg, ""); break;
 		case 'n': {
 			char *end;
 			limit = strtol(optarg, &end, 10);
@@ -591,15 +681,28 @@ int cmd_runs(int argc, char **argv)
 		case 'a': all = true; break;
 		case 'f': format = optarg; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h':
+			fputs(usage, stdout);
+			code = EXIT_OK;
+			goto done_filters;
+		default:
+			code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+			goto done_filters;
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	if (f.bad_quote) {
+		code = cli_error("a filter value holds both ' and \" — use --where with one kind of quote");
+		goto done_filters;
+	}
+	if (optind < argc) {
+		code = cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+		goto done_filters;
+	}
 	bool as_table = !strcmp(format, "table");
-	if (!as_table && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "tsv") && strcmp(format, "tfruns"))
-		return cli_usage_error(usage, "unknown format '%s' (table, csv, tsv, json or tfruns)", format);
+	if (!as_table && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "tsv") && strcmp(format, "tfruns")) {
+		code = cli_usage_error(usage, "unknown format '%s' (table, csv, tsv, json or tfruns)", format);
+		goto done_filters;
+	}
 	size_t effective = limit >= 0 ? (size_t)limit : 0;
 	if (limit < 0 && !all && as_table && isatty(STDOUT_FILENO))
 		effective = TERMINAL_DEFAULT_LIMIT;
@@ -607,10 +710,13 @@ int cmd_runs(int argc, char **argv)
 	tally_store *store = NULL;
 	tally_run_iter *it = NULL;
 	if ((code = cli_open_store(&store, runs_dir)))
-		return code;
+		goto done_filters;
 	tally_iter_options iter = TALLY_ITER_OPTIONS_INIT;
 	iter.limit = effective;
 	iter.details = !as_table;
+	iter.where = where;
+	iter.filter = filter_expression(&f);
+	iter.sort = sort;
 	static char out_buffer[1 << 16];
 	setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
 	int rc = tally_run_iter_new(&it, store, &iter);
@@ -620,7 +726,7 @@ int cmd_runs(int argc, char **argv)
 	}
 	cli_print_warnings(store);
 	if (as_table)
-		code = print_table(it, effective, limit < 0 ? effective : 0);
+		code = print_table(it, effective, limit < 0 ? effective : 0, iter.where || iter.filter);
 	else if (!strcmp(format, "json"))
 		code = print_json(it);
 	else
@@ -628,5 +734,8 @@ int cmd_runs(int argc, char **argv)
 done:
 	tally_run_iter_free(it);
 	tally_store_free(store);
+done_filters:
+	tally_buf_release(&f.where);
+	tally_buf_release(&f.statuses);
 	return code;
 }

@@ -97,6 +97,8 @@ static int try_open(tally_store *store)
 	                    NULL) != SQLITE_OK)
 		return db_error(store, "cannot open");
 	sqlite3_busy_timeout(store->db, 10000);
+	if (tally__query_register_functions(store->db))
+		return TALLY_ERROR; /* the message is set */
 	/* Checkpointing on close would cost every `tally run` two fsyncs; SQLite's
 	 * automatic checkpoints keep the WAL bounded instead. */
 	sqlite3_db_config(store->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);

@@ -239,6 +239,37 @@ void tally__scalar_file_poll(tally_scalar_file *f, tally_scalar_log *log, bool f
 size_t tally__scalar_file_skipped(const tally_scalar_file *f);
 void tally__scalar_file_free(tally_scalar_file *f);
 
+/* ---- the run query language (query.c) ---- */
+
+enum { TALLY_BIND_INT, TALLY_BIND_REAL, TALLY_BIND_TEXT };
+typedef struct {
+	int type;
+	int64_t i;
+	double d;
+	char *text;
+} tally_query_bind;
+
+/* A WHERE clause and ORDER BY over `runs r`, with numbered parameters from
+ * TALLY_QUERY_FIRST_PARAM on (?1 is the statement's own LIMIT). */
+#define TALLY_QUERY_FIRST_PARAM 2
+typedef struct {
+	tally_buf where;   /* "" = every run */
+	tally_buf order;   /* "" = newest first */
+	tally_query_bind *binds;
+	size_t n_binds, cap_binds;
+} tally_query;
+
+#define TALLY_QUERY_INIT {TALLY_BUF_INIT, TALLY_BUF_INIT, NULL, 0, 0}
+/* Add a --where expression (ANDed with what is there); TALLY_EINVALID names the column of a mistake. */
+int tally__query_where(tally_query *q, const char *expr);
+/* Add --sort keys ("-val_acc,started"). */
+int tally__query_sort(tally_query *q, const char *keys);
+void tally__query_release(tally_query *q);
+/* 2026-11-24, today, 'last hour', '3 days ago' … in epoch ms. */
+bool tally__query_parse_date(const char *text, int64_t now_ms, int64_t *out);
+/* Register tally_regexp(pattern, text) (PCRE2) on an index connection. */
+int tally__query_register_functions(sqlite3 *db);
+
 /* ---- system metrics of a running run (sysmetrics.c) ---- */
 
 #define TALLY_SYSTEM_METRICS_MS 5000  /* default sampling interval */

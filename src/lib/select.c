@@ -20,7 +20,48 @@ struct tally_run_iter {
 	tally_buf dir;
 	size_t prefix_len;
 	int64_t generation;   /* of the index, right after the sync */
+	bool has_query;       /* filtered or sorted: its results may depend on the time, no memos */
 };
+
+/* The statement of an iterator with a query: the same columns, filtered and ordered. */
+static int prepare_query(tally_run_iter *it, const tally_iter_options *opts)
+{
+	tally_query q = TALLY_QUERY_INIT;
+	int rc = 0;
+	if (opts->where && (rc = tally__query_where(&q, opts->where)))
+		goto done;
+	if (opts->filter && (rc = tally__query_where(&q, opts->filter)))
+		goto done;
+	if (opts->sort && (rc = tally__query_sort(&q, opts->sort)))
+		goto done;
+	tally_buf sql = TALLY_BUF_INIT;
+	tally_buf_printf(&sql,
+	                 "SELECT r.dir, r.id, r.status, r.started, r.stopped, r.exit_status, r.label, r.script, r.flags_text,"
+	                 " r.scalars_text, NULL, NULL, NULL, %s FROM runs r%s WHERE %s ORDER BY %s%sr.started DESC, r.id DESC"
+	                 " LIMIT ?1",
+	                 opts->details ? "d.summary_json" : "NULL",
+	                 opts->details ? " LEFT JOIN details d ON d.rid = r.rid" : "", q.where.len ? q.where.ptr : "1",
+	                 q.order.len ? q.order.ptr : "", q.order.len ? ", " : "");
+	if (tally_buf_oom(&sql))
+		rc = tally__error_oom();
+	else if (sqlite3_prepare_v2(it->store->db, sql.ptr, -1, &it->st, NULL) != SQLITE_OK)
+		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
+	tally_buf_release(&sql);
+	for (size_t i = 0; !rc && i < q.n_binds; i++) {
+		int n = (int)i + TALLY_QUERY_FIRST_PARAM;
+		const tally_query_bind *b = &q.binds[i];
+		if (b->type == TALLY_BIND_INT)
+			sqlite3_bind_int64(it->st, n, b->i);
+		else if (b->type == TALLY_BIND_REAL)
+			sqlite3_bind_double(it->st, n, b->d);
+		else
+			sqlite3_bind_text(it->st, n, b->text, -1, SQLITE_TRANSIENT);
+	}
+	it->has_query = true;
+done:
+	tally__query_release(&q);
+	return rc;
+}
 
 int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_iter_options *opts)
 {
@@ -28,8 +69,9 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 	tally_iter_options defaults = TALLY_ITER_OPTIONS_INIT;
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != TALLY_ITER_OPTIONS_VERSION)
+	if (opts->version != 1 && opts->version != TALLY_ITER_OPTIONS_VERSION)
 		return tally__error(TALLY_EINVALID, "tally_iter_options version %u is not supported", opts->version);
+	bool query = opts->version >= 2 && (opts->where || opts->sort || opts->filter);
 	tally_run_iter *it = calloc(1, sizeof *it);
 	if (!it)
 		return tally__error_oom();
@@ -38,6 +80,21 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 	it->row.store = store;
 	it->row.borrowed = true;
 	it->row.lock_fd = -1;
+	if (query) { /* a mistake is reported before the index is touched */
+		tally_query check = TALLY_QUERY_INIT;
+		int rc = 0;
+		if (opts->where)
+			rc = tally__query_where(&check, opts->where);
+		if (!rc && opts->filter)
+			rc = tally__query_where(&check, opts->filter);
+		if (!rc && opts->sort)
+			rc = tally__query_sort(&check, opts->sort);
+		tally__query_release(&check);
+		if (rc) {
+			free(it);
+			return rc;
+		}
+	}
 	int rc = tally_store_sync(store, 0, NULL);
 	if (rc) {
 		free(it);
@@ -50,7 +107,13 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 		"SELECT r.dir, id, status, started, stopped, exit_status, label, script, flags_text, scalars_text,"
 		" NULL, NULL, NULL, d.summary_json"
 		" FROM runs r LEFT JOIN details d ON d.rid = r.rid ORDER BY started DESC, id DESC LIMIT ?1";
-	if (store->db && sqlite3_prepare_v2(store->db, opts->details ? detailed : compact, -1, &it->st, NULL) != SQLITE_OK) {
+	if (store->db && query) {
+		if ((rc = prepare_query(it, opts))) {
+			sqlite3_finalize(it->st);
+			free(it);
+			return rc;
+		}
+	} else if (store->db && sqlite3_prepare_v2(store->db, opts->details ? detailed : compact, -1, &it->st, NULL) != SQLITE_OK) {
 		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
 		free(it);
 		return rc;
@@ -119,11 +182,15 @@ int tally_run_iter_rewind(tally_run_iter *it)
 
 int tally_run_iter_memo_get(tally_run_iter *it, const char *key, char **value)
 {
+	if (it->has_query)
+		return 1; /* 'last hour' or duration move with the clock, not with the index */
 	return tally__index_memo_get(it->store, it->generation, key, value);
 }
 
 void tally_run_iter_memo_put(tally_run_iter *it, const char *key, const char *value)
 {
+	if (it->has_query)
+		return;
 	tally__index_memo_put(it->store, it->generation, key, value);
 }
 
