@@ -98,6 +98,13 @@ for n in "$@"; do
 	echo "   runs --format json (7 runs after 1 warm-up)..."
 	r=$("$PY" "$LIB" time -n 7 -w 1 -- "$TALLY" runs --format json "${runs_args[@]}")
 	read -r json_s _ _ _ <<<"$r"
+	echo "   a filtered, sorted query (7 runs after 1 warm-up)..."
+	query=(--where "val_acc > 0.9 and optimizer = adam" --sort -val_acc)
+	r=$("$PY" "$LIB" time -n 7 -w 1 -- "$TALLY" runs "${query[@]}" -a)
+	read -r query_s _ _ _ <<<"$r"
+	r=$("$PY" "$LIB" time -n 7 -w 1 -- "$TALLY" runs "${query[@]}" -n 20)
+	read -r query20_s _ _ _ <<<"$r"
+	matched=$("$TALLY" runs "${query[@]}" -a --format csv | tail -n +2 | wc -l)
 	echo "   runs after deleting the index (1 run)..."
 	delete_index "$dir" "$reindex_out"
 	r=$("$PY" "$LIB" time -n 1 -- "$TALLY" runs "${runs_args[@]}")
@@ -107,13 +114,14 @@ for n in "$@"; do
 	if ((listed < n)); then
 		echo "   note: \`tally runs\` printed $listed lines for $n runs (a default limit?)" >&2
 	fi
-	rows+=("$(printf '%8d | %10.3f | %8.4f | %11.4f | %8.3f | %8s' "$n" "$reindex_s" \
-		"$runs_s" "$json_s" "$cold_s" "$listed")")
+	rows+=("$(printf '%8d | %10.3f | %8.4f | %11.4f | %8.3f | %8s | %9.4f | %9.4f | %8s' "$n" "$reindex_s" \
+		"$runs_s" "$json_s" "$cold_s" "$listed" "$query_s" "$query20_s" "$matched")")
 done
 
 echo
-printf '%8s | %10s | %8s | %11s | %8s | %8s\n' "count" "reindex s" "runs s" "runs json s" "cold s" "lines"
-printf '%s\n' "---------+------------+----------+-------------+----------+---------"
+printf '%8s | %10s | %8s | %11s | %8s | %8s | %9s | %9s | %8s\n' "count" "reindex s" "runs s" "runs json s" \
+	"cold s" "lines" "query s" "query20 s" "matched"
+printf '%s\n' "---------+------------+----------+-------------+----------+----------+-----------+-----------+---------"
 printf '%s\n' "${rows[@]}"
 echo
 echo "reindex: median of 3; runs, runs json: median of 7 after 1 warm-up, fresh index;"

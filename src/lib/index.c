@@ -42,7 +42,7 @@
 #include "util/strlist.h"
 #include "util/timeutil.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 #define TALLY_STR_(x) #x
 #define TALLY_STR(x) TALLY_STR_(x)
 #define RACY_NS 2000000000LL
@@ -71,7 +71,12 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS flags(run TEXT, name TEXT, type TEXT, value, PRIMARY KEY(run, name)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS scalars(run TEXT, tag TEXT, last REAL, last_step INTEGER, first REAL,"
 	"  min REAL, max REAL, avg REAL, count INTEGER, PRIMARY KEY(run, tag)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS tags(run TEXT, tag TEXT, PRIMARY KEY(run, tag)) WITHOUT ROWID;";
+	"CREATE TABLE IF NOT EXISTS tags(run TEXT, tag TEXT, PRIMARY KEY(run, tag)) WITHOUT ROWID;"
+	/* For queries: the runs whose flag or scalar passes a test are found from
+	 * these (each entry also holds its run), not by a lookup per run. */
+	"CREATE INDEX IF NOT EXISTS flags_by_name ON flags(name, value);"
+	"CREATE INDEX IF NOT EXISTS scalars_by_tag ON scalars(tag, last);"
+	"CREATE INDEX IF NOT EXISTS tags_by_tag ON tags(tag);";
 
 static const char clear_all[] =
 	"DELETE FROM runs; DELETE FROM details; DELETE FROM flags; DELETE FROM scalars; DELETE FROM tags;";

@@ -257,9 +257,13 @@ typedef struct {
 	tally_buf order;   /* "" = newest first */
 	tally_query_bind *binds;
 	size_t n_binds, cap_binds;
+	/* Optional: whether any run has a flag (1) and/or a scalar (2) of a name,
+	 * so that a bare name compiles to one lookup. */
+	int (*resolve)(void *ctx, const char *name);
+	void *resolve_ctx;
 } tally_query;
 
-#define TALLY_QUERY_INIT {TALLY_BUF_INIT, TALLY_BUF_INIT, NULL, 0, 0}
+#define TALLY_QUERY_INIT {TALLY_BUF_INIT, TALLY_BUF_INIT, NULL, 0, 0, NULL, NULL}
 /* Add a --where expression (ANDed with what is there); TALLY_EINVALID names the column of a mistake. */
 int tally__query_where(tally_query *q, const char *expr);
 /* Add --sort keys ("-val_acc,started"). */

@@ -70,7 +70,13 @@ typedef struct {
 	bool literal;       /* a literal (its bound parameter is the last one) */
 	bool bare_word;     /* ... written without quotes */
 	char *text;         /* the literal's text, for dates */
+	/* A single flag or scalar: a test of it becomes "the runs in this table
+	 * whose row passes", found through the table's index, not a lookup per run. */
+	const char *table, *key, *column;  /* "scalars", "tag", "min" */
+	size_t name_param;                 /* the ?N holding its name */
 } operand;
+
+#define OPERAND_INIT {TALLY_BUF_INIT, V_VALUE, false, false, NULL, NULL, NULL, NULL, 0}
 
 /* ---- errors ---- */
 
@@ -249,26 +255,55 @@ static int attribute_sql(parser *ps, operand *o, const char *name, bool *found)
 	return 0;
 }
 
-static int flag_sql(parser *ps, operand *o, const char *name)
+static int lookup_sql(parser *ps, operand *o, const char *table, const char *key, const char *column,
+                      const char *name)
 {
-	tally_buf_adds(&o->sql, "(SELECT f.value FROM flags f WHERE f.run = r.dir AND f.name = ");
+	bool alone = o->sql.len == 0;
+	tally_buf_printf(&o->sql, "(SELECT x.%s FROM %s x WHERE x.run = r.dir AND x.%s = ", column, table, key);
+	size_t param = ps->q->n_binds + TALLY_QUERY_FIRST_PARAM;
 	add_param(ps->q, &o->sql);
 	tally_buf_adds(&o->sql, ")");
+	if (alone) { /* the whole operand is this one lookup */
+		o->table = table;
+		o->key = key;
+		o->column = column;
+		o->name_param = param;
+	}
 	return bind_text(ps->q, name);
+}
+
+static int flag_sql(parser *ps, operand *o, const char *name)
+{
+	return lookup_sql(ps, o, "flags", "name", "value", name);
 }
 
 static int scalar_sql(parser *ps, operand *o, const char *agg, const char *tag)
 {
-	tally_buf_printf(&o->sql, "(SELECT s.%s FROM scalars s WHERE s.run = r.dir AND s.tag = ", agg);
-	add_param(ps->q, &o->sql);
-	tally_buf_adds(&o->sql, ")");
-	return bind_text(ps->q, tag);
+	return lookup_sql(ps, o, "scalars", "tag", agg, tag);
+}
+
+/* Whether any run has a flag (1) or a scalar (2) called `name`; 3 when not known. */
+static int name_kinds(parser *ps, const char *name)
+{
+	return ps->q->resolve ? ps->q->resolve(ps->q->resolve_ctx, name) : 3;
 }
 
 /* A bare name: the flag, else the scalar, with tfruns' column names understood. */
 static int flag_or_scalar_sql(parser *ps, operand *o, const char *name)
 {
 	int rc;
+	/* The index knows which it is: one lookup instead of a COALESCE of several. */
+	int kinds = name_kinds(ps, name);
+	bool tfruns_name = (!strncmp(name, "flag_", 5) && name[5]) || (!strncmp(name, "metric_", 7) && name[7]) ||
+	                   (!strncmp(name, "eval_", 5) && name[5]);
+	if (!tfruns_name && kinds == 1)
+		return flag_sql(ps, o, name);
+	if (!tfruns_name && kinds == 2)
+		return scalar_sql(ps, o, "last", name);
+	if (!strncmp(name, "metric_", 7) && name[7] && kinds == 0 && name_kinds(ps, name + 7) == 2)
+		return scalar_sql(ps, o, "last", name + 7);
+	if (!strncmp(name, "flag_", 5) && name[5] && kinds == 0 && name_kinds(ps, name + 5) == 1)
+		return flag_sql(ps, o, name + 5);
 	tally_buf_adds(&o->sql, "COALESCE(");
 	if ((rc = flag_sql(ps, o, name)))
 		return rc;
@@ -332,7 +367,7 @@ static int parse_operand(parser *ps, operand *o, bool right_side)
 {
 	token *t = &ps->tok;
 	int rc;
-	*o = (operand){TALLY_BUF_INIT, V_VALUE, false, false, NULL};
+	*o = (operand)OPERAND_INIT;
 	if (t->kind == T_NUMBER) {
 		o->literal = true;
 		add_param(ps->q, &o->sql);
@@ -345,7 +380,7 @@ static int parse_operand(parser *ps, operand *o, bool right_side)
 	                            !has_name_prefix(t->text) && ps->p[0] != '(')) {
 		bool found = false;
 		if (t->kind == T_WORD) { /* a bare word on the right: an attribute if it names one, else text */
-			operand probe = {TALLY_BUF_INIT, V_VALUE, false, false, NULL};
+			operand probe = OPERAND_INIT;
 			size_t binds = ps->q->n_binds;
 			rc = attribute_sql(ps, &probe, t->text, &found);
 			while (ps->q->n_binds > binds)
@@ -506,6 +541,20 @@ static int as_date(parser *ps, operand *lit, size_t column)
 
 /* ---- tests and logic ---- */
 
+/* A test of one flag or scalar: the runs whose row in its table passes `predicate` (over x.column). */
+static void lookup_test(tally_buf *out, const operand *o, bool negate, const char *predicate)
+{
+	tally_buf_printf(out, "r.dir %sIN (SELECT x.run FROM %s x WHERE x.%s = ?%zu AND %s)", negate ? "NOT " : "",
+	                 o->table, o->key, o->name_param, predicate);
+}
+
+/* "x.column" of a lookup operand, for the predicates above. */
+static const char *column_of(const operand *o, char *buf, size_t size)
+{
+	snprintf(buf, size, "x.%s", o->column);
+	return buf;
+}
+
 static int parse_expr(parser *ps, tally_buf *out);
 
 static int parse_list(parser *ps, tally_buf *out)
@@ -562,7 +611,7 @@ static int parse_test(parser *ps, tally_buf *out)
 		return rc;
 	}
 	token *t = &ps->tok;
-	operand right = {TALLY_BUF_INIT, V_VALUE, false, false, NULL};
+	operand right = OPERAND_INIT;
 	if (t->kind == T_OP && !is_op(t, "~")) {
 		const char *op = is_op(t, "==") ? "=" : is_op(t, "!=") ? "<>" : NULL;
 		char op_text[4];
@@ -576,8 +625,13 @@ static int parse_test(parser *ps, tally_buf *out)
 			rc = syntax_error(ps, column, "%s", "tags are tested with 'contains' (tags contains best)");
 		if (!rc && left.kind == V_DATE_ATTR && right.kind == V_TEXT_LITERAL)
 			rc = as_date(ps, &right, right_column);
-		if (!rc)
+		if (!rc && left.table && right.literal) {
+			char col[40], pred[600];
+			snprintf(pred, sizeof pred, "%s %s %s", column_of(&left, col, sizeof col), op ? op : op_text, right.sql.ptr);
+			lookup_test(out, &left, false, pred);
+		} else if (!rc) {
 			tally_buf_printf(out, "COALESCE(%s %s %s, 0)", left.sql.ptr, op ? op : op_text, right.sql.ptr);
+		}
 	} else if (is_op(t, "~")) {
 		if (!(rc = next_token(ps)))
 			rc = parse_operand(ps, &right, true);
@@ -594,18 +648,28 @@ static int parse_test(parser *ps, tally_buf *out)
 			}
 			pcre2_code_free(code);
 		}
-		if (!rc && left.kind == V_TAGS)
+		if (!rc && left.kind == V_TAGS) {
 			tally_buf_printf(out, "EXISTS(SELECT 1 FROM tags t WHERE t.run = r.dir AND tally_regexp(%s, t.tag))",
 			                 right.sql.ptr);
-		else if (!rc)
+		} else if (!rc && left.table) {
+			char col[40], pred[600];
+			snprintf(pred, sizeof pred, "tally_regexp(%s, %s)", right.sql.ptr, column_of(&left, col, sizeof col));
+			lookup_test(out, &left, false, pred);
+		} else if (!rc) {
 			tally_buf_printf(out, "COALESCE(tally_regexp(%s, %s), 0)", right.sql.ptr, left.sql.ptr);
+		}
 	} else if (is_keyword(t, "contains")) {
 		if (!(rc = next_token(ps)))
 			rc = parse_operand(ps, &right, true);
-		if (!rc && left.kind == V_TAGS)
-			tally_buf_printf(out, "EXISTS(SELECT 1 FROM tags t WHERE t.run = r.dir AND t.tag = %s)", right.sql.ptr);
-		else if (!rc)
+		if (!rc && left.kind == V_TAGS) {
+			tally_buf_printf(out, "r.dir IN (SELECT t.run FROM tags t WHERE t.tag = %s)", right.sql.ptr);
+		} else if (!rc && left.table && right.literal) {
+			char col[40], pred[600];
+			snprintf(pred, sizeof pred, "instr(%s, %s) > 0", column_of(&left, col, sizeof col), right.sql.ptr);
+			lookup_test(out, &left, false, pred);
+		} else if (!rc) {
 			tally_buf_printf(out, "COALESCE(instr(%s, %s) > 0, 0)", left.sql.ptr, right.sql.ptr);
+		}
 	} else if (is_keyword(t, "in") || is_keyword(t, "not")) {
 		bool negate = is_keyword(t, "not");
 		if (!(rc = next_token(ps)) && negate && !is_keyword(&ps->tok, "in"))
@@ -620,8 +684,15 @@ static int parse_test(parser *ps, tally_buf *out)
 			tally_buf_release(&list);
 		} else if (!rc) {
 			tally_buf list = TALLY_BUF_INIT;
-			if (!(rc = parse_list(ps, &list)))
+			if (!(rc = parse_list(ps, &list)) && left.table) {
+				char col[40];
+				tally_buf pred = TALLY_BUF_INIT;
+				tally_buf_printf(&pred, "%s %sIN %s", column_of(&left, col, sizeof col), negate ? "NOT " : "", list.ptr);
+				lookup_test(out, &left, false, pred.ptr);
+				tally_buf_release(&pred);
+			} else if (!rc) {
 				tally_buf_printf(out, "COALESCE(%s %sIN %s, 0)", left.sql.ptr, negate ? "NOT " : "", list.ptr);
+			}
 			tally_buf_release(&list);
 		}
 	} else if (is_keyword(t, "is")) {
@@ -634,15 +705,26 @@ static int parse_test(parser *ps, tally_buf *out)
 			rc = expect_end_of(ps, "'missing'");
 		if (!rc)
 			rc = next_token(ps);
-		if (!rc && left.kind == V_TAGS)
+		if (!rc && left.kind == V_TAGS) {
 			tally_buf_printf(out, "%sEXISTS(SELECT 1 FROM tags t WHERE t.run = r.dir)", negate ? "" : "NOT ");
-		else if (!rc)
+		} else if (!rc && left.table) {
+			char col[40], pred[80];
+			snprintf(pred, sizeof pred, "%s IS NOT NULL", column_of(&left, col, sizeof col));
+			lookup_test(out, &left, !negate, pred);
+		} else if (!rc) {
 			tally_buf_printf(out, "(%s IS %sNULL)", left.sql.ptr, negate ? "NOT " : "");
+		}
 	} else if (left.literal) {
 		rc = expect_end_of(ps, "a comparison");
 	} else {
 		/* a name alone: true when it is there and not 0/false/empty (`--where marked`) */
-		tally_buf_printf(out, "COALESCE(%s NOT IN (0, ''), 0)", left.sql.ptr);
+		if (left.table) {
+			char col[40], pred[80];
+			snprintf(pred, sizeof pred, "%s NOT IN (0, '')", column_of(&left, col, sizeof col));
+			lookup_test(out, &left, false, pred);
+		} else {
+			tally_buf_printf(out, "COALESCE(%s NOT IN (0, ''), 0)", left.sql.ptr);
+		}
 	}
 	operand_release(&left);
 	operand_release(&right);

@@ -21,12 +21,34 @@ struct tally_run_iter {
 	size_t prefix_len;
 	int64_t generation;   /* of the index, right after the sync */
 	bool has_query;       /* filtered or sorted: its results may depend on the time, no memos */
+	int64_t *rids;        /* ... the matching runs, in order */
+	size_t n_rids, cap_rids, next_rid;
 };
+
+/* Whether any indexed run has a flag (1) and/or a scalar (2) called `name`. */
+static int name_kinds(void *ctx, const char *name)
+{
+	sqlite3 *db = ctx;
+	sqlite3_stmt *st;
+	int kinds = 3; /* when the index cannot say: both, the general form */
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT EXISTS(SELECT 1 FROM flags WHERE name = ?1),"
+	                       " EXISTS(SELECT 1 FROM scalars WHERE tag = ?1)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return kinds;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		kinds = sqlite3_column_int(st, 0) | sqlite3_column_int(st, 1) << 1;
+	sqlite3_finalize(st);
+	return kinds;
+}
 
 /* The statement of an iterator with a query: the same columns, filtered and ordered. */
 static int prepare_query(tally_run_iter *it, const tally_iter_options *opts)
 {
 	tally_query q = TALLY_QUERY_INIT;
+	q.resolve = name_kinds;
+	q.resolve_ctx = it->store->db;
 	int rc = 0;
 	if (opts->where && (rc = tally__query_where(&q, opts->where)))
 		goto done;
@@ -34,29 +56,55 @@ static int prepare_query(tally_run_iter *it, const tally_iter_options *opts)
 		goto done;
 	if (opts->sort && (rc = tally__query_sort(&q, opts->sort)))
 		goto done;
+	/* The matching runs, in order, as rowids: the query runs once even when
+	 * the caller goes over the rows twice (a table measures, then prints). */
 	tally_buf sql = TALLY_BUF_INIT;
-	tally_buf_printf(&sql,
-	                 "SELECT r.dir, r.id, r.status, r.started, r.stopped, r.exit_status, r.label, r.script, r.flags_text,"
-	                 " r.scalars_text, NULL, NULL, NULL, %s FROM runs r%s WHERE %s ORDER BY %s%sr.started DESC, r.id DESC"
-	                 " LIMIT ?1",
-	                 opts->details ? "d.summary_json" : "NULL",
-	                 opts->details ? " LEFT JOIN details d ON d.rid = r.rid" : "", q.where.len ? q.where.ptr : "1",
-	                 q.order.len ? q.order.ptr : "", q.order.len ? ", " : "");
+	tally_buf_printf(&sql, "SELECT r.rid FROM runs r WHERE %s ORDER BY %s%sr.started DESC, r.id DESC LIMIT ?1",
+	                 q.where.len ? q.where.ptr : "1", q.order.len ? q.order.ptr : "", q.order.len ? ", " : "");
+	sqlite3_stmt *find = NULL;
 	if (tally_buf_oom(&sql))
 		rc = tally__error_oom();
-	else if (sqlite3_prepare_v2(it->store->db, sql.ptr, -1, &it->st, NULL) != SQLITE_OK)
+	else if (sqlite3_prepare_v2(it->store->db, sql.ptr, -1, &find, NULL) != SQLITE_OK)
 		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
 	tally_buf_release(&sql);
 	for (size_t i = 0; !rc && i < q.n_binds; i++) {
 		int n = (int)i + TALLY_QUERY_FIRST_PARAM;
 		const tally_query_bind *b = &q.binds[i];
 		if (b->type == TALLY_BIND_INT)
-			sqlite3_bind_int64(it->st, n, b->i);
+			sqlite3_bind_int64(find, n, b->i);
 		else if (b->type == TALLY_BIND_REAL)
-			sqlite3_bind_double(it->st, n, b->d);
+			sqlite3_bind_double(find, n, b->d);
 		else
-			sqlite3_bind_text(it->st, n, b->text, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(find, n, b->text, -1, SQLITE_TRANSIENT);
 	}
+	if (!rc) {
+		sqlite3_bind_int64(find, 1, opts->limit ? (sqlite3_int64)opts->limit : -1);
+		int step;
+		while ((step = sqlite3_step(find)) == SQLITE_ROW) {
+			if (it->n_rids == it->cap_rids) {
+				size_t cap = it->cap_rids ? it->cap_rids * 2 : 256;
+				int64_t *grown = realloc(it->rids, cap * sizeof *grown);
+				if (!grown) {
+					rc = tally__error_oom();
+					break;
+				}
+				it->rids = grown;
+				it->cap_rids = cap;
+			}
+			it->rids[it->n_rids++] = sqlite3_column_int64(find, 0);
+		}
+		if (!rc && step != SQLITE_DONE)
+			rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
+	}
+	sqlite3_finalize(find);
+	static const char compact_row[] =
+		"SELECT dir, id, status, started, stopped, exit_status, label, script, flags_text, scalars_text,"
+		" NULL, NULL, NULL, NULL FROM runs WHERE rid = ?1";
+	static const char detailed_row[] =
+		"SELECT r.dir, id, status, started, stopped, exit_status, label, script, flags_text, scalars_text,"
+		" NULL, NULL, NULL, d.summary_json FROM runs r LEFT JOIN details d ON d.rid = r.rid WHERE r.rid = ?1";
+	if (!rc && sqlite3_prepare_v2(it->store->db, opts->details ? detailed_row : compact_row, -1, &it->st, NULL) != SQLITE_OK)
+		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
 	it->has_query = true;
 done:
 	tally__query_release(&q);
@@ -118,7 +166,7 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 		free(it);
 		return rc;
 	}
-	if (it->st)
+	if (it->st && !it->has_query)
 		sqlite3_bind_int64(it->st, 1, opts->limit ? (sqlite3_int64)opts->limit : -1);
 	it->generation = tally__index_generation(store);
 	*out = it;
@@ -136,7 +184,16 @@ int tally_run_iter_next(tally_run_iter *it, const tally_run **run)
 	*run = NULL;
 	if (!it->st)
 		return 1;
-	int s = sqlite3_step(it->st);
+	int s;
+	do {
+		if (it->has_query) {
+			if (it->next_rid >= it->n_rids)
+				return 1;
+			sqlite3_reset(it->st);
+			sqlite3_bind_int64(it->st, 1, it->rids[it->next_rid++]);
+		}
+		s = sqlite3_step(it->st);
+	} while (s == SQLITE_DONE && it->has_query); /* a run removed since the query ran: the next one */
 	if (s == SQLITE_DONE)
 		return 1;
 	if (s != SQLITE_ROW)
@@ -175,6 +232,7 @@ int tally_run_iter_next(tally_run_iter *it, const tally_run **run)
 
 int tally_run_iter_rewind(tally_run_iter *it)
 {
+	it->next_rid = 0;
 	if (it->st && sqlite3_reset(it->st) != SQLITE_OK)
 		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
 	return 0;
@@ -199,6 +257,7 @@ void tally_run_iter_free(tally_run_iter *it)
 	if (!it)
 		return;
 	sqlite3_finalize(it->st);
+	free(it->rids);
 	for (size_t i = 0; i < sizeof it->row.owned / sizeof *it->row.owned; i++)
 		free(it->row.owned[i]);
 	tally_buf_release(&it->dir);
