@@ -159,6 +159,13 @@ void tally_scalar_cursor_free(tally_scalar_cursor *c);
 /** Whether the run's supervising process is alive right now (its lock is held). */
 int tally_run_is_live(const tally_run *run);
 
+/** Which recorded streams tally_run_output() hands out. */
+enum { TALLY_OUTPUT_STDOUT = 1, TALLY_OUTPUT_STDERR = 2, TALLY_OUTPUT_BOTH = 3 };
+/** Called per recorded chunk: `stream` 0 is stdout, 1 stderr; non-zero stops the reading. */
+typedef int (*tally_output_chunk_visitor)(void *ctx, int stream, const char *data, size_t len, int64_t time_ms);
+/** The run's recorded console output, chunk by chunk in arrival order, of the chosen streams. */
+int tally_run_output(const tally_run *run, int streams, tally_output_chunk_visitor visit, void *ctx);
+
 /** The last `max_lines` lines of the run's console output, in a new string (caller frees). */
 int tally_run_output_tail(const tally_run *run, size_t max_lines, char **out);
 

@@ -329,6 +329,9 @@ typedef struct tally_output tally_output;
 enum { TALLY_STREAM_STDOUT = 0, TALLY_STREAM_STDERR = 1 };
 
 int tally__output_open(tally_output **out, const char *dir, tally_outparse *parser, tally_scalar_log *log);
+typedef int (*tally_output_visitor)(void *ctx, int stream, const char *data, size_t len, int64_t time_ms);
+/* Every recorded chunk of the selected streams (bit masks 1 << TALLY_STREAM_*), in order. */
+int tally__output_read(const char *dir, int streams, tally_output_visitor visit, void *ctx);
 /* Record one chunk read from the child: raw bytes, index record, scalar lines. */
 int tally__output_chunk(tally_output *o, int stream, const char *data, size_t len, int64_t time_ms);
 /* Flush partial lines and close the files. */

@@ -272,3 +272,68 @@ int tally__output_tail(const char *dir, size_t max_lines, tally_buf *out)
 	free(buf);
 	return 0;
 }
+
+/* ---- reading the recorded output by chunk ---- */
+
+/*
+ * Hand every recorded chunk of `streams` (bit 1 << TALLY_STREAM_STDOUT,
+ * 1 << TALLY_STREAM_STDERR) to `visit`, in arrival order.  Chunks are cut
+ * where output.idx says a read() began; a chunk larger than the buffer comes
+ * in pieces.  An index record pointing past the output (a crash between the
+ * two writes) ends the reading.
+ */
+int tally__output_read(const char *dir, int streams, tally_output_visitor visit, void *ctx)
+{
+	tally_buf path = TALLY_BUF_INIT;
+	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/output", dir);
+	int out_fd = tally_buf_oom(&path) ? -1 : open(path.ptr, O_RDONLY | O_CLOEXEC);
+	tally_buf_adds(&path, ".idx");
+	int idx_fd = tally_buf_oom(&path) ? -1 : open(path.ptr, O_RDONLY | O_CLOEXEC);
+	tally_buf_release(&path);
+	int rc = 0;
+	struct stat st;
+	if (out_fd < 0 || idx_fd < 0 || fstat(out_fd, &st) < 0) {
+		if (errno != ENOENT)
+			rc = tally__error_errno(TALLY_ERROR, "cannot read the output of '%s'", dir);
+		goto done;
+	}
+	unsigned char rec[2][16];
+	char buf[65536];
+	ssize_t have = pread(idx_fd, rec[0], 16, 0);
+	for (off_t at = 16; have == 16 && !rc; at += 16) {
+		uint64_t word = 0;
+		int64_t time_ms = 0;
+		for (int i = 7; i >= 0; i--) {
+			word = word << 8 | rec[0][i];
+			time_ms = (int64_t)((uint64_t)time_ms << 8 | rec[0][8 + i]);
+		}
+		off_t start = (off_t)(word >> 1), end = st.st_size;
+		int stream = (int)(word & 1);
+		bool more = pread(idx_fd, rec[1], 16, at) == 16;
+		if (more) {
+			uint64_t next = 0;
+			for (int i = 7; i >= 0; i--)
+				next = next << 8 | rec[1][i];
+			end = (off_t)(next >> 1);
+		}
+		if (start > st.st_size || end > st.st_size || end < start)
+			break;
+		for (off_t p = start; (streams & (1 << stream)) && p < end && !rc;) {
+			size_t want = (size_t)(end - p) < sizeof buf ? (size_t)(end - p) : sizeof buf;
+			ssize_t got = pread(out_fd, buf, want, p);
+			if (got <= 0)
+				break;
+			rc = visit(ctx, stream, buf, (size_t)got, time_ms);
+			p += got;
+		}
+		if (!more)
+			break;
+		memcpy(rec[0], rec[1], 16);
+	}
+done:
+	if (out_fd >= 0)
+		close(out_fd);
+	if (idx_fd >= 0)
+		close(idx_fd);
+	return rc < 0 ? rc : 0;
+}

@@ -496,6 +496,11 @@ int tally_run_is_live(const tally_run *run)
 	return live;
 }
 
+int tally_run_output(const tally_run *run, int streams, tally_output_chunk_visitor visit, void *ctx)
+{
+	return tally__output_read(run->dir, streams, visit, ctx);
+}
+
 int tally_run_output_tail(const tally_run *run, size_t max_lines, char **out)
 {
 	tally_buf buf = TALLY_BUF_INIT;

@@ -1,0 +1,107 @@
+/* tally cat — print a run's recorded console output. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+	"usage: tally cat [RUN] [--stdout | --stderr] [--timestamps] [--runs-dir DIR]\n"
+	"\n"
+	"Print the console output a run recorded, byte for byte as it came: stdout\n"
+	"and stderr interleaved in arrival order, or one of them.  RUN is an index\n"
+	"(1 = latest, the default), a unique id prefix or a run directory.\n"
+	"\n"
+	"Options:\n"
+	"      --stdout        only what the script wrote to stdout\n"
+	"      --stderr        only what it wrote to stderr\n"
+	"  -t, --timestamps    start each line with the local time it arrived\n"
+	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	"  -h, --help          show this help\n";
+
+enum { OPT_STDOUT = 1000, OPT_STDERR };
+
+static const struct option options[] = {
+	{"stdout", no_argument, NULL, OPT_STDOUT},
+	{"stderr", no_argument, NULL, OPT_STDERR},
+	{"timestamps", no_argument, NULL, 't'},
+	{"runs-dir", required_argument, NULL, 'R'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+typedef struct {
+	bool timestamps;
+	bool at_line_start[2];  /* per stream: the next byte starts a line */
+} printer;
+
+static void print_time(int64_t ms)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	char text[16] = "??:??:??";
+	if (localtime_r(&secs, &tm))
+		strftime(text, sizeof text, "%H:%M:%S", &tm);
+	printf("%s.%03d ", text, (int)(ms % 1000));
+}
+
+static int print_chunk(void *ctx, int stream, const char *data, size_t len, int64_t time_ms)
+{
+	printer *p = ctx;
+	if (!p->timestamps) {
+		fwrite(data, 1, len, stdout);
+		return 0;
+	}
+	/* A line's time is that of the chunk holding its first byte. */
+	const char *end = data + len;
+	while (data < end) {
+		if (p->at_line_start[stream])
+			print_time(time_ms);
+		const char *nl = memchr(data, '\n', (size_t)(end - data));
+		const char *stop = nl ? nl + 1 : end;
+		fwrite(data, 1, (size_t)(stop - data), stdout);
+		p->at_line_start[stream] = nl != NULL;
+		data = stop;
+	}
+	return 0;
+}
+
+int cmd_cat(int argc, char **argv)
+{
+	const char *runs_dir = NULL, *ref = "1";
+	int streams = TALLY_OUTPUT_BOTH;
+	printer p = {false, {true, true}};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "th", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_STDOUT: streams = TALLY_OUTPUT_STDOUT; break;
+		case OPT_STDERR: streams = TALLY_OUTPUT_STDERR; break;
+		case 't': p.timestamps = true; break;
+		case 'R': runs_dir = optarg; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		ref = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(usage, "cat prints one run; '%s' is one too many", argv[optind]);
+	tally_store *store = NULL;
+	tally_run *run = NULL;
+	int code = cli_open_store(&store, runs_dir);
+	if (!code) {
+		int rc = tally_run_lookup(&run, store, ref);
+		if (!rc)
+			rc = tally_run_output(run, streams, print_chunk, &p);
+		if (rc)
+			code = cli_lib_error(rc);
+	}
+	if (fflush(stdout) != 0 && !code)
+		code = cli_error("cannot write the output — is stdout closed?");
+	tally_run_free(run);
+	tally_store_free(store);
+	return code;
+}
