@@ -33,6 +33,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
 int cmd_flags(int argc, char **argv);
 
 /* "tally: <message>" on stderr; returns EXIT_FATAL. */

@@ -24,6 +24,7 @@ static const command commands[] = {
 	{"show", cmd_show, "show everything recorded about a run"},
 	{"scalars", cmd_scalars, "list the scalar points or summaries of runs"},
 	{"plot", cmd_plot, "chart a scalar over steps in the terminal"},
+	{"ls", cmd_ls, "list the files a run produced"},
 	{"cat", cmd_cat, "print the console output a run recorded"},
 	{"watch", cmd_watch, "follow a running run: output and scalars per step"},
 	{"flags", cmd_flags, "show the flags a script declares"},
