@@ -42,7 +42,7 @@
 #include "util/strlist.h"
 #include "util/timeutil.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 #define TALLY_STR_(x) #x
 #define TALLY_STR(x) TALLY_STR_(x)
 #define RACY_NS 2000000000LL
@@ -68,10 +68,10 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS runs_by_id ON runs(id);"
 	"CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);"
 	"CREATE TABLE IF NOT EXISTS details(rid INTEGER PRIMARY KEY, summary_json TEXT);"
-	"CREATE TABLE IF NOT EXISTS flags(run TEXT, name TEXT, type TEXT, value, PRIMARY KEY(run, name)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS scalars(run TEXT, tag TEXT, last REAL, last_step INTEGER, first REAL,"
-	"  min REAL, max REAL, avg REAL, count INTEGER, PRIMARY KEY(run, tag)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS tags(run TEXT, tag TEXT, PRIMARY KEY(run, tag)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS flags(rid INTEGER, name TEXT, type TEXT, value, PRIMARY KEY(rid, name)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS scalars(rid INTEGER, tag TEXT, last REAL, last_step INTEGER, first REAL,"
+	"  min REAL, max REAL, avg REAL, count INTEGER, PRIMARY KEY(rid, tag)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS tags(rid INTEGER, tag TEXT, PRIMARY KEY(rid, tag)) WITHOUT ROWID;"
 	/* For queries: the runs whose flag or scalar passes a test are found from
 	 * these (each entry also holds its run), not by a lookup per run. */
 	"CREATE INDEX IF NOT EXISTS flags_by_name ON flags(name, value);"
@@ -243,15 +243,15 @@ static int writer_prepare(tally_store *store, writer *w)
 		          " script=excluded.script, host=excluded.host, flags_text=excluded.flags_text,"
 		          " scalars_text=excluded.scalars_text, sig=excluded.sig RETURNING rid"},
 		{&w->put_details, "INSERT OR REPLACE INTO details(rid, summary_json) VALUES(?1,?2)"},
-		{&w->del_flags, "DELETE FROM flags WHERE run=?1"},
-		{&w->del_scalars, "DELETE FROM scalars WHERE run=?1"},
-		{&w->del_tags, "DELETE FROM tags WHERE run=?1"},
+		{&w->del_flags, "DELETE FROM flags WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
+		{&w->del_scalars, "DELETE FROM scalars WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
+		{&w->del_tags, "DELETE FROM tags WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
 		{&w->del_details, "DELETE FROM details WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
 		{&w->del_run, "DELETE FROM runs WHERE dir=?1"},
-		{&w->put_flag, "INSERT OR REPLACE INTO flags(run, name, type, value) VALUES(?1,?2,?3,?4)"},
-		{&w->put_scalar, "INSERT OR REPLACE INTO scalars(run, tag, last, last_step, first, min, max, avg, count)"
+		{&w->put_flag, "INSERT OR REPLACE INTO flags(rid, name, type, value) VALUES(?1,?2,?3,?4)"},
+		{&w->put_scalar, "INSERT OR REPLACE INTO scalars(rid, tag, last, last_step, first, min, max, avg, count)"
 		                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
-		{&w->put_tag, "INSERT OR REPLACE INTO tags(run, tag) VALUES(?1,?2)"},
+		{&w->put_tag, "INSERT OR REPLACE INTO tags(rid, tag) VALUES(?1,?2)"},
 	};
 	_Static_assert(sizeof q / sizeof *q <= sizeof w->prepared / sizeof *w->prepared, "writer.prepared too small");
 	for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
@@ -302,7 +302,8 @@ static const char *json_type_name(json_t *v)
 	}
 }
 
-static void put_children(writer *w, const char *dir, json_t *meta, json_t *scalars)
+/* The normalized rows of run `rid` (runs.rid: integers keep query joins cheap). */
+static void put_children(writer *w, const char *dir, sqlite3_int64 rid, json_t *meta, json_t *scalars)
 {
 	sqlite3_stmt *dels[] = {w->del_flags, w->del_scalars, w->del_tags};
 	for (size_t i = 0; i < 3 && !w->fresh; i++) {
@@ -312,7 +313,7 @@ static void put_children(writer *w, const char *dir, json_t *meta, json_t *scala
 	const char *name;
 	json_t *v;
 	json_object_foreach(json_object_get(meta, "flags"), name, v) {
-		sqlite3_bind_text(w->put_flag, 1, dir, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(w->put_flag, 1, rid);
 		sqlite3_bind_text(w->put_flag, 2, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(w->put_flag, 3, json_type_name(v), -1, SQLITE_STATIC);
 		bind_json_value(w->put_flag, 4, v);
@@ -320,7 +321,7 @@ static void put_children(writer *w, const char *dir, json_t *meta, json_t *scala
 	}
 	json_object_foreach(scalars, name, v) {
 		static const char *const cols[] = {"last", "last_step", "first", "min", "max", "avg", "count"};
-		sqlite3_bind_text(w->put_scalar, 1, dir, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(w->put_scalar, 1, rid);
 		sqlite3_bind_text(w->put_scalar, 2, name, -1, SQLITE_STATIC);
 		for (int c = 0; c < 7; c++)
 			bind_json_value(w->put_scalar, 3 + c, json_object_get(v, cols[c]));
@@ -330,7 +331,7 @@ static void put_children(writer *w, const char *dir, json_t *meta, json_t *scala
 	json_array_foreach(json_object_get(meta, "tags"), i, v) {
 		if (!json_is_string(v))
 			continue;
-		sqlite3_bind_text(w->put_tag, 1, dir, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(w->put_tag, 1, rid);
 		sqlite3_bind_text(w->put_tag, 2, json_string_value(v), -1, SQLITE_STATIC);
 		step_reset(w->put_tag);
 	}
@@ -374,7 +375,7 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (!rc) {
-		put_children(w, dir, meta, scalars);
+		put_children(w, dir, rid, meta, scalars);
 		w->rows_written++;
 	}
 done:

@@ -259,7 +259,7 @@ static int lookup_sql(parser *ps, operand *o, const char *table, const char *key
                       const char *name)
 {
 	bool alone = o->sql.len == 0;
-	tally_buf_printf(&o->sql, "(SELECT x.%s FROM %s x WHERE x.run = r.dir AND x.%s = ", column, table, key);
+	tally_buf_printf(&o->sql, "(SELECT x.%s FROM %s x WHERE x.rid = r.rid AND x.%s = ", column, table, key);
 	size_t param = ps->q->n_binds + TALLY_QUERY_FIRST_PARAM;
 	add_param(ps->q, &o->sql);
 	tally_buf_adds(&o->sql, ")");
@@ -488,7 +488,7 @@ bool tally__query_parse_date(const char *text, int64_t now_ms, int64_t *out)
 	}
 	/* last hour, last 3 days */
 	if (sscanf(text, "%31s %ld %31s%n", word, &n, unit, &used) == 3 && !text[used] && !strcasecmp(word, "last") &&
-	    n > 0 && unit_ms(unit)) {
+	    n > 0 && unit_ms(unit) && n <= INT64_MAX / unit_ms(unit)) {
 		*out = now_ms - n * unit_ms(unit);
 		return true;
 	}
@@ -499,7 +499,7 @@ bool tally__query_parse_date(const char *text, int64_t now_ms, int64_t *out)
 	}
 	/* 3 days ago */
 	if (sscanf(text, "%ld %31s %7s%n", &n, unit, ago, &used) == 3 && !text[used] && !strcasecmp(ago, "ago") &&
-	    n >= 0 && unit_ms(unit)) {
+	    n >= 0 && unit_ms(unit) && n <= INT64_MAX / unit_ms(unit)) {
 		*out = now_ms - n * unit_ms(unit);
 		return true;
 	}
@@ -544,7 +544,7 @@ static int as_date(parser *ps, operand *lit, size_t column)
 /* A test of one flag or scalar: the runs whose row in its table passes `predicate` (over x.column). */
 static void lookup_test(tally_buf *out, const operand *o, bool negate, const char *predicate)
 {
-	tally_buf_printf(out, "r.dir %sIN (SELECT x.run FROM %s x WHERE x.%s = ?%zu AND %s)", negate ? "NOT " : "",
+	tally_buf_printf(out, "r.rid %sIN (SELECT x.rid FROM %s x WHERE x.%s = ?%zu AND %s)", negate ? "NOT " : "",
 	                 o->table, o->key, o->name_param, predicate);
 }
 
@@ -649,7 +649,7 @@ static int parse_test(parser *ps, tally_buf *out)
 			pcre2_code_free(code);
 		}
 		if (!rc && left.kind == V_TAGS) {
-			tally_buf_printf(out, "EXISTS(SELECT 1 FROM tags t WHERE t.run = r.dir AND tally_regexp(%s, t.tag))",
+			tally_buf_printf(out, "EXISTS(SELECT 1 FROM tags t WHERE t.rid = r.rid AND tally_regexp(%s, t.tag))",
 			                 right.sql.ptr);
 		} else if (!rc && left.table) {
 			char col[40], pred[600];
@@ -662,7 +662,7 @@ static int parse_test(parser *ps, tally_buf *out)
 		if (!(rc = next_token(ps)))
 			rc = parse_operand(ps, &right, true);
 		if (!rc && left.kind == V_TAGS) {
-			tally_buf_printf(out, "r.dir IN (SELECT t.run FROM tags t WHERE t.tag = %s)", right.sql.ptr);
+			tally_buf_printf(out, "r.rid IN (SELECT t.rid FROM tags t WHERE t.tag = %s)", right.sql.ptr);
 		} else if (!rc && left.table && right.literal) {
 			char col[40], pred[600];
 			snprintf(pred, sizeof pred, "instr(%s, %s) > 0", column_of(&left, col, sizeof col), right.sql.ptr);
@@ -679,7 +679,7 @@ static int parse_test(parser *ps, tally_buf *out)
 		if (!rc && left.kind == V_TAGS) {
 			tally_buf list = TALLY_BUF_INIT;
 			if (!(rc = parse_list(ps, &list)))
-				tally_buf_printf(out, "%sEXISTS(SELECT 1 FROM tags t WHERE t.run = r.dir AND t.tag IN %s)",
+				tally_buf_printf(out, "%sEXISTS(SELECT 1 FROM tags t WHERE t.rid = r.rid AND t.tag IN %s)",
 				                 negate ? "NOT " : "", list.ptr);
 			tally_buf_release(&list);
 		} else if (!rc) {
@@ -706,7 +706,7 @@ static int parse_test(parser *ps, tally_buf *out)
 		if (!rc)
 			rc = next_token(ps);
 		if (!rc && left.kind == V_TAGS) {
-			tally_buf_printf(out, "%sEXISTS(SELECT 1 FROM tags t WHERE t.run = r.dir)", negate ? "" : "NOT ");
+			tally_buf_printf(out, "%sEXISTS(SELECT 1 FROM tags t WHERE t.rid = r.rid)", negate ? "" : "NOT ");
 		} else if (!rc && left.table) {
 			char col[40], pred[80];
 			snprintf(pred, sizeof pred, "%s IS NOT NULL", column_of(&left, col, sizeof col));
