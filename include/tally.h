@@ -159,6 +159,19 @@ void tally_scalar_cursor_free(tally_scalar_cursor *c);
 /** Whether the run's supervising process is alive right now (its lock is held). */
 int tally_run_is_live(const tally_run *run);
 
+/* Annotations, edited in run.json under a lock (concurrent edits are all kept)
+ * and seen by queries at once.  `run` is updated too. */
+/** Set the label; NULL or "" clears it. */
+int tally_run_set_label(tally_run *run, const char *label);
+/** Add and remove tags (NULL-terminated lists, either may be NULL). */
+int tally_run_change_tags(tally_run *run, const char *const *add, const char *const *remove);
+/** Mark (1) or unmark (0) a run. */
+int tally_run_set_marked(tally_run *run, int marked);
+/** Add a comment, with the user, host and time. */
+int tally_run_add_comment(tally_run *run, const char *text);
+/** Delete comment `index` (1 = the first). */
+int tally_run_delete_comment(tally_run *run, size_t index);
+
 /** Which recorded streams tally_run_output() hands out. */
 enum { TALLY_OUTPUT_STDOUT = 1, TALLY_OUTPUT_STDERR = 2, TALLY_OUTPUT_BOTH = 3 };
 /** Called per recorded chunk: `stream` 0 is stdout, 1 stderr; non-zero stops the reading. */

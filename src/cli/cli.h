@@ -34,6 +34,11 @@ int cmd_reindex(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_label(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_mark(int argc, char **argv);
+int cmd_unmark(int argc, char **argv);
+int cmd_comment(int argc, char **argv);
 int cmd_flags(int argc, char **argv);
 
 /* "tally: <message>" on stderr; returns EXIT_FATAL. */
@@ -46,6 +51,15 @@ int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
 void cli_print_warnings(tally_store *store);
 /* Open the store honouring a --runs-dir value (NULL: the default resolution). */
 int cli_open_store(tally_store **store, const char *runs_dir);
+
+/* ---- commands that change runs (run-args.c) ---- */
+
+/* Look up every reference (a run named twice is kept once: NULL in its later
+ * slot); on a bad one, print the error and return its exit code. */
+int cli_lookup_runs(tally_store *store, char *const *refs, size_t n, tally_run ***out);
+void cli_free_runs(tally_run **runs, size_t n);
+/* Show the runs `what` ("label 3 runs") acts on and ask; 0 to go on, else the exit code. */
+int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes);
 
 /* ---- output helpers (output-format.c) ---- */
 

@@ -23,7 +23,7 @@ static const char usage[] =
 	"               x in [a, b], x not in [..], label contains 'text',\n"
 	"               tags contains best, label ~ 'regex', val_loss is missing\n"
 	"  names        attributes status, started, stopped, duration (s), label,\n"
-	"               script, host, exit_status, id, tags; flags and scalars\n"
+	"               script, host, exit_status, id, marked, tags; flags and scalars\n"
 	"               (last value) by name; attr.X, flag.X, scalar.X to be sure;\n"
 	"               min(X) max(X) first(X) last(X) avg(X) count(X) of a scalar;\n"
 	"               tfruns' flag_X, metric_X, eval_X\n"
@@ -54,6 +54,7 @@ static const char usage[] =
 	"      --script NAME    only runs of script NAME\n"
 	"      --started WHEN   only runs started after WHEN ('last hour', today, a date)\n"
 	"      --pattern REGEX  only runs whose id matches REGEX\n"
+	"      --marked, --unmarked  only runs with (without) a mark (tally mark)\n"
 	"  -n, --limit N        at most N runs (0 = all)\n"
 	"  -a, --all            all runs, also on a terminal\n"
 	"  -f, --format FMT     table (default), csv, tsv, json or tfruns\n"
@@ -61,7 +62,7 @@ static const char usage[] =
 	"  -h, --help           show this help\n";
 
 enum { OPT_RUNNING = 1000, OPT_COMPLETED, OPT_ERROR, OPT_TERMINATED, OPT_TAG, OPT_LABEL, OPT_SCRIPT, OPT_STARTED,
-       OPT_PATTERN };
+       OPT_PATTERN, OPT_MARKED, OPT_UNMARKED };
 
 static const struct option options[] = {
 	{"where", required_argument, NULL, 'w'},
@@ -75,6 +76,8 @@ static const struct option options[] = {
 	{"script", required_argument, NULL, OPT_SCRIPT},
 	{"started", required_argument, NULL, OPT_STARTED},
 	{"pattern", required_argument, NULL, OPT_PATTERN},
+	{"marked", no_argument, NULL, OPT_MARKED},
+	{"unmarked", no_argument, NULL, OPT_UNMARKED},
 	{"limit", required_argument, NULL, 'n'},
 	{"all", no_argument, NULL, 'a'},
 	{"format", required_argument, NULL, 'f'},
@@ -671,6 +674,8 @@ int cmd_runs(int argc, char **argv)
 		case OPT_SCRIPT: add_filter(&f, "script = ", optarg, ""); break;
 		case OPT_STARTED: add_filter(&f, "started >= ", optarg, ""); break;
 		case OPT_PATTERN: add_filter(&f, "id ~ ", optarg, ""); break;
+		case OPT_MARKED: tally_buf_printf(&f.where, "%s(marked)", f.where.len ? " and " : ""); break;
+		case OPT_UNMARKED: tally_buf_printf(&f.where, "%s(not marked)", f.where.len ? " and " : ""); break;
 		case 'n': {
 			char *end;
 			limit = strtol(optarg, &end, 10);

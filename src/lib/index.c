@@ -42,7 +42,7 @@
 #include "util/strlist.h"
 #include "util/timeutil.h"
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 #define TALLY_STR_(x) #x
 #define TALLY_STR(x) TALLY_STR_(x)
 #define RACY_NS 2000000000LL
@@ -58,7 +58,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS runs("
 	"  rid INTEGER PRIMARY KEY, dir TEXT NOT NULL UNIQUE, id TEXT NOT NULL, started INTEGER, stopped INTEGER,"
 	"  status TEXT, exit_status INTEGER, label TEXT, script TEXT, host TEXT, flags_text TEXT, scalars_text TEXT,"
-	"  sig TEXT);"
+	"  sig TEXT, marked INTEGER);"
 	/* Covers a listing, read backwards for newest first, without touching the
 	 * table.  Ascending, because runs arrive in start order: appending at its
 	 * right edge fills its pages, where a descending index split them half
@@ -237,11 +237,11 @@ static int writer_prepare(tally_store *store, writer *w)
 	} q[] = {
 		/* An upsert keeps the row's rid, which `details` is keyed by. */
 		{&w->put, "INSERT INTO runs(dir, id, started, stopped, status, exit_status, label, script, host,"
-		          " flags_text, scalars_text, sig) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+		          " flags_text, scalars_text, sig, marked) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
 		          " ON CONFLICT(dir) DO UPDATE SET id=excluded.id, started=excluded.started, stopped=excluded.stopped,"
 		          " status=excluded.status, exit_status=excluded.exit_status, label=excluded.label,"
 		          " script=excluded.script, host=excluded.host, flags_text=excluded.flags_text,"
-		          " scalars_text=excluded.scalars_text, sig=excluded.sig RETURNING rid"},
+		          " scalars_text=excluded.scalars_text, sig=excluded.sig, marked=excluded.marked RETURNING rid"},
 		{&w->put_details, "INSERT OR REPLACE INTO details(rid, summary_json) VALUES(?1,?2)"},
 		{&w->del_flags, "DELETE FROM flags WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
 		{&w->del_scalars, "DELETE FROM scalars WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
@@ -360,6 +360,7 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 	sqlite3_bind_text(st, 10, flags_text, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, scalars_text, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 12, sig, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 13, json_is_true(json_object_get(meta, "marked")));
 	sqlite3_int64 rid = 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		rid = sqlite3_column_int64(st, 0);
@@ -409,6 +410,22 @@ void tally__index_note_new_run(tally_store *store, const char *dir_name)
 		fd = open(store->pending_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	if (fd >= 0) {
 		flock(fd, LOCK_EX); /* held for microseconds, by writers and by the reader */
+		tally_write_all(fd, line.ptr, line.len);
+		close(fd);
+	}
+	tally_buf_release(&line);
+}
+
+/* A run changed in place (an annotation): the next sync re-reads it. */
+void tally__index_note_changed_run(tally_store *store, const char *dir_name)
+{
+	tally_buf line = TALLY_BUF_INIT;
+	tally_buf_printf(&line, "%s\t-\t-\n", dir_name);
+	int fd = -1;
+	if (!tally_buf_oom(&line) && tally_mkdir_p_parent(store->pending_path) == 0)
+		fd = open(store->pending_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	if (fd >= 0) {
+		flock(fd, LOCK_EX);
 		tally_write_all(fd, line.ptr, line.len);
 		close(fd);
 	}

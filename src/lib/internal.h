@@ -239,6 +239,14 @@ void tally__scalar_file_poll(tally_scalar_file *f, tally_scalar_log *log, bool f
 size_t tally__scalar_file_skipped(const tally_scalar_file *f);
 void tally__scalar_file_free(tally_scalar_file *f);
 
+/* ---- annotations edited after the fact (edit.c) ---- */
+
+/* flock(.tally/edit.lock) of a run: the fd (close to unlock), or -1. */
+int tally__meta_edit_lock(const char *dir);
+/* Take label, tags, marked and comments from the run.json on disk into `meta`
+ * (call under the edit lock, before writing `meta` over it). */
+void tally__meta_merge_annotations(json_t *meta, const char *dir);
+
 /* ---- the run query language (query.c) ---- */
 
 enum { TALLY_BIND_INT, TALLY_BIND_REAL, TALLY_BIND_TEXT };
@@ -416,6 +424,7 @@ void tally__index_memo_put(tally_store *store, int64_t generation, const char *k
 /* Write one run's current state into the index (best effort: the index is a cache). */
 /* Tell the index, without opening it, that this process created run `dir_name`. */
 void tally__index_note_new_run(tally_store *store, const char *dir_name);
+void tally__index_note_changed_run(tally_store *store, const char *dir_name);
 int tally__index_lookup(tally_store *store, const char *ref, char **dir_name);
 int tally__index_nth(tally_store *store, size_t n, char **dir_name);
 

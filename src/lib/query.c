@@ -228,6 +228,7 @@ static const struct {
 	{"host", "r.host", V_VALUE},
 	{"exit_status", "r.exit_status", V_VALUE},
 	{"id", "r.id", V_VALUE},
+	{"marked", "r.marked", V_VALUE},
 	{"tags", "NULL", V_TAGS},
 	{"tag", "NULL", V_TAGS},
 };

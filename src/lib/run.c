@@ -263,7 +263,12 @@ int tally__run_end(tally_run *run, const char *status, int exit_status, int sign
 		json_decref(run->scalars);
 		run->scalars = tally__scalars_summary_load(run->dir);
 	}
+	/* Annotations edited while the run went (tally label, tag…) are kept. */
+	int edit_lock = tally__meta_edit_lock(run->dir);
+	tally__meta_merge_annotations(run->meta, run->dir);
 	int mrc = tally__meta_save(run->dir, run->meta, TALLY_DURABLE);
+	if (edit_lock >= 0)
+		close(edit_lock);
 	if (mrc)
 		rc = mrc;
 	sync_dirs_finish(run);

@@ -1,0 +1,114 @@
+/* tally comment — add, list and delete comments of runs. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+	"usage: tally comment [-y] RUN… TEXT\n"
+	"       tally comment --list [RUN…]\n"
+	"       tally comment [-y] --delete N RUN…\n"
+	"\n"
+	"Comment on runs (Guild's comment): each comment keeps its text, user, host\n"
+	"and time.  --list prints them numbered (default: the latest run); --delete\n"
+	"removes comment N.  RUN is an index (1 = latest), a unique id prefix or a\n"
+	"run directory.\n"
+	"\n"
+	"Options:\n"
+	"  -l, --list          list the comments\n"
+	"  -d, --delete N      delete comment N (1 = the first)\n"
+	"  -y, --yes           do not ask (needed when there is no terminal)\n"
+	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	"  -h, --help          show this help\n";
+
+static const struct option options[] = {
+	{"list", no_argument, NULL, 'l'},
+	{"delete", required_argument, NULL, 'd'},
+	{"yes", no_argument, NULL, 'y'},
+	{"runs-dir", required_argument, NULL, 'R'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static void list_comments(const tally_run *run)
+{
+	json_t *meta = json_loads(tally_run_json(run), 0, NULL);
+	json_t *list = json_object_get(meta, "comments");
+	printf("%s%s%s\n", tally_run_id(run), *tally_run_label(run) ? "  " : "", tally_run_label(run));
+	size_t i;
+	json_t *c;
+	json_array_foreach(list, i, c) printf("  %zu. %s@%s  %s\n     %s\n", i + 1, str(c, "user"), str(c, "host"),
+	                                      str(c, "time"), str(c, "text"));
+	if (!json_array_size(list))
+		printf("  (no comments)\n");
+	json_decref(meta);
+}
+
+int cmd_comment(int argc, char **argv)
+{
+	const char *runs_dir = NULL;
+	bool list = false, yes = false;
+	long delete_n = 0;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "ld:yh", options, NULL)) != -1) {
+		switch (c) {
+		case 'l': list = true; break;
+		case 'd': {
+			char *end;
+			delete_n = strtol(optarg, &end, 10);
+			if (end == optarg || *end || delete_n < 1)
+				return cli_usage_error(usage, "--delete takes a comment number (1 = the first), not '%s'", optarg);
+			break;
+		}
+		case 'y': yes = true; break;
+		case 'R': runs_dir = optarg; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		}
+	}
+	if (list && delete_n)
+		return cli_usage_error(usage, "--list and --delete do not go together");
+	char *latest[] = {(char *)"1"};
+	char **refs = argv + optind;
+	int n = argc - optind - (list || delete_n ? 0 : 1);
+	if (list && n == 0) {
+		refs = latest;
+		n = 1;
+	}
+	if (n < 1)
+		return cli_usage_error(usage, list || delete_n ? "which runs? — name at least one" : "give the runs, then the comment");
+	const char *text = list || delete_n ? NULL : argv[argc - 1];
+	tally_store *store = NULL;
+	tally_run **runs = NULL;
+	int code = cli_open_store(&store, runs_dir);
+	if (!code)
+		code = cli_lookup_runs(store, refs, (size_t)n, &runs);
+	if (!code && !list)
+		code = cli_confirm(delete_n ? "delete a comment of" : "comment on", runs, (size_t)n, yes);
+	for (int i = 0; !code && i < n; i++) {
+		if (!runs[i])
+			continue;
+		int rc = 0;
+		if (list)
+			list_comments(runs[i]);
+		else if (delete_n)
+			rc = tally_run_delete_comment(runs[i], (size_t)delete_n);
+		else
+			rc = tally_run_add_comment(runs[i], text);
+		if (rc)
+			code = cli_lib_error(rc);
+	}
+	cli_free_runs(runs, (size_t)n);
+	tally_store_free(store);
+	return code;
+}

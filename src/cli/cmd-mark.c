@@ -1,0 +1,77 @@
+/* tally mark / tally unmark — mark runs to find them again (Guild's mark). */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+static const char usage_mark[] =
+	"usage: tally mark [-y] RUN…\n"
+	"       tally unmark [-y] RUN…\n"
+	"\n"
+	"Mark runs (the best ones, those to keep) or take the mark away; `tally runs\n"
+	"--marked` / `--unmarked` and `--where marked` find them.  RUN is an index\n"
+	"(1 = latest), a unique id prefix or a run directory.\n"
+	"\n"
+	"Options:\n"
+	"  -y, --yes           do not ask (needed when there is no terminal)\n"
+	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	"  -h, --help          show this help\n";
+
+static const struct option options[] = {
+	{"yes", no_argument, NULL, 'y'},
+	{"runs-dir", required_argument, NULL, 'R'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int set_mark(int argc, char **argv, bool marked)
+{
+	const char *runs_dir = NULL;
+	bool yes = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "yh", options, NULL)) != -1) {
+		switch (c) {
+		case 'y': yes = true; break;
+		case 'R': runs_dir = optarg; break;
+		case 'h': fputs(usage_mark, stdout); return EXIT_OK;
+		default: return cli_usage_error(usage_mark, "unknown option or missing value in '%s'", argv[optind - 1]);
+		}
+	}
+	size_t n = (size_t)(argc - optind);
+	if (!n)
+		return cli_usage_error(usage_mark, "which runs? — name at least one");
+	tally_store *store = NULL;
+	tally_run **runs = NULL;
+	int code = cli_open_store(&store, runs_dir);
+	if (!code)
+		code = cli_lookup_runs(store, argv + optind, n, &runs);
+	if (!code)
+		code = cli_confirm(marked ? "mark" : "unmark", runs, n, yes);
+	size_t changed = 0;
+	for (size_t i = 0; !code && i < n; i++) {
+		if (!runs[i])
+			continue;
+		int rc = tally_run_set_marked(runs[i], marked);
+		if (rc)
+			code = cli_lib_error(rc);
+		else
+			changed++;
+	}
+	if (!code)
+		printf("%s %zu run%s.\n", marked ? "Marked" : "Unmarked", changed, changed == 1 ? "" : "s");
+	cli_free_runs(runs, n);
+	tally_store_free(store);
+	return code;
+}
+
+int cmd_mark(int argc, char **argv)
+{
+	return set_mark(argc, argv, true);
+}
+
+int cmd_unmark(int argc, char **argv)
+{
+	return set_mark(argc, argv, false);
+}

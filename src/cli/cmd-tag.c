@@ -1,0 +1,106 @@
+/* tally tag — add and remove tags of runs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+	"usage: tally tag [-y] RUN… +TAG… -TAG…\n"
+	"\n"
+	"Add (+TAG) and remove (-TAG) tags of runs, as Guild's `tag --add/--delete`.\n"
+	"Tags are listed by `tally runs` and found by `--tag TAG` or\n"
+	"`--where 'tags contains TAG'`.  RUN is an index (1 = latest), a unique id\n"
+	"prefix or a run directory.\n"
+	"\n"
+	"Options:\n"
+	"  -y, --yes           do not ask (needed when there is no terminal)\n"
+	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	"  -h, --help          show this help\n";
+
+/* Arguments by hand: -TAG is not an option. */
+typedef struct {
+	const char **add, **remove;
+	char **refs;
+	size_t n_add, n_remove, n_refs;
+	const char *runs_dir;
+	bool yes;
+} tag_args;
+
+static int parse(int argc, char **argv, tag_args *a)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!strcmp(arg, "-y") || !strcmp(arg, "--yes")) {
+			a->yes = true;
+		} else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			fputs(usage, stdout);
+			return -1;
+		} else if (!strcmp(arg, "--runs-dir") || !strncmp(arg, "--runs-dir=", 11)) {
+			if (arg[10] == '=')
+				a->runs_dir = arg + 11;
+			else if (i + 1 < argc)
+				a->runs_dir = argv[++i];
+			else
+				return cli_usage_error(usage, "--runs-dir needs a directory");
+		} else if (arg[0] == '+' || (arg[0] == '-' && arg[1] != '-')) {
+			if (!arg[1])
+				return cli_usage_error(usage, "'%s' names no tag", arg);
+			if (arg[0] == '+')
+				a->add[a->n_add++] = arg + 1;
+			else
+				a->remove[a->n_remove++] = arg + 1;
+		} else if (arg[0] == '-') {
+			return cli_usage_error(usage, "unknown option '%s'", arg);
+		} else {
+			a->refs[a->n_refs++] = argv[i];
+		}
+	}
+	if (!a->n_refs)
+		return cli_usage_error(usage, "which runs? — name at least one");
+	if (!a->n_add && !a->n_remove)
+		return cli_usage_error(usage, "no tag to add (+TAG) or remove (-TAG)");
+	return 0;
+}
+
+int cmd_tag(int argc, char **argv)
+{
+	tag_args a = {0};
+	a.add = calloc((size_t)argc + 1, sizeof *a.add);
+	a.remove = calloc((size_t)argc + 1, sizeof *a.remove);
+	a.refs = calloc((size_t)argc + 1, sizeof *a.refs);
+	tally_store *store = NULL;
+	tally_run **runs = NULL;
+	int code = !a.add || !a.remove || !a.refs ? cli_error("out of memory") : 0;
+	if (!code) {
+		int rc = parse(argc, argv, &a);
+		code = rc < 0 ? EXIT_OK : rc;
+		if (rc)
+			goto done;
+	}
+	if (!code)
+		code = cli_open_store(&store, a.runs_dir);
+	if (!code)
+		code = cli_lookup_runs(store, a.refs, a.n_refs, &runs);
+	if (!code)
+		code = cli_confirm("change the tags of", runs, a.n_refs, a.yes);
+	size_t changed = 0;
+	for (size_t i = 0; !code && i < a.n_refs; i++) {
+		if (!runs[i])
+			continue;
+		int rc = tally_run_change_tags(runs[i], a.add, a.remove);
+		if (rc)
+			code = cli_lib_error(rc);
+		else
+			changed++;
+	}
+	if (!code)
+		printf("Changed the tags of %zu run%s.\n", changed, changed == 1 ? "" : "s");
+done:
+	cli_free_runs(runs, a.n_refs);
+	tally_store_free(store);
+	free(a.add);
+	free(a.remove);
+	free(a.refs);
+	return code;
+}
