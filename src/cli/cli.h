@@ -54,9 +54,11 @@ int cli_open_store(tally_store **store, const char *runs_dir);
 
 /* ---- commands that change runs (run-args.c) ---- */
 
-/* Look up every reference (a run named twice is kept once: NULL in its later
- * slot); on a bad one, print the error and return its exit code. */
-int cli_lookup_runs(tally_store *store, char *const *refs, size_t n, tally_run ***out);
+/* Look up every reference — an index, a range "1:5" (":5", "3:"), a list
+ * "3,7", an id prefix, a run directory — into `*n_out` runs (a run named
+ * twice is kept once: NULL in its later slot); on a bad one, print the
+ * error and return its exit code. */
+int cli_lookup_runs(tally_store *store, char *const *refs, size_t n, tally_run ***out, size_t *n_out);
 void cli_free_runs(tally_run **runs, size_t n);
 /* Show the runs `what` ("label 3 runs") acts on and ask; 0 to go on, else the exit code. */
 int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes);

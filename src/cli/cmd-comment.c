@@ -13,8 +13,8 @@ static const char usage[] =
 	"\n"
 	"Comment on runs (Guild's comment): each comment keeps its text, user, host\n"
 	"and time.  --list prints them numbered (default: the latest run); --delete\n"
-	"removes comment N.  RUN is an index (1 = latest), a unique id prefix or a\n"
-	"run directory.\n"
+	"removes comment N.  RUN is an index (1 = latest), a range (1:5), a list (3,7), a\n"
+	"unique id prefix or a run directory.\n"
 	"\n"
 	"Options:\n"
 	"  -l, --list          list the comments\n"
@@ -90,12 +90,13 @@ int cmd_comment(int argc, char **argv)
 	const char *text = list || delete_n ? NULL : argv[argc - 1];
 	tally_store *store = NULL;
 	tally_run **runs = NULL;
+	size_t found = 0;
 	int code = cli_open_store(&store, runs_dir);
 	if (!code)
-		code = cli_lookup_runs(store, refs, (size_t)n, &runs);
+		code = cli_lookup_runs(store, refs, (size_t)n, &runs, &found);
 	if (!code && !list)
-		code = cli_confirm(delete_n ? "delete a comment of" : "comment on", runs, (size_t)n, yes);
-	for (int i = 0; !code && i < n; i++) {
+		code = cli_confirm(delete_n ? "delete a comment of" : "comment on", runs, found, yes);
+	for (size_t i = 0; !code && i < found; i++) {
 		if (!runs[i])
 			continue;
 		int rc = 0;
@@ -108,7 +109,7 @@ int cmd_comment(int argc, char **argv)
 		if (rc)
 			code = cli_lib_error(rc);
 	}
-	cli_free_runs(runs, (size_t)n);
+	cli_free_runs(runs, found);
 	tally_store_free(store);
 	return code;
 }

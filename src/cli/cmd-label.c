@@ -11,7 +11,8 @@ static const char usage[] =
 	"\n"
 	"Give runs a label (tfruns' and Guild's label), or clear it.  Labels are\n"
 	"listed by `tally runs` and found by `--label TEXT` or `--where \"label ~ '…'\"`.\n"
-	"RUN is an index (1 = latest), a unique id prefix or a run directory.\n"
+	"RUN is an index (1 = latest), a range (1:5), a list (3,7), a unique id\n"
+	"prefix or a run directory.\n"
 	"\n"
 	"Options:\n"
 	"  -c, --clear         remove the label\n"
@@ -49,13 +50,14 @@ int cmd_label(int argc, char **argv)
 	const char *text = clear ? NULL : argv[argc - 1];
 	tally_store *store = NULL;
 	tally_run **runs = NULL;
+	size_t found = 0;
 	int code = cli_open_store(&store, runs_dir);
 	if (!code)
-		code = cli_lookup_runs(store, argv + optind, (size_t)n, &runs);
+		code = cli_lookup_runs(store, argv + optind, (size_t)n, &runs, &found);
 	if (!code)
-		code = cli_confirm(clear ? "clear the label of" : "label", runs, (size_t)n, yes);
+		code = cli_confirm(clear ? "clear the label of" : "label", runs, found, yes);
 	size_t changed = 0;
-	for (int i = 0; !code && i < n; i++) {
+	for (size_t i = 0; !code && i < found; i++) {
 		if (!runs[i])
 			continue;
 		int rc = tally_run_set_label(runs[i], text);
@@ -66,7 +68,7 @@ int cmd_label(int argc, char **argv)
 	}
 	if (!code)
 		printf("%s %zu run%s.\n", clear ? "Cleared the label of" : "Labelled", changed, changed == 1 ? "" : "s");
-	cli_free_runs(runs, (size_t)(n > 0 ? n : 0));
+	cli_free_runs(runs, found);
 	tally_store_free(store);
 	return code;
 }

@@ -10,7 +10,8 @@ static const char usage_mark[] =
 	"\n"
 	"Mark runs (the best ones, those to keep) or take the mark away; `tally runs\n"
 	"--marked` / `--unmarked` and `--where marked` find them.  RUN is an index\n"
-	"(1 = latest), a unique id prefix or a run directory.\n"
+	"(1 = latest), a range (1:5), a list (3,7), a unique id prefix or a run\n"
+	"directory.\n"
 	"\n"
 	"Options:\n"
 	"  -y, --yes           do not ask (needed when there is no terminal)\n"
@@ -44,13 +45,14 @@ static int set_mark(int argc, char **argv, bool marked)
 		return cli_usage_error(usage_mark, "which runs? — name at least one");
 	tally_store *store = NULL;
 	tally_run **runs = NULL;
+	size_t found = 0;
 	int code = cli_open_store(&store, runs_dir);
 	if (!code)
-		code = cli_lookup_runs(store, argv + optind, n, &runs);
+		code = cli_lookup_runs(store, argv + optind, n, &runs, &found);
 	if (!code)
-		code = cli_confirm(marked ? "mark" : "unmark", runs, n, yes);
+		code = cli_confirm(marked ? "mark" : "unmark", runs, found, yes);
 	size_t changed = 0;
-	for (size_t i = 0; !code && i < n; i++) {
+	for (size_t i = 0; !code && i < found; i++) {
 		if (!runs[i])
 			continue;
 		int rc = tally_run_set_marked(runs[i], marked);
@@ -61,7 +63,7 @@ static int set_mark(int argc, char **argv, bool marked)
 	}
 	if (!code)
 		printf("%s %zu run%s.\n", marked ? "Marked" : "Unmarked", changed, changed == 1 ? "" : "s");
-	cli_free_runs(runs, n);
+	cli_free_runs(runs, found);
 	tally_store_free(store);
 	return code;
 }

@@ -10,8 +10,8 @@ static const char usage[] =
 	"\n"
 	"Add (+TAG) and remove (-TAG) tags of runs, as Guild's `tag --add/--delete`.\n"
 	"Tags are listed by `tally runs` and found by `--tag TAG` or\n"
-	"`--where 'tags contains TAG'`.  RUN is an index (1 = latest), a unique id\n"
-	"prefix or a run directory.\n"
+	"`--where 'tags contains TAG'`.  RUN is an index (1 = latest), a range\n"
+	"(1:5), a list (3,7), a unique id prefix or a run directory.\n"
 	"\n"
 	"Options:\n"
 	"  -y, --yes           do not ask (needed when there is no terminal)\n"
@@ -71,6 +71,7 @@ int cmd_tag(int argc, char **argv)
 	a.refs = calloc((size_t)argc + 1, sizeof *a.refs);
 	tally_store *store = NULL;
 	tally_run **runs = NULL;
+	size_t found = 0;
 	int code = !a.add || !a.remove || !a.refs ? cli_error("out of memory") : 0;
 	if (!code) {
 		int rc = parse(argc, argv, &a);
@@ -81,11 +82,11 @@ int cmd_tag(int argc, char **argv)
 	if (!code)
 		code = cli_open_store(&store, a.runs_dir);
 	if (!code)
-		code = cli_lookup_runs(store, a.refs, a.n_refs, &runs);
+		code = cli_lookup_runs(store, a.refs, a.n_refs, &runs, &found);
 	if (!code)
-		code = cli_confirm("change the tags of", runs, a.n_refs, a.yes);
+		code = cli_confirm("change the tags of", runs, found, a.yes);
 	size_t changed = 0;
-	for (size_t i = 0; !code && i < a.n_refs; i++) {
+	for (size_t i = 0; !code && i < found; i++) {
 		if (!runs[i])
 			continue;
 		int rc = tally_run_change_tags(runs[i], a.add, a.remove);
@@ -97,7 +98,7 @@ int cmd_tag(int argc, char **argv)
 	if (!code)
 		printf("Changed the tags of %zu run%s.\n", changed, changed == 1 ? "" : "s");
 done:
-	cli_free_runs(runs, a.n_refs);
+	cli_free_runs(runs, found);
 	tally_store_free(store);
 	free(a.add);
 	free(a.remove);

@@ -1,37 +1,97 @@
 /*
  * What the commands that change runs share: finding every run named on the
- * command line, and asking before changing them (-y to skip; without a
+ * command line (indexes, ranges 1:5, lists 3,7, id prefixes, paths), and
+ * asking before changing them (-y to skip; without a
  * terminal to ask on, they refuse unless -y).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/strlist.h"
 
-int cli_lookup_runs(tally_store *store, char *const *refs, size_t n, tally_run ***out)
+/* An index range "A:B", ":B" or "A:" (1 = latest, both ends included)? */
+static bool parse_range(const char *ref, long *from, long *to)
 {
-	*out = calloc(n + 1, sizeof **out);
-	if (!*out)
-		return cli_error("out of memory");
-	for (size_t i = 0; i < n; i++) {
-		int rc = tally_run_lookup(&(*out)[i], store, refs[i]);
+	const char *colon = strchr(ref, ':');
+	if (!colon || strchr(colon + 1, ':') || strchr(ref, '/'))
+		return false;
+	char *end;
+	*from = colon == ref ? 1 : strtol(ref, &end, 10);
+	if (colon != ref && (end != colon || *from < 1))
+		return false;
+	*to = colon[1] ? strtol(colon + 1, &end, 10) : LONG_MAX;
+	return colon[1] ? (*end == '\0' && *to >= *from) : true;
+}
+
+static int push(tally_strlist *list, const char *s)
+{
+	return tally_strlist_push(list, s) < 0 ? cli_error("out of memory") : 0;
+}
+
+/* "1:3,7" → 1 2 3 7; other references as they are. */
+static int expand(tally_store *store, char *const *refs, size_t n, tally_strlist *out)
+{
+	int code = 0;
+	for (size_t i = 0; i < n && !code; i++) {
+		char *copy = strdup(refs[i]);
+		if (!copy)
+			return cli_error("out of memory");
+		/* a comma list only when every piece is an index or a range: a path may hold commas */
+		bool list = strchr(copy, ',') && !strchr(copy, '/') && strspn(copy, "0123456789:,") == strlen(copy);
+		for (char *part = list ? strtok(copy, ",") : copy; part && !code; part = list ? strtok(NULL, ",") : NULL) {
+			long from, to;
+			if (!parse_range(part, &from, &to)) {
+				code = push(out, part);
+				continue;
+			}
+			for (long k = from; k <= to && !code; k++) {
+				char index[24];
+				snprintf(index, sizeof index, "%ld", k);
+				tally_run *probe = NULL;
+				if (to == LONG_MAX && tally_run_lookup(&probe, store, index))
+					break; /* "A:": up to the oldest run */
+				tally_run_free(probe);
+				code = push(out, index);
+			}
+		}
+		free(copy);
+	}
+	return code;
+}
+
+int cli_lookup_runs(tally_store *store, char *const *refs_in, size_t n_in, tally_run ***out, size_t *n_out)
+{
+	tally_strlist refs = TALLY_STRLIST_INIT;
+	*out = NULL;
+	*n_out = 0;
+	int code = expand(store, refs_in, n_in, &refs);
+	size_t n = refs.n;
+	if (!code && !(*out = calloc(n + 1, sizeof **out)))
+		code = cli_error("out of memory");
+	for (size_t i = 0; !code && i < n; i++) {
+		int rc = tally_run_lookup(&(*out)[i], store, refs.items[i]);
 		if (rc) {
-			int code = cli_lib_error(rc);
+			code = cli_lib_error(rc);
 			cli_free_runs(*out, n);
 			*out = NULL;
-			return code;
+			break;
 		}
 		for (size_t j = 0; j < i; j++) /* the same run named twice is changed once */
-			if (!strcmp(tally_run_dir((*out)[j]), tally_run_dir((*out)[i]))) {
+			if ((*out)[j] && !strcmp(tally_run_dir((*out)[j]), tally_run_dir((*out)[i]))) {
 				tally_run_free((*out)[i]);
 				(*out)[i] = NULL;
 				break;
 			}
 	}
-	return 0;
+	if (!code)
+		*n_out = n;
+	tally_strlist_release(&refs);
+	return code;
 }
 
 void cli_free_runs(tally_run **runs, size_t n)

@@ -106,6 +106,22 @@ test_expect_success 'a label set while the run goes survives the end of the run'
 	test "$(tags_of 1)" = "live"
 '
 
+test_expect_success 'runs named by ranges and lists, each changed once' '
+	tally tag -y 1:3 +r3 >out &&
+	grep -q "^Changed the tags of 3 runs.$" out &&
+	tally tag -y 2,4 1:2 +l >out &&
+	grep -q "^Changed the tags of 3 runs.$" out &&
+	test "$(tally runs --tag l --format csv | tail -n +2 | wc -l)" = 3 &&
+	total=$(tally runs --format csv | tail -n +2 | wc -l) &&
+	tally mark -y 3: >out &&
+	test "$(tally runs --marked --format csv | tail -n +2 | wc -l)" = $((total - 2)) &&
+	tally unmark -y :$total >/dev/null &&
+	test "$(tally runs --marked --format csv | tail -n +2 | wc -l)" = 0 &&
+	{ tally mark -y 2:1 2>err; test $? = 128; } &&
+	{ tally mark -y 1:99 2>err; test $? = 128; } &&
+	grep -q "there is no run [0-9]* — there are [0-9]* runs" err
+'
+
 test_expect_success 'concurrent tag edits of one run from 8 processes are all kept' '
 	tally run -q a.sh >/dev/null 2>&1 &&
 	id=$(show_field "[\"id\"]" 1) &&
