@@ -632,11 +632,12 @@ static void add_quoted(filters *f, tally_buf *to, const char *text)
 	tally_buf_printf(to, "%c%s%c", quote, text, quote);
 }
 
-static void add_filter(filters *f, const char *expr_before, const char *text, const char *expr_after)
+/* "(<test> '<text>')" ANDed to the filters. */
+static void add_filter(filters *f, const char *test, const char *text)
 {
-	tally_buf_printf(&f->where, "%s(%s", f->where.len ? " and " : "", expr_before);
+	tally_buf_printf(&f->where, "%s(%s", f->where.len ? " and " : "", test);
 	add_quoted(f, &f->where, text);
-	tally_buf_printf(&f->where, "%s)", expr_after);
+	tally_buf_addc(&f->where, ')');
 }
 
 static void add_status(filters *f, const char *status)
@@ -669,11 +670,11 @@ int cmd_runs(int argc, char **argv)
 		case OPT_COMPLETED: add_status(&f, "completed"); break;
 		case OPT_ERROR: add_status(&f, "error"); break;
 		case OPT_TERMINATED: add_status(&f, "terminated"); break;
-		case OPT_TAG: add_filter(&f, "tags contains ", optarg, ""); break;
-		case OPT_LABEL: add_filter(&f, "label contains ", optarg, ""); break;
-		case OPT_SCRIPT: add_filter(&f, "script = ", optarg, ""); break;
-		case OPT_STARTED: add_filter(&f, "started >= ", optarg, ""); break;
-		case OPT_PATTERN: add_filter(&f, "id ~ ", optarg, ""); break;
+		case OPT_TAG: add_filter(&f, "tags contains ", optarg); break;
+		case OPT_LABEL: add_filter(&f, "label contains ", optarg); break;
+		case OPT_SCRIPT: add_filter(&f, "script = ", optarg); break;
+		case OPT_STARTED: add_filter(&f, "started >= ", optarg); break;
+		case OPT_PATTERN: add_filter(&f, "id ~ ", optarg); break;
 		case OPT_MARKED: tally_buf_printf(&f.where, "%s(marked)", f.where.len ? " and " : ""); break;
 		case OPT_UNMARKED: tally_buf_printf(&f.where, "%s(not marked)", f.where.len ? " and " : ""); break;
 		case 'n': {

@@ -82,7 +82,17 @@ static int edit(tally_run *run, meta_change change, const void *arg)
 	return 0;
 }
 
-static int check_line(const char *what, const char *text);
+/* Labels and tags are one line of text: no control characters (a terminal would obey them). */
+static int check_line(const char *what, const char *text)
+{
+	int rc = tally__check_text(what, text);
+	if (rc)
+		return rc;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return tally__error(TALLY_EINVALID, "%s cannot hold control characters (byte 0x%02x)", what, *p);
+	return 0;
+}
 
 /* ---- label ---- */
 
@@ -131,18 +141,6 @@ static int change_tags(json_t *meta, const void *arg)
 	for (const char *const *t = c->add; t && *t; t++)
 		if (!has_tag(tags, *t))
 			json_array_append_new(tags, tally__json_text(*t));
-	return 0;
-}
-
-/* Labels and tags are one line of text: no control characters (a terminal would obey them). */
-static int check_line(const char *what, const char *text)
-{
-	int rc = tally__check_text(what, text);
-	if (rc)
-		return rc;
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return tally__error(TALLY_EINVALID, "%s cannot hold control characters (byte 0x%02x)", what, *p);
 	return 0;
 }
 

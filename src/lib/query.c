@@ -68,7 +68,6 @@ typedef struct {
 	tally_buf sql;
 	value_kind kind;
 	bool literal;       /* a literal (its bound parameter is the last one) */
-	bool bare_word;     /* ... written without quotes */
 	char *text;         /* the literal's text, for dates */
 	/* A single flag or scalar: a test of it becomes "the runs in this table
 	 * whose row passes", found through the table's index, not a lookup per run. */
@@ -76,7 +75,7 @@ typedef struct {
 	size_t name_param;                 /* the ?N holding its name */
 } operand;
 
-#define OPERAND_INIT {TALLY_BUF_INIT, V_VALUE, false, false, NULL, NULL, NULL, NULL, 0}
+#define OPERAND_INIT {TALLY_BUF_INIT, V_VALUE, false, NULL, NULL, NULL, NULL, 0}
 
 /* ---- errors ---- */
 
@@ -393,7 +392,6 @@ static int parse_operand(parser *ps, operand *o, bool right_side)
 		if (!found) {
 			o->literal = true;
 			o->kind = V_TEXT_LITERAL;
-			o->bare_word = t->kind == T_WORD;
 			add_param(ps->q, &o->sql);
 			if ((rc = bind_text(ps->q, t->text)) || !(o->text = strdup(t->text)))
 				return rc ? rc : tally__error_oom();

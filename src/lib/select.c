@@ -128,21 +128,6 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 	it->row.store = store;
 	it->row.borrowed = true;
 	it->row.lock_fd = -1;
-	if (query) { /* a mistake is reported before the index is touched */
-		tally_query check = TALLY_QUERY_INIT;
-		int rc = 0;
-		if (opts->where)
-			rc = tally__query_where(&check, opts->where);
-		if (!rc && opts->filter)
-			rc = tally__query_where(&check, opts->filter);
-		if (!rc && opts->sort)
-			rc = tally__query_sort(&check, opts->sort);
-		tally__query_release(&check);
-		if (rc) {
-			free(it);
-			return rc;
-		}
-	}
 	int rc = tally_store_sync(store, 0, NULL);
 	if (rc) {
 		free(it);

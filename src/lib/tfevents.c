@@ -445,13 +445,9 @@ static void walk(tally_tfevents_reader *r)
 	r->n_files = kept;
 }
 
-typedef struct {
-	tally_scalar_log *log;
-} import_ctx;
-
-static int import_point(void *ctx, const char *tag, int64_t step, double value, int64_t time_ms)
+static int import_point(void *log, const char *tag, int64_t step, double value, int64_t time_ms)
 {
-	tally__scalar_log_import(((import_ctx *)ctx)->log, tag, step, value, time_ms);
+	tally__scalar_log_import(log, tag, step, value, time_ms);
 	return 0;
 }
 
@@ -459,13 +455,10 @@ static int import_point(void *ctx, const char *tag, int64_t step, double value, 
 static void restart(event_file *f, const struct stat *st)
 {
 	tally_tfevents_decoder *fresh;
-	char *prefix = strdup(f->decoder->prefix);
-	if (!prefix || tally__tfevents_decoder_new(&fresh, prefix)) {
-		free(prefix);
+	if (tally__tfevents_decoder_new(&fresh, f->decoder->prefix)) {
 		f->ignored = true;
 		return;
 	}
-	free(prefix);
 	tally__tfevents_decoder_free(f->decoder);
 	f->decoder = fresh;
 	f->offset = 0;
@@ -497,7 +490,6 @@ static void read_new(tally_tfevents_reader *r, event_file *f, tally_scalar_log *
 	} else if (f->dev != st.st_dev || f->ino != st.st_ino || st.st_size < f->offset + (off_t)f->partial.len) {
 		restart(f, &st);
 	}
-	import_ctx ctx = {log};
 	off_t at = f->offset + (off_t)f->partial.len;
 	size_t budget = final ? SIZE_MAX : POLL_BUDGET;
 	while (budget > 0 && !f->ignored) {
@@ -510,7 +502,7 @@ static void read_new(tally_tfevents_reader *r, event_file *f, tally_scalar_log *
 		f->partial.len += (size_t)got;
 		at += got;
 		size_t used = tally__tfevents_decode(f->decoder, (unsigned char *)f->partial.ptr, f->partial.len,
-		                                     import_point, &ctx);
+		                                     import_point, log);
 		if (f->offset == 0 && used == 0 && f->decoder->framing_lost) {
 			f->ignored = true; /* its very first header is wrong: not an event file at all */
 			break;
