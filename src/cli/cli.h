@@ -52,7 +52,7 @@ void cli_print_warnings(tally_store *store);
 /* Open the store honouring a --runs-dir value (NULL: the default resolution). */
 int cli_open_store(tally_store **store, const char *runs_dir);
 
-/* ---- commands that change runs (run-args.c) ---- */
+/* ---- finding the runs a command names (run-args.c) ---- */
 
 /* Look up every reference — an index, a range "1:5" (":5", "3:"), a list
  * "3,7", an id prefix, a run directory — into `*n_out` runs (a run named
@@ -60,6 +60,9 @@ int cli_open_store(tally_store **store, const char *runs_dir);
  * error and return its exit code. */
 int cli_lookup_runs(tally_store *store, char *const *refs, size_t n, tally_run ***out, size_t *n_out);
 void cli_free_runs(tally_run **runs, size_t n);
+/* Open the store and find the one run `ref` names; 0, or the exit code after the message.
+ * Free both whatever it returns. */
+int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref);
 /* Show the runs `what` ("label 3 runs") acts on and ask; 0 to go on, else the exit code. */
 int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes);
 

@@ -89,13 +89,11 @@ int cmd_cat(int argc, char **argv)
 		ref = argv[optind++];
 	if (optind < argc)
 		return cli_usage_error(usage, "cat prints one run; '%s' is one too many", argv[optind]);
-	tally_store *store = NULL;
-	tally_run *run = NULL;
-	int code = cli_open_store(&store, runs_dir);
+	tally_store *store;
+	tally_run *run;
+	int code = cli_open_run(&store, &run, runs_dir, ref);
 	if (!code) {
-		int rc = tally_run_lookup(&run, store, ref);
-		if (!rc)
-			rc = tally_run_output(run, streams, print_chunk, &p);
+		int rc = tally_run_output(run, streams, print_chunk, &p);
 		if (rc)
 			code = cli_lib_error(rc);
 	}

@@ -117,13 +117,11 @@ int cmd_ls(int argc, char **argv)
 		under = argv[optind++];
 	if (optind < argc)
 		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	tally_store *store = NULL;
-	tally_run *run = NULL;
-	int code = cli_open_store(&store, runs_dir);
-	if (!code) {
-		int rc = tally_run_lookup(&run, store, ref);
-		code = rc ? cli_lib_error(rc) : list_files(run, under, json);
-	}
+	tally_store *store;
+	tally_run *run;
+	int code = cli_open_run(&store, &run, runs_dir, ref);
+	if (!code)
+		code = list_files(run, under, json);
 	tally_run_free(run);
 	tally_store_free(store);
 	return code;

@@ -215,13 +215,9 @@ int cmd_show(int argc, char **argv)
 	tally_run *run = NULL;
 	char *files_text = NULL, *tail = NULL;
 	json_t *meta = NULL, *files = NULL;
-	if ((code = cli_open_store(&store, runs_dir)))
-		return code;
-	int rc = tally_run_lookup(&run, store, ref);
-	if (rc) {
-		code = cli_lib_error(rc);
+	if ((code = cli_open_run(&store, &run, runs_dir, ref)))
 		goto done;
-	}
+	int rc;
 	meta = json_loads(tally_run_json(run), 0, NULL);
 	if ((rc = tally_run_files_json(run, 0, &files_text)) || (tail_lines && (rc = tally_run_output_tail(run, (size_t)tail_lines, &tail)))) {
 		code = cli_lib_error(rc);

@@ -248,13 +248,11 @@ int cmd_watch(int argc, char **argv)
 		ref = argv[optind++];
 	if (optind < argc)
 		return cli_usage_error(usage, "watch follows one run; '%s' is one too many", argv[optind]);
-	tally_store *store = NULL;
-	tally_run *run = NULL;
-	int code = cli_open_store(&store, runs_dir);
-	if (!code) {
-		int rc = tally_run_lookup(&run, store, ref);
-		code = rc ? cli_lib_error(rc) : follow(store, run, tail_lines);
-	}
+	tally_store *store;
+	tally_run *run;
+	int code = cli_open_run(&store, &run, runs_dir, ref);
+	if (!code)
+		code = follow(store, run, tail_lines);
 	tally_run_free(run);
 	tally_store_free(store);
 	return code;

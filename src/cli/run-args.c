@@ -127,3 +127,16 @@ int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes)
 	fprintf(stderr, "Nothing changed.\n");
 	return EXIT_NEGATIVE;
 }
+
+int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref)
+{
+	*store = NULL;
+	*run = NULL;
+	int code = cli_open_store(store, runs_dir);
+	if (!code) {
+		int rc = tally_run_lookup(run, *store, ref);
+		if (rc)
+			code = cli_lib_error(rc);
+	}
+	return code;
+}
