@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "util/fsutil.h"
+#include "util/le.h"
 #include "util/timeutil.h"
 
 #define LINE_MAX_PARSED 4096
@@ -88,11 +89,8 @@ static void add_idx(tally_output *o, int stream, int64_t time_ms)
 {
 	if (o->idx_len + 16 > sizeof o->idx)
 		flush_idx(o);
-	uint64_t a = o->offset << 1 | (uint64_t)stream, b = (uint64_t)time_ms;
-	for (int i = 0; i < 8; i++) {
-		o->idx[o->idx_len + (size_t)i] = (unsigned char)(a >> (8 * i));
-		o->idx[o->idx_len + 8 + (size_t)i] = (unsigned char)(b >> (8 * i));
-	}
+	tally_put_le(o->idx + o->idx_len, o->offset << 1 | (uint64_t)stream, 8);
+	tally_put_le(o->idx + o->idx_len + 8, (uint64_t)time_ms, 8);
 	o->idx_len += 16;
 }
 
@@ -301,20 +299,13 @@ int tally__output_read(const char *dir, int streams, tally_output_visitor visit,
 	char buf[65536];
 	ssize_t have = pread(idx_fd, rec[0], 16, 0);
 	for (off_t at = 16; have == 16 && !rc; at += 16) {
-		uint64_t word = 0;
-		int64_t time_ms = 0;
-		for (int i = 7; i >= 0; i--) {
-			word = word << 8 | rec[0][i];
-			time_ms = (int64_t)((uint64_t)time_ms << 8 | rec[0][8 + i]);
-		}
+		uint64_t word = tally_get_le(rec[0], 8);
+		int64_t time_ms = (int64_t)tally_get_le(rec[0] + 8, 8);
 		off_t start = (off_t)(word >> 1), end = st.st_size;
 		int stream = (int)(word & 1);
 		bool more = pread(idx_fd, rec[1], 16, at) == 16;
 		if (more) {
-			uint64_t next = 0;
-			for (int i = 7; i >= 0; i--)
-				next = next << 8 | rec[1][i];
-			end = (off_t)(next >> 1);
+			end = (off_t)(tally_get_le(rec[1], 8) >> 1);
 		}
 		if (start > st.st_size || end > st.st_size || end < start)
 			break;

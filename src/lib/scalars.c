@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "util/fsutil.h"
+#include "util/le.h"
 #include "util/timeutil.h"
 
 #define LOG_MAGIC "TALLYSC1"
@@ -104,33 +105,6 @@ uint32_t tally__crc32c_portable(uint32_t crc, const void *data, size_t len)
 	return ~crc_sliced(~crc, data, len);
 }
 
-/* ---- little-endian encoding ---- */
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* ---- writer ---- */
 
 static int replay_existing(tally_scalar_log *log, const char *path);
@@ -185,8 +159,8 @@ static int rehash(tally_scalar_log *log, size_t n_slots)
 static void add_record(tally_scalar_log *log, const unsigned char *body, size_t len)
 {
 	unsigned char head[8];
-	put_u32(head, tally__crc32c(0, body, len));
-	put_u32(head + 4, (uint32_t)len);
+	tally_put_le(head, tally__crc32c(0, body, len), 4);
+	tally_put_le(head + 4, (uint32_t)len, 4);
 	tally_buf_add(&log->pending, head, sizeof head);
 	tally_buf_add(&log->pending, body, len);
 }
@@ -224,7 +198,7 @@ static long tag_index(tally_scalar_log *log, const char *name, size_t len)
 	if (!log->replaying) { /* the definition is recorded before anything can fail */
 		unsigned char body[5 + MAX_TAG_LEN];
 		body[0] = 'T';
-		put_u32(body + 1, (uint32_t)(log->n_tags - 1));
+		tally_put_le(body + 1, (uint32_t)(log->n_tags - 1), 4);
 		memcpy(body + 5, name, len);
 		add_record(log, body, 5 + len);
 	}
@@ -338,10 +312,10 @@ static int append_point(tally_scalar_log *log, const char *tag, int64_t step, do
 	uint64_t bits;
 	memcpy(&bits, &value, sizeof bits);
 	body[0] = 'P';
-	put_u32(body + 1, (uint32_t)idx);
-	put_u64(body + 5, (uint64_t)step);
-	put_u64(body + 13, bits);
-	put_u64(body + 21, (uint64_t)time_ms);
+	tally_put_le(body + 1, (uint32_t)idx, 4);
+	tally_put_le(body + 5, (uint64_t)step, 8);
+	tally_put_le(body + 13, bits, 8);
+	tally_put_le(body + 21, (uint64_t)time_ms, 8);
 	add_record(log, body, sizeof body);
 	summary_add(&log->tags[idx].sum, step, value);
 	log->summary_dirty = true;
@@ -470,18 +444,19 @@ static size_t walk_records(const unsigned char *p, size_t len, const record_sink
 	while (off < len) {
 		if (len - off < 8)
 			break;
-		uint32_t crc = get_u32(p + off), blen = get_u32(p + off + 4);
+		uint32_t crc = (uint32_t)tally_get_le(p + off, 4), blen = (uint32_t)tally_get_le(p + off + 4, 4);
 		if (blen == 0 || blen > len - off - 8 || tally__crc32c(0, p + off + 8, blen) != crc)
 			break;
 		const unsigned char *b = p + off + 8;
 		int stop = 0;
 		if (b[0] == 'T' && blen > 5 && blen <= 5 + MAX_TAG_LEN)
-			stop = sink->on_tag(sink->ctx, get_u32(b + 1), (const char *)b + 5, blen - 5);
+			stop = sink->on_tag(sink->ctx, (uint32_t)tally_get_le(b + 1, 4), (const char *)b + 5, blen - 5);
 		else if (b[0] == 'P' && blen == 29) {
-			uint64_t bits = get_u64(b + 13);
+			uint64_t bits = tally_get_le(b + 13, 8);
 			double value;
 			memcpy(&value, &bits, sizeof value);
-			stop = sink->on_point(sink->ctx, get_u32(b + 1), (int64_t)get_u64(b + 5), value, (int64_t)get_u64(b + 21));
+			stop = sink->on_point(sink->ctx, (uint32_t)tally_get_le(b + 1, 4), (int64_t)tally_get_le(b + 5, 8), value,
+			                      (int64_t)tally_get_le(b + 21, 8));
 		}
 		/* unknown record types are skipped: later versions may add some */
 		if (stop < 0)

@@ -26,6 +26,7 @@
 
 #include "tfevents.pb-c.h"  /* generated from src/lib/proto/tfevents.proto */
 #include "util/fsutil.h"
+#include "util/le.h"
 #include "util/strlist.h"
 
 #define HEADER_LEN 12
@@ -44,20 +45,6 @@ uint32_t tally__tfrecord_masked_crc(const void *data, size_t len)
 {
 	uint32_t crc = tally__crc32c(0, data, len);
 	return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
-}
-
-static uint64_t get_le(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void put_le(unsigned char *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++, v >>= 8)
-		p[i] = (unsigned char)v;
 }
 
 /* ---- decoding scalars from events ---- */
@@ -119,19 +106,19 @@ static bool tensor_value(const Tfevents__Tensor *t, double *v)
 	switch (t->dtype) {
 	case DT_FLOAT_:
 		if (t->n_float_val) { *v = (double)t->float_val[0]; return true; }
-		if (n >= 4) { uint32_t b = (uint32_t)get_le(c, 4); float f; memcpy(&f, &b, 4); *v = (double)f; return true; }
+		if (n >= 4) { uint32_t b = (uint32_t)tally_get_le(c, 4); float f; memcpy(&f, &b, 4); *v = (double)f; return true; }
 		return false;
 	case DT_DOUBLE_:
 		if (t->n_double_val) { *v = t->double_val[0]; return true; }
-		if (n >= 8) { uint64_t b = get_le(c, 8); memcpy(v, &b, 8); return true; }
+		if (n >= 8) { uint64_t b = tally_get_le(c, 8); memcpy(v, &b, 8); return true; }
 		return false;
 	case DT_INT32_:
 		if (t->n_int_val) { *v = t->int_val[0]; return true; }
-		if (n >= 4) { *v = (int32_t)get_le(c, 4); return true; }
+		if (n >= 4) { *v = (int32_t)tally_get_le(c, 4); return true; }
 		return false;
 	case DT_INT64_:
 		if (t->n_int64_val) { *v = (double)t->int64_val[0]; return true; }
-		if (n >= 8) { *v = (double)(int64_t)get_le(c, 8); return true; }
+		if (n >= 8) { *v = (double)(int64_t)tally_get_le(c, 8); return true; }
 		return false;
 	case DT_HALF_:
 	case DT_BFLOAT16_: {
@@ -139,7 +126,7 @@ static bool tensor_value(const Tfevents__Tensor *t, double *v)
 		if (t->n_half_val)
 			h = (uint32_t)t->half_val[0] & 0xffff;
 		else if (n >= 2)
-			h = (uint32_t)get_le(c, 2);
+			h = (uint32_t)tally_get_le(c, 2);
 		else
 			return false;
 		*v = t->dtype == DT_HALF_ ? half_to_double(h) : bfloat16_to_double(h);
@@ -215,11 +202,11 @@ size_t tally__tfevents_decode(tally_tfevents_decoder *d, const unsigned char *bu
 	size_t at = 0;
 	while (!d->framing_lost && len - at >= HEADER_LEN) {
 		const unsigned char *h = buf + at;
-		if ((uint32_t)get_le(h + 8, 4) != tally__tfrecord_masked_crc(h, 8)) {
+		if ((uint32_t)tally_get_le(h + 8, 4) != tally__tfrecord_masked_crc(h, 8)) {
 			d->framing_lost = true;
 			break;
 		}
-		uint64_t n = get_le(h, 8);
+		uint64_t n = tally_get_le(h, 8);
 		if (n > MAX_RECORD) {
 			d->framing_lost = true;
 			break;
@@ -229,7 +216,7 @@ size_t tally__tfevents_decode(tally_tfevents_decoder *d, const unsigned char *bu
 		const unsigned char *data = h + HEADER_LEN;
 		d->records++;
 		at += HEADER_LEN + (size_t)n + FOOTER_LEN;
-		if ((uint32_t)get_le(data + n, 4) != tally__tfrecord_masked_crc(data, (size_t)n)) {
+		if ((uint32_t)tally_get_le(data + n, 4) != tally__tfrecord_masked_crc(data, (size_t)n)) {
 			d->bad_records++;
 			continue;
 		}
@@ -558,9 +545,9 @@ struct tally_tfevents_writer {
 static void add_record(tally_buf *out, const unsigned char *data, size_t len)
 {
 	unsigned char h[HEADER_LEN], footer[FOOTER_LEN];
-	put_le(h, len, 8);
-	put_le(h + 8, tally__tfrecord_masked_crc(h, 8), 4);
-	put_le(footer, tally__tfrecord_masked_crc(data, len), 4);
+	tally_put_le(h, len, 8);
+	tally_put_le(h + 8, tally__tfrecord_masked_crc(h, 8), 4);
+	tally_put_le(footer, tally__tfrecord_masked_crc(data, len), 4);
 	tally_buf_add(out, h, sizeof h);
 	tally_buf_add(out, data, len);
 	tally_buf_add(out, footer, sizeof footer);

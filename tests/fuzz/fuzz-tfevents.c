@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/internal.h"
+#include "util/le.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,21 +45,15 @@ static size_t decode_in_two(const uint8_t *data, size_t size, size_t cut, tally_
 	return used;
 }
 
-static void put_le(unsigned char *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
 static void framed(const uint8_t *data, size_t size)
 {
 	tally_buf file = TALLY_BUF_INIT;
 	while (size > 0) {
 		size_t len = data[0] < size - 1 ? data[0] : size - 1;
 		unsigned char h[12], f[4];
-		put_le(h, len, 8);
-		put_le(h + 8, tally__tfrecord_masked_crc(h, 8), 4);
-		put_le(f, tally__tfrecord_masked_crc(data + 1, len), 4);
+		tally_put_le(h, len, 8);
+		tally_put_le(h + 8, tally__tfrecord_masked_crc(h, 8), 4);
+		tally_put_le(f, tally__tfrecord_masked_crc(data + 1, len), 4);
 		tally_buf_add(&file, h, sizeof h);
 		tally_buf_add(&file, data + 1, len);
 		tally_buf_add(&file, f, sizeof f);
