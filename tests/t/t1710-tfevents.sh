@@ -125,6 +125,43 @@ w.scalar(\"epoch_loss\", 9.99, 1)
 	)
 '
 
+test_expect_success 'PyTorch'"'"'s dated default folder adds nothing to tags, so runs compare' '
+	cat >torch.py <<-\PY &&
+	import tfevents
+	w = tfevents.Writer("runs/Nov24_04-22-10_myhost/events.out.tfevents.1.myhost")
+	w.scalar("Loss/train", 0.5, 1)
+	v = tfevents.Writer("runs/Nov24_04-22-10_myhost/Accuracy_val/events.out.tfevents.2.myhost")
+	v.scalar("Accuracy", 0.75, 1)
+	o = tfevents.Writer("runs/experiment_1/events.out.tfevents.3.myhost")
+	o.scalar("x", 1.0, 1)
+	PY
+	tally run -q torch.py >out 2>err &&
+	test "$(scalar_points Loss/train)" = "1 0.5" &&
+	test "$(scalar_points Accuracy_val/Accuracy)" = "1 0.75" &&
+	test "$(scalar_points experiment_1/x)" = "1 1.0"
+'
+
+test_expect_success 'a file truncated and written anew while followed is read from its start again' '
+	cat >rewrite.py <<-\PY &&
+	import time, tfevents
+	w = tfevents.Writer("logs/events.out.tfevents.1.host")
+	w.scalar("first", 1.0, 1)
+	w.scalar("first", 2.0, 2)
+	w.close()
+	time.sleep(2.5)   # tally has read both records
+	open("logs/events.out.tfevents.1.host", "wb").close()
+	n = tfevents.Writer("logs/events.out.tfevents.1.host")
+	n.scalar("second", 3.0, 1)
+	n.close()
+	PY
+	tally run -q rewrite.py >out 2>err &&
+	! grep -q warning err &&
+	printf "1 1.0\n2 2.0\n" >expect &&
+	scalar_points first >got &&
+	test_cmp expect got &&
+	test "$(scalar_points second)" = "1 3.0"
+'
+
 test_expect_success 'a FIFO put in place of an event file does not hang the run' '
 	cat >fifo.py <<-\PY &&
 	import os, time, tfevents

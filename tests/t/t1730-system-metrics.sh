@@ -39,6 +39,13 @@ test_expect_success 'CPU and memory of the process tree are sampled every second
 	test "$(head -n 1 steps)" = 1
 '
 
+test_expect_success 'system metrics stay out of the one-line scalar summary of listings' '
+	tally runs -n 1 --format csv >runs.csv &&
+	grep -q "scalar_sys/rss_mb" runs.csv &&
+	tally runs -n 1 >table &&
+	! grep -q "sys/" table
+'
+
 test_expect_success 'GPU metrics exactly when an NVIDIA GPU is present' '
 	tally scalars -f csv -t "sys/gpu*" >gpu.csv &&
 	if nvidia-smi -L >/dev/null 2>&1; then
