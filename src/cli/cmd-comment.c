@@ -38,6 +38,19 @@ static const char *str(json_t *o, const char *key)
 	return s ? s : "";
 }
 
+/* A comment's text, its lines indented; control characters (an escape
+ * sequence someone wrote into a comment) shown as '?', not obeyed. */
+static void print_text(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p == '\n')
+			fputs("\n     ", stdout);
+		else
+			putchar(*p < 0x20 && *p != '\t' ? '?' : *p == 0x7f ? '?' : *p);
+	}
+	putchar('\n');
+}
+
 static void list_comments(const tally_run *run)
 {
 	json_t *meta = json_loads(tally_run_json(run), 0, NULL);
@@ -45,8 +58,10 @@ static void list_comments(const tally_run *run)
 	printf("%s%s%s\n", tally_run_id(run), *tally_run_label(run) ? "  " : "", tally_run_label(run));
 	size_t i;
 	json_t *c;
-	json_array_foreach(list, i, c) printf("  %zu. %s@%s  %s\n     %s\n", i + 1, str(c, "user"), str(c, "host"),
-	                                      str(c, "time"), str(c, "text"));
+	json_array_foreach(list, i, c) {
+		printf("  %zu. %s@%s  %s\n     ", i + 1, str(c, "user"), str(c, "host"), str(c, "time"));
+		print_text(str(c, "text"));
+	}
 	if (!json_array_size(list))
 		printf("  (no comments)\n");
 	json_decref(meta);

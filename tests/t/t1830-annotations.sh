@@ -56,6 +56,11 @@ test_expect_success 'comments: added with user, host and time, listed, deleted' 
 	tally comment --list 1 >list &&
 	! grep -q "lr too high" list &&
 	grep -q "^  1\. bob@" list &&
+	tally comment -y 1 "$(printf "two\nlines \033[31mred")" >/dev/null &&
+	tally comment --list 1 >list &&
+	grep -q "^     two$" list &&
+	grep -q "^     lines ?\[31mred$" list &&
+	! grep -q "$(printf "\033")" list &&
 	{ tally comment -y --delete 5 1 2>err; test $? = 128; } &&
 	grep -q "has no comment 5" err
 '
