@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "util/timeutil.h"
 
 static const char usage[] =
 	"usage: tally scalars [RUN…] [--tag GLOB]… [--summary] [--format table|csv|json]\n"
@@ -90,26 +91,13 @@ static void format_number(char *out, size_t size, double v, bool exact)
 	}
 }
 
+/* ISO 8601 UTC with milliseconds; empty when the time is unknown. */
 static void format_utc(char *out, size_t size, int64_t ms)
 {
-	/* points come many to a second: the date and time are formatted once per second */
-	static int64_t cached_secs = -1;
-	static char cached[32];
-	int64_t secs = ms / 1000;
-	if (ms <= 0) {
+	if (ms <= 0)
 		snprintf(out, size, "%s", "");
-		return;
-	}
-	if (secs != cached_secs) {
-		time_t t = (time_t)secs;
-		struct tm tm;
-		if (!gmtime_r(&t, &tm) || !strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm)) {
-			snprintf(out, size, "%s", "");
-			return;
-		}
-		cached_secs = secs;
-	}
-	snprintf(out, size, "%s.%03dZ", cached, (int)(ms % 1000));
+	else
+		tally_format_iso_ms(out, size, ms);
 }
 
 static void json_value(const char *number)

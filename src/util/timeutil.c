@@ -1,6 +1,7 @@
 #include "util/timeutil.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -21,11 +22,19 @@ int64_t tally_monotonic_ns(void)
 
 void tally_format_iso_ms(char *out, size_t size, int64_t ms)
 {
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	/* Listings format many times within one second (a million scalar
+	 * points): the date and time are worked out once per second. */
+	static _Thread_local int64_t cached_secs = INT64_MIN;
+	static _Thread_local char cached[32];
+	int64_t secs = ms / 1000;
+	if (secs != cached_secs) {
+		time_t t = (time_t)secs;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_secs = secs;
+	}
+	snprintf(out, size, "%s.%03dZ", cached, (int)(ms % 1000));
 }
 
 int64_t tally_parse_iso_ms(const char *s)
