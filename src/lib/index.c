@@ -401,34 +401,34 @@ static void set_state(tally_store *store, const char *key, const char *value);
  * so O_APPEND keeps concurrent writers' lines whole; a line lost to a race
  * only costs a scan.
  */
+/* Append one line to the pending list (O_APPEND keeps concurrent lines whole). */
+static void append_pending(tally_store *store, const tally_buf *line)
+{
+	int fd = -1;
+	if (!tally_buf_oom(line) && tally_mkdir_p_parent(store->pending_path) == 0)
+		fd = open(store->pending_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	if (fd >= 0) {
+		flock(fd, LOCK_EX); /* held for microseconds, by writers and by the reader */
+		tally_write_all(fd, line->ptr, line->len);
+		close(fd);
+	}
+}
+
 void tally__index_note_new_run(tally_store *store, const char *dir_name)
 {
 	tally_buf line = TALLY_BUF_INIT;
 	tally_buf_printf(&line, "%s\t%s\t%s\n", dir_name, store->sig_before, store->sig_after);
-	int fd = -1;
-	if (!tally_buf_oom(&line) && tally_mkdir_p_parent(store->pending_path) == 0)
-		fd = open(store->pending_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-	if (fd >= 0) {
-		flock(fd, LOCK_EX); /* held for microseconds, by writers and by the reader */
-		tally_write_all(fd, line.ptr, line.len);
-		close(fd);
-	}
+	append_pending(store, &line);
 	tally_buf_release(&line);
 }
 
-/* A run changed in place (an annotation): the next sync re-reads it. */
+/* A run changed in place (an annotation): the next sync re-reads it; no
+ * signatures, so it explains no change of the runs directory. */
 void tally__index_note_changed_run(tally_store *store, const char *dir_name)
 {
 	tally_buf line = TALLY_BUF_INIT;
 	tally_buf_printf(&line, "%s\t-\t-\n", dir_name);
-	int fd = -1;
-	if (!tally_buf_oom(&line) && tally_mkdir_p_parent(store->pending_path) == 0)
-		fd = open(store->pending_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-	if (fd >= 0) {
-		flock(fd, LOCK_EX);
-		tally_write_all(fd, line.ptr, line.len);
-		close(fd);
-	}
+	append_pending(store, &line);
 	tally_buf_release(&line);
 }
 
