@@ -172,6 +172,24 @@ int tally_run_add_comment(tally_run *run, const char *text);
 /** Delete comment `index` (1 = the first). */
 int tally_run_delete_comment(tally_run *run, size_t index);
 
+/* Managing runs (tally delete / restore / purge / stop). */
+/** The archive of `store` (RUNS/.archive): a runs directory of its own, where deleted runs wait. */
+int tally_store_open_archive(tally_store **out, tally_store *store);
+/**
+ * Move a finished run, which must sit directly in its store, into the store
+ * `to` (one rename: the archive, or back).  A live run is TALLY_ELOCKED; an
+ * id already in `to` TALLY_EEXISTS.  `run` then points at its new place.
+ */
+int tally_run_move(tally_run *run, tally_store *to);
+/** Remove a finished run's directory for good. */
+int tally_run_remove(tally_run *run);
+/**
+ * Stop a live run of this host: `hard` 0 sends SIGTERM to its supervising
+ * tally, which passes it to the script's process group and records the run
+ * as terminated; `hard` 1 sends SIGKILL to the script's process group.
+ */
+int tally_run_stop(tally_run *run, int hard);
+
 /** Which recorded streams tally_run_output() hands out. */
 enum { TALLY_OUTPUT_STDOUT = 1, TALLY_OUTPUT_STDERR = 2, TALLY_OUTPUT_BOTH = 3 };
 /** Called per recorded chunk: `stream` 0 is stdout, 1 stderr; non-zero stops the reading. */
@@ -293,10 +311,17 @@ typedef struct {
 	const char *flags_file;        /**< YAML flag values (below the command line); may be NULL */
 	int force_flags;               /**< accept flags the script does not declare */
 	int no_system_metrics;         /**< (version 3) no sys/... scalars, whatever tally.yml says */
+	const char *name;              /**< (version 4) a unique name for the run (run-manager); may be NULL */
+	int replace;                   /**< (version 4) archive the run holding `name` instead of failing */
+	int notify_fd;                 /**< (version 4) when > 0: "ok ID\n" is written there, and it is
+	                                    closed, as soon as the run exists */
+	const char *reproduce_from;    /**< (version 4) an earlier run's directory: its source snapshot
+	                                    is the new run's sources, its git state recorded, and the
+	                                    new run's `reproduces` says its id (tally reproduce --run) */
 } tally_launch_options;
 
-#define TALLY_LAUNCH_OPTIONS_VERSION 3
-#define TALLY_LAUNCH_OPTIONS_INIT {TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL, NULL, 0, 0}
+#define TALLY_LAUNCH_OPTIONS_VERSION 4
+#define TALLY_LAUNCH_OPTIONS_INIT {TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL, NULL, 0, 0, NULL, 0, -1, NULL}
 
 /**
  * Validate everything (script, interpreter, flags) before creating anything;

@@ -16,6 +16,7 @@
 
 #include "tally.h"
 #include "util/buf.h"
+#include "util/strlist.h"
 
 /* Exit codes, as git and libgit2's CLI use them. */
 enum {
@@ -40,6 +41,12 @@ int cmd_mark(int argc, char **argv);
 int cmd_unmark(int argc, char **argv);
 int cmd_comment(int argc, char **argv);
 int cmd_flags(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_lookup(int argc, char **argv);
+int cmd_reproduce(int argc, char **argv);
 
 /* "tally: <message>" on stderr; returns EXIT_FATAL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -63,11 +70,69 @@ void cli_free_runs(tally_run **runs, size_t n);
 /* Open the store and find the one run `ref` names; 0, or the exit code after the message.
  * Free both whatever it returns. */
 int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref);
+/* Replace `*store` by its archive (RUNS/.archive, where tally delete moves runs). */
+int cli_open_archive(tally_store **store);
 /* Show the runs `what` ("label 3 runs") acts on and ask; 0 to go on, else the exit code. */
 int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes);
 
+/* ---- the query options of every command that takes runs (selection.c) ---- */
+
+enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINATED, CLI_OPT_TAG, CLI_OPT_LABEL,
+       CLI_OPT_SCRIPT, CLI_OPT_STARTED, CLI_OPT_PATTERN, CLI_OPT_MARKED, CLI_OPT_UNMARKED, CLI_OPT_FIRST_FREE };
+
+/* For a command's getopt_long table ('w' and 's' are its short options). */
+#define CLI_SELECTION_OPTIONS \
+	{"where", required_argument, NULL, 'w'}, {"sort", required_argument, NULL, 's'}, \
+	{"running", no_argument, NULL, CLI_OPT_RUNNING}, {"completed", no_argument, NULL, CLI_OPT_COMPLETED}, \
+	{"error", no_argument, NULL, CLI_OPT_ERROR}, {"terminated", no_argument, NULL, CLI_OPT_TERMINATED}, \
+	{"tag", required_argument, NULL, CLI_OPT_TAG}, {"label", required_argument, NULL, CLI_OPT_LABEL}, \
+	{"script", required_argument, NULL, CLI_OPT_SCRIPT}, {"started", required_argument, NULL, CLI_OPT_STARTED}, \
+	{"pattern", required_argument, NULL, CLI_OPT_PATTERN}, {"marked", no_argument, NULL, CLI_OPT_MARKED}, \
+	{"unmarked", no_argument, NULL, CLI_OPT_UNMARKED}
+
+/* Their lines for a command's --help. */
+#define CLI_SELECTION_HELP \
+	"  -w, --where EXPR     runs for which EXPR holds (see tally runs --help)\n" \
+	"  -s, --sort KEYS      in this order (-KEY: largest first)\n" \
+	"      --running, --completed, --error, --terminated   runs with that status\n" \
+	"      --tag TAG, --label TEXT, --script NAME, --started WHEN, --pattern REGEX,\n" \
+	"      --marked, --unmarked   as in tally runs\n"
+
+typedef struct {
+	const char *where, *sort;
+	tally_buf filter;    /* the shorthand options as one expression */
+	tally_buf statuses;  /* "running, error" */
+	bool bad_quote;
+	bool used;           /* some query option was given */
+} cli_selection;
+#define CLI_SELECTION_INIT {NULL, NULL, TALLY_BUF_INIT, TALLY_BUF_INIT, false, false}
+
+/* Take option `c` (with its argument) when it is a selection option. */
+bool cli_selection_option(cli_selection *sel, int c, const char *arg);
+/* The shorthand options as one query (NULL when none), for tally_iter_options.filter. */
+const char *cli_selection_filter(cli_selection *sel);
+/* 0, or the exit code after saying what is wrong with the options. */
+int cli_selection_check(const cli_selection *sel);
+void cli_selection_release(cli_selection *sel);
+/* The runs named by `refs` (see cli_lookup_runs) and selected by the query
+ * options: with both, the named runs the query selects (the others NULL);
+ * with options only, every run they select. */
+int cli_select_runs(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
+                    size_t *n_out);
+
+/* The archived runs named, or selected, or (neither given) all of them. */
+int cli_select_archived(tally_store *archive, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
+                        size_t *n_out);
+
+/* ---- stopping a run (cmd-stop.c) ---- */
+#define CLI_STOP_GRACE_MS 10000
+/* SIGTERM, wait up to `grace_ms` for the run to end, then (force) SIGKILL; 0 once it has ended. */
+int cli_stop_run(tally_run *run, int grace_ms, bool force);
+
 /* ---- output helpers (output-format.c) ---- */
 
+/* The shortest text that reads back as the same number (0.2, not 0.20000000000000001); nan, inf, -inf. */
+void cli_format_number(char *out, size_t size, double v);
 /* Terminal width of stdout, or 0 when it is not a terminal. */
 int cli_terminal_width(void);
 /* Print a CSV/TSV field, quoted when it holds a separator, quote or newline. */

@@ -1,4 +1,6 @@
 /* tally run — run a script (or any command) as a tracked run. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,13 @@ static const char usage[] =
 	"      --no-system-metrics do not record sys/* scalars\n"
 	"  -t, --tag TAG           a tag (repeatable)\n"
 	"  -c, --comment TEXT      a comment recorded with the run\n"
+	"      --name NAME         a unique name for the run, usable wherever a RUN\n"
+	"                          is (letters, digits, - _ . @ +; not all digits)\n"
+	"      --replace           with --name: archive the run holding NAME (tally\n"
+	"                          restore brings it back) instead of failing\n"
+	"  -b, --background        detach at once: print the run's id and return;\n"
+	"                          the run goes on after logout, its output recorded\n"
+	"                          (tally watch / tail -f / stop it)\n"
 	"  -i, --interpreter CMD   run SCRIPT with CMD (e.g. ~/venv/bin/python)\n"
 	"      --runs-dir DIR      where runs live (default ./runs)\n"
 	"  -h, --help              show this help\n"
@@ -79,6 +88,9 @@ static const struct option options[] = {
 	{"flags-file", required_argument, NULL, 'f'},
 	{"force-flags", no_argument, NULL, 'F'},
 	{"no-system-metrics", no_argument, NULL, 'S'},
+	{"name", required_argument, NULL, 'N'},
+	{"replace", no_argument, NULL, 'P'},
+	{"background", no_argument, NULL, 'b'},
 	{"runs-dir", required_argument, NULL, 'R'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -90,6 +102,7 @@ typedef struct {
 	const char **flags;
 	size_t n_flags;
 	const char *runs_dir;
+	bool background;
 } run_args;
 
 static int push(const char ***list, size_t *n, const char *s)
@@ -121,6 +134,71 @@ static void print_summary(const tally_run *run, int exit_code)
 		/* stderr is gone: nothing to report to */
 	}
 	tally_buf_release(&out);
+}
+
+/*
+ * --background: a child process in a session of its own (no terminal, so no
+ * hangup at logout; stdin, stdout and stderr on /dev/null — the run records
+ * its output) launches the run and tells the waiting parent through a pipe
+ * either "ok ID" as soon as the run exists, or "error MESSAGE".
+ */
+static void background_child(int report, tally_store *store, tally_launch_options *opts)
+{
+	setsid();
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	}
+	opts->quiet = 1;
+	opts->notify_fd = report;
+	tally_run *run = NULL;
+	int exit_code = 0;
+	int rc = tally_launch(&run, &exit_code, store, opts);
+	if (rc) { /* the report is still open only when the run was never created */
+		char line[1200];
+		int n = snprintf(line, sizeof line, "error %s\n", tally_error_last());
+		if (write(report, line, (size_t)n) < 0) {
+			/* the parent is gone: nobody to tell */
+		}
+	}
+	tally_run_free(run);
+	tally_store_free(store);
+	_exit(rc ? EXIT_FATAL : exit_code);
+}
+
+static int run_in_background(tally_store *store, tally_launch_options *opts)
+{
+	int report[2];
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return cli_error("cannot start a background run: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(report[0]);
+		close(report[1]);
+		return cli_error("cannot start a background run: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(report[0]);
+		background_child(report[1], store, opts);
+	}
+	close(report[1]);
+	char text[1300];
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof text - 1 && ((n = read(report[0], text + len, sizeof text - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	close(report[0]);
+	text[len] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	if (!strncmp(text, "ok ", 3)) {
+		printf("Run %s started in the background (tally watch %s follows it)\n", text + 3, text + 3);
+		return EXIT_OK;
+	}
+	if (!strncmp(text, "error ", 6))
+		return cli_error("%s", text + 6);
+	return cli_error("the background run did not start");
 }
 
 int cmd_run(int argc, char **argv)
@@ -155,7 +233,7 @@ int cmd_run(int argc, char **argv)
 				goto done;
 			continue;
 		}
-		if ((c = getopt_long(dashdash, argv, "+ql:t:c:i:f:h", options, NULL)) == -1)
+		if ((c = getopt_long(dashdash, argv, "+ql:t:c:i:f:bh", options, NULL)) == -1)
 			break;
 		switch (c) {
 		case 'q': opts.quiet = 1; break;
@@ -169,6 +247,9 @@ int cmd_run(int argc, char **argv)
 		case 'f': opts.flags_file = optarg; break;
 		case 'F': opts.force_flags = 1; break;
 		case 'S': opts.no_system_metrics = 1; break;
+		case 'N': opts.name = optarg; break;
+		case 'P': opts.replace = 1; break;
+		case 'b': a.background = true; break;
 		case 'R': a.runs_dir = optarg; break;
 		case 'h': fputs(usage, stdout); goto done;
 		default:
@@ -202,7 +283,16 @@ int cmd_run(int argc, char **argv)
 	opts.tags = a.tags;
 	if ((code = cli_open_store(&store, a.runs_dir)))
 		goto done;
+	if (opts.replace && !opts.name) {
+		code = cli_usage_error(usage, "--replace goes with --name");
+		goto done;
+	}
 	fflush(stdout);
+	fflush(stderr);
+	if (a.background) {
+		code = run_in_background(store, &opts);
+		goto done;
+	}
 	int exit_code = 0;
 	int rc = tally_launch(&run, &exit_code, store, &opts);
 	if (rc) {

@@ -55,29 +55,18 @@ static const char usage[] =
 	"      --started WHEN   only runs started after WHEN ('last hour', today, a date)\n"
 	"      --pattern REGEX  only runs whose id matches REGEX\n"
 	"      --marked, --unmarked  only runs with (without) a mark (tally mark)\n"
+	"      --archived       list the archive: runs removed with tally delete\n"
 	"  -n, --limit N        at most N runs (0 = all)\n"
 	"  -a, --all            all runs, also on a terminal\n"
 	"  -f, --format FMT     table (default), csv, tsv, json or tfruns\n"
 	"      --runs-dir DIR   where runs live (default ./runs)\n"
 	"  -h, --help           show this help\n";
 
-enum { OPT_RUNNING = 1000, OPT_COMPLETED, OPT_ERROR, OPT_TERMINATED, OPT_TAG, OPT_LABEL, OPT_SCRIPT, OPT_STARTED,
-       OPT_PATTERN, OPT_MARKED, OPT_UNMARKED };
+enum { OPT_ARCHIVED = CLI_OPT_FIRST_FREE };
 
 static const struct option options[] = {
-	{"where", required_argument, NULL, 'w'},
-	{"sort", required_argument, NULL, 's'},
-	{"running", no_argument, NULL, OPT_RUNNING},
-	{"completed", no_argument, NULL, OPT_COMPLETED},
-	{"error", no_argument, NULL, OPT_ERROR},
-	{"terminated", no_argument, NULL, OPT_TERMINATED},
-	{"tag", required_argument, NULL, OPT_TAG},
-	{"label", required_argument, NULL, OPT_LABEL},
-	{"script", required_argument, NULL, OPT_SCRIPT},
-	{"started", required_argument, NULL, OPT_STARTED},
-	{"pattern", required_argument, NULL, OPT_PATTERN},
-	{"marked", no_argument, NULL, OPT_MARKED},
-	{"unmarked", no_argument, NULL, OPT_UNMARKED},
+	CLI_SELECTION_OPTIONS,
+	{"archived", no_argument, NULL, OPT_ARCHIVED},
 	{"limit", required_argument, NULL, 'n'},
 	{"all", no_argument, NULL, 'a'},
 	{"format", required_argument, NULL, 'f'},
@@ -320,7 +309,7 @@ static void shape_to_memo(tally_run_iter *it, const char *key, const table_shape
 	tally_run_iter_memo_put(it, key, text);
 }
 
-static int print_table(tally_run_iter *it, size_t limit, size_t shown_limit, bool filtered)
+static int print_table(tally_run_iter *it, size_t limit, size_t shown_limit, const char *empty)
 {
 	int64_t now = tally_now_ms();
 	table_shape shape;
@@ -336,7 +325,7 @@ static int print_table(tally_run_iter *it, size_t limit, size_t shown_limit, boo
 			shape_to_memo(it, key, &shape);
 	}
 	if (shape.rows == 0) {
-		fprintf(stderr, filtered ? "No run matches.\n" : "No runs yet. Start one with `tally run SCRIPT`.\n");
+		fprintf(stderr, "%s\n", empty);
 		return EXIT_OK;
 	}
 	int term = cli_terminal_width();
@@ -614,69 +603,20 @@ static int print_csv(tally_run_iter *it, char sep, bool tfruns)
 	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
 }
 
-/*
- * The shorthand filters, written as a --where expression: the user's text is
- * a quoted string in it, so it stays a value whatever it holds.
- */
-typedef struct {
-	tally_buf where;
-	tally_buf statuses;  /* "running, error" */
-	bool bad_quote;
-} filters;
-
-static void add_quoted(filters *f, tally_buf *to, const char *text)
-{
-	char quote = strchr(text, '\'') ? '"' : '\'';
-	if (strchr(text, '\'') && strchr(text, '"'))
-		f->bad_quote = true;
-	tally_buf_printf(to, "%c%s%c", quote, text, quote);
-}
-
-/* "(<test> '<text>')" ANDed to the filters. */
-static void add_filter(filters *f, const char *test, const char *text)
-{
-	tally_buf_printf(&f->where, "%s(%s", f->where.len ? " and " : "", test);
-	add_quoted(f, &f->where, text);
-	tally_buf_addc(&f->where, ')');
-}
-
-static void add_status(filters *f, const char *status)
-{
-	tally_buf_printf(&f->statuses, "%s%s", f->statuses.len ? ", " : "", status);
-}
-
-/* The shorthand filters as one expression (NULL when there is none). */
-static char *filter_expression(filters *f)
-{
-	if (f->statuses.len)
-		tally_buf_printf(&f->where, "%s(status in [%s])", f->where.len ? " and " : "", f->statuses.ptr);
-	return f->where.len ? f->where.ptr : NULL;
-}
-
 int cmd_runs(int argc, char **argv)
 {
-	const char *format = "table", *runs_dir = NULL, *where = NULL, *sort = NULL;
+	const char *format = "table", *runs_dir = NULL;
 	long limit = -1;
-	bool all = false;
+	bool all = false, archived = false;
 	int c, code = EXIT_OK;
-	filters f = {TALLY_BUF_INIT, TALLY_BUF_INIT, false};
+	cli_selection sel = CLI_SELECTION_INIT;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "w:s:n:af:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
-		case 'w': where = optarg; break;
-		case 's': sort = optarg; break;
-		case OPT_RUNNING: add_status(&f, "running"); break;
-		case OPT_COMPLETED: add_status(&f, "completed"); break;
-		case OPT_ERROR: add_status(&f, "error"); break;
-		case OPT_TERMINATED: add_status(&f, "terminated"); break;
-		case OPT_TAG: add_filter(&f, "tags contains ", optarg); break;
-		case OPT_LABEL: add_filter(&f, "label contains ", optarg); break;
-		case OPT_SCRIPT: add_filter(&f, "script = ", optarg); break;
-		case OPT_STARTED: add_filter(&f, "started >= ", optarg); break;
-		case OPT_PATTERN: add_filter(&f, "id ~ ", optarg); break;
-		case OPT_MARKED: tally_buf_printf(&f.where, "%s(marked)", f.where.len ? " and " : ""); break;
-		case OPT_UNMARKED: tally_buf_printf(&f.where, "%s(not marked)", f.where.len ? " and " : ""); break;
+		case OPT_ARCHIVED: archived = true; break;
 		case 'n': {
 			char *end;
 			limit = strtol(optarg, &end, 10);
@@ -696,10 +636,8 @@ int cmd_runs(int argc, char **argv)
 			goto done_filters;
 		}
 	}
-	if (f.bad_quote) {
-		code = cli_error("a filter value holds both ' and \" — use --where with one kind of quote");
+	if ((code = cli_selection_check(&sel)))
 		goto done_filters;
-	}
 	if (optind < argc) {
 		code = cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 		goto done_filters;
@@ -717,12 +655,14 @@ int cmd_runs(int argc, char **argv)
 	tally_run_iter *it = NULL;
 	if ((code = cli_open_store(&store, runs_dir)))
 		goto done_filters;
+	if (archived && (code = cli_open_archive(&store)))
+		goto done;
 	tally_iter_options iter = TALLY_ITER_OPTIONS_INIT;
 	iter.limit = effective;
 	iter.details = !as_table;
-	iter.where = where;
-	iter.filter = filter_expression(&f);
-	iter.sort = sort;
+	iter.where = sel.where;
+	iter.filter = cli_selection_filter(&sel);
+	iter.sort = sel.sort;
 	static char out_buffer[1 << 16];
 	setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
 	int rc = tally_run_iter_new(&it, store, &iter);
@@ -732,7 +672,10 @@ int cmd_runs(int argc, char **argv)
 	}
 	cli_print_warnings(store);
 	if (as_table)
-		code = print_table(it, effective, limit < 0 ? effective : 0, iter.where || iter.filter);
+		code = print_table(it, effective, limit < 0 ? effective : 0,
+		                   iter.where || iter.filter ? "No run matches."
+		                   : archived            ? "The archive is empty (tally delete moves runs there)."
+		                                         : "No runs yet. Start one with `tally run SCRIPT`.");
 	else if (!strcmp(format, "json"))
 		code = print_json(it);
 	else
@@ -741,7 +684,6 @@ done:
 	tally_run_iter_free(it);
 	tally_store_free(store);
 done_filters:
-	tally_buf_release(&f.where);
-	tally_buf_release(&f.statuses);
+	cli_selection_release(&sel);
 	return code;
 }

@@ -76,19 +76,10 @@ static bool tag_wanted(printer *p, const char *tag)
 /* A number as text: shortest exact form (csv, json) or 6 significant digits. */
 static void format_number(char *out, size_t size, double v, bool exact)
 {
-	if (isnan(v) || isinf(v)) {
-		snprintf(out, size, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
-		return;
-	}
-	if (!exact) {
+	if (exact || isnan(v) || isinf(v))
+		cli_format_number(out, size, v);
+	else
 		snprintf(out, size, "%.6g", v);
-		return;
-	}
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(out, size, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			return;
-	}
 }
 
 /* ISO 8601 UTC with milliseconds; empty when the time is unknown. */

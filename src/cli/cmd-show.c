@@ -39,11 +39,7 @@ static void print_value(json_t *v)
 {
 	if (json_is_real(v)) { /* the shortest text that reads back as the same number: 0.2, not 0.20000000000000001 */
 		char buf[40];
-		for (int prec = 1; prec <= 17; prec++) {
-			snprintf(buf, sizeof buf, "%.*g", prec, json_real_value(v));
-			if (strtod(buf, NULL) == json_real_value(v))
-				break;
-		}
+		cli_format_number(buf, sizeof buf, json_real_value(v));
 		fputs(buf, stdout);
 		return;
 	}

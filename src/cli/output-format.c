@@ -1,4 +1,5 @@
 /* Formatting helpers for tables, CSV and times. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,4 +198,17 @@ void cli_json_string(tally_buf *out, const char *s)
 	}
 	tally_buf_add(out, run, (size_t)(s - run));
 	tally_buf_addc(out, '"');
+}
+
+void cli_format_number(char *out, size_t size, double v)
+{
+	if (isnan(v) || isinf(v)) {
+		snprintf(out, size, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(out, size, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
 }

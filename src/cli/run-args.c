@@ -105,11 +105,15 @@ void cli_free_runs(tally_run **runs, size_t n)
 
 int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes)
 {
-	if (yes)
-		return 0;
 	size_t count = 0;
 	for (size_t i = 0; i < n; i++)
 		count += runs[i] != NULL;
+	if (!count) {
+		fprintf(stderr, "No run matches; nothing changed.\n");
+		return EXIT_NEGATIVE;
+	}
+	if (yes)
+		return 0;
 	if (!isatty(STDIN_FILENO))
 		return cli_error("to %s %zu run%s, say yes with -y — there is no terminal to ask on", what, count,
 		                 count == 1 ? "" : "s");
@@ -139,4 +143,15 @@ int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, con
 			code = cli_lib_error(rc);
 	}
 	return code;
+}
+
+int cli_open_archive(tally_store **store)
+{
+	tally_store *archive = NULL;
+	int rc = tally_store_open_archive(&archive, *store);
+	if (rc)
+		return cli_lib_error(rc);
+	tally_store_free(*store);
+	*store = archive;
+	return 0;
 }

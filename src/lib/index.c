@@ -42,7 +42,7 @@
 #include "util/strlist.h"
 #include "util/timeutil.h"
 
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 #define TALLY_STR_(x) #x
 #define TALLY_STR(x) TALLY_STR_(x)
 #define RACY_NS 2000000000LL
@@ -58,7 +58,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS runs("
 	"  rid INTEGER PRIMARY KEY, dir TEXT NOT NULL UNIQUE, id TEXT NOT NULL, started INTEGER, stopped INTEGER,"
 	"  status TEXT, exit_status INTEGER, label TEXT, script TEXT, host TEXT, flags_text TEXT, scalars_text TEXT,"
-	"  sig TEXT, marked INTEGER);"
+	"  sig TEXT, marked INTEGER, name TEXT);"
 	/* Covers a listing, read backwards for newest first, without touching the
 	 * table.  Ascending, because runs arrive in start order: appending at its
 	 * right edge fills its pages, where a descending index split them half
@@ -67,6 +67,7 @@ static const char schema[] =
 	"  label, script, flags_text, scalars_text);"
 	"CREATE INDEX IF NOT EXISTS runs_by_id ON runs(id);"
 	"CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);"
+	"CREATE INDEX IF NOT EXISTS runs_by_name ON runs(name) WHERE name IS NOT NULL;"
 	"CREATE TABLE IF NOT EXISTS details(rid INTEGER PRIMARY KEY, summary_json TEXT);"
 	"CREATE TABLE IF NOT EXISTS flags(rid INTEGER, name TEXT, type TEXT, value, PRIMARY KEY(rid, name)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS scalars(rid INTEGER, tag TEXT, last REAL, last_step INTEGER, first REAL,"
@@ -237,11 +238,12 @@ static int writer_prepare(tally_store *store, writer *w)
 	} q[] = {
 		/* An upsert keeps the row's rid, which `details` is keyed by. */
 		{&w->put, "INSERT INTO runs(dir, id, started, stopped, status, exit_status, label, script, host,"
-		          " flags_text, scalars_text, sig, marked) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+		          " flags_text, scalars_text, sig, marked, name) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
 		          " ON CONFLICT(dir) DO UPDATE SET id=excluded.id, started=excluded.started, stopped=excluded.stopped,"
 		          " status=excluded.status, exit_status=excluded.exit_status, label=excluded.label,"
 		          " script=excluded.script, host=excluded.host, flags_text=excluded.flags_text,"
-		          " scalars_text=excluded.scalars_text, sig=excluded.sig, marked=excluded.marked RETURNING rid"},
+		          " scalars_text=excluded.scalars_text, sig=excluded.sig, marked=excluded.marked,"
+		          " name=excluded.name RETURNING rid"},
 		{&w->put_details, "INSERT OR REPLACE INTO details(rid, summary_json) VALUES(?1,?2)"},
 		{&w->del_flags, "DELETE FROM flags WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
 		{&w->del_scalars, "DELETE FROM scalars WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
@@ -361,6 +363,7 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 	sqlite3_bind_text(st, 11, scalars_text, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 12, sig, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 13, json_is_true(json_object_get(meta, "marked")));
+	bind_json_value(st, 14, json_object_get(meta, "name"));
 	sqlite3_int64 rid = 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		rid = sqlite3_column_int64(st, 0);
@@ -572,6 +575,10 @@ static void index_new(tally_store *store, writer *w, int runs_fd, const char *na
 	char path[512];
 	struct stat st;
 	snprintf(path, sizeof path, "%s/" TALLY_META_DIR "/run.json", name);
+	if (fstatat(runs_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+		delete_run_row(w, name); /* a pending run that was moved away (tally delete) */
+		return;
+	}
 	if (run_sig(runs_fd, name, sig)) {
 		if (!index_one(store, w, name, sig->ptr))
 			++*skipped;

@@ -129,6 +129,13 @@ void tally__format_dir_sig(const struct stat *st, char out[64]);
 void tally__dir_sig(int dirfd, const char *path, char out[64]);
 /* Tell other tallies sharing the runs directory that something changed. */
 void tally__store_touch(tally_store *store);
+/* Named runs (names.c): the checks a name passes; the name's lock, taken
+ * (and its holder archived with `replace`) before the named run is created,
+ * released by closing `*lock_fd` once its run.json is written. */
+int tally__check_run_name(const char *name);
+int tally__name_claim(tally_store *store, const char *name, bool replace, int *lock_fd);
+/* The directory name of the run named `name` in the (synced) index, or NULL. */
+int tally__index_find_name(tally_store *store, const char *name, char **dir_name);
 /* The file name part of the run directory, when `dir` is directly inside the store. */
 bool tally__is_run_dir_name(const char *name);
 
@@ -357,6 +364,9 @@ typedef struct {
 	/* the script's own rules (front matter `sourcecode:`): NULL-terminated, may be NULL */
 	char *const *exclude;
 	char *const *include;     /* copied even if large, binary or excluded */
+	/* tally reproduce --run: the sources are the files this run's snapshot
+	 * lists (.tally/sources.json), copied from it; git is not asked */
+	const char *sources_from;
 } tally_snapshot_request;
 
 /* Copy the project's source files into the run, link the other entries,

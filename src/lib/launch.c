@@ -858,6 +858,18 @@ static int deliver_flags(const tally_run *run, const tally_launch_options *opts,
 	return rc;
 }
 
+/* tally reproduce --run: which run this one re-creates, and that run's git state (git is not asked). */
+static void note_reproduced(json_t *meta, const char *dir, const char *host)
+{
+	json_t *original = NULL;
+	if (tally__meta_load(&original, dir, host))
+		return;
+	json_object_set(meta, "reproduces", json_object_get(original, "id"));
+	if (json_object_get(original, "git"))
+		json_object_set(meta, "git", json_object_get(original, "git"));
+	json_decref(original);
+}
+
 int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tally_launch_options *opts)
 {
 	tally_config cfg;
@@ -888,7 +900,9 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	tally__git_init_begin(project_dir);
 
 	/* 1. Everything that can be wrong with the request fails here, before any run exists. */
-	if ((opts->label && (rc = tally__check_text("the label", opts->label))) ||
+	const char *name = opts->version >= 4 ? opts->name : NULL;
+	if ((name && (rc = tally__check_run_name(name))) ||
+	    (opts->label && (rc = tally__check_text("the label", opts->label))) ||
 	    (opts->comment && (rc = tally__check_text("the comment", opts->comment))))
 		goto done;
 	for (const char *const *t = opts->tags; t && *t; t++)
@@ -917,13 +931,31 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		rc = tally__error_oom();
 		goto done;
 	}
-	if ((rc = tally__run_start(&run, store, meta)))
+	int name_lock = -1;
+	if (name) {
+		if ((rc = tally__name_claim(store, name, opts->replace, &name_lock)))
+			goto done;
+		json_object_set_new(meta, "name", json_string(name));
+	}
+	rc = tally__run_start(&run, store, meta);
+	if (name_lock >= 0)
+		close(name_lock); /* the run.json saying the name is written: the next claimant sees it */
+	if (rc)
 		goto done;
+	if (opts->notify_fd > 0) { /* tally run --background: the caller may go now */
+		char line[TALLY_ID_MAX + 8];
+		int n = snprintf(line, sizeof line, "ok %s\n", run->id);
+		tally_write_all(opts->notify_fd, line, (size_t)n);
+		close(opts->notify_fd);
+	}
 	if ((rc = expand_extra_args(&argv, extra_at, run, project_dir, &resolved))) {
 		rc = fail_run(run, rc);
 		goto done;
 	}
-	tally_snapshot_request snap = {&cfg, project_dir, store->path, run->dir, sf.src_exclude.items, sf.src_include.items};
+	tally_snapshot_request snap = {&cfg, project_dir, store->path, run->dir, sf.src_exclude.items, sf.src_include.items,
+	                               opts->reproduce_from};
+	if (opts->reproduce_from)
+		note_reproduced(run->meta, opts->reproduce_from, store->host);
 	if ((rc = save_environment(run->dir)) || (rc = tally__snapshot(&snap, run->meta)) ||
 	    (rc = deliver_flags(run, opts, project_dir, &sf, &resolved)) ||
 	    (rc = tally__meta_save(run->dir, run->meta, 0)) || (rc = tally__scalar_log_open(&run->log, run->dir)) ||

@@ -227,6 +227,7 @@ static const struct {
 	{"host", "r.host", V_VALUE},
 	{"exit_status", "r.exit_status", V_VALUE},
 	{"id", "r.id", V_VALUE},
+	{"name", "r.name", V_VALUE},
 	{"marked", "r.marked", V_VALUE},
 	{"tags", "NULL", V_TAGS},
 	{"tag", "NULL", V_TAGS},
@@ -337,7 +338,7 @@ static int name_sql(parser *ps, operand *o, const char *name, size_t column)
 		if ((rc = attribute_sql(ps, o, name + 5, &found)) || found)
 			return rc;
 		return syntax_error(ps, column, "'%s' is not a run attribute (status, started, stopped, duration, label, "
-		                                "script, host, exit_status, id, tags)", name + 5);
+		                                "script, host, exit_status, id, name, marked, tags)", name + 5);
 	}
 	if (!strncasecmp(name, "flag.", 5) && name[5])
 		return flag_sql(ps, o, name + 5);

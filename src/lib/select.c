@@ -308,6 +308,10 @@ int tally__index_lookup(tally_store *store, const char *ref, char **dir_name)
 	*dir_name = NULL;
 	if (!store->db)
 		return tally__error(TALLY_ENOTFOUND, "no run matches '%s' — there are no runs in '%s'", ref, store->path);
+	/* A run's name, exactly. */
+	int rc = tally__index_find_name(store, ref, dir_name);
+	if (rc || *dir_name)
+		return rc;
 	/* Prefix of the id, of its random suffix (after "YYYY-MM-DDTHH-MM-SSZ-"), or of the directory name. */
 	if (sqlite3_prepare_v2(store->db,
 	                       "SELECT dir, id FROM runs WHERE substr(id, 1, ?1) = ?2 OR substr(id, 22, ?1) = ?2"
@@ -331,7 +335,6 @@ int tally__index_lookup(tally_store *store, const char *ref, char **dir_name)
 		}
 	}
 	sqlite3_finalize(st);
-	int rc = 0;
 	if (found == 0)
 		rc = tally__error(TALLY_ENOTFOUND, "no run matches '%s' — see `tally runs`", ref);
 	else if (found > 1)

@@ -372,7 +372,7 @@ int tally__sha256_hex(const void *data, size_t len, char hex[65])
 
 static int copy_source(snapshot *s, const char *rel, tally_buf *manifest_lines, json_t *manifest)
 {
-	char *from = tally_path_join(s->req->project_dir, rel);
+	char *from = tally_path_join(s->req->sources_from ? s->req->sources_from : s->req->project_dir, rel);
 	char *to = tally_path_join(s->req->run_dir, rel);
 	tally_buf data = TALLY_BUF_INIT;
 	int rc = -1;
@@ -450,6 +450,47 @@ static int materialize(snapshot *s, const char *rel_dir, tally_buf *lines, json_
 	return rc;
 }
 
+/* ---- sources from an earlier run (tally reproduce --run) ---- */
+
+/* The paths the earlier run's sources.json lists, as they are: safe relative paths only. */
+static int collect_snapshot(snapshot *s)
+{
+	char *path = tally_path_join(s->req->sources_from, TALLY_META_DIR "/sources.json");
+	json_t *list = path ? json_load_file(path, 0, NULL) : NULL;
+	free(path);
+	size_t i;
+	json_t *entry;
+	int rc = 0;
+	json_array_foreach(list, i, entry) {
+		const char *rel = json_string_value(json_object_get(entry, "path"));
+		if (!rel || !*rel || rel[0] == '/' || !strcmp(rel, "..") || !strncmp(rel, "../", 3) || strstr(rel, "/../") ||
+		    !strncmp(rel, TALLY_META_DIR, strlen(TALLY_META_DIR)))
+			continue; /* not a path inside a run: sources.json was edited */
+		if ((rc = tally_strlist_push(&s->sources.paths, rel)) < 0)
+			break;
+	}
+	json_decref(list);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Sources of the earlier run that the project no longer has (so materialize() met none). */
+static int copy_missing_sources(snapshot *s, tally_buf *lines, json_t *manifest)
+{
+	for (size_t i = 0; i < s->sources.paths.n; i++) {
+		const char *rel = s->sources.paths.items[i];
+		char *to = tally_path_join(s->req->run_dir, rel);
+		struct stat st;
+		bool missing = to && lstat(to, &st) < 0 && errno == ENOENT;
+		int rc = to && (!missing || tally_mkdir_p_parent(to) == 0) ? 0 : -1;
+		free(to);
+		if (!rc && missing && copy_source(s, rel, lines, manifest) < 0)
+			rc = -1;
+		if (rc)
+			return tally__error_errno(TALLY_ERROR, "cannot copy source file '%s' of the earlier run", rel);
+	}
+	return 0;
+}
+
 static char *relative_inside(const char *path, const char *dir)
 {
 	char *p = realpath(path, NULL), *d = realpath(dir, NULL), *out = NULL;
@@ -482,7 +523,7 @@ int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 	json_t *manifest = json_array();
 	int rc = 0;
 
-	bool use_git = git_init_pending || inside_git_work_tree(req->project_dir);
+	bool use_git = !req->sources_from && (git_init_pending || inside_git_work_tree(req->project_dir));
 	if (use_git && !tally__gitlib()) {
 		/* No libgit2 at run time: snapshot as outside git, and say why. */
 		json_t *git = json_object();
@@ -497,7 +538,7 @@ int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 	char *project_real = realpath(req->project_dir, NULL);
 	s.runs_is_project = s.runs_real && project_real && !strcmp(s.runs_real, project_real);
 	free(project_real);
-	int git = use_git ? collect_git(&s, meta) : 1;
+	int git = req->sources_from ? collect_snapshot(&s) : use_git ? collect_git(&s, meta) : 1;
 	if (git == 1)
 		git = collect_plain(&s, "");
 	if (git < 0 || !manifest) {
@@ -506,6 +547,8 @@ int tally__snapshot(const tally_snapshot_request *req, json_t *meta)
 	}
 	tally_strlist_sort(&s.sources.paths);
 	if ((rc = materialize(&s, "", &lines, manifest)))
+		goto done;
+	if (req->sources_from && (rc = copy_missing_sources(&s, &lines, manifest)))
 		goto done;
 	if ((rc = write_manifest(req->run_dir, manifest)))
 		goto done;

@@ -1,0 +1,157 @@
+/*
+ * The query options of `tally runs` (--where, --sort, --running, --tag …),
+ * shared by every command that takes runs: each command puts
+ * CLI_SELECTION_OPTIONS in its option table and hands what getopt returns to
+ * cli_selection_option().
+ *
+ * The shorthand options are written as one --where expression: the user's
+ * text is a quoted string in it, so it stays a value whatever it holds.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void add_quoted(cli_selection *sel, const char *text)
+{
+	char quote = strchr(text, '\'') ? '"' : '\'';
+	if (strchr(text, '\'') && strchr(text, '"'))
+		sel->bad_quote = true;
+	tally_buf_printf(&sel->filter, "%c%s%c", quote, text, quote);
+}
+
+/* "(<test> '<text>')" ANDed to the filters. */
+static void add_filter(cli_selection *sel, const char *test, const char *text)
+{
+	tally_buf_printf(&sel->filter, "%s(%s", sel->filter.len ? " and " : "", test);
+	add_quoted(sel, text);
+	tally_buf_addc(&sel->filter, ')');
+}
+
+static void add_status(cli_selection *sel, const char *status)
+{
+	tally_buf_printf(&sel->statuses, "%s%s", sel->statuses.len ? ", " : "", status);
+}
+
+bool cli_selection_option(cli_selection *sel, int c, const char *arg)
+{
+	switch (c) {
+	case 'w': sel->where = arg; break;
+	case 's': sel->sort = arg; break;
+	case CLI_OPT_RUNNING: add_status(sel, "running"); break;
+	case CLI_OPT_COMPLETED: add_status(sel, "completed"); break;
+	case CLI_OPT_ERROR: add_status(sel, "error"); break;
+	case CLI_OPT_TERMINATED: add_status(sel, "terminated"); break;
+	case CLI_OPT_TAG: add_filter(sel, "tags contains ", arg); break;
+	case CLI_OPT_LABEL: add_filter(sel, "label contains ", arg); break;
+	case CLI_OPT_SCRIPT: add_filter(sel, "script = ", arg); break;
+	case CLI_OPT_STARTED: add_filter(sel, "started >= ", arg); break;
+	case CLI_OPT_PATTERN:
+		add_filter(sel, "id ~ ", arg);
+		tally_buf_truncate(&sel->filter, sel->filter.len - 1); /* reopen "(id ~ 'x')" to add the name */
+		tally_buf_adds(&sel->filter, " or name ~ ");
+		add_quoted(sel, arg);
+		tally_buf_addc(&sel->filter, ')');
+		break;
+	case CLI_OPT_MARKED: tally_buf_printf(&sel->filter, "%s(marked)", sel->filter.len ? " and " : ""); break;
+	case CLI_OPT_UNMARKED: tally_buf_printf(&sel->filter, "%s(not marked)", sel->filter.len ? " and " : ""); break;
+	default: return false;
+	}
+	sel->used = true;
+	return true;
+}
+
+const char *cli_selection_filter(cli_selection *sel)
+{
+	if (sel->statuses.len) {
+		tally_buf_printf(&sel->filter, "%s(status in [%s])", sel->filter.len ? " and " : "", sel->statuses.ptr);
+		tally_buf_clear(&sel->statuses);
+	}
+	return sel->filter.len ? sel->filter.ptr : NULL;
+}
+
+int cli_selection_check(const cli_selection *sel)
+{
+	if (sel->bad_quote)
+		return cli_error("a filter value holds both ' and \" — use --where with one kind of quote");
+	return 0;
+}
+
+void cli_selection_release(cli_selection *sel)
+{
+	tally_buf_release(&sel->filter);
+	tally_buf_release(&sel->statuses);
+}
+
+/* The directories of every run the query options select, in listing order. */
+static int query_dirs(tally_store *store, cli_selection *sel, tally_strlist *dirs)
+{
+	tally_iter_options opts = TALLY_ITER_OPTIONS_INIT;
+	opts.details = 0;
+	opts.where = sel->where;
+	opts.sort = sel->sort;
+	opts.filter = cli_selection_filter(sel);
+	tally_run_iter *it = NULL;
+	int rc = tally_run_iter_new(&it, store, &opts);
+	const tally_run *run;
+	while (!rc && (rc = tally_run_iter_next(it, &run)) == 0)
+		if (tally_strlist_push(dirs, tally_run_dir(run)) < 0)
+			rc = TALLY_ENOMEM;
+	tally_run_iter_free(it);
+	return rc < 0 ? cli_lib_error(rc) : 0;
+}
+
+static bool listed(const tally_strlist *dirs, const char *dir)
+{
+	for (size_t i = 0; i < dirs->n; i++)
+		if (!strcmp(dirs->items[i], dir))
+			return true;
+	return false;
+}
+
+int cli_select_runs(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
+                    size_t *n_out)
+{
+	*out = NULL;
+	*n_out = 0;
+	int code = cli_selection_check(sel);
+	if (code)
+		return code;
+	if (!sel->used)
+		return cli_lookup_runs(store, refs, n, out, n_out);
+	tally_strlist dirs = TALLY_STRLIST_INIT;
+	if ((code = query_dirs(store, sel, &dirs)))
+		goto done;
+	if (n) {
+		/* runs named and queried: those named that the query selects */
+		if ((code = cli_lookup_runs(store, refs, n, out, n_out)))
+			goto done;
+		for (size_t i = 0; i < *n_out; i++)
+			if ((*out)[i] && !listed(&dirs, tally_run_dir((*out)[i]))) {
+				tally_run_free((*out)[i]);
+				(*out)[i] = NULL;
+			}
+	} else {
+		code = cli_lookup_runs(store, dirs.items, dirs.n, out, n_out);
+	}
+done:
+	tally_strlist_release(&dirs);
+	return code;
+}
+
+int cli_select_archived(tally_store *archive, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
+                        size_t *n_out)
+{
+	if (n || sel->used)
+		return cli_select_runs(archive, sel, refs, n, out, n_out);
+	/* nothing named: the whole archive */
+	*out = NULL;
+	*n_out = 0;
+	tally_strlist dirs = TALLY_STRLIST_INIT;
+	int code = query_dirs(archive, sel, &dirs);
+	if (!code)
+		code = cli_lookup_runs(archive, dirs.items, dirs.n, out, n_out);
+	tally_strlist_release(&dirs);
+	return code;
+}

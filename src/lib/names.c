@@ -1,0 +1,113 @@
+/*
+ * Named runs (run-manager): `tally run --name NAME` gives a run a unique,
+ * human name, usable wherever a RUN is.  The name lives in run.json (the
+ * truth) and in the index (to find it).  Uniqueness is checked and the new
+ * run created under one lock, `RUNS/.names.lock`, so two runs started at
+ * once cannot both take a name; `--replace` first archives the run holding
+ * it.  (On a network filesystem each machine has its own index and the lock
+ * is local: two machines can still race for one name.)
+ */
+#include "lib/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "util/fsutil.h"
+
+#define NAME_MAX_BYTES 100
+
+int tally__check_run_name(const char *name)
+{
+	size_t len = strlen(name);
+	if (!len || len > NAME_MAX_BYTES)
+		return tally__error(TALLY_EINVALID, "a run name has 1 to %d bytes", NAME_MAX_BYTES);
+	if (name[0] == '.' || name[0] == '-')
+		return tally__error(TALLY_EINVALID, "run name '%s' cannot start with '%c'", name, name[0]);
+	if (strspn(name, "0123456789") == len)
+		return tally__error(TALLY_EINVALID, "run name '%s' is a number, which means a run index — add a letter", name);
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return tally__error(TALLY_EINVALID, "a run name cannot hold control characters (byte 0x%02x)", *p);
+		if (strchr("/\\:,*?[]'\"", *p) || *p == ' ')
+			return tally__error(TALLY_EINVALID, "run name '%s' cannot hold '%c' — use letters, digits, - _ . @ +",
+			                    name, *p);
+	}
+	return tally__check_text("the run name", name);
+}
+
+/* The index's run directory name holding `name`, or NULL (index synced by the caller). */
+static int find_named(tally_store *store, const char *name, char **dir_name)
+{
+	*dir_name = NULL;
+	if (!store->db)
+		return 0;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(store->db, "SELECT dir FROM runs WHERE name = ?1 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = 0;
+	if (sqlite3_step(st) == SQLITE_ROW && !(*dir_name = strdup((const char *)sqlite3_column_text(st, 0))))
+		rc = tally__error_oom();
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int tally__index_find_name(tally_store *store, const char *name, char **dir_name)
+{
+	return find_named(store, name, dir_name);
+}
+
+/* Archive the run `dir_name` of `store` so that its name is free. */
+static int archive_holder(tally_store *store, const char *dir_name, const char *name)
+{
+	char *dir = tally_path_join(store->path, dir_name);
+	tally_run *old = NULL;
+	tally_store *archive = NULL;
+	int rc = dir ? tally__run_load_dir(&old, store, dir) : tally__error_oom();
+	if (!rc && tally_run_is_live(old))
+		rc = tally__error(TALLY_ELOCKED, "the run named '%s' (%s) is still running — stop it before replacing it", name,
+		                  old->id);
+	if (!rc)
+		rc = tally_store_open_archive(&archive, store);
+	if (!rc)
+		rc = tally_run_move(old, archive);
+	tally_run_free(old);
+	tally_store_free(archive);
+	free(dir);
+	return rc;
+}
+
+int tally__name_claim(tally_store *store, const char *name, bool replace, int *lock_fd)
+{
+	*lock_fd = -1;
+	if (tally_mkdir_p(store->path) < 0)
+		return tally__error_errno(TALLY_ERROR, "cannot create runs directory '%s'", store->path);
+	char *lock_path = tally_path_join(store->path, ".names.lock");
+	int fd = lock_path ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666) : -1;
+	free(lock_path);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return tally__error_errno(TALLY_ERROR, "cannot lock the run names of '%s'", store->path);
+	}
+	char *holder = NULL;
+	int rc = tally_store_sync(store, 0, NULL);
+	if (!rc)
+		rc = find_named(store, name, &holder);
+	if (!rc && holder && !replace)
+		rc = tally__error(TALLY_EEXISTS, "run name '%s' is taken by run %s — choose another, or --replace archives it",
+		                  name, holder);
+	else if (!rc && holder)
+		rc = archive_holder(store, holder, name);
+	free(holder);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*lock_fd = fd;
+	return 0;
+}
