@@ -190,6 +190,42 @@ int tally_run_remove(tally_run *run);
  */
 int tally_run_stop(tally_run *run, int hard);
 
+/* Moving runs between machines and directories (tally export / import / copy). */
+/**
+ * Export finished runs into `dest`: a .tar.gz/.tgz, .tar or .zip file (which
+ * must not exist yet; written whole or not at all), or a directory (each run
+ * becomes DEST/ID; ids present there already are listed in `*skipped`, one
+ * "ID\n" line each, malloc'ed, NULL when none).  Links to project entries
+ * are left out; NULL slots in `runs` are skipped.
+ */
+int tally_export(tally_run *const *runs, size_t n, const char *dest, size_t *exported, char **skipped);
+
+typedef struct {
+	unsigned int version;   /**< TALLY_IMPORT_OPTIONS_VERSION */
+	uint64_t max_bytes;     /**< refuse input unpacking to more (0: no limit but the disk's free space) */
+	uint64_t max_entries;   /**< refuse input with more files and directories */
+} tally_import_options;
+#define TALLY_IMPORT_OPTIONS_VERSION 1
+#define TALLY_IMPORT_OPTIONS_INIT {TALLY_IMPORT_OPTIONS_VERSION, 0, 10000000}
+
+/**
+ * Import the runs in `src` (a file tally_export() made, or a directory of
+ * runs, or one run directory) into `store` with their ids.  Hostile input
+ * (absolute paths, "..", links or hard links leading out of a run, devices,
+ * more than the limits) is TALLY_EINVALID and nothing is imported.  Runs whose
+ * id (or name) is taken here are not imported: `*skipped` has an
+ * "ID: reason\n" line for each (malloc'ed, NULL when none).
+ */
+int tally_import(tally_store *store, const char *src, const tally_import_options *opts, size_t *imported,
+                 char **skipped);
+
+/**
+ * Copy a finished run's directory to DIR/ID, or DIR/`name` (tfruns'
+ * copy_run); `files_only`: only what the script produced — no .tally/, no
+ * source snapshot, no links to the project (copy_run_files).
+ */
+int tally_run_copy(const tally_run *run, const char *dir, const char *name, int files_only);
+
 /** Which recorded streams tally_run_output() hands out. */
 enum { TALLY_OUTPUT_STDOUT = 1, TALLY_OUTPUT_STDERR = 2, TALLY_OUTPUT_BOTH = 3 };
 /** Called per recorded chunk: `stream` 0 is stdout, 1 stderr; non-zero stops the reading. */

@@ -47,6 +47,9 @@ int cmd_purge(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
 int cmd_reproduce(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_copy(int argc, char **argv);
 
 /* "tally: <message>" on stderr; returns EXIT_FATAL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,100 @@
+/* tally import — runs from an archive or directory tally export made (Guild's import). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+	"usage: tally import [--max-size SIZE] [--max-files N] FILE|DIR…\n"
+	"\n"
+	"Bring in the runs of a .tar.gz/.tar/.zip file or a directory (a directory of\n"
+	"runs, or one run directory) as complete runs with their original ids.  A run\n"
+	"whose id (or name) is here already is skipped and reported.  Input is not\n"
+	"trusted: absolute paths, '..', links or hard links leading out of a run,\n"
+	"devices and FIFOs, and more bytes or files than the limits are refused, and\n"
+	"then nothing of that input is imported.\n"
+	"\n"
+	"Options:\n"
+	"      --max-size SIZE  refuse input unpacking to more (e.g. 500M, 20G; default:\n"
+	"                       90% of the free space of the runs directory)\n"
+	"      --max-files N    refuse input of more files and directories (10,000,000)\n"
+	"      --runs-dir DIR   where runs live (default ./runs)\n"
+	"  -h, --help           show this help\n";
+
+enum { OPT_MAX_SIZE = 1000, OPT_MAX_FILES };
+
+static const struct option options[] = {
+	{"max-size", required_argument, NULL, OPT_MAX_SIZE},
+	{"max-files", required_argument, NULL, OPT_MAX_FILES},
+	{"runs-dir", required_argument, NULL, 'R'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* "500M" → 524288000; false when it is no size. */
+static bool parse_size(const char *text, uint64_t *out)
+{
+	char *end;
+	double v = strtod(text, &end);
+	static const char units[] = "KMGT";
+	double scale = 1;
+	if (*end) {
+		const char *u = strchr(units, *end & ~0x20);
+		if (!u || (end[1] && !((end[1] == 'B' || end[1] == 'b') && !end[2])))
+			return false;
+		for (const char *p = units; p <= u; p++)
+			scale *= 1024;
+	}
+	if (end == text || !(v > 0) || v * scale > 1e19)
+		return false;
+	*out = (uint64_t)(v * scale);
+	return true;
+}
+
+int cmd_import(int argc, char **argv)
+{
+	const char *runs_dir = NULL;
+	tally_import_options opts = TALLY_IMPORT_OPTIONS_INIT;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_MAX_SIZE:
+			if (!parse_size(optarg, &opts.max_bytes))
+				return cli_usage_error(usage, "--max-size wants a size like 500M or 20G, not '%s'", optarg);
+			break;
+		case OPT_MAX_FILES: {
+			char *end;
+			long long n = strtoll(optarg, &end, 10);
+			if (*end || end == optarg || n < 1)
+				return cli_usage_error(usage, "--max-files wants a number, not '%s'", optarg);
+			opts.max_entries = (uint64_t)n;
+			break;
+		}
+		case 'R': runs_dir = optarg; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(usage, "import what? — give a file or directory tally export made");
+	tally_store *store = NULL;
+	int code = cli_open_store(&store, runs_dir);
+	for (int i = optind; !code && i < argc; i++) {
+		size_t imported = 0;
+		char *skipped = NULL;
+		int rc = tally_import(store, argv[i], &opts, &imported, &skipped);
+		if (rc)
+			code = cli_lib_error(rc);
+		else {
+			printf("Imported %zu run%s from %s.\n", imported, imported == 1 ? "" : "s", argv[i]);
+			if (skipped)
+				fprintf(stderr, "Skipped:\n%s", skipped);
+		}
+		free(skipped);
+	}
+	tally_store_free(store);
+	return code;
+}
