@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "tally.h"
 #include "util/buf.h"
@@ -50,6 +51,8 @@ int cmd_reproduce(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
+int cmd_tail(int argc, char **argv);
+int cmd_open(int argc, char **argv);
 
 /* "tally: <message>" on stderr; returns EXIT_FATAL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -131,6 +134,19 @@ int cli_select_archived(tally_store *archive, cli_selection *sel, char *const *r
 #define CLI_STOP_GRACE_MS 10000
 /* SIGTERM, wait up to `grace_ms` for the run to end, then (force) SIGKILL; 0 once it has ended. */
 int cli_stop_run(tally_run *run, int grace_ms, bool force);
+
+/* ---- following a run's output (follow.c) ---- */
+typedef struct {
+	int fd;
+	off_t offset;
+	char path[4096];
+} cli_follower;
+/* Start at the last `tail_lines` lines of the run's output (-1: all); 0 or the exit code. */
+int cli_follower_open(cli_follower *f, const tally_run *run, long tail_lines);
+/* Copy what was written since to stdout; whether there was anything. */
+bool cli_follower_copy(cli_follower *f);
+void cli_follower_close(cli_follower *f);
+void cli_sleep_ms(long ms);
 
 /* ---- output helpers (output-format.c) ---- */
 

@@ -103,55 +103,6 @@ static int on_point(void *ctx, const char *tag, int64_t step, double value, int6
 
 /* ---- the output ---- */
 
-/* Where the last `lines` lines of the first `size` bytes of `fd` begin (-1: all of them). */
-static off_t tail_start(int fd, off_t size, long lines)
-{
-	if (lines < 0)
-		return 0;
-	if (lines == 0)
-		return size;
-	char block[65536];
-	off_t end = size;
-	long seen = 0;
-	while (end > 0) {
-		off_t start = end > (off_t)sizeof block ? end - (off_t)sizeof block : 0;
-		ssize_t got = pread(fd, block, (size_t)(end - start), start);
-		if (got <= 0)
-			return 0;
-		for (ssize_t i = got - 1; i >= 0; i--) {
-			off_t pos = start + i;
-			/* the newline ending the last line does not start a line */
-			if (block[i] == '\n' && pos != size - 1 && ++seen == lines)
-				return pos + 1;
-		}
-		end = start;
-	}
-	return 0;
-}
-
-/* Copy the output bytes from `*offset` on to stdout; false when there were none. */
-static bool copy_output(int fd, off_t *offset)
-{
-	char buf[65536];
-	bool any = false;
-	ssize_t got;
-	while ((got = pread(fd, buf, sizeof buf, *offset)) > 0) {
-		fwrite(buf, 1, (size_t)got, stdout);
-		*offset += got;
-		any = true;
-	}
-	if (any)
-		fflush(stdout);
-	return any;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-	}
-}
-
 static void print_end(tally_store *store, const char *dir)
 {
 	tally_run *fresh = NULL;
@@ -170,27 +121,21 @@ static void print_end(tally_store *store, const char *dir)
 
 static int follow(tally_store *store, const tally_run *run, long tail_lines)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/.tally/output", tally_run_dir(run));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		return cli_error("cannot read the output of run %s: %s", tally_run_id(run), strerror(errno));
-	off_t offset = 0;
-	if (fd >= 0)
-		offset = tail_start(fd, lseek(fd, 0, SEEK_END), tail_lines);
-	tally_scalar_cursor *cursor = NULL;
-	int rc = tally_run_scalar_cursor(&cursor, run);
+	cli_follower output;
+	int rc = cli_follower_open(&output, run, tail_lines);
 	if (rc)
-		return fd >= 0 ? (close(fd), cli_lib_error(rc)) : cli_lib_error(rc);
+		return rc;
+	tally_scalar_cursor *cursor = NULL;
+	if ((rc = tally_run_scalar_cursor(&cursor, run))) {
+		cli_follower_close(&output);
+		return cli_lib_error(rc);
+	}
 	/* The steps logged before watch started make one line, not thousands. */
 	step_lines steps = {NULL, 0, INT64_MIN, false, true, isatty(STDOUT_FILENO) && !getenv("NO_COLOR")};
 	for (;;) {
 		/* Liveness first: whatever the run wrote before it ended is then read below. */
 		bool live = tally_run_is_live(run);
-		if (fd < 0)
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0)
-			copy_output(fd, &offset);
+		cli_follower_copy(&output);
 		if ((rc = tally_scalar_cursor_next(cursor, on_point, &steps)))
 			break;
 		if (steps.catching_up) {
@@ -200,7 +145,7 @@ static int follow(tally_store *store, const tally_run *run, long tail_lines)
 		}
 		if (!live)
 			break;
-		sleep_ms(POLL_MS);
+		cli_sleep_ms(POLL_MS);
 	}
 	print_step_line(&steps);
 	if (!rc)
@@ -209,8 +154,7 @@ static int follow(tally_store *store, const tally_run *run, long tail_lines)
 		free(steps.items[i].tag);
 	free(steps.items);
 	tally_scalar_cursor_free(cursor);
-	if (fd >= 0)
-		close(fd);
+	cli_follower_close(&output);
 	return rc ? cli_lib_error(rc) : EXIT_OK;
 }
 

@@ -40,6 +40,8 @@ static const command commands[] = {
 	{"export", cmd_export, "write runs into a .tar.gz/.zip file or a directory"},
 	{"import", cmd_import, "bring in runs from a file or directory tally export made"},
 	{"cat", cmd_cat, "print the console output a run recorded"},
+	{"tail", cmd_tail, "print the end of a run's output; -f follows it"},
+	{"open", cmd_open, "open a run's directory with the desktop's opener"},
 	{"watch", cmd_watch, "follow a running run: output and scalars per step"},
 	{"flags", cmd_flags, "show the flags a script declares"},
 	{"reindex", cmd_reindex, "rebuild the index from the run directories"},
