@@ -73,6 +73,8 @@ int cli_open_store(tally_store **store, const char *runs_dir);
  * error and return its exit code. */
 int cli_lookup_runs(tally_store *store, char *const *refs, size_t n, tally_run ***out, size_t *n_out);
 void cli_free_runs(tally_run **runs, size_t n);
+/* Close up the NULL slots (runs named twice, not selected) of a lookup's result. */
+void cli_compact_runs(tally_run **runs, size_t *n);
 /* Open the store and find the one run `ref` names; 0, or the exit code after the message.
  * Free both whatever it returns. */
 int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref);
@@ -84,17 +86,20 @@ int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes);
 /* ---- the query options of every command that takes runs (selection.c) ---- */
 
 enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINATED, CLI_OPT_TAG, CLI_OPT_LABEL,
-       CLI_OPT_SCRIPT, CLI_OPT_STARTED, CLI_OPT_PATTERN, CLI_OPT_MARKED, CLI_OPT_UNMARKED, CLI_OPT_FIRST_FREE };
+       CLI_OPT_SCRIPT, CLI_OPT_STARTED, CLI_OPT_PATTERN, CLI_OPT_MARKED, CLI_OPT_UNMARKED, CLI_OPT_SORT,
+       CLI_OPT_FIRST_FREE };
 
-/* For a command's getopt_long table ('w' and 's' are its short options). */
-#define CLI_SELECTION_OPTIONS \
-	{"where", required_argument, NULL, 'w'}, {"sort", required_argument, NULL, 's'}, \
+/* For a command's getopt_long table: -w is --where; a command whose own -s
+ * is not taken adds "s:" to its short options for --sort. */
+#define CLI_SELECTION_OPTIONS_BUT_TAG \
+	{"where", required_argument, NULL, 'w'}, {"sort", required_argument, NULL, CLI_OPT_SORT}, \
 	{"running", no_argument, NULL, CLI_OPT_RUNNING}, {"completed", no_argument, NULL, CLI_OPT_COMPLETED}, \
 	{"error", no_argument, NULL, CLI_OPT_ERROR}, {"terminated", no_argument, NULL, CLI_OPT_TERMINATED}, \
-	{"tag", required_argument, NULL, CLI_OPT_TAG}, {"label", required_argument, NULL, CLI_OPT_LABEL}, \
+	{"label", required_argument, NULL, CLI_OPT_LABEL}, \
 	{"script", required_argument, NULL, CLI_OPT_SCRIPT}, {"started", required_argument, NULL, CLI_OPT_STARTED}, \
 	{"pattern", required_argument, NULL, CLI_OPT_PATTERN}, {"marked", no_argument, NULL, CLI_OPT_MARKED}, \
 	{"unmarked", no_argument, NULL, CLI_OPT_UNMARKED}
+#define CLI_SELECTION_OPTIONS CLI_SELECTION_OPTIONS_BUT_TAG, {"tag", required_argument, NULL, CLI_OPT_TAG}
 
 /* Their lines for a command's --help. */
 #define CLI_SELECTION_HELP \
@@ -134,6 +139,17 @@ int cli_select_archived(tally_store *archive, cli_selection *sel, char *const *r
 #define CLI_STOP_GRACE_MS 10000
 /* SIGTERM, wait up to `grace_ms` for the run to end, then (force) SIGKILL; 0 once it has ended. */
 int cli_stop_run(tally_run *run, int grace_ms, bool force);
+
+/* ---- tally runs --columns (columns.c) ---- */
+typedef struct cli_columns cli_columns;
+/* Parse "id,started,flag.lr,val_loss,max(val_acc)"; 0 or the exit code after the message. */
+int cli_columns_parse(cli_columns **out, const char *text);
+/* Whether the columns need the iterator's details (flags, scalars, tags, name). */
+bool cli_columns_need_details(const cli_columns *cols);
+/* Print the runs of `it` as a table (cells at most `column_width` wide when > 0), csv or tsv. */
+int cli_columns_print(const cli_columns *cols, tally_run_iter *it, const char *format, int column_width,
+                      const char *empty);
+void cli_columns_free(cli_columns *cols);
 
 /* ---- following a run's output (follow.c) ---- */
 typedef struct {

@@ -24,10 +24,10 @@ static const char usage[] =
 	"\n"
 	"Chart the scalar TAG over steps in the terminal, one line per run, drawn\n"
 	"with Unicode braille (2x4 dots per character) or, with --ascii, one plain\n"
-	"character per cell.  RUN is an index (1 = latest, the default), a unique\n"
-	"id prefix or a run directory; name several to compare them.  Long series\n"
-	"keep the minimum and maximum of each column, so spikes stay visible; nan\n"
-	"and inf values are skipped.  At a terminal each run has its own colour\n"
+	"character per cell.  RUN is an index (1 = latest, the default), a range\n"
+	"(1:3), a list (3,7), an id prefix, a name or a run directory; name several\n"
+	"to compare them.  Long series keep the minimum and maximum of each column,\n"
+	"so spikes stay visible; nan and inf values are skipped.  At a terminal each run has its own colour\n"
 	"(unless NO_COLOR is set).\n"
 	"\n"
 	"Options:\n"
@@ -66,7 +66,6 @@ typedef struct {
 
 typedef struct {
 	tally_run *run;
-	const char *ref;
 	const char *tag;
 	size_t points;          /* every point of the tag, finite or not */
 	size_t finite;          /* those drawn */
@@ -476,25 +475,35 @@ static int set_ranges(canvas *cv, const series *runs, size_t n)
 	return any ? 0 : -1;
 }
 
-/* Find every run and measure its series; any run without the tag is an error. */
-static int load_runs(series *runs, size_t *n_loaded, tally_store *store, const plot_args *a)
+/* Find every run (ranges and lists expanded) and measure its series; any run without the tag is an error. */
+static int load_runs(series **out, size_t *n_loaded, tally_store *store, const plot_args *a)
 {
-	int rc;
-	for (size_t i = 0; i < a->n_refs; i++) {
-		series *s = &runs[i];
-		s->ref = a->refs[i];
-		s->tag = a->tag;
-		if ((rc = tally_run_lookup(&s->run, store, s->ref)))
-			return cli_lib_error(rc);
-		(*n_loaded)++;
+	tally_run **found = NULL;
+	size_t n = 0;
+	int code = cli_lookup_runs(store, (char *const *)a->refs, a->n_refs, &found, &n);
+	if (code)
+		return code;
+	cli_compact_runs(found, &n);
+	series *runs = calloc(n + 1, sizeof *runs);
+	if (!runs) {
+		cli_free_runs(found, n);
+		return cli_error("out of memory");
 	}
-	for (size_t i = 0; i < a->n_refs; i++) {
+	for (size_t i = 0; i < n; i++) {
+		runs[i].run = found[i];
+		runs[i].tag = a->tag;
+	}
+	free(found); /* the runs themselves now belong to `runs` */
+	*out = runs;
+	*n_loaded = n;
+	for (size_t i = 0; i < n; i++) {
 		series *s = &runs[i];
-		if ((rc = tally_run_scalar_points(s->run, measure_point, s)))
+		int rc = tally_run_scalar_points(s->run, measure_point, s);
+		if (rc)
 			return cli_lib_error(rc);
 		if (!s->points)
 			return cli_error("run %s has no scalar '%s' — see `tally scalars --summary %s`", tally_run_id(s->run),
-			                 a->tag, s->ref);
+			                 a->tag, tally_run_id(s->run));
 	}
 	return 0;
 }
@@ -533,11 +542,11 @@ int cmd_plot(int argc, char **argv)
 {
 	plot_args a = {.height = DEFAULT_HEIGHT};
 	a.refs = calloc((size_t)argc + 1, sizeof *a.refs);
-	series *runs = calloc((size_t)argc + 1, sizeof *runs);
+	series *runs = NULL;
 	tally_store *store = NULL;
 	size_t n_runs = 0;
 	int code = 0;
-	if (!a.refs || !runs) {
+	if (!a.refs) {
 		code = cli_error("out of memory");
 		goto done;
 	}
@@ -553,7 +562,7 @@ int cmd_plot(int argc, char **argv)
 	if ((code = cli_open_store(&store, a.runs_dir)))
 		goto done;
 	/* Every run is found and measured before anything is printed. */
-	if ((code = load_runs(runs, &n_runs, store, &a)))
+	if ((code = load_runs(&runs, &n_runs, store, &a)))
 		goto done;
 	static char out_buf[1 << 16];
 	setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
@@ -562,7 +571,7 @@ int cmd_plot(int argc, char **argv)
 	if (fflush(stdout) != 0)
 		code = cli_error("cannot write the plot — is the output closed?");
 done:
-	for (size_t i = 0; i < n_runs; i++) {
+	for (size_t i = 0; runs && i < n_runs; i++) {
 		tally_run_free(runs[i].run);
 		free(runs[i].cols);
 	}

@@ -56,17 +56,25 @@ static const char usage[] =
 	"      --pattern REGEX  only runs whose id matches REGEX\n"
 	"      --marked, --unmarked  only runs with (without) a mark (tally mark)\n"
 	"      --archived       list the archive: runs removed with tally delete\n"
+	"      --columns LIST   these columns, in this order (table, csv, tsv): id,\n"
+	"                       name, started, stopped, time, status, label, script,\n"
+	"                       exit_status, tags, flags, scalars, dir, flag.NAME,\n"
+	"                       scalar.TAG, min(TAG) max first last avg count, or a\n"
+	"                       bare flag or scalar name: --columns id,lr,val_loss\n"
+	"      --column-width N cut table cells to at most N characters (…)\n"
 	"  -n, --limit N        at most N runs (0 = all)\n"
 	"  -a, --all            all runs, also on a terminal\n"
 	"  -f, --format FMT     table (default), csv, tsv, json or tfruns\n"
 	"      --runs-dir DIR   where runs live (default ./runs)\n"
 	"  -h, --help           show this help\n";
 
-enum { OPT_ARCHIVED = CLI_OPT_FIRST_FREE };
+enum { OPT_ARCHIVED = CLI_OPT_FIRST_FREE, OPT_COLUMNS, OPT_COLUMN_WIDTH };
 
 static const struct option options[] = {
 	CLI_SELECTION_OPTIONS,
 	{"archived", no_argument, NULL, OPT_ARCHIVED},
+	{"columns", required_argument, NULL, OPT_COLUMNS},
+	{"column-width", required_argument, NULL, OPT_COLUMN_WIDTH},
 	{"limit", required_argument, NULL, 'n'},
 	{"all", no_argument, NULL, 'a'},
 	{"format", required_argument, NULL, 'f'},
@@ -109,7 +117,116 @@ typedef struct {
 	bool present[N_COLS];   /* optional columns only when some run has them */
 	size_t rows;
 	bool running;           /* some run's TIME still grows */
+	/* FLAGS shows only the flags whose values differ between the listed runs
+	 * (all of them for a single run): `varying` their names, when some don't */
+	bool filter_flags;
+	tally_strlist varying;
 } table_shape;
+
+/* ---- which flags differ between the listed runs ---- */
+
+/* The next "name=value" of a flags text ("lr=0.1 units=64"); a value ends where " NAME=" starts. */
+static bool next_flag(const char **p, const char **name, size_t *name_len, const char **value, size_t *value_len)
+{
+	const char *s = *p;
+	while (*s == ' ')
+		s++;
+	const char *eq = strchr(s, '=');
+	if (!*s || !eq)
+		return false;
+	*name = s;
+	*name_len = (size_t)(eq - s);
+	const char *v = eq + 1, *end = v;
+	for (;; end++) {
+		end = strchr(end, ' ');
+		if (!end) {
+			end = v + strlen(v);
+			break;
+		}
+		size_t ident = strspn(end + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
+		if (ident && end[1 + ident] == '=')
+			break;
+	}
+	*value = v;
+	*value_len = (size_t)(end - v);
+	*p = end;
+	return true;
+}
+
+typedef struct {
+	char *name, *value;  /* the first run's value */
+	bool differs;
+	size_t count;        /* runs that have it */
+} flag_seen;
+
+typedef struct {
+	flag_seen *items;
+	size_t n;
+} flag_tracker;
+
+static void track_flags(flag_tracker *t, const char *text)
+{
+	const char *p = text, *name, *value;
+	size_t nl, vl;
+	while (next_flag(&p, &name, &nl, &value, &vl)) {
+		size_t i = 0;
+		while (i < t->n && !(strlen(t->items[i].name) == nl && !strncmp(t->items[i].name, name, nl)))
+			i++;
+		if (i == t->n) {
+			flag_seen *grown = realloc(t->items, (t->n + 1) * sizeof *grown);
+			if (!grown)
+				return; /* out of memory: the flag shows as if it varied */
+			t->items = grown;
+			t->items[t->n++] = (flag_seen){strndup(name, nl), strndup(value, vl), false, 0};
+		}
+		flag_seen *f = &t->items[i];
+		f->count++;
+		if (!f->differs && f->value && (strlen(f->value) != vl || strncmp(f->value, value, vl)))
+			f->differs = true;
+	}
+}
+
+/* After all rows: which flags FLAGS shows, when not all. */
+static void choose_varying(flag_tracker *t, table_shape *shape)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		bool varies = shape->rows < 2 || t->items[i].differs || t->items[i].count < shape->rows;
+		if (varies && tally_strlist_push(&shape->varying, t->items[i].name) == 0)
+			kept++;
+		free(t->items[i].name);
+		free(t->items[i].value);
+	}
+	shape->filter_flags = kept < t->n;
+	free(t->items);
+	t->items = NULL;
+	t->n = 0;
+}
+
+static bool is_varying(const table_shape *shape, const char *name, size_t len)
+{
+	for (size_t i = 0; i < shape->varying.n; i++)
+		if (strlen(shape->varying.items[i]) == len && !strncmp(shape->varying.items[i], name, len))
+			return true;
+	return false;
+}
+
+/* The flags text of a run with only the varying flags. */
+static const char *varying_flags_text(const table_shape *shape, const char *text, tally_buf *buf)
+{
+	if (!shape->filter_flags)
+		return text;
+	tally_buf_clear(buf);
+	const char *p = text, *name, *value;
+	size_t nl, vl;
+	while (next_flag(&p, &name, &nl, &value, &vl))
+		if (is_varying(shape, name, nl)) {
+			if (buf->len)
+				tally_buf_addc(buf, ' ');
+			tally_buf_add(buf, name, nl + 1 + vl);
+		}
+	return buf->ptr ? buf->ptr : "";
+}
 
 /* Local start times, formatted once per minute: consecutive runs mostly share one. */
 typedef struct {
@@ -135,13 +252,13 @@ typedef struct {
 } row_cells;
 
 static void make_row(row_cells *row, const tally_run *run, size_t n, int64_t now, time_cache *tc, char idx[24],
-                     char dur[32])
+                     char dur[32], const table_shape *shape, tally_buf *flags)
 {
 	tally_format_uint(idx, n);
 	tally_format_duration(dur, 32, duration_ms(run, now));
 	const char *text[N_COLS] = {idx, tally_run_id(run), started_text(tc, tally_run_started_ms(run)), dur,
-	                            tally_run_status(run), tally_run_label(run), tally_run_flags_text(run),
-	                            tally_run_scalars_text(run)};
+	                            tally_run_status(run), tally_run_label(run),
+	                            varying_flags_text(shape, tally_run_flags_text(run), flags), tally_run_scalars_text(run)};
 	for (int c = 0; c < N_COLS; c++) {
 		row->text[c] = text[c];
 		row->bytes[c] = strlen(text[c]);
@@ -150,9 +267,41 @@ static void make_row(row_cells *row, const tally_run *run, size_t n, int64_t now
 	}
 }
 
+static void widen(table_shape *shape, const row_cells *row, int from, int to)
+{
+	for (int c = from; c <= to; c++) {
+		if (!row->width[c])
+			continue;
+		if (row->width[c] > shape->width[c])
+			shape->width[c] = row->width[c];
+		shape->present[c] = true;
+	}
+}
+
+/* With only the varying flags shown, FLAGS is measured again. */
+static int measure_varying_flags(tally_run_iter *it, table_shape *shape, int64_t now)
+{
+	int rc = tally_run_iter_rewind(it);
+	time_cache tc = {-2, ""};
+	tally_buf buf = TALLY_BUF_INIT;
+	const tally_run *run;
+	size_t n = 0;
+	shape->width[COL_FLAGS] = cli_display_width(headers[COL_FLAGS]);
+	shape->present[COL_FLAGS] = false;
+	while (!rc && (rc = tally_run_iter_next(it, &run)) == 0) {
+		char idx[24], dur[32];
+		row_cells row;
+		make_row(&row, run, ++n, now, &tc, idx, dur, shape, &buf);
+		widen(shape, &row, COL_FLAGS, COL_FLAGS);
+	}
+	tally_buf_release(&buf);
+	return rc < 0 ? rc : 0;
+}
+
 static int measure_table(tally_run_iter *it, table_shape *shape, int64_t now)
 {
 	time_cache tc = {-2, ""};
+	flag_tracker flags = {NULL, 0};
 	const tally_run *run;
 	int rc;
 	for (int c = 0; c < N_COLS; c++) {
@@ -161,20 +310,19 @@ static int measure_table(tally_run_iter *it, table_shape *shape, int64_t now)
 	}
 	shape->rows = 0;
 	shape->running = false;
+	shape->filter_flags = false;
 	while ((rc = tally_run_iter_next(it, &run)) == 0) {
 		char idx[24], dur[32];
 		row_cells row;
-		make_row(&row, run, ++shape->rows, now, &tc, idx, dur);
+		make_row(&row, run, ++shape->rows, now, &tc, idx, dur, shape, NULL);
+		track_flags(&flags, tally_run_flags_text(run));
 		if (!strcmp(tally_run_status(run), "running"))
 			shape->running = true;
-		for (int c = 0; c < N_COLS; c++) {
-			if (!row.width[c])
-				continue;
-			if (row.width[c] > shape->width[c])
-				shape->width[c] = row.width[c];
-			shape->present[c] = true;
-		}
+		widen(shape, &row, 0, N_COLS - 1);
 	}
+	choose_varying(&flags, shape);
+	if (rc >= 0 && shape->filter_flags)
+		rc = measure_varying_flags(it, shape, now);
 	return rc < 0 ? rc : 0;
 }
 
@@ -245,14 +393,14 @@ static int print_table_rows(tally_run_iter *it, const table_shape *shape, int64_
 		fputs_unlocked(c == last ? "\n" : "  ", stdout);
 	}
 	time_cache tc = {-2, ""};
-	tally_buf out = TALLY_BUF_INIT;
+	tally_buf out = TALLY_BUF_INIT, flags = TALLY_BUF_INIT;
 	const tally_run *run;
 	size_t n = 0;
 	int rc;
 	while ((rc = tally_run_iter_next(it, &run)) == 0) {
 		char idx[24], dur[32];
 		row_cells row;
-		make_row(&row, run, ++n, now, &tc, idx, dur);
+		make_row(&row, run, ++n, now, &tc, idx, dur, shape, &flags);
 		if (truncate) {
 			print_row_truncated(&row, shape, last);
 			continue;
@@ -263,6 +411,7 @@ static int print_table_rows(tally_run_iter *it, const table_shape *shape, int64_
 	fwrite_unlocked(out.ptr, 1, out.len, stdout);
 	bool oom = tally_buf_oom(&out);
 	tally_buf_release(&out);
+	tally_buf_release(&flags);
 	if (oom)
 		return cli_error("out of memory");
 	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
@@ -274,7 +423,7 @@ static int print_table_rows(tally_run_iter *it, const table_shape *shape, int64_
  */
 static void memo_key(char *key, size_t size, size_t limit)
 {
-	snprintf(key, size, "runs-table-v1 limit=%zu", limit);
+	snprintf(key, size, "runs-table-v2 limit=%zu", limit);
 }
 
 static bool shape_from_memo(tally_run_iter *it, const char *key, table_shape *shape)
@@ -294,7 +443,12 @@ static bool shape_from_memo(tally_run_iter *it, const char *key, table_shape *sh
 		shape->width[c] = (int)w;
 		shape->present[c] = w > 0;
 	}
-	ok = ok && *end == '\0';
+	/* then "|" and the varying flags' names, when FLAGS shows only those */
+	shape->filter_flags = ok && *end == '|';
+	for (char *save = NULL, *name = shape->filter_flags ? strtok_r(end + 1, " ", &save) : NULL; name;
+	     name = strtok_r(NULL, " ", &save))
+		ok = ok && tally_strlist_push(&shape->varying, name) == 0;
+	ok = ok && (*end == '\0' || shape->filter_flags);
 	shape->running = false;
 	free(text);
 	return ok;
@@ -302,40 +456,57 @@ static bool shape_from_memo(tally_run_iter *it, const char *key, table_shape *sh
 
 static void shape_to_memo(tally_run_iter *it, const char *key, const table_shape *shape)
 {
-	char text[24 * (N_COLS + 1)];
-	int n = snprintf(text, sizeof text, "%zu", shape->rows);
-	for (int c = 0; c < N_COLS && n > 0 && (size_t)n < sizeof text; c++)
-		n += snprintf(text + n, sizeof text - (size_t)n, " %d", shape->present[c] ? shape->width[c] : 0);
-	tally_run_iter_memo_put(it, key, text);
+	tally_buf text = TALLY_BUF_INIT;
+	tally_buf_printf(&text, "%zu", shape->rows);
+	for (int c = 0; c < N_COLS; c++)
+		tally_buf_printf(&text, " %d", shape->present[c] ? shape->width[c] : 0);
+	if (shape->filter_flags) {
+		tally_buf_addc(&text, '|');
+		for (size_t i = 0; i < shape->varying.n; i++)
+			tally_buf_printf(&text, "%s%s", i ? " " : "", shape->varying.items[i]);
+	}
+	if (!tally_buf_oom(&text))
+		tally_run_iter_memo_put(it, key, text.ptr);
+	tally_buf_release(&text);
 }
 
-static int print_table(tally_run_iter *it, size_t limit, size_t shown_limit, const char *empty)
+static int print_table(tally_run_iter *it, size_t limit, size_t shown_limit, int column_width, const char *empty)
 {
 	int64_t now = tally_now_ms();
-	table_shape shape;
+	table_shape shape = {.varying = TALLY_STRLIST_INIT};
 	char key[64];
+	int code = EXIT_OK;
 	memo_key(key, sizeof key, limit);
 	if (!shape_from_memo(it, key, &shape)) {
+		tally_strlist_release(&shape.varying);
 		int rc = measure_table(it, &shape, now);
 		if (!rc)
 			rc = tally_run_iter_rewind(it);
-		if (rc)
-			return cli_lib_error(rc);
+		if (rc) {
+			code = cli_lib_error(rc);
+			goto done;
+		}
 		if (!shape.running)
 			shape_to_memo(it, key, &shape);
 	}
 	if (shape.rows == 0) {
 		fprintf(stderr, "%s\n", empty);
-		return EXIT_OK;
+		goto done;
 	}
 	int term = cli_terminal_width();
 	if (term > 0)
 		fit_to_terminal(shape.width, shape.present, term);
-	int code = print_table_rows(it, &shape, now, term > 0);
+	/* --column-width (run-manager's column-width) tames the free-text columns */
+	for (int c = COL_LABEL; c < N_COLS && column_width > 0; c++)
+		if (shape.width[c] > column_width)
+			shape.width[c] = column_width;
+	code = print_table_rows(it, &shape, now, term > 0 || column_width > 0);
 	if (code == EXIT_OK && shown_limit && shape.rows == shown_limit) {
 		fflush(stdout); /* the note goes after the table */
 		fprintf(stderr, "(latest %zu shown; -a for all)\n", shape.rows);
 	}
+done:
+	tally_strlist_release(&shape.varying);
 	return code;
 }
 
@@ -605,8 +776,9 @@ static int print_csv(tally_run_iter *it, char sep, bool tfruns)
 
 int cmd_runs(int argc, char **argv)
 {
-	const char *format = "table", *runs_dir = NULL;
-	long limit = -1;
+	const char *format = "table", *runs_dir = NULL, *columns_spec = NULL;
+	long limit = -1, column_width = 0;
+	cli_columns *columns = NULL;
 	bool all = false, archived = false;
 	int c, code = EXIT_OK;
 	cli_selection sel = CLI_SELECTION_INIT;
@@ -617,6 +789,16 @@ int cmd_runs(int argc, char **argv)
 			continue;
 		switch (c) {
 		case OPT_ARCHIVED: archived = true; break;
+		case OPT_COLUMNS: columns_spec = optarg; break;
+		case OPT_COLUMN_WIDTH: {
+			char *end;
+			column_width = strtol(optarg, &end, 10);
+			if (*end || end == optarg || column_width < 1 || column_width > 10000) {
+				code = cli_usage_error(usage, "--column-width wants a number of characters, not '%s'", optarg);
+				goto done_filters;
+			}
+			break;
+		}
 		case 'n': {
 			char *end;
 			limit = strtol(optarg, &end, 10);
@@ -647,6 +829,12 @@ int cmd_runs(int argc, char **argv)
 		code = cli_usage_error(usage, "unknown format '%s' (table, csv, tsv, json or tfruns)", format);
 		goto done_filters;
 	}
+	if (columns_spec && strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "tsv")) {
+		code = cli_usage_error(usage, "--columns goes with the table, csv and tsv formats");
+		goto done_filters;
+	}
+	if (columns_spec && (code = cli_columns_parse(&columns, columns_spec)))
+		goto done_filters;
 	size_t effective = limit >= 0 ? (size_t)limit : 0;
 	if (limit < 0 && !all && as_table && isatty(STDOUT_FILENO))
 		effective = TERMINAL_DEFAULT_LIMIT;
@@ -659,7 +847,7 @@ int cmd_runs(int argc, char **argv)
 		goto done;
 	tally_iter_options iter = TALLY_ITER_OPTIONS_INIT;
 	iter.limit = effective;
-	iter.details = !as_table;
+	iter.details = columns ? cli_columns_need_details(columns) : !as_table;
 	iter.where = sel.where;
 	iter.filter = cli_selection_filter(&sel);
 	iter.sort = sel.sort;
@@ -671,11 +859,13 @@ int cmd_runs(int argc, char **argv)
 		goto done;
 	}
 	cli_print_warnings(store);
-	if (as_table)
-		code = print_table(it, effective, limit < 0 ? effective : 0,
-		                   iter.where || iter.filter ? "No run matches."
-		                   : archived            ? "The archive is empty (tally delete moves runs there)."
-		                                         : "No runs yet. Start one with `tally run SCRIPT`.");
+	const char *empty = iter.where || iter.filter ? "No run matches."
+	                    : archived                ? "The archive is empty (tally delete moves runs there)."
+	                                              : "No runs yet. Start one with `tally run SCRIPT`.";
+	if (columns)
+		code = cli_columns_print(columns, it, format, (int)column_width, empty);
+	else if (as_table)
+		code = print_table(it, effective, limit < 0 ? effective : 0, (int)column_width, empty);
 	else if (!strcmp(format, "json"))
 		code = print_json(it);
 	else
@@ -685,5 +875,6 @@ done:
 	tally_store_free(store);
 done_filters:
 	cli_selection_release(&sel);
+	cli_columns_free(columns);
 	return code;
 }

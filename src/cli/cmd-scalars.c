@@ -13,23 +13,28 @@
 #include "util/timeutil.h"
 
 static const char usage[] =
-	"usage: tally scalars [RUN…] [--tag GLOB]… [--summary] [--format table|csv|json]\n"
+	"usage: tally scalars [RUN…] [--tag GLOB]… [--summary] [--format table|csv|json] [query options]\n"
 	"\n"
 	"List the scalars of runs in long format, one row per point: run, tag, step,\n"
 	"value and time (like guildai's ls_scalars()).  With --summary, one row per\n"
 	"run and tag: count, first, last (the value at the highest step), min and\n"
 	"max with their steps, and the average.  RUN is an index (1 = latest, the\n"
-	"default), a unique id prefix or a run directory.\n"
+	"default), a range (1:5), a list (3,7), an id prefix, a name or a run\n"
+	"directory; the query options of tally runs pick runs too (--where,\n"
+	"--completed, --label…; tags: --where 'tags contains T').\n"
 	"\n"
 	"Options:\n"
 	"  -t, --tag GLOB      only tags matching GLOB (`*` also matches `/`); repeatable\n"
 	"  -s, --summary       per-tag summaries instead of points\n"
 	"  -f, --format FMT    table (default), csv or json (an array of objects);\n"
 	"                      csv and json give values exactly and times in UTC\n"
+	"  -w, --where EXPR    runs for which EXPR holds (see tally runs --help)\n"
+	"      --sort KEYS     runs in this order\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
 	"  -h, --help          show this help\n";
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS_BUT_TAG,
 	{"tag", required_argument, NULL, 't'},
 	{"summary", no_argument, NULL, 's'},
 	{"format", required_argument, NULL, 'f'},
@@ -248,6 +253,7 @@ typedef struct {
 	const char *runs_dir;
 	bool summary;
 	printer p;
+	cli_selection sel;
 } scalars_args;
 
 static int parse_args(int argc, char **argv, scalars_args *a)
@@ -255,7 +261,9 @@ static int parse_args(int argc, char **argv, scalars_args *a)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "t:sf:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:sf:w:h", options, NULL)) != -1) {
+		if (c != 's' && cli_selection_option(&a->sel, c, optarg))
+			continue;
 		switch (c) {
 		case 't':
 			a->p.globs[a->p.n_globs++] = optarg;
@@ -292,14 +300,15 @@ int cmd_scalars(int argc, char **argv)
 {
 	scalars_args a = {0};
 	a.p.run_json = (tally_buf)TALLY_BUF_INIT;
+	a.sel = (cli_selection)CLI_SELECTION_INIT;
 	a.refs = calloc((size_t)argc + 1, sizeof *a.refs);
 	a.p.globs = calloc((size_t)argc + 1, sizeof *a.p.globs);
 	tally_store *store = NULL;
-	tally_run **runs = calloc((size_t)argc + 1, sizeof *runs);
-	json_t **summaries = calloc((size_t)argc + 1, sizeof *summaries);
+	tally_run **runs = NULL;
+	json_t **summaries = NULL;
 	size_t n_runs = 0;
 	int code = 0;
-	if (!a.refs || !a.p.globs || !runs || !summaries) {
+	if (!a.refs || !a.p.globs) {
 		code = cli_error("out of memory");
 		goto done;
 	}
@@ -308,16 +317,19 @@ int cmd_scalars(int argc, char **argv)
 		code = rc < 0 ? EXIT_OK : rc;
 		goto done;
 	}
-	if (!a.n_refs)
+	if (!a.n_refs && !a.sel.used)
 		a.refs[a.n_refs++] = "1";
 	if ((code = cli_open_store(&store, a.runs_dir)))
 		goto done;
 	/* Every run is found before anything is printed: a bad reference prints nothing. */
-	for (size_t i = 0; i < a.n_refs; i++, n_runs++) {
-		if ((rc = tally_run_lookup(&runs[i], store, a.refs[i]))) {
-			code = cli_lib_error(rc);
-			goto done;
-		}
+	if ((code = cli_select_runs(store, &a.sel, (char *const *)a.refs, a.n_refs, &runs, &n_runs)))
+		goto done;
+	cli_compact_runs(runs, &n_runs);
+	if (!(summaries = calloc(n_runs + 1, sizeof *summaries))) {
+		code = cli_error("out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n_runs; i++) {
 		summaries[i] = json_loads(tally_run_scalars_json(runs[i]), 0, NULL);
 		if (!summaries[i])
 			summaries[i] = json_object();
@@ -345,12 +357,11 @@ int cmd_scalars(int argc, char **argv)
 	if (fflush(stdout) != 0)
 		code = cli_error("cannot write the scalars — is the output closed?");
 done:
-	for (size_t i = 0; i < n_runs; i++) {
-		tally_run_free(runs[i]);
+	for (size_t i = 0; summaries && i < n_runs; i++)
 		json_decref(summaries[i]);
-	}
-	free(runs);
+	cli_free_runs(runs, n_runs);
 	free(summaries);
+	cli_selection_release(&a.sel);
 	free(a.refs);
 	free(a.p.globs);
 	tally_buf_release(&a.p.run_json);

@@ -155,3 +155,12 @@ int cli_open_archive(tally_store **store)
 	*store = archive;
 	return 0;
 }
+
+void cli_compact_runs(tally_run **runs, size_t *n)
+{
+	size_t kept = 0;
+	for (size_t i = 0; runs && i < *n; i++)
+		if (runs[i])
+			runs[kept++] = runs[i];
+	*n = kept;
+}

@@ -38,7 +38,8 @@ bool cli_selection_option(cli_selection *sel, int c, const char *arg)
 {
 	switch (c) {
 	case 'w': sel->where = arg; break;
-	case 's': sel->sort = arg; break;
+	case 's':
+	case CLI_OPT_SORT: sel->sort = arg; break;
 	case CLI_OPT_RUNNING: add_status(sel, "running"); break;
 	case CLI_OPT_COMPLETED: add_status(sel, "completed"); break;
 	case CLI_OPT_ERROR: add_status(sel, "error"); break;
