@@ -179,6 +179,8 @@ int tally_store_open_archive(tally_store **out, tally_store *store);
  * Move a finished run, which must sit directly in its store, into the store
  * `to` (one rename: the archive, or back).  A live run is TALLY_ELOCKED; an
  * id already in `to` TALLY_EEXISTS.  `run` then points at its new place.
+ * Both directories are fsync'ed when their stores are freed (once for a
+ * batch of moves).
  */
 int tally_run_move(tally_run *run, tally_store *to);
 /** Remove a finished run's directory for good. */

@@ -116,6 +116,8 @@ struct tally_store {
 	/* The runs directory's signature just before and after this process
 	 * created a run: lets the write-through record a change it explains. */
 	char sig_before[64], sig_after[64];
+	/* Runs were moved in or out (tally delete): the directory is fsync'ed once, when the store is freed. */
+	bool fsync_on_free;
 };
 
 #define TALLY_META_DIR ".tally"

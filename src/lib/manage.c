@@ -64,7 +64,8 @@ int tally_run_move(tally_run *run, tally_store *to)
 		                    run->store->path);
 	if (tally_run_is_live(run))
 		return refuse_live(run, "delete");
-	if (tally_mkdir_p(to->path) < 0)
+	struct stat st;
+	if (stat(to->path, &st) < 0 && tally_mkdir_p(to->path) < 0)
 		return tally__error_errno(TALLY_ERROR, "cannot create '%s'", to->path);
 	/* Back from the archive: a name taken meanwhile by another run stays with that one. */
 	const char *run_name = json_string_value(json_object_get(run->meta, "name"));
@@ -81,7 +82,6 @@ int tally_run_move(tally_run *run, tally_store *to)
 	int lock = tally__meta_edit_lock(run->dir);
 	tally__dir_sig(AT_FDCWD, run->store->path, run->store->sig_before);
 	tally__dir_sig(AT_FDCWD, to->path, to->sig_before);
-	struct stat st;
 	if (lstat(target, &st) == 0)
 		rc = tally__error(TALLY_EEXISTS, "'%s' already exists — a run with id %s is there already", target, run->id);
 	else if (rename(run->dir, target) < 0)
@@ -101,8 +101,8 @@ int tally_run_move(tally_run *run, tally_store *to)
 	tally__index_note_new_run(to, name);
 	if (name_lock >= 0)
 		close(name_lock);
-	tally_fsync_dir(run->store->path);
-	tally_fsync_dir(to->path);
+	/* One fsync per directory for a whole batch of moves, when the stores are freed. */
+	run->store->fsync_on_free = to->fsync_on_free = true;
 	tally__store_touch(run->store);
 	tally__store_touch(to);
 	free(run->dir);

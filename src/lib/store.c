@@ -136,6 +136,8 @@ void tally_store_free(tally_store *store)
 {
 	if (!store)
 		return;
+	if (store->fsync_on_free)
+		tally_fsync_dir(store->path);
 	if (store->db)
 		sqlite3_close(store->db);
 	free(store->path);
