@@ -120,6 +120,10 @@ typedef struct {
 
 /* Take option `c` (with its argument) when it is a selection option. */
 bool cli_selection_option(cli_selection *sel, int c, const char *arg);
+/* For commands that parse arguments by hand: take argv[*i] (long options only) (and its value,
+ * moving *i on) when it is a selection option; 1 taken, 0 not one, -1 a
+ * value missing or given to a flag. */
+int cli_selection_take_arg(cli_selection *sel, int argc, char **argv, int *i);
 /* The shorthand options as one query (NULL when none), for tally_iter_options.filter. */
 const char *cli_selection_filter(cli_selection *sel);
 /* 0, or the exit code after saying what is wrong with the options. */

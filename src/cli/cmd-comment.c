@@ -13,17 +13,20 @@ static const char usage[] =
 	"\n"
 	"Comment on runs (Guild's comment): each comment keeps its text, user, host\n"
 	"and time.  --list prints them numbered (default: the latest run); --delete\n"
-	"removes comment N.  RUN is an index (1 = latest), a range (1:5), a list (3,7), a\n"
-	"unique id prefix or a run directory.\n"
+	"removes comment N.  RUN is an index (1 = latest), a range (1:5), a list\n"
+	"(3,7), an id prefix, a name or a run directory; query options pick runs as\n"
+	"tally runs does.\n"
 	"\n"
 	"Options:\n"
 	"  -l, --list          list the comments\n"
 	"  -d, --delete N      delete comment N (1 = the first)\n"
 	"  -y, --yes           do not ask (needed when there is no terminal)\n"
+	CLI_SELECTION_HELP
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
 	"  -h, --help          show this help\n";
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS,
 	{"list", no_argument, NULL, 'l'},
 	{"delete", required_argument, NULL, 'd'},
 	{"yes", no_argument, NULL, 'y'},
@@ -72,43 +75,52 @@ int cmd_comment(int argc, char **argv)
 	const char *runs_dir = NULL;
 	bool list = false, yes = false;
 	long delete_n = 0;
-	int c;
+	cli_selection sel = CLI_SELECTION_INIT;
+	int c, code = 0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ld:yh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ld:yw:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
 		case 'l': list = true; break;
 		case 'd': {
 			char *end;
 			delete_n = strtol(optarg, &end, 10);
-			if (end == optarg || *end || delete_n < 1)
-				return cli_usage_error(usage, "--delete takes a comment number (1 = the first), not '%s'", optarg);
+			if (end == optarg || *end || delete_n < 1) {
+				code = cli_usage_error(usage, "--delete takes a comment number (1 = the first), not '%s'", optarg);
+				goto done_sel;
+			}
 			break;
 		}
 		case 'y': yes = true; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(usage, stdout); goto done_sel;
+		default: code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
 		}
 	}
-	if (list && delete_n)
-		return cli_usage_error(usage, "--list and --delete do not go together");
+	if (list && delete_n) {
+		code = cli_usage_error(usage, "--list and --delete do not go together");
+		goto done_sel;
+	}
 	char *latest[] = {(char *)"1"};
 	char **refs = argv + optind;
 	int n = argc - optind - (list || delete_n ? 0 : 1);
-	if (list && n == 0) {
+	if (list && n == 0 && !sel.used) {
 		refs = latest;
 		n = 1;
 	}
-	if (n < 1)
-		return cli_usage_error(usage, list || delete_n ? "which runs? — name at least one" : "give the runs, then the comment");
+	if (n < (sel.used ? 0 : 1)) {
+		code = cli_usage_error(usage, list || delete_n ? "which runs? — name at least one" : "give the runs, then the comment");
+		goto done_sel;
+	}
 	const char *text = list || delete_n ? NULL : argv[argc - 1];
 	tally_store *store = NULL;
 	tally_run **runs = NULL;
 	size_t found = 0;
-	int code = cli_open_store(&store, runs_dir);
+	code = cli_open_store(&store, runs_dir);
 	if (!code)
-		code = cli_lookup_runs(store, refs, (size_t)n, &runs, &found);
+		code = cli_select_runs(store, &sel, refs, (size_t)n, &runs, &found);
 	if (!code && !list)
 		code = cli_confirm(delete_n ? "delete a comment of" : "comment on", runs, found, yes);
 	for (size_t i = 0; !code && i < found; i++) {
@@ -126,5 +138,7 @@ int cmd_comment(int argc, char **argv)
 	}
 	cli_free_runs(runs, found);
 	tally_store_free(store);
+done_sel:
+	cli_selection_release(&sel);
 	return code;
 }

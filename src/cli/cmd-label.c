@@ -11,16 +11,19 @@ static const char usage[] =
 	"\n"
 	"Give runs a label (tfruns' and Guild's label), or clear it.  Labels are\n"
 	"listed by `tally runs` and found by `--label TEXT` or `--where \"label ~ '…'\"`.\n"
-	"RUN is an index (1 = latest), a range (1:5), a list (3,7), a unique id\n"
-	"prefix or a run directory.\n"
+	"RUN is an index (1 = latest), a range (1:5), a list (3,7), an id prefix,\n"
+	"a name or a run directory; query options pick runs as tally runs does\n"
+	"(tally label --error \"crashed\").\n"
 	"\n"
 	"Options:\n"
 	"  -c, --clear         remove the label\n"
 	"  -y, --yes           do not ask (needed when there is no terminal)\n"
+	CLI_SELECTION_HELP
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
 	"  -h, --help          show this help\n";
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS,
 	{"clear", no_argument, NULL, 'c'},
 	{"yes", no_argument, NULL, 'y'},
 	{"runs-dir", required_argument, NULL, 'R'},
@@ -32,28 +35,33 @@ int cmd_label(int argc, char **argv)
 {
 	const char *runs_dir = NULL;
 	bool clear = false, yes = false;
-	int c;
+	cli_selection sel = CLI_SELECTION_INIT;
+	int c, code = 0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "cyh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "cyw:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
 		case 'c': clear = true; break;
 		case 'y': yes = true; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(usage, stdout); goto done_sel;
+		default: code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
 		}
 	}
 	int n = argc - optind - (clear ? 0 : 1);
-	if (n < 1)
-		return cli_usage_error(usage, clear ? "which runs? — name at least one" : "give the runs, then the label");
+	if (n < (sel.used ? 0 : 1)) {
+		code = cli_usage_error(usage, clear ? "which runs? — name at least one" : "give the runs, then the label");
+		goto done_sel;
+	}
 	const char *text = clear ? NULL : argv[argc - 1];
 	tally_store *store = NULL;
 	tally_run **runs = NULL;
 	size_t found = 0;
-	int code = cli_open_store(&store, runs_dir);
+	code = cli_open_store(&store, runs_dir);
 	if (!code)
-		code = cli_lookup_runs(store, argv + optind, (size_t)n, &runs, &found);
+		code = cli_select_runs(store, &sel, argv + optind, (size_t)n, &runs, &found);
 	if (!code)
 		code = cli_confirm(clear ? "clear the label of" : "label", runs, found, yes);
 	size_t changed = 0;
@@ -70,5 +78,7 @@ int cmd_label(int argc, char **argv)
 		printf("%s %zu run%s.\n", clear ? "Cleared the label of" : "Labelled", changed, changed == 1 ? "" : "s");
 	cli_free_runs(runs, found);
 	tally_store_free(store);
+done_sel:
+	cli_selection_release(&sel);
 	return code;
 }

@@ -10,15 +10,17 @@ static const char usage_mark[] =
 	"\n"
 	"Mark runs (the best ones, those to keep) or take the mark away; `tally runs\n"
 	"--marked` / `--unmarked` and `--where marked` find them.  RUN is an index\n"
-	"(1 = latest), a range (1:5), a list (3,7), a unique id prefix or a run\n"
-	"directory.\n"
+	"(1 = latest), a range (1:5), a list (3,7), an id prefix, a name or a run\n"
+	"directory; query options pick runs as tally runs does.\n"
 	"\n"
 	"Options:\n"
 	"  -y, --yes           do not ask (needed when there is no terminal)\n"
+	CLI_SELECTION_HELP
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
 	"  -h, --help          show this help\n";
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS,
 	{"yes", no_argument, NULL, 'y'},
 	{"runs-dir", required_argument, NULL, 'R'},
 	{"help", no_argument, NULL, 'h'},
@@ -29,26 +31,31 @@ static int set_mark(int argc, char **argv, bool marked)
 {
 	const char *runs_dir = NULL;
 	bool yes = false;
-	int c;
+	cli_selection sel = CLI_SELECTION_INIT;
+	int c, code = 0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "yh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "yw:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
 		case 'y': yes = true; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage_mark, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage_mark, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(usage_mark, stdout); goto done_sel;
+		default: code = cli_usage_error(usage_mark, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
 		}
 	}
 	size_t n = (size_t)(argc - optind);
-	if (!n)
-		return cli_usage_error(usage_mark, "which runs? — name at least one");
+	if (!n && !sel.used) {
+		code = cli_usage_error(usage_mark, "which runs? — name at least one");
+		goto done_sel;
+	}
 	tally_store *store = NULL;
 	tally_run **runs = NULL;
 	size_t found = 0;
-	int code = cli_open_store(&store, runs_dir);
+	code = cli_open_store(&store, runs_dir);
 	if (!code)
-		code = cli_lookup_runs(store, argv + optind, n, &runs, &found);
+		code = cli_select_runs(store, &sel, argv + optind, n, &runs, &found);
 	if (!code)
 		code = cli_confirm(marked ? "mark" : "unmark", runs, found, yes);
 	size_t changed = 0;
@@ -65,6 +72,8 @@ static int set_mark(int argc, char **argv, bool marked)
 		printf("%s %zu run%s.\n", marked ? "Marked" : "Unmarked", changed, changed == 1 ? "" : "s");
 	cli_free_runs(runs, found);
 	tally_store_free(store);
+done_sel:
+	cli_selection_release(&sel);
 	return code;
 }
 

@@ -11,10 +11,14 @@ static const char usage[] =
 	"Add (+TAG) and remove (-TAG) tags of runs, as Guild's `tag --add/--delete`.\n"
 	"Tags are listed by `tally runs` and found by `--tag TAG` or\n"
 	"`--where 'tags contains TAG'`.  RUN is an index (1 = latest), a range\n"
-	"(1:5), a list (3,7), a unique id prefix or a run directory.\n"
+	"(1:5), a list (3,7), an id prefix, a name or a run directory; the long\n"
+	"query options pick runs as tally runs does (tally tag --error +crashed).\n"
 	"\n"
 	"Options:\n"
 	"  -y, --yes           do not ask (needed when there is no terminal)\n"
+	"      --where EXPR, --running, --completed, --error, --terminated, --tag TAG,\n"
+	"      --label TEXT, --script NAME, --started WHEN, --pattern REGEX, --marked,\n"
+	"      --unmarked      as in tally runs\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
 	"  -h, --help          show this help\n";
 
@@ -25,12 +29,18 @@ typedef struct {
 	size_t n_add, n_remove, n_refs;
 	const char *runs_dir;
 	bool yes;
+	cli_selection sel;
 } tag_args;
 
 static int parse(int argc, char **argv, tag_args *a)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
+		int taken = cli_selection_take_arg(&a->sel, argc, argv, &i);
+		if (taken < 0)
+			return cli_usage_error(usage, "'%s' needs a value", arg);
+		if (taken)
+			continue;
 		if (!strcmp(arg, "-y") || !strcmp(arg, "--yes")) {
 			a->yes = true;
 		} else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
@@ -56,7 +66,7 @@ static int parse(int argc, char **argv, tag_args *a)
 			a->refs[a->n_refs++] = argv[i];
 		}
 	}
-	if (!a->n_refs)
+	if (!a->n_refs && !a->sel.used)
 		return cli_usage_error(usage, "which runs? — name at least one");
 	if (!a->n_add && !a->n_remove)
 		return cli_usage_error(usage, "no tag to add (+TAG) or remove (-TAG)");
@@ -66,6 +76,7 @@ static int parse(int argc, char **argv, tag_args *a)
 int cmd_tag(int argc, char **argv)
 {
 	tag_args a = {0};
+	a.sel = (cli_selection)CLI_SELECTION_INIT;
 	a.add = calloc((size_t)argc + 1, sizeof *a.add);
 	a.remove = calloc((size_t)argc + 1, sizeof *a.remove);
 	a.refs = calloc((size_t)argc + 1, sizeof *a.refs);
@@ -82,7 +93,7 @@ int cmd_tag(int argc, char **argv)
 	if (!code)
 		code = cli_open_store(&store, a.runs_dir);
 	if (!code)
-		code = cli_lookup_runs(store, a.refs, a.n_refs, &runs, &found);
+		code = cli_select_runs(store, &a.sel, a.refs, a.n_refs, &runs, &found);
 	if (!code)
 		code = cli_confirm("change the tags of", runs, found, a.yes);
 	size_t changed = 0;
@@ -103,5 +114,6 @@ done:
 	free(a.add);
 	free(a.remove);
 	free(a.refs);
+	cli_selection_release(&a.sel);
 	return code;
 }

@@ -7,6 +7,7 @@
  * The shorthand options are written as one --where expression: the user's
  * text is a quoted string in it, so it stays a value whatever it holds.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,34 @@ bool cli_selection_option(cli_selection *sel, int c, const char *arg)
 	}
 	sel->used = true;
 	return true;
+}
+
+int cli_selection_take_arg(cli_selection *sel, int argc, char **argv, int *i)
+{
+	static const struct option options[] = {CLI_SELECTION_OPTIONS, {NULL, 0, NULL, 0}};
+	const char *arg = argv[*i];
+	if (strncmp(arg, "--", 2))
+		return 0;
+	const char *name = arg + 2, *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	for (const struct option *o = options; o->name; o++) {
+		if (strlen(o->name) != len || strncmp(o->name, name, len))
+			continue;
+		const char *value = NULL;
+		if (o->has_arg == required_argument) {
+			if (eq)
+				value = eq + 1;
+			else if (*i + 1 < argc)
+				value = argv[++*i];
+			else
+				return -1;
+		} else if (eq) {
+			return -1;
+		}
+		cli_selection_option(sel, o->val, value);
+		return 1;
+	}
+	return 0;
 }
 
 const char *cli_selection_filter(cli_selection *sel)

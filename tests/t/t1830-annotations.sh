@@ -137,4 +137,23 @@ test_expect_success 'concurrent tag edits of one run from 8 processes are all ke
 	test "$(tags_of "$id")" = "t1 t2 t3 t4 t5 t6 t7 t8"
 '
 
+test_expect_success 'query options pick the runs of label, tag, mark and comment' '
+	echo "exit 2" >fail.sh &&
+	tally run -q fail.sh >/dev/null 2>&1;
+	tally label -y --error "crashed" >out &&
+	grep -q "^Labelled 1 run.$" out &&
+	test "$(tally runs --label crashed --format csv | tail -n +2 | wc -l)" = 1 &&
+	tally tag -y --error +broken --where "status = error" >/dev/null &&
+	test "$(tally runs --tag broken --format csv | tail -n +2 | wc -l)" = 1 &&
+	tally tag -y --tag=broken -broken >/dev/null &&
+	test -z "$(tally runs --tag broken --format csv | tail -n +2)" &&
+	tally mark -y --completed >out &&
+	test "$(tally runs --marked --format csv | tail -n +2 | wc -l)" = "$(tally runs --completed --format csv | tail -n +2 | wc -l)" &&
+	tally comment -y --error "look at the stack trace" >/dev/null &&
+	tally comment --list --error | grep -q "look at the stack trace" &&
+	test_expect_code 129 tally tag -y +x --where &&
+	test_expect_code 1 tally label -y --running "nothing" 2>err &&
+	grep -q "No run matches" err
+'
+
 test_done
