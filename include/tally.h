@@ -351,8 +351,8 @@ typedef struct {
 	int no_system_metrics;         /**< (version 3) no sys/... scalars, whatever tally.yml says */
 	const char *name;              /**< (version 4) a unique name for the run (run-manager); may be NULL */
 	int replace;                   /**< (version 4) archive the run holding `name` instead of failing */
-	int notify_fd;                 /**< (version 4) when > 0: "ok ID\n" is written there, and it is
-	                                    closed, as soon as the run exists */
+	int notify_fd;                 /**< (version 4) when > 0: "ok ID\n" is written there as soon as
+	                                    the run exists; then the descriptor is pointed at /dev/null */
 	const char *reproduce_from;    /**< (version 4) an earlier run's directory: its source snapshot
 	                                    is the new run's sources, its git state recorded, and the
 	                                    new run's `reproduces` says its id (tally reproduce --run) */

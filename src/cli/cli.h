@@ -139,6 +139,16 @@ int cli_select_runs(tally_store *store, cli_selection *sel, char *const *refs, s
 int cli_select_archived(tally_store *archive, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
                         size_t *n_out);
 
+/* ---- tally restore and purge (archived.c) ---- */
+typedef struct {
+	const char *usage;
+	const char *verb;   /* "restore": what cli_confirm() asks */
+	const char *done;   /* "Restored": what the closing line says */
+	int (*act)(tally_run *run, tally_store *store);  /* on one archived run; `store` the runs directory */
+} cli_archived_command;
+/* Parse the options, find the archived runs named or selected (or all), ask, act on each. */
+int cli_act_on_archived(int argc, char **argv, const cli_archived_command *cmd);
+
 /* ---- stopping a run (cmd-stop.c) ---- */
 #define CLI_STOP_GRACE_MS 10000
 /* SIGTERM, wait up to `grace_ms` for the run to end, then (force) SIGKILL; 0 once it has ended. */

@@ -86,9 +86,11 @@ int cmd_import(int argc, char **argv)
 		size_t imported = 0;
 		char *skipped = NULL;
 		int rc = tally_import(store, argv[i], &opts, &imported, &skipped);
-		if (rc)
+		if (rc) {
 			code = cli_lib_error(rc);
-		else {
+			if (imported) /* a rename failed halfway: say what did land */
+				printf("Imported %zu run%s from %s before that.\n", imported, imported == 1 ? "" : "s", argv[i]);
+		} else {
 			printf("Imported %zu run%s from %s.\n", imported, imported == 1 ? "" : "s", argv[i]);
 			if (skipped)
 				fprintf(stderr, "Skipped:\n%s", skipped);

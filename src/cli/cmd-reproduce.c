@@ -83,6 +83,13 @@ static int given_flags(json_t *meta, tally_strlist *out)
 	return 0;
 }
 
+/* Text from run.json inside a `#` comment: a newline or escape code must not end it or reach the terminal. */
+static void add_comment_text(tally_buf *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		tally_buf_addc(out, *p < 0x20 || *p == 0x7f ? '?' : (char)*p);
+}
+
 static void print_steps(const tally_run *run, json_t *meta, const tally_strlist *flags)
 {
 	const char *script = json_string_value(json_object_get(meta, "script"));
@@ -90,22 +97,34 @@ static void print_steps(const tally_run *run, json_t *meta, const tally_strlist 
 	json_t *git = json_object_get(meta, "git");
 	const char *commit = json_string_value(json_object_get(git, "commit"));
 	tally_buf out = TALLY_BUF_INIT;
-	tally_buf_printf(&out, "# re-create run %s (%s, %s)\n", tally_run_id(run), script ? script : "a command",
-	                 tally_run_status(run));
+	tally_buf_adds(&out, "# re-create run ");
+	add_comment_text(&out, tally_run_id(run));
+	tally_buf_adds(&out, " (");
+	add_comment_text(&out, script ? script : "a command");
+	tally_buf_adds(&out, ", ");
+	add_comment_text(&out, tally_run_status(run));
+	tally_buf_adds(&out, ")\n");
 	if (project) {
 		tally_buf_adds(&out, "cd ");
 		tally_buf_add_shell_quoted(&out, project);
 		tally_buf_addc(&out, '\n');
 	}
 	if (commit) {
-		tally_buf_printf(&out, "git checkout %s", commit);
+		tally_buf_adds(&out, "git checkout ");
+		tally_buf_add_shell_quoted(&out, commit);
 		const char *branch = json_string_value(json_object_get(git, "branch"));
-		if (branch)
-			tally_buf_printf(&out, "    # on branch %s then", branch);
+		if (branch) {
+			tally_buf_adds(&out, "    # on branch ");
+			add_comment_text(&out, branch);
+			tally_buf_adds(&out, " then");
+		}
 		tally_buf_addc(&out, '\n');
 		if (json_is_true(json_object_get(git, "dirty")))
-			tally_buf_printf(&out, "# the work tree had uncommitted changes: the run's own copy of its sources is in\n"
-			                       "#   %s (tally reproduce %s --run uses it)\n", tally_run_dir(run), tally_run_id(run));
+		{
+			tally_buf_adds(&out, "# the work tree had uncommitted changes: the run's own copy of its sources is in\n#   ");
+			add_comment_text(&out, tally_run_dir(run));
+			tally_buf_adds(&out, " (tally reproduce --run uses it)\n");
+		}
 	}
 	tally_buf_adds(&out, "tally run");
 	if (script) {

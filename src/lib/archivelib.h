@@ -22,7 +22,7 @@
 	X(read_data_block) X(read_disk_new) X(read_disk_open) X(read_disk_descend) X(read_disk_set_behavior)   \
 	X(read_disk_set_standard_lookup) X(read_disk_set_symlink_physical)                                     \
 	X(write_new) X(write_free) X(write_close) X(write_set_format_pax_restricted) X(write_set_format_zip)    \
-	X(write_add_filter_gzip) X(write_open_filename) X(write_header) X(write_data) X(write_data_block)                     \
+	X(write_add_filter_gzip) X(write_open_fd) X(write_header) X(write_data) X(write_data_block)                     \
 	X(write_finish_entry) X(write_disk_new) X(write_disk_set_options)
 
 typedef struct {

@@ -946,7 +946,13 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		char line[TALLY_ID_MAX + 8];
 		int n = snprintf(line, sizeof line, "ok %s\n", run->id);
 		tally_write_all(opts->notify_fd, line, (size_t)n);
-		close(opts->notify_fd);
+		/* The caller's pipe ends here (it stops waiting); the descriptor stays
+		 * valid, on /dev/null, so nothing later writes into another file. */
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0) {
+			dup3(null, opts->notify_fd, O_CLOEXEC);
+			close(null);
+		}
 	}
 	if ((rc = expand_extra_args(&argv, extra_at, run, project_dir, &resolved))) {
 		rc = fail_run(run, rc);

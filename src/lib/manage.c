@@ -13,6 +13,7 @@
 #include "lib/internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -126,6 +127,7 @@ int tally_run_remove(tally_run *run)
 		return tally__error_oom();
 	tally__dir_sig(AT_FDCWD, run->store->path, run->store->sig_before);
 	int rc = 0;
+	tally_remove_tree(doomed.ptr); /* what a purge of this id that crashed left */
 	if (rename(run->dir, doomed.ptr) < 0)
 		rc = tally__error_errno(TALLY_ERROR, "cannot remove run %s", run->id);
 	else {
@@ -151,7 +153,7 @@ static int supervisor_pid(const tally_run *run, pid_t *pid)
 	json_int_t p = json_integer_value(json_object_get(meta, "pid"));
 	if (host && strcmp(host, run->store->host))
 		rc = tally__error(TALLY_EINVALID, "run %s runs on host %s — stop it there", run->id, host);
-	else if (p <= 1)
+	else if (p <= 1 || p > INT_MAX) /* kill(-1) or a truncated pid would signal other processes */
 		rc = tally__error(TALLY_ECORRUPT, "run %s records no process id", run->id);
 	*pid = (pid_t)p;
 	json_decref(meta);

@@ -9,6 +9,7 @@
  */
 #include "lib/internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -20,23 +21,40 @@
 
 #define NAME_MAX_BYTES 100
 
+/* "2026-11-24T06-28-54Z-w4s8gy": the shape of a run id, which a name must not take. */
+static bool looks_like_id(const char *name)
+{
+	static const char shape[] = "dddd-dd-ddTdd-dd-ddZ-";
+	size_t n = sizeof shape - 1;
+	if (strlen(name) <= n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)name[i]) : name[i] != shape[i])
+			return false;
+	return true;
+}
+
 int tally__check_run_name(const char *name)
 {
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@+";
 	size_t len = strlen(name);
 	if (!len || len > NAME_MAX_BYTES)
-		return tally__error(TALLY_EINVALID, "a run name has 1 to %d bytes", NAME_MAX_BYTES);
+		return tally__error(TALLY_EINVALID, "a run name has 1 to %d characters", NAME_MAX_BYTES);
+	size_t bad = strspn(name, allowed);
+	if (bad < len) {
+		unsigned char c = (unsigned char)name[bad];
+		if (c < 0x20 || c == 0x7f)
+			return tally__error(TALLY_EINVALID, "a run name cannot hold control characters (byte 0x%02x)", c);
+		return tally__error(TALLY_EINVALID, "run name '%s' cannot hold '%c' — use letters, digits, - _ . @ +", name,
+		                    c < 0x80 ? (char)c : '?');
+	}
 	if (name[0] == '.' || name[0] == '-')
 		return tally__error(TALLY_EINVALID, "run name '%s' cannot start with '%c'", name, name[0]);
 	if (strspn(name, "0123456789") == len)
 		return tally__error(TALLY_EINVALID, "run name '%s' is a number, which means a run index — add a letter", name);
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return tally__error(TALLY_EINVALID, "a run name cannot hold control characters (byte 0x%02x)", *p);
-		if (strchr("/\\:,*?[]'\"", *p) || *p == ' ')
-			return tally__error(TALLY_EINVALID, "run name '%s' cannot hold '%c' — use letters, digits, - _ . @ +",
-			                    name, *p);
-	}
-	return tally__check_text("the run name", name);
+	if (looks_like_id(name))
+		return tally__error(TALLY_EINVALID, "run name '%s' looks like a run id — choose another", name);
+	return 0;
 }
 
 /* The index's run directory name holding `name`, or NULL (index synced by the caller). */

@@ -302,14 +302,32 @@ int tally__index_nth(tally_store *store, size_t n, char **dir_name)
 	                    total, total == 1 ? "" : "s");
 }
 
+/* The run whose id (or directory name) is `ref` exactly, or NULL. */
+static int exact_id(tally_store *store, const char *ref, char **dir_name)
+{
+	sqlite3_stmt *st = NULL;
+	*dir_name = NULL;
+	if (sqlite3_prepare_v2(store->db, "SELECT dir FROM runs WHERE id = ?1 OR dir = ?1 LIMIT 1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	int rc = 0;
+	if (sqlite3_step(st) == SQLITE_ROW && !(*dir_name = strdup(col(st, 0))))
+		rc = tally__error_oom();
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int tally__index_lookup(tally_store *store, const char *ref, char **dir_name)
 {
 	sqlite3_stmt *st = NULL;
 	*dir_name = NULL;
 	if (!store->db)
 		return tally__error(TALLY_ENOTFOUND, "no run matches '%s' — there are no runs in '%s'", ref, store->path);
-	/* A run's name, exactly. */
-	int rc = tally__index_find_name(store, ref, dir_name);
+	/* A whole id first, then a run's name, then prefixes. */
+	int rc = exact_id(store, ref, dir_name);
+	if (!rc && !*dir_name)
+		rc = tally__index_find_name(store, ref, dir_name);
 	if (rc || *dir_name)
 		return rc;
 	/* Prefix of the id, of its random suffix (after "YYYY-MM-DDTHH-MM-SSZ-"), or of the directory name. */

@@ -452,6 +452,20 @@ static int materialize(snapshot *s, const char *rel_dir, tally_buf *lines, json_
 
 /* ---- sources from an earlier run (tally reproduce --run) ---- */
 
+/* A relative path of plain names: no "", ".", ".." or absolute parts. */
+static bool plain_path(const char *rel)
+{
+	if (!*rel || rel[0] == '/')
+		return false;
+	for (const char *p = rel; *p;) {
+		size_t n = strcspn(p, "/");
+		if (!n || (n == 1 && *p == '.') || (n == 2 && !strncmp(p, "..", 2)))
+			return false;
+		p += n + (p[n] == '/');
+	}
+	return rel[strlen(rel) - 1] != '/';
+}
+
 /* The paths the earlier run's sources.json lists, as they are: safe relative paths only. */
 static int collect_snapshot(snapshot *s)
 {
@@ -463,8 +477,7 @@ static int collect_snapshot(snapshot *s)
 	int rc = 0;
 	json_array_foreach(list, i, entry) {
 		const char *rel = json_string_value(json_object_get(entry, "path"));
-		if (!rel || !*rel || rel[0] == '/' || !strcmp(rel, "..") || !strncmp(rel, "../", 3) || strstr(rel, "/../") ||
-		    !strncmp(rel, TALLY_META_DIR, strlen(TALLY_META_DIR)))
+		if (!rel || !plain_path(rel) || !strncmp(rel, TALLY_META_DIR, strlen(TALLY_META_DIR)))
 			continue; /* not a path inside a run: sources.json was edited */
 		if ((rc = tally_strlist_push(&s->sources.paths, rel)) < 0)
 			break;

@@ -17,6 +17,7 @@
 #include "lib/internal.h"
 #include "lib/archivelib.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/fsutil.h"
@@ -74,30 +76,14 @@ static bool plain_relative(const char *rel)
 	return true;
 }
 
-/* Whether a symbolic link at `rel` (inside a run) pointing at `target` stays in that run. */
-static bool link_stays_inside(const char *rel, const char *target)
+/*
+ * Whether a symbolic link may be part of a run: a relative target without
+ * any ".." — so it points at or below its own folder, and so does every
+ * link it may lead through: no chain of such links can get out of the run.
+ */
+static bool link_stays_inside(const char *target)
 {
-	if (!*target || target[0] == '/')
-		return false;
-	int depth = 0; /* directories below the run's own */
-	for (const char *p = rel; *p;) {
-		size_t n = strcspn(p, "/");
-		if (p[n] == '/')
-			depth++;
-		p += n + (p[n] == '/');
-	}
-	depth--; /* rel starts with the run's own directory */
-	for (const char *p = target; *p;) {
-		size_t n = strcspn(p, "/");
-		if (n == 2 && !strncmp(p, "..", 2))
-			depth--;
-		else if (n && !(n == 1 && *p == '.'))
-			depth++;
-		if (depth < 0)
-			return false;
-		p += n + (p[n] == '/');
-	}
-	return true;
+	return target && *target && plain_relative(target);
 }
 
 /* ---- copying entries ---- */
@@ -166,8 +152,11 @@ typedef enum { ENTRY_SKIP, ENTRY_WALK, ENTRY_TAKE } entry_use;
  * files need them, so folders that held only sources do not appear), or left out with all below it. */
 static entry_use wanted(const run_filter *f, const char *rel, struct archive_entry *e)
 {
-	if (ar->entry_filetype(e) == AE_IFLNK && !link_stays_inside(rel, ar->entry_symlink(e) ? ar->entry_symlink(e) : ""))
+	mode_t type = ar->entry_filetype(e);
+	if (type == AE_IFLNK && !link_stays_inside(ar->entry_symlink(e)))
 		return ENTRY_SKIP; /* a link to a project entry: the project's, not the run's */
+	if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
+		return ENTRY_SKIP; /* FIFOs, sockets, devices: nothing to carry, and import refuses them */
 	if (!f->files_only)
 		return ENTRY_TAKE;
 	const char *inside = strchr(rel, '/');
@@ -299,12 +288,39 @@ static struct archive *disk_writer(void)
 	return w;
 }
 
-/* Copy one run directory to `parent`/`as`, through a hidden partial copy renamed at the end. */
+/* Whether `path` is `dir` or below it (both real paths). */
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+/* The real path of the existing folder `dir`, refused when it lies inside a run being copied (it would copy itself). */
+static int destination_folder(const char *dir, tally_run *const *runs, size_t n, char **real)
+{
+	*real = realpath(dir, NULL);
+	if (!*real)
+		return tally__error_errno(TALLY_ERROR, "cannot use '%s'", dir);
+	for (size_t i = 0; i < n; i++) {
+		char *run_real = runs[i] ? realpath(runs[i]->dir, NULL) : NULL;
+		bool inside = run_real && under(*real, run_real);
+		free(run_real);
+		if (inside) {
+			free(*real);
+			*real = NULL;
+			return tally__error(TALLY_EINVALID, "'%s' is inside run %s — a run cannot be copied into itself", dir,
+			                    runs[i]->id);
+		}
+	}
+	return 0;
+}
+
+/* Copy one run directory to `parent`/`as` (parent: a real path), through a hidden partial copy renamed at the end. */
 static int copy_run_dir(const tally_run *run, const char *parent, const char *as, const run_filter *f, bool *existed)
 {
 	tally_buf final = TALLY_BUF_INIT, partial = TALLY_BUF_INIT;
 	tally_buf_printf(&final, "%s/%s", parent, as);
-	tally_buf_printf(&partial, "%s/.partial-%s", parent, as);
+	tally_buf_printf(&partial, "%s/.partial-XXXXXX", parent);
 	struct stat st;
 	int rc = 0;
 	*existed = false;
@@ -312,16 +328,18 @@ static int copy_run_dir(const tally_run *run, const char *parent, const char *as
 		rc = tally__error_oom();
 	} else if (lstat(final.ptr, &st) == 0) {
 		*existed = true;
-	} else if (tally_mkdir_p(parent) < 0) {
-		rc = tally__error_errno(TALLY_ERROR, "cannot create '%s'", parent);
+	} else if (!mkdtemp(partial.ptr)) { /* a name of our own: nothing of the user's is ever removed */
+		rc = tally__error_errno(TALLY_ERROR, "cannot write into '%s'", parent);
 	} else {
-		tally_remove_tree(partial.ptr); /* a leftover of an interrupted copy */
 		struct archive *w = disk_writer();
 		char *base = strrchr(partial.ptr, '/') + 1;
 		rc = w ? write_run(w, run->dir, base, f, parent) : tally__error_oom();
 		if (w && ar->write_close(w) < ARCHIVE_WARN && !rc)
 			rc = tally__error(TALLY_ERROR, "cannot write into '%s': %s", parent, archive_message(w));
 		ar->write_free(w);
+		struct stat mode; /* mkdtemp made it 0700; the copy gets the run's own mode */
+		if (!rc && stat(run->dir, &mode) == 0)
+			chmod(partial.ptr, mode.st_mode & 0777);
 		if (!rc && rename(partial.ptr, final.ptr) < 0)
 			rc = tally__error_errno(TALLY_ERROR, "cannot create '%s'", final.ptr);
 		if (rc)
@@ -337,19 +355,51 @@ static int copy_run_dir(const tally_run *run, const char *parent, const char *as
 static int export_to_dir(tally_run *const *runs, size_t n, const char *dest, size_t *done, tally_buf *skipped)
 {
 	run_filter f = {false, NULL};
-	for (size_t i = 0; i < n; i++) {
+	char *real = NULL;
+	if (tally_mkdir_p(dest) < 0)
+		return tally__error_errno(TALLY_ERROR, "cannot create '%s'", dest);
+	int rc = destination_folder(dest, runs, n, &real);
+	for (size_t i = 0; i < n && !rc; i++) {
 		if (!runs[i])
 			continue;
 		bool existed;
-		int rc = copy_run_dir(runs[i], dest, runs[i]->id, &f, &existed);
-		if (rc)
-			return rc;
+		if ((rc = copy_run_dir(runs[i], real, runs[i]->id, &f, &existed)))
+			break;
 		if (existed)
 			tally_buf_printf(skipped, "%s: %s/%s exists already\n", runs[i]->id, dest, runs[i]->id);
 		else
 			++*done;
 	}
-	return 0;
+	free(real);
+	return rc;
+}
+
+/* The folder of the file `dest`, as a real path. */
+static int file_folder(const char *dest, tally_run *const *runs, size_t n, char **real)
+{
+	char *copy = strdup(dest);
+	if (!copy)
+		return tally__error_oom();
+	char *slash = strrchr(copy, '/');
+	const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
+	int rc = destination_folder(dir, runs, n, real);
+	free(copy);
+	return rc;
+}
+
+/* Put the finished temporary file in place as `dest` — never over a file that appeared meanwhile. */
+static int publish(const char *tmp, const char *dest)
+{
+	if (link(tmp, dest) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return tally__error(TALLY_EEXISTS, "'%s' exists already — remove it or choose another file", dest);
+	struct stat st; /* no hard links here (some network or FAT filesystems): check, then rename */
+	if (lstat(dest, &st) == 0)
+		return tally__error(TALLY_EEXISTS, "'%s' exists already — remove it or choose another file", dest);
+	return rename(tmp, dest) == 0 ? 0 : tally__error_errno(TALLY_ERROR, "cannot create '%s'", dest);
 }
 
 static int export_to_file(tally_run *const *runs, size_t n, const char *dest, dest_kind kind, size_t *done)
@@ -357,13 +407,23 @@ static int export_to_file(tally_run *const *runs, size_t n, const char *dest, de
 	struct stat st;
 	if (lstat(dest, &st) == 0)
 		return tally__error(TALLY_EEXISTS, "'%s' exists already — remove it or choose another file", dest);
+	char *folder = NULL;
+	int rc = file_folder(dest, runs, n, &folder);
+	if (rc)
+		return rc;
 	tally_buf tmp = TALLY_BUF_INIT;
-	tally_buf_printf(&tmp, "%s.partial", dest);
+	tally_buf_printf(&tmp, "%s/.tally-export-XXXXXX", folder);
+	free(folder);
 	struct archive *w = ar->write_new();
 	run_filter f = {false, NULL};
-	int rc = 0;
+	int fd = -1;
 	if (!w || tally_buf_oom(&tmp)) {
 		rc = tally__error_oom();
+		goto done;
+	}
+	/* A file of our own making: nothing found at some fixed name is written through. */
+	if ((fd = mkstemp(tmp.ptr)) < 0) {
+		rc = tally__error_errno(TALLY_ERROR, "cannot create a file beside '%s'", dest);
 		goto done;
 	}
 	if (kind == DEST_ZIP)
@@ -372,25 +432,25 @@ static int export_to_file(tally_run *const *runs, size_t n, const char *dest, de
 		ar->write_set_format_pax_restricted(w);
 	if (kind == DEST_TGZ)
 		ar->write_add_filter_gzip(w);
-	if (ar->write_open_filename(w, tmp.ptr) != ARCHIVE_OK) {
-		rc = tally__error(TALLY_ERROR, "cannot create '%s': %s", tmp.ptr, archive_message(w));
+	if (ar->write_open_fd(w, fd) != ARCHIVE_OK) {
+		rc = tally__error(TALLY_ERROR, "cannot write '%s': %s", dest, archive_message(w));
 		goto done;
 	}
 	for (size_t i = 0; i < n && !rc; i++)
 		if (runs[i] && !(rc = write_run(w, runs[i]->dir, runs[i]->id, &f, NULL)))
 			++*done;
 	if (ar->write_close(w) != ARCHIVE_OK && !rc)
-		rc = tally__error(TALLY_ERROR, "cannot write '%s': %s", tmp.ptr, archive_message(w));
-	int fd = rc ? -1 : open(tmp.ptr, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	if (!rc && rename(tmp.ptr, dest) < 0)
-		rc = tally__error_errno(TALLY_ERROR, "cannot create '%s'", dest);
-	if (rc)
-		unlink(tmp.ptr);
+		rc = tally__error(TALLY_ERROR, "cannot write '%s': %s", dest, archive_message(w));
+	if (!rc && fsync(fd) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", dest);
+	if (!rc)
+		rc = publish(tmp.ptr, dest);
 done:
+	if (fd >= 0) {
+		close(fd);
+		if (rc)
+			unlink(tmp.ptr);
+	}
 	ar->write_free(w);
 	tally_buf_release(&tmp);
 	return rc;
@@ -425,12 +485,20 @@ int tally_run_copy(const tally_run *run, const char *dir, const char *name, int 
 	const char *as = name && *name ? name : run->id;
 	if (strchr(as, '/') || !strcmp(as, ".") || !strcmp(as, "..") || as[0] == '.')
 		return tally__error(TALLY_EINVALID, "'%s' cannot name a directory inside '%s' — give a plain name", as, dir);
+	if (tally_mkdir_p(dir) < 0)
+		return tally__error_errno(TALLY_ERROR, "cannot create '%s'", dir);
+	char *real = NULL;
+	tally_run *self = (tally_run *)run;
+	int rc = destination_folder(dir, &self, 1, &real);
+	if (rc)
+		return rc;
 	run_filter f = {files_only != 0, files_only ? load_sources_set(run->dir) : NULL};
 	bool existed;
-	int rc = copy_run_dir(run, dir, as, &f, &existed);
+	rc = copy_run_dir(run, real, as, &f, &existed);
 	json_decref(f.sources);
 	if (!rc && existed)
 		rc = tally__error(TALLY_EEXISTS, "'%s/%s' exists already — choose another --to or --rename", dir, as);
+	free(real);
 	return rc;
 }
 
@@ -439,20 +507,11 @@ int tally_run_copy(const tally_run *run, const char *dir, const char *name, int 
 typedef struct {
 	tally_store *store;
 	const tally_import_options *opts;
-	char *staging;
+	char *staging;        /* a real path: no link on the way for the disk writer to balk at */
 	const char *source;   /* the file or directory, for messages */
 	budget b;
-	tally_strlist runs;   /* top-level directories seen */
 	bool from_disk;       /* reading a directory, not an archive file */
 } importer;
-
-static bool seen_run(const importer *im, const char *name, size_t len)
-{
-	for (size_t i = 0; i < im->runs.n; i++)
-		if (strlen(im->runs.items[i]) == len && !strncmp(im->runs.items[i], name, len))
-			return true;
-	return false;
-}
 
 static int refuse(const importer *im, const char *entry, const char *why)
 {
@@ -460,7 +519,17 @@ static int refuse(const importer *im, const char *entry, const char *why)
 	                    entry, why);
 }
 
-/* Check one entry named `rel` (normalized: no leading "./") and say where it goes; 1 = skip it. */
+/* A hard link must name an earlier file of the same run. */
+static int check_hard_link(const importer *im, const char *rel, size_t top, const char *hard)
+{
+	while (!strncmp(hard, "./", 2))
+		hard += 2;
+	if (!plain_relative(hard) || strncmp(hard, rel, top + 1))
+		return refuse(im, rel, "is a hard link leading out of its run");
+	return 0;
+}
+
+/* Check one entry named `rel` (normalized: no leading "./"); 0 = import it, 1 = skip it. */
 static int check_entry(importer *im, const char *rel, struct archive_entry *e)
 {
 	if (rel[0] == '/')
@@ -468,44 +537,26 @@ static int check_entry(importer *im, const char *rel, struct archive_entry *e)
 	if (!plain_relative(rel))
 		return refuse(im, rel, "leads out with '..'");
 	size_t top = strcspn(rel, "/");
+	const char *hard = ar->entry_hardlink(e);
+	mode_t type = ar->entry_filetype(e);
 	if (rel[0] == '.' || top >= TALLY_ID_MAX)
 		return 1; /* not a run: .index/, .archive/ of a copied runs directory */
-	if (!rel[top] && ar->entry_filetype(e) != AE_IFDIR)
+	if (!rel[top] && (type != AE_IFDIR || hard))
 		return 1; /* a file beside the runs (README): not ours to import */
 	if (++im->b.entries > im->opts->max_entries)
 		return refuse(im, rel, "is one entry too many (raise the limit with --max-files)");
-	switch (ar->entry_filetype(e)) {
-	case AE_IFREG:
-	case AE_IFDIR:
-		break;
-	case AE_IFLNK:
-		if (link_stays_inside(rel, ar->entry_symlink(e) ? ar->entry_symlink(e) : ""))
-			break;
-		if (im->from_disk)
-			return 1; /* a run directory's link to its project (tally export leaves those out too) */
-		return refuse(im, rel, "is a link leading out of its run");
-	default:
+	if (hard) /* (libarchive gives a hard link no file type of its own) */
+		return check_hard_link(im, rel, top, hard);
+	if (type == AE_IFLNK && !link_stays_inside(ar->entry_symlink(e)))
+		return im->from_disk ? 1 /* a run directory's link to its project: export leaves those out too */
+		                     : refuse(im, rel, "is a link that could lead out of its run (absolute, or with '..')");
+	if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
 		return refuse(im, rel, "is a device, FIFO or socket");
-	}
-	const char *hard = ar->entry_hardlink(e);
-	if (hard) {
-		while (!strncmp(hard, "./", 2))
-			hard += 2;
-		if (!plain_relative(hard) || strncmp(hard, rel, top + 1))
-			return refuse(im, rel, "is a hard link leading out of its run");
-	}
 	if (ar->entry_size(e) > 0 && im->b.bytes + (uint64_t)ar->entry_size(e) > im->b.max_bytes)
 		return tally__error(TALLY_EINVALID, "refusing to import '%s': it unpacks to more than %llu bytes (an archive "
 		                                    "bomb, or more than the disk holds; --max-size raises the limit) — "
 		                                    "nothing was imported",
 		                    im->source, (unsigned long long)im->b.max_bytes);
-	if (!seen_run(im, rel, top)) {
-		char *name = strndup(rel, top);
-		int rc = name && tally_strlist_push(&im->runs, name) == 0 ? 0 : tally__error_oom();
-		free(name);
-		if (rc)
-			return rc;
-	}
 	return 0;
 }
 
@@ -648,21 +699,57 @@ static int extract_source(importer *im, const char *src)
 	return rc;
 }
 
-/* Every staged run must be a whole run: its run.json readable. */
-static int check_staged_runs(importer *im)
+/* The run directories staged, sorted. */
+static int staged_runs(const importer *im, tally_strlist *runs)
 {
-	for (size_t i = 0; i < im->runs.n; i++) {
-		char *dir = tally_path_join(im->staging, im->runs.items[i]);
+	DIR *d = opendir(im->staging);
+	if (!d)
+		return tally__error_errno(TALLY_ERROR, "cannot read '%s'", im->staging);
+	struct dirent *e;
+	int rc = 0;
+	while (!rc && (e = readdir(d)))
+		if (e->d_name[0] != '.' && tally_strlist_push(runs, e->d_name) < 0)
+			rc = tally__error_oom();
+	closedir(d);
+	tally_strlist_sort(runs);
+	return rc;
+}
+
+/* Every staged run must be a whole run: its run.json readable, its id its directory's name, its name a name. */
+static int check_staged_runs(const importer *im, const tally_strlist *runs)
+{
+	for (size_t i = 0; i < runs->n; i++) {
+		char *dir = tally_path_join(im->staging, runs->items[i]);
 		json_t *meta = NULL;
 		int rc = dir ? tally__meta_load(&meta, dir, im->store->host) : tally__error_oom();
+		const char *id = json_string_value(json_object_get(meta, "id"));
+		json_t *name = json_object_get(meta, "name");
+		if (!rc && (!id || strcmp(id, runs->items[i])))
+			rc = tally__error(TALLY_ECORRUPT, "its run.json says id '%s'", id ? id : "(none)");
+		if (!rc && name && (!json_is_string(name) || tally__check_run_name(json_string_value(name))))
+			rc = tally__error(TALLY_ECORRUPT, "its name is not a valid run name");
 		json_decref(meta);
 		free(dir);
 		if (rc)
 			return tally__error(TALLY_EINVALID, "refusing to import '%s': '%s' is not a whole run (%s) — nothing was "
 			                                    "imported",
-			                    im->source, im->runs.items[i], tally_error_last());
+			                    im->source, runs->items[i], tally_error_last());
 	}
 	return 0;
+}
+
+/* Make the staged files durable before they are renamed into place (one syncfs where there is one). */
+static void sync_staged(const importer *im)
+{
+#ifdef __linux__
+	int fd = open(im->staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		syncfs(fd);
+		close(fd);
+		return;
+	}
+#endif
+	sync();
 }
 
 /* Whether the staged run at `dir` has a name another run here holds already. */
@@ -683,10 +770,10 @@ static bool name_taken(tally_store *store, const char *dir)
 }
 
 /* Rename the staged runs into the runs directory; ids (or names) present already are skipped. */
-static int move_into_place(importer *im, size_t *imported, tally_buf *skipped)
+static int move_into_place(importer *im, const tally_strlist *runs, size_t *imported, tally_buf *skipped)
 {
-	for (size_t i = 0; i < im->runs.n; i++) {
-		const char *name = im->runs.items[i];
+	for (size_t i = 0; i < runs->n; i++) {
+		const char *name = runs->items[i];
 		char *from = tally_path_join(im->staging, name), *to = tally_path_join(im->store->path, name);
 		struct stat st;
 		int rc = 0;
@@ -699,11 +786,11 @@ static int move_into_place(importer *im, size_t *imported, tally_buf *skipped)
 		else {
 			tally__dir_sig(AT_FDCWD, im->store->path, im->store->sig_before);
 			if (rename(from, to) < 0)
-				rc = tally__error_errno(TALLY_ERROR, "cannot move imported run %s into place", name);
+				rc = tally__error_errno(TALLY_ERROR, "cannot move imported run %s into place (%zu imported before)",
+				                        name, *imported);
 			else {
 				tally__dir_sig(AT_FDCWD, im->store->path, im->store->sig_after);
 				tally__index_note_new_run(im->store, name);
-				tally__store_touch(im->store);
 				++*imported;
 			}
 		}
@@ -730,6 +817,42 @@ static uint64_t max_bytes(const tally_store *store, const tally_import_options *
 	return limit;
 }
 
+/* Remove what imports that crashed left: staging directories untouched for a day. */
+static void remove_stale_staging(const tally_store *store)
+{
+	DIR *d = opendir(store->path);
+	struct dirent *e;
+	time_t day_ago = time(NULL) - 86400;
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, ".import-", 8))
+			continue;
+		char *path = tally_path_join(store->path, e->d_name);
+		struct stat st;
+		if (path && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_mtime < day_ago)
+			tally_remove_tree(path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* A staging directory of our own in the runs directory, by its real path. */
+static int make_staging(const tally_store *store, char **out)
+{
+	*out = NULL;
+	tally_buf staging = TALLY_BUF_INIT;
+	tally_buf_printf(&staging, "%s/.import-XXXXXX", store->path);
+	if (tally_buf_oom(&staging) || !mkdtemp(staging.ptr)) {
+		tally_buf_release(&staging);
+		return tally__error_errno(TALLY_ERROR, "cannot create a staging directory in '%s'", store->path);
+	}
+	*out = realpath(staging.ptr, NULL);
+	if (!*out)
+		tally_remove_tree(staging.ptr);
+	tally_buf_release(&staging);
+	return *out ? 0 : tally__error_errno(TALLY_ERROR, "cannot use a staging directory in '%s'", store->path);
+}
+
 int tally_import(tally_store *store, const char *src, const tally_import_options *opts, size_t *imported,
                  char **skipped)
 {
@@ -742,26 +865,29 @@ int tally_import(tally_store *store, const char *src, const tally_import_options
 		return TALLY_ERROR;
 	if (tally_mkdir_p(store->path) < 0)
 		return tally__error_errno(TALLY_ERROR, "cannot create runs directory '%s'", store->path);
-	importer im = {store, opts, NULL, src, {0, max_bytes(store, opts), 0, opts->max_entries, false, false}, TALLY_STRLIST_INIT, false};
-	tally_buf staging = TALLY_BUF_INIT, skip = TALLY_BUF_INIT;
-	tally_buf_printf(&staging, "%s/.import-XXXXXX", store->path);
-	if (tally_buf_oom(&staging) || !mkdtemp(staging.ptr)) {
-		tally_buf_release(&staging);
-		return tally__error_errno(TALLY_ERROR, "cannot create a staging directory in '%s'", store->path);
-	}
-	im.staging = staging.ptr;
-	int rc = extract_source(&im, src);
-	if (!rc && !im.runs.n)
+	remove_stale_staging(store);
+	importer im = {store, opts, NULL, src, {0, max_bytes(store, opts), 0, opts->max_entries, false, false}, false};
+	tally_strlist runs = TALLY_STRLIST_INIT;
+	tally_buf skip = TALLY_BUF_INIT;
+	int rc = make_staging(store, &im.staging);
+	if (!rc)
+		rc = extract_source(&im, src);
+	if (!rc)
+		rc = staged_runs(&im, &runs);
+	if (!rc && !runs.n)
 		rc = tally__error(TALLY_EINVALID, "'%s' holds no runs — give a file or directory tally export made", src);
 	if (!rc)
-		rc = check_staged_runs(&im);
-	if (!rc)
-		rc = move_into_place(&im, imported, &skip);
-	tally_remove_tree(staging.ptr);
-	if (!rc && skip.len)
+		rc = check_staged_runs(&im, &runs);
+	if (!rc) {
+		sync_staged(&im);
+		rc = move_into_place(&im, &runs, imported, &skip);
+	}
+	if (im.staging)
+		tally_remove_tree(im.staging);
+	if (skip.len)
 		*skipped = tally_buf_detach(&skip);
 	tally_buf_release(&skip);
-	tally_buf_release(&staging);
-	tally_strlist_release(&im.runs);
+	free(im.staging);
+	tally_strlist_release(&runs);
 	return rc;
 }

@@ -67,7 +67,11 @@ int tally_write_file_atomic(const char *path, const void *data, size_t len, int 
 		errno = ENOMEM;
 		goto done;
 	}
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	/* A fresh file, never one found there (a leftover of a crash with our pid,
+	 * or a link planted to redirect the write): that is removed first. */
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == EEXIST && unlink(tmp.ptr) == 0)
+		fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (fd < 0)
 		goto done;
 	if (tally_write_all(fd, data, len) < 0 || ((flags & TALLY_DURABLE) && fsync(fd) < 0))

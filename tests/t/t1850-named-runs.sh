@@ -50,7 +50,8 @@ test_expect_success 'deleting a named run frees its name' '
 
 test_expect_success 'bad names are refused before any run exists' '
 	n=$(run_count) &&
-	for bad in "a/b" "123" ".hidden" "-x" "has space" "$(printf "tab\there")" "a:b" ""; do
+	for bad in "a/b" "123" ".hidden" "-x" "has space" "$(printf "tab\there")" "a:b" "" "x;\$(id)" "é" \
+		"$(show_field "[\"id\"]" 1)"; do
 		test_expect_code 128 tally run -q --name "$bad" a.sh 2>err || return 1
 		grep -q "^tally: .*name" err || return 1
 	done &&

@@ -97,4 +97,21 @@ test_expect_success 'reproduce: bad usage and unknown runs' '
 	test_expect_code 128 tally reproduce nosuch
 '
 
+test_expect_success 'reproduce quotes what it prints: a hostile commit or branch cannot run' '
+	dir=$(tally lookup first dir) &&
+	"$PYTHON" - "$dir/.tally/run.json" <<-\PY &&
+	import json, sys
+	p = sys.argv[1]
+	m = json.load(open(p))
+	m["git"]["commit"] = "abc; touch pwned1"
+	m["git"]["branch"] = "main\ntouch pwned2 #"
+	json.dump(m, open(p, "w"))
+	PY
+	tally reindex >/dev/null &&
+	tally reproduce first >steps &&
+	grep -q "^git checkout .abc; touch pwned1.    # on branch main?touch pwned2 # then$" steps &&
+	sh -n steps && (cd "$(mktemp -d)" && sed -n "/^git/!p" "$OLDPWD/steps" >/dev/null) &&
+	! grep -q "^touch" steps
+'
+
 test_done

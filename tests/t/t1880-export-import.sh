@@ -95,6 +95,17 @@ hostile() {
 	    if kind == "device": entry(run + "null", tarfile.CHRTYPE, devmajor=1, devminor=3)
 	    if kind == "fifo": entry(run + "pipe", tarfile.FIFOTYPE)
 	    if kind == "notarun": entry(run + "just-a-file")
+	    if kind == "uplink":  # a link that stays inside only by text: refused, as any link with ..
+	        entry(run + "d/s", tarfile.SYMTYPE, linkname="..")
+	        entry(run + "esc", tarfile.SYMTYPE, linkname="d/s/../../etc")
+	    if kind == "idmismatch":  # a run whose run.json names another id
+	        import json
+	        meta = json.dumps({"format": 1, "id": good, "status": "completed"}).encode()
+	        entry(run + ".tally/run.json", data=meta)
+	    if kind == "badname":  # a name that is another run's id, to be taken for it
+	        import json
+	        meta = json.dumps({"format": 1, "id": run.rstrip("/"), "status": "completed", "name": good}).encode()
+	        entry(run + ".tally/run.json", data=meta)
 	PY
 }
 
@@ -107,7 +118,7 @@ test_expect_success 'a good archive made the same way imports (so what follows t
 '
 
 test_expect_success 'hostile archives are refused, and nothing of them is imported' '
-	for kind in absolute dotdot symlink abslink hardlink hardlink2 device fifo notarun; do
+	for kind in absolute dotdot symlink abslink hardlink hardlink2 device fifo notarun uplink idmismatch badname; do
 		hostile $kind &&
 		rm -rf victim && mkdir victim &&
 		(cd victim && test_expect_code 128 tally import ../$kind.tar.gz 2>err) || { echo "accepted: $kind"; return 1; }
@@ -117,6 +128,48 @@ test_expect_success 'hostile archives are refused, and nothing of them is import
 		! test -e escaped && ! test -e victim/escaped || return 1
 	done &&
 	! ls /tmp/tally-escaped-* 2>/dev/null
+'
+
+test_expect_success 'links and hard links within a run, and a runs directory reached through a link, are fine' '
+	"$PYTHON" - "$(ls clean)" <<-\PY &&
+	import io, sys, tarfile
+	good = sys.argv[1]
+	with tarfile.open("inner.tar", "w") as t:
+	    t.add("clean/" + good, arcname=good)
+	    i = tarfile.TarInfo(good + "/latest.json"); i.type = tarfile.SYMTYPE; i.linkname = ".tally/run.json"; t.addfile(i)
+	    i = tarfile.TarInfo(good + "/same.json"); i.type = tarfile.LNKTYPE; i.linkname = good + "/.tally/run.json"; t.addfile(i)
+	PY
+	rm -rf victim real && mkdir victim real && ln -s ../real victim/runs &&
+	(cd victim && tally import ../inner.tar >out) &&
+	grep -q "^Imported 1 run" victim/out &&
+	id=$(ls clean) &&
+	test "$(readlink real/$id/latest.json)" = .tally/run.json &&
+	cmp real/$id/same.json real/$id/.tally/run.json
+'
+
+test_expect_success 'a FIFO the script made is left out of an export, which then imports' '
+	id=$(ids --label "best one") &&
+	mkfifo "runs/$id/ctl.fifo" &&
+	tally export "$id" withfifo.tar.gz >/dev/null &&
+	! tar tzf withfifo.tar.gz | grep -q ctl.fifo &&
+	rm -rf victim && mkdir victim && (cd victim && tally import ../withfifo.tar.gz >/dev/null) &&
+	rm "runs/$id/ctl.fifo"
+'
+
+test_expect_success 'export and copy never write into a run being copied, nor through a planted file' '
+	id=$(ids | head -n 1) &&
+	test_expect_code 128 tally export 1 "runs/$id/inside" 2>err &&
+	grep -q "cannot be copied into itself" err &&
+	test_expect_code 128 tally copy 1 --to "runs/$id/sub" 2>err &&
+	grep -q "cannot be copied into itself" err &&
+	test_expect_code 128 tally export 1 "runs/$id/x.tar.gz" &&
+	! test -e "runs/$id/x.tar.gz" &&
+	echo precious >keep.txt && mkdir planted && ln -s ../keep.txt planted/.partial-mine &&
+	ln -s ../keep.txt planted/x.tar.gz.partial &&
+	tally copy 1 --to planted --rename mine >/dev/null &&
+	tally export 1 planted/x.tar.gz >/dev/null &&
+	test "$(cat keep.txt)" = precious && test -L planted/.partial-mine && test -L planted/x.tar.gz.partial &&
+	tar tzf planted/x.tar.gz >/dev/null
 '
 
 test_expect_success 'archive bombs: over --max-size, and a huge ratio of unpacked to packed bytes' '

@@ -131,8 +131,9 @@ static void live_runs_are_not_moved(void **state)
 static void run_names_are_checked(void **state)
 {
 	(void)state;
-	const char *good[] = {"baseline", "exp-1.2_b@x+y", "résumé", "a1"};
-	const char *bad[] = {"", "a/b", "12", ".x", "-x", "a b", "a\tb", "a:b", "a,b", "a'b", "a*b"};
+	const char *good[] = {"baseline", "exp-1.2_b@x+y", "a1", "2026-best"};
+	const char *bad[] = {"", "a/b", "12", ".x", "-x", "a b", "a\tb", "a:b", "a,b", "a'b", "a*b", "résumé",
+	                     "x;$(id)", "a\x1b[31m", "2026-11-24T06-28-54Z-w4s8gy"};
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
 		assert_int_equal(tally__check_run_name(good[i]), 0);
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
