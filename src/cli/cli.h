@@ -75,9 +75,11 @@ int cli_lookup_runs(tally_store *store, char *const *refs, size_t n, tally_run *
 void cli_free_runs(tally_run **runs, size_t n);
 /* Close up the NULL slots (runs named twice, not selected) of a lookup's result. */
 void cli_compact_runs(tally_run **runs, size_t *n);
-/* Open the store and find the one run `ref` names; 0, or the exit code after the message.
+/* Open the store and find the one run `ref` names — with query options in `sel` (may be NULL),
+ * the first run they select (of `ref`, when given); 0, or the exit code after the message.
  * Free both whatever it returns. */
-int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref);
+struct cli_selection;
+int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref, struct cli_selection *sel);
 /* Replace `*store` by its archive (RUNS/.archive, where tally delete moves runs). */
 int cli_open_archive(tally_store **store);
 /* Show the runs `what` ("label 3 runs") acts on and ask; 0 to go on, else the exit code. */
@@ -102,6 +104,11 @@ enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINA
 #define CLI_SELECTION_OPTIONS CLI_SELECTION_OPTIONS_BUT_TAG, {"tag", required_argument, NULL, CLI_OPT_TAG}
 
 /* Their lines for a command's --help. */
+/* Their lines for a command that takes one run. */
+#define CLI_SELECTION_HELP_FIRST \
+	"  -w, --where EXPR, --sort KEYS, --completed, --tag T … (as in tally runs):\n" \
+	"                      the first run these select (--sort -val_acc: the best)\n"
+
 #define CLI_SELECTION_HELP \
 	"  -w, --where EXPR     runs for which EXPR holds (see tally runs --help)\n" \
 	"  -s, --sort KEYS      in this order (-KEY: largest first)\n" \
@@ -109,7 +116,7 @@ enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINA
 	"      --tag TAG, --label TEXT, --script NAME, --started WHEN, --pattern REGEX,\n" \
 	"      --marked, --unmarked   as in tally runs\n"
 
-typedef struct {
+typedef struct cli_selection {
 	const char *where, *sort;
 	tally_buf filter;    /* the shorthand options as one expression */
 	tally_buf statuses;  /* "running, error" */

@@ -11,18 +11,20 @@ static const char usage[] =
 	"\n"
 	"Print the console output a run recorded, byte for byte as it came: stdout\n"
 	"and stderr interleaved in arrival order, or one of them.  RUN is an index\n"
-	"(1 = latest, the default), a unique id prefix or a run directory.\n"
+	"(1 = latest, the default), a unique id prefix, a name or a run directory.\n"
 	"\n"
 	"Options:\n"
 	"      --stdout        only what the script wrote to stdout\n"
 	"      --stderr        only what it wrote to stderr\n"
 	"  -t, --timestamps    start each line with the local time it arrived\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	CLI_SELECTION_HELP_FIRST
 	"  -h, --help          show this help\n";
 
-enum { OPT_STDOUT = 1000, OPT_STDERR };
+enum { OPT_STDOUT = CLI_OPT_FIRST_FREE, OPT_STDERR };
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS,
 	{"stdout", no_argument, NULL, OPT_STDOUT},
 	{"stderr", no_argument, NULL, OPT_STDERR},
 	{"timestamps", no_argument, NULL, 't'},
@@ -69,13 +71,17 @@ static int print_chunk(void *ctx, int stream, const char *data, size_t len, int6
 
 int cmd_cat(int argc, char **argv)
 {
-	const char *runs_dir = NULL, *ref = "1";
+	const char *runs_dir = NULL, *ref = NULL; /* NULL: the latest, or the first the query options select */
 	int streams = TALLY_OUTPUT_BOTH;
 	printer p = {false, {true, true}};
 	int c;
+	/* static: the early returns below need not release it */
+	static cli_selection sel = CLI_SELECTION_INIT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "th", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "tw:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
 		case OPT_STDOUT: streams = TALLY_OUTPUT_STDOUT; break;
 		case OPT_STDERR: streams = TALLY_OUTPUT_STDERR; break;
@@ -91,7 +97,7 @@ int cmd_cat(int argc, char **argv)
 		return cli_usage_error(usage, "cat prints one run; '%s' is one too many", argv[optind]);
 	tally_store *store;
 	tally_run *run;
-	int code = cli_open_run(&store, &run, runs_dir, ref);
+	int code = cli_open_run(&store, &run, runs_dir, ref, &sel);
 	if (!code) {
 		int rc = tally_run_output(run, streams, print_chunk, &p);
 		if (rc)

@@ -26,9 +26,11 @@ static const char usage[] =
 	"\n"
 	"Options:\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	CLI_SELECTION_HELP_FIRST
 	"  -h, --help          show this help\n";
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS,
 	{"runs-dir", required_argument, NULL, 'R'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -135,9 +137,13 @@ int cmd_lookup(int argc, char **argv)
 {
 	const char *runs_dir = NULL;
 	int c;
+	/* static: the early returns below need not release it */
+	static cli_selection sel = CLI_SELECTION_INIT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "w:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
 		case 'R': runs_dir = optarg; break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
@@ -150,7 +156,7 @@ int cmd_lookup(int argc, char **argv)
 	const char *ref = n == 2 ? argv[optind] : NULL, *key = argv[optind + n - 1];
 	tally_store *store = NULL;
 	tally_run *run = NULL;
-	int code = cli_open_run(&store, &run, runs_dir, ref);
+	int code = cli_open_run(&store, &run, runs_dir, ref, &sel);
 	if (!code) {
 		json_t *meta = json_loads(tally_run_json(run), 0, NULL);
 		json_t *v = lookup(run, meta, key);

@@ -13,14 +13,16 @@ static const char usage[] =
 	"List the files a run produced (its source snapshot, links to project\n"
 	"entries and tally's own metadata left out), with their sizes; PATH keeps\n"
 	"those at or below it (`tally ls 1 plots`).  RUN is an index (1 = latest,\n"
-	"the default), a unique id prefix or a run directory.\n"
+	"the default), a unique id prefix, a name or a run directory.\n"
 	"\n"
 	"Options:\n"
 	"  -f, --format FMT    table (default: size and path) or json\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	CLI_SELECTION_HELP_FIRST
 	"  -h, --help          show this help\n";
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS,
 	{"format", required_argument, NULL, 'f'},
 	{"runs-dir", required_argument, NULL, 'R'},
 	{"help", no_argument, NULL, 'h'},
@@ -94,12 +96,16 @@ static int list_files(const tally_run *run, const char *under, bool json)
 
 int cmd_ls(int argc, char **argv)
 {
-	const char *runs_dir = NULL, *ref = "1", *under = "";
+	const char *runs_dir = NULL, *ref = NULL, *under = ""; /* ref NULL: the latest, or the first selected */
 	bool json = false;
 	int c;
+	/* static: the early returns below need not release it */
+	static cli_selection sel = CLI_SELECTION_INIT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:w:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "table") && strcmp(optarg, "json"))
@@ -119,7 +125,7 @@ int cmd_ls(int argc, char **argv)
 		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 	tally_store *store;
 	tally_run *run;
-	int code = cli_open_run(&store, &run, runs_dir, ref);
+	int code = cli_open_run(&store, &run, runs_dir, ref, &sel);
 	if (!code)
 		code = list_files(run, under, json);
 	tally_run_free(run);

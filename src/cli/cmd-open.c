@@ -24,9 +24,11 @@ static const char usage[] =
 	"Options:\n"
 	"  -p, --print         print the path, do not open it\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	CLI_SELECTION_HELP_FIRST
 	"  -h, --help          show this help\n";
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS,
 	{"print", no_argument, NULL, 'p'},
 	{"runs-dir", required_argument, NULL, 'R'},
 	{"help", no_argument, NULL, 'h'},
@@ -64,9 +66,13 @@ int cmd_open(int argc, char **argv)
 	const char *runs_dir = NULL;
 	bool print = false;
 	int c;
+	/* static: the early returns below need not release it */
+	static cli_selection sel = CLI_SELECTION_INIT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ph", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "pw:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
 		case 'p': print = true; break;
 		case 'R': runs_dir = optarg; break;
@@ -81,7 +87,7 @@ int cmd_open(int argc, char **argv)
 		return cli_error("'%s' is not a path inside the run — give it relative to the run directory", inside);
 	tally_store *store = NULL;
 	tally_run *run = NULL;
-	int code = cli_open_run(&store, &run, runs_dir, optind < argc ? argv[optind] : NULL);
+	int code = cli_open_run(&store, &run, runs_dir, optind < argc ? argv[optind] : NULL, &sel);
 	tally_buf path = TALLY_BUF_INIT;
 	struct stat st;
 	if (!code) {

@@ -26,11 +26,13 @@ static const char usage[] =
 	"      --run           re-run it as a new run\n"
 	"  -q, --quiet         with --run: record the output without showing it\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	CLI_SELECTION_HELP_FIRST
 	"  -h, --help          show this help\n";
 
-enum { OPT_RUN = 1000 };
+enum { OPT_RUN = CLI_OPT_FIRST_FREE };
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS,
 	{"run", no_argument, NULL, OPT_RUN},
 	{"quiet", no_argument, NULL, 'q'},
 	{"runs-dir", required_argument, NULL, 'R'},
@@ -192,9 +194,13 @@ int cmd_reproduce(int argc, char **argv)
 	const char *runs_dir = NULL;
 	bool again = false, quiet = false;
 	int c;
+	/* static: the early returns below need not release it */
+	static cli_selection sel = CLI_SELECTION_INIT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qw:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
 		case OPT_RUN: again = true; break;
 		case 'q': quiet = true; break;
@@ -208,7 +214,7 @@ int cmd_reproduce(int argc, char **argv)
 	tally_store *store = NULL;
 	tally_run *run = NULL;
 	tally_strlist flags = TALLY_STRLIST_INIT;
-	int code = cli_open_run(&store, &run, runs_dir, argc > optind ? argv[optind] : NULL);
+	int code = cli_open_run(&store, &run, runs_dir, argc > optind ? argv[optind] : NULL, &sel);
 	json_t *meta = code ? NULL : json_loads(tally_run_json(run), 0, NULL);
 	if (!code && !(code = given_flags(meta, &flags))) {
 		if (again)

@@ -13,15 +13,18 @@ static const char usage[] =
 	"\n"
 	"Show a run's attributes, flags, scalar summaries, the files it produced\n"
 	"and the tail of its output.  RUN is an index (1 = latest, the default), a\n"
-	"unique prefix of the run id or of its random suffix, or a run directory.\n"
+	"unique prefix of the run id or of its random suffix, a name, or a run\n"
+	"directory.\n"
 	"\n"
 	"Options:\n"
 	"  -f, --format FMT    text (default) or json\n"
 	"      --tail N        lines of output to show (default 20, 0 = none)\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	CLI_SELECTION_HELP_FIRST
 	"  -h, --help          show this help\n";
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS,
 	{"format", required_argument, NULL, 'f'},
 	{"tail", required_argument, NULL, 'T'},
 	{"runs-dir", required_argument, NULL, 'R'},
@@ -183,9 +186,13 @@ int cmd_show(int argc, char **argv)
 	const char *format = "text", *runs_dir = NULL, *ref = NULL;
 	long tail_lines = 20;
 	int c, code = EXIT_OK;
+	/* static: the early returns below need not release it */
+	static cli_selection sel = CLI_SELECTION_INIT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:w:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
 		case 'f': format = optarg; break;
 		case 'T': {
@@ -211,7 +218,7 @@ int cmd_show(int argc, char **argv)
 	tally_run *run = NULL;
 	char *files_text = NULL, *tail = NULL;
 	json_t *meta = NULL, *files = NULL;
-	if ((code = cli_open_run(&store, &run, runs_dir, ref)))
+	if ((code = cli_open_run(&store, &run, runs_dir, ref, &sel)))
 		goto done;
 	int rc;
 	meta = json_loads(tally_run_json(run), 0, NULL);

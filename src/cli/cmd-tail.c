@@ -18,9 +18,11 @@ static const char usage[] =
 	"  -f, --follow        follow the output until the run ends\n"
 	"  -n, --lines N       lines to show first (default 10; all = everything)\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	CLI_SELECTION_HELP_FIRST
 	"  -h, --help          show this help\n";
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS,
 	{"follow", no_argument, NULL, 'f'},
 	{"lines", required_argument, NULL, 'n'},
 	{"runs-dir", required_argument, NULL, 'R'},
@@ -36,9 +38,13 @@ int cmd_tail(int argc, char **argv)
 	long lines = 10;
 	bool follow = false;
 	int c;
+	/* static: the early returns below need not release it */
+	static cli_selection sel = CLI_SELECTION_INIT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "fn:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fn:w:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
 		case 'f': follow = true; break;
 		case 'n': {
@@ -62,7 +68,7 @@ int cmd_tail(int argc, char **argv)
 	tally_store *store = NULL;
 	tally_run *run = NULL;
 	cli_follower output = {-1, 0, ""};
-	int code = cli_open_run(&store, &run, runs_dir, optind < argc ? argv[optind] : NULL);
+	int code = cli_open_run(&store, &run, runs_dir, optind < argc ? argv[optind] : NULL, &sel);
 	if (!code)
 		code = cli_follower_open(&output, run, lines);
 	while (!code) {

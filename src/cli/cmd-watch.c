@@ -20,15 +20,17 @@ static const char usage[] =
 	"scalar (sys/* metrics left out).  Ends when the run ends, with its status.\n"
 	"On a run that has already ended, shows the tail of its output and its last\n"
 	"scalars.  Stopping `tally watch` (Ctrl-C) does not stop the run.  RUN is an\n"
-	"index (1 = latest, the default), a unique id prefix or a run directory.\n"
+	"index (1 = latest, the default), a unique id prefix, a name or a run directory.\n"
 	"\n"
 	"Options:\n"
 	"  -n, --tail N        lines of earlier output to show first (default 20;\n"
 	"                      all = the whole output)\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
+	CLI_SELECTION_HELP_FIRST
 	"  -h, --help          show this help\n";
 
 static const struct option options[] = {
+	CLI_SELECTION_OPTIONS,
 	{"tail", required_argument, NULL, 'n'},
 	{"runs-dir", required_argument, NULL, 'R'},
 	{"help", no_argument, NULL, 'h'},
@@ -160,12 +162,16 @@ static int follow(tally_store *store, const tally_run *run, long tail_lines)
 
 int cmd_watch(int argc, char **argv)
 {
-	const char *runs_dir = NULL, *ref = "1";
+	const char *runs_dir = NULL, *ref = NULL; /* NULL: the latest, or the first the query options select */
 	long tail_lines = 20;
 	int c;
+	/* static: the early returns below need not release it */
+	static cli_selection sel = CLI_SELECTION_INIT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "n:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:w:h", options, NULL)) != -1) {
+		if (cli_selection_option(&sel, c, optarg))
+			continue;
 		switch (c) {
 		case 'n': {
 			char *end;
@@ -194,7 +200,7 @@ int cmd_watch(int argc, char **argv)
 		return cli_usage_error(usage, "watch follows one run; '%s' is one too many", argv[optind]);
 	tally_store *store;
 	tally_run *run;
-	int code = cli_open_run(&store, &run, runs_dir, ref);
+	int code = cli_open_run(&store, &run, runs_dir, ref, &sel);
 	if (!code)
 		code = follow(store, run, tail_lines);
 	tally_run_free(run);

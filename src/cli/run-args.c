@@ -132,11 +132,30 @@ int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes)
 	return EXIT_NEGATIVE;
 }
 
-int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref)
+/* The first run the query options select (of `ref`'s, when given). */
+static int first_selected(tally_store *store, tally_run **run, const char *ref, cli_selection *sel)
+{
+	char *refs[] = {(char *)ref};
+	tally_run **runs = NULL;
+	size_t n = 0;
+	int code = cli_select_runs(store, sel, refs, ref ? 1 : 0, &runs, &n);
+	for (size_t i = 0; !code && i < n && !*run; i++) {
+		*run = runs[i];
+		runs[i] = NULL;
+	}
+	cli_free_runs(runs, n);
+	if (!code && !*run)
+		code = cli_error("no run matches the query options — tally runs with the same options lists what they select");
+	return code;
+}
+
+int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref, cli_selection *sel)
 {
 	*store = NULL;
 	*run = NULL;
 	int code = cli_open_store(store, runs_dir);
+	if (!code && sel && sel->used)
+		return first_selected(*store, run, ref, sel);
 	if (!code) {
 		int rc = tally_run_lookup(run, *store, ref);
 		if (rc)

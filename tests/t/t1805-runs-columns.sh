@@ -80,4 +80,18 @@ test_expect_success 'scalars takes ranges and query options; plot takes ranges' 
 	test "$(grep -c "^  *[*+ox] " out)" = 3
 '
 
+test_expect_success 'commands taking one run take the first the query options select' '
+	test "$(tally lookup --where "lr >= 0.1" --sort -val_acc flag.lr)" = 0.1 &&
+	test "$(tally lookup --sort lr flag.lr)" = 0.05 &&
+	test "$(tally lookup --completed --sort -lr flag.lr)" = 0.3 &&
+	tally show --completed --sort -lr | grep -q "^status: *completed" &&
+	tally cat --where "name = best" | grep -q "^loss: 0.15" &&
+	tally tail -n 1 --sort -val_acc | grep -q "^val_acc: 0.95" &&
+	test "$(tally open --print --where "name = best")" = "$(tally lookup best dir)" &&
+	test_expect_code 128 tally show --where "lr > 5" 2>err &&
+	grep -q "no run matches the query options" err &&
+	test_expect_code 128 tally show --where "lr >" 2>err &&
+	grep -q "column" err
+'
+
 test_done
