@@ -278,9 +278,20 @@ typedef struct {
 	 * so that a bare name compiles to one lookup. */
 	int (*resolve)(void *ctx, const char *name);
 	void *resolve_ctx;
+	/* Tests of flags and scalars as EXISTS probes per run (cheap when few runs
+	 * are looked at: a top-N walk of an index) instead of sets of rids. */
+	bool correlated;
+	/* Set by tally__query_sort() when the first key is a flag's value or a
+	 * scalar's last value: the index of that table can give runs in order. */
+	struct {
+		const char *table, *key, *column;  /* "scalars", "tag", "last" */
+		size_t name_param;
+		bool descending;
+		size_t rest_at;                    /* where the other keys start in `order` */
+	} drive;
 } tally_query;
 
-#define TALLY_QUERY_INIT {TALLY_BUF_INIT, TALLY_BUF_INIT, NULL, 0, 0, NULL, NULL}
+#define TALLY_QUERY_INIT {TALLY_BUF_INIT, TALLY_BUF_INIT, NULL, 0, 0, NULL, NULL, false, {NULL, NULL, NULL, 0, false, 0}}
 /* Add a --where expression (ANDed with what is there); TALLY_EINVALID names the column of a mistake. */
 int tally__query_where(tally_query *q, const char *expr);
 /* Add --sort keys ("-val_acc,started"). */

@@ -542,10 +542,14 @@ static int as_date(parser *ps, operand *lit, size_t column)
 /* ---- tests and logic ---- */
 
 /* A test of one flag or scalar: the runs whose row in its table passes `predicate` (over x.column). */
-static void lookup_test(tally_buf *out, const operand *o, bool negate, const char *predicate)
+static void lookup_test(tally_buf *out, const tally_query *q, const operand *o, bool negate, const char *predicate)
 {
-	tally_buf_printf(out, "r.rid %sIN (SELECT x.rid FROM %s x WHERE x.%s = ?%zu AND %s)", negate ? "NOT " : "",
-	                 o->table, o->key, o->name_param, predicate);
+	if (q->correlated)
+		tally_buf_printf(out, "%sEXISTS (SELECT 1 FROM %s x WHERE x.rid = r.rid AND x.%s = ?%zu AND %s)",
+		                 negate ? "NOT " : "", o->table, o->key, o->name_param, predicate);
+	else
+		tally_buf_printf(out, "r.rid %sIN (SELECT x.rid FROM %s x WHERE x.%s = ?%zu AND %s)", negate ? "NOT " : "",
+		                 o->table, o->key, o->name_param, predicate);
 }
 
 /* "x.column" of a lookup operand, for the predicates above. */
@@ -628,7 +632,7 @@ static int parse_test(parser *ps, tally_buf *out)
 		if (!rc && left.table && right.literal) {
 			char col[40], pred[600];
 			snprintf(pred, sizeof pred, "%s %s %s", column_of(&left, col, sizeof col), op ? op : op_text, right.sql.ptr);
-			lookup_test(out, &left, false, pred);
+			lookup_test(out, ps->q, &left, false, pred);
 		} else if (!rc) {
 			tally_buf_printf(out, "COALESCE(%s %s %s, 0)", left.sql.ptr, op ? op : op_text, right.sql.ptr);
 		}
@@ -654,7 +658,7 @@ static int parse_test(parser *ps, tally_buf *out)
 		} else if (!rc && left.table) {
 			char col[40], pred[600];
 			snprintf(pred, sizeof pred, "tally_regexp(%s, %s)", right.sql.ptr, column_of(&left, col, sizeof col));
-			lookup_test(out, &left, false, pred);
+			lookup_test(out, ps->q, &left, false, pred);
 		} else if (!rc) {
 			tally_buf_printf(out, "COALESCE(tally_regexp(%s, %s), 0)", right.sql.ptr, left.sql.ptr);
 		}
@@ -662,11 +666,13 @@ static int parse_test(parser *ps, tally_buf *out)
 		if (!(rc = next_token(ps)))
 			rc = parse_operand(ps, &right, true);
 		if (!rc && left.kind == V_TAGS) {
-			tally_buf_printf(out, "r.rid IN (SELECT t.rid FROM tags t WHERE t.tag = %s)", right.sql.ptr);
+			tally_buf_printf(out, ps->q->correlated ? "EXISTS (SELECT 1 FROM tags t WHERE t.rid = r.rid AND t.tag = %s)"
+			                                        : "r.rid IN (SELECT t.rid FROM tags t WHERE t.tag = %s)",
+			                 right.sql.ptr);
 		} else if (!rc && left.table && right.literal) {
 			char col[40], pred[600];
 			snprintf(pred, sizeof pred, "instr(%s, %s) > 0", column_of(&left, col, sizeof col), right.sql.ptr);
-			lookup_test(out, &left, false, pred);
+			lookup_test(out, ps->q, &left, false, pred);
 		} else if (!rc) {
 			tally_buf_printf(out, "COALESCE(instr(%s, %s) > 0, 0)", left.sql.ptr, right.sql.ptr);
 		}
@@ -688,7 +694,7 @@ static int parse_test(parser *ps, tally_buf *out)
 				char col[40];
 				tally_buf pred = TALLY_BUF_INIT;
 				tally_buf_printf(&pred, "%s %sIN %s", column_of(&left, col, sizeof col), negate ? "NOT " : "", list.ptr);
-				lookup_test(out, &left, false, pred.ptr);
+				lookup_test(out, ps->q, &left, false, pred.ptr);
 				tally_buf_release(&pred);
 			} else if (!rc) {
 				tally_buf_printf(out, "COALESCE(%s %sIN %s, 0)", left.sql.ptr, negate ? "NOT " : "", list.ptr);
@@ -710,7 +716,7 @@ static int parse_test(parser *ps, tally_buf *out)
 		} else if (!rc && left.table) {
 			char col[40], pred[80];
 			snprintf(pred, sizeof pred, "%s IS NOT NULL", column_of(&left, col, sizeof col));
-			lookup_test(out, &left, !negate, pred);
+			lookup_test(out, ps->q, &left, !negate, pred);
 		} else if (!rc) {
 			tally_buf_printf(out, "(%s IS %sNULL)", left.sql.ptr, negate ? "NOT " : "");
 		}
@@ -721,7 +727,7 @@ static int parse_test(parser *ps, tally_buf *out)
 		if (left.table) {
 			char col[40], pred[80];
 			snprintf(pred, sizeof pred, "%s NOT IN (0, '')", column_of(&left, col, sizeof col));
-			lookup_test(out, &left, false, pred);
+			lookup_test(out, ps->q, &left, false, pred);
 		} else {
 			tally_buf_printf(out, "COALESCE(%s NOT IN (0, ''), 0)", left.sql.ptr);
 		}
@@ -816,9 +822,20 @@ int tally__query_sort(tally_query *q, const char *keys)
 		rc = parse_operand(&ps, &key, false);
 		if (!rc && (key.literal || key.kind == V_TAGS))
 			rc = syntax_error(&ps, ps.tok.column, "%s", "a sort key is a run attribute, a flag or a scalar");
+		bool first = !q->order.len;
 		if (!rc)
 			tally_buf_printf(&q->order, "%s%s IS NULL, %s %s", q->order.len ? ", " : "", key.sql.ptr, key.sql.ptr,
 			                 descending ? "DESC" : "ASC");
+		/* a flag's value or a scalar's last value: its index (flags_by_name, scalars_by_tag) is in that order */
+		if (!rc && first && key.table &&
+		    (!strcmp(key.column, "value") || (!strcmp(key.table, "scalars") && !strcmp(key.column, "last")))) {
+			q->drive.table = key.table;
+			q->drive.key = key.key;
+			q->drive.column = key.column;
+			q->drive.name_param = key.name_param;
+			q->drive.descending = descending;
+			q->drive.rest_at = q->order.len;
+		}
 		operand_release(&key);
 		if (!rc && ps.tok.kind == T_COMMA)
 			rc = next_token(&ps);

@@ -43,24 +43,64 @@ static int name_kinds(void *ctx, const char *name)
 	return kinds;
 }
 
+/* Compile the iterator's where, filter and sort into `q`. */
+static int compile_query(tally_query *q, tally_run_iter *it, const tally_iter_options *opts, bool correlated)
+{
+	q->resolve = name_kinds;
+	q->resolve_ctx = it->store->db;
+	q->correlated = correlated;
+	int rc = 0;
+	if (opts->where && (rc = tally__query_where(q, opts->where)))
+		return rc;
+	if (opts->filter && (rc = tally__query_where(q, opts->filter)))
+		return rc;
+	if (opts->sort && (rc = tally__query_sort(q, opts->sort)))
+		return rc;
+	return 0;
+}
+
+/*
+ * The top N by a flag or scalar (the terminal's 20, -n N): the index of that
+ * table is walked in order and each run tested as it comes, so the walk
+ * stops after N matches, instead of testing every run and sorting them all;
+ * then, if N were not found, the runs without that value, as the general
+ * query orders them (missing values last).
+ */
+static void top_n_sql(tally_buf *sql, const tally_query *q)
+{
+	const char *where = q->where.len ? q->where.ptr : "1", *rest = q->order.ptr + q->drive.rest_at;
+	tally_buf_printf(sql,
+	                 "SELECT rid FROM (SELECT r.rid FROM %s d JOIN runs r ON r.rid = d.rid"
+	                 " WHERE d.%s = ?%zu AND d.%s IS NOT NULL AND (%s)"
+	                 " ORDER BY d.%s %s%s, r.started DESC, r.id DESC LIMIT ?1)"
+	                 " UNION ALL SELECT rid FROM (SELECT r.rid FROM runs r WHERE NOT EXISTS (SELECT 1 FROM %s d"
+	                 " WHERE d.rid = r.rid AND d.%s = ?%zu AND d.%s IS NOT NULL) AND (%s)"
+	                 " ORDER BY %s%sr.started DESC, r.id DESC LIMIT ?1) LIMIT ?1",
+	                 q->drive.table, q->drive.key, q->drive.name_param, q->drive.column, where, q->drive.column,
+	                 q->drive.descending ? "DESC" : "ASC", rest, q->drive.table, q->drive.key, q->drive.name_param,
+	                 q->drive.column, where, *rest ? rest + 2 : "", *rest ? ", " : "");
+}
+
 /* The statement of an iterator with a query: the same columns, filtered and ordered. */
 static int prepare_query(tally_run_iter *it, const tally_iter_options *opts)
 {
 	tally_query q = TALLY_QUERY_INIT;
-	q.resolve = name_kinds;
-	q.resolve_ctx = it->store->db;
-	int rc = 0;
-	if (opts->where && (rc = tally__query_where(&q, opts->where)))
-		goto done;
-	if (opts->filter && (rc = tally__query_where(&q, opts->filter)))
-		goto done;
-	if (opts->sort && (rc = tally__query_sort(&q, opts->sort)))
+	int rc = compile_query(&q, it, opts, false);
+	if (!rc && opts->limit && q.drive.table) { /* a top N that an index can give in order */
+		tally__query_release(&q);
+		q = (tally_query)TALLY_QUERY_INIT;
+		rc = compile_query(&q, it, opts, true);
+	}
+	if (rc)
 		goto done;
 	/* The matching runs, in order, as rowids: the query runs once even when
 	 * the caller goes over the rows twice (a table measures, then prints). */
 	tally_buf sql = TALLY_BUF_INIT;
-	tally_buf_printf(&sql, "SELECT r.rid FROM runs r WHERE %s ORDER BY %s%sr.started DESC, r.id DESC LIMIT ?1",
-	                 q.where.len ? q.where.ptr : "1", q.order.len ? q.order.ptr : "", q.order.len ? ", " : "");
+	if (q.correlated)
+		top_n_sql(&sql, &q);
+	else
+		tally_buf_printf(&sql, "SELECT r.rid FROM runs r WHERE %s ORDER BY %s%sr.started DESC, r.id DESC LIMIT ?1",
+		                 q.where.len ? q.where.ptr : "1", q.order.len ? q.order.ptr : "", q.order.len ? ", " : "");
 	sqlite3_stmt *find = NULL;
 	if (tally_buf_oom(&sql))
 		rc = tally__error_oom();

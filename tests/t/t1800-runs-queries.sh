@@ -110,6 +110,18 @@ test_expect_success '--sort: keys, descending, missing values last, ties newest 
 	test_cmp expect top
 '
 
+test_expect_success 'a top N walks an index but gives what the whole sorted list begins with' '
+	for sort in -val_acc val_acc -lr lr,-val_acc -units,val_acc -opt,-lr opt,lr -nosuch,lr \
+		"-val_acc,min(loss)"; do
+		for where in "" "--where=lr<0.1" "--completed" "--where=val_acc>0.5" "--tag=best"; do
+			tally runs --sort "$sort" $where --format csv | cut -d, -f1 >all &&
+			tally runs --sort "$sort" $where -n 2 --format csv | cut -d, -f1 >top &&
+			head -n 3 all >want &&
+			test_cmp want top || { echo "sort $sort $where" >&2; return 1; }
+		done
+	done
+'
+
 test_expect_success 'tfruns: ls_runs(eval_acc > 0.95, order = eval_acc) and flag_/metric_ names' '
 	test "$(labels "eval_acc > 0.95" eval_acc)" = "r3" &&
 	test "$(labels "eval_acc > 0.9" -eval_acc)" = "r3 r2" &&
