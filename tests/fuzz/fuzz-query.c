@@ -36,9 +36,10 @@ static sqlite3 *index_like_db(void)
 	return db;
 }
 
-static void check(const char *text, bool sort)
+static void check(const char *text, bool sort, bool correlated)
 {
 	tally_query q = TALLY_QUERY_INIT;
+	q.correlated = correlated; /* the EXISTS probes of a top N, as well as sets of rids */
 	int rc = sort ? tally__query_sort(&q, text) : tally__query_where(&q, text);
 	if (rc == 0) {
 		tally_buf sql = TALLY_BUF_INIT;
@@ -76,8 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = 0;
-	check(text, false);
-	check(text, true);
+	check(text, false, false);
+	check(text, true, false);
+	check(text, false, true);
 	free(text);
 	return 0;
 }
