@@ -11,32 +11,7 @@
 
 #include "lib/internal.h"
 #include "util/fsutil.h"
-
-static int make_store(void **state)
-{
-	char *dir = strdup("/tmp/tally-unit-store-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	char *runs = tally_path_join(dir, "runs");
-	tally_store *store = NULL;
-	if (tally_store_open(&store, runs) != 0)
-		return -1;
-	free(runs);
-	free(dir);
-	*state = store;
-	return 0;
-}
-
-static int free_store(void **state)
-{
-	tally_store *store = *state;
-	char *parent = strdup(tally_store_path(store));
-	*strrchr(parent, '/') = '\0';
-	tally_store_free(store);
-	tally_remove_tree(parent);
-	free(parent);
-	return 0;
-}
+#include "store-fixture.h"
 
 static char *new_run(tally_store *store, const char *label, int finish)
 {
