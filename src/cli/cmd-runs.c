@@ -541,7 +541,8 @@ static int print_json(tally_run_iter *it)
 /* ---- CSV / TSV: one column per flag and per scalar across the listed runs ---- */
 
 typedef struct {
-	char *id, *dir, *status, *label, *script, *tags;
+	const char *id, *dir, *status, *label, *script; /* the iterator's, valid until its next run */
+	char *tags;
 	int64_t started, stopped;
 	int exit_status;
 	json_t *flags, *scalars;
@@ -671,106 +672,124 @@ static void print_tfruns_row(const csv_row *r, json_t *column_names, json_t *fla
 	putchar('\n');
 }
 
-static int print_csv(tally_run_iter *it, char sep, bool tfruns)
+/* A run's fields for a CSV row; row_release() frees what was made for it. */
+static void row_load(csv_row *r, const tally_run *run, bool tfruns)
 {
-	csv_row *rows = NULL;
-	size_t n = 0, cap = 0;
-	const tally_run *run;
-	json_t *flag_names = json_object(), *scalar_names = json_object(), *column_names = json_object();
-	int rc;
-	while ((rc = tally_run_iter_next(it, &run)) == 0) {
-		if (n == cap) {
-			csv_row *grown = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *grown);
-			if (!grown) {
-				rc = TALLY_ENOMEM; /* reported below, after what was gathered is freed */
-				break;
-			}
-			rows = grown;
-		}
-		csv_row *r = &rows[n++];
-		r->id = strdup(tally_run_id(run));
-		r->dir = strdup(tally_run_dir(run));
-		r->status = strdup(tally_run_status(run));
-		r->label = strdup(tally_run_label(run));
-		r->script = strdup(tally_run_script(run));
-		json_t *summary = json_loads(tally_run_summary_json(run), 0, NULL);
-		r->tags = tags_joined(json_object_get(summary, "tags"));
-		r->started = tally_run_started_ms(run);
-		r->stopped = tally_run_stopped_ms(run);
-		r->exit_status = tally_run_exit_status(run);
-		r->flags = json_incref(json_object_get(summary, "flags"));
-		r->scalars = json_incref(json_object_get(summary, "scalars"));
-		json_decref(summary);
-		r->tfruns = tfruns ? tfruns_columns(r->scalars, &r->epochs) : NULL;
-		add_key(flag_names, r->flags);
-		add_key(scalar_names, r->scalars);
-		add_key(column_names, r->tfruns);
-	}
-	if (tfruns)
+	json_t *summary = json_loads(tally_run_summary_json(run), 0, NULL);
+	r->id = tally_run_id(run);
+	r->dir = tally_run_dir(run);
+	r->status = tally_run_status(run);
+	r->label = tally_run_label(run);
+	r->script = tally_run_script(run);
+	r->tags = tags_joined(json_object_get(summary, "tags"));
+	r->started = tally_run_started_ms(run);
+	r->stopped = tally_run_stopped_ms(run);
+	r->exit_status = tally_run_exit_status(run);
+	r->flags = json_incref(json_object_get(summary, "flags"));
+	r->scalars = json_incref(json_object_get(summary, "scalars"));
+	json_decref(summary);
+	r->tfruns = tfruns ? tfruns_columns(r->scalars, &r->epochs) : NULL;
+}
+
+static void row_release(csv_row *r)
+{
+	json_decref(r->tfruns);
+	free(r->tags);
+	json_decref(r->flags);
+	json_decref(r->scalars);
+}
+
+static void print_csv_header(char sep, bool tfruns, json_t *flag_names, json_t *scalar_names, json_t *column_names)
+{
+	if (tfruns) {
 		print_tfruns_header(column_names, flag_names);
-	else
-		fprintf(stdout, "id%cdir%cstatus%cstarted%cstopped%cduration%cexit_status%clabel%ctags%cscript", sep, sep, sep, sep,
+		return;
+	}
+	fprintf(stdout, "id%cdir%cstatus%cstarted%cstopped%cduration%cexit_status%clabel%ctags%cscript", sep, sep, sep, sep,
 	        sep, sep, sep, sep, sep);
 	const char *k;
 	json_t *v;
-	if (!tfruns) {
-		json_object_foreach(flag_names, k, v) {
-			fprintf(stdout, "%cflag_", sep);
-			cli_csv_field(stdout, k, sep);
-		}
-		json_object_foreach(scalar_names, k, v) {
-			fprintf(stdout, "%cscalar_", sep);
-			cli_csv_field(stdout, k, sep);
-		}
-		fputc('\n', stdout);
+	json_object_foreach(flag_names, k, v) {
+		fprintf(stdout, "%cflag_", sep);
+		cli_csv_field(stdout, k, sep);
 	}
-	for (size_t i = 0; i < n; i++) {
-		csv_row *r = &rows[i];
-		char started[40] = "", stopped[40] = "";
-		if (r->started > 0)
-			tally_format_iso_ms(started, sizeof started, r->started);
-		if (r->stopped > 0)
-			tally_format_iso_ms(stopped, sizeof stopped, r->stopped);
-		if (tfruns) {
-			print_tfruns_row(r, column_names, flag_names, started, stopped);
-			goto next;
-		}
-		const char *texts[] = {r->id, r->dir, r->status, started, stopped};
-		for (size_t t = 0; t < 5; t++) {
-			cli_csv_field(stdout, texts[t] ? texts[t] : "", sep);
-			fputc(sep, stdout);
-		}
-		if (r->started > 0 && r->stopped > 0)
-			printf("%.3f", (double)(r->stopped - r->started) / 1000.0);
+	json_object_foreach(scalar_names, k, v) {
+		fprintf(stdout, "%cscalar_", sep);
+		cli_csv_field(stdout, k, sep);
+	}
+	fputc('\n', stdout);
+}
+
+static void print_csv_row(const csv_row *r, char sep, bool tfruns, json_t *flag_names, json_t *scalar_names,
+                          json_t *column_names)
+{
+	char started[40] = "", stopped[40] = "";
+	if (r->started > 0)
+		tally_format_iso_ms(started, sizeof started, r->started);
+	if (r->stopped > 0)
+		tally_format_iso_ms(stopped, sizeof stopped, r->stopped);
+	if (tfruns) {
+		print_tfruns_row(r, column_names, flag_names, started, stopped);
+		return;
+	}
+	const char *texts[] = {r->id, r->dir, r->status, started, stopped};
+	for (size_t t = 0; t < 5; t++) {
+		cli_csv_field(stdout, texts[t] ? texts[t] : "", sep);
 		fputc(sep, stdout);
-		if (r->exit_status >= 0)
-			printf("%d", r->exit_status);
-		const char *more[] = {r->label, r->tags, r->script};
-		for (size_t t = 0; t < 3; t++) {
-			fputc(sep, stdout);
-			cli_csv_field(stdout, more[t] ? more[t] : "", sep);
-		}
-		json_object_foreach(flag_names, k, v) {
-			fputc(sep, stdout);
-			csv_value(stdout, json_object_get(r->flags, k), sep);
-		}
-		json_object_foreach(scalar_names, k, v) {
-			fputc(sep, stdout);
-			csv_value(stdout, json_object_get(json_object_get(r->scalars, k), "last"), sep);
-		}
-		fputc('\n', stdout);
-	next:
-		json_decref(r->tfruns);
-		free(r->id), free(r->dir), free(r->status), free(r->label), free(r->script), free(r->tags);
-		json_decref(r->flags);
-		json_decref(r->scalars);
 	}
-	free(rows);
+	if (r->started > 0 && r->stopped > 0)
+		printf("%.3f", (double)(r->stopped - r->started) / 1000.0);
+	fputc(sep, stdout);
+	if (r->exit_status >= 0)
+		printf("%d", r->exit_status);
+	const char *more[] = {r->label, r->tags, r->script};
+	for (size_t t = 0; t < 3; t++) {
+		fputc(sep, stdout);
+		cli_csv_field(stdout, more[t] ? more[t] : "", sep);
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(flag_names, k, v) {
+		fputc(sep, stdout);
+		csv_value(stdout, json_object_get(r->flags, k), sep);
+	}
+	json_object_foreach(scalar_names, k, v) {
+		fputc(sep, stdout);
+		csv_value(stdout, json_object_get(json_object_get(r->scalars, k), "last"), sep);
+	}
+	fputc('\n', stdout);
+}
+
+/*
+ * Two passes over the index, no row kept: the first gathers the columns
+ * (every flag and scalar of the listed runs), the second prints.  Keeping
+ * 100,000 parsed rows cost seconds of allocation.
+ */
+static int print_csv(tally_run_iter *it, char sep, bool tfruns)
+{
+	const tally_run *run;
+	json_t *flag_names = json_object(), *scalar_names = json_object(), *column_names = json_object();
+	csv_row r;
+	int rc;
+	while ((rc = tally_run_iter_next(it, &run)) == 0) {
+		row_load(&r, run, tfruns);
+		add_key(flag_names, r.flags);
+		add_key(scalar_names, r.scalars);
+		add_key(column_names, r.tfruns);
+		row_release(&r);
+	}
+	if (rc >= 0)
+		rc = tally_run_iter_rewind(it);
+	if (rc >= 0)
+		print_csv_header(sep, tfruns, flag_names, scalar_names, column_names);
+	while (rc >= 0 && (rc = tally_run_iter_next(it, &run)) == 0) {
+		row_load(&r, run, tfruns);
+		print_csv_row(&r, sep, tfruns, flag_names, scalar_names, column_names);
+		row_release(&r);
+	}
 	json_decref(flag_names);
 	json_decref(scalar_names);
 	json_decref(column_names);
-	if (rc == TALLY_ENOMEM)
-		return cli_error("out of memory listing runs");
 	return rc < 0 ? cli_lib_error(rc) : EXIT_OK;
 }
 
