@@ -15,6 +15,18 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
+typedef struct {
+	const cli_archived_command *cmd;
+	tally_store *store;
+} archived_action;
+
+static int act(tally_run *run, void *ctx)
+{
+	const archived_action *a = ctx;
+	int rc = a->cmd->act(run, a->store);
+	return rc ? cli_lib_error(rc) : 0;
+}
+
 int cli_act_on_archived(int argc, char **argv, const cli_archived_command *cmd)
 {
 	const char *runs_dir = NULL;
@@ -36,29 +48,18 @@ int cli_act_on_archived(int argc, char **argv, const cli_archived_command *cmd)
 		}
 	}
 	tally_store *store = NULL, *archive = NULL;
-	tally_run **runs = NULL;
-	size_t found = 0, done = 0;
+	size_t done = 0;
 	code = cli_open_store(&store, runs_dir);
 	if (!code) {
 		int rc = tally_store_open_archive(&archive, store);
 		code = rc ? cli_lib_error(rc) : 0;
 	}
+	archived_action action = {cmd, store};
+	cli_change change = {cmd->verb, yes, act, &action, true};
 	if (!code)
-		code = cli_select_archived(archive, &sel, argv + optind, (size_t)(argc - optind), &runs, &found);
-	if (!code)
-		code = cli_confirm(cmd->verb, runs, found, yes);
-	for (size_t i = 0; !code && i < found; i++) {
-		if (!runs[i])
-			continue;
-		int rc = cmd->act(runs[i], store);
-		if (rc)
-			code = cli_lib_error(rc);
-		else
-			done++;
-	}
+		code = cli_change_runs(archive, &sel, argv + optind, (size_t)(argc - optind), &change, &done);
 	if (done || !code)
 		printf("%s %zu run%s.\n", cmd->done, done, done == 1 ? "" : "s");
-	cli_free_runs(runs, found);
 	tally_store_free(archive);
 	tally_store_free(store);
 done_sel:

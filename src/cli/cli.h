@@ -80,6 +80,19 @@ void cli_compact_runs(tally_run **runs, size_t *n);
  * Free both whatever it returns. */
 struct cli_selection;
 int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref, struct cli_selection *sel);
+/* What a command that changes runs does to each (see cli_change_runs). */
+typedef struct {
+	const char *verb;   /* "label": what cli_confirm() asks */
+	bool yes;           /* -y: do not ask */
+	/* Change one run; 0, or the exit code after saying what went wrong. */
+	int (*act)(tally_run *run, void *ctx);
+	void *ctx;
+	bool all_by_default; /* no RUN and no query option: every run (restore, purge) */
+} cli_change;
+/* Find the runs `refs` name and `sel` selects in `store`, ask (cli_confirm), and
+ * act on each until one fails; `*done` counts the runs changed.  0 or the exit code. */
+int cli_change_runs(tally_store *store, struct cli_selection *sel, char *const *refs, size_t n, const cli_change *c,
+                    size_t *done);
 /* Replace `*store` by its archive (RUNS/.archive, where tally delete moves runs). */
 int cli_open_archive(tally_store **store);
 /* Show the runs `what` ("label 3 runs") acts on and ask; 0 to go on, else the exit code. */
@@ -142,9 +155,9 @@ void cli_selection_release(cli_selection *sel);
 int cli_select_runs(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
                     size_t *n_out);
 
-/* The archived runs named, or selected, or (neither given) all of them. */
-int cli_select_archived(tally_store *archive, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
-                        size_t *n_out);
+/* The runs named, or selected, or (neither given) all of them. */
+int cli_select_or_all(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
+                      size_t *n_out);
 
 /* ---- tally restore and purge (archived.c) ---- */
 typedef struct {

@@ -35,14 +35,21 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int delete_one(tally_run *run, tally_store *archive, bool force, bool permanent)
+typedef struct {
+	tally_store *archive;  /* NULL: --permanent */
+	bool force;
+} deletion;
+
+static int delete_one(tally_run *run, void *ctx)
 {
+	const deletion *d = ctx;
+	bool force = d->force, permanent = !d->archive;
 	if (force && tally_run_is_live(run)) {
 		int code = cli_stop_run(run, CLI_STOP_GRACE_MS, true);
 		if (code)
 			return code;
 	}
-	int rc = permanent ? tally_run_remove(run) : tally_run_move(run, archive);
+	int rc = permanent ? tally_run_remove(run) : tally_run_move(run, d->archive);
 	return rc ? cli_lib_error(rc) : 0;
 }
 
@@ -71,26 +78,21 @@ int cmd_delete(int argc, char **argv)
 		code = cli_usage_error(usage, "which runs? — name at least one, or select them with query options");
 		goto done_sel;
 	}
-	tally_store *store = NULL, *archive = NULL;
-	tally_run **runs = NULL;
-	size_t found = 0, done = 0;
+	tally_store *store = NULL;
+	deletion d = {NULL, force};
+	cli_change change = {permanent ? "delete for good" : "delete", yes, delete_one, &d, false};
+	size_t done = 0;
 	code = cli_open_store(&store, runs_dir);
-	if (!code)
-		code = cli_select_runs(store, &sel, argv + optind, n, &runs, &found);
-	if (!code)
-		code = cli_confirm(permanent ? "delete for good" : "delete", runs, found, yes);
 	if (!code && !permanent) {
-		int rc = tally_store_open_archive(&archive, store);
+		int rc = tally_store_open_archive(&d.archive, store);
 		code = rc ? cli_lib_error(rc) : 0;
 	}
-	for (size_t i = 0; !code && i < found; i++)
-		if (runs[i] && !(code = delete_one(runs[i], archive, force, permanent)))
-			done++;
+	if (!code)
+		code = cli_change_runs(store, &sel, argv + optind, n, &change, &done);
 	if (done || !code)
 		printf("%s %zu run%s%s.\n", permanent ? "Removed" : "Deleted", done, done == 1 ? "" : "s",
 		       permanent ? " for good" : " (tally restore brings them back)");
-	cli_free_runs(runs, found);
-	tally_store_free(archive);
+	tally_store_free(d.archive);
 	tally_store_free(store);
 done_sel:
 	cli_selection_release(&sel);

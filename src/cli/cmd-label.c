@@ -31,6 +31,12 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
+static int set_label(tally_run *run, void *text)
+{
+	int rc = tally_run_set_label(run, text);
+	return rc ? cli_lib_error(rc) : 0;
+}
+
 int cmd_label(int argc, char **argv)
 {
 	const char *runs_dir = NULL;
@@ -55,28 +61,14 @@ int cmd_label(int argc, char **argv)
 		code = cli_usage_error(usage, clear ? "which runs? — name at least one" : "give the runs, then the label");
 		goto done_sel;
 	}
-	const char *text = clear ? NULL : argv[argc - 1];
+	cli_change change = {clear ? "clear the label of" : "label", yes, set_label, clear ? NULL : argv[argc - 1], false};
 	tally_store *store = NULL;
-	tally_run **runs = NULL;
-	size_t found = 0;
+	size_t changed = 0;
 	code = cli_open_store(&store, runs_dir);
 	if (!code)
-		code = cli_select_runs(store, &sel, argv + optind, (size_t)n, &runs, &found);
-	if (!code)
-		code = cli_confirm(clear ? "clear the label of" : "label", runs, found, yes);
-	size_t changed = 0;
-	for (size_t i = 0; !code && i < found; i++) {
-		if (!runs[i])
-			continue;
-		int rc = tally_run_set_label(runs[i], text);
-		if (rc)
-			code = cli_lib_error(rc);
-		else
-			changed++;
-	}
+		code = cli_change_runs(store, &sel, argv + optind, (size_t)n, &change, &changed);
 	if (!code)
 		printf("%s %zu run%s.\n", clear ? "Cleared the label of" : "Labelled", changed, changed == 1 ? "" : "s");
-	cli_free_runs(runs, found);
 	tally_store_free(store);
 done_sel:
 	cli_selection_release(&sel);

@@ -27,6 +27,12 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
+static int mark_one(tally_run *run, void *marked)
+{
+	int rc = tally_run_set_marked(run, *(bool *)marked);
+	return rc ? cli_lib_error(rc) : 0;
+}
+
 static int set_mark(int argc, char **argv, bool marked)
 {
 	const char *runs_dir = NULL;
@@ -50,27 +56,14 @@ static int set_mark(int argc, char **argv, bool marked)
 		code = cli_usage_error(usage_mark, "which runs? — name at least one");
 		goto done_sel;
 	}
+	cli_change change = {marked ? "mark" : "unmark", yes, mark_one, &marked, false};
 	tally_store *store = NULL;
-	tally_run **runs = NULL;
-	size_t found = 0;
+	size_t changed = 0;
 	code = cli_open_store(&store, runs_dir);
 	if (!code)
-		code = cli_select_runs(store, &sel, argv + optind, n, &runs, &found);
-	if (!code)
-		code = cli_confirm(marked ? "mark" : "unmark", runs, found, yes);
-	size_t changed = 0;
-	for (size_t i = 0; !code && i < found; i++) {
-		if (!runs[i])
-			continue;
-		int rc = tally_run_set_marked(runs[i], marked);
-		if (rc)
-			code = cli_lib_error(rc);
-		else
-			changed++;
-	}
+		code = cli_change_runs(store, &sel, argv + optind, n, &change, &changed);
 	if (!code)
 		printf("%s %zu run%s.\n", marked ? "Marked" : "Unmarked", changed, changed == 1 ? "" : "s");
-	cli_free_runs(runs, found);
 	tally_store_free(store);
 done_sel:
 	cli_selection_release(&sel);

@@ -73,6 +73,13 @@ static int parse(int argc, char **argv, tag_args *a)
 	return 0;
 }
 
+static int change_tags(tally_run *run, void *args)
+{
+	const tag_args *a = args;
+	int rc = tally_run_change_tags(run, a->add, a->remove);
+	return rc ? cli_lib_error(rc) : 0;
+}
+
 int cmd_tag(int argc, char **argv)
 {
 	tag_args a = {0};
@@ -81,8 +88,7 @@ int cmd_tag(int argc, char **argv)
 	a.remove = calloc((size_t)argc + 1, sizeof *a.remove);
 	a.refs = calloc((size_t)argc + 1, sizeof *a.refs);
 	tally_store *store = NULL;
-	tally_run **runs = NULL;
-	size_t found = 0;
+	size_t changed = 0;
 	int code = !a.add || !a.remove || !a.refs ? cli_error("out of memory") : 0;
 	if (!code) {
 		int rc = parse(argc, argv, &a);
@@ -92,24 +98,12 @@ int cmd_tag(int argc, char **argv)
 	}
 	if (!code)
 		code = cli_open_store(&store, a.runs_dir);
+	cli_change change = {"change the tags of", a.yes, change_tags, &a, false};
 	if (!code)
-		code = cli_select_runs(store, &a.sel, a.refs, a.n_refs, &runs, &found);
-	if (!code)
-		code = cli_confirm("change the tags of", runs, found, a.yes);
-	size_t changed = 0;
-	for (size_t i = 0; !code && i < found; i++) {
-		if (!runs[i])
-			continue;
-		int rc = tally_run_change_tags(runs[i], a.add, a.remove);
-		if (rc)
-			code = cli_lib_error(rc);
-		else
-			changed++;
-	}
+		code = cli_change_runs(store, &a.sel, a.refs, a.n_refs, &change, &changed);
 	if (!code)
 		printf("Changed the tags of %zu run%s.\n", changed, changed == 1 ? "" : "s");
 done:
-	cli_free_runs(runs, found);
 	tally_store_free(store);
 	free(a.add);
 	free(a.remove);

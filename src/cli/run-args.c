@@ -183,3 +183,20 @@ void cli_compact_runs(tally_run **runs, size_t *n)
 			runs[kept++] = runs[i];
 	*n = kept;
 }
+
+int cli_change_runs(tally_store *store, cli_selection *sel, char *const *refs, size_t n, const cli_change *c,
+                    size_t *done)
+{
+	tally_run **runs = NULL;
+	size_t found = 0;
+	*done = 0;
+	int code = c->all_by_default ? cli_select_or_all(store, sel, refs, n, &runs, &found)
+	                             : cli_select_runs(store, sel, refs, n, &runs, &found);
+	if (!code)
+		code = cli_confirm(c->verb, runs, found, c->yes);
+	for (size_t i = 0; !code && i < found; i++)
+		if (runs[i] && !(code = c->act(runs[i], c->ctx)))
+			++*done;
+	cli_free_runs(runs, found);
+	return code;
+}

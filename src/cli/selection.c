@@ -170,18 +170,18 @@ done:
 	return code;
 }
 
-int cli_select_archived(tally_store *archive, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
-                        size_t *n_out)
+int cli_select_or_all(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
+                      size_t *n_out)
 {
 	if (n || sel->used)
-		return cli_select_runs(archive, sel, refs, n, out, n_out);
-	/* nothing named: the whole archive */
+		return cli_select_runs(store, sel, refs, n, out, n_out);
+	/* nothing named: every run */
 	*out = NULL;
 	*n_out = 0;
 	tally_strlist dirs = TALLY_STRLIST_INIT;
-	int code = query_dirs(archive, sel, &dirs);
+	int code = query_dirs(store, sel, &dirs);
 	if (!code)
-		code = cli_lookup_runs(archive, dirs.items, dirs.n, out, n_out);
+		code = cli_lookup_runs(store, dirs.items, dirs.n, out, n_out);
 	tally_strlist_release(&dirs);
 	return code;
 }
