@@ -47,6 +47,8 @@ timed "query the tag (tally runs --tag bench -n 20)" "true" "$T" runs --tag benc
 timed "filtered sorted query, top 20" "true" \
 	"$T" runs --where "val_acc > 0.9 and optimizer = adam" --sort -val_acc -n 20
 # (each "pre" ends with a listing, so that the timed command does not also pay for indexing the runs the pre moved)
+timed "the best run (tally show --sort -val_acc)" "true" "$T" show --sort -val_acc
+timed "first of 95,000 matches (tally show --completed)" "true" "$T" show --completed
 timed "delete 1,000 runs into the archive" "$T restore -y >/dev/null 2>&1 || true; $settle" \
 	"$T" delete -y 1:1000
 timed "tally runs right after deleting 1,000" "$T restore -y >/dev/null 2>&1 || true; $settle; $T delete -y 1:1000 >/dev/null; sleep 0.2" \

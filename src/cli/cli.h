@@ -155,6 +155,8 @@ void cli_selection_release(cli_selection *sel);
 int cli_select_runs(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
                     size_t *n_out);
 
+/* The first run the query options select (among `ref`'s, when given); 0 or the exit code. */
+int cli_select_first(tally_store *store, cli_selection *sel, const char *ref, tally_run **run);
 /* The runs named, or selected, or (neither given) all of them. */
 int cli_select_or_all(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
                       size_t *n_out);

@@ -64,6 +64,38 @@ static int expand(tally_store *store, char *const *refs, size_t n, tally_strlist
 	return code;
 }
 
+typedef struct {
+	const char *dir;
+	size_t at;
+} named_run;
+
+static int by_dir_then_place(const void *a, const void *b)
+{
+	const named_run *x = a, *y = b;
+	int c = strcmp(x->dir, y->dir);
+	return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* A run named twice is changed once: its later slots become NULL.  Sorted, not compared
+ * pairwise: a query may name 100,000 runs. */
+static int drop_repeats(tally_run **runs, size_t n)
+{
+	named_run *order = malloc((n ? n : 1) * sizeof *order);
+	if (!order)
+		return cli_error("out of memory");
+	for (size_t i = 0; i < n; i++)
+		order[i] = (named_run){tally_run_dir(runs[i]), i};
+	qsort(order, n, sizeof *order, by_dir_then_place);
+	for (size_t k = 1; k < n; k++)
+		if (!strcmp(order[k].dir, order[k - 1].dir)) {
+			order[k].dir = order[k - 1].dir; /* the run at order[k].at is freed next: keep a live string */
+			tally_run_free(runs[order[k].at]);
+			runs[order[k].at] = NULL;
+		}
+	free(order);
+	return 0;
+}
+
 int cli_lookup_runs(tally_store *store, char *const *refs_in, size_t n_in, tally_run ***out, size_t *n_out)
 {
 	tally_strlist refs = TALLY_STRLIST_INIT;
@@ -81,12 +113,10 @@ int cli_lookup_runs(tally_store *store, char *const *refs_in, size_t n_in, tally
 			*out = NULL;
 			break;
 		}
-		for (size_t j = 0; j < i; j++) /* the same run named twice is changed once */
-			if ((*out)[j] && !strcmp(tally_run_dir((*out)[j]), tally_run_dir((*out)[i]))) {
-				tally_run_free((*out)[i]);
-				(*out)[i] = NULL;
-				break;
-			}
+	}
+	if (!code && (code = drop_repeats(*out, n))) {
+		cli_free_runs(*out, n);
+		*out = NULL;
 	}
 	if (!code)
 		*n_out = n;
@@ -132,30 +162,13 @@ int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes)
 	return EXIT_NEGATIVE;
 }
 
-/* The first run the query options select (of `ref`'s, when given). */
-static int first_selected(tally_store *store, tally_run **run, const char *ref, cli_selection *sel)
-{
-	char *refs[] = {(char *)ref};
-	tally_run **runs = NULL;
-	size_t n = 0;
-	int code = cli_select_runs(store, sel, refs, ref ? 1 : 0, &runs, &n);
-	for (size_t i = 0; !code && i < n && !*run; i++) {
-		*run = runs[i];
-		runs[i] = NULL;
-	}
-	cli_free_runs(runs, n);
-	if (!code && !*run)
-		code = cli_error("no run matches the query options — tally runs with the same options lists what they select");
-	return code;
-}
-
 int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref, cli_selection *sel)
 {
 	*store = NULL;
 	*run = NULL;
 	int code = cli_open_store(store, runs_dir);
 	if (!code && sel && sel->used)
-		return first_selected(*store, run, ref, sel);
+		return cli_select_first(*store, sel, ref, run);
 	if (!code) {
 		int rc = tally_run_lookup(run, *store, ref);
 		if (rc)

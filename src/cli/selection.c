@@ -114,11 +114,12 @@ void cli_selection_release(cli_selection *sel)
 	tally_buf_release(&sel->statuses);
 }
 
-/* The directories of every run the query options select, in listing order. */
-static int query_dirs(tally_store *store, cli_selection *sel, tally_strlist *dirs)
+/* The directories of the runs the query options select (at most `limit`, 0 = all), in listing order. */
+static int query_dirs(tally_store *store, cli_selection *sel, size_t limit, tally_strlist *dirs)
 {
 	tally_iter_options opts = TALLY_ITER_OPTIONS_INIT;
 	opts.details = 0;
+	opts.limit = limit;
 	opts.where = sel->where;
 	opts.sort = sel->sort;
 	opts.filter = cli_selection_filter(sel);
@@ -132,12 +133,15 @@ static int query_dirs(tally_store *store, cli_selection *sel, tally_strlist *dir
 	return rc < 0 ? cli_lib_error(rc) : 0;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether `dir` is in `dirs`, sorted. */
 static bool listed(const tally_strlist *dirs, const char *dir)
 {
-	for (size_t i = 0; i < dirs->n; i++)
-		if (!strcmp(dirs->items[i], dir))
-			return true;
-	return false;
+	return bsearch(&dir, dirs->items, dirs->n, sizeof *dirs->items, compare_strings) != NULL;
 }
 
 int cli_select_runs(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
@@ -151,10 +155,11 @@ int cli_select_runs(tally_store *store, cli_selection *sel, char *const *refs, s
 	if (!sel->used)
 		return cli_lookup_runs(store, refs, n, out, n_out);
 	tally_strlist dirs = TALLY_STRLIST_INIT;
-	if ((code = query_dirs(store, sel, &dirs)))
+	if ((code = query_dirs(store, sel, 0, &dirs)))
 		goto done;
 	if (n) {
 		/* runs named and queried: those named that the query selects */
+		tally_strlist_sort(&dirs);
 		if ((code = cli_lookup_runs(store, refs, n, out, n_out)))
 			goto done;
 		for (size_t i = 0; i < *n_out; i++)
@@ -179,9 +184,33 @@ int cli_select_or_all(tally_store *store, cli_selection *sel, char *const *refs,
 	*out = NULL;
 	*n_out = 0;
 	tally_strlist dirs = TALLY_STRLIST_INIT;
-	int code = query_dirs(store, sel, &dirs);
+	int code = query_dirs(store, sel, 0, &dirs);
 	if (!code)
 		code = cli_lookup_runs(store, dirs.items, dirs.n, out, n_out);
 	tally_strlist_release(&dirs);
+	return code;
+}
+
+int cli_select_first(tally_store *store, cli_selection *sel, const char *ref, tally_run **run)
+{
+	*run = NULL;
+	tally_run **runs = NULL;
+	tally_strlist dirs = TALLY_STRLIST_INIT;
+	size_t n = 0;
+	char *refs[] = {(char *)ref};
+	int code = cli_selection_check(sel);
+	/* with no RUN, only the first match is looked up (not 100,000 of them) */
+	if (!code && !ref && !(code = query_dirs(store, sel, 1, &dirs)))
+		code = cli_lookup_runs(store, dirs.items, dirs.n, &runs, &n);
+	else if (!code && ref)
+		code = cli_select_runs(store, sel, refs, 1, &runs, &n);
+	for (size_t i = 0; !code && i < n && !*run; i++) {
+		*run = runs[i];
+		runs[i] = NULL;
+	}
+	cli_free_runs(runs, n);
+	tally_strlist_release(&dirs);
+	if (!code && !*run)
+		code = cli_error("no run matches the query options — tally runs with the same options lists what they select");
 	return code;
 }

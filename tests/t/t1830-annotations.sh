@@ -156,4 +156,12 @@ test_expect_success 'query options pick the runs of label, tag, mark and comment
 	grep -q "No run matches" err
 '
 
+test_expect_success 'a run named several times is changed once' '
+	tally comment -y 1 1 1:2 "$(tally lookup 1 id)" 2 1 "once each" >/dev/null &&
+	test "$(tally comment --list 1 | grep -c "once each")" = 1 &&
+	test "$(tally comment --list 2 | grep -c "once each")" = 1 &&
+	tally mark -y 2 2 --where "status = completed" >out &&
+	grep -q "^Marked 1 run.$" out
+'
+
 test_done
