@@ -33,7 +33,32 @@ static int push(tally_strlist *list, const char *s)
 	return tally_strlist_push(list, s) < 0 ? cli_error("out of memory") : 0;
 }
 
-/* "1:3,7" → 1 2 3 7; other references as they are. */
+/*
+ * The directories of the runs listed from index `from` to `to` (1 = the
+ * latest; LONG_MAX: to the oldest), by one walk of the listing: a lookup per
+ * index would read the listing up to it each time.
+ */
+static int range_dirs(tally_store *store, long from, long to, tally_strlist *out)
+{
+	tally_iter_options opts = TALLY_ITER_OPTIONS_INIT;
+	opts.details = 0;
+	opts.limit = to == LONG_MAX ? 0 : (size_t)to;
+	tally_run_iter *it = NULL;
+	const tally_run *run;
+	long k = 0;
+	int rc = tally_run_iter_new(&it, store, &opts);
+	while (!rc && (rc = tally_run_iter_next(it, &run)) == 0)
+		if (++k >= from && tally_strlist_push(out, tally_run_dir(run)) < 0)
+			rc = TALLY_ENOMEM;
+	tally_run_iter_free(it);
+	if (rc < 0)
+		return cli_lib_error(rc);
+	if (to != LONG_MAX && k < to)
+		return cli_error("there is no run %ld — there %s %ld run%s", to, k == 1 ? "is" : "are", k, k == 1 ? "" : "s");
+	return 0;
+}
+
+/* "1:3,7" → the runs 1, 2 and 3 (by directory) and 7; other references as they are. */
 static int expand(tally_store *store, char *const *refs, size_t n, tally_strlist *out)
 {
 	int code = 0;
@@ -49,15 +74,7 @@ static int expand(tally_store *store, char *const *refs, size_t n, tally_strlist
 				code = push(out, part);
 				continue;
 			}
-			for (long k = from; k <= to && !code; k++) {
-				char index[24];
-				snprintf(index, sizeof index, "%ld", k);
-				tally_run *probe = NULL;
-				if (to == LONG_MAX && tally_run_lookup(&probe, store, index))
-					break; /* "A:": up to the oldest run */
-				tally_run_free(probe);
-				code = push(out, index);
-			}
+			code = range_dirs(store, from, to, out);
 		}
 		free(copy);
 	}
