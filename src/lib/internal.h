@@ -118,6 +118,7 @@ struct tally_store {
 	char sig_before[64], sig_after[64];
 	/* Runs were moved in or out (tally delete): the directory is fsync'ed once, when the store is freed. */
 	bool fsync_on_free;
+	bool is_archive;       /* RUNS/.archive (tally_store_open_archive): names are not claimed there */
 };
 
 #define TALLY_META_DIR ".tally"

@@ -33,6 +33,8 @@ int tally_store_open_archive(tally_store **out, tally_store *store)
 		return tally__error_oom();
 	int rc = tally_store_open(out, path);
 	free(path);
+	if (!rc)
+		(*out)->is_archive = true;
 	return rc;
 }
 
@@ -43,12 +45,6 @@ static const char *name_in_store(const tally_run *run, const tally_store *store)
 	if (strncmp(run->dir, store->path, n) || run->dir[n] != '/' || strchr(run->dir + n + 1, '/'))
 		return NULL;
 	return run->dir + n + 1;
-}
-
-static bool is_archive(const tally_store *store)
-{
-	size_t n = strlen(store->path), k = strlen("/" ARCHIVE_DIR);
-	return n >= k && !strcmp(store->path + n - k, "/" ARCHIVE_DIR);
 }
 
 static int refuse_live(const tally_run *run, const char *what)
@@ -71,7 +67,7 @@ int tally_run_move(tally_run *run, tally_store *to)
 	/* Back from the archive: a name taken meanwhile by another run stays with that one. */
 	const char *run_name = json_string_value(json_object_get(run->meta, "name"));
 	int name_lock = -1, rc = 0;
-	if (run_name && !is_archive(to) && (rc = tally__name_claim(to, run_name, false, &name_lock)))
+	if (run_name && !to->is_archive && (rc = tally__name_claim(to, run_name, false, &name_lock)))
 		return rc;
 	char *target = tally_path_join(to->path, name);
 	if (!target) {
