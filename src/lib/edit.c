@@ -189,7 +189,9 @@ static int change_comments(json_t *meta, const void *arg)
 	if (c->delete_index) {
 		if (!json_is_array(list) || c->delete_index > json_array_size(list))
 			return tally__error(TALLY_ENOTFOUND, "run %s has no comment %zu — see `tally comment --list`",
-			                    json_string_value(json_object_get(meta, "id")), c->delete_index);
+			                    json_is_string(json_object_get(meta, "id")) ? json_string_value(json_object_get(meta, "id"))
+			                                                                : "(without an id)",
+			                    c->delete_index);
 		json_array_remove(list, c->delete_index - 1);
 		return 0;
 	}

@@ -182,8 +182,7 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 		" FROM runs r LEFT JOIN details d ON d.rid = r.rid ORDER BY started DESC, id DESC LIMIT ?1";
 	if (store->db && query) {
 		if ((rc = prepare_query(it, opts))) {
-			sqlite3_finalize(it->st);
-			free(it);
+			tally_run_iter_free(it); /* with the rids gathered before the failure */
 			return rc;
 		}
 	} else if (store->db && sqlite3_prepare_v2(store->db, opts->details ? detailed : compact, -1, &it->st, NULL) != SQLITE_OK) {
