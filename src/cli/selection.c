@@ -141,7 +141,7 @@ static int compare_strings(const void *a, const void *b)
 /* Whether `dir` is in `dirs`, sorted. */
 static bool listed(const tally_strlist *dirs, const char *dir)
 {
-	return bsearch(&dir, dirs->items, dirs->n, sizeof *dirs->items, compare_strings) != NULL;
+	return dirs->n && bsearch(&dir, dirs->items, dirs->n, sizeof *dirs->items, compare_strings) != NULL;
 }
 
 int cli_select_runs(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
