@@ -255,11 +255,16 @@ typedef struct tally_run_iter tally_run_iter;
 typedef struct {
 	unsigned int version;  /**< TALLY_ITER_OPTIONS_VERSION */
 	size_t limit;          /**< at most this many runs; 0 = all */
-	int details;           /**< also load the JSON fields (flags, scalars, tags, summary) */
+	int details;           /**< TALLY_ITER_COMPACT, _DETAILS or _SUMMARY_ONLY */
 	const char *where;     /**< (version 2) a query, e.g. "val_acc > 0.9 and lr < 0.1"; NULL = all */
 	const char *sort;      /**< (version 2) sort keys, e.g. "-val_acc,started"; NULL = newest first */
 	const char *filter;    /**< (version 2) another query ANDed with `where` (a CLI's shorthand options) */
 } tally_iter_options;
+
+/** `details`: compact rows (no JSON fields), every field, or only the id,
+ * the directory and the JSON summary (the quickest way to dump all runs:
+ * the other fields read as empty). */
+enum { TALLY_ITER_COMPACT = 0, TALLY_ITER_DETAILS = 1, TALLY_ITER_SUMMARY_ONLY = 2 };
 
 #define TALLY_ITER_OPTIONS_VERSION 2
 #define TALLY_ITER_OPTIONS_INIT {TALLY_ITER_OPTIONS_VERSION, 0, 1, NULL, NULL, NULL}

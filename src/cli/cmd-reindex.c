@@ -48,7 +48,7 @@ int cmd_reindex(int argc, char **argv)
 		tally_run_iter *it = NULL;
 		const tally_run *run;
 		tally_iter_options opts = TALLY_ITER_OPTIONS_INIT;
-		opts.details = 0;
+		opts.details = TALLY_ITER_COMPACT;
 		if (tally_run_iter_new(&it, store, &opts) == 0)
 			while (tally_run_iter_next(it, &run) == 0)
 				n++;

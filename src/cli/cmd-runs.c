@@ -866,7 +866,12 @@ int cmd_runs(int argc, char **argv)
 		goto done;
 	tally_iter_options iter = TALLY_ITER_OPTIONS_INIT;
 	iter.limit = effective;
-	iter.details = columns ? cli_columns_need_details(columns) : !as_table;
+	if (columns)
+		iter.details = cli_columns_need_details(columns) ? TALLY_ITER_DETAILS : TALLY_ITER_COMPACT;
+	else if (as_table)
+		iter.details = TALLY_ITER_COMPACT;
+	else
+		iter.details = !strcmp(format, "json") ? TALLY_ITER_SUMMARY_ONLY : TALLY_ITER_DETAILS;
 	iter.where = sel.where;
 	iter.filter = cli_selection_filter(&sel);
 	iter.sort = sel.sort;

@@ -41,7 +41,7 @@ static int push(tally_strlist *list, const char *s)
 static int range_dirs(tally_store *store, long from, long to, tally_strlist *out)
 {
 	tally_iter_options opts = TALLY_ITER_OPTIONS_INIT;
-	opts.details = 0;
+	opts.details = TALLY_ITER_COMPACT;
 	opts.limit = to == LONG_MAX ? 0 : (size_t)to;
 	tally_run_iter *it = NULL;
 	const tally_run *run;

@@ -118,7 +118,7 @@ void cli_selection_release(cli_selection *sel)
 static int query_dirs(tally_store *store, cli_selection *sel, size_t limit, tally_strlist *dirs)
 {
 	tally_iter_options opts = TALLY_ITER_OPTIONS_INIT;
-	opts.details = 0;
+	opts.details = TALLY_ITER_COMPACT;
 	opts.limit = limit;
 	opts.where = sel->where;
 	opts.sort = sel->sort;

@@ -455,7 +455,7 @@ static bool defines_flag(const tally_script_flags *sf, size_t line)
 
 int tally__apply_annotations(tally_script_flags *sf, const char *text, size_t len)
 {
-	lines ls;
+	lines ls = {0};
 	int rc = split_lines(&ls, text, len);
 	if (rc)
 		return rc;

@@ -649,11 +649,15 @@ done:
 
 /*
  * One slice of the periodic pass: the known runs after `cursor` in name
- * order, at most VERIFY_SLICE of them, re-read where their signature moved.
- * `next` gets where the following slice starts; returns true when the pass
- * reached the last run.
+ * order, at most VERIFY_SLICE of them and no more than VERIFY_SLICE_MS of
+ * checking once VERIFY_SLICE_MIN are done (two stats a run: on a slow
+ * filesystem 2,000 of them would add tens of ms to whichever command runs
+ * during the pass), re-read where their signature moved.  `next` gets where
+ * the following slice starts; returns true when the pass reached the last run.
  */
 #define VERIFY_SLICE 2000
+#define VERIFY_SLICE_MIN 250
+#define VERIFY_SLICE_MS 4
 static bool verify_slice(tally_store *store, writer *w, int runs_fd, const char *cursor, tally_buf *next,
                          size_t *skipped)
 {
@@ -673,7 +677,12 @@ static bool verify_slice(tally_store *store, writer *w, int runs_fd, const char 
 	}
 	sqlite3_finalize(st);
 	/* the rows are collected first: re-reading a run rewrites them */
-	for (size_t i = 0; i < names.n && !oom; i++) {
+	int64_t deadline = tally_now_ms() + VERIFY_SLICE_MS;
+	size_t checked = 0;
+	for (; checked < names.n && !oom; checked++) {
+		if (checked >= VERIFY_SLICE_MIN && checked % 64 == 0 && tally_now_ms() > deadline)
+			break;
+		size_t i = checked;
 		if (!run_sig(runs_fd, names.items[i], &sig)) {
 			delete_run_row(w, names.items[i]);
 			index_new(store, w, runs_fd, names.items[i], &sig, skipped);
@@ -683,9 +692,9 @@ static bool verify_slice(tally_store *store, writer *w, int runs_fd, const char 
 		}
 	}
 	tally_buf_clear(next);
-	if (names.n)
-		tally_buf_adds(next, names.items[names.n - 1]);
-	bool done = oom || names.n < VERIFY_SLICE;
+	if (checked)
+		tally_buf_adds(next, names.items[checked - 1]);
+	bool done = oom || (checked == names.n && names.n < VERIFY_SLICE);
 	tally_strlist_release(&names);
 	tally_strlist_release(&sigs);
 	tally_buf_release(&sig);
@@ -898,8 +907,6 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 		goto done;
 	}
 	in_txn = true;
-	/* A scan may rewrite every page of the index: keep them in memory (up to 64 MiB). */
-	sqlite3_exec(store->db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
 	if (force) {
 		sqlite3_exec(store->db, clear_all, NULL, NULL, NULL);
 		w.fresh = true;
@@ -910,7 +917,12 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 	bool verify = force || dir_changed || (verify_due && verify_interval_ms() == 0);
 	bool pass_done = false;
 	if (verify) {
+		/* A scan may rewrite every page of the index: keep them in memory
+		 * (up to 64 MiB), for the scan only — a listing that reads the whole
+		 * index through so big a cache pays a page fault per page. */
+		sqlite3_exec(store->db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
 		rc = scan(store, &w, runs_fd, &skipped);
+		sqlite3_exec(store->db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
 		pass_done = true;
 	} else {
 		tally_buf sig = TALLY_BUF_INIT;

@@ -137,6 +137,10 @@ bool tally_utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
+		if (*p < 0x80) { /* ASCII, the usual case, without a call per byte */
+			p++;
+			continue;
+		}
 		size_t n = utf8_sequence(p);
 		if (!n)
 			return false;

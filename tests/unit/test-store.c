@@ -65,6 +65,36 @@ static void c_api_run_is_listed_with_scalars(void **state)
 	free(id);
 }
 
+/* The three row shapes: compact (no JSON), details, summary only (id, dir, JSON). */
+static void iterator_row_shapes(void **state)
+{
+	tally_store *store = *state;
+	char *id = new_run(store, "shapes", 1);
+	tally_iter_options opts = TALLY_ITER_OPTIONS_INIT;
+	tally_run_iter *it = NULL;
+	const tally_run *run;
+	for (int details = TALLY_ITER_COMPACT; details <= TALLY_ITER_SUMMARY_ONLY; details++) {
+		for (int query = 0; query < 2; query++) { /* newest first, and rows fetched by a query */
+			opts.details = details;
+			opts.where = query ? "loss > 0" : NULL;
+			assert_int_equal(tally_run_iter_new(&it, store, &opts), 0);
+			assert_int_equal(tally_run_iter_next(it, &run), 0);
+			assert_string_equal(tally_run_id(run), id);
+			assert_non_null(strstr(tally_run_dir(run), id));
+			bool has_summary = strstr(tally_run_summary_json(run), "\"label\":\"shapes\"") != NULL;
+			assert_int_equal(has_summary, details != TALLY_ITER_COMPACT);
+			assert_string_equal(tally_run_label(run), details == TALLY_ITER_SUMMARY_ONLY ? "" : "shapes");
+			assert_int_equal(tally_run_iter_next(it, &run), 1);
+			tally_run_iter_free(it);
+		}
+	}
+	opts.where = NULL;
+	opts.details = 3;
+	assert_int_equal(tally_run_iter_new(&it, store, &opts), TALLY_EINVALID);
+	assert_null(it);
+	free(id);
+}
+
 static void lookup_by_index_prefix_suffix_and_path(void **state)
 {
 	tally_store *store = *state;
@@ -221,6 +251,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(c_api_run_is_listed_with_scalars, make_store, free_store),
+		cmocka_unit_test_setup_teardown(iterator_row_shapes, make_store, free_store),
 		cmocka_unit_test_setup_teardown(lookup_by_index_prefix_suffix_and_path, make_store, free_store),
 		cmocka_unit_test_setup_teardown(corrupt_metadata_is_skipped_and_reported, make_store, free_store),
 		cmocka_unit_test_setup_teardown(lost_supervisor_reads_as_terminated, make_store, free_store),
