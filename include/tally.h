@@ -361,10 +361,15 @@ typedef struct {
 	const char *reproduce_from;    /**< (version 4) an earlier run's directory: its source snapshot
 	                                    is the new run's sources, its git state recorded, and the
 	                                    new run's `reproduces` says its id (tally reproduce --run) */
+	const char *sweep_id;          /**< (version 5) the sweep this run is a trial of; may be NULL */
+	long sweep_trial;              /**< (version 5) with sweep_id: the trial's number (from 1) */
+	int check_only;                /**< (version 5) check everything, create nothing: 0 when a launch
+	                                    with these options would start */
 } tally_launch_options;
 
-#define TALLY_LAUNCH_OPTIONS_VERSION 4
-#define TALLY_LAUNCH_OPTIONS_INIT {TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL, NULL, 0, 0, NULL, 0, -1, NULL}
+#define TALLY_LAUNCH_OPTIONS_VERSION 5
+#define TALLY_LAUNCH_OPTIONS_INIT \
+	{TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL, NULL, 0, 0, NULL, 0, -1, NULL, NULL, 0, 0}
 
 /**
  * Validate everything (script, interpreter, flags) before creating anything;
@@ -380,6 +385,120 @@ typedef struct {
  */
 int tally_launch(tally_run **out, int *exit_code, tally_store *store,
                  const tally_launch_options *opts);
+
+/* ------------------------------------------------------------------ */
+/* Sweeps: one script over a search space, each trial a tracked run    */
+/* ------------------------------------------------------------------ */
+
+typedef struct tally_sweep tally_sweep;
+
+/** Whether the text after NAME= is a search space ([a,b], uniform[a:b], …) rather than one value. */
+int tally_flag_is_search_space(const char *value);
+
+/** What to sweep. */
+typedef struct {
+	unsigned int version;          /**< TALLY_SWEEP_OPTIONS_VERSION */
+	tally_launch_options launch;   /**< the trials' script or command, label, tags…  Its flag_args mix
+	                                    fixed values (epochs=5) and search spaces: [a,b], choice[a,b],
+	                                    range[a:b:step], linspace[a:b:n], logspace[a:b:n], uniform[a:b],
+	                                    loguniform[a:b], randint[a:b], lograndint[a:b] */
+	const char *strategy;          /**< "grid", "random", or NULL: grid when every space is a list and
+	                                    neither `sample` nor `max_trials` is set, else random */
+	double sample;                 /**< 0 < sample <= 1: that share of the grid (at least one trial); 0: unset */
+	uint64_t max_trials;           /**< 0: unset (every grid point; 20 random draws) */
+	uint64_t seed;                 /**< with `has_seed`; otherwise a fresh seed (recorded) */
+	int has_seed;
+	const char *trials_file;       /**< one trial per row (.csv, .yml, .json) instead of search spaces */
+	const char *objective;         /**< the scalar to optimize; NULL: the first of val_loss, loss logged */
+	int maximize;                  /**< larger objective is better */
+} tally_sweep_options;
+
+#define TALLY_SWEEP_OPTIONS_VERSION 1
+
+/**
+ * Plan a sweep: parse the search spaces, pick its trials, and check every
+ * value against the script's declared flags (types, min/max, choices).
+ * Nothing is written: tally_sweep_execute() records and runs it.
+ */
+int tally_sweep_plan(tally_sweep **out, tally_store *store, const tally_sweep_options *opts);
+
+/** An existing sweep by id or unique id prefix (to resume or show it). */
+int tally_sweep_open(tally_sweep **out, tally_store *store, const char *ref);
+
+/** The sweeps of `store`, newest first, as a JSON array of summaries (malloc'ed). */
+int tally_sweep_list(tally_store *store, char **json_out);
+
+void tally_sweep_free(tally_sweep *sweep);
+
+const char *tally_sweep_id(const tally_sweep *sweep);          /**< "" until it is recorded */
+/** running, completed, interrupted (stopped or killed: resumable) or failed (--fail-fast). */
+const char *tally_sweep_status(const tally_sweep *sweep);
+/** "20 trials (random from 6 × continuous)" */
+const char *tally_sweep_describe(const tally_sweep *sweep);
+/** The objective's scalar ("" when none is set and no trial logged val_loss or loss). */
+const char *tally_sweep_objective(const tally_sweep *sweep, int *maximize);
+/** The record (space, options, seed, trials and their runs' state) as JSON text. */
+const char *tally_sweep_json(tally_sweep *sweep);
+
+/** One trial and, once it ran, its run. */
+typedef struct {
+	const char *flags_json;        /**< the values it runs with, {"lr": 0.01, …} */
+	const char *run_id;            /**< its latest run, NULL before it ran */
+	const char *status;            /**< pending, running, completed, error or terminated */
+	int has_objective;
+	double objective;              /**< the objective scalar's last value */
+	int64_t duration_ms;           /**< -1 when unknown */
+} tally_sweep_trial;
+
+size_t tally_sweep_trial_count(const tally_sweep *sweep);
+/** Trial `i` (from 0); its texts stay valid until the sweep changes or is freed. */
+int tally_sweep_trial_get(const tally_sweep *sweep, size_t i, tally_sweep_trial *out);
+/** The best trial so far (index from 0), or -1. */
+long tally_sweep_best(const tally_sweep *sweep);
+
+enum {
+	TALLY_SWEEP_STARTED,           /**< the trials to run are known */
+	TALLY_SWEEP_TRIAL_STARTED,
+	TALLY_SWEEP_TRIAL_ENDED,
+	TALLY_SWEEP_TICK,              /**< about once a second while trials run */
+	TALLY_SWEEP_ENDED,
+};
+
+/** Where a running sweep stands, handed to the progress callback. */
+typedef struct {
+	int event;                     /**< TALLY_SWEEP_* */
+	long trial;                    /**< the trial an event concerns (from 0), else -1 */
+	const char *run_id;            /**< its run (NULL if none was created) */
+	const char *error;             /**< TRIAL_ENDED without a run: why it did not start */
+	size_t total, completed, failed, running, pending;
+	size_t done_before;            /**< trials completed before this execution (resume) */
+	int64_t eta_ms;                /**< -1 while unknown */
+} tally_sweep_progress;
+
+/** How to run it. */
+typedef struct {
+	unsigned int version;          /**< TALLY_SWEEP_EXEC_VERSION */
+	unsigned int parallel;         /**< trials at a time (0 = 1, or one per GPU) */
+	const char *const *gpus;       /**< NULL-terminated GPU ids; worker k gets CUDA_VISIBLE_DEVICES=gpus[k] */
+	int fail_fast;                 /**< stop starting trials after one fails */
+	int retry_failed;              /**< run trials whose run failed again (terminated ones always are) */
+	int echo;                      /**< trials' output to this process's stdout/stderr */
+	void (*progress)(void *ctx, tally_sweep *sweep, const tally_sweep_progress *p);
+	void *ctx;
+} tally_sweep_exec_options;
+
+#define TALLY_SWEEP_EXEC_VERSION 1
+
+/**
+ * Record the sweep (a new one) and run its trials that have not completed,
+ * `parallel` at a time, each as a tracked run linked to the sweep.  A trial
+ * that fails is recorded and the sweep goes on.  SIGINT/SIGTERM/SIGHUP stop
+ * it: running trials get the signal and end as terminated; the sweep is
+ * then "interrupted" and tally_sweep_execute() on tally_sweep_open() of it
+ * resumes.  Returns 0 when the sweep ran to its end (whatever the trials'
+ * outcome) or was stopped; negative on errors.
+ */
+int tally_sweep_execute(tally_sweep *sweep, const tally_sweep_exec_options *opts);
 
 #ifdef __cplusplus
 }

@@ -53,6 +53,8 @@ int cmd_import(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
 int cmd_open(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
+int cmd_sweeps(int argc, char **argv);
 
 /* "tally: <message>" on stderr; returns EXIT_FATAL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -102,7 +104,7 @@ int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes);
 
 enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINATED, CLI_OPT_TAG, CLI_OPT_LABEL,
        CLI_OPT_SCRIPT, CLI_OPT_STARTED, CLI_OPT_PATTERN, CLI_OPT_MARKED, CLI_OPT_UNMARKED, CLI_OPT_SORT,
-       CLI_OPT_FIRST_FREE };
+       CLI_OPT_SWEEP, CLI_OPT_FIRST_FREE };
 
 /* For a command's getopt_long table: -w is --where; a command whose own -s
  * is not taken adds "s:" to its short options for --sort. */
@@ -113,7 +115,7 @@ enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINA
 	{"label", required_argument, NULL, CLI_OPT_LABEL}, \
 	{"script", required_argument, NULL, CLI_OPT_SCRIPT}, {"started", required_argument, NULL, CLI_OPT_STARTED}, \
 	{"pattern", required_argument, NULL, CLI_OPT_PATTERN}, {"marked", no_argument, NULL, CLI_OPT_MARKED}, \
-	{"unmarked", no_argument, NULL, CLI_OPT_UNMARKED}
+	{"unmarked", no_argument, NULL, CLI_OPT_UNMARKED}, {"sweep", required_argument, NULL, CLI_OPT_SWEEP}
 #define CLI_SELECTION_OPTIONS CLI_SELECTION_OPTIONS_BUT_TAG, {"tag", required_argument, NULL, CLI_OPT_TAG}
 
 /* Their lines for a command's --help. */
@@ -127,7 +129,7 @@ enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINA
 	"  -s, --sort KEYS      in this order (-KEY: largest first)\n" \
 	"      --running, --completed, --error, --terminated   runs with that status\n" \
 	"      --tag TAG, --label TEXT, --script NAME, --started WHEN, --pattern REGEX,\n" \
-	"      --marked, --unmarked   as in tally runs\n"
+	"      --marked, --unmarked, --sweep ID   as in tally runs\n"
 
 typedef struct cli_selection {
 	const char *where, *sort;
@@ -200,6 +202,25 @@ bool cli_follower_copy(cli_follower *f);
 void cli_follower_close(cli_follower *f);
 void cli_sleep_ms(long ms);
 
+/* ---- sweeps (sweep-view.c) ---- */
+
+/* The trials as a table: the plan (trial and flags), or with status, run,
+ * objective and duration, best first. */
+int cli_sweep_table(FILE *out, const tally_sweep *sweep, bool plan_only);
+/* "Best: trial 5, run ID, val_loss 0.0658 (minimized)", when a trial has the objective. */
+void cli_sweep_best_line(FILE *out, const tally_sweep *sweep);
+/* tally show SWEEP: summary and trials, or the record as JSON. */
+int cli_sweep_show(tally_sweep *sweep, const char *runs_dir, bool json);
+/* tally tune's work, also for `tally run SCRIPT lr=[…]`: plan, confirm, run, report. */
+typedef struct {
+	tally_sweep_options plan;
+	tally_sweep_exec_options exec;
+	const char *runs_dir;
+	const char *resume;   /* a sweep id to continue instead */
+	bool yes, dry_run, quiet;
+} cli_tune_request;
+int cli_tune(cli_tune_request *req);
+
 /* ---- output helpers (output-format.c) ---- */
 
 /* The shortest text that reads back as the same number (0.2, not 0.20000000000000001); nan, inf, -inf. */
@@ -214,6 +235,8 @@ void cli_format_local_time(char *out, size_t size, int64_t ms, bool seconds);
 void cli_print_cell(FILE *out, const char *s, int width, bool last);
 /* The same, for `bytes` bytes of `s` whose display width `w` is known. */
 void cli_print_cell_n(FILE *out, const char *s, size_t bytes, int w, int width, bool last);
+/* A table row: each cell padded to its width, two spaces apart, then a newline. */
+void cli_print_row(FILE *out, const char *const *cells, const int *widths, size_t n);
 /* Display width of a UTF-8 string (each code point one column). */
 int cli_display_width(const char *s);
 /* Append `s` (UTF-8) as a JSON string literal, quotes included. */

@@ -77,6 +77,8 @@ static const char usage[] =
 	"that ends by a signal, or after one was forwarded, is recorded as\n"
 	"terminated.\n"
 	"\n"
+	"lr=[0.01,0.1] or lr=loguniform[1e-4:1e-1] makes a sweep (tally help tune).\n"
+	"\n"
 	"Exit status: the script's own (128+N when killed by signal N).\n";
 
 static const struct option options[] = {
@@ -201,6 +203,14 @@ static int run_in_background(tally_store *store, tally_launch_options *opts)
 	return cli_error("the background run did not start");
 }
 
+static bool is_sweep(const char *const *flags)
+{
+	for (const char *const *f = flags; f && *f; f++)
+		if (tally_flag_is_search_space(strchr(*f, '=') + 1))
+			return true;
+	return false;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	tally_launch_options opts = TALLY_LAUNCH_OPTIONS_INIT;
@@ -281,6 +291,20 @@ int cmd_run(int argc, char **argv)
 	}
 	opts.flag_args = a.flags;
 	opts.tags = a.tags;
+	if (is_sweep(a.flags)) { /* lr=[0.01,0.1]: a sweep, as in Guild */
+		if (a.background || opts.name) {
+			code = cli_usage_error(usage, "a sweep (a flag given [a,b] or a distribution) runs in the foreground "
+			                       "and its trials are not named: leave %s out", a.background ? "-b" : "--name");
+			goto done;
+		}
+		cli_tune_request req = {0};
+		req.plan.version = TALLY_SWEEP_OPTIONS_VERSION;
+		req.plan.launch = opts;
+		req.exec.version = TALLY_SWEEP_EXEC_VERSION;
+		req.runs_dir = a.runs_dir;
+		code = cli_tune(&req);
+		goto done;
+	}
 	if ((code = cli_open_store(&store, a.runs_dir)))
 		goto done;
 	if (opts.replace && !opts.name) {

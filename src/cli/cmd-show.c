@@ -9,12 +9,13 @@
 #include "util/timeutil.h"
 
 static const char usage[] =
-	"usage: tally show [RUN] [--format text|json] [--tail N] [--runs-dir DIR]\n"
+	"usage: tally show [RUN | SWEEP] [--format text|json] [--tail N] [--runs-dir DIR]\n"
 	"\n"
 	"Show a run's attributes, flags, scalar summaries, the files it produced\n"
 	"and the tail of its output.  RUN is an index (1 = latest, the default), a\n"
 	"unique prefix of the run id or of its random suffix, a name, or a run\n"
-	"directory.\n"
+	"directory.  SWEEP, the id of a sweep (tally sweeps), shows the sweep: its\n"
+	"space, options and trials, best first.\n"
 	"\n"
 	"Options:\n"
 	"  -f, --format FMT    text (default) or json\n"
@@ -77,6 +78,10 @@ static void print_attributes(const tally_run *run, json_t *m)
 		json_array_foreach(tags, i, t) printf("%s%s", i ? ", " : "", json_string_value(t) ? json_string_value(t) : "");
 		putchar('\n');
 	}
+	json_t *sweep = json_object_get(m, "sweep");
+	if (json_is_string(json_object_get(sweep, "id")))
+		printf("sweep:       %s, trial %lld (tally show %s)\n", str(sweep, "id"),
+		       (long long)json_integer_value(json_object_get(sweep, "trial")), str(sweep, "id"));
 	printf("script:      %s\n", *tally_run_script(run) ? tally_run_script(run) : "-");
 	fputs("command:     ", stdout);
 	size_t i;
@@ -181,6 +186,33 @@ static int show_json(const tally_run *run, json_t *meta, json_t *files, const ch
 	return EXIT_OK;
 }
 
+/*
+ * A reference that names a sweep (hex digits, the id or a prefix of it)
+ * shows the sweep: when it is the whole id, or when no run goes by it.
+ */
+static int show_sweep(const char *runs_dir, const char *ref, bool json, bool *shown)
+{
+	*shown = false;
+	size_t len = strlen(ref);
+	if (len < 4 || strspn(ref, "0123456789abcdef") != len || strspn(ref, "0123456789") == len)
+		return EXIT_OK;
+	tally_store *store = NULL;
+	tally_sweep *sweep = NULL;
+	tally_run *run = NULL;
+	int code = cli_open_store(&store, runs_dir);
+	if (!code && tally_sweep_open(&sweep, store, ref) == 0 &&
+	    (!strcmp(tally_sweep_id(sweep), ref) || tally_run_lookup(&run, store, ref) != 0)) {
+		*shown = true;
+		code = cli_sweep_show(sweep, tally_store_path(store), json);
+	}
+	tally_run_free(run);
+	tally_sweep_free(sweep);
+	tally_store_free(store);
+	if (code)
+		*shown = true;
+	return code;
+}
+
 int cmd_show(int argc, char **argv)
 {
 	const char *format = "text", *runs_dir = NULL, *ref = NULL;
@@ -214,6 +246,9 @@ int cmd_show(int argc, char **argv)
 	if (strcmp(format, "text") && strcmp(format, "json"))
 		return cli_usage_error(usage, "unknown format '%s' (text or json)", format);
 
+	bool shown = false;
+	if (ref && !sel.used && (code = show_sweep(runs_dir, ref, !strcmp(format, "json"), &shown), shown))
+		return code;
 	tally_store *store = NULL;
 	tally_run *run = NULL;
 	char *files_text = NULL, *tail = NULL;

@@ -21,6 +21,8 @@ typedef struct {
 static const command commands[] = {
 	{"run", cmd_run, "run a script as a tracked run"},
 	{"runs", cmd_runs, "list runs, newest first"},
+	{"tune", cmd_tune, "run a script over a search space (grid, random), trials in parallel"},
+	{"sweeps", cmd_sweeps, "list the sweeps tally tune recorded"},
 	{"show", cmd_show, "show everything recorded about a run"},
 	{"scalars", cmd_scalars, "list the scalar points or summaries of runs"},
 	{"plot", cmd_plot, "chart a scalar over steps in the terminal"},

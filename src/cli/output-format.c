@@ -202,13 +202,13 @@ void cli_json_string(tally_buf *out, const char *s)
 
 void cli_format_number(char *out, size_t size, double v)
 {
-	if (isnan(v) || isinf(v)) {
-		snprintf(out, size, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
-		return;
-	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(out, size, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			return;
+	tally_format_double(out, size, v);
+}
+
+void cli_print_row(FILE *out, const char *const *cells, const int *widths, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		cli_print_cell(out, cells[k], widths[k], k + 1 == n);
+		fputs_unlocked(k + 1 == n ? "\n" : "  ", out);
 	}
 }

@@ -56,6 +56,13 @@ bool cli_selection_option(cli_selection *sel, int c, const char *arg)
 		add_quoted(sel, arg);
 		tally_buf_addc(&sel->filter, ')');
 		break;
+	case CLI_OPT_SWEEP: /* an id prefix: hex digits only, so it is safe in a pattern */
+		if (*arg && strspn(arg, "0123456789abcdef") == strlen(arg)) {
+			tally_buf_printf(&sel->filter, "%s(sweep ~ '^%s')", sel->filter.len ? " and " : "", arg);
+		} else {
+			add_filter(sel, "sweep = ", arg);
+		}
+		break;
 	case CLI_OPT_MARKED: tally_buf_printf(&sel->filter, "%s(marked)", sel->filter.len ? " and " : ""); break;
 	case CLI_OPT_UNMARKED: tally_buf_printf(&sel->filter, "%s(not marked)", sel->filter.len ? " and " : ""); break;
 	default: return false;

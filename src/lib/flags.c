@@ -278,3 +278,93 @@ void tally__flag_json_text(tally_buf *out, json_t *value)
 	}
 	}
 }
+
+/*
+ * A YAML flow sequence of scalars, "[0.1, 0.3, 'a,b']", into typed values
+ * (names left NULL): the lists of a sweep.  Nested lists and maps are errors.
+ */
+int tally__flag_parse_list(tally_flag_list *out, const char *text)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int rc = 0, depth = 0;
+	bool ended = false;
+
+	out->items = NULL;
+	out->count = 0;
+	if (!tally_utf8_valid(text) || !strncmp(text, "\xEF\xBB\xBF", 3))
+		return tally__error(TALLY_EINVALID, "list '%s' is not plain UTF-8 text", text);
+	if (!yaml_parser_initialize(&parser))
+		return tally__error_oom();
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+	while (!rc) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = tally__error(TALLY_EINVALID, "list '%s' is not valid (%s) — write [a, b, c], quoting values "
+			                  "that hold commas or brackets", text, parser.problem ? parser.problem : "syntax error");
+			break;
+		}
+		yaml_event_type_t type = ev.type;
+		if (type == YAML_SEQUENCE_START_EVENT && (depth++ || ended)) {
+			rc = tally__error(TALLY_EINVALID, "list '%s' holds a list — give single values", text);
+		} else if (type == YAML_SEQUENCE_END_EVENT) {
+			depth--;
+			ended = true;
+		} else if (type == YAML_MAPPING_START_EVENT) {
+			rc = tally__error(TALLY_EINVALID, "list '%s' holds a map — give single values", text);
+		} else if (type == YAML_SCALAR_EVENT && depth != 1) {
+			rc = tally__error(TALLY_EINVALID, "'%s' is not a list — write [a, b, c]", text);
+		} else if (type == YAML_SCALAR_EVENT) {
+			tally_flag v = {0};
+			v.text = strdup((const char *)ev.data.scalar.value);
+			if (!v.text)
+				rc = tally__error_oom();
+			else if (ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+				resolve_plain(&v, v.text);
+			else
+				v.type = TALLY_FLAG_STRING;
+			tally_flag *grown = rc ? NULL : realloc(out->items, (out->count + 1) * sizeof *grown);
+			if (!rc && !grown)
+				rc = tally__error_oom();
+			if (rc) {
+				tally__flag_release(&v);
+			} else {
+				out->items = grown;
+				out->items[out->count++] = v;
+			}
+		}
+		yaml_event_delete(&ev);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	if (!rc && !ended)
+		rc = tally__error(TALLY_EINVALID, "'%s' is not a list — write [a, b, c]", text);
+	if (!rc && !out->count)
+		rc = tally__error(TALLY_EINVALID, "list '%s' is empty — give at least one value", text);
+	if (rc)
+		tally__flag_list_release(out);
+	return rc;
+}
+
+/* NAME=VALUE text that tally__flag_parse_assignment() reads back as `value`. */
+void tally__flag_assignment_text(tally_buf *out, const char *name, json_t *value)
+{
+	tally_buf_printf(out, "%s=", name);
+	if (json_is_string(value)) { /* single-quoted YAML: only ' is escaped, as '' */
+		tally_buf_addc(out, '\'');
+		for (const char *p = json_string_value(value); *p; p++) {
+			if (*p == '\'')
+				tally_buf_addc(out, '\'');
+			tally_buf_addc(out, *p);
+		}
+		tally_buf_addc(out, '\'');
+	} else if (json_is_real(value)) {
+		char text[40];
+		tally_format_double(text, sizeof text, json_real_value(value));
+		tally_buf_adds(out, text);
+		if (!strpbrk(text, ".eEn")) /* 3.0 stays a float */
+			tally_buf_adds(out, ".0");
+	} else {
+		tally__flag_json_text(out, value);
+	}
+}

@@ -42,7 +42,7 @@
 #include "util/strlist.h"
 #include "util/timeutil.h"
 
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 #define TALLY_STR_(x) #x
 #define TALLY_STR(x) TALLY_STR_(x)
 #define RACY_NS 2000000000LL
@@ -58,7 +58,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS runs("
 	"  rid INTEGER PRIMARY KEY, dir TEXT NOT NULL UNIQUE, id TEXT NOT NULL, started INTEGER, stopped INTEGER,"
 	"  status TEXT, exit_status INTEGER, label TEXT, script TEXT, host TEXT, flags_text TEXT, scalars_text TEXT,"
-	"  sig TEXT, marked INTEGER, name TEXT);"
+	"  sig TEXT, marked INTEGER, name TEXT, sweep TEXT, trial INTEGER);"
 	/* Covers a listing, read backwards for newest first, without touching the
 	 * table.  Ascending, because runs arrive in start order: appending at its
 	 * right edge fills its pages, where a descending index split them half
@@ -68,6 +68,7 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS runs_by_id ON runs(id);"
 	"CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);"
 	"CREATE INDEX IF NOT EXISTS runs_by_name ON runs(name) WHERE name IS NOT NULL;"
+	"CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep, trial) WHERE sweep IS NOT NULL;"
 	"CREATE TABLE IF NOT EXISTS details(rid INTEGER PRIMARY KEY, summary_json TEXT);"
 	"CREATE TABLE IF NOT EXISTS flags(rid INTEGER, name TEXT, type TEXT, value, PRIMARY KEY(rid, name)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS scalars(rid INTEGER, tag TEXT, last REAL, last_step INTEGER, first REAL,"
@@ -238,12 +239,13 @@ static int writer_prepare(tally_store *store, writer *w)
 	} q[] = {
 		/* An upsert keeps the row's rid, which `details` is keyed by. */
 		{&w->put, "INSERT INTO runs(dir, id, started, stopped, status, exit_status, label, script, host,"
-		          " flags_text, scalars_text, sig, marked, name) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
+		          " flags_text, scalars_text, sig, marked, name, sweep, trial)"
+		          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
 		          " ON CONFLICT(dir) DO UPDATE SET id=excluded.id, started=excluded.started, stopped=excluded.stopped,"
 		          " status=excluded.status, exit_status=excluded.exit_status, label=excluded.label,"
 		          " script=excluded.script, host=excluded.host, flags_text=excluded.flags_text,"
 		          " scalars_text=excluded.scalars_text, sig=excluded.sig, marked=excluded.marked,"
-		          " name=excluded.name RETURNING rid"},
+		          " name=excluded.name, sweep=excluded.sweep, trial=excluded.trial RETURNING rid"},
 		{&w->put_details, "INSERT OR REPLACE INTO details(rid, summary_json) VALUES(?1,?2)"},
 		{&w->del_flags, "DELETE FROM flags WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
 		{&w->del_scalars, "DELETE FROM scalars WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
@@ -364,6 +366,9 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 	sqlite3_bind_text(st, 12, sig, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 13, json_is_true(json_object_get(meta, "marked")));
 	bind_json_value(st, 14, json_object_get(meta, "name"));
+	json_t *sweep = json_object_get(meta, "sweep"); /* a trial of a sweep: {"id", "trial"} */
+	bind_json_value(st, 15, json_is_string(json_object_get(sweep, "id")) ? json_object_get(sweep, "id") : NULL);
+	bind_json_value(st, 16, json_is_integer(json_object_get(sweep, "trial")) ? json_object_get(sweep, "trial") : NULL);
 	sqlite3_int64 rid = 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		rid = sqlite3_column_int64(st, 0);

@@ -98,6 +98,10 @@ json_t *tally__flag_to_json(const tally_flag *flag);
 char *tally__flag_env_name(const char *name);
 /* Render a JSON flag value the way `name=value` text shows it. */
 void tally__flag_json_text(tally_buf *out, json_t *value);
+/* A YAML flow list "[a, b, 'c,d']" into typed values (names NULL); TALLY_EINVALID with a message. */
+int tally__flag_parse_list(tally_flag_list *out, const char *text);
+/* NAME=VALUE text that types back to the JSON `value` (strings single-quoted, 3.0 stays a float). */
+void tally__flag_assignment_text(tally_buf *out, const char *name, json_t *value);
 
 /* SHA-256 of `data` as 64 hex digits (source.c). */
 int tally__sha256_hex(const void *data, size_t len, char hex[65]);

@@ -890,14 +890,15 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 
 	*out = NULL;
 	*exit_code = 1;
-	if (!opts || opts->version != TALLY_LAUNCH_OPTIONS_VERSION)
+	if (!opts || opts->version < 4 || opts->version > TALLY_LAUNCH_OPTIONS_VERSION)
 		return tally__error(TALLY_EINVALID, "unsupported tally_launch_options version");
 	if (!opts->script == !opts->command)
 		return tally__error(TALLY_EINVALID, "give either a script or a command");
 	project_dir = tally_path_absolute(opts->project_dir ? opts->project_dir : ".");
 	if (!project_dir)
 		return tally__error_oom();
-	tally__git_init_begin(project_dir);
+	if (!(opts->version >= 5 && opts->check_only))
+		tally__git_init_begin(project_dir); /* overlaps the checks below; a check alone needs no git */
 
 	/* 1. Everything that can be wrong with the request fails here, before any run exists. */
 	const char *name = opts->version >= 4 ? opts->name : NULL;
@@ -925,6 +926,13 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	if (!sf.output_scalars_off &&
 	    (rc = tally__outparse_new(&parser, &resolved.values, sf.output_patterns.n ? sf.output_patterns.items : NULL)))
 		goto done;
+	const char *sweep_id = opts->version >= 5 ? opts->sweep_id : NULL;
+	if (sweep_id && opts->sweep_trial < 1) {
+		rc = tally__error(TALLY_EINVALID, "a sweep's trials are numbered from 1");
+		goto done;
+	}
+	if (opts->version >= 5 && opts->check_only)
+		goto done; /* rc is 0: it would start */
 
 	/* 2. The run exists from here on: every failure is recorded in it. */
 	if (!(meta = launch_meta(store, opts, &argv, &resolved, label))) {
@@ -936,6 +944,12 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		if ((rc = tally__name_claim(store, name, opts->replace, &name_lock)))
 			goto done;
 		json_object_set_new(meta, "name", json_string(name));
+	}
+	if (sweep_id) {
+		json_t *sweep = json_object();
+		json_object_set_new(sweep, "id", json_string(sweep_id));
+		json_object_set_new(sweep, "trial", json_integer(opts->sweep_trial));
+		json_object_set_new(meta, "sweep", sweep);
 	}
 	rc = tally__run_start(&run, store, meta);
 	if (name_lock >= 0)

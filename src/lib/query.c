@@ -228,6 +228,8 @@ static const struct {
 	{"exit_status", "r.exit_status", V_VALUE},
 	{"id", "r.id", V_VALUE},
 	{"name", "r.name", V_VALUE},
+	{"sweep", "r.sweep", V_VALUE},
+	{"trial", "r.trial", V_VALUE},
 	{"marked", "r.marked", V_VALUE},
 	{"tags", "NULL", V_TAGS},
 	{"tag", "NULL", V_TAGS},

@@ -76,6 +76,8 @@ char *tally__summary_json(json_t *meta, json_t *scalars)
 	}
 	if (json_is_string(json_object_get(meta, "name"))) /* only named runs have the key */
 		json_object_set(o, "name", json_object_get(meta, "name"));
+	if (json_is_object(json_object_get(meta, "sweep"))) /* only trials of a sweep: {"id", "trial"} */
+		json_object_set(o, "sweep", json_object_get(meta, "sweep"));
 	json_t *tags = json_object_get(meta, "tags"), *flags = json_object_get(meta, "flags");
 	json_object_set_new(o, "tags", json_is_array(tags) ? json_incref(tags) : json_array());
 	json_object_set_new(o, "flags", json_is_object(flags) ? json_incref(flags) : json_object());

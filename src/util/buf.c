@@ -1,5 +1,6 @@
 #include "util/buf.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,5 +162,18 @@ void tally_buf_add_utf8_lossy(tally_buf *b, const char *s)
 			tally_buf_adds(b, "\xEF\xBF\xBD");
 			p++;
 		}
+	}
+}
+
+void tally_format_double(char *out, size_t size, double v)
+{
+	if (isnan(v) || isinf(v)) {
+		snprintf(out, size, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(out, size, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
 	}
 }

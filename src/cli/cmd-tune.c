@@ -1,0 +1,525 @@
+/* tally tune — run a script over a search space, each trial a tracked run. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/timeutil.h"
+
+static const char usage[] =
+	"usage: tally tune [OPTIONS] SCRIPT NAME=SPACE … [NAME=VALUE …]\n"
+	"       tally tune [OPTIONS] NAME=SPACE … -- COMMAND [ARG …]\n"
+	"       tally tune --resume SWEEP [--retry-failed] [--parallel N] [--gpus LIST]\n"
+	"\n"
+	"Run SCRIPT once per trial of a search space, each trial an ordinary run\n"
+	"(tally runs --sweep ID lists them), like tfruns' tuning_run() and Guild's\n"
+	"`guild run train.py lr=[0.01,0.1]`; `tally run SCRIPT lr=[0.01,0.1]` is the\n"
+	"same.  A flag given one value keeps it in every trial.\n"
+	"\n"
+	"Search spaces (NAME=SPACE; quote them for the shell):\n"
+	"  [a,b,c]  choice[a,b,c]   these values ('quote' values holding , or ])\n"
+	"  range[a:b:step]          a, a+step, … up to b included (step 1 by default)\n"
+	"  linspace[a:b:n]          n evenly spaced values from a to b\n"
+	"  logspace[a:b:n]          n values 10^a … 10^b (logspace[a:b:n:base])\n"
+	"  uniform[a:b]             a random real in [a, b)\n"
+	"  loguniform[a:b]          a random real whose logarithm is uniform (0 < a)\n"
+	"  randint[a:b]             a random integer from a to b, both included\n"
+	"  lograndint[a:b]          the same, log-uniformly (0 < a)\n"
+	"Every value is checked against the script's flags (type, min, max,\n"
+	"choices) before any trial starts.\n"
+	"\n"
+	"Which trials:\n"
+	"      --grid             every combination, in order (the last flag fastest);\n"
+	"                         the default when every space is a list\n"
+	"      --random           random search: a random subset of the grid (no\n"
+	"                         repeats), or draws from the distributions; the\n"
+	"                         default when a space is a distribution\n"
+	"      --sample F         a random share F of the grid (0 < F <= 1, at least\n"
+	"                         one trial), as tfruns' sample\n"
+	"  -n, --max-trials N     N trials (random search; 20 by default)\n"
+	"      --seed S           the random choices' seed (recorded; a fresh one\n"
+	"                         otherwise): the same seed gives the same trials\n"
+	"      --trials FILE      one trial per row of FILE (.csv with a header of\n"
+	"                         flag names, .yml list of maps, .json array of\n"
+	"                         objects) instead of search spaces\n"
+	"      --minimize SCALAR  the objective (default: val_loss, else loss)\n"
+	"      --maximize SCALAR  the objective, larger is better (e.g. val_acc)\n"
+	"\n"
+	"Running:\n"
+	"  -p, --parallel N       N trials at a time (default 1, or one per GPU)\n"
+	"      --gpus LIST        one GPU per worker: 0,1 gives each trial\n"
+	"                         CUDA_VISIBLE_DEVICES=0 or 1\n"
+	"      --fail-fast        start no more trials once one fails\n"
+	"      --resume SWEEP     continue an interrupted or partly failed sweep:\n"
+	"                         completed trials are not run again, terminated\n"
+	"                         ones are\n"
+	"      --retry-failed     with --resume: run failed trials again too\n"
+	"      --echo             show the trials' output (it is always recorded)\n"
+	"      --dry-run          print the trials and exit; nothing runs\n"
+	"  -y, --yes              start without asking (a terminal is asked before\n"
+	"                         more than 5 trials)\n"
+	"  -q, --quiet            no progress bar or lines, only the final table\n"
+	"\n"
+	"For every trial, as in tally run: -l/--label (${NAME} is a flag's value),\n"
+	"-t/--tag, -c/--comment, -i/--interpreter, -f/--flags-file, --force-flags,\n"
+	"--no-system-metrics, --runs-dir DIR.\n"
+	"\n"
+	"On a terminal a progress bar shows trials done, running and failed, the\n"
+	"best objective so far and an estimate of the time left; otherwise a line\n"
+	"per finished trial.  At the end, the trials best first and the best run.\n"
+	"A failing trial is recorded and the sweep goes on.  Ctrl-C stops it:\n"
+	"running trials end as terminated, and --resume runs them again.  The sweep\n"
+	"is recorded in RUNS/.sweeps/ID/sweep.json; tally sweeps lists sweeps,\n"
+	"tally show ID shows one.\n"
+	"\n"
+	"Exit status: 0 when every trial completed; 1 when one failed or the plan\n"
+	"was refused; 128+N when stopped by signal N.\n";
+
+enum {
+	OPT_GRID = CLI_OPT_FIRST_FREE, OPT_RANDOM, OPT_SAMPLE, OPT_SEED, OPT_TRIALS, OPT_MINIMIZE, OPT_MAXIMIZE,
+	OPT_GPUS, OPT_FAIL_FAST, OPT_RESUME, OPT_RETRY, OPT_ECHO, OPT_DRY_RUN, OPT_FORCE_FLAGS, OPT_NO_SYSMETRICS,
+	OPT_RUNS_DIR,
+};
+
+static const struct option options[] = {
+	{"grid", no_argument, NULL, OPT_GRID},
+	{"random", no_argument, NULL, OPT_RANDOM},
+	{"sample", required_argument, NULL, OPT_SAMPLE},
+	{"max-trials", required_argument, NULL, 'n'},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"trials", required_argument, NULL, OPT_TRIALS},
+	{"minimize", required_argument, NULL, OPT_MINIMIZE},
+	{"maximize", required_argument, NULL, OPT_MAXIMIZE},
+	{"parallel", required_argument, NULL, 'p'},
+	{"gpus", required_argument, NULL, OPT_GPUS},
+	{"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
+	{"resume", required_argument, NULL, OPT_RESUME},
+	{"retry-failed", no_argument, NULL, OPT_RETRY},
+	{"echo", no_argument, NULL, OPT_ECHO},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"yes", no_argument, NULL, 'y'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"label", required_argument, NULL, 'l'},
+	{"tag", required_argument, NULL, 't'},
+	{"comment", required_argument, NULL, 'c'},
+	{"interpreter", required_argument, NULL, 'i'},
+	{"flags-file", required_argument, NULL, 'f'},
+	{"force-flags", no_argument, NULL, OPT_FORCE_FLAGS},
+	{"no-system-metrics", no_argument, NULL, OPT_NO_SYSMETRICS},
+	{"runs-dir", required_argument, NULL, OPT_RUNS_DIR},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* ---- progress ---- */
+
+typedef struct {
+	bool tty, quiet, drawn;
+	unsigned parallel;
+} progress_view;
+
+static void clear_bar(progress_view *v)
+{
+	if (v->drawn)
+		fputs("\r\033[K", stderr);
+	v->drawn = false;
+}
+
+static void draw_bar(progress_view *v, tally_sweep *sweep, const tally_sweep_progress *p)
+{
+	size_t done = p->done_before + p->completed + p->failed;
+	size_t width = 20, filled = p->total ? done * width / p->total : width;
+	char bar[32];
+	for (size_t i = 0; i < width; i++)
+		bar[i] = i < filled ? '#' : '-';
+	bar[width] = '\0';
+	tally_buf line = TALLY_BUF_INIT;
+	tally_buf_printf(&line, "\r\033[K[%s] %zu/%zu  running %zu  failed %zu", bar, done, p->total, p->running, p->failed);
+	long best = tally_sweep_best(sweep);
+	if (best >= 0) {
+		tally_sweep_trial t;
+		tally_sweep_trial_get(sweep, (size_t)best, &t);
+		char value[40];
+		cli_format_number(value, sizeof value, t.objective);
+		tally_buf_printf(&line, "  best %s %s (trial %ld)", tally_sweep_objective(sweep, NULL), value, best + 1);
+	}
+	if (p->eta_ms >= 0 && (p->pending || p->running)) {
+		char eta[32];
+		tally_format_duration(eta, sizeof eta, p->eta_ms);
+		tally_buf_printf(&line, "  ETA %s", eta);
+	}
+	if (!tally_buf_oom(&line))
+		fputs(line.ptr, stderr);
+	tally_buf_release(&line);
+	fflush(stderr);
+	v->drawn = true;
+}
+
+/* "trial 3/20 completed in 4.2 s  val_loss 0.0658  (run ID)" */
+static void trial_line(tally_sweep *sweep, const tally_sweep_progress *p)
+{
+	tally_sweep_trial t;
+	tally_sweep_trial_get(sweep, (size_t)p->trial, &t);
+	if (p->error) {
+		fprintf(stderr, "trial %ld/%zu did not start: %s\n", p->trial + 1, p->total, p->error);
+		return;
+	}
+	char duration[32] = "?";
+	if (t.duration_ms >= 0)
+		tally_format_duration(duration, sizeof duration, t.duration_ms);
+	fprintf(stderr, "trial %ld/%zu %s in %s", p->trial + 1, p->total, t.status, duration);
+	if (t.has_objective) {
+		char value[40];
+		cli_format_number(value, sizeof value, t.objective);
+		fprintf(stderr, "  %s %s", tally_sweep_objective(sweep, NULL), value);
+	}
+	fprintf(stderr, "  (run %s)\n", p->run_id ? p->run_id : "-");
+}
+
+static void on_progress(void *ctx, tally_sweep *sweep, const tally_sweep_progress *p)
+{
+	progress_view *v = ctx;
+	if (v->quiet)
+		return;
+	switch (p->event) {
+	case TALLY_SWEEP_STARTED:
+		fprintf(stderr, "Sweep %s: %s, %u at a time\n", tally_sweep_id(sweep), tally_sweep_describe(sweep),
+		        v->parallel);
+		if (p->done_before || p->failed)
+			fprintf(stderr, "Resuming: %zu of %zu trials completed earlier%s; %zu to run\n", p->done_before,
+			        p->total, p->failed ? ", some failed" : "", p->pending);
+		break;
+	case TALLY_SWEEP_TRIAL_ENDED: {
+		tally_sweep_trial t;
+		tally_sweep_trial_get(sweep, (size_t)p->trial, &t);
+		bool failed = p->error || strcmp(t.status, "completed");
+		if (!v->tty || failed) {
+			clear_bar(v);
+			trial_line(sweep, p);
+		}
+		break;
+	}
+	case TALLY_SWEEP_ENDED: clear_bar(v); return;
+	default: break;
+	}
+	if (v->tty && p->event != TALLY_SWEEP_ENDED)
+		draw_bar(v, sweep, p);
+}
+
+/* ---- the request ---- */
+
+static int ask_to_start(const tally_sweep *sweep)
+{
+	size_t n = tally_sweep_trial_count(sweep);
+	fprintf(stderr, "This starts %zu trials:\n", n);
+	for (size_t i = 0; i < n && i < 5; i++) {
+		tally_sweep_trial t;
+		tally_sweep_trial_get(sweep, i, &t);
+		fprintf(stderr, "  %zu  %s\n", i + 1, t.flags_json);
+	}
+	if (n > 5)
+		fprintf(stderr, "  … (--dry-run lists them all)\n");
+	fprintf(stderr, "Start %zu trials? [y/N] ", n);
+	char answer[16] = "";
+	if (!fgets(answer, sizeof answer, stdin))
+		answer[0] = 0;
+	answer[strcspn(answer, "\n")] = 0;
+	if (!strcasecmp(answer, "y") || !strcasecmp(answer, "yes"))
+		return 0;
+	fprintf(stderr, "Nothing started.\n");
+	return EXIT_NEGATIVE;
+}
+
+static int report_end(tally_sweep *sweep, bool quiet)
+{
+	size_t n = tally_sweep_trial_count(sweep), completed = 0, failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		tally_sweep_trial t;
+		tally_sweep_trial_get(sweep, i, &t);
+		completed += !strcmp(t.status, "completed");
+		failed += !strcmp(t.status, "error") || !strcmp(t.status, "terminated");
+	}
+	(void)quiet; /* the table is the result: printed even with -q */
+	cli_sweep_table(stdout, sweep, false);
+	cli_sweep_best_line(stdout, sweep);
+	fflush(stdout);
+	const char *status = tally_sweep_status(sweep), *id = tally_sweep_id(sweep);
+	if (!strcmp(status, "interrupted")) {
+		fprintf(stderr, "Sweep %s interrupted: %zu of %zu trials completed — `tally tune --resume %s` runs the rest\n",
+		        id, completed, n, id);
+		return 128 + SIGINT;
+	}
+	if (!strcmp(status, "failed")) {
+		fprintf(stderr, "Sweep %s stopped after a trial failed (--fail-fast): %zu of %zu completed — `tally tune "
+		        "--resume %s --retry-failed` goes on\n", id, completed, n, id);
+		return EXIT_NEGATIVE;
+	}
+	fprintf(stderr, "Sweep %s %s: %zu of %zu trials completed%s\n", id, status, completed, n,
+	        failed ? " (tally tune --resume ID --retry-failed runs the failed ones again)" : "");
+	return completed == n ? EXIT_OK : EXIT_NEGATIVE;
+}
+
+int cli_tune(cli_tune_request *req)
+{
+	tally_store *store = NULL;
+	tally_sweep *sweep = NULL;
+	int code = cli_open_store(&store, req->runs_dir), rc;
+	if (code)
+		return code;
+	if (req->resume)
+		rc = tally_sweep_open(&sweep, store, req->resume);
+	else
+		rc = tally_sweep_plan(&sweep, store, &req->plan);
+	if (rc) {
+		code = cli_lib_error(rc);
+		goto done;
+	}
+	if (req->dry_run) {
+		printf("Sweep plan: %s\n", tally_sweep_describe(sweep));
+		cli_sweep_table(stdout, sweep, !req->resume);
+		goto done;
+	}
+	bool ask = !req->yes && !req->resume && tally_sweep_trial_count(sweep) > 5 && isatty(STDIN_FILENO) &&
+	           isatty(STDERR_FILENO);
+	if (ask && (code = ask_to_start(sweep)))
+		goto done;
+	size_t n_gpus = 0;
+	while (req->exec.gpus && req->exec.gpus[n_gpus])
+		n_gpus++;
+	progress_view view = {isatty(STDERR_FILENO), req->quiet, false,
+	                      req->exec.parallel ? req->exec.parallel : n_gpus ? (unsigned)n_gpus : 1};
+	req->exec.progress = on_progress;
+	req->exec.ctx = &view;
+	fflush(stdout);
+	rc = tally_sweep_execute(sweep, &req->exec);
+	cli_print_warnings(store);
+	if (rc) {
+		code = cli_lib_error(rc);
+		if (!*tally_sweep_id(sweep))
+			goto done;
+	}
+	int end = report_end(sweep, req->quiet);
+	code = code ? code : end;
+done:
+	tally_sweep_free(sweep);
+	tally_store_free(store);
+	return code;
+}
+
+/* ---- parsing ---- */
+
+static int push(const char ***list, size_t *n, const char *s)
+{
+	const char **grown = realloc(*list, (*n + 2) * sizeof *grown);
+	if (!grown)
+		return -1;
+	grown[(*n)++] = s;
+	grown[*n] = NULL;
+	*list = grown;
+	return 0;
+}
+
+static bool parse_count(const char *text, uint64_t *out, uint64_t min)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v < min)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "0,1" → {"0", "1", NULL}: GPU indexes or UUIDs (letters, digits, '-', ':'). */
+static int parse_gpus(char *text, const char ***gpus, size_t *n)
+{
+	for (char *tok = strtok(text, ","); tok; tok = strtok(NULL, ",")) {
+		if (!*tok || strspn(tok, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-:") != strlen(tok))
+			return -1;
+		if (push(gpus, n, tok) < 0)
+			return -2;
+	}
+	return *n ? 0 : -1;
+}
+
+typedef struct {
+	const char **flags, **tags, **gpus;
+	size_t n_flags, n_tags, n_gpus;
+	char *gpus_text;
+	bool search_options; /* --grid, --sample … (not with --resume) */
+} tune_args;
+
+static int parse_option(int c, cli_tune_request *req, tune_args *a)
+{
+	tally_sweep_options *p = &req->plan;
+	tally_launch_options *l = &p->launch;
+	uint64_t v;
+	switch (c) {
+	case OPT_GRID: p->strategy = "grid"; a->search_options = true; break;
+	case OPT_RANDOM: p->strategy = "random"; a->search_options = true; break;
+	case OPT_SAMPLE: {
+		char *end;
+		errno = 0;
+		p->sample = strtod(optarg, &end);
+		if (errno || end == optarg || *end || !(p->sample > 0 && p->sample <= 1))
+			return cli_usage_error(usage, "--sample '%s' is not a share of the grid — give 0 < F <= 1", optarg);
+		a->search_options = true;
+		break;
+	}
+	case 'n':
+		if (!parse_count(optarg, &p->max_trials, 1))
+			return cli_usage_error(usage, "--max-trials '%s' is not a positive whole number", optarg);
+		a->search_options = true;
+		break;
+	case OPT_SEED:
+		if (!parse_count(optarg, &p->seed, 0) || p->seed > (uint64_t)INT64_MAX)
+			return cli_usage_error(usage, "--seed '%s' is not a whole number from 0 to 2^63-1", optarg);
+		p->has_seed = 1;
+		a->search_options = true;
+		break;
+	case OPT_TRIALS: p->trials_file = optarg; a->search_options = true; break;
+	case OPT_MINIMIZE:
+	case OPT_MAXIMIZE:
+		if (p->objective)
+			return cli_usage_error(usage, "give one objective (--minimize or --maximize)");
+		if (!*optarg)
+			return cli_usage_error(usage, "--%s needs a scalar's name", c == OPT_MINIMIZE ? "minimize" : "maximize");
+		p->objective = optarg;
+		p->maximize = c == OPT_MAXIMIZE;
+		a->search_options = true;
+		break;
+	case 'p':
+		if (!parse_count(optarg, &v, 1) || v > 1024)
+			return cli_usage_error(usage, "--parallel '%s' is not a whole number from 1 to 1024", optarg);
+		req->exec.parallel = (unsigned)v;
+		break;
+	case OPT_GPUS: {
+		free(a->gpus_text);
+		a->gpus_text = strdup(optarg);
+		free(a->gpus);
+		a->gpus = NULL;
+		a->n_gpus = 0;
+		int g = a->gpus_text ? parse_gpus(a->gpus_text, &a->gpus, &a->n_gpus) : -2;
+		if (g == -2)
+			return cli_error("out of memory");
+		if (g)
+			return cli_usage_error(usage, "--gpus '%s' is not a list of GPUs — write e.g. 0,1", optarg);
+		req->exec.gpus = a->gpus;
+		break;
+	}
+	case OPT_FAIL_FAST: req->exec.fail_fast = 1; break;
+	case OPT_RESUME: req->resume = optarg; break;
+	case OPT_RETRY: req->exec.retry_failed = 1; break;
+	case OPT_ECHO: req->exec.echo = 1; break;
+	case OPT_DRY_RUN: req->dry_run = true; break;
+	case 'y': req->yes = true; break;
+	case 'q': req->quiet = true; break;
+	case 'l': l->label = optarg; break;
+	case 't':
+		if (push(&a->tags, &a->n_tags, optarg) < 0)
+			return cli_error("out of memory");
+		l->tags = a->tags;
+		break;
+	case 'c': l->comment = optarg; break;
+	case 'i': l->interpreter = optarg; break;
+	case 'f': l->flags_file = optarg; break;
+	case OPT_FORCE_FLAGS: l->force_flags = 1; break;
+	case OPT_NO_SYSMETRICS: l->no_system_metrics = 1; break;
+	case OPT_RUNS_DIR: req->runs_dir = optarg; break;
+	default: return cli_usage_error(usage, "unknown option or missing value in '%s'", optarg ? optarg : "");
+	}
+	return 0;
+}
+
+static int check_request(cli_tune_request *req, const tune_args *a, bool has_command)
+{
+	tally_launch_options *l = &req->plan.launch;
+	if (req->resume) {
+		if (l->script || has_command || a->n_flags || a->search_options || l->label || l->tags || l->comment ||
+		    l->interpreter || l->flags_file)
+			return cli_usage_error(usage, "--resume continues a recorded sweep as it was planned: give only "
+			                       "--parallel, --gpus, --retry-failed, --fail-fast, --echo, -y or -q with it");
+		return 0;
+	}
+	if (req->exec.retry_failed)
+		return cli_usage_error(usage, "--retry-failed goes with --resume SWEEP");
+	if (!l->script && !has_command)
+		return cli_usage_error(usage, "no script given");
+	if (req->plan.strategy && !strcmp(req->plan.strategy, "grid") && (req->plan.sample > 0 || req->plan.max_trials))
+		return cli_usage_error(usage, "--grid runs every combination: leave --sample and --max-trials out, or use "
+		                       "them alone for a random subset");
+	for (size_t i = 0; i < a->n_flags; i++)
+		if (!strchr(a->flags[i], '='))
+			return cli_usage_error(usage, "'%s' is not a flag — write NAME=VALUE or NAME=[a,b]", a->flags[i]);
+	return 0;
+}
+
+int cmd_tune(int argc, char **argv)
+{
+	cli_tune_request req = {0};
+	req.plan.version = TALLY_SWEEP_OPTIONS_VERSION;
+	req.plan.launch = (tally_launch_options)TALLY_LAUNCH_OPTIONS_INIT;
+	req.exec.version = TALLY_SWEEP_EXEC_VERSION;
+	tune_args a = {0};
+	int code = EXIT_OK, c;
+	int dashdash = argc;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			dashdash = i;
+			break;
+		}
+	optind = 1;
+	opterr = 0;
+	while (optind < dashdash && !code) {
+		const char *arg = argv[optind];
+		if (arg[0] != '-' || !arg[1]) { /* the script and its flags, anywhere among the options */
+			optind++;
+			if (strchr(arg, '=') || req.plan.launch.script || dashdash < argc) {
+				if (push(&a.flags, &a.n_flags, arg) < 0)
+					code = cli_error("out of memory");
+			} else {
+				req.plan.launch.script = arg;
+			}
+			continue;
+		}
+		if ((c = getopt_long(dashdash, argv, "+n:p:yql:t:c:i:f:h", options, NULL)) == -1)
+			break;
+		if (c == 'h') {
+			fputs(usage, stdout);
+			goto done;
+		}
+		if (c == '?' || c == ':')
+			code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		else
+			code = parse_option(c, &req, &a);
+	}
+	if (code)
+		goto done;
+	bool has_command = dashdash < argc;
+	if (has_command) {
+		if (req.plan.launch.script) {
+			code = cli_usage_error(usage, "give either SCRIPT or -- COMMAND, not both");
+			goto done;
+		}
+		if (dashdash + 1 >= argc) {
+			code = cli_usage_error(usage, "no command after '--'");
+			goto done;
+		}
+		req.plan.launch.command = (const char *const *)argv + dashdash + 1;
+	}
+	if ((code = check_request(&req, &a, has_command)))
+		goto done;
+	req.plan.launch.flag_args = a.flags;
+	code = cli_tune(&req);
+done:
+	free(a.flags);
+	free(a.tags);
+	free(a.gpus);
+	free(a.gpus_text);
+	return code;
+}

@@ -1,0 +1,228 @@
+/*
+ * Showing a sweep: its summary and the table of its trials (tally tune at
+ * the end, tally show SWEEP, tally tune --dry-run).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/timeutil.h"
+
+/* A flag value as a table shows it: numbers at their shortest, strings bare. */
+static void value_text(char *out, size_t size, json_t *v)
+{
+	if (json_is_real(v))
+		cli_format_number(out, size, json_real_value(v));
+	else if (json_is_integer(v))
+		snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_string(v))
+		snprintf(out, size, "%s", json_string_value(v));
+	else
+		snprintf(out, size, "%s", json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
+}
+
+typedef struct {
+	json_t **flags;     /* each trial's flags */
+	size_t n;
+	json_t *names;      /* the flags' names, in the order first seen */
+	long *order;
+} trial_rows;
+
+static void rows_release(trial_rows *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		json_decref(r->flags[i]);
+	free(r->flags);
+	free(r->order);
+	json_decref(r->names);
+}
+
+static const tally_sweep *sort_sweep;
+static int sort_maximize;
+
+/* Trials with an objective first, best first; then the rest in trial order. */
+static int by_objective(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	tally_sweep_trial tx, ty;
+	tally_sweep_trial_get(sort_sweep, (size_t)x, &tx);
+	tally_sweep_trial_get(sort_sweep, (size_t)y, &ty);
+	if (tx.has_objective != ty.has_objective)
+		return tx.has_objective ? -1 : 1;
+	if (tx.has_objective && tx.objective != ty.objective)
+		return (tx.objective < ty.objective) == !sort_maximize ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static int rows_load(trial_rows *r, const tally_sweep *sweep, bool ranked)
+{
+	r->n = tally_sweep_trial_count(sweep);
+	r->flags = calloc(r->n ? r->n : 1, sizeof *r->flags);
+	r->order = calloc(r->n ? r->n : 1, sizeof *r->order);
+	r->names = json_array();
+	if (!r->flags || !r->order)
+		return cli_error("out of memory");
+	json_t *seen = json_object();
+	for (size_t i = 0; i < r->n; i++) {
+		tally_sweep_trial t;
+		tally_sweep_trial_get(sweep, i, &t);
+		r->flags[i] = json_loads(t.flags_json, 0, NULL);
+		r->order[i] = (long)i;
+		const char *name;
+		json_t *v;
+		json_object_foreach(r->flags[i], name, v) {
+			if (!json_object_get(seen, name)) {
+				json_object_set_new(seen, name, json_true());
+				json_array_append_new(r->names, json_string(name));
+			}
+		}
+	}
+	json_decref(seen);
+	if (ranked) {
+		sort_sweep = sweep;
+		tally_sweep_objective(sweep, &sort_maximize);
+		qsort(r->order, r->n, sizeof *r->order, by_objective);
+	}
+	return 0;
+}
+
+/* The cells of one trial's row. */
+static void row_cells(const tally_sweep *sweep, const trial_rows *r, long i, bool plan_only, char cells[][64],
+                      size_t n_cells)
+{
+	tally_sweep_trial t;
+	tally_sweep_trial_get(sweep, (size_t)i, &t);
+	size_t c = 0;
+	snprintf(cells[c++], 64, "%ld", i + 1);
+	if (!plan_only) {
+		snprintf(cells[c++], 64, "%s", t.status);
+		snprintf(cells[c++], 64, "%s", t.run_id ? t.run_id : "-");
+	}
+	for (size_t k = 0; k < json_array_size(r->names) && c < n_cells; k++) {
+		json_t *v = json_object_get(r->flags[i], json_string_value(json_array_get(r->names, k)));
+		if (v)
+			value_text(cells[c++], 64, v);
+		else
+			snprintf(cells[c++], 64, "-");
+	}
+	if (!plan_only && c + 2 <= n_cells) {
+		if (t.has_objective)
+			cli_format_number(cells[c], 64, t.objective);
+		else
+			snprintf(cells[c], 64, "-");
+		c++;
+		if (t.duration_ms >= 0)
+			tally_format_duration(cells[c], 64, t.duration_ms);
+		else
+			snprintf(cells[c], 64, "-");
+	}
+}
+
+int cli_sweep_table(FILE *out, const tally_sweep *sweep, bool plan_only)
+{
+	trial_rows r = {0};
+	int code = rows_load(&r, sweep, !plan_only);
+	size_t n_flags = json_array_size(r.names);
+	size_t n_cells = (plan_only ? 1 : 5) + n_flags;
+	char (*cells)[64] = calloc(n_cells, 64);
+	int *widths = calloc(n_cells, sizeof *widths);
+	const char **heads = calloc(n_cells, sizeof *heads);
+	if (code || !cells || !widths || !heads) {
+		free(cells);
+		free(widths);
+		free(heads);
+		rows_release(&r);
+		return code ? code : cli_error("out of memory");
+	}
+	const char *objective = tally_sweep_objective(sweep, NULL);
+	size_t c = 0;
+	heads[c++] = "TRIAL";
+	if (!plan_only) {
+		heads[c++] = "STATUS";
+		heads[c++] = "RUN";
+	}
+	for (size_t k = 0; k < n_flags; k++)
+		heads[c++] = json_string_value(json_array_get(r.names, k));
+	if (!plan_only) {
+		heads[c++] = *objective ? objective : "OBJECTIVE";
+		heads[c++] = "DURATION";
+	}
+	for (size_t k = 0; k < n_cells; k++)
+		widths[k] = cli_display_width(heads[k]);
+	for (size_t i = 0; i < r.n; i++) { /* widths first: the table streams its rows */
+		memset(cells, 0, n_cells * 64);
+		row_cells(sweep, &r, r.order[i], plan_only, cells, n_cells);
+		for (size_t k = 0; k < n_cells; k++) {
+			int w = cli_display_width(cells[k]);
+			widths[k] = w > widths[k] ? w : widths[k];
+		}
+	}
+	cli_print_row(out, heads, widths, n_cells);
+	for (size_t i = 0; i < r.n; i++) {
+		memset(cells, 0, n_cells * 64);
+		row_cells(sweep, &r, r.order[i], plan_only, cells, n_cells);
+		for (size_t k = 0; k < n_cells; k++)
+			heads[k] = cells[k]; /* reused as the row's pointers */
+		cli_print_row(out, heads, widths, n_cells);
+	}
+	free(cells);
+	free(widths);
+	free(heads);
+	rows_release(&r);
+	return 0;
+}
+
+/* "Best: trial 5, run ID, val_loss 0.0658" (nothing when no trial has an objective). */
+void cli_sweep_best_line(FILE *out, const tally_sweep *sweep)
+{
+	long best = tally_sweep_best(sweep);
+	if (best < 0)
+		return;
+	tally_sweep_trial t;
+	tally_sweep_trial_get(sweep, (size_t)best, &t);
+	char value[40];
+	cli_format_number(value, sizeof value, t.objective);
+	int maximize;
+	const char *objective = tally_sweep_objective(sweep, &maximize);
+	fprintf(out, "Best: trial %ld, run %s, %s %s (%s)\n", best + 1, t.run_id ? t.run_id : "-", objective, value,
+	        maximize ? "maximized" : "minimized");
+}
+
+int cli_sweep_show(tally_sweep *sweep, const char *runs_dir, bool json)
+{
+	if (json) {
+		puts(tally_sweep_json(sweep));
+		return EXIT_OK;
+	}
+	json_t *rec = json_loads(tally_sweep_json(sweep), 0, NULL);
+	const char *script = json_string_value(json_object_get(rec, "script"));
+	printf("Sweep %s: %s\n", tally_sweep_id(sweep), tally_sweep_describe(sweep));
+	printf("  status      %s\n", tally_sweep_status(sweep));
+	if (script)
+		printf("  script      %s\n", script);
+	printf("  strategy    %s, seed %" JSON_INTEGER_FORMAT "\n", json_string_value(json_object_get(rec, "strategy")),
+	       json_integer_value(json_object_get(rec, "seed")));
+	size_t i;
+	json_t *dim;
+	json_array_foreach(json_object_get(rec, "space"), i, dim)
+		printf("  %-11s %s=%s\n", i ? "" : "space", json_string_value(json_object_get(dim, "flag")),
+		       json_string_value(json_object_get(dim, "spec")));
+	json_array_foreach(json_object_get(rec, "fixed_flags"), i, dim)
+		printf("  %-11s %s\n", i ? "" : "fixed", json_string_value(dim));
+	int maximize;
+	const char *objective = tally_sweep_objective(sweep, &maximize);
+	printf("  objective   %s\n", *objective ? objective : "(val_loss or loss, once a trial logs one)");
+	if (*objective)
+		printf("  goal        %s\n", maximize ? "maximize" : "minimize");
+	const char *created = json_string_value(json_object_get(rec, "created"));
+	if (created)
+		printf("  created     %s\n", created);
+	printf("  record      %s/.sweeps/%s/sweep.json\n", runs_dir, tally_sweep_id(sweep));
+	json_decref(rec);
+	putchar('\n');
+	cli_sweep_table(stdout, sweep, false);
+	cli_sweep_best_line(stdout, sweep);
+	return EXIT_OK;
+}
