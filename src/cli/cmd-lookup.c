@@ -13,7 +13,7 @@ static const char usage[] =
 	"\n"
 	"Print one value recorded for a run (default: the latest), alone on a line,\n"
 	"for scripts: out=$(tally lookup best flag.lr).  KEY is\n"
-	"  flag.NAME          a flag's value\n"
+	"  flag.NAME          a flag's value (a bare NAME: the scalar, else the flag)\n"
 	"  scalar.TAG         a scalar's last value; min(TAG), max(TAG), first(TAG),\n"
 	"                     last(TAG), avg(TAG), count(TAG) its summaries\n"
 	"  commit, branch, dirty   the git state when the run started\n"
@@ -111,6 +111,8 @@ static json_t *lookup(const tally_run *run, json_t *meta, const char *key)
 		return start > 0 && stop >= start ? json_real((double)(stop - start) / 1000.0) : NULL;
 	}
 	json_t *v = scalar_value(run, key);
+	if (!v && !strchr(key, '.')) /* a bare name, as in queries: a scalar, else a flag */
+		v = json_incref(json_object_get(json_object_get(meta, "flags"), key));
 	return v ? v : meta_value(meta, key);
 }
 

@@ -194,14 +194,17 @@ static int show_sweep(const char *runs_dir, const char *ref, bool json, bool *sh
 {
 	*shown = false;
 	size_t len = strlen(ref);
-	if (len < 4 || strspn(ref, "0123456789abcdef") != len || strspn(ref, "0123456789") == len)
+	if (len < 3 || strspn(ref, "0123456789abcdef") != len || strspn(ref, "0123456789") == len)
 		return EXIT_OK;
 	tally_store *store = NULL;
 	tally_sweep *sweep = NULL;
 	tally_run *run = NULL;
 	int code = cli_open_store(&store, runs_dir);
-	if (!code && tally_sweep_open(&sweep, store, ref) == 0 &&
-	    (!strcmp(tally_sweep_id(sweep), ref) || tally_run_lookup(&run, store, ref) != 0)) {
+	int rc = code ? 0 : tally_sweep_open(&sweep, store, ref);
+	if (rc == TALLY_ECORRUPT) { /* the sweep's own record is damaged: say so */
+		*shown = true;
+		code = cli_lib_error(rc);
+	} else if (!code && !rc && (!strcmp(tally_sweep_id(sweep), ref) || tally_run_lookup(&run, store, ref) != 0)) {
 		*shown = true;
 		code = cli_sweep_show(sweep, tally_store_path(store), json);
 	}

@@ -77,8 +77,9 @@ static const char usage[] =
 	"is recorded in RUNS/.sweeps/ID/sweep.json; tally sweeps lists sweeps,\n"
 	"tally show ID shows one.\n"
 	"\n"
-	"Exit status: 0 when every trial completed; 1 when one failed or the plan\n"
-	"was refused; 128+N when stopped by signal N.\n";
+	"Exit status: 0 when every trial completed; 1 when one failed or did not\n"
+	"run; 128 when the sweep could not start (a bad space or value, refused\n"
+	"before anything ran); 130 when stopped (Ctrl-C, SIGTERM).\n";
 
 enum {
 	OPT_GRID = CLI_OPT_FIRST_FREE, OPT_RANDOM, OPT_SAMPLE, OPT_SEED, OPT_TRIALS, OPT_MINIMIZE, OPT_MAXIMIZE,

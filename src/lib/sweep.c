@@ -124,7 +124,7 @@ static int alloc_trials(tally_sweep *s)
 	for (size_t i = 0; i < n; i++) {
 		strcpy(s->trials[i].status, "pending");
 		s->trials[i].duration_ms = -1;
-		s->trials[i].flags_text = json_dumps(trial_flags(s, i), JSON_COMPACT | JSON_PRESERVE_ORDER);
+		s->trials[i].flags_text = json_dumps(trial_flags(s, i), JSON_COMPACT | JSON_PRESERVE_ORDER | TALLY_JSON_REALS);
 		if (!s->trials[i].flags_text)
 			return tally__error_oom();
 	}
@@ -847,12 +847,13 @@ int tally_sweep_list(tally_store *store, char **json_out)
 	size_t n = 0;
 	struct dirent *e;
 	int rc = 0;
+	tally_buf skipped = TALLY_BUF_INIT; /* told once every sync (which restarts the warnings) is done */
 	while (!rc && d && (e = readdir(d))) {
 		if (!valid_sweep_id(e->d_name))
 			continue;
 		tally_sweep *s = NULL;
 		if (tally_sweep_open(&s, store, e->d_name)) { /* a damaged record: reported, not fatal */
-			tally_buf_printf(&store->warnings, "skipped sweep %s: %s\n", e->d_name, tally_error_last());
+			tally_buf_printf(&skipped, "skipped sweep %s: %s\n", e->d_name, tally_error_last());
 			continue;
 		}
 		json_t *summary = json_object(), **grown = realloc(items, (n + 1) * sizeof *grown);
@@ -888,6 +889,9 @@ int tally_sweep_list(tally_store *store, char **json_out)
 	}
 	if (d)
 		closedir(d);
+	if (skipped.len)
+		tally_buf_adds(&store->warnings, skipped.ptr);
+	tally_buf_release(&skipped);
 	if (n > 1)
 		qsort(items, n, sizeof *items, by_created_desc);
 	json_t *list = json_array();

@@ -83,18 +83,6 @@ if not ok:
 " "$1"
 }
 
-# A background job of a non-interactive shell starts with SIGINT and SIGQUIT
-# ignored, and tally (like any program) keeps ignored signals ignored; these
-# tests send SIGINT on purpose, so tally starts with the default actions.
-with_default_signals() {
-	exec "$PYTHON" -c '
-import os, signal, sys
-for s in (signal.SIGINT, signal.SIGQUIT):
-    signal.signal(s, signal.SIG_DFL)
-os.execvp(sys.argv[1], sys.argv[1:])
-' "$@"
-}
-
 # bash ignores a SIGINT that arrives just as a foreground command exits
 # normally ("wait and cooperative exit"), which would make these tests
 # flaky; dash has no such rule and dies of the signal (same pid via exec).

@@ -125,6 +125,18 @@ scalar_points() {
 	PY
 }
 
+# A background job of a non-interactive shell starts with SIGINT and SIGQUIT
+# ignored, and tally (like any program) keeps ignored signals ignored; tests
+# that send SIGINT on purpose start tally with the default actions.
+with_default_signals() {
+	exec "$PYTHON" -c '
+import os, signal, sys
+for s in (signal.SIGINT, signal.SIGQUIT):
+    signal.signal(s, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])
+' "$@"
+}
+
 test_done() {
 	echo "# $TEST_NAME: $((test_count - test_failures)) passed, $test_failures failed"
 	[ $test_failures -eq 0 ]

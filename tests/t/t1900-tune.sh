@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# tally tune: search spaces, grids and random samples, seeds, trials files,
+# parallel workers, failures, Ctrl-C and SIGKILL with resume, GPUs, and the
+# sweep's record (tally sweeps, tally show SWEEP, tally runs --sweep).
+. "$(dirname "$0")/test-lib.sh"
+
+# The trials of a dry run, one "v1 v2 …" line per trial (the flag columns).
+plan() { tally tune "$@" --dry-run | awk 'NR > 2 { $1 = ""; sub(/^ /, ""); print }'; }
+sweep_id() { sed -n 's/^Sweep \([0-9a-f]*\): .*/\1/p' "$1" | head -n 1; }
+# The trials of wait.sh wait for go/go-N (but trial n=1).
+export GO_DIR=$TRASH/go
+mkdir "$GO_DIR"
+sweep_field() { tally show "$1" --format json | "$PYTHON" -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$2"; }
+
+test_expect_success 'setup: scripts with declared flags' '
+	cat >train.sh <<-\SH &&
+	#| flags:
+	#|   lr: {type: float, default: 0.01, min: 0, max: 1}
+	#|   units: {type: int, default: 64}
+	#|   act: {default: relu, choices: [relu, tanh]}
+	awk -v lr="$FLAG_LR" -v u="$FLAG_UNITS" "BEGIN { d = lr - 0.03; if (d < 0) d = -d; printf \"val_loss: %.6f\\nval_acc: %.6f\\n\", d + 1 / u, 1 - d }"
+	SH
+	cat >fail.sh <<-\SH &&
+	#| flags:
+	#|   n: {type: int, default: 1}
+	echo "loss: $FLAG_N"
+	test "$FLAG_N" != 13
+	SH
+	cat >wait.sh <<-\SH
+	#| flags:
+	#|   n: {type: int, default: 1}
+	echo "loss: $FLAG_N"
+	while test "$FLAG_N" != 1 && ! test -e "$GO_DIR/go-$FLAG_N"; do sleep 0.05; done
+	SH
+'
+
+test_expect_success 'lists and finite functions expand in order, the last flag fastest' '
+	plan train.sh "units=[16,32]" "act=choice[relu,tanh]" >p &&
+	printf "16 relu\n16 tanh\n32 relu\n32 tanh\n" >want && test_cmp want p &&
+	plan train.sh "units=range[1:10:3]" >p && printf "1\n4\n7\n10\n" >want && test_cmp want p &&
+	plan train.sh "lr=range[0:0.3:0.1]" >p && printf "0\n0.1\n0.2\n0.3\n" >want && test_cmp want p &&
+	plan train.sh "units=range[5:1:-2]" >p && printf "5\n3\n1\n" >want && test_cmp want p &&
+	plan train.sh "lr=linspace[0:1:5]" >p && printf "0\n0.25\n0.5\n0.75\n1\n" >want && test_cmp want p &&
+	plan train.sh "lr=logspace[-3:-1:3]" >p && printf "0.001\n0.01\n0.1\n" >want && test_cmp want p &&
+	plan train.sh "units=logspace[1:3:3:2]" >p && printf "2\n4\n8\n" >want && test_cmp want p &&
+	tally tune train.sh "units=[16,32]" "lr=[0.1,0.2,0.3]" --dry-run >out &&
+	grep -q "^Sweep plan: 6 trials (grid of 2 × 3)$" out &&
+	test "$(run_count)" = 0 && ! test -e runs/.sweeps
+'
+
+test_expect_success 'distributions: random draws within bounds, integers for randint' '
+	plan train.sh "lr=uniform[0.1:0.2]" "units=randint[3:5]" -n 60 --seed 1 >p &&
+	test "$(wc -l <p)" = 60 &&
+	awk "\$1 < 0.1 || \$1 >= 0.2 || \$2 !~ /^[345]\$/ { bad = 1 } END { exit bad }" p &&
+	test "$(cut -d" " -f2 p | sort -u | tr "\n" " ")" = "3 4 5 " &&
+	plan train.sh "lr=loguniform[1e-4:1e-1]" "units=lograndint[1:1000]" -n 40 >p &&
+	awk "\$1 < 0.0001 || \$1 > 0.1 || \$2 < 1 || \$2 > 1000 || \$2 != int(\$2) { bad = 1 } END { exit bad }" p &&
+	tally tune train.sh "lr=uniform[0:1]" --dry-run >out && grep -q "^Sweep plan: 20 trials" out
+'
+
+test_expect_success '--sample and --max-trials: a random subset of the grid, at least one trial, no repeats' '
+	plan train.sh "units=[1,2,3,4]" "lr=[0.1,0.2,0.3]" --sample 0.25 >p && test "$(wc -l <p)" = 3 &&
+	plan train.sh "units=[1,2,3,4]" "lr=[0.1,0.2,0.3]" --sample 0.001 >p && test "$(wc -l <p)" = 1 &&
+	plan train.sh "units=[1,2,3,4]" "lr=[0.1,0.2,0.3]" -n 7 >p && test "$(wc -l <p)" = 7 &&
+	test "$(sort -u p | wc -l)" = 7 &&
+	plan train.sh "units=[1,2,3,4]" "lr=[0.1,0.2,0.3]" -n 100 >p && test "$(sort -u p | wc -l)" = 12
+'
+
+test_expect_success 'the same seed gives the same trials; another seed others' '
+	plan train.sh "lr=uniform[0:1]" "units=[1,2,3]" -n 10 --seed 42 >a &&
+	plan train.sh "lr=uniform[0:1]" "units=[1,2,3]" -n 10 --seed 42 >b &&
+	plan train.sh "lr=uniform[0:1]" "units=[1,2,3]" -n 10 --seed 43 >c &&
+	test_cmp a b && ! test_cmp a c >/dev/null
+'
+
+test_expect_success 'bad spaces and values are refused before anything runs' '
+	for args in "lr=[0.1,1.5]" "lr=uniform[0:2]" "act=[relu,sigmoid]" "lr=range[0:1:0]" "lr=[]" \
+	            "lr=loguniform[0:1]" "units=randint[1.5:4]" "nosuch=[1,2]" "lr=0.1 lr=[0.2,0.3]" \
+	            "units=range[1:5000000]" "lr=[0.1 units=[1]"; do
+		# shellcheck disable=SC2086
+		test_expect_code 128 tally tune -y train.sh $args 2>err || return 1
+		test "$(grep -vc "^+" err)" = 1 && grep -q "^tally: " err || { cat err; return 1; }
+	done &&
+	test_expect_code 128 tally tune train.sh "units=uniform[1:9]" --sample 0.5 2>err &&
+	grep -q "distribution" err &&
+	test_expect_code 128 tally tune train.sh lr=0.1 2>err && grep -q "nothing to sweep" err &&
+	for args in "--sample 0" "--sample 2" "--sample x" "-n 0" "--parallel 0" "--seed -1" "--gpus ," \
+	            "--grid -n 3" "--retry-failed" "--minimize"; do
+		# shellcheck disable=SC2086
+		test_expect_code 129 tally tune train.sh "units=[1,2]" $args 2>err || return 1
+	done &&
+	test_expect_code 129 tally tune --resume abcd train.sh 2>err &&
+	test_expect_code 128 tally tune --resume abcd 2>err && grep -q "no sweep" err &&
+	test "$(run_count)" = 0 && ! test -e runs/.sweeps
+'
+
+test_expect_success 'a grid sweep: every trial a run linked to the sweep, the best first' '
+	tally tune train.sh "lr=[0.01,0.03,0.1]" "units=[10,100]" >out 2>err &&
+	id=$(sweep_id err) && test -n "$id" &&
+	grep -q "^Sweep $id: 6 trials (grid of 3 × 2), 1 at a time$" err &&
+	test "$(grep -c "^trial [1-6]/6 completed" err)" = 6 &&
+	grep -q "^Sweep $id completed: 6 of 6 trials completed$" err &&
+	test "$(tally runs --sweep "$id" --format json | "$PYTHON" -c "import json,sys; print(len(json.load(sys.stdin)))")" = 6 &&
+	# the best trial: lr=0.03, units=100 (val_loss 0.01)
+	sed -n 2p out | grep -q "^4 *completed .* 0.03 *100 *0.01 " &&
+	grep -q "^Best: trial 4, run .*, val_loss 0.01 (minimized)$" out &&
+	best=$(sweep_field "$id" "[\"best_run\"]") &&
+	test "$(tally lookup "$best" lr)" = 0.03 && test "$(tally lookup "$best" units)" = 100 &&
+	test "$(tally lookup "$best" sweep.trial)" = 4 &&
+	tally show "$best" | grep -q "^sweep: *$id, trial 4" &&
+	test "$(tally runs --where "sweep = \"$id\" and trial = 4" --format json | grep -c "\"id\"")" = 1 &&
+	test "$(sweep_field "$id" "[\"status\"]")" = completed &&
+	test "$(sweep_field "$id" "[\"strategy\"]")" = grid &&
+	test "$(sweep_field "$id" "[\"objective\"][\"scalar\"]")" = val_loss
+'
+
+test_expect_success '--maximize picks the largest; tally run SCRIPT with a list is a sweep too' '
+	tally run train.sh "lr=[0.01,0.03]" units=1000 --tag swept >out 2>err &&
+	id=$(sweep_id err) &&
+	grep -q "^Best: trial 2, .* val_loss " out &&
+	test "$(tally runs --sweep "$id" --tag swept --format json | grep -c "\"units\":1000")" = 2 &&
+	tally tune train.sh "lr=[0.01,0.03,0.5]" --maximize val_acc >out 2>err &&
+	grep -q "^Best: trial 2, .* val_acc 1 (maximized)$" out
+'
+
+test_expect_success 'tally sweeps and tally show SWEEP' '
+	tally sweeps >list &&
+	head -n 1 list | grep -q "^ID  *CREATED  *STATUS  *SCRIPT  *TRIALS  *BEST" &&
+	test "$(grep -c " completed  *train.sh " list)" = 3 &&
+	tally sweeps --format json >list.json &&
+	id=$("$PYTHON" -c "import json; print(json.load(open(\"list.json\"))[-1][\"id\"])") &&
+	tally show "$id" >show && grep -q "^Sweep $id: 6 trials (grid of 3 × 2)$" show &&
+	grep -q "^  space  *lr=\[0.01,0.03,0.1\]$" show &&
+	tally show "${id%?}" >show2 && test_cmp show show2 &&
+	test "$(sweep_field "$id" "[\"trials\"][3][\"flags\"]")" = "{'"'"'lr'"'"': 0.03, '"'"'units'"'"': 100}" &&
+	test_expect_code 129 tally sweeps --format xml
+'
+
+test_expect_success 'a failing trial is recorded and the sweep goes on; --fail-fast stops' '
+	test_expect_code 1 tally tune fail.sh "n=[12,13,14]" >out 2>err &&
+	grep -q "^trial 2/3 error" err && grep -q "^trial 3/3 completed" err &&
+	grep -q "2 of 3 trials completed" err &&
+	test_expect_code 1 tally tune fail.sh "n=[13,12,14]" --fail-fast >out 2>err &&
+	id=$(sweep_id err) &&
+	grep -q "stopped after a trial failed" err &&
+	test "$(sweep_field "$id" "[\"status\"]")" = failed &&
+	test "$(tally runs --sweep "$id" --format json | grep -c "\"id\"")" = 1 &&
+	# resumed: the pending trials run; the failed one only with --retry-failed
+	test_expect_code 1 tally tune --resume "$id" >out 2>err &&
+	test "$(tally runs --sweep "$id" --completed --format json | grep -c "\"id\"")" = 2 &&
+	test_expect_code 1 tally tune --resume "$id" --retry-failed >out 2>err &&
+	test "$(tally runs --sweep "$id" --error --format json | grep -c "\"id\"")" = 2
+'
+
+test_expect_success 'parallel workers: never more than N trials at a time' '
+	mkdir active && cat >conc.sh <<-\SH &&
+	mkdir "$ACTIVE/$TALLY_RUN_ID"
+	echo "now: $(ls "$ACTIVE" | wc -l)"
+	sleep 0.3
+	rmdir "$ACTIVE/$TALLY_RUN_ID"
+	SH
+	ACTIVE=$PWD/active tally tune --force-flags conc.sh "i=range[1:9]" -p 3 >out 2>err &&
+	id=$(sweep_id err) &&
+	tally runs --sweep "$id" --format json >r.json &&
+	"$PYTHON" -c "
+import json
+runs = json.load(open(\"r.json\"))
+assert len(runs) == 9, len(runs)
+most = max(r[\"scalars\"][\"now\"][\"max\"] for r in runs)
+assert 2 <= most <= 3, most
+"
+'
+
+test_expect_success 'SIGKILL of the sweep mid-trial: the trials end terminated; resume runs each once' '
+	{ tally tune wait.sh "n=range[1:4]" -p 2 >out 2>err & } && pid=$! &&
+	for i in $(seq 200); do
+		test "$(tally runs --running --format json | grep -c "\"id\"")" = 2 &&
+		test "$(tally runs --completed --where "script = \"wait.sh\"" --format json | grep -c "\"id\"")" = 1 && break
+		sleep 0.05
+	done &&
+	kill -9 $pid && wait $pid; id=$(sweep_id err) && test -n "$id" &&
+	for i in $(seq 200); do test "$(tally runs --sweep "$id" --running --format json | grep -c "\"id\"")" = 0 && break; sleep 0.05; done &&
+	test "$(tally runs --sweep "$id" --terminated --format json | grep -c "\"id\"")" = 2 &&
+	test "$(sweep_field "$id" "[\"status\"]")" = interrupted &&
+	touch go/go-2 go/go-3 go/go-4 &&
+	tally tune --resume "$id" -p 2 >out 2>err &&
+	grep -q "^Resuming: 1 of 4 trials completed earlier" err &&
+	tally runs --sweep "$id" --format json >r.json &&
+	"$PYTHON" -c "
+import json, collections
+runs = json.load(open(\"r.json\"))
+done = collections.Counter(r[\"sweep\"][\"trial\"] for r in runs if r[\"status\"] == \"completed\")
+assert sorted(done.items()) == [(1, 1), (2, 1), (3, 1), (4, 1)], done
+assert sum(r[\"status\"] == \"terminated\" for r in runs) == 2
+" &&
+	test "$(sweep_field "$id" "[\"status\"]")" = completed
+'
+
+test_expect_success 'SIGINT (Ctrl-C) stops the sweep: trials terminated, exit 130, resumable' '
+	rm -f go/* &&
+	{ with_default_signals tally tune wait.sh "n=[2,3,4]" -p 2 >out 2>err & } && pid=$! &&
+	for i in $(seq 200); do test "$(tally runs --running --format json | grep -c "\"id\"")" = 2 && break; sleep 0.05; done &&
+	kill -INT $pid; wait $pid; rc=$? && test $rc = 130 &&
+	id=$(sweep_id err) &&
+	grep -q "^Sweep $id interrupted: 0 of 3 trials completed" err &&
+	test "$(tally runs --sweep "$id" --terminated --format json | grep -c "\"id\"")" = 2 &&
+	test "$(sweep_field "$id" "[\"status\"]")" = interrupted &&
+	touch go/go-2 go/go-3 go/go-4 &&
+	tally tune --resume "$id" -q >out 2>err &&
+	test "$(tally runs --sweep "$id" --completed --format json | grep -c "\"id\"")" = 3
+'
+
+test_expect_success 'a running sweep cannot be resumed twice' '
+	rm -f go/* &&
+	{ tally tune wait.sh "n=[2]" >out 2>err & } && pid=$! &&
+	for i in $(seq 200); do id=$(sweep_id err); test -n "$id" && break; sleep 0.05; done &&
+	test_expect_code 128 tally tune --resume "$id" 2>err2 && grep -q "is running already" err2 &&
+	test "$(sweep_field "$id" "[\"status\"]")" = running &&
+	touch go/go-2 && wait $pid
+'
+
+test_expect_success 'trials from CSV (R write.csv), YAML and JSON files; bad files refused' '
+	printf "\"\",\"lr\",\"act\",\"units\"\n\"1\",0.1,\"tanh\",10\n\"2\",0.2,\"relu\",NA\n" >t.csv &&
+	tally tune train.sh --trials t.csv >out 2>err &&
+	id=$(sweep_id err) && grep -q "^Sweep $id: 2 trials (from t.csv)" err &&
+	tally runs --sweep "$id" --sort trial --format json >r.json &&
+	"$PYTHON" -c "
+import json
+a, b = json.load(open(\"r.json\"))
+assert a[\"flags\"] == {\"lr\": 0.1, \"units\": 10, \"act\": \"tanh\"}, a[\"flags\"]
+assert b[\"flags\"] == {\"lr\": 0.2, \"units\": 64, \"act\": \"relu\"}, b[\"flags\"]
+" &&
+	printf -- "- {lr: 0.3}\n- {units: 5, act: tanh}\n" >t.yml && tally tune train.sh --trials t.yml -q >out &&
+	printf "[{\"lr\": 0.4}]" >t.json && tally tune train.sh --trials t.json -q >out &&
+	n=$(run_count) &&
+	printf "lr\n0.1\n5\n" >bad.csv && test_expect_code 128 tally tune train.sh --trials bad.csv 2>err &&
+	grep -q "trial 2: flag lr=5 is above its maximum 1" err &&
+	printf "lr,units\n0.1\n" >bad2.csv && test_expect_code 128 tally tune train.sh --trials bad2.csv 2>err &&
+	printf "lr: 0.1\n" >bad.yml && test_expect_code 128 tally tune train.sh --trials bad.yml 2>err &&
+	printf "[{\"lr\": [1]}]" >bad.json && test_expect_code 128 tally tune train.sh --trials bad.json 2>err &&
+	test_expect_code 128 tally tune train.sh --trials nosuch.csv 2>err &&
+	test_expect_code 128 tally tune train.sh --trials t.txt 2>err &&
+	test_expect_code 128 tally tune train.sh "lr=[0.1]" --trials t.csv 2>err &&
+	test "$(run_count)" = $n
+'
+
+test_expect_success '--gpus gives each worker its GPU through CUDA_VISIBLE_DEVICES' '
+	cat >gpu.sh <<-\SH &&
+	echo "gpu: $CUDA_VISIBLE_DEVICES"
+	sleep 0.2
+	SH
+	tally tune --force-flags gpu.sh "i=range[1:4]" --gpus 0,1 >out 2>err &&
+	id=$(sweep_id err) && grep -q "^Sweep $id: 4 trials (grid of 4), 2 at a time$" err &&
+	tally runs --sweep "$id" --format json >r.json &&
+	"$PYTHON" -c "
+import json
+runs = json.load(open(\"r.json\"))
+gpus = sorted(r[\"scalars\"][\"gpu\"][\"last\"] for r in runs)
+assert gpus == [0, 0, 1, 1], gpus
+"
+'
+
+test_expect_success 'a damaged sweep record is reported, not fatal' '
+	mkdir -p runs/.sweeps/beef && echo "{" >runs/.sweeps/beef/sweep.json &&
+	tally sweeps >list 2>err && grep -q "skipped sweep beef" err &&
+	test_expect_code 128 tally show beef 2>err && grep -q "sweep beef" err &&
+	test_expect_code 128 tally tune --resume beef 2>err
+'
+
+test_done
