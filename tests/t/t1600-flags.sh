@@ -196,8 +196,8 @@ test_expect_success 'bad values are one-line errors naming the flag and where it
 	grep -q "glob.py has no flag .nosuch. — its flags are lr, units, act, fast, note; --force-flags passes it anyway" err &&
 	test_expect_code 128 tally run ap.py units=48 2>err &&
 	grep -q "not one of 32, 64, 128" err &&
-	{ tally run glob.py "lr=[0.1,0.2]" 2>err; test $? = 128; } &&
-	grep -q "reserved for sweeps" err &&
+	{ tally run glob.py "lr=[0.1,[0.2]]" 2>err; test $? = 128; } &&
+	grep -q "flag lr: list .* holds a list" err &&
 	test "$(wc -l <err)" = 1 &&
 	test "$(run_count)" = "$before"
 '
