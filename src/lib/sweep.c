@@ -978,10 +978,12 @@ static void emit(executor *x, int event, long trial, const char *run_id, const c
 	tally_sweep_progress p = {event, trial, run_id, error, x->s->n_trials, x->completed, x->failed, x->running,
 	                          0, x->done_before, -1};
 	p.pending = x->n_todo - x->next_todo;
-	if (x->finished_count) {
-		int64_t avg = x->finished_ms_total / (int64_t)x->finished_count;
-		size_t left = p.pending + x->running;
-		p.eta_ms = avg * (int64_t)((left + x->n_workers - 1) / x->n_workers);
+	if (x->finished_count) { /* the trials still to start, in rounds, after the running ones' rest */
+		int64_t avg = x->finished_ms_total / (int64_t)x->finished_count, now = tally_now_ms(), rest = 0;
+		for (unsigned w = 0; w < x->n_workers; w++)
+			if (x->workers[w].pid > 0 && avg - (now - x->workers[w].started_ms) > rest)
+				rest = avg - (now - x->workers[w].started_ms);
+		p.eta_ms = rest + avg * (int64_t)((p.pending + x->n_workers - 1) / x->n_workers);
 	}
 	x->o->progress(x->o->ctx, x->s, &p);
 }

@@ -87,5 +87,7 @@ const tally_strategy *tally__strategy_find(const char *name);
 
 /* One trial per row of a .csv, .yml/.yaml or .json file: a JSON array of {flag: value}. */
 int tally__trials_file_load(json_t **out, const char *path);
+/* The same from `len` bytes of `text`; `path` names the format (by its extension) and the messages. */
+int tally__trials_parse(json_t **out, const char *path, const char *text, size_t len);
 
 #endif

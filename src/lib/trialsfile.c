@@ -240,7 +240,7 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && !strcasecmp(s + n - m, suffix);
 }
 
-int tally__trials_file_load(json_t **out, const char *path)
+int tally__trials_parse(json_t **out, const char *path, const char *text, size_t len)
 {
 	*out = NULL;
 	int (*load)(json_t *, const char *, const tally_buf *) =
@@ -250,19 +250,33 @@ int tally__trials_file_load(json_t **out, const char *path)
 		                                                      : NULL;
 	if (!load)
 		return tally__error(TALLY_EINVALID, "trials file '%s': name it .csv, .yml or .json", path);
-	tally_buf text = TALLY_BUF_INIT;
-	int rc = read_file(path, &text);
-	if (!rc && !tally_utf8_valid(text.ptr ? text.ptr : ""))
+	tally_buf buf = TALLY_BUF_INIT;
+	tally_buf_add(&buf, text, len); /* NUL-terminated, for the checks and parsers */
+	int rc = tally_buf_oom(&buf) ? tally__error_oom() : 0;
+	if (!rc && (memchr(text, '\0', len) || !tally_utf8_valid(buf.ptr ? buf.ptr : "")))
 		rc = tally__error(TALLY_EINVALID, "trials file '%s' is not UTF-8 text", path);
 	json_t *trials = json_array();
 	if (!rc)
-		rc = load(trials, path, &text);
+		rc = load(trials, path, &buf);
 	if (!rc && !json_array_size(trials))
 		rc = tally__error(TALLY_EINVALID, "trials file '%s' holds no trial", path);
-	tally_buf_release(&text);
+	tally_buf_release(&buf);
 	if (rc)
 		json_decref(trials);
 	else
 		*out = trials;
+	return rc;
+}
+
+int tally__trials_file_load(json_t **out, const char *path)
+{
+	*out = NULL;
+	if (!ends_with(path, ".csv") && !ends_with(path, ".yml") && !ends_with(path, ".yaml") && !ends_with(path, ".json"))
+		return tally__error(TALLY_EINVALID, "trials file '%s': name it .csv, .yml or .json", path);
+	tally_buf text = TALLY_BUF_INIT;
+	int rc = read_file(path, &text);
+	if (!rc)
+		rc = tally__trials_parse(out, path, text.ptr ? text.ptr : "", text.len);
+	tally_buf_release(&text);
 	return rc;
 }

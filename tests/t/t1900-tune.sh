@@ -123,11 +123,29 @@ test_expect_success '--maximize picks the largest; tally run SCRIPT with a list 
 	grep -q "^Best: trial 2, .* val_acc 1 (maximized)$" out
 '
 
+test_expect_success 'run options reach every trial; --echo shows their output, -q hides the progress' '
+	tally tune train.sh "units=[7,8]" -l "u=\${units}" -t tagged -c "a comment" --echo >out 2>err &&
+	id=$(sweep_id err) &&
+	test "$(grep -c "^val_loss: " out)" = 2 &&
+	tally runs --sweep "$id" --tag tagged --format json >r.json &&
+	"$PYTHON" -c "
+import json
+runs = json.load(open(\"r.json\"))
+assert sorted(r[\"label\"] for r in runs) == [\"u=7\", \"u=8\"], runs
+" &&
+	tally tune train.sh "units=[7,8]" -q >out 2>err &&
+	! grep -q "^trial\|at a time" err && grep -q "^Best: " out &&
+	test_expect_code 129 tally run --name x train.sh "units=[7,8]" 2>err &&
+	test_expect_code 129 tally run -b train.sh "units=[7,8]" 2>err
+'
+
 test_expect_success 'tally sweeps and tally show SWEEP' '
 	tally sweeps >list &&
 	head -n 1 list | grep -q "^ID  *CREATED  *STATUS  *SCRIPT  *TRIALS  *BEST" &&
-	test "$(grep -c " completed  *train.sh " list)" = 3 &&
 	tally sweeps --format json >list.json &&
+	test "$(grep -c " completed  *train.sh " list)" = \
+	     "$(grep -o "\"status\":\"completed\",\"script\":\"train.sh\"" list.json | wc -l)" &&
+	test "$(grep -c " completed  *train.sh " list)" -ge 3 &&
 	id=$("$PYTHON" -c "import json; print(json.load(open(\"list.json\"))[-1][\"id\"])") &&
 	tally show "$id" >show && grep -q "^Sweep $id: 6 trials (grid of 3 × 2)$" show &&
 	grep -q "^  space  *lr=\[0.01,0.03,0.1\]$" show &&
@@ -258,6 +276,18 @@ runs = json.load(open(\"r.json\"))
 gpus = sorted(r[\"scalars\"][\"gpu\"][\"last\"] for r in runs)
 assert gpus == [0, 0, 1, 1], gpus
 "
+'
+
+test_expect_success 'on a terminal: more than 5 trials are confirmed first; a progress bar is drawn' '
+	printf "n\n" | script -qec "tally tune train.sh units=range[1:6]" /dev/null >tty.out;
+	grep -q "Start 6 trials? \[y/N\] Nothing started" tty.out &&
+	n=$(run_count) &&
+	printf "y\n" | script -qec "tally tune train.sh units=range[1:6]" /dev/null >tty.out &&
+	test "$(run_count)" = $((n + 6)) &&
+	grep -q "\[####################\] 6/6  running 0  failed 0  best val_loss" tty.out &&
+	grep -q "ETA" tty.out &&
+	script -qec "tally tune train.sh units=range[1:6] --dry-run" /dev/null >tty.out &&
+	! grep -q "Start 6" tty.out
 '
 
 test_expect_success 'a damaged sweep record is reported, not fatal' '
