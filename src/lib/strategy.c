@@ -148,10 +148,27 @@ static const tally_strategy strategies[] = {
 	{"random", false, random_start, random_next, plan_stop},
 };
 
+/* Strategies added at run time (tests; later, ones built outside this file). */
+static const tally_strategy *registered[16];
+static size_t n_registered;
+
+int tally__strategy_register(const tally_strategy *strategy)
+{
+	if (tally__strategy_find(strategy->name))
+		return tally__error(TALLY_EEXISTS, "a search strategy '%s' exists already", strategy->name);
+	if (n_registered == sizeof registered / sizeof *registered)
+		return tally__error(TALLY_ERROR, "too many search strategies");
+	registered[n_registered++] = strategy;
+	return 0;
+}
+
 const tally_strategy *tally__strategy_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof strategies / sizeof *strategies; i++)
 		if (!strcmp(strategies[i].name, name))
 			return &strategies[i];
+	for (size_t i = 0; i < n_registered; i++)
+		if (!strcmp(registered[i]->name, name))
+			return registered[i];
 	return NULL;
 }

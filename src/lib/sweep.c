@@ -339,6 +339,12 @@ static int plan_trials(tally_sweep *s, const tally_sweep_options *o, const tally
 		                    (unsigned long long)(grid == UINT64_MAX ? UINT64_C(1) << 62 : grid), MAX_TRIALS);
 	if (budget > MAX_TRIALS)
 		return tally__error(TALLY_EINVALID, "%llu trials are more than %d", (unsigned long long)budget, MAX_TRIALS);
+	*strategy_name = strategy->name;
+	if (strategy->sequential) { /* its trials are proposed as results come in */
+		*budget_out = budget ? budget : 20;
+		json_object_set_new(s->record, "max_trials", json_integer((json_int_t)*budget_out));
+		return 0;
+	}
 	void *state = NULL;
 	uint64_t seed = (uint64_t)json_integer_value(json_object_get(s->record, "seed"));
 	int rc = strategy->start(&state, space, budget, seed);
@@ -352,7 +358,6 @@ static int plan_trials(tally_sweep *s, const tally_sweep_options *o, const tally
 		rc = 0;
 	if (state)
 		strategy->stop(state);
-	*strategy_name = strategy->name;
 	*budget_out = budget;
 	return rc;
 }
@@ -360,16 +365,22 @@ static int plan_trials(tally_sweep *s, const tally_sweep_options *o, const tally
 static void set_description(tally_sweep *s, const tally_space *space, const char *strategy, uint64_t grid)
 {
 	tally_buf d = TALLY_BUF_INIT;
-	size_t n = json_array_size(rec_trials(s));
-	tally_buf_printf(&d, "%zu trial%s (", n, n == 1 ? "" : "s");
+	const tally_strategy *st = tally__strategy_find(strategy);
+	bool sequential = st && st->sequential;
+	size_t n = sequential ? (size_t)json_integer_value(json_object_get(s->record, "max_trials"))
+	                      : json_array_size(rec_trials(s));
+	tally_buf_printf(&d, "%s%zu trial%s (", sequential ? "up to " : "", n, n == 1 ? "" : "s");
 	if (!strcmp(strategy, "trials-file")) {
 		tally_buf_printf(&d, "from %s", rec_str(s, "trials_file"));
 	} else {
-		tally_buf_printf(&d, "%s", !strcmp(strategy, "grid") ? "grid of " : "random from ");
+		if (!strcmp(strategy, "grid") || !strcmp(strategy, "random"))
+			tally_buf_printf(&d, "%s", !strcmp(strategy, "grid") ? "grid of " : "random from ");
+		else
+			tally_buf_printf(&d, "%s search over ", strategy);
 		char buf[32];
 		for (size_t i = 0; i < space->n; i++)
 			tally_buf_printf(&d, "%s%s", i ? " × " : "", dim_text(&space->dims[i], buf, sizeof buf));
-		if (grid && n < grid && strcmp(strategy, "grid"))
+		if (grid && n < grid && space->n > 1 && strcmp(strategy, "grid"))
 			tally_buf_printf(&d, " = %llu", (unsigned long long)grid);
 	}
 	tally_buf_addc(&d, ')');
@@ -926,6 +937,12 @@ typedef struct {
 	size_t finished_count;
 	bool stopping, failed_fast;
 	int stop_signal;
+	/* A sequential strategy, asked for each trial as workers free. */
+	const tally_strategy *strategy;
+	void *strategy_state;
+	tally_space space;
+	uint64_t budget;
+	bool exhausted;
 } executor;
 
 static int signal_pipe[2] = {-1, -1};
@@ -978,6 +995,10 @@ static void emit(executor *x, int event, long trial, const char *run_id, const c
 	tally_sweep_progress p = {event, trial, run_id, error, x->s->n_trials, x->completed, x->failed, x->running,
 	                          0, x->done_before, -1};
 	p.pending = x->n_todo - x->next_todo;
+	if (x->strategy && !x->exhausted && x->budget > x->s->n_trials) { /* still to be proposed */
+		p.pending += (size_t)(x->budget - x->s->n_trials);
+		p.total = (size_t)x->budget;
+	}
 	if (x->finished_count) { /* the trials still to start, in rounds, after the running ones' rest */
 		int64_t avg = x->finished_ms_total / (int64_t)x->finished_count, now = tally_now_ms(), rest = 0;
 		for (unsigned w = 0; w < x->n_workers; w++)
@@ -1032,9 +1053,8 @@ static void trial_child(executor *x, size_t trial, int report_w, const char *gpu
 	_exit(rc ? 126 : exit_code);
 }
 
-static int start_trial(executor *x, unsigned w, const struct sigaction *saved)
+static int start_trial(executor *x, unsigned w, size_t trial, const struct sigaction *saved)
 {
-	size_t trial = x->todo[x->next_todo++];
 	worker *k = &x->workers[w];
 	int report[2];
 	if (pipe2(report, O_CLOEXEC) < 0)
@@ -1200,6 +1220,114 @@ static int set_status(tally_sweep *s, const char *status, bool durable)
 	return save_record(s, durable);
 }
 
+/* ---- sequential strategies: trials proposed while the sweep runs ---- */
+
+static int load_space(const tally_sweep *s, tally_space *space)
+{
+	size_t i;
+	json_t *dim;
+	json_array_foreach(json_object_get(s->record, "space"), i, dim) {
+		tally_dim d;
+		int rc = tally__dim_parse(&d, json_string_value(json_object_get(dim, "flag")) ? json_string_value(json_object_get(dim, "flag")) : "",
+		                          json_string_value(json_object_get(dim, "spec")) ? json_string_value(json_object_get(dim, "spec")) : "");
+		if (!rc)
+			rc = tally__space_add(space, &d);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int start_strategy(executor *x)
+{
+	const tally_strategy *st = tally__strategy_find(rec_str(x->s, "strategy"));
+	if (!st || !st->sequential)
+		return 0; /* its trials are all in the record */
+	x->budget = (uint64_t)json_integer_value(json_object_get(x->s->record, "max_trials"));
+	int rc = load_space(x->s, &x->space);
+	if (!rc)
+		rc = st->start(&x->strategy_state, &x->space, x->budget,
+		               (uint64_t)json_integer_value(json_object_get(x->s->record, "seed")));
+	if (!rc)
+		x->strategy = st;
+	return rc;
+}
+
+static void stop_strategy(executor *x)
+{
+	if (x->strategy && x->strategy_state)
+		x->strategy->stop(x->strategy_state);
+	tally__space_release(&x->space);
+}
+
+/* Add a proposed trial to the record (written before it starts) and to the states. */
+static int append_trial(tally_sweep *s, json_t *values)
+{
+	trial_state *grown = realloc(s->trials, (s->n_trials + 1) * sizeof *grown);
+	if (!grown) {
+		json_decref(values);
+		return tally__error_oom();
+	}
+	s->trials = grown;
+	trial_state *t = &s->trials[s->n_trials];
+	memset(t, 0, sizeof *t);
+	strcpy(t->status, "pending");
+	t->duration_ms = -1;
+	t->flags_text = json_dumps(values, JSON_COMPACT | JSON_PRESERVE_ORDER | TALLY_JSON_REALS);
+	json_t *trial = json_object();
+	json_object_set_new(trial, "flags", values);
+	json_array_append_new(rec_trials(s), trial);
+	s->n_trials++;
+	return t->flags_text ? save_record(s, false) : tally__error_oom();
+}
+
+/* The finished trials, as the strategy sees them (the objective oriented: smaller is better). */
+static tally_trial_result *finished_trials(const tally_sweep *s, size_t *n)
+{
+	tally_trial_result *done = calloc(s->n_trials ? s->n_trials : 1, sizeof *done);
+	*n = 0;
+	for (size_t i = 0; done && i < s->n_trials; i++) {
+		const trial_state *t = &s->trials[i];
+		if (!strcmp(t->status, "pending") || !strcmp(t->status, "running"))
+			continue;
+		tally_trial_result *r = &done[(*n)++];
+		r->flags = trial_flags(s, i);
+		r->failed = strcmp(t->status, "completed") != 0;
+		r->has_objective = t->has_objective;
+		r->objective = s->maximize ? -t->objective : t->objective;
+	}
+	return done;
+}
+
+/* The next trial to start: a planned one not yet run, else the strategy's
+ * next proposal; -1 when there is none for now. */
+static long next_trial(executor *x, int *rc)
+{
+	if (x->next_todo < x->n_todo)
+		return (long)x->todo[x->next_todo++];
+	if (!x->strategy || x->exhausted || x->s->n_trials >= x->budget)
+		return -1;
+	size_t n = 0;
+	tally_trial_result *done = finished_trials(x->s, &n);
+	json_t *values = NULL;
+	int r = done ? x->strategy->next(x->strategy_state, done, n, &values) : tally__error_oom();
+	free(done);
+	if (r == 1) { /* nothing now: for good once no trial is left to report */
+		x->exhausted = !x->running;
+		return -1;
+	}
+	if (r < 0 || (r = append_trial(x->s, values)) < 0) {
+		*rc = r;
+		return -1;
+	}
+	return (long)x->s->n_trials - 1;
+}
+
+static bool more_to_start(const executor *x)
+{
+	return x->next_todo < x->n_todo || (x->strategy && !x->exhausted && x->s->n_trials < x->budget);
+}
+
 /* Which trials still need a run: never ran, terminated, or (asked) failed. */
 static int list_todo(executor *x)
 {
@@ -1241,14 +1369,16 @@ int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 	json_object_set_new(s->record, "fail_fast", json_boolean(o->fail_fast));
 	if ((rc = set_status(s, "running", true)) || (!fresh && (rc = refresh_trials(s))))
 		return rc;
-	executor x = {s, o, NULL, parallel, NULL, 0, 0, 0, 0, 0, 0, 0, 0, false, false, 0};
+	executor x = {.s = s, .o = o, .n_workers = parallel};
 	struct sigaction saved[N_HANDLED];
-	if ((rc = list_todo(&x)) || (rc = install_signals(saved))) {
+	if ((rc = list_todo(&x)) || (rc = start_strategy(&x)) || (rc = install_signals(saved))) {
+		stop_strategy(&x);
 		free(x.todo);
 		return rc;
 	}
 	if (!(x.workers = calloc(parallel, sizeof *x.workers))) {
 		restore_signals(saved);
+		stop_strategy(&x);
 		free(x.todo);
 		return tally__error_oom();
 	}
@@ -1259,12 +1389,17 @@ int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 	emit(&x, TALLY_SWEEP_STARTED, -1, NULL, NULL);
 	int64_t last_tick = tally_now_ms();
 	for (;;) {
-		for (unsigned w = 0; w < parallel && !x.stopping && !rc && x.next_todo < x.n_todo; w++)
-			if (!x.workers[w].pid)
-				rc = start_trial(&x, w, saved);
+		for (unsigned w = 0; w < parallel && !x.stopping && !rc; w++) {
+			if (x.workers[w].pid)
+				continue;
+			long trial = next_trial(&x, &rc);
+			if (trial < 0)
+				break;
+			rc = start_trial(&x, w, (size_t)trial, saved);
+		}
 		if (rc)
 			x.stopping = true;
-		if (!x.running && (x.stopping || x.next_todo >= x.n_todo))
+		if (!x.running && (x.stopping || !more_to_start(&x)))
 			break;
 		wait_for_events(&x);
 		reap(&x);
@@ -1279,6 +1414,7 @@ int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 	emit(&x, TALLY_SWEEP_ENDED, -1, NULL, NULL);
 	for (unsigned w = 0; w < parallel; w++)
 		tally_buf_release(&x.workers[w].report);
+	stop_strategy(&x);
 	free(x.workers);
 	free(x.todo);
 	close(s->lock_fd);

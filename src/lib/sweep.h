@@ -80,8 +80,10 @@ typedef struct {
 	void (*stop)(void *state);
 } tally_strategy;
 
-/* "grid" or "random"; NULL for another name. */
+/* "grid", "random" or a registered strategy; NULL for another name. */
 const tally_strategy *tally__strategy_find(const char *name);
+/* Make a strategy available by its name (it must outlive its use). */
+int tally__strategy_register(const tally_strategy *strategy);
 
 /* ---- trials files (trialsfile.c) ---- */
 

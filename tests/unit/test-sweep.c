@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/sweep.h"
+#include "store-fixture.h"
 
 /* The values a spec expands to, as compact JSON. */
 static char *values_of(const char *spec)
@@ -282,6 +283,94 @@ static void assignments_type_back(void **state)
 	json_decref(values);
 }
 
+/*
+ * A sequential strategy, as Bayesian search will be: each trial depends on
+ * the results so far.  "climb" starts at x=1 and then proposes the best x
+ * seen plus one; it records how many finished trials each call was given.
+ */
+static size_t climb_seen[16], climb_calls;
+
+static int climb_start(void **state, const tally_space *space, uint64_t budget, uint64_t seed)
+{
+	(void)space, (void)budget, (void)seed;
+	*state = &climb_calls;
+	return 0;
+}
+
+static int climb_next(void *state, const tally_trial_result *done, size_t n_done, json_t **values)
+{
+	(void)state;
+	json_int_t best_x = 0;
+	double best = INFINITY;
+	for (size_t i = 0; i < n_done; i++)
+		if (done[i].has_objective && done[i].objective < best) {
+			best = done[i].objective;
+			best_x = json_integer_value(json_object_get(done[i].flags, "x"));
+		}
+	if (climb_calls < 16)
+		climb_seen[climb_calls] = n_done;
+	climb_calls++;
+	*values = json_object();
+	json_object_set_new(*values, "x", json_integer(n_done ? best_x + 1 : 1));
+	return 0;
+}
+
+static void climb_stop(void *state)
+{
+	(void)state;
+}
+
+static const tally_strategy climb = {"climb", true, climb_start, climb_next, climb_stop};
+
+static void a_sequential_strategy_is_asked_with_the_results_so_far(void **state)
+{
+	tally_store *store = *state;
+	char *project = strdup(tally_store_path(store));
+	*strrchr(project, '/') = '\0';
+	char *script = tally_path_join(project, "climb.sh");
+	static const char text[] = "#| flags:\n#|   x: {type: int, default: 0}\necho \"loss: -$FLAG_X\"\n";
+	assert_int_equal(tally_write_file_atomic(script, text, strlen(text), 0), 0);
+	assert_int_equal(tally__strategy_register(&climb), 0);
+	assert_int_equal(tally__strategy_register(&climb), TALLY_EEXISTS);
+
+	tally_sweep_options o = {TALLY_SWEEP_OPTIONS_VERSION, TALLY_LAUNCH_OPTIONS_INIT, "climb", 0, 4, 7, 1, NULL,
+	                         "loss", 0};
+	const char *const flags[] = {"x=range[1:100]", NULL};
+	o.launch.script = script;
+	o.launch.project_dir = project;
+	o.launch.flag_args = flags;
+	tally_sweep *sweep = NULL;
+	assert_int_equal(tally_sweep_plan(&sweep, store, &o), 0);
+	assert_int_equal(tally_sweep_trial_count(sweep), 0); /* nothing is planned in advance */
+	assert_string_equal(tally_sweep_describe(sweep), "up to 4 trials (climb search over 100)");
+	tally_sweep_exec_options e = {TALLY_SWEEP_EXEC_VERSION, 1, NULL, 0, 0, 0, NULL, NULL};
+	assert_int_equal(tally_sweep_execute(sweep, &e), 0);
+	assert_string_equal(tally_sweep_status(sweep), "completed");
+	assert_int_equal(tally_sweep_trial_count(sweep), 4);
+	for (size_t i = 0; i < 4; i++) {
+		tally_sweep_trial t;
+		assert_int_equal(tally_sweep_trial_get(sweep, i, &t), 0);
+		char want[16];
+		snprintf(want, sizeof want, "{\"x\":%zu}", i + 1);
+		assert_string_equal(t.flags_json, want);
+		assert_string_equal(t.status, "completed");
+		assert_true(t.has_objective && t.objective == -(double)(i + 1));
+		assert_int_equal(climb_seen[i], i); /* one worker: every earlier trial had finished */
+	}
+	assert_int_equal(climb_calls, 4);
+	assert_int_equal(tally_sweep_best(sweep), 3);
+	/* the record holds the proposed trials: opened again, it reads the same */
+	char id[16];
+	snprintf(id, sizeof id, "%s", tally_sweep_id(sweep));
+	tally_sweep_free(sweep);
+	assert_int_equal(tally_sweep_open(&sweep, store, id), 0);
+	assert_int_equal(tally_sweep_trial_count(sweep), 4);
+	assert_int_equal(tally_sweep_best(sweep), 3);
+	tally_sweep_free(sweep);
+	free(script);
+	free(project);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +383,7 @@ int main(void)
 		cmocka_unit_test(probes_try_every_value_and_the_ends),
 		cmocka_unit_test(trials_files),
 		cmocka_unit_test(assignments_type_back),
+		cmocka_unit_test_setup_teardown(a_sequential_strategy_is_asked_with_the_results_so_far, make_store, free_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
