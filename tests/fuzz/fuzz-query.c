@@ -22,12 +22,12 @@ static sqlite3 *index_like_db(void)
 	const char *schema =
 		"CREATE TABLE runs(rid INTEGER PRIMARY KEY, dir TEXT, id TEXT, started INTEGER, stopped INTEGER,"
 		" status TEXT, exit_status INTEGER, label TEXT, script TEXT, host TEXT, flags_text TEXT, scalars_text TEXT,"
-		" marked INTEGER, name TEXT);"
+		" marked INTEGER, name TEXT, sweep TEXT, trial INTEGER);"
 		"CREATE TABLE flags(rid INTEGER, name TEXT, type TEXT, value, PRIMARY KEY(rid, name));"
 		"CREATE TABLE scalars(rid INTEGER, tag TEXT, last REAL, last_step INTEGER, first REAL, min REAL, max REAL,"
 		" avg REAL, count INTEGER, PRIMARY KEY(rid, tag));"
 		"CREATE TABLE tags(rid INTEGER, tag TEXT, PRIMARY KEY(rid, tag));"
-		"INSERT INTO runs VALUES(1, 'd', 'i', 1, 2, 'completed', 0, 'l', 's', 'h', '', '', 1, 'n');"
+		"INSERT INTO runs VALUES(1, 'd', 'i', 1, 2, 'completed', 0, 'l', 's', 'h', '', '', 1, 'n', 'ab12', 3);"
 		"INSERT INTO flags VALUES(1, 'lr', 'float', 0.1);"
 		"INSERT INTO scalars VALUES(1, 'loss', 0.5, 3, 1.0, 0.5, 1.0, 0.7, 3);"
 		"INSERT INTO tags VALUES(1, 'best');";

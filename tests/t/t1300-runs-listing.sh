@@ -481,7 +481,7 @@ test_expect_success 'TALLY_INDEX_DIR keeps the index outside the runs directory'
 '
 
 test_expect_success 'every command has help, through both spellings' '
-	for c in run runs show flags reindex; do
+	for c in run runs show flags reindex tune sweeps; do
 		tally help $c >h1 && tally $c --help >h2 && test_cmp h1 h2 &&
 		grep -q "^usage: tally $c" h1 || return 1
 	done &&
