@@ -101,11 +101,6 @@ static int parse_numbers(const char *name, const char *spec, const char *args, s
 	return 0;
 }
 
-static json_t *number_json(double v, bool as_int)
-{
-	return as_int ? json_integer((json_int_t)llround(v)) : json_real(v);
-}
-
 static int values_range(tally_dim *d, const double *a, int n, bool ints)
 {
 	double lo = a[0], hi = a[1], step = n > 2 ? a[2] : 1;
@@ -117,8 +112,12 @@ static int values_range(tally_dim *d, const double *a, int n, bool ints)
 	if (count > TALLY_SPACE_MAX_VALUES)
 		return tally__error(TALLY_EINVALID, "flag %s: '%s' gives %.0f values, more than %d", d->name, d->spec, count,
 		                    TALLY_SPACE_MAX_VALUES);
-	for (size_t i = 0; i < (size_t)count; i++)
-		json_array_append_new(d->values, number_json(round_sig(lo + (double)i * step, 12), ints));
+	for (size_t i = 0; i < (size_t)count; i++) {
+		if (ints) /* exactly, however many digits: range[1000000000000:1000000000003] */
+			json_array_append_new(d->values, json_integer((json_int_t)lo + (json_int_t)i * (json_int_t)step));
+		else
+			json_array_append_new(d->values, json_real(round_sig(lo + (double)i * step, 12)));
+	}
 	return 0;
 }
 

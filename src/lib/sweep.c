@@ -93,15 +93,6 @@ static json_t *trial_flags(const tally_sweep *s, size_t i)
 	return json_object_get(json_array_get(rec_trials(s), i), "flags");
 }
 
-static int status_rank(const char *status)
-{
-	static const char *const order[] = {"pending", "terminated", "error", "running", "completed"};
-	for (int i = 0; i < 5; i++)
-		if (!strcmp(status, order[i]))
-			return i;
-	return 0;
-}
-
 static void release_trials(tally_sweep *s)
 {
 	for (size_t i = 0; i < s->n_trials; i++) {
@@ -541,7 +532,22 @@ static char *sweeps_root(const tally_store *store)
 	return tally_path_join(store->path, SWEEPS_DIR);
 }
 
-/* A new RUNS/.sweeps/ID: four hex digits, more if those keep colliding. */
+/* Whether runs in the index say they are trials of sweep `id`. */
+static bool id_has_runs(tally_store *store, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	bool found = false;
+	if (store->db && sqlite3_prepare_v2(store->db, "SELECT 1 FROM runs WHERE sweep = ?1 LIMIT 1", -1, &st, NULL) ==
+	                     SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* A new RUNS/.sweeps/ID: four hex digits, more if those keep colliding
+ * (with another sweep, or with the runs of a sweep whose record is gone). */
 static int create_sweep_dir(tally_sweep *s)
 {
 	char *root = sweeps_root(s->store);
@@ -552,7 +558,12 @@ static int create_sweep_dir(tally_sweep *s)
 	}
 	tally_rng rng;
 	tally_rng_seed(&rng, tally_rng_fresh_seed());
-	int rc = TALLY_ERROR;
+	int rc = tally_store_sync(s->store, 0, NULL);
+	if (rc) {
+		free(root);
+		return rc;
+	}
+	rc = TALLY_ERROR;
 	for (int attempt = 0; attempt < 200; attempt++) {
 		int digits = attempt < 50 ? 4 : attempt < 100 ? 6 : 8;
 		snprintf(s->id, sizeof s->id, "%0*llx", digits,
@@ -566,8 +577,12 @@ static int create_sweep_dir(tally_sweep *s)
 			break;
 		}
 		if (mkdir(s->dir, 0777) == 0) {
-			rc = 0;
-			break;
+			if (!id_has_runs(s->store, s->id)) {
+				rc = 0;
+				break;
+			}
+			rmdir(s->dir); /* runs of an earlier sweep of that id (its record deleted): not this one's */
+			continue;
 		}
 		if (errno != EEXIST) {
 			rc = tally__error(TALLY_ERROR, "cannot create '%s': %s", s->dir, strerror(errno));
@@ -710,7 +725,21 @@ static void find_objective(tally_sweep *s)
 	sqlite3_finalize(st);
 }
 
-static int refresh_trials(tally_sweep *s)
+static void reset_trial(trial_state *t)
+{
+	free(t->run_id);
+	t->run_id = NULL;
+	strcpy(t->status, "pending");
+	t->has_objective = false;
+	t->duration_ms = -1;
+}
+
+/*
+ * The trials' state from their runs: of every trial (`only` < 0) or of one.
+ * A trial is completed when one of its runs completed; otherwise its latest
+ * run tells (an interrupted retry of a failed trial is terminated: run again).
+ */
+static int read_trials(tally_sweep *s, long only)
 {
 	if (!s->id[0])
 		return 0;
@@ -719,31 +748,32 @@ static int refresh_trials(tally_sweep *s)
 		return rc;
 	if (!s->store->db)
 		return tally__error(TALLY_ERROR, "sweep %s: the runs index is not available", s->id);
-	find_objective(s);
+	if (!s->objective[0]) {
+		find_objective(s);
+		if (s->objective[0])
+			only = -1; /* just found: every trial's objective is new */
+	}
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->store->db,
 	                       "SELECT r.trial, r.id, r.status, r.started, r.stopped, sc.last FROM runs r"
 	                       " LEFT JOIN scalars sc ON sc.rid = r.rid AND sc.tag = ?2"
-	                       " WHERE r.sweep = ?1 ORDER BY r.started, r.id",
+	                       " WHERE r.sweep = ?1 AND (?3 < 0 OR r.trial = ?3) ORDER BY r.started, r.id",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return tally__error(TALLY_ERROR, "sweep %s: index query failed: %s", s->id, sqlite3_errmsg(s->store->db));
 	sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, s->objective, -1, SQLITE_STATIC);
-	for (size_t i = 0; i < s->n_trials; i++) {
-		free(s->trials[i].run_id);
-		s->trials[i].run_id = NULL;
-		strcpy(s->trials[i].status, "pending");
-		s->trials[i].has_objective = false;
-		s->trials[i].duration_ms = -1;
-	}
+	sqlite3_bind_int64(st, 3, only < 0 ? -1 : only + 1);
+	for (size_t i = 0; i < s->n_trials; i++)
+		if (only < 0 || (size_t)only == i)
+			reset_trial(&s->trials[i]);
 	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
 		sqlite3_int64 trial = sqlite3_column_int64(st, 0);
 		const char *status = (const char *)sqlite3_column_text(st, 2);
 		if (trial < 1 || (size_t)trial > s->n_trials || !status)
 			continue;
 		trial_state *t = &s->trials[trial - 1];
-		if (status_rank(status) < status_rank(t->status))
-			continue; /* a later run of the trial that did worse does not hide a completed one */
+		if (!strcmp(t->status, "completed"))
+			continue; /* done: a later run of it (a retry that failed) does not undo that */
 		free(t->run_id);
 		if (!(t->run_id = strdup((const char *)sqlite3_column_text(st, 1))))
 			rc = tally__error_oom();
@@ -755,6 +785,11 @@ static int refresh_trials(tally_sweep *s)
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+static int refresh_trials(tally_sweep *s)
+{
+	return read_trials(s, -1);
 }
 
 /* ---- reading a sweep ---- */
@@ -1009,11 +1044,23 @@ static void emit(executor *x, int event, long trial, const char *run_id, const c
 	x->o->progress(x->o->ctx, x->s, &p);
 }
 
-/* The child: a trial as `tally run -q` would run it, its run linked to the sweep. */
-static void trial_child(executor *x, size_t trial, int report_w, const char *gpu, const struct sigaction *saved)
+/* The child: a trial as `tally run -q` would run it from the project
+ * directory, its run linked to the sweep.  Signals are blocked on entry. */
+static void trial_child(executor *x, size_t trial, int report_w, const char *gpu, const struct sigaction *saved,
+                        const sigset_t *mask, pid_t parent)
 {
 	for (size_t i = 0; i < N_HANDLED; i++)
 		sigaction(handled_signals[i], &saved[i], NULL);
+	setpgid(0, 0); /* the terminal's Ctrl-C reaches the sweep, which forwards it once */
+#ifdef __linux__
+	/* The sweep killed (even by SIGKILL): its trials end, as terminated. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(143);
+#else
+	(void)parent;
+#endif
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	close(signal_pipe[0]);
 	close(signal_pipe[1]);
 	if (x->s->lock_fd >= 0)
@@ -1021,7 +1068,6 @@ static void trial_child(executor *x, size_t trial, int report_w, const char *gpu
 	for (unsigned w = 0; w < x->n_workers; w++)
 		if (x->workers[w].report_fd >= 0)
 			close(x->workers[w].report_fd);
-	setpgid(0, 0); /* the terminal's Ctrl-C reaches the sweep, which forwards it once */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
@@ -1035,7 +1081,11 @@ static void trial_child(executor *x, size_t trial, int report_w, const char *gpu
 	tally_store *store = NULL;
 	launch_plan lp;
 	int exit_code = 1;
-	int rc = tally_store_open(&store, x->s->store->path);
+	/* the script and a command's paths are relative to the project, wherever the sweep resumes */
+	const char *project = rec_str(x->s, "project_dir");
+	int rc = *project && chdir(project) < 0
+	       ? tally__error(TALLY_ENOTFOUND, "cannot enter the project directory '%s': %s", project, strerror(errno))
+	       : tally_store_open(&store, x->s->store->path);
 	if (!rc)
 		rc = launch_plan_init(&lp, x->s, trial);
 	if (!rc) {
@@ -1062,26 +1112,28 @@ static int start_trial(executor *x, unsigned w, size_t trial, const struct sigac
 	const char *gpu = x->o->gpus && x->o->gpus[0] ? x->o->gpus[w % count_strings(x->o->gpus)] : NULL;
 	fflush(NULL);
 	pid_t parent = getpid();
+	/* Blocked across fork(): the child must not run the sweep's handlers,
+	 * nor take a signal before it is in a group of its own. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	for (size_t i = 0; i < N_HANDLED; i++)
+		sigaddset(&block, handled_signals[i]);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	pid_t pid = fork();
+	if (pid == 0) {
+		close(report[0]);
+		trial_child(x, trial, report[1], gpu, saved, &old, parent);
+	}
+	int fork_errno = errno;
+	if (pid > 0)
+		setpgid(pid, pid); /* also from here: no race with a forwarded signal */
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		close(report[0]);
 		close(report[1]);
-		return tally__error(TALLY_ERROR, "cannot start a trial: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		close(report[0]);
-#ifdef __linux__
-		/* The sweep killed (even by SIGKILL): its trials end, as terminated. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(143);
-#else
-		(void)parent;
-#endif
-		trial_child(x, trial, report[1], gpu, saved);
+		return tally__error(TALLY_ERROR, "cannot start a trial: %s", strerror(fork_errno));
 	}
 	close(report[1]);
-	setpgid(pid, pid); /* also from here: no race with a forwarded signal */
 	k->pid = pid;
 	k->report_fd = report[0];
 	k->trial = trial;
@@ -1124,7 +1176,7 @@ static void end_trial(executor *x, worker *k, int wait_status)
 		error = text + 6;
 	else
 		error = WIFSIGNALED(wait_status) ? "the trial's tally process was killed" : "the trial did not start";
-	if (refresh_trials(x->s))
+	if (read_trials(x->s, (long)trial)) /* this trial's runs only: a sweep of 1,000 stays linear */
 		tally_buf_printf(&x->s->store->warnings, "sweep %s: %s\n", x->s->id, tally_error_last());
 	const char *status = x->s->trials[trial].status;
 	bool ok = !error && !strcmp(status, "completed");
@@ -1348,6 +1400,23 @@ static int list_todo(executor *x)
 	return 0;
 }
 
+/* Resuming while a trial's run still goes (its supervisor outlived a killed
+ * sweep, say) would leave it uncounted, or run it twice. */
+static int check_none_running(tally_sweep *s)
+{
+	int rc = refresh_trials(s);
+	for (size_t i = 0; !rc && i < s->n_trials; i++)
+		if (!strcmp(s->trials[i].status, "running"))
+			rc = tally__error(TALLY_ELOCKED, "trial %zu of sweep %s is still running (run %s) — wait for it to end, "
+			                  "or stop it (tally stop %s), then resume", i + 1, s->id, s->trials[i].run_id,
+			                  s->trials[i].run_id);
+	if (rc) {
+		close(s->lock_fd);
+		s->lock_fd = -1;
+	}
+	return rc;
+}
+
 int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 {
 	if (!o || o->version != TALLY_SWEEP_EXEC_VERSION)
@@ -1362,12 +1431,12 @@ int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 			return rc;
 		json_object_set_new(s->record, "id", json_string(s->id));
 	}
-	if ((rc = take_lock(s)))
+	if ((rc = take_lock(s)) || (!fresh && (rc = check_none_running(s))))
 		return rc;
 	json_object_set_new(s->record, "parallel", json_integer(parallel));
 	json_object_set_new(s->record, "gpus", strings_json(o->gpus));
 	json_object_set_new(s->record, "fail_fast", json_boolean(o->fail_fast));
-	if ((rc = set_status(s, "running", true)) || (!fresh && (rc = refresh_trials(s))))
+	if ((rc = set_status(s, "running", true)))
 		return rc;
 	executor x = {.s = s, .o = o, .n_workers = parallel};
 	struct sigaction saved[N_HANDLED];

@@ -83,11 +83,12 @@ static int csv_field(csv_reader *r, tally_buf *field, bool *quoted)
 		r->p++;
 		return 0;
 	}
-	if (*r->p == '\r')
+	bool cr = *r->p == '\r'; /* CRLF, or a lone CR (old Mac files) */
+	if (cr)
 		r->p++;
 	if (r->p < r->end && *r->p == '\n')
 		r->p++;
-	else if (r->p < r->end)
+	else if (!cr && r->p < r->end)
 		return -1; /* text after a closing quote */
 	r->line++;
 	return r->p >= r->end ? 2 : 1;
@@ -250,6 +251,10 @@ int tally__trials_parse(json_t **out, const char *path, const char *text, size_t
 		                                                      : NULL;
 	if (!load)
 		return tally__error(TALLY_EINVALID, "trials file '%s': name it .csv, .yml or .json", path);
+	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) { /* a byte-order mark (Excel's "CSV UTF-8") */
+		text += 3;
+		len -= 3;
+	}
 	tally_buf buf = TALLY_BUF_INIT;
 	tally_buf_add(&buf, text, len); /* NUL-terminated, for the checks and parsers */
 	int rc = tally_buf_oom(&buf) ? tally__error_oom() : 0;

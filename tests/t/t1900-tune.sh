@@ -228,6 +228,29 @@ test_expect_success 'SIGINT (Ctrl-C) stops the sweep: trials terminated, exit 13
 	test "$(tally runs --sweep "$id" --completed --format json | grep -c "\"id\"")" = 3
 '
 
+test_expect_success 'a resume runs the project'"'"'s script wherever it is started; an interrupted retry runs again' '
+	cat >flaky.sh <<-\SH &&
+	#| flags:
+	#|   n: {type: int, default: 1}
+	echo "loss: $FLAG_N"
+	if ! test -e "$GO_DIR/failed-once"; then touch "$GO_DIR/failed-once"; exit 1; fi
+	while ! test -e "$GO_DIR/go-flaky"; do sleep 0.05; done
+	SH
+	rm -f go/* &&
+	test_expect_code 1 tally tune flaky.sh "n=[5]" >out 2>err &&
+	id=$(sweep_id err) &&
+	test "$(sweep_field "$id" "[\"trials\"][0][\"status\"]")" = error &&
+	{ with_default_signals tally tune --resume "$id" --retry-failed >out 2>err & } && pid=$! &&
+	for i in $(seq 200); do test "$(tally runs --sweep "$id" --running --format json | grep -c "\"id\"")" = 1 && break; sleep 0.05; done &&
+	kill -INT $pid; wait $pid;
+	test "$(sweep_field "$id" "[\"trials\"][0][\"status\"]")" = terminated &&
+	touch go/go-flaky &&
+	mkdir elsewhere && echo "echo WRONG SCRIPT; exit 3" >elsewhere/flaky.sh &&
+	(cd elsewhere && tally tune --resume "$id" --runs-dir ../runs >out 2>err) &&
+	test "$(sweep_field "$id" "[\"trials\"][0][\"status\"]")" = completed &&
+	tally cat "$(sweep_field "$id" "[\"trials\"][0][\"run\"]")" >log && ! grep -q WRONG log
+'
+
 test_expect_success 'a running sweep cannot be resumed twice' '
 	rm -f go/* &&
 	{ tally tune wait.sh "n=[2]" >out 2>err & } && pid=$! &&

@@ -43,6 +43,7 @@ static void lists_and_finite_functions(void **state)
 	assert_values("range[0:1:0.25]", "[0.0,0.25,0.5,0.75,1.0]");
 	assert_values("range[0:0.3:0.1]", "[0.0,0.1,0.2,0.3]"); /* no 0.30000000000000004, and the end is in */
 	assert_values("range[5:1:-2]", "[5,3,1]");
+	assert_values("range[1000000000000:1000000000002]", "[1000000000000,1000000000001,1000000000002]");
 	assert_values("linspace[0:1:5]", "[0.0,0.25,0.5,0.75,1.0]");
 	assert_values("linspace[2:2:1]", "[2.0]");
 	assert_values("logspace[-3:-1:3]", "[0.001,0.01,0.1]");
@@ -236,6 +237,11 @@ static void trials_files(void **state)
 	t = load_trials(".csv", "a,b\n\"x, \"\"y\"\"\",2\n\n3,\n", &rc);
 	assert_int_equal(rc, 0);
 	assert_string_equal(t, "[{\"a\":\"x, \\\"y\\\"\",\"b\":2},{\"a\":3}]");
+	free(t);
+	/* Excel's "CSV UTF-8" starts with a byte-order mark; old Mac files end lines with CR alone */
+	t = load_trials(".csv", "\xEF\xBB\xBFlr,units\r1,2\r3,4\r", &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(t, "[{\"lr\":1,\"units\":2},{\"lr\":3,\"units\":4}]");
 	free(t);
 	t = load_trials(".yml", "- {lr: 0.1, act: tanh}\n- lr: '0.2'\n", &rc);
 	assert_int_equal(rc, 0);
