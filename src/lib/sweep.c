@@ -792,6 +792,47 @@ static int refresh_trials(tally_sweep *s)
 	return read_trials(s, -1);
 }
 
+/*
+ * A trial's run that just ended, read from its directory: no index sync,
+ * which right after a run was created would rescan the whole runs directory
+ * (its mtime is too recent to trust) — once per trial, that made a sweep
+ * quadratic.
+ */
+static void read_trial_run(tally_sweep *s, size_t trial, const char *run_id)
+{
+	trial_state *t = &s->trials[trial];
+	if (!strcmp(t->status, "completed"))
+		return;
+	char *dir = tally_path_join(s->store->path, run_id);
+	tally_run *run = NULL;
+	if (!dir || tally__run_load_dir(&run, s->store, dir)) {
+		tally_buf_printf(&s->store->warnings, "sweep %s, trial %zu: %s\n", s->id, trial + 1,
+		                 dir ? tally_error_last() : "out of memory");
+		free(dir);
+		return;
+	}
+	free(dir);
+	reset_trial(t);
+	t->run_id = strdup(run_id);
+	snprintf(t->status, sizeof t->status, "%s", tally_run_status(run));
+	int64_t started = tally_run_started_ms(run), stopped = tally_run_stopped_ms(run);
+	t->duration_ms = stopped > 0 && stopped >= started ? stopped - started : -1;
+	json_t *scalars = json_loads(tally_run_scalars_json(run), 0, NULL);
+	if (!s->objective[0] && !strcmp(t->status, "completed")) { /* the first of val_loss, loss */
+		const char *found = json_object_get(scalars, "val_loss") ? "val_loss"
+		                  : json_object_get(scalars, "loss")   ? "loss" : NULL;
+		if (found) {
+			snprintf(s->objective, sizeof s->objective, "%s", found);
+			json_object_set_new(json_object_get(s->record, "objective"), "scalar", json_string(found));
+		}
+	}
+	json_t *last = json_object_get(json_object_get(scalars, s->objective), "last");
+	t->has_objective = s->objective[0] && json_is_number(last) && !strcmp(t->status, "completed");
+	t->objective = json_number_value(last);
+	json_decref(scalars);
+	tally_run_free(run);
+}
+
 /* ---- reading a sweep ---- */
 
 const char *tally_sweep_id(const tally_sweep *s)
@@ -1176,8 +1217,8 @@ static void end_trial(executor *x, worker *k, int wait_status)
 		error = text + 6;
 	else
 		error = WIFSIGNALED(wait_status) ? "the trial's tally process was killed" : "the trial did not start";
-	if (read_trials(x->s, (long)trial)) /* this trial's runs only: a sweep of 1,000 stays linear */
-		tally_buf_printf(&x->s->store->warnings, "sweep %s: %s\n", x->s->id, tally_error_last());
+	if (run_id[0])
+		read_trial_run(x->s, trial, run_id);
 	const char *status = x->s->trials[trial].status;
 	bool ok = !error && !strcmp(status, "completed");
 	if (ok)
