@@ -313,6 +313,16 @@ test_expect_success 'on a terminal: more than 5 trials are confirmed first; a pr
 	! grep -q "Start 6" tty.out
 '
 
+test_expect_success 'an R script (tfruns-style globals) is swept: each trial gets its values in its copy' '
+	command -v Rscript && mkdir r && cp "$TEST_DIRECTORY/../../examples/train.R" r/ && cd r &&
+	tally tune train.R "learning_rate=[0.05,0.5]" "epochs=[10,20]" -p 2 -q >out &&
+	test "$(grep -c " completed " out)" = 4 && grep -q "^Best: trial [0-9], run .*, loss " out &&
+	for dir in runs/*/; do
+		grep -q "^epochs <- $(tally lookup "$dir" epochs)\$" "$dir/train.R" || return 1
+	done &&
+	grep -q "^epochs <- 50$" train.R
+'
+
 test_expect_success 'a damaged sweep record is reported, not fatal' '
 	mkdir -p runs/.sweeps/beef && echo "{" >runs/.sweeps/beef/sweep.json &&
 	tally sweeps >list 2>err && grep -q "skipped sweep beef" err &&
