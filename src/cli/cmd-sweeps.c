@@ -6,15 +6,16 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/timeutil.h"
 
 static const char usage[] =
 	"usage: tally sweeps [--format table|json] [--runs-dir DIR]\n"
 	"\n"
 	"List the sweeps of the runs directory (tally tune), newest first: id,\n"
 	"when it was created, status (running, completed, interrupted, failed),\n"
-	"script, trials completed/failed of all, and the best objective with its\n"
-	"run.  `tally show ID` shows one sweep, `tally runs --sweep ID` its runs,\n"
-	"`tally tune --resume ID` continues it.\n"
+	"script, trials completed of all (and failed or terminated), and the best\n"
+	"objective with its run.  `tally show ID` shows one sweep, `tally runs\n"
+	"--sweep ID` its runs, `tally tune --resume ID` continues it.\n"
 	"\n"
 	"Options:\n"
 	"  -f, --format FMT   table (default) or json\n"
@@ -49,12 +50,19 @@ static void print_table(json_t *list)
 	for (size_t i = 0; i < n; i++) {
 		json_t *s = json_array_get(list, i);
 		snprintf(cells[i][0], 160, "%s", text_of(json_object_get(s, "id")));
-		snprintf(cells[i][1], 160, "%.19s", text_of(json_object_get(s, "created")));
+		int64_t created = tally_parse_iso_ms(text_of(json_object_get(s, "created")));
+		if (created >= 0)
+			cli_format_local_time(cells[i][1], 160, created, false);
+		else
+			snprintf(cells[i][1], 160, "-");
 		snprintf(cells[i][2], 160, "%s", text_of(json_object_get(s, "status")));
 		snprintf(cells[i][3], 160, "%s", text_of(json_object_get(s, "script")));
-		snprintf(cells[i][4], 160, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "%s",
-		         json_integer_value(json_object_get(s, "completed")), json_integer_value(json_object_get(s, "trials")),
-		         json_integer_value(json_object_get(s, "failed")) ? " (failures)" : "");
+		json_int_t failed = json_integer_value(json_object_get(s, "failed"));
+		int len = snprintf(cells[i][4], 160, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+		                   json_integer_value(json_object_get(s, "completed")),
+		                   json_integer_value(json_object_get(s, "trials")));
+		if (failed && len > 0 && len < 100)
+			snprintf(cells[i][4] + len, (size_t)(160 - len), ", %" JSON_INTEGER_FORMAT " failed", failed);
 		json_t *best = json_object_get(s, "best_value");
 		if (json_is_number(best)) {
 			char value[40];
