@@ -307,7 +307,7 @@ static int climb_next(void *state, const tally_trial_result *done, size_t n_done
 {
 	(void)state;
 	json_int_t best_x = 0;
-	double best = INFINITY;
+	double best = HUGE_VAL;
 	for (size_t i = 0; i < n_done; i++)
 		if (done[i].has_objective && done[i].objective < best) {
 			best = done[i].objective;
