@@ -55,6 +55,7 @@ int cmd_tail(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_sweeps(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* "tally: <message>" on stderr; returns EXIT_FATAL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -235,6 +236,8 @@ void cli_format_local_time(char *out, size_t size, int64_t ms, bool seconds);
 void cli_print_cell(FILE *out, const char *s, int width, bool last);
 /* The same, for `bytes` bytes of `s` whose display width `w` is known. */
 void cli_print_cell_n(FILE *out, const char *s, size_t bytes, int w, int width, bool last);
+/* Colour on stdout: a terminal, and NO_COLOR unset or empty (no-color.org). */
+bool cli_use_colour(void);
 /* A table row: each cell padded to its width, two spaces apart, then a newline. */
 void cli_print_row(FILE *out, const char *const *cells, const int *widths, size_t n);
 /* Display width of a UTF-8 string (each code point one column). */

@@ -212,3 +212,9 @@ void cli_print_row(FILE *out, const char *const *cells, const int *widths, size_
 		fputs_unlocked(k + 1 == n ? "\n" : "  ", out);
 	}
 }
+
+bool cli_use_colour(void)
+{
+	const char *no_colour = getenv("NO_COLOR");
+	return isatty(STDOUT_FILENO) && !(no_colour && *no_colour);
+}
