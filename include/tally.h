@@ -387,6 +387,36 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store,
                  const tally_launch_options *opts);
 
 /* ------------------------------------------------------------------ */
+/* Diffs of runs (libgit2)                                             */
+/* ------------------------------------------------------------------ */
+
+/** One file of a diff. */
+typedef struct {
+	const char *path;        /**< the file (in run B; in run A when removed) */
+	const char *old_path;    /**< where it was in run A (renamed), else the same as path */
+	const char *change;      /**< "added", "removed", "modified" or "renamed" */
+	int binary;              /**< no line diff: a binary file */
+	size_t additions, deletions;
+	const char *patch;       /**< the unified diff (git's format), "" when none */
+} tally_file_diff;
+
+typedef int (*tally_file_diff_visitor)(void *ctx, const tally_file_diff *d);
+
+/**
+ * The source snapshots of two runs compared file by file (what each run's
+ * .tally/sources.json lists, read from the run): every added, removed,
+ * renamed (same content, another path) and modified file, in path order,
+ * handed to `visit` with its unified diff (`context` lines around changes).
+ * Returns 0, or the visitor's non-zero value, or a negative error.
+ */
+int tally_diff_sources(const tally_run *a, const tally_run *b, unsigned context, tally_file_diff_visitor visit,
+                       void *ctx);
+
+/** A unified diff of two texts, labelled `a_label` and `b_label` ("-" lines from a). */
+int tally_diff_texts(const char *a, size_t a_len, const char *a_label, const char *b, size_t b_len,
+                     const char *b_label, unsigned context, tally_file_diff_visitor visit, void *ctx);
+
+/* ------------------------------------------------------------------ */
 /* Sweeps: one script over a search space, each trial a tracked run    */
 /* ------------------------------------------------------------------ */
 

@@ -56,6 +56,7 @@ int cmd_open(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_sweeps(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* "tally: <message>" on stderr; returns EXIT_FATAL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -25,6 +25,7 @@ static const command commands[] = {
 	{"sweeps", cmd_sweeps, "list the sweeps tally tune recorded"},
 	{"show", cmd_show, "show everything recorded about a run"},
 	{"compare", cmd_compare, "runs side by side: attributes, flags, scalars that differ"},
+	{"diff", cmd_diff, "what changed between two runs: attributes, flags, sources, output"},
 	{"scalars", cmd_scalars, "list the scalar points or summaries of runs"},
 	{"plot", cmd_plot, "chart a scalar over steps in the terminal"},
 	{"ls", cmd_ls, "list the files a run produced"},

@@ -50,6 +50,13 @@ static void load(void)
 	BIND(reference_shorthand, "git_reference_shorthand");
 	BIND(reference_free, "git_reference_free");
 	BIND(oid_tostr, "git_oid_tostr");
+	BIND(diff_options_init, "git_diff_options_init");
+	BIND(patch_from_buffers, "git_patch_from_buffers");
+	BIND(patch_get_delta, "git_patch_get_delta");
+	BIND(patch_line_stats, "git_patch_line_stats");
+	BIND(patch_to_buf, "git_patch_to_buf");
+	BIND(patch_free, "git_patch_free");
+	BIND(buf_dispose, "git_buf_dispose");
 	loaded = &table;
 	return;
 missing:

@@ -29,6 +29,15 @@ typedef struct {
 	const char *(*reference_shorthand)(const git_reference *);
 	void (*reference_free)(git_reference *);
 	char *(*oid_tostr)(char *, size_t, const git_oid *);
+	/* diffs of two texts (tally diff) */
+	int (*diff_options_init)(git_diff_options *, unsigned int);
+	int (*patch_from_buffers)(git_patch **, const void *, size_t, const char *, const void *, size_t, const char *,
+	                          const git_diff_options *);
+	const git_diff_delta *(*patch_get_delta)(const git_patch *);
+	int (*patch_line_stats)(size_t *, size_t *, size_t *, const git_patch *);
+	int (*patch_to_buf)(git_buf *, git_patch *);
+	void (*patch_free)(git_patch *);
+	void (*buf_dispose)(git_buf *);
 } tally_gitlib;
 
 /* The libgit2 functions tally uses, or NULL (with a message in tally_error_last())

@@ -394,6 +394,8 @@ int tally__snapshot(const tally_snapshot_request *req, json_t *meta);
 void tally__git_init_begin(const char *project_dir);
 /* Wait for and undo a tally__git_init_begin() that no snapshot used. */
 void tally__git_init_abandon(void);
+/* A relative path with no empty, "." or ".." component (a path inside a run, from sources.json). */
+bool tally__plain_path(const char *rel);
 
 /* ---- runs (run.c) ---- */
 

@@ -453,7 +453,7 @@ static int materialize(snapshot *s, const char *rel_dir, tally_buf *lines, json_
 /* ---- sources from an earlier run (tally reproduce --run) ---- */
 
 /* A relative path of plain names: no "", ".", ".." or absolute parts. */
-static bool plain_path(const char *rel)
+bool tally__plain_path(const char *rel)
 {
 	if (!*rel || rel[0] == '/')
 		return false;
@@ -477,7 +477,7 @@ static int collect_snapshot(snapshot *s)
 	int rc = 0;
 	json_array_foreach(list, i, entry) {
 		const char *rel = json_string_value(json_object_get(entry, "path"));
-		if (!rel || !plain_path(rel) || !strncmp(rel, TALLY_META_DIR, strlen(TALLY_META_DIR)))
+		if (!rel || !tally__plain_path(rel) || !strncmp(rel, TALLY_META_DIR, strlen(TALLY_META_DIR)))
 			continue; /* not a path inside a run: sources.json was edited */
 		if ((rc = tally_strlist_push(&s->sources.paths, rel)) < 0)
 			break;
