@@ -417,6 +417,20 @@ int tally_diff_texts(const char *a, size_t a_len, const char *a_label, const cha
                      const char *b_label, unsigned context, tally_file_diff_visitor visit, void *ctx);
 
 /* ------------------------------------------------------------------ */
+/* Reports                                                             */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Write a self-contained HTML report to `path` (atomically): of one run
+ * (n == 1: summary, flags, scalars, a chart per scalar with its val_
+ * counterpart, console output, source code, files and images), or a
+ * comparison of n runs (flags and scalars side by side with differences
+ * marked, overlaid charts, source and output diffs).  No script, no network,
+ * no file besides itself; every text from a run is escaped.
+ */
+int tally_report_write(const tally_run *const *runs, size_t n, const char *path);
+
+/* ------------------------------------------------------------------ */
 /* Sweeps: one script over a search space, each trial a tracked run    */
 /* ------------------------------------------------------------------ */
 

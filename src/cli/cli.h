@@ -57,6 +57,9 @@ int cmd_tune(int argc, char **argv);
 int cmd_sweeps(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+/* Write the report of `runs` to `path`, then open it on a desktop (`open`) or print its path; 0 or the exit code. */
+int cli_write_report(tally_run *const *runs, size_t n, const char *path, bool open);
 
 /* "tally: <message>" on stderr; returns EXIT_FATAL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -237,6 +240,9 @@ void cli_format_local_time(char *out, size_t size, int64_t ms, bool seconds);
 void cli_print_cell(FILE *out, const char *s, int width, bool last);
 /* The same, for `bytes` bytes of `s` whose display width `w` is known. */
 void cli_print_cell_n(FILE *out, const char *s, size_t bytes, int w, int width, bool last);
+/* Open `path` with the desktop's opener (xdg-open; open on macOS); false when there is no
+ * desktop (no DISPLAY or WAYLAND_DISPLAY) or the opener failed. */
+bool cli_open_on_desktop(const char *path);
 /* Colour on stdout: a terminal, and NO_COLOR unset or empty (no-color.org). */
 bool cli_use_colour(void);
 /* A table row: each cell padded to its width, two spaces apart, then a newline. */

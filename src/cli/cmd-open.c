@@ -35,32 +35,6 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* The desktop's opener, or NULL when there is no desktop to open things on. */
-static const char *desktop_opener(void)
-{
-#ifdef __APPLE__
-	return "open";
-#else
-	const char *x = getenv("DISPLAY"), *wayland = getenv("WAYLAND_DISPLAY");
-	return (x && *x) || (wayland && *wayland) ? "xdg-open" : NULL;
-#endif
-}
-
-/* Run the opener on `path` (argv, no shell); 0 when it said it did. */
-static int open_with(const char *opener, const char *path)
-{
-	char *argv[] = {(char *)opener, (char *)path, NULL};
-	pid_t pid;
-	int err = posix_spawnp(&pid, opener, NULL, NULL, argv, environ);
-	if (err)
-		return err;
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
 int cmd_open(int argc, char **argv)
 {
 	const char *runs_dir = NULL;
@@ -98,8 +72,7 @@ int cmd_open(int argc, char **argv)
 			code = cli_error("run %s has no '%s' — see tally ls %s", tally_run_id(run), inside, tally_run_id(run));
 	}
 	if (!code) {
-		const char *opener = print ? NULL : desktop_opener();
-		if (!opener || open_with(opener, path.ptr))
+		if (print || !cli_open_on_desktop(path.ptr))
 			puts(path.ptr); /* no desktop, or no opener: the path is the next best thing */
 	}
 	tally_buf_release(&path);

@@ -26,6 +26,7 @@ static const command commands[] = {
 	{"show", cmd_show, "show everything recorded about a run"},
 	{"compare", cmd_compare, "runs side by side: attributes, flags, scalars that differ"},
 	{"diff", cmd_diff, "what changed between two runs: attributes, flags, sources, output"},
+	{"report", cmd_report, "a self-contained HTML report of a run, or a comparison of runs"},
 	{"scalars", cmd_scalars, "list the scalar points or summaries of runs"},
 	{"plot", cmd_plot, "chart a scalar over steps in the terminal"},
 	{"ls", cmd_ls, "list the files a run produced"},
