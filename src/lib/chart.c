@@ -76,7 +76,7 @@ void tally__chart_svg(tally_buf *out, const char *title, const tally_series *ser
 {
 	if (n > 9)
 		n = 9; /* three rows of legend */
-	range x = {INFINITY, -INFINITY}, y = {INFINITY, -INFINITY};
+	range x = {HUGE_VAL, -HUGE_VAL}, y = {HUGE_VAL, -HUGE_VAL};
 	for (size_t k = 0; k < n; k++)
 		for (size_t i = 0; i < series[k].n; i++) {
 			if (!isfinite(series[k].y[i]))

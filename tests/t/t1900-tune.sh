@@ -302,9 +302,10 @@ assert gpus == [0, 0, 1, 1], gpus
 '
 
 test_expect_success 'on a terminal: more than 5 trials are confirmed first; a progress bar is drawn' '
-	printf "n\n" | script -qec "tally tune train.sh units=range[1:6]" /dev/null >tty.out;
-	grep -q "Start 6 trials? \[y/N\] Nothing started" tty.out &&
 	n=$(run_count) &&
+	printf "n\n" | script -qec "tally tune train.sh units=range[1:6]" /dev/null >tty.out;
+	grep -q "Start 6 trials? \[y/N\]" tty.out && grep -q "Nothing started" tty.out &&
+	test "$(run_count)" = $n &&
 	printf "y\n" | script -qec "tally tune train.sh units=range[1:6]" /dev/null >tty.out &&
 	test "$(run_count)" = $((n + 6)) &&
 	grep -q "\[####################\] 6/6  running 0  failed 0  best val_loss" tty.out &&
