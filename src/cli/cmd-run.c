@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 #include "util/timeutil.h"
 
 static const char usage[] =
@@ -66,8 +67,14 @@ static const char usage[] =
 	"                          the run goes on after logout, its output recorded\n"
 	"                          (tally watch / tail -f / stop it)\n"
 	"  -i, --interpreter CMD   run SCRIPT with CMD (e.g. ~/venv/bin/python)\n"
+	"      --report            save an HTML report, report.html, into the run\n"
+	"                          when it ends (tfruns' view = \"save\"; tally report)\n"
+	"      --open              and open it in the browser on a desktop\n"
 	"      --runs-dir DIR      where runs live (default ./runs)\n"
-	"  -h, --help              show this help\n"
+	"  -h, --help              show this help\n";
+
+/* The rest of --help (ISO C limits one string literal to 4095 characters). */
+static const char usage_more[] =
 	"\n"
 	"At a terminal the script is the foreground job: Ctrl-C reaches it (and\n"
 	"everything it started) directly, and Ctrl-Z / fg / bg work as usual.\n"
@@ -93,6 +100,8 @@ static const struct option options[] = {
 	{"name", required_argument, NULL, 'N'},
 	{"replace", no_argument, NULL, 'P'},
 	{"background", no_argument, NULL, 'b'},
+	{"report", no_argument, NULL, 'r'},
+	{"open", no_argument, NULL, 'o'},
 	{"runs-dir", required_argument, NULL, 'R'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -104,7 +113,7 @@ typedef struct {
 	const char **flags;
 	size_t n_flags;
 	const char *runs_dir;
-	bool background;
+	bool background, report, open;
 } run_args;
 
 static int push(const char ***list, size_t *n, const char *s)
@@ -203,6 +212,19 @@ static int run_in_background(tally_store *store, tally_launch_options *opts)
 	return cli_error("the background run did not start");
 }
 
+/* --report: report.html in the run; the run's own status stays the exit status. */
+static int save_report(tally_run *run, bool open)
+{
+	char *path = tally_path_join(tally_run_dir(run), "report.html");
+	int rc = path ? tally_report_write((const tally_run *const *)&run, 1, path) : TALLY_ENOMEM;
+	if (rc)
+		cli_lib_error(rc);
+	else if (!open || !cli_open_on_desktop(path))
+		fprintf(stderr, "  report: %s\n", path);
+	free(path);
+	return rc;
+}
+
 static bool is_sweep(const char *const *flags)
 {
 	for (const char *const *f = flags; f && *f; f++)
@@ -260,8 +282,13 @@ int cmd_run(int argc, char **argv)
 		case 'N': opts.name = optarg; break;
 		case 'P': opts.replace = 1; break;
 		case 'b': a.background = true; break;
+		case 'r': a.report = true; break;
+		case 'o': a.report = a.open = true; break;
 		case 'R': a.runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); goto done;
+		case 'h':
+			fputs(usage, stdout);
+			fputs(usage_more, stdout);
+			goto done;
 		default:
 			code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 			goto done;
@@ -292,9 +319,10 @@ int cmd_run(int argc, char **argv)
 	opts.flag_args = a.flags;
 	opts.tags = a.tags;
 	if (is_sweep(a.flags)) { /* lr=[0.01,0.1]: a sweep, as in Guild */
-		if (a.background || opts.name) {
-			code = cli_usage_error(usage, "a sweep (a flag given [a,b] or a distribution) runs in the foreground "
-			                       "and its trials are not named: leave %s out", a.background ? "-b" : "--name");
+		if (a.background || opts.name || a.report) {
+			code = cli_usage_error(usage, "a sweep (a flag given [a,b] or a distribution) runs in the foreground, "
+			                       "its trials are not named, and `tally report` compares them: leave %s out",
+			                       a.background ? "-b" : opts.name ? "--name" : "--report");
 			goto done;
 		}
 		cli_tune_request req = {0};
@@ -328,6 +356,8 @@ int cmd_run(int argc, char **argv)
 	cli_print_warnings(store);
 	print_summary(run, exit_code);
 	code = exit_code;
+	if (a.report && save_report(run, a.open))
+		code = code ? code : EXIT_FATAL;
 done:
 	tally_run_free(run);
 	tally_store_free(store);
