@@ -18,6 +18,7 @@
 
 #define OUTPUT_MAX (8u << 20)     /* console output shown, bytes */
 #define SOURCE_MAX (1u << 20)     /* one source file shown */
+#define SOURCES_MAX (8u << 20)    /* all source files shown */
 #define IMAGE_MAX (4u << 20)      /* one image inlined */
 #define IMAGES_MAX (16u << 20)    /* all images of a run */
 #define DIFF_TEXT_MAX (8u << 20)  /* each side of the output diff */
@@ -382,19 +383,22 @@ static void sources_section(tally_buf *out, const tally_run *run)
 	json_t *list = source_list(run);
 	if (json_array_size(list))
 		tally_buf_adds(out, "<h2>Source code</h2>\n");
-	size_t i;
+	size_t i, shown = 0;
 	json_t *entry;
 	json_array_foreach(list, i, entry) {
 		const char *rel = str(entry, "path");
 		tally_buf text = TALLY_BUF_INIT;
-		int rc = read_inside(run, rel, &text, SOURCE_MAX);
+		/* past SOURCES_MAX in all, files are listed but not shown (a big repository's snapshot) */
+		int rc = shown > SOURCES_MAX ? 1 : read_inside(run, rel, &text, SOURCE_MAX);
+		shown += text.len;
 		bool binary = !rc && text.len && memchr(text.ptr, '\0', text.len);
 		tally_buf_adds(out, "<details class=\"source\"><summary>");
 		tally__html_str(out, rel);
 		tally_buf_printf(out, " <span class=\"note\">(%lld bytes)</span></summary>",
 		                 (long long)json_integer_value(json_object_get(entry, "size")));
 		if (rc || binary)
-			tally_buf_adds(out, rc ? "<p class=\"note\">Not shown: missing from the run, or too large.</p>"
+			tally_buf_adds(out, rc ? "<p class=\"note\">Not shown: missing from the run, or too large for a report "
+			                         "(tally open shows the run's files).</p>"
 			                       : "<p class=\"note\">Not shown: a binary file.</p>");
 		else {
 			tally_buf_adds(out, "<pre>");
