@@ -7,13 +7,14 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define W 640.0
-#define H 270.0
+#define H 296.0
 #define LEFT 58.0
 #define RIGHT 14.0
 #define TOP 26.0
-#define BOTTOM 52.0
+#define BOTTOM 70.0
 
 typedef struct {
 	double lo, hi;
@@ -150,11 +151,15 @@ void tally__chart_svg(tally_buf *out, const char *title, const tally_series *ser
 			                 pts.ptr ? pts.ptr : "");
 		}
 		tally_buf_release(&pts);
-		/* the legend under the plot, three to a row */
-		double lx = LEFT + (double)(k % 3) * (pw / 3), ly = H - 26 + (double)(k / 3) * 11;
+		/* the legend under the plot: a name a row, or (more than three) three to a row, cut short */
+		size_t per_row = n <= 3 ? 1 : 3;
+		double lx = LEFT + (double)(k % per_row) * (pw / 3), ly = H - 42 + (double)(k / per_row) * 13;
 		tally_buf_printf(out, "<rect class=\"s%zu\" x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"3\"/>", k, lx, ly - 4);
 		tally_buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\">", lx + 14, ly);
-		tally__html_str(out, s->name);
+		size_t len = strlen(s->name ? s->name : "");
+		tally__html_text(out, s->name ? s->name : "", per_row > 1 && len > 22 ? 22 : len);
+		if (per_row > 1 && len > 22)
+			tally_buf_adds(out, "…");
 		tally_buf_adds(out, "</text>");
 	}
 	free(keep);

@@ -680,19 +680,25 @@ static void overlay_charts(tally_buf *out, const tally_run *const *runs, series_
 	if (json_array_size(tags))
 		tally_buf_adds(out, "<h2>Charts</h2><div class=\"charts\">\n");
 	tally_series *lines = calloc(n ? n : 1, sizeof *lines);
+	char(*names)[64] = calloc(n ? n : 1, sizeof *names);
+	for (size_t k = 0; k < n && names; k++) { /* the id's suffix and the label: short enough for a legend */
+		const char *id = tally_run_id(runs[k]), *dash = strrchr(id, '-');
+		snprintf(names[k], sizeof names[k], "%s %s", dash ? dash + 1 : id, tally_run_label(runs[k]));
+	}
 	size_t i;
 	json_t *tag;
 	json_array_foreach(tags, i, tag) {
 		size_t m = 0;
-		for (size_t k = 0; k < n && lines; k++) {
+		for (size_t k = 0; k < n && lines && names; k++) {
 			const series_buf *s = series_find(&sets[k], json_string_value(tag));
-			lines[m++] = s ? as_series(s, tally_run_id(runs[k])) : (tally_series){tally_run_id(runs[k]), NULL, NULL, 0};
+			lines[m++] = s ? as_series(s, names[k]) : (tally_series){names[k], NULL, NULL, 0};
 		}
 		tally_buf_adds(out, "<figure>");
 		tally__chart_svg(out, json_string_value(tag), lines, m, accuracy_like(json_string_value(tag)));
 		tally_buf_adds(out, "</figure>\n");
 	}
 	free(lines);
+	free(names);
 	if (json_array_size(tags))
 		tally_buf_adds(out, "</div>\n");
 	json_decref(tags);

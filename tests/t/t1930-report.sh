@@ -112,6 +112,21 @@ test_expect_success 'a 100,000-line output and a 1,000,000-point scalar give a r
 	grep -q ">1000</text>" dom.html
 '
 
+test_expect_success 'screenshots: a desktop and a phone width render' '
+	for width in 1100 390; do
+		timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$TRASH/chromium" \
+			--window-size=$width,1400 --screenshot="$PWD/shot-$width.png" "file://$PWD/run.html" 2>/dev/null &&
+		"$PYTHON" -c "
+import struct, sys
+data = open(sys.argv[1], \"rb\").read()
+assert data[:8] == b\"\\x89PNG\\r\\n\\x1a\\n\", data[:8]
+w, h = struct.unpack(\">II\", data[16:24])
+assert (w, h) == (int(sys.argv[2]), 1400), (w, h)
+assert len(data) > 20000, len(data)
+" "shot-$width.png" $width || return 1
+	done
+'
+
 test_expect_success 'tally run --report saves report.html into the run' '
 	tally run -q --report train.py 2>err &&
 	dir=$(tally lookup 1 dir) && test -s "$dir/report.html" &&
