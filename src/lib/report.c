@@ -141,6 +141,16 @@ static void page_end(tally_buf *out)
 	tally_buf_printf(out, "<p class=\"note\">Made by tally %s on %s.</p>\n</body></html>\n", tally_version(), now);
 }
 
+/* A status as a CSS class: one of the known ones (run.json can be edited by hand). */
+static const char *status_class(const char *status)
+{
+	static const char *const known[] = {"running", "completed", "error", "terminated", "pending", "queued"};
+	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+		if (!strcmp(status, known[i]))
+			return known[i];
+	return "other";
+}
+
 static void cell_value(tally_buf *out, json_t *v)
 {
 	if (!v || json_is_null(v)) {
@@ -361,11 +371,13 @@ static void output_section(tally_buf *out, const tally_run *run)
 	flush_line(&v, false);
 	tally_buf_release(&v.line);
 	tally_buf_adds(out, "</pre>\n");
-	if (v.truncated)
-		tally_buf_printf(out, "<p class=\"note\">The output goes on past %u MiB: <code>tally cat %s</code> shows all of "
-		                      "it.</p>\n", OUTPUT_MAX >> 20, tally_run_id(run));
-	else if (!v.shown)
+	if (v.truncated) {
+		tally_buf_printf(out, "<p class=\"note\">The output goes on past %u MiB: <code>tally cat ", OUTPUT_MAX >> 20);
+		tally__html_str(out, tally_run_id(run));
+		tally_buf_adds(out, "</code> shows all of it.</p>\n");
+	} else if (!v.shown) {
 		tally_buf_adds(out, "<p class=\"note\">No output.</p>\n");
+	}
 }
 
 /* ---- sources, files, images ---- */
@@ -509,7 +521,7 @@ static int single_report(tally_buf *out, const tally_run *run)
 			tally__html_str(out, tally_run_label(run));
 			tally_buf_adds(out, " ");
 		}
-		tally_buf_printf(out, "<span class=\"status %s\">", tally_run_status(run));
+		tally_buf_printf(out, "<span class=\"status %s\">", status_class(tally_run_status(run)));
 		tally__html_str(out, tally_run_status(run));
 		tally_buf_adds(out, "</span></p>\n");
 		summary_section(out, run, meta);
@@ -735,7 +747,7 @@ static int comparison_report(tally_buf *out, const tally_run *const *runs, size_
 			tally__html_str(out, tally_run_id(runs[k]));
 			tally_buf_adds(out, "</td><td>");
 			tally__html_str(out, tally_run_label(runs[k]));
-			tally_buf_printf(out, "</td><td><span class=\"status %s\">", tally_run_status(runs[k]));
+			tally_buf_printf(out, "</td><td><span class=\"status %s\">", status_class(tally_run_status(runs[k])));
 			tally__html_str(out, tally_run_status(runs[k]));
 			tally_buf_printf(out, "</span></td><td>%s</td><td>%s</td></tr>\n", started, duration);
 		}
