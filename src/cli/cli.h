@@ -228,6 +228,9 @@ int cli_tune(cli_tune_request *req);
 
 /* ---- output helpers (output-format.c) ---- */
 
+/* Reals in JSON output as run.json keeps them: 15 significant digits (0.03, not 0.029999999999999999). */
+#define CLI_JSON_REALS JSON_REAL_PRECISION(15)
+
 /* The shortest text that reads back as the same number (0.2, not 0.20000000000000001); nan, inf, -inf. */
 void cli_format_number(char *out, size_t size, double v);
 /* Terminal width of stdout, or 0 when it is not a terminal. */

@@ -254,7 +254,7 @@ static void cell_text(char *out, size_t size, json_t *v, const char *name)
 			len += (size_t)n;
 		}
 	} else {
-		char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | CLI_JSON_REALS);
 		snprintf(out, size, "%s", text ? text : "?");
 		free(text);
 	}
@@ -393,7 +393,7 @@ static void print_csv(table *t, tally_run **runs, bool all_rows)
 		for (size_t k = 0; k < t->n_runs; k++) {
 			putchar(',');
 			if (r->values[k] && json_is_real(r->values[k])) { /* exact, not shortened for a table */
-				char *text = json_dumps(r->values[k], JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+				char *text = json_dumps(r->values[k], JSON_ENCODE_ANY | CLI_JSON_REALS);
 				fputs(text ? text : "", stdout);
 				free(text);
 			} else if (r->values[k]) {
@@ -425,7 +425,7 @@ static void print_json(table *t, tally_run **runs, bool all_rows)
 	}
 	json_object_set_new(o, "runs", ids);
 	json_object_set_new(o, "rows", rows);
-	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | CLI_JSON_REALS);
 	if (text)
 		puts(text);
 	free(text);

@@ -207,8 +207,8 @@ static void diff_values(diff_args *a, const char *title, json_t *va, json_t *vb)
 		if (x && y && json_equal(x, y))
 			continue;
 		changed++;
-		char *tx = x ? json_dumps(x, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-		char *ty = y ? json_dumps(y, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+		char *tx = x ? json_dumps(x, JSON_ENCODE_ANY | JSON_COMPACT | CLI_JSON_REALS) : NULL;
+		char *ty = y ? json_dumps(y, JSON_ENCODE_ANY | JSON_COMPACT | CLI_JSON_REALS) : NULL;
 		if (tx)
 			tally_buf_printf(&minus, "-%s=%s\n", key, json_is_string(x) ? json_string_value(x) : tx);
 		if (ty)

@@ -47,7 +47,7 @@ static void print_value(json_t *v)
 		fputs(buf, stdout);
 		return;
 	}
-	char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | CLI_JSON_REALS);
 	fputs(s ? s : "", stdout);
 	free(s);
 }
@@ -177,7 +177,7 @@ static int show_json(const tally_run *run, json_t *meta, json_t *files, const ch
 	json_object_set(o, "files", files);
 	if (tail)
 		json_object_set_new(o, "output_tail", json_string(tail));
-	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | CLI_JSON_REALS);
 	json_decref(o);
 	if (!text)
 		return cli_error("out of memory");
