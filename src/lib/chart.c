@@ -87,9 +87,10 @@ void tally__chart_svg(tally_buf *out, const char *title, const tally_series *ser
 			y.lo = fmin(y.lo, series[k].y[i]);
 			y.hi = fmax(y.hi, series[k].y[i]);
 		}
-	if (!(x.lo <= x.hi)) { /* nothing finite to draw */
-		x = (range){0, 1};
+	if (!(x.lo <= x.hi) || !isfinite(x.hi - x.lo) || !isfinite(y.hi - y.lo)) {
+		x = (range){0, 1}; /* nothing finite to draw, or spans past a double: an empty frame */
 		y = (range){0, 1};
+		n = 0;
 	}
 	if (unit_axis && y.lo >= 0 && y.hi <= 1)
 		y = (range){0, 1};
@@ -110,13 +111,19 @@ void tally__chart_svg(tally_buf *out, const char *title, const tally_series *ser
 	tally__html_str(out, title);
 	tally_buf_adds(out, "</text>");
 	char label[64];
-	for (double v = y.lo; v <= y.hi + ys * 1e-9; v += ys) {
+	/* Ticks by count, not by adding the step: next to 1e20 a step of 200 adds nothing. */
+	int y_ticks = (int)fmin(floor((y.hi - y.lo) / ys + 1e-9), 50);
+	double x0 = ceil(x.lo / xs) * xs;
+	int x_ticks = (int)fmin(floor((x.hi - x0) / xs + 1e-9), 50);
+	for (int t = 0; t <= y_ticks; t++) {
+		double v = y.lo + t * ys;
 		tally_buf_printf(out, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", LEFT, W - RIGHT,
 		                 PY(v), PY(v));
 		tick_label(label, sizeof label, v, ys);
 		tally_buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>", LEFT - 6, PY(v) + 4, label);
 	}
-	for (double v = ceil(x.lo / xs) * xs; v <= x.hi + xs * 1e-9; v += xs) {
+	for (int t = 0; t <= x_ticks; t++) {
+		double v = x0 + t * xs;
 		tick_label(label, sizeof label, v, xs);
 		tally_buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", PX(v), TOP + ph + 16,
 		                 label);

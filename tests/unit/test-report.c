@@ -116,6 +116,16 @@ static void charts_thin_long_series_but_keep_the_peaks(void **state)
 	assert_int_equal(count(b.ptr, "<svg"), 2);
 	assert_null(strstr(b.ptr, "nan"));
 	tally_buf_release(&b);
+	/* values where a tick step is below the precision of a double, and spans past a double */
+	double big_x[] = {0, 1}, big_y[] = {1e23, 1e23 + 3.3e7}, huge_y[] = {-1e308, 1e308};
+	tally_series big = {"big", big_x, big_y, 2}, huge = {"huge", big_x, huge_y, 2};
+	tally__chart_svg(&b, "big", &big, 1, false);
+	tally__chart_svg(&b, "huge", &huge, 1, false);
+	tally_buf_addc(&b, '\0');
+	assert_int_equal(count(b.ptr, "<svg"), 2);
+	assert_null(strstr(b.ptr, "nan"));
+	assert_null(strstr(b.ptr, "inf"));
+	tally_buf_release(&b);
 	free(x);
 	free(y);
 }
