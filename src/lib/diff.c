@@ -115,20 +115,6 @@ static int by_name(const void *x, const void *y)
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* A removed file whose content run B has under another, added path. */
-static const char *renamed_to(json_t *files_a, json_t *files_b, const char *removed)
-{
-	const char *sha = json_string_value(json_object_get(files_a, removed)), *path;
-	json_t *v;
-	if (!sha || !*sha)
-		return NULL;
-	json_object_foreach(files_b, path, v) {
-		if (!json_object_get(files_a, path) && !strcmp(json_string_value(v) ? json_string_value(v) : "", sha))
-			return path;
-	}
-	return NULL;
-}
-
 static int diff_all(source_diff *sd)
 {
 	/* every path of either run, sorted */
@@ -141,19 +127,29 @@ static int diff_all(source_diff *sd)
 	json_object_foreach(sd->files_a, path, v) paths[k++] = path;
 	json_object_foreach(sd->files_b, path, v) if (!json_object_get(sd->files_a, path)) paths[k++] = path;
 	qsort(paths, k, sizeof *paths, by_name);
-	json_t *moved = json_object(); /* new path → old path */
+	/* Renames: a file only A has whose digest a file only B has.  By maps,
+	 * not by searching: a snapshot may hold tens of thousands of files. */
+	json_t *added_by_digest = json_object(), *moved_to = json_object(), *moved_from = json_object();
+	json_object_foreach(sd->files_b, path, v) {
+		const char *sha = json_string_value(v);
+		if (sha && *sha && !json_object_get(sd->files_a, path) && !json_object_get(added_by_digest, sha))
+			json_object_set_new(added_by_digest, sha, json_string(path));
+	}
 	for (size_t i = 0; i < k; i++) {
-		const char *to = json_object_get(sd->files_b, paths[i]) ? NULL : renamed_to(sd->files_a, sd->files_b, paths[i]);
-		if (to && !json_object_get(moved, to))
-			json_object_set_new(moved, to, json_string(paths[i]));
+		const char *sha = json_string_value(json_object_get(sd->files_a, paths[i]));
+		if (!sha || !*sha || json_object_get(sd->files_b, paths[i]))
+			continue;
+		const char *to = json_string_value(json_object_get(added_by_digest, sha));
+		if (to && !json_object_get(moved_to, to)) {
+			json_object_set_new(moved_to, to, json_string(paths[i]));
+			json_object_set_new(moved_from, paths[i], json_string(to));
+		}
 	}
 	int rc = 0;
 	for (size_t i = 0; i < k && !rc; i++) {
 		const char *p = paths[i];
 		json_t *sa = json_object_get(sd->files_a, p), *sb = json_object_get(sd->files_b, p);
-		const char *from = json_string_value(json_object_get(moved, p));
-		bool moved_away = false;
-		json_object_foreach(moved, path, v) moved_away = moved_away || !strcmp(json_string_value(v), p);
+		const char *from = json_string_value(json_object_get(moved_to, p));
 		if (sa && sb) {
 			if (!json_equal(sa, sb) || !json_string_length(sa))
 				rc = diff_one(sd, p, NULL, "modified");
@@ -162,11 +158,13 @@ static int diff_all(source_diff *sd)
 			rc = sd->visit(sd->ctx, &d);
 		} else if (sb) {
 			rc = diff_one(sd, p, NULL, "added");
-		} else if (!moved_away) {
+		} else if (!json_object_get(moved_from, p)) {
 			rc = diff_one(sd, p, NULL, "removed");
 		}
 	}
-	json_decref(moved);
+	json_decref(added_by_digest);
+	json_decref(moved_to);
+	json_decref(moved_from);
 	free(paths);
 	return rc;
 }
