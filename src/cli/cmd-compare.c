@@ -205,13 +205,13 @@ static int add_scalars(table *t, json_t **summaries, bool summary, bool sys)
 
 static void cell_text(char *out, size_t size, json_t *v, const char *name);
 
-/* Flags and scalars differ by value; attributes as they read (1.007 s and 1.008 s are both "1.0 s"). */
+/* Values differ by value, but durations as they read (1.007 s and 1.008 s are both "1.0 s"). */
 static void mark_differences(table *t)
 {
 	char a[256], b[256];
 	for (size_t i = 0; i < t->n; i++) {
 		row *r = &t->rows[i];
-		bool by_text = !strcmp(r->section, "attribute");
+		bool by_text = !strcmp(r->name, "duration") && !strcmp(r->section, "attribute");
 		if (by_text)
 			cell_text(a, sizeof a, r->values[0], r->name);
 		for (size_t k = 1; k < t->n_runs && !r->differs; k++) {

@@ -1,4 +1,5 @@
 /* tally report — a self-contained HTML report of a run, or a comparison of runs. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,11 +39,13 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* The id's random suffix: short, and enough to tell runs apart in a file name. */
-static const char *short_id(const tally_run *run)
+/* The id's random suffix: short, enough to tell runs apart in a file name,
+ * and (run.json can be edited) only letters, digits, '-' and '_'. */
+static void add_short_id(tally_buf *name, const tally_run *run)
 {
 	const char *id = tally_run_id(run), *dash = strrchr(id, '-');
-	return dash ? dash + 1 : id;
+	for (const char *p = dash ? dash + 1 : id; *p; p++)
+		tally_buf_addc(name, isalnum((unsigned char)*p) || *p == '-' || *p == '_' ? *p : '_');
 }
 
 int cli_write_report(tally_run *const *runs, size_t n, const char *path, bool open)
@@ -94,10 +97,13 @@ int cmd_report(int argc, char **argv)
 		goto done;
 	}
 	if (!output) {
-		if (n_runs == 1)
-			tally_buf_printf(&name, "report-%s.html", short_id(runs[0]));
-		else
-			tally_buf_printf(&name, "compare-%s-%s.html", short_id(runs[0]), short_id(runs[n_runs - 1]));
+		tally_buf_adds(&name, n_runs == 1 ? "report-" : "compare-");
+		add_short_id(&name, runs[0]);
+		if (n_runs > 1) {
+			tally_buf_addc(&name, '-');
+			add_short_id(&name, runs[n_runs - 1]);
+		}
+		tally_buf_adds(&name, ".html");
 		output = name.ptr;
 	}
 	code = cli_write_report(runs, n_runs, output, open);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -212,11 +213,24 @@ static int run_in_background(tally_store *store, tally_launch_options *opts)
 	return cli_error("the background run did not start");
 }
 
-/* --report: report.html in the run; the run's own status stays the exit status. */
+/* --report: report.html in the run (tally-report.html when the script made a
+ * report.html of its own: never overwritten); the run's status stays the exit status. */
 static int save_report(tally_run *run, bool open)
 {
-	char *path = tally_path_join(tally_run_dir(run), "report.html");
-	int rc = path ? tally_report_write((const tally_run *const *)&run, 1, path) : TALLY_ENOMEM;
+	static const char *const names[] = {"report.html", "tally-report.html"};
+	char *path = NULL;
+	struct stat st;
+	for (size_t i = 0; i < 2 && !path; i++) {
+		path = tally_path_join(tally_run_dir(run), names[i]);
+		if (path && lstat(path, &st) == 0) {
+			free(path);
+			path = NULL;
+		}
+	}
+	if (!path)
+		return cli_error("not saving the report: the run has a report.html and a tally-report.html of its "
+		                 "own — use tally report -o FILE");
+	int rc = tally_report_write((const tally_run *const *)&run, 1, path);
 	if (rc)
 		cli_lib_error(rc);
 	else if (!open || !cli_open_on_desktop(path))

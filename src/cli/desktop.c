@@ -1,7 +1,9 @@
 /* Opening a file or directory on the user's desktop (tally open, tally report --open). */
 #include <errno.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "cli/cli.h"
@@ -24,9 +26,15 @@ bool cli_open_on_desktop(const char *path)
 	const char *opener = desktop_opener();
 	if (!opener)
 		return false;
-	char *argv[] = {(char *)opener, (char *)path, NULL}; /* an argv: no shell sees the path */
+	/* an argv: no shell sees the path; "./" keeps a name like "-x.html" from reading as an option */
+	char *dotted = path[0] == '-' ? malloc(strlen(path) + 3) : NULL;
+	if (dotted)
+		sprintf(dotted, "./%s", path);
+	char *argv[] = {(char *)opener, dotted ? dotted : (char *)path, NULL};
 	pid_t pid;
-	if (posix_spawnp(&pid, opener, NULL, NULL, argv, environ))
+	int err = posix_spawnp(&pid, opener, NULL, NULL, argv, environ);
+	free(dotted);
+	if (err)
 		return false;
 	int status;
 	while (waitpid(pid, &status, 0) < 0)

@@ -60,7 +60,14 @@ static size_t thin(const tally_series *s, size_t *keep)
 	size_t buckets = CHART_MAX_POINTS / 2, n = 0;
 	for (size_t b = 0; b < buckets; b++) {
 		size_t from = s->n * b / buckets, to = s->n * (b + 1) / buckets, lo = from, hi = from;
-		for (size_t i = from; i < to; i++) {
+		while (lo < to && !isfinite(s->y[lo])) /* NaN compares false: start at a finite point */
+			lo++;
+		if (lo == to)
+			continue; /* nothing to draw in this bucket */
+		hi = lo;
+		for (size_t i = lo; i < to; i++) {
+			if (!isfinite(s->y[i]))
+				continue;
 			if (s->y[i] < s->y[lo])
 				lo = i;
 			if (s->y[i] > s->y[hi])
@@ -100,6 +107,12 @@ void tally__chart_svg(tally_buf *out, const char *title, const tally_series *ser
 	if (!unit_axis || y.lo < 0 || y.hi > 1) {
 		y.lo = floor(y.lo / ys) * ys;
 		y.hi = ceil(y.hi / ys) * ys;
+	}
+	if (!isfinite(y.hi - y.lo) || !isfinite(ys) || !isfinite(xs)) { /* rounding out went past a double */
+		x = (range){0, 1};
+		y = (range){0, 1};
+		xs = ys = 0.2;
+		n = 0;
 	}
 	double pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
 #define PX(v) (LEFT + ((v) - x.lo) / (x.hi - x.lo) * pw)

@@ -26,7 +26,8 @@ static json_t *snapshot_of(const tally_run *run)
 	json_array_foreach(list, i, entry) {
 		const char *rel = json_string_value(json_object_get(entry, "path"));
 		const char *sha = json_string_value(json_object_get(entry, "sha256"));
-		if (rel && tally__plain_path(rel) && strncmp(rel, TALLY_META_DIR, strlen(TALLY_META_DIR)))
+		if (rel && tally__plain_path(rel) && strncmp(rel, TALLY_META_DIR "/", strlen(TALLY_META_DIR) + 1) &&
+		    strcmp(rel, TALLY_META_DIR))
 			json_object_set_new(files, rel, json_string(sha ? sha : ""));
 	}
 	json_decref(list);
@@ -44,7 +45,7 @@ static int read_source(const tally_run *run, const char *rel, tally_buf *out)
 		rc = tally__error_oom();
 	else if (!real || !root || strncmp(real, root, n) || real[n] != '/')
 		rc = 1; /* gone, or a link out of the run: shown as empty */
-	else if (tally_read_file(out, real, DIFF_MAX_FILE) < 0)
+	else if (tally_read_regular_file(out, real, DIFF_MAX_FILE) < 0)
 		rc = errno == EFBIG ? 2 : 1;
 	free(path);
 	free(real);

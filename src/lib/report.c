@@ -49,9 +49,13 @@ static int collect_point(void *ctx, const char *tag, int64_t step, double value,
 		if (!grown)
 			return 1;
 		set->items = grown;
+		char *name = strdup(tag);
+		if (!name || json_object_set_new(set->index, tag, json_integer((json_int_t)set->n)) < 0) {
+			free(name); /* out of memory, or a tag that is not UTF-8: not drawn */
+			return name ? 0 : 1;
+		}
 		k = set->n++;
-		set->items[k] = (series_buf){strdup(tag), NULL, NULL, 0, 0};
-		json_object_set_new(set->index, tag, json_integer((json_int_t)k));
+		set->items[k] = (series_buf){name, NULL, NULL, 0, 0};
 	}
 	series_buf *s = &set->items[k];
 	if (s->n == s->cap) {
@@ -112,7 +116,7 @@ static int read_inside(const tally_run *run, const char *rel, tally_buf *out, si
 	size_t n = root ? strlen(root) : 0;
 	int rc = 1;
 	if (real && root && !strncmp(real, root, n) && real[n] == '/')
-		rc = tally_read_file(out, real, max) < 0 ? 1 : 0;
+		rc = tally_read_regular_file(out, real, max) < 0 ? 1 : 0;
 	free(path);
 	free(real);
 	free(root);
@@ -285,8 +289,8 @@ static void charts_section(tally_buf *out, const series_set *set)
 			any_sys = true;
 			continue;
 		}
-		if (!strncmp(tag, "val_", 4) && series_find(set, tag + 4))
-			continue; /* drawn with its training counterpart */
+		if (!strncmp(tag, "val_", 4) && strncmp(tag + 4, "val_", 4) && series_find(set, tag + 4))
+			continue; /* drawn with its training counterpart (val_val_x has its own chart) */
 		if (!any)
 			tally_buf_adds(out, "<h2>Charts</h2><div class=\"charts\">\n");
 		any = true;
@@ -651,8 +655,11 @@ static void diff_sections(tally_buf *out, const tally_run *const *runs, size_t n
 		tally__html_str(out, tally_run_id(runs[k]));
 		tally_buf_adds(out, "</h2>\n");
 		size_t before = out->len;
-		if (tally_diff_sources(runs[0], runs[k], 3, render_patch, out) < 0)
-			tally_buf_printf(out, "<p class=\"note\">No source diff: %s</p>\n", tally_error_last());
+		if (tally_diff_sources(runs[0], runs[k], 3, render_patch, out) < 0) {
+			tally_buf_adds(out, "<p class=\"note\">No source diff: ");
+			tally__html_str(out, tally_error_last()); /* it may name a file of the run */
+			tally_buf_adds(out, "</p>\n");
+		}
 		else if (out->len == before)
 			tally_buf_adds(out, "<p class=\"note\">The same sources.</p>\n");
 	}
@@ -668,10 +675,13 @@ static void diff_sections(tally_buf *out, const tally_run *const *runs, size_t n
 	} else {
 		size_t before = out->len;
 		if (tally_diff_texts(t[0].text.ptr ? t[0].text.ptr : "", t[0].text.len, "output",
-		                     t[1].text.ptr ? t[1].text.ptr : "", t[1].text.len, "output", 3, render_patch, out) < 0)
-			tally_buf_printf(out, "<p class=\"note\">No output diff: %s</p>\n", tally_error_last());
-		else if (out->len == before)
+		                     t[1].text.ptr ? t[1].text.ptr : "", t[1].text.len, "output", 3, render_patch, out) < 0) {
+			tally_buf_adds(out, "<p class=\"note\">No output diff: ");
+			tally__html_str(out, tally_error_last());
+			tally_buf_adds(out, "</p>\n");
+		} else if (out->len == before) {
 			tally_buf_adds(out, "<p class=\"note\">The same output.</p>\n");
+		}
 	}
 	tally_buf_release(&t[0].text);
 	tally_buf_release(&t[1].text);
@@ -689,7 +699,9 @@ static void overlay_charts(tally_buf *out, const tally_run *const *runs, series_
 				json_array_append_new(tags, json_string(tag));
 			}
 		}
-	if (json_array_size(tags))
+	if (json_array_size(tags) && n > 9)
+		tally_buf_adds(out, "<h2>Charts</h2><p class=\"note\">The charts draw the first 9 runs.</p><div class=\"charts\">\n");
+	else if (json_array_size(tags))
 		tally_buf_adds(out, "<h2>Charts</h2><div class=\"charts\">\n");
 	tally_series *lines = calloc(n ? n : 1, sizeof *lines);
 	char(*names)[64] = calloc(n ? n : 1, sizeof *names);

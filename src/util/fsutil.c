@@ -97,11 +97,36 @@ done:
 	return rc;
 }
 
+static int read_fd(tally_buf *out, int fd, size_t max);
+
 int tally_read_file(tally_buf *out, const char *path, size_t max)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	return read_fd(out, fd, max);
+}
+
+int tally_read_regular_file(tally_buf *out, const char *path, size_t max)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	int flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	return read_fd(out, fd, max);
+}
+
+static int read_fd(tally_buf *out, int fd, size_t max)
+{
 	size_t start = out->len;
 	for (;;) {
 		if (!tally_buf_grow(out, 65536)) {

@@ -23,6 +23,9 @@ int tally_write_file_atomic(const char *path, const void *data, size_t len, int 
 /* Read a whole file into `out` (appending).  Returns 0 or -1 with errno set.
  * Files larger than `max` bytes (0 = no limit) fail with EFBIG. */
 int tally_read_file(tally_buf *out, const char *path, size_t max);
+/* The same for a regular file only: a FIFO, device or symbolic link (the last
+ * component) is refused with EINVAL, without blocking. */
+int tally_read_regular_file(tally_buf *out, const char *path, size_t max);
 
 /* fsync a directory, so the entries created in it survive a power loss (best effort). */
 void tally_fsync_dir(const char *path);

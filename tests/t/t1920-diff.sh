@@ -81,6 +81,13 @@ test_expect_success 'a hostile sources.json cannot make diff read outside the ru
 	! grep -q "root:" out && ! grep -q "passwd" out
 '
 
+test_expect_success 'a FIFO where a source should be neither hangs nor is read' '
+	dir=$(tally lookup 2 dir) &&
+	rm -f "$dir/notes.txt" && mkfifo "$dir/notes.txt" &&
+	timeout 20 tally diff --sources 2 3 >out; rc=$? &&
+	test $rc -le 1
+'
+
 test_expect_success 'bad requests' '
 	test_expect_code 129 tally diff 1 2>err &&
 	test_expect_code 129 tally diff 1 2 3 2>err &&

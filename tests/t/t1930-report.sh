@@ -138,7 +138,11 @@ test_expect_success 'tally run --report saves report.html into the run' '
 	dir=$(tally lookup 1 dir) && test -s "$dir/report.html" &&
 	grep -q "report: $dir/report.html" err &&
 	grep -q "<h1>Run $(tally lookup 1 id)</h1>" "$dir/report.html" &&
-	test_expect_code 129 tally run --report train.py "lr=[1,2]" 2>err
+	test_expect_code 129 tally run --report train.py "lr=[1,2]" 2>err &&
+	echo "open(\"report.html\", \"w\").write(\"mine\")" >own.py &&
+	tally run -q --report own.py 2>err &&
+	dir=$(tally lookup 1 dir) && test "$(cat "$dir/report.html")" = mine &&
+	grep -q "<h1>Run " "$dir/tally-report.html" && grep -q "report: $dir/tally-report.html" err
 '
 
 test_expect_success 'bad requests' '

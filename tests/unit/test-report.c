@@ -117,14 +117,27 @@ static void charts_thin_long_series_but_keep_the_peaks(void **state)
 	assert_null(strstr(b.ptr, "nan"));
 	tally_buf_release(&b);
 	/* values where a tick step is below the precision of a double, and spans past a double */
-	double big_x[] = {0, 1}, big_y[] = {1e23, 1e23 + 3.3e7}, huge_y[] = {-1e308, 1e308};
-	tally_series big = {"big", big_x, big_y, 2}, huge = {"huge", big_x, huge_y, 2};
+	double big_x[] = {0, 1}, big_y[] = {1e23, 1e23 + 3.3e7}, huge_y[] = {-1e308, 1e308}, near_y[] = {-8e307, 8e307};
+	tally_series big = {"big", big_x, big_y, 2}, huge = {"huge", big_x, huge_y, 2}, near = {"near", big_x, near_y, 2};
 	tally__chart_svg(&b, "big", &big, 1, false);
 	tally__chart_svg(&b, "huge", &huge, 1, false);
+	tally__chart_svg(&b, "near", &near, 1, false); /* finite, but rounding the axis out overflows */
 	tally_buf_addc(&b, '\0');
-	assert_int_equal(count(b.ptr, "<svg"), 2);
+	assert_int_equal(count(b.ptr, "<svg"), 3);
 	assert_null(strstr(b.ptr, "nan"));
 	assert_null(strstr(b.ptr, "inf"));
+	tally_buf_release(&b);
+	/* NaN points (a loss that diverged now and then) do not hide their buckets */
+	for (size_t i = 0; i < n; i++)
+		y[i] = i % 500 == 0 ? (double)NAN : (double)(i % 7);
+	tally_series gaps = {"gaps", x, y, n};
+	tally__chart_svg(&b, "gaps", &gaps, 1, false);
+	tally_buf_addc(&b, '\0');
+	pts = strstr(b.ptr, "data-points=\"");
+	assert_non_null(pts);
+	drawn = strtol(pts + 13, NULL, 10);
+	assert_true(drawn >= CHART_MAX_POINTS - 10 && drawn <= CHART_MAX_POINTS);
+	assert_null(strstr(b.ptr, "nan"));
 	tally_buf_release(&b);
 	free(x);
 	free(y);
