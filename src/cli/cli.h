@@ -207,6 +207,36 @@ bool cli_follower_copy(cli_follower *f);
 void cli_follower_close(cli_follower *f);
 void cli_sleep_ms(long ms);
 
+/* ---- the arguments of tally run and tally tune (script-args.c) ---- */
+
+enum { CLI_OPT_FORCE_FLAGS = 'F', CLI_OPT_NO_SYSMETRICS = 'S', CLI_OPT_RUNS_DIR = 'R' };
+/* The launch options both commands take (each handles the rest itself). */
+#define CLI_LAUNCH_OPTIONS \
+	{"label", required_argument, NULL, 'l'}, {"tag", required_argument, NULL, 't'}, \
+	{"comment", required_argument, NULL, 'c'}, {"interpreter", required_argument, NULL, 'i'}, \
+	{"flags-file", required_argument, NULL, 'f'}, {"force-flags", no_argument, NULL, CLI_OPT_FORCE_FLAGS}, \
+	{"no-system-metrics", no_argument, NULL, CLI_OPT_NO_SYSMETRICS}, \
+	{"runs-dir", required_argument, NULL, CLI_OPT_RUNS_DIR}
+
+typedef struct {
+	tally_launch_options *launch; /* script, command, flag_args and the CLI_LAUNCH_OPTIONS land here */
+	const char **flags, **tags;   /* NULL-terminated; the launch points into them */
+	size_t n_flags, n_tags;
+	const char *runs_dir;
+} cli_script_args;
+
+/* Append to a NULL-terminated list; -1 when out of memory. */
+int cli_push_arg(const char ***list, size_t *n, const char *s);
+/* Parse argv: options anywhere before "--" (the shared ones taken here, the
+ * others handed to on_option, which returns 0, -1 to stop quietly (--help),
+ * or an exit code), the first bare word the script, NAME=VALUE words its
+ * flags, after "--" the command.  0, -1, or the exit code after a message. */
+struct option;
+int cli_parse_script_args(cli_script_args *a, int argc, char **argv, const char *shortopts,
+                          const struct option *longopts, const char *usage, int (*on_option)(int c, void *ctx),
+                          void *ctx);
+void cli_script_args_release(cli_script_args *a);
+
 /* ---- sweeps (sweep-view.c) ---- */
 
 /* The trials as a table: the plan (trial and flags), or with status, run,

@@ -90,42 +90,39 @@ static const char usage_more[] =
 	"Exit status: the script's own (128+N when killed by signal N).\n";
 
 static const struct option options[] = {
+	CLI_LAUNCH_OPTIONS,
 	{"quiet", no_argument, NULL, 'q'},
-	{"label", required_argument, NULL, 'l'},
-	{"tag", required_argument, NULL, 't'},
-	{"comment", required_argument, NULL, 'c'},
-	{"interpreter", required_argument, NULL, 'i'},
-	{"flags-file", required_argument, NULL, 'f'},
-	{"force-flags", no_argument, NULL, 'F'},
-	{"no-system-metrics", no_argument, NULL, 'S'},
 	{"name", required_argument, NULL, 'N'},
 	{"replace", no_argument, NULL, 'P'},
 	{"background", no_argument, NULL, 'b'},
 	{"report", no_argument, NULL, 'r'},
 	{"open", no_argument, NULL, 'o'},
-	{"runs-dir", required_argument, NULL, 'R'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
 typedef struct {
-	const char **tags;
-	size_t n_tags;
-	const char **flags;
-	size_t n_flags;
-	const char *runs_dir;
+	tally_launch_options *opts;
 	bool background, report, open;
 } run_args;
 
-static int push(const char ***list, size_t *n, const char *s)
+/* The options only tally run has. */
+static int run_option(int c, void *ctx)
 {
-	const char **grown = realloc(*list, (*n + 2) * sizeof *grown);
-	if (!grown)
+	run_args *a = ctx;
+	switch (c) {
+	case 'q': a->opts->quiet = 1; return 0;
+	case 'N': a->opts->name = optarg; return 0;
+	case 'P': a->opts->replace = 1; return 0;
+	case 'b': a->background = true; return 0;
+	case 'r': a->report = true; return 0;
+	case 'o': a->report = a->open = true; return 0;
+	case 'h':
+		fputs(usage, stdout);
+		fputs(usage_more, stdout);
 		return -1;
-	grown[(*n)++] = s;
-	grown[*n] = NULL;
-	*list = grown;
-	return 0;
+	default: return cli_usage_error(usage, "unknown option or missing value");
+	}
 }
 
 /* One write, so that the summaries of runs sharing a terminal don't interleave. */
@@ -250,89 +247,20 @@ static bool is_sweep(const char *const *flags)
 int cmd_run(int argc, char **argv)
 {
 	tally_launch_options opts = TALLY_LAUNCH_OPTIONS_INIT;
-	run_args a = {0};
+	cli_script_args args = {&opts, NULL, NULL, 0, 0, NULL};
+	run_args a = {&opts, false, false, false};
 	tally_store *store = NULL;
 	tally_run *run = NULL;
-	int code = EXIT_OK, c;
-
-	/* Everything after "--" is the command, untouched by option parsing. */
-	int dashdash = argc;
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			dashdash = i;
-			break;
-		}
-	optind = 1;
-	opterr = 0;
-	/* Options may come before or after the script and its flags. */
-	while (optind < dashdash) {
-		const char *arg = argv[optind];
-		if (arg[0] != '-' || !arg[1]) {
-			optind++;
-			if (strchr(arg, '=') || opts.script || dashdash < argc) {
-				if (push(&a.flags, &a.n_flags, arg) < 0)
-					code = cli_error("out of memory");
-			} else {
-				opts.script = arg;
-			}
-			if (code)
-				goto done;
-			continue;
-		}
-		if ((c = getopt_long(dashdash, argv, "+ql:t:c:i:f:bh", options, NULL)) == -1)
-			break;
-		switch (c) {
-		case 'q': opts.quiet = 1; break;
-		case 'l': opts.label = optarg; break;
-		case 't':
-			if (push(&a.tags, &a.n_tags, optarg) < 0)
-				code = cli_error("out of memory");
-			break;
-		case 'c': opts.comment = optarg; break;
-		case 'i': opts.interpreter = optarg; break;
-		case 'f': opts.flags_file = optarg; break;
-		case 'F': opts.force_flags = 1; break;
-		case 'S': opts.no_system_metrics = 1; break;
-		case 'N': opts.name = optarg; break;
-		case 'P': opts.replace = 1; break;
-		case 'b': a.background = true; break;
-		case 'r': a.report = true; break;
-		case 'o': a.report = a.open = true; break;
-		case 'R': a.runs_dir = optarg; break;
-		case 'h':
-			fputs(usage, stdout);
-			fputs(usage_more, stdout);
-			goto done;
-		default:
-			code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
-			goto done;
-		}
-		if (code)
-			goto done;
+	int code = cli_parse_script_args(&args, argc, argv, "+ql:t:c:i:f:bh", options, usage, run_option, &a);
+	if (code) {
+		code = code < 0 ? EXIT_OK : code;
+		goto done;
 	}
-	if (dashdash < argc) {
-		if (opts.script) {
-			code = cli_usage_error(usage, "give either SCRIPT or -- COMMAND, not both");
-			goto done;
-		}
-		if (dashdash + 1 >= argc) {
-			code = cli_usage_error(usage, "no command after '--'");
-			goto done;
-		}
-		opts.command = (const char *const *)argv + dashdash + 1;
-	} else if (!opts.script) {
+	if (!opts.script && !opts.command) {
 		code = cli_usage_error(usage, "no script given");
 		goto done;
 	}
-	for (size_t i = 0; i < a.n_flags; i++) {
-		if (!strchr(a.flags[i], '=')) {
-			code = cli_usage_error(usage, "'%s' is not a flag — write NAME=VALUE (one script per run)", a.flags[i]);
-			goto done;
-		}
-	}
-	opts.flag_args = a.flags;
-	opts.tags = a.tags;
-	if (is_sweep(a.flags)) { /* lr=[0.01,0.1]: a sweep, as in Guild */
+	if (is_sweep(args.flags)) { /* lr=[0.01,0.1]: a sweep, as in Guild */
 		if (a.background || opts.name || a.report) {
 			code = cli_usage_error(usage, "a sweep (a flag given [a,b] or a distribution) runs in the foreground, "
 			                       "its trials are not named, and `tally report` compares them: leave %s out",
@@ -343,11 +271,11 @@ int cmd_run(int argc, char **argv)
 		req.plan.version = TALLY_SWEEP_OPTIONS_VERSION;
 		req.plan.launch = opts;
 		req.exec.version = TALLY_SWEEP_EXEC_VERSION;
-		req.runs_dir = a.runs_dir;
+		req.runs_dir = args.runs_dir;
 		code = cli_tune(&req);
 		goto done;
 	}
-	if ((code = cli_open_store(&store, a.runs_dir)))
+	if ((code = cli_open_store(&store, args.runs_dir)))
 		goto done;
 	if (opts.replace && !opts.name) {
 		code = cli_usage_error(usage, "--replace goes with --name");
@@ -375,7 +303,6 @@ int cmd_run(int argc, char **argv)
 done:
 	tally_run_free(run);
 	tally_store_free(store);
-	free(a.tags);
-	free(a.flags);
+	cli_script_args_release(&args);
 	return code;
 }

@@ -83,8 +83,7 @@ static const char usage[] =
 
 enum {
 	OPT_GRID = CLI_OPT_FIRST_FREE, OPT_RANDOM, OPT_SAMPLE, OPT_SEED, OPT_TRIALS, OPT_MINIMIZE, OPT_MAXIMIZE,
-	OPT_GPUS, OPT_FAIL_FAST, OPT_RESUME, OPT_RETRY, OPT_ECHO, OPT_DRY_RUN, OPT_FORCE_FLAGS, OPT_NO_SYSMETRICS,
-	OPT_RUNS_DIR,
+	OPT_GPUS, OPT_FAIL_FAST, OPT_RESUME, OPT_RETRY, OPT_ECHO, OPT_DRY_RUN,
 };
 
 static const struct option options[] = {
@@ -105,14 +104,7 @@ static const struct option options[] = {
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"yes", no_argument, NULL, 'y'},
 	{"quiet", no_argument, NULL, 'q'},
-	{"label", required_argument, NULL, 'l'},
-	{"tag", required_argument, NULL, 't'},
-	{"comment", required_argument, NULL, 'c'},
-	{"interpreter", required_argument, NULL, 'i'},
-	{"flags-file", required_argument, NULL, 'f'},
-	{"force-flags", no_argument, NULL, OPT_FORCE_FLAGS},
-	{"no-system-metrics", no_argument, NULL, OPT_NO_SYSMETRICS},
-	{"runs-dir", required_argument, NULL, OPT_RUNS_DIR},
+	CLI_LAUNCH_OPTIONS,
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -236,7 +228,7 @@ static int ask_to_start(const tally_sweep *sweep)
 	return EXIT_NEGATIVE;
 }
 
-static int report_end(tally_sweep *sweep, bool quiet)
+static int report_end(tally_sweep *sweep)
 {
 	size_t n = tally_sweep_trial_count(sweep), completed = 0, failed = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -245,7 +237,7 @@ static int report_end(tally_sweep *sweep, bool quiet)
 		completed += !strcmp(t.status, "completed");
 		failed += !strcmp(t.status, "error") || !strcmp(t.status, "terminated");
 	}
-	(void)quiet; /* the table is the result: printed even with -q */
+	/* the table is the result: printed even with -q */
 	cli_sweep_table(stdout, sweep, false);
 	cli_sweep_best_line(stdout, sweep);
 	fflush(stdout);
@@ -304,7 +296,7 @@ int cli_tune(cli_tune_request *req)
 		if (!*tally_sweep_id(sweep))
 			goto done;
 	}
-	int end = report_end(sweep, req->quiet);
+	int end = report_end(sweep);
 	code = code ? code : end;
 done:
 	tally_sweep_free(sweep);
@@ -313,17 +305,6 @@ done:
 }
 
 /* ---- parsing ---- */
-
-static int push(const char ***list, size_t *n, const char *s)
-{
-	const char **grown = realloc(*list, (*n + 2) * sizeof *grown);
-	if (!grown)
-		return -1;
-	grown[(*n)++] = s;
-	grown[*n] = NULL;
-	*list = grown;
-	return 0;
-}
 
 static bool parse_count(const char *text, uint64_t *out, uint64_t min)
 {
@@ -342,23 +323,27 @@ static int parse_gpus(char *text, const char ***gpus, size_t *n)
 	for (char *tok = strtok(text, ","); tok; tok = strtok(NULL, ",")) {
 		if (!*tok || strspn(tok, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-:") != strlen(tok))
 			return -1;
-		if (push(gpus, n, tok) < 0)
+		if (cli_push_arg(gpus, n, tok) < 0)
 			return -2;
 	}
 	return *n ? 0 : -1;
 }
 
 typedef struct {
-	const char **flags, **tags, **gpus;
-	size_t n_flags, n_tags, n_gpus;
+	cli_tune_request *req;
+	cli_script_args args;
+	const char **gpus;
+	size_t n_gpus;
 	char *gpus_text;
 	bool search_options; /* --grid, --sample … (not with --resume) */
 } tune_args;
 
-static int parse_option(int c, cli_tune_request *req, tune_args *a)
+/* The options only tally tune has. */
+static int parse_option(int c, void *ctx)
 {
+	tune_args *a = ctx;
+	cli_tune_request *req = a->req;
 	tally_sweep_options *p = &req->plan;
-	tally_launch_options *l = &p->launch;
 	uint64_t v;
 	switch (c) {
 	case OPT_GRID: p->strategy = "grid"; a->search_options = true; break;
@@ -420,28 +405,18 @@ static int parse_option(int c, cli_tune_request *req, tune_args *a)
 	case OPT_DRY_RUN: req->dry_run = true; break;
 	case 'y': req->yes = true; break;
 	case 'q': req->quiet = true; break;
-	case 'l': l->label = optarg; break;
-	case 't':
-		if (push(&a->tags, &a->n_tags, optarg) < 0)
-			return cli_error("out of memory");
-		l->tags = a->tags;
-		break;
-	case 'c': l->comment = optarg; break;
-	case 'i': l->interpreter = optarg; break;
-	case 'f': l->flags_file = optarg; break;
-	case OPT_FORCE_FLAGS: l->force_flags = 1; break;
-	case OPT_NO_SYSMETRICS: l->no_system_metrics = 1; break;
-	case OPT_RUNS_DIR: req->runs_dir = optarg; break;
-	default: return cli_usage_error(usage, "unknown option or missing value in '%s'", optarg ? optarg : "");
+	case 'h': fputs(usage, stdout); return -1;
+	default: return cli_usage_error(usage, "unknown option or missing value");
 	}
 	return 0;
 }
 
-static int check_request(cli_tune_request *req, const tune_args *a, bool has_command)
+static int check_request(cli_tune_request *req, const tune_args *a)
 {
 	tally_launch_options *l = &req->plan.launch;
+	bool has_command = l->command != NULL;
 	if (req->resume) {
-		if (l->script || has_command || a->n_flags || a->search_options || l->label || l->tags || l->comment ||
+		if (l->script || has_command || a->args.n_flags || a->search_options || l->label || l->tags || l->comment ||
 		    l->interpreter || l->flags_file)
 			return cli_usage_error(usage, "--resume continues a recorded sweep as it was planned: give only "
 			                       "--parallel, --gpus, --retry-failed, --fail-fast, --echo, -y or -q with it");
@@ -454,9 +429,6 @@ static int check_request(cli_tune_request *req, const tune_args *a, bool has_com
 	if (req->plan.strategy && !strcmp(req->plan.strategy, "grid") && (req->plan.sample > 0 || req->plan.max_trials))
 		return cli_usage_error(usage, "--grid runs every combination: leave --sample and --max-trials out, or use "
 		                       "them alone for a random subset");
-	for (size_t i = 0; i < a->n_flags; i++)
-		if (!strchr(a->flags[i], '='))
-			return cli_usage_error(usage, "'%s' is not a flag — write NAME=VALUE or NAME=[a,b]", a->flags[i]);
 	return 0;
 }
 
@@ -466,61 +438,16 @@ int cmd_tune(int argc, char **argv)
 	req.plan.version = TALLY_SWEEP_OPTIONS_VERSION;
 	req.plan.launch = (tally_launch_options)TALLY_LAUNCH_OPTIONS_INIT;
 	req.exec.version = TALLY_SWEEP_EXEC_VERSION;
-	tune_args a = {0};
-	int code = EXIT_OK, c;
-	int dashdash = argc;
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			dashdash = i;
-			break;
-		}
-	optind = 1;
-	opterr = 0;
-	while (optind < dashdash && !code) {
-		const char *arg = argv[optind];
-		if (arg[0] != '-' || !arg[1]) { /* the script and its flags, anywhere among the options */
-			optind++;
-			if (strchr(arg, '=') || req.plan.launch.script || dashdash < argc) {
-				if (push(&a.flags, &a.n_flags, arg) < 0)
-					code = cli_error("out of memory");
-			} else {
-				req.plan.launch.script = arg;
-			}
-			continue;
-		}
-		if ((c = getopt_long(dashdash, argv, "+n:p:yql:t:c:i:f:h", options, NULL)) == -1)
-			break;
-		if (c == 'h') {
-			fputs(usage, stdout);
-			goto done;
-		}
-		if (c == '?' || c == ':')
-			code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
-		else
-			code = parse_option(c, &req, &a);
+	tune_args a = {&req, {&req.plan.launch, NULL, NULL, 0, 0, NULL}, NULL, 0, NULL, false};
+	int code = cli_parse_script_args(&a.args, argc, argv, "+n:p:yql:t:c:i:f:h", options, usage, parse_option, &a);
+	if (!code)
+		code = check_request(&req, &a);
+	if (!code) {
+		req.runs_dir = a.args.runs_dir;
+		code = cli_tune(&req);
 	}
-	if (code)
-		goto done;
-	bool has_command = dashdash < argc;
-	if (has_command) {
-		if (req.plan.launch.script) {
-			code = cli_usage_error(usage, "give either SCRIPT or -- COMMAND, not both");
-			goto done;
-		}
-		if (dashdash + 1 >= argc) {
-			code = cli_usage_error(usage, "no command after '--'");
-			goto done;
-		}
-		req.plan.launch.command = (const char *const *)argv + dashdash + 1;
-	}
-	if ((code = check_request(&req, &a, has_command)))
-		goto done;
-	req.plan.launch.flag_args = a.flags;
-	code = cli_tune(&req);
-done:
-	free(a.flags);
-	free(a.tags);
+	cli_script_args_release(&a.args);
 	free(a.gpus);
 	free(a.gpus_text);
-	return code;
+	return code < 0 ? EXIT_OK : code;
 }
