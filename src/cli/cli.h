@@ -162,6 +162,11 @@ void cli_selection_release(cli_selection *sel);
 int cli_select_runs(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
                     size_t *n_out);
 
+/* For runs shown side by side (compare, diff, report): the runs `refs` name,
+ * in that order; else those the query options select (oldest first unless
+ * --sort says); else `defaults`.  Runs named twice are dropped. */
+int cli_select_side_by_side(tally_store *store, cli_selection *sel, const char *const *refs, size_t n,
+                            const char *const *defaults, size_t n_defaults, tally_run ***out, size_t *n_out);
 /* The first run the query options select (among `ref`'s, when given); 0 or the exit code. */
 int cli_select_first(tally_store *store, cli_selection *sel, const char *ref, tally_run **run);
 /* The runs named, or selected, or (neither given) all of them. */

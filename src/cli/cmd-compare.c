@@ -480,14 +480,10 @@ int cmd_compare(int argc, char **argv)
 		code = code < 0 ? EXIT_OK : code;
 		goto done;
 	}
-	if (!a.n_refs && !a.sel.used) { /* the latest two, the older on the left */
-		a.refs[a.n_refs++] = "2";
-		a.refs[a.n_refs++] = "1";
-	}
+	static const char *const latest_two[] = {"2", "1"}; /* the older on the left */
 	if ((code = cli_open_store(&store, a.runs_dir)) ||
-	    (code = cli_select_runs(store, &a.sel, (char *const *)a.refs, a.n_refs, &runs, &n_runs)))
+	    (code = cli_select_side_by_side(store, &a.sel, a.refs, a.n_refs, latest_two, 2, &runs, &n_runs)))
 		goto done;
-	cli_compact_runs(runs, &n_runs);
 	if (n_runs < 2) {
 		code = cli_error("compare needs two runs or more (%zu given or selected) — see tally runs", n_runs);
 		goto done;

@@ -374,22 +374,13 @@ int cmd_diff(int argc, char **argv)
 		code = code < 0 ? EXIT_OK : code;
 		goto done;
 	}
-	if (!a.n_refs && !a.sel.used) {
-		a.refs[a.n_refs++] = "2";
-		a.refs[a.n_refs++] = "1";
-	}
+	static const char *const latest_two[] = {"2", "1"}; /* the older on the left */
 	if ((code = cli_open_store(&store, a.runs_dir)) ||
-	    (code = cli_select_runs(store, &a.sel, (char *const *)a.refs, a.n_refs, &runs, &n_runs)))
+	    (code = cli_select_side_by_side(store, &a.sel, a.refs, a.n_refs, latest_two, 2, &runs, &n_runs)))
 		goto done;
-	cli_compact_runs(runs, &n_runs);
 	if (n_runs != 2) {
 		code = cli_error("diff takes two runs (%zu given or selected)", n_runs);
 		goto done;
-	}
-	if (a.sel.used && !a.n_refs) { /* a query lists newest first: the older is A */
-		tally_run *t = runs[0];
-		runs[0] = runs[1];
-		runs[1] = t;
 	}
 	for (int k = 0; k < 2; k++)
 		if (!(meta[k] = json_loads(tally_run_json(runs[k]), 0, NULL)))

@@ -86,12 +86,10 @@ int cmd_report(int argc, char **argv)
 		goto done;
 	for (int i = optind; i < argc; i++)
 		refs[n_refs++] = argv[i];
-	if (!n_refs && !sel.used)
-		refs[n_refs++] = "1";
+	static const char *const latest[] = {"1"};
 	if ((code = cli_open_store(&store, runs_dir)) ||
-	    (code = cli_select_runs(store, &sel, (char *const *)refs, n_refs, &runs, &n_runs)))
+	    (code = cli_select_side_by_side(store, &sel, refs, n_refs, latest, 1, &runs, &n_runs)))
 		goto done;
-	cli_compact_runs(runs, &n_runs);
 	if (!n_runs) {
 		code = cli_error("no run matches — see tally runs");
 		goto done;

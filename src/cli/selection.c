@@ -182,6 +182,25 @@ done:
 	return code;
 }
 
+int cli_select_side_by_side(tally_store *store, cli_selection *sel, const char *const *refs, size_t n,
+                            const char *const *defaults, size_t n_defaults, tally_run ***out, size_t *n_out)
+{
+	bool queried = sel->used && !n;
+	/* cli_select_runs() only reads the references */
+	int code = n || sel->used ? cli_select_runs(store, sel, (char *const *)refs, n, out, n_out)
+	                          : cli_select_runs(store, sel, (char *const *)defaults, n_defaults, out, n_out);
+	if (code)
+		return code;
+	cli_compact_runs(*out, n_out);
+	if (queried && !sel->sort) /* a query lists newest first: side by side, time goes left to right */
+		for (size_t i = 0, j = *n_out ? *n_out - 1 : 0; i < j; i++, j--) {
+			tally_run *t = (*out)[i];
+			(*out)[i] = (*out)[j];
+			(*out)[j] = t;
+		}
+	return 0;
+}
+
 int cli_select_or_all(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
                       size_t *n_out)
 {

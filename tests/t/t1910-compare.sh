@@ -19,6 +19,8 @@ test_expect_success 'setup: runs that differ in a flag and a scalar' '
 test_expect_success 'the latest two, the older left; only what differs (and status, start)' '
 	tally compare >out &&
 	head -n 1 out | grep -q "^ *$(tally lookup 2 id)  *$(tally lookup 1 id)\$" &&
+	tally compare --completed >q && head -n 1 q | grep -q "^ *$(tally lookup 2 id)  *$(tally lookup 1 id)\$" &&
+	tally compare --completed --sort -started >q && head -n 1 q | grep -q "^ *$(tally lookup 1 id)  *$(tally lookup 2 id)\$" &&
 	grep -q "^   status  *completed  *completed\$" out &&
 	grep -q "^\*  lr  *0.3  *0.2\$" out &&
 	grep -q "^\*  tags  *-  *best\$" out &&
