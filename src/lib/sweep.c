@@ -705,7 +705,16 @@ void tally_sweep_free(tally_sweep *s)
 
 /* ---- the trials' state, from their runs ---- */
 
-/* The objective scalar, chosen by the user or the first of val_loss, loss that completed trials logged. */
+/* Without --minimize/--maximize: the first of these a completed trial logged. */
+static const char *const default_objectives[] = {"val_loss", "loss"};
+
+static void set_objective(tally_sweep *s, const char *scalar)
+{
+	snprintf(s->objective, sizeof s->objective, "%s", scalar);
+	json_object_set_new(json_object_get(s->record, "objective"), "scalar", json_string(s->objective));
+}
+
+/* The default objective, from the completed trials in the index. */
 static void find_objective(tally_sweep *s)
 {
 	if (s->objective[0])
@@ -713,15 +722,14 @@ static void find_objective(tally_sweep *s)
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->store->db,
 	                       "SELECT s.tag FROM runs r JOIN scalars s ON s.rid = r.rid WHERE r.sweep = ?1"
-	                       " AND r.status = 'completed' AND s.tag IN ('val_loss', 'loss')"
-	                       " ORDER BY s.tag = 'val_loss' DESC LIMIT 1",
+	                       " AND r.status = 'completed' AND s.tag IN (?2, ?3) ORDER BY s.tag = ?2 DESC LIMIT 1",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(s->objective, sizeof s->objective, "%s", (const char *)sqlite3_column_text(st, 0));
-		json_object_set_new(json_object_get(s->record, "objective"), "scalar", json_string(s->objective));
-	}
+	sqlite3_bind_text(st, 2, default_objectives[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, default_objectives[1], -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		set_objective(s, (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 }
 
@@ -735,11 +743,11 @@ static void reset_trial(trial_state *t)
 }
 
 /*
- * The trials' state from their runs: of every trial (`only` < 0) or of one.
- * A trial is completed when one of its runs completed; otherwise its latest
- * run tells (an interrupted retry of a failed trial is terminated: run again).
+ * The trials' state from their runs (through the index).  A trial is
+ * completed when one of its runs completed; otherwise its latest run tells
+ * (an interrupted retry of a failed trial is terminated: run again).
  */
-static int read_trials(tally_sweep *s, long only)
+static int refresh_trials(tally_sweep *s)
 {
 	if (!s->id[0])
 		return 0;
@@ -748,24 +756,18 @@ static int read_trials(tally_sweep *s, long only)
 		return rc;
 	if (!s->store->db)
 		return tally__error(TALLY_ERROR, "sweep %s: the runs index is not available", s->id);
-	if (!s->objective[0]) {
-		find_objective(s);
-		if (s->objective[0])
-			only = -1; /* just found: every trial's objective is new */
-	}
+	find_objective(s);
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->store->db,
 	                       "SELECT r.trial, r.id, r.status, r.started, r.stopped, sc.last FROM runs r"
 	                       " LEFT JOIN scalars sc ON sc.rid = r.rid AND sc.tag = ?2"
-	                       " WHERE r.sweep = ?1 AND (?3 < 0 OR r.trial = ?3) ORDER BY r.started, r.id",
+	                       " WHERE r.sweep = ?1 ORDER BY r.started, r.id",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return tally__error(TALLY_ERROR, "sweep %s: index query failed: %s", s->id, sqlite3_errmsg(s->store->db));
 	sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, s->objective, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, only < 0 ? -1 : only + 1);
 	for (size_t i = 0; i < s->n_trials; i++)
-		if (only < 0 || (size_t)only == i)
-			reset_trial(&s->trials[i]);
+		reset_trial(&s->trials[i]);
 	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
 		sqlite3_int64 trial = sqlite3_column_int64(st, 0);
 		const char *status = (const char *)sqlite3_column_text(st, 2);
@@ -787,10 +789,6 @@ static int read_trials(tally_sweep *s, long only)
 	return rc;
 }
 
-static int refresh_trials(tally_sweep *s)
-{
-	return read_trials(s, -1);
-}
 
 /*
  * A trial's run that just ended, read from its directory: no index sync,
@@ -818,14 +816,9 @@ static void read_trial_run(tally_sweep *s, size_t trial, const char *run_id)
 	int64_t started = tally_run_started_ms(run), stopped = tally_run_stopped_ms(run);
 	t->duration_ms = stopped > 0 && stopped >= started ? stopped - started : -1;
 	json_t *scalars = json_loads(tally_run_scalars_json(run), 0, NULL);
-	if (!s->objective[0] && !strcmp(t->status, "completed")) { /* the first of val_loss, loss */
-		const char *found = json_object_get(scalars, "val_loss") ? "val_loss"
-		                  : json_object_get(scalars, "loss")   ? "loss" : NULL;
-		if (found) {
-			snprintf(s->objective, sizeof s->objective, "%s", found);
-			json_object_set_new(json_object_get(s->record, "objective"), "scalar", json_string(found));
-		}
-	}
+	for (size_t i = 0; !s->objective[0] && !strcmp(t->status, "completed") && i < 2; i++)
+		if (json_object_get(scalars, default_objectives[i]))
+			set_objective(s, default_objectives[i]);
 	json_t *last = json_object_get(json_object_get(scalars, s->objective), "last");
 	t->has_objective = s->objective[0] && json_is_number(last) && !strcmp(t->status, "completed");
 	t->objective = json_number_value(last);
