@@ -436,6 +436,13 @@ int tally_report_write(const tally_run *const *runs, size_t n, const char *path)
 
 typedef struct tally_sweep tally_sweep;
 
+/**
+ * NAME=VALUE text that `tally run` types back to `json_value` (a JSON scalar:
+ * "0.1", "3.0", "\"007\"", "true"): strings single-quoted, 3.0 kept a float.
+ * malloc'ed into `*out`.
+ */
+int tally_flag_assignment(char **out, const char *name, const char *json_value);
+
 /** Whether the text after NAME= is a search space ([a,b], uniform[a:b], …) rather than one value. */
 int tally_flag_is_search_space(const char *value);
 

@@ -40,30 +40,6 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* A flag value as NAME=VALUE text that tally run types back to the same value. */
-static void add_flag_value(tally_buf *out, json_t *v)
-{
-	if (json_is_string(v)) {
-		tally_buf_addc(out, '\'');
-		for (const char *p = json_string_value(v); *p; p++) {
-			if (*p == '\'')
-				tally_buf_addc(out, '\'');
-			tally_buf_addc(out, *p);
-		}
-		tally_buf_addc(out, '\'');
-	} else if (json_is_real(v)) {
-		char text[40];
-		cli_format_number(text, sizeof text, json_real_value(v));
-		tally_buf_adds(out, text);
-		if (!strpbrk(text, ".eEn")) /* 3.0 stays a float */
-			tally_buf_adds(out, ".0");
-	} else if (json_is_integer(v)) {
-		tally_buf_printf(out, "%lld", (long long)json_integer_value(v));
-	} else {
-		tally_buf_adds(out, json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
-	}
-}
-
 /* NAME=VALUE for every flag not left at its default. */
 static int given_flags(json_t *meta, tally_strlist *out)
 {
@@ -74,12 +50,16 @@ static int given_flags(json_t *meta, tally_strlist *out)
 		const char *source = json_string_value(json_object_get(sources, name));
 		if (source && !strcmp(source, "default"))
 			continue;
-		tally_buf arg = TALLY_BUF_INIT;
-		tally_buf_printf(&arg, "%s=", name);
-		add_flag_value(&arg, v);
-		int rc = tally_buf_oom(&arg) ? -1 : tally_strlist_push(out, arg.ptr);
-		tally_buf_release(&arg);
-		if (rc < 0)
+		char *value = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17)), *arg = NULL;
+		if (!value)
+			return cli_error("out of memory");
+		int rc = tally_flag_assignment(&arg, name, value);
+		free(value);
+		bool pushed = !rc && tally_strlist_push(out, arg) >= 0;
+		free(arg);
+		if (rc)
+			return cli_lib_error(rc);
+		if (!pushed)
 			return cli_error("out of memory");
 	}
 	return 0;

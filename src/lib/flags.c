@@ -368,3 +368,22 @@ void tally__flag_assignment_text(tally_buf *out, const char *name, json_t *value
 		tally__flag_json_text(out, value);
 	}
 }
+
+int tally_flag_assignment(char **out, const char *name, const char *json_value)
+{
+	*out = NULL;
+	json_t *v = json_loads(json_value, JSON_DECODE_ANY, NULL);
+	if (!v || json_is_object(v) || json_is_array(v)) {
+		json_decref(v);
+		return tally__error(TALLY_EINVALID, "flag %s: '%s' is not a single JSON value", name, json_value);
+	}
+	tally_buf text = TALLY_BUF_INIT;
+	tally__flag_assignment_text(&text, name, v);
+	json_decref(v);
+	if (tally_buf_oom(&text)) {
+		tally_buf_release(&text);
+		return tally__error_oom();
+	}
+	*out = text.ptr; /* the buffer's string, handed over */
+	return 0;
+}

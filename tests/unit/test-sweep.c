@@ -284,9 +284,19 @@ static void assignments_type_back(void **state)
 			fail_msg("%s did not type back", text.ptr);
 		json_decref(back);
 		tally__flag_release(&f);
+		/* the public form, from JSON text, says the same */
+		char *json = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17)), *pub = NULL;
+		assert_int_equal(tally_flag_assignment(&pub, name, json), 0);
+		assert_string_equal(pub, text.ptr);
+		free(pub);
+		free(json);
 		tally_buf_release(&text);
 	}
 	json_decref(values);
+	char *none = NULL;
+	assert_int_equal(tally_flag_assignment(&none, "x", "[1, 2]"), TALLY_EINVALID);
+	assert_int_equal(tally_flag_assignment(&none, "x", "{"), TALLY_EINVALID);
+	assert_null(none);
 }
 
 /*
