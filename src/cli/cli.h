@@ -102,6 +102,8 @@ int cli_change_runs(tally_store *store, struct cli_selection *sel, char *const *
                     size_t *done);
 /* Replace `*store` by its archive (RUNS/.archive, where tally delete moves runs). */
 int cli_open_archive(tally_store **store);
+/* Ask `question` on stderr, read the answer on stdin: whether it was y or yes. */
+bool cli_ask(const char *question);
 /* Show the runs `what` ("label 3 runs") acts on and ask; 0 to go on, else the exit code. */
 int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes);
 

@@ -217,12 +217,9 @@ static int ask_to_start(const tally_sweep *sweep)
 	}
 	if (n > 5)
 		fprintf(stderr, "  … (--dry-run lists them all)\n");
-	fprintf(stderr, "Start %zu trials? [y/N] ", n);
-	char answer[16] = "";
-	if (!fgets(answer, sizeof answer, stdin))
-		answer[0] = 0;
-	answer[strcspn(answer, "\n")] = 0;
-	if (!strcasecmp(answer, "y") || !strcasecmp(answer, "yes"))
+	char question[64];
+	snprintf(question, sizeof question, "Start %zu trials?", n);
+	if (cli_ask(question))
 		return 0;
 	fprintf(stderr, "Nothing started.\n");
 	return EXIT_NEGATIVE;

@@ -168,15 +168,20 @@ int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes)
 	for (size_t i = 0; i < n; i++)
 		if (runs[i])
 			fprintf(stderr, "  %s  %s\n", tally_run_id(runs[i]), tally_run_label(runs[i]));
-	fprintf(stderr, "Continue? [y/N] ");
+	if (cli_ask("Continue?"))
+		return 0;
+	fprintf(stderr, "Nothing changed.\n");
+	return EXIT_NEGATIVE;
+}
+
+bool cli_ask(const char *question)
+{
+	fprintf(stderr, "%s [y/N] ", question);
 	char answer[16] = "";
 	if (!fgets(answer, sizeof answer, stdin))
 		answer[0] = 0;
 	answer[strcspn(answer, "\n")] = 0;
-	if (!strcasecmp(answer, "y") || !strcasecmp(answer, "yes"))
-		return 0;
-	fprintf(stderr, "Nothing changed.\n");
-	return EXIT_NEGATIVE;
+	return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
 }
 
 int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref, cli_selection *sel)
