@@ -24,6 +24,7 @@ typedef struct {
 	char *spec;       /* as given, e.g. "loguniform[1e-4:1e-1]" */
 	tally_dim_kind kind;
 	json_t *values;   /* TALLY_DIM_VALUES: a JSON array of typed values */
+	bool sequence;    /* the values were generated (range[], linspace[], logspace[]): monotonic, one type */
 	double lo, hi;    /* the distributions' bounds */
 } tally_dim;
 

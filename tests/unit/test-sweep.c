@@ -200,6 +200,15 @@ static void probes_try_every_value_and_the_ends(void **state)
 	free(text);
 	json_decref(probes);
 	tally__space_release(&space);
+	/* a generated sequence is checked at its ends and middle, a list typed by hand value by value */
+	parse_space(&space, (const char *const[]){"r", "range[1:1000000]", "l", "[5,6,7,8,9]", NULL});
+	probes = tally__space_probe_points(&space);
+	text = json_dumps(probes, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_string_equal(text, "[{\"r\":1,\"l\":5},{\"r\":500001,\"l\":6},{\"r\":1000000,\"l\":7},"
+	                          "{\"r\":1000000,\"l\":8},{\"r\":1000000,\"l\":9}]");
+	free(text);
+	json_decref(probes);
+	tally__space_release(&space);
 }
 
 static char *write_temp(const char *suffix, const char *text)
