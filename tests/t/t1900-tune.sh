@@ -196,7 +196,7 @@ test_expect_success 'SIGKILL of the sweep mid-trial: the trials end terminated; 
 		test "$(tally runs --completed --where "script = \"wait.sh\"" --format json | grep -c "\"id\"")" = 1 && break
 		sleep 0.05
 	done &&
-	kill -9 $pid && wait $pid; id=$(sweep_id err) && test -n "$id" &&
+	kill -9 $pid && { wait $pid; true; } && id=$(sweep_id err) && test -n "$id" &&
 	for i in $(seq 200); do test "$(tally runs --sweep "$id" --running --format json | grep -c "\"id\"")" = 0 && break; sleep 0.05; done &&
 	test "$(tally runs --sweep "$id" --terminated --format json | grep -c "\"id\"")" = 2 &&
 	test "$(sweep_field "$id" "[\"status\"]")" = interrupted &&
@@ -218,7 +218,7 @@ test_expect_success 'SIGINT (Ctrl-C) stops the sweep: trials terminated, exit 13
 	rm -f go/* &&
 	{ with_default_signals tally tune wait.sh "n=[2,3,4]" -p 2 >out 2>err & } && pid=$! &&
 	for i in $(seq 200); do test "$(tally runs --running --format json | grep -c "\"id\"")" = 2 && break; sleep 0.05; done &&
-	kill -INT $pid; wait $pid; rc=$? && test $rc = 130 &&
+	kill -INT $pid && { wait $pid; rc=$?; } && test $rc = 130 &&
 	id=$(sweep_id err) &&
 	grep -q "^Sweep $id interrupted: 0 of 3 trials completed" err &&
 	test "$(tally runs --sweep "$id" --terminated --format json | grep -c "\"id\"")" = 2 &&
@@ -242,7 +242,7 @@ test_expect_success 'a resume runs the project'"'"'s script wherever it is start
 	test "$(sweep_field "$id" "[\"trials\"][0][\"status\"]")" = error &&
 	{ with_default_signals tally tune --resume "$id" --retry-failed >out 2>err & } && pid=$! &&
 	for i in $(seq 200); do test "$(tally runs --sweep "$id" --running --format json | grep -c "\"id\"")" = 1 && break; sleep 0.05; done &&
-	kill -INT $pid; wait $pid;
+	kill -INT $pid && { wait $pid; true; } &&
 	test "$(sweep_field "$id" "[\"trials\"][0][\"status\"]")" = terminated &&
 	touch go/go-flaky &&
 	mkdir elsewhere && echo "echo WRONG SCRIPT; exit 3" >elsewhere/flaky.sh &&
@@ -303,7 +303,7 @@ assert gpus == [0, 0, 1, 1], gpus
 
 test_expect_success 'on a terminal: more than 5 trials are confirmed first; a progress bar is drawn' '
 	n=$(run_count) &&
-	printf "n\n" | script -qec "tally tune train.sh units=range[1:6]" /dev/null >tty.out;
+	{ printf "n\n" | script -qec "tally tune train.sh units=range[1:6]" /dev/null >tty.out; true; } &&
 	grep -q "Start 6 trials? \[y/N\]" tty.out && grep -q "Nothing started" tty.out &&
 	test "$(run_count)" = $n &&
 	printf "y\n" | script -qec "tally tune train.sh units=range[1:6]" /dev/null >tty.out &&
