@@ -145,6 +145,18 @@ test_expect_success 'tally run --report saves report.html into the run' '
 	grep -q "<h1>Run " "$dir/tally-report.html" && grep -q "report: $dir/tally-report.html" err
 '
 
+test_expect_success '--open: the desktop opener gets the file (a name like -x.html as ./-x.html); no desktop, the path' '
+	mkdir -p opener && cat >opener/xdg-open <<-\SH &&
+	#!/bin/sh
+	printf "%s\n" "$@" >"$OPENED"
+	SH
+	chmod +x opener/xdg-open &&
+	OPENED=$PWD/opened PATH="$PWD/opener:$PATH" DISPLAY=:99 tally report --open -o -x.html >out &&
+	test ! -s out && test "$(cat opened)" = ./-x.html && test -s ./-x.html &&
+	env -u DISPLAY -u WAYLAND_DISPLAY tally report --open -o y.html >out &&
+	test "$(cat out)" = y.html
+'
+
 test_expect_success 'bad requests' '
 	test_expect_code 128 tally report nosuch 2>err &&
 	test_expect_code 128 tally report -o /nonexistent/dir/r.html 2>err && grep -q "cannot write" err &&
