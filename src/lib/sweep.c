@@ -601,6 +601,38 @@ static bool valid_sweep_id(const char *id)
 	return n >= 4 && n < 16 && strspn(id, "0123456789abcdef") == n;
 }
 
+/* Absent, or an array of strings. */
+static bool strings_or_absent(json_t *v)
+{
+	size_t i;
+	json_t *e;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, e) if (!json_is_string(e)) return false;
+	return true;
+}
+
+/* What the scheduler reads of a record has the shape it expects: a record
+ * edited by hand is refused, not half used. */
+static bool record_valid(json_t *r)
+{
+	json_t *trials = json_object_get(r, "trials"), *v;
+	size_t i;
+	if (!json_is_array(trials) || !json_is_string(json_object_get(r, "status")) ||
+	    (!json_is_string(json_object_get(r, "script")) && !json_array_size(json_object_get(r, "command"))) ||
+	    !strings_or_absent(json_object_get(r, "command")) || !strings_or_absent(json_object_get(r, "tags")) ||
+	    !strings_or_absent(json_object_get(r, "fixed_flags")))
+		return false;
+	json_array_foreach(trials, i, v) if (!json_is_object(json_object_get(v, "flags"))) return false;
+	json_array_foreach(json_object_get(r, "space"), i, v) {
+		if (!json_is_string(json_object_get(v, "flag")) || !json_is_string(json_object_get(v, "spec")))
+			return false;
+	}
+	return true;
+}
+
 /* Read `dir`/sweep.json into the sweep. */
 static int load_record(tally_sweep *s, const char *id)
 {
@@ -615,9 +647,8 @@ static int load_record(tally_sweep *s, const char *id)
 	int rc = 0;
 	if (!s->record)
 		rc = tally__error(TALLY_ECORRUPT, "sweep %s: cannot read %s: %s", id, path, err.text);
-	else if (!json_is_array(rec_trials(s)) || !json_is_string(json_object_get(s->record, "status")) ||
-	         (!json_is_string(json_object_get(s->record, "script")) && !json_array_size(json_object_get(s->record, "command"))))
-		rc = tally__error(TALLY_ECORRUPT, "sweep %s: %s is not a sweep record", id, path);
+	else if (!record_valid(s->record))
+		rc = tally__error(TALLY_ECORRUPT, "sweep %s: %s is not a sweep record (edited by hand?)", id, path);
 	free(path);
 	if (rc)
 		return rc;
@@ -933,7 +964,7 @@ int tally_sweep_list(tally_store *store, char **json_out)
 			continue;
 		tally_sweep *s = NULL;
 		if (tally_sweep_open(&s, store, e->d_name)) { /* a damaged record: reported, not fatal */
-			tally_buf_printf(&skipped, "skipped sweep %s: %s\n", e->d_name, tally_error_last());
+			tally_buf_printf(&skipped, "skipped %s\n", tally_error_last()); /* the message names the sweep */
 			continue;
 		}
 		json_t *summary = json_object(), **grown = realloc(items, (n + 1) * sizeof *grown);

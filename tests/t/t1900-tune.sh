@@ -328,7 +328,18 @@ test_expect_success 'a damaged sweep record is reported, not fatal' '
 	mkdir -p runs/.sweeps/beef && echo "{" >runs/.sweeps/beef/sweep.json &&
 	tally sweeps >list 2>err && grep -q "skipped sweep beef" err &&
 	test_expect_code 128 tally show beef 2>err && grep -q "sweep beef" err &&
-	test_expect_code 128 tally tune --resume beef 2>err
+	test_expect_code 128 tally tune --resume beef 2>err &&
+	rm -r runs/.sweeps/beef &&
+	tally tune train.sh "units=[7,8]" -q >out 2>err && id=$(tally sweeps --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
+	"$PYTHON" - "runs/.sweeps/$id/sweep.json" <<-\PY &&
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	d["fixed_flags"] = [1]
+	d["trials"][0]["flags"] = "not a map"
+	json.dump(d, open(sys.argv[1], "w"))
+	PY
+	test_expect_code 128 tally tune --resume "$id" --retry-failed 2>err &&
+	grep -q "is not a sweep record" err && test "$(grep -vc "^+" err)" = 1
 '
 
 test_done
