@@ -545,7 +545,15 @@ static int single_report(tally_buf *out, const tally_run *run)
 
 /* ---- several runs ---- */
 
-static void compare_table(tally_buf *out, const char *title, json_t **objects, size_t n, const tally_run *const *runs)
+/* A row per key of any run's object, a column per run: the value, or its `field` (a scalar's "last"). */
+static json_t *cell_of(json_t *object, const char *key, const char *field)
+{
+	json_t *v = json_object_get(object, key);
+	return field ? json_object_get(v, field) : v;
+}
+
+static void compare_table(tally_buf *out, const char *title, json_t **objects, size_t n, const tally_run *const *runs,
+                          const char *field)
 {
 	json_t *names = json_array(), *seen = json_object();
 	for (size_t k = 0; k < n; k++) {
@@ -570,24 +578,17 @@ static void compare_table(tally_buf *out, const char *title, json_t **objects, s
 	json_array_foreach(names, i, name) {
 		const char *key = json_string_value(name);
 		bool differs = false;
-		json_t *first = json_object_get(objects[0], key);
-		if (!strcmp(title, "Scalars"))
-			first = json_object_get(first, "last");
+		json_t *first = cell_of(objects[0], key, field);
 		for (size_t k = 1; k < n && !differs; k++) {
-			json_t *v = json_object_get(objects[k], key);
-			if (!strcmp(title, "Scalars"))
-				v = json_object_get(v, "last");
+			json_t *v = cell_of(objects[k], key, field);
 			differs = !(first == v || (first && v && json_equal(first, v)));
 		}
 		tally_buf_printf(out, "<tr%s><th>", differs ? " class=\"differs\"" : "");
 		tally__html_str(out, key);
 		tally_buf_adds(out, "</th>");
 		for (size_t k = 0; k < n; k++) {
-			json_t *v = json_object_get(objects[k], key);
-			if (!strcmp(title, "Scalars"))
-				v = json_object_get(v, "last");
 			tally_buf_adds(out, "<td class=\"num\">");
-			cell_value(out, v);
+			cell_value(out, cell_of(objects[k], key, field));
 			tally_buf_adds(out, "</td>");
 		}
 		tally_buf_adds(out, "</tr>\n");
@@ -764,8 +765,8 @@ static int comparison_report(tally_buf *out, const tally_run *const *runs, size_
 			tally_buf_printf(out, "</span></td><td>%s</td><td>%s</td></tr>\n", started, duration);
 		}
 		tally_buf_adds(out, "</table>\n");
-		compare_table(out, "Flags", flags, n, runs);
-		compare_table(out, "Scalars", scalars, n, runs);
+		compare_table(out, "Flags", flags, n, runs, NULL);
+		compare_table(out, "Scalars", scalars, n, runs, "last");
 		overlay_charts(out, runs, sets, n);
 		diff_sections(out, runs, n);
 		page_end(out);
