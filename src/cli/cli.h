@@ -61,6 +61,8 @@ int cmd_report(int argc, char **argv);
 /* Write the report of `runs` to `path`, then open it on a desktop (`open`) or print its path; 0 or the exit code. */
 int cli_write_report(tally_run *const *runs, size_t n, const char *path, bool open);
 
+/* ---- what every command shares (cli.c) ---- */
+
 /* "tally: <message>" on stderr; returns EXIT_FATAL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The library's last error, mapped to an exit code. */
@@ -71,6 +73,8 @@ int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
 void cli_print_warnings(tally_store *store);
 /* Open the store honouring a --runs-dir value (NULL: the default resolution). */
 int cli_open_store(tally_store **store, const char *runs_dir);
+/* Replace `*store` by its archive (RUNS/.archive, where tally delete moves runs). */
+int cli_open_archive(tally_store **store);
 
 /* ---- finding the runs a command names (run-args.c) ---- */
 
@@ -82,30 +86,6 @@ int cli_lookup_runs(tally_store *store, char *const *refs, size_t n, tally_run *
 void cli_free_runs(tally_run **runs, size_t n);
 /* Close up the NULL slots (runs named twice, not selected) of a lookup's result. */
 void cli_compact_runs(tally_run **runs, size_t *n);
-/* Open the store and find the one run `ref` names — with query options in `sel` (may be NULL),
- * the first run they select (of `ref`, when given); 0, or the exit code after the message.
- * Free both whatever it returns. */
-struct cli_selection;
-int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref, struct cli_selection *sel);
-/* What a command that changes runs does to each (see cli_change_runs). */
-typedef struct {
-	const char *verb;   /* "label": what cli_confirm() asks */
-	bool yes;           /* -y: do not ask */
-	/* Change one run; 0, or the exit code after saying what went wrong. */
-	int (*act)(tally_run *run, void *ctx);
-	void *ctx;
-	bool all_by_default; /* no RUN and no query option: every run (restore, purge) */
-} cli_change;
-/* Find the runs `refs` name and `sel` selects in `store`, ask (cli_confirm), and
- * act on each until one fails; `*done` counts the runs changed.  0 or the exit code. */
-int cli_change_runs(tally_store *store, struct cli_selection *sel, char *const *refs, size_t n, const cli_change *c,
-                    size_t *done);
-/* Replace `*store` by its archive (RUNS/.archive, where tally delete moves runs). */
-int cli_open_archive(tally_store **store);
-/* Ask `question` on stderr, read the answer on stdin: whether it was y or yes. */
-bool cli_ask(const char *question);
-/* Show the runs `what` ("label 3 runs") acts on and ask; 0 to go on, else the exit code. */
-int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes);
 
 /* ---- the query options of every command that takes runs (selection.c) ---- */
 
@@ -174,6 +154,31 @@ int cli_select_first(tally_store *store, cli_selection *sel, const char *ref, ta
 /* The runs named, or selected, or (neither given) all of them. */
 int cli_select_or_all(tally_store *store, cli_selection *sel, char *const *refs, size_t n, tally_run ***out,
                       size_t *n_out);
+
+/* Open the store and find the one run `ref` names — with query options in `sel` (may be NULL),
+ * the first run they select (of `ref`, when given); 0, or the exit code after the message.
+ * Free both whatever it returns. */
+int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref, cli_selection *sel);
+
+/* ---- changing the runs a command names (change-runs.c) ---- */
+
+/* What a command that changes runs does to each (see cli_change_runs). */
+typedef struct {
+	const char *verb;   /* "label": what cli_confirm() asks */
+	bool yes;           /* -y: do not ask */
+	/* Change one run; 0, or the exit code after saying what went wrong. */
+	int (*act)(tally_run *run, void *ctx);
+	void *ctx;
+	bool all_by_default; /* no RUN and no query option: every run (restore, purge) */
+} cli_change;
+/* Find the runs `refs` name and `sel` selects in `store`, ask (cli_confirm), and
+ * act on each until one fails; `*done` counts the runs changed.  0 or the exit code. */
+int cli_change_runs(tally_store *store, cli_selection *sel, char *const *refs, size_t n, const cli_change *c,
+                    size_t *done);
+/* Ask `question` on stderr, read the answer on stdin: whether it was y or yes. */
+bool cli_ask(const char *question);
+/* Show the runs `what` ("label 3 runs") acts on and ask; 0 to go on, else the exit code. */
+int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes);
 
 /* ---- tally restore and purge (archived.c) ---- */
 typedef struct {

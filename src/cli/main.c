@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,51 +76,6 @@ static void print_help(FILE *out)
 	        "  TALLY_VERIFY_INTERVAL  seconds between passes that check every run for\n"
 	        "                         changes made in place by hand, 2,000 runs per command\n"
 	        "                         (default 60; 0 = every run, every command)\n");
-}
-
-int cli_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("tally: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_FATAL;
-}
-
-int cli_lib_error(int rc)
-{
-	(void)rc;
-	return cli_error("%s", tally_error_last());
-}
-
-int cli_usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("tally: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n\n%s", usage);
-	return EXIT_USAGE;
-}
-
-void cli_print_warnings(tally_store *store)
-{
-	const char *w = tally_store_warnings(store);
-	while (w && *w) {
-		const char *nl = strchr(w, '\n');
-		int len = nl ? (int)(nl - w) : (int)strlen(w);
-		fprintf(stderr, "tally: warning: %.*s\n", len, w);
-		w = nl ? nl + 1 : NULL;
-	}
-}
-
-int cli_open_store(tally_store **store, const char *runs_dir)
-{
-	int rc = tally_store_open(store, runs_dir);
-	return rc ? cli_lib_error(rc) : 0;
 }
 
 static const command *find_command(const char *name)

@@ -1,8 +1,6 @@
 /*
- * What the commands that change runs share: finding every run named on the
- * command line (indexes, ranges 1:5, lists 3,7, id prefixes, paths), and
- * asking before changing them (-y to skip; without a
- * terminal to ask on, they refuse unless -y).
+ * Finding every run named on the command line: indexes, ranges 1:5, lists
+ * 3,7, id prefixes, names, paths.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,66 +148,6 @@ void cli_free_runs(tally_run **runs, size_t n)
 	free(runs);
 }
 
-int cli_confirm(const char *what, tally_run *const *runs, size_t n, bool yes)
-{
-	size_t count = 0;
-	for (size_t i = 0; i < n; i++)
-		count += runs[i] != NULL;
-	if (!count) {
-		fprintf(stderr, "No run matches; nothing changed.\n");
-		return EXIT_NEGATIVE;
-	}
-	if (yes)
-		return 0;
-	if (!isatty(STDIN_FILENO))
-		return cli_error("to %s %zu run%s, say yes with -y — there is no terminal to ask on", what, count,
-		                 count == 1 ? "" : "s");
-	fprintf(stderr, "You are about to %s %zu run%s:\n", what, count, count == 1 ? "" : "s");
-	for (size_t i = 0; i < n; i++)
-		if (runs[i])
-			fprintf(stderr, "  %s  %s\n", tally_run_id(runs[i]), tally_run_label(runs[i]));
-	if (cli_ask("Continue?"))
-		return 0;
-	fprintf(stderr, "Nothing changed.\n");
-	return EXIT_NEGATIVE;
-}
-
-bool cli_ask(const char *question)
-{
-	fprintf(stderr, "%s [y/N] ", question);
-	char answer[16] = "";
-	if (!fgets(answer, sizeof answer, stdin))
-		answer[0] = 0;
-	answer[strcspn(answer, "\n")] = 0;
-	return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
-}
-
-int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref, cli_selection *sel)
-{
-	*store = NULL;
-	*run = NULL;
-	int code = cli_open_store(store, runs_dir);
-	if (!code && sel && sel->used)
-		return cli_select_first(*store, sel, ref, run);
-	if (!code) {
-		int rc = tally_run_lookup(run, *store, ref);
-		if (rc)
-			code = cli_lib_error(rc);
-	}
-	return code;
-}
-
-int cli_open_archive(tally_store **store)
-{
-	tally_store *archive = NULL;
-	int rc = tally_store_open_archive(&archive, *store);
-	if (rc)
-		return cli_lib_error(rc);
-	tally_store_free(*store);
-	*store = archive;
-	return 0;
-}
-
 void cli_compact_runs(tally_run **runs, size_t *n)
 {
 	size_t kept = 0;
@@ -217,21 +155,4 @@ void cli_compact_runs(tally_run **runs, size_t *n)
 		if (runs[i])
 			runs[kept++] = runs[i];
 	*n = kept;
-}
-
-int cli_change_runs(tally_store *store, cli_selection *sel, char *const *refs, size_t n, const cli_change *c,
-                    size_t *done)
-{
-	tally_run **runs = NULL;
-	size_t found = 0;
-	*done = 0;
-	int code = c->all_by_default ? cli_select_or_all(store, sel, refs, n, &runs, &found)
-	                             : cli_select_runs(store, sel, refs, n, &runs, &found);
-	if (!code)
-		code = cli_confirm(c->verb, runs, found, c->yes);
-	for (size_t i = 0; !code && i < found; i++)
-		if (runs[i] && !(code = c->act(runs[i], c->ctx)))
-			++*done;
-	cli_free_runs(runs, found);
-	return code;
 }

@@ -240,3 +240,18 @@ int cli_select_first(tally_store *store, cli_selection *sel, const char *ref, ta
 		code = cli_error("no run matches the query options — tally runs with the same options lists what they select");
 	return code;
 }
+
+int cli_open_run(tally_store **store, tally_run **run, const char *runs_dir, const char *ref, cli_selection *sel)
+{
+	*store = NULL;
+	*run = NULL;
+	int code = cli_open_store(store, runs_dir);
+	if (!code && sel && sel->used)
+		return cli_select_first(*store, sel, ref, run);
+	if (!code) {
+		int rc = tally_run_lookup(run, *store, ref);
+		if (rc)
+			code = cli_lib_error(rc);
+	}
+	return code;
+}

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/internal.h"
+#include "lib/index/index.h"
 #include "util/fsutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

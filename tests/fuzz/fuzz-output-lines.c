@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lib/internal.h"
+#include "lib/index/index.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *const rules[] = {(char *)"key\t^(\\key)=(\\value)$", (char *)"tag:acc\tacc (\\value)",
 	                       (char *)"step\t^it (\\step)", NULL};
 	tally_scalar_log *log = log_for_fuzzing();
-	if (!log || (!defaults && tally__outparse_new(&defaults, NULL, NULL)) ||
-	    (!custom && tally__outparse_new(&custom, NULL, rules)))
+	if (!log || (!defaults && tally__outparse_new(&defaults, NULL, 0, NULL)) ||
+	    (!custom && tally__outparse_new(&custom, NULL, 0, rules)))
 		return 0;
 	const char *p = (const char *)data, *end = p + size;
 	while (p < end) {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/flagdefs.h"
+#include "lib/flags/flagdefs.h"
 #include "util/strlist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/internal.h"
+#include "lib/index/index.h"
 #include "util/le.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/flagdefs.h"
+#include "lib/flags/flagdefs.h"
 #include "util/strlist.h"
 
 static int detect(tally_script_flags *sf, const char *lang, const char *text)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/internal.h"
+#include "lib/index/index.h"
 
 static tally_flag parse_ok(const char *arg)
 {

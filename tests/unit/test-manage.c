@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/internal.h"
+#include "lib/index/index.h"
 #include "util/fsutil.h"
 #include "store-fixture.h"
 

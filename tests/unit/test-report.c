@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/report.h"
+#include "lib/report/report.h"
 
 static char *escaped(const char *s, size_t len)
 {

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/internal.h"
+#include "lib/index/index.h"
 #include "util/fsutil.h"
 
 static int make_run_dir(void **state)
@@ -166,13 +166,10 @@ static void feed(tally_outparse *p, tally_scalar_log *log, const char *line)
 static void output_lines_become_scalars(void **state)
 {
 	const char *dir = *state;
-	tally_flag_list flags = {NULL, 0};
-	tally_flag lr;
-	assert_int_equal(tally__flag_parse_assignment(&lr, "lr=0.1"), 0);
-	tally__flag_list_set(&flags, &lr);
+	const char *flags[] = {"lr"};
 	tally_outparse *p = NULL;
 	tally_scalar_log *log = NULL;
-	assert_int_equal(tally__outparse_new(&p, &flags, NULL), 0);
+	assert_int_equal(tally__outparse_new(&p, flags, 1, NULL), 0);
 	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
 	feed(p, log, "loss: 0.9");
 	feed(p, log, "acc: 0.5");
@@ -188,7 +185,6 @@ static void output_lines_become_scalars(void **state)
 	feed(p, log, "loss: 1 (step 99999999999999999999999)"); /* no step a log can hold: dropped */
 	tally__scalar_log_free(log);
 	tally__outparse_free(p);
-	tally__flag_list_release(&flags);
 
 	points pts = {0};
 	bool truncated;
@@ -212,7 +208,7 @@ static void keras_lines_become_scalars(void **state)
 	const char *dir = *state;
 	tally_outparse *p = NULL;
 	tally_scalar_log *log = NULL;
-	assert_int_equal(tally__outparse_new(&p, NULL, NULL), 0);
+	assert_int_equal(tally__outparse_new(&p, NULL, 0, NULL), 0);
 	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
 	feed(p, log, "Epoch 1/3");
 	feed(p, log, "   1/1875 [..............................] - ETA: 3:19 - loss: 2.3760 - accuracy: 0.0625");
@@ -258,7 +254,7 @@ static void custom_patterns_replace_the_defaults(void **state)
 	                       (char *)"step\t^iter (\\step)", (char *)"key\t^(?<value>[0-9.]+) <- (?<key>\\w+)$", NULL};
 	tally_outparse *p = NULL;
 	tally_scalar_log *log = NULL;
-	assert_int_equal(tally__outparse_new(&p, NULL, rules), 0);
+	assert_int_equal(tally__outparse_new(&p, NULL, 0, rules), 0);
 	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
 	feed(p, log, "iter 7");
 	feed(p, log, "loss=0.5");
@@ -279,7 +275,7 @@ static void custom_patterns_replace_the_defaults(void **state)
 	assert_true(pts.values[2] == 0.25);
 	/* a pattern that does not compile, or lacks its groups, is refused */
 	char *const bad[] = {(char *)"key\t(", NULL};
-	assert_int_equal(tally__outparse_new(&p, NULL, bad), TALLY_EINVALID);
+	assert_int_equal(tally__outparse_new(&p, NULL, 0, bad), TALLY_EINVALID);
 	assert_non_null(strstr(tally_error_last(), "does not work"));
 }
 
@@ -293,7 +289,7 @@ static int record_split(const char *dir, const char *text, size_t cut, points *o
 	tally_remove_tree(meta);
 	mkdir(meta, 0777);
 	free(meta);
-	if (tally__outparse_new(&p, NULL, NULL) || tally__scalar_log_open(&log, dir) || tally__output_open(&o, dir, p, log))
+	if (tally__outparse_new(&p, NULL, 0, NULL) || tally__scalar_log_open(&log, dir) || tally__output_open(&o, dir, p, log))
 		return -1;
 	size_t len = strlen(text);
 	tally__output_chunk(o, TALLY_STREAM_STDOUT, text, cut, 1);
@@ -503,7 +499,7 @@ static void mirrored_log_writes_an_event_file(void **state)
 	const char *dir = *state;
 	tally_scalar_log *log;
 	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
-	assert_int_equal(tally__scalar_log_mirror_tfevents(log), 0);
+	assert_int_equal(tally__tfevents_mirror_log(log, dir), 0);
 	assert_int_equal(tally__scalar_log_append(log, "loss", 1, 0.75, 1700000000000), 0);
 	assert_int_equal(tally__scalar_log_import(log, "train/loss", 1, 0.5, 1700000000000), 0);
 	tally__scalar_log_free(log);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/internal.h"
+#include "lib/index/index.h"
 #include "util/fsutil.h"
 #include "store-fixture.h"
 

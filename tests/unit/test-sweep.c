@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/sweep.h"
+#include "lib/sweep/sweep.h"
 #include "store-fixture.h"
 
 /* The values a spec expands to, as compact JSON. */

@@ -1,0 +1,461 @@
+/*
+ * Finding runs: iterating the index newest first, and resolving what a user
+ * types to name one run — an index (1 = latest), an id prefix (of the whole
+ * id or of its random suffix), or a path to a run directory.
+ */
+#include "lib/index/index.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/fsutil.h"
+
+struct tally_run_iter {
+	tally_store *store;
+	sqlite3_stmt *st;
+	tally_run row;
+	tally_buf dir;
+	size_t prefix_len;
+	int64_t generation;   /* of the index, right after the sync */
+	bool has_query;       /* filtered or sorted: its results may depend on the time, no memos */
+	int64_t *rids;        /* ... the matching runs, in order */
+	size_t n_rids, cap_rids, next_rid;
+};
+
+/* Whether any indexed run has a flag (1) and/or a scalar (2) called `name`. */
+static int name_kinds(void *ctx, const char *name)
+{
+	sqlite3 *db = ctx;
+	sqlite3_stmt *st;
+	int kinds = 3; /* when the index cannot say: both, the general form */
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT EXISTS(SELECT 1 FROM flags WHERE name = ?1),"
+	                       " EXISTS(SELECT 1 FROM scalars WHERE tag = ?1)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return kinds;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		kinds = sqlite3_column_int(st, 0) | sqlite3_column_int(st, 1) << 1;
+	sqlite3_finalize(st);
+	return kinds;
+}
+
+/* Compile the iterator's where, filter and sort into `q`. */
+static int compile_query(tally_query *q, tally_run_iter *it, const tally_iter_options *opts, bool correlated)
+{
+	q->resolve = name_kinds;
+	q->resolve_ctx = it->store->db;
+	q->correlated = correlated;
+	int rc = 0;
+	if (opts->where && (rc = tally__query_where(q, opts->where)))
+		return rc;
+	if (opts->filter && (rc = tally__query_where(q, opts->filter)))
+		return rc;
+	if (opts->sort && (rc = tally__query_sort(q, opts->sort)))
+		return rc;
+	return 0;
+}
+
+/*
+ * The top N by a flag or scalar (the terminal's 20, -n N): the index of that
+ * table is walked in order and each run tested as it comes, so the walk
+ * stops after N matches, instead of testing every run and sorting them all;
+ * then, if N were not found, the runs without that value, as the general
+ * query orders them (missing values last).
+ */
+static void top_n_sql(tally_buf *sql, const tally_query *q)
+{
+	const char *where = q->where.len ? q->where.ptr : "1", *rest = q->order.ptr + q->drive.rest_at;
+	tally_buf_printf(sql,
+	                 "SELECT rid FROM (SELECT r.rid FROM %s d JOIN runs r ON r.rid = d.rid"
+	                 " WHERE d.%s = ?%zu AND d.%s IS NOT NULL AND (%s)"
+	                 " ORDER BY d.%s %s%s, r.started DESC, r.id DESC LIMIT ?1)"
+	                 " UNION ALL SELECT rid FROM (SELECT r.rid FROM runs r WHERE NOT EXISTS (SELECT 1 FROM %s d"
+	                 " WHERE d.rid = r.rid AND d.%s = ?%zu AND d.%s IS NOT NULL) AND (%s)"
+	                 " ORDER BY %s%sr.started DESC, r.id DESC LIMIT ?1) LIMIT ?1",
+	                 q->drive.table, q->drive.key, q->drive.name_param, q->drive.column, where, q->drive.column,
+	                 q->drive.descending ? "DESC" : "ASC", rest, q->drive.table, q->drive.key, q->drive.name_param,
+	                 q->drive.column, where, *rest ? rest + 2 : "", *rest ? ", " : "");
+}
+
+/* The statement of an iterator with a query: the same columns, filtered and ordered. */
+static int prepare_query(tally_run_iter *it, const tally_iter_options *opts)
+{
+	tally_query q = TALLY_QUERY_INIT;
+	int rc = compile_query(&q, it, opts, false);
+	if (!rc && opts->limit && q.drive.table) { /* a top N that an index can give in order */
+		tally__query_release(&q);
+		q = (tally_query)TALLY_QUERY_INIT;
+		rc = compile_query(&q, it, opts, true);
+	}
+	if (rc)
+		goto done;
+	/* The matching runs, in order, as rowids: the query runs once even when
+	 * the caller goes over the rows twice (a table measures, then prints). */
+	tally_buf sql = TALLY_BUF_INIT;
+	if (q.correlated)
+		top_n_sql(&sql, &q);
+	else
+		tally_buf_printf(&sql, "SELECT r.rid FROM runs r WHERE %s ORDER BY %s%sr.started DESC, r.id DESC LIMIT ?1",
+		                 q.where.len ? q.where.ptr : "1", q.order.len ? q.order.ptr : "", q.order.len ? ", " : "");
+	sqlite3_stmt *find = NULL;
+	if (tally_buf_oom(&sql))
+		rc = tally__error_oom();
+	else if (sqlite3_prepare_v2(it->store->db, sql.ptr, -1, &find, NULL) != SQLITE_OK)
+		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
+	tally_buf_release(&sql);
+	for (size_t i = 0; !rc && i < q.n_binds; i++) {
+		int n = (int)i + TALLY_QUERY_FIRST_PARAM;
+		const tally_query_bind *b = &q.binds[i];
+		if (b->type == TALLY_BIND_INT)
+			sqlite3_bind_int64(find, n, b->i);
+		else if (b->type == TALLY_BIND_REAL)
+			sqlite3_bind_double(find, n, b->d);
+		else
+			sqlite3_bind_text(find, n, b->text, -1, SQLITE_TRANSIENT);
+	}
+	if (!rc) {
+		sqlite3_bind_int64(find, 1, opts->limit ? (sqlite3_int64)opts->limit : -1);
+		int step;
+		while ((step = sqlite3_step(find)) == SQLITE_ROW) {
+			if (it->n_rids == it->cap_rids) {
+				size_t cap = it->cap_rids ? it->cap_rids * 2 : 256;
+				int64_t *grown = realloc(it->rids, cap * sizeof *grown);
+				if (!grown) {
+					rc = tally__error_oom();
+					break;
+				}
+				it->rids = grown;
+				it->cap_rids = cap;
+			}
+			it->rids[it->n_rids++] = sqlite3_column_int64(find, 0);
+		}
+		if (!rc && step != SQLITE_DONE)
+			rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
+	}
+	sqlite3_finalize(find);
+	static const char *const row_by_rid[] = {
+		[TALLY_ITER_COMPACT] = "SELECT dir, id, status, started, stopped, exit_status, label, script, flags_text,"
+		                       " scalars_text, NULL, NULL, NULL, NULL FROM runs WHERE rid = ?1",
+		[TALLY_ITER_DETAILS] = "SELECT r.dir, id, status, started, stopped, exit_status, label, script, flags_text,"
+		                       " scalars_text, NULL, NULL, NULL, d.summary_json"
+		                       " FROM runs r LEFT JOIN details d ON d.rid = r.rid WHERE r.rid = ?1",
+		[TALLY_ITER_SUMMARY_ONLY] = "SELECT r.dir, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+		                            " d.summary_json FROM runs r LEFT JOIN details d ON d.rid = r.rid WHERE r.rid = ?1",
+	};
+	if (!rc && sqlite3_prepare_v2(it->store->db, row_by_rid[opts->details], -1, &it->st, NULL) != SQLITE_OK)
+		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
+	it->has_query = true;
+done:
+	tally__query_release(&q);
+	return rc;
+}
+
+int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_iter_options *opts)
+{
+	*out = NULL;
+	tally_iter_options defaults = TALLY_ITER_OPTIONS_INIT;
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != 1 && opts->version != TALLY_ITER_OPTIONS_VERSION)
+		return tally__error(TALLY_EINVALID, "tally_iter_options version %u is not supported", opts->version);
+	if (opts->details < TALLY_ITER_COMPACT || opts->details > TALLY_ITER_SUMMARY_ONLY)
+		return tally__error(TALLY_EINVALID, "tally_iter_options details %d is not one of TALLY_ITER_*", opts->details);
+	bool query = opts->version >= 2 && (opts->where || opts->sort || opts->filter);
+	tally_run_iter *it = calloc(1, sizeof *it);
+	if (!it)
+		return tally__error_oom();
+	it->store = store;
+	it->dir = (tally_buf)TALLY_BUF_INIT;
+	it->row.store = store;
+	it->row.borrowed = true;
+	it->row.lock_fd = -1;
+	int rc = tally_store_sync(store, 0, NULL);
+	if (rc) {
+		free(it);
+		return rc;
+	}
+	/* Newest first along the covering index runs_listing; the summary-only
+	 * rows read two of its columns, which makes dumping every run as JSON
+	 * about a third quicker. */
+	static const char *const newest_first[] = {
+		[TALLY_ITER_COMPACT] = "SELECT dir, id, status, started, stopped, exit_status, label, script, flags_text,"
+		                       " scalars_text, NULL, NULL, NULL, NULL FROM runs ORDER BY started DESC, id DESC LIMIT ?1",
+		[TALLY_ITER_DETAILS] = "SELECT r.dir, id, status, started, stopped, exit_status, label, script, flags_text,"
+		                       " scalars_text, NULL, NULL, NULL, d.summary_json FROM runs r"
+		                       " LEFT JOIN details d ON d.rid = r.rid ORDER BY started DESC, id DESC LIMIT ?1",
+		[TALLY_ITER_SUMMARY_ONLY] = "SELECT r.dir, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+		                            " d.summary_json FROM runs r LEFT JOIN details d ON d.rid = r.rid"
+		                            " ORDER BY started DESC, id DESC LIMIT ?1",
+	};
+	if (store->db && query) {
+		if ((rc = prepare_query(it, opts))) {
+			tally_run_iter_free(it); /* with the rids gathered before the failure */
+			return rc;
+		}
+	} else if (store->db && sqlite3_prepare_v2(store->db, newest_first[opts->details], -1, &it->st, NULL) != SQLITE_OK) {
+		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
+		free(it);
+		return rc;
+	}
+	if (it->st && !it->has_query)
+		sqlite3_bind_int64(it->st, 1, opts->limit ? (sqlite3_int64)opts->limit : -1);
+	it->generation = tally__index_generation(store);
+	*out = it;
+	return 0;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : "";
+}
+
+int tally_run_iter_next(tally_run_iter *it, const tally_run **run)
+{
+	*run = NULL;
+	if (!it->st)
+		return 1;
+	int s;
+	do {
+		if (it->has_query) {
+			if (it->next_rid >= it->n_rids)
+				return 1;
+			sqlite3_reset(it->st);
+			sqlite3_bind_int64(it->st, 1, it->rids[it->next_rid++]);
+		}
+		s = sqlite3_step(it->st);
+	} while (s == SQLITE_DONE && it->has_query); /* a run removed since the query ran: the next one */
+	if (s == SQLITE_DONE)
+		return 1;
+	if (s != SQLITE_ROW)
+		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
+	tally_run *r = &it->row;
+	/* The runs directory prefix is built once; each row only appends its name. */
+	if (!it->dir.len) {
+		tally_buf_adds(&it->dir, it->store->path);
+		tally_buf_addc(&it->dir, '/');
+		it->prefix_len = it->dir.len;
+	}
+	tally_buf_truncate(&it->dir, it->prefix_len);
+	tally_buf_adds(&it->dir, col(it->st, 0));
+	if (tally_buf_oom(&it->dir))
+		return tally__error_oom();
+	r->dir = it->dir.ptr;
+	r->id = (char *)col(it->st, 1);
+	r->status = col(it->st, 2);
+	r->started_ms = sqlite3_column_int64(it->st, 3);
+	r->stopped_ms = sqlite3_column_int64(it->st, 4);
+	r->exit_status = sqlite3_column_type(it->st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(it->st, 5);
+	r->label = col(it->st, 6);
+	r->script = col(it->st, 7);
+	r->flags_text = col(it->st, 8);
+	r->scalars_text = col(it->st, 9);
+	/* flags, scalars and tags JSON are cut from the summary only when asked for */
+	for (size_t i = 0; i < sizeof r->owned / sizeof *r->owned; i++) {
+		free(r->owned[i]);
+		r->owned[i] = NULL;
+	}
+	r->flags_json = r->scalars_json = r->tags_json = NULL;
+	r->summary_json = sqlite3_column_text(it->st, 13) ? col(it->st, 13) : "{}";
+	*run = r;
+	return 0;
+}
+
+int tally_run_iter_rewind(tally_run_iter *it)
+{
+	it->next_rid = 0;
+	if (it->st && sqlite3_reset(it->st) != SQLITE_OK)
+		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
+	return 0;
+}
+
+int tally_run_iter_memo_get(tally_run_iter *it, const char *key, char **value)
+{
+	if (it->has_query)
+		return 1; /* 'last hour' or duration move with the clock, not with the index */
+	return tally__index_memo_get(it->store, it->generation, key, value);
+}
+
+void tally_run_iter_memo_put(tally_run_iter *it, const char *key, const char *value)
+{
+	if (it->has_query)
+		return;
+	tally__index_memo_put(it->store, it->generation, key, value);
+}
+
+void tally_run_iter_free(tally_run_iter *it)
+{
+	if (!it)
+		return;
+	sqlite3_finalize(it->st);
+	free(it->rids);
+	for (size_t i = 0; i < sizeof it->row.owned / sizeof *it->row.owned; i++)
+		free(it->row.owned[i]);
+	tally_buf_release(&it->dir);
+	free(it);
+}
+
+/* ---- resolving a reference ---- */
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static bool is_run_directory(const char *path)
+{
+	char *meta = tally_path_join(path, TALLY_META_DIR);
+	struct stat st;
+	bool yes = meta && stat(meta, &st) == 0 && S_ISDIR(st.st_mode);
+	free(meta);
+	return yes;
+}
+
+static int count_runs(tally_store *store)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+	if (store->db && sqlite3_prepare_v2(store->db, "SELECT count(*) FROM runs", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int tally__index_nth(tally_store *store, size_t n, char **dir_name)
+{
+	sqlite3_stmt *st = NULL;
+	*dir_name = NULL;
+	if (store->db &&
+	    sqlite3_prepare_v2(store->db, "SELECT dir FROM runs ORDER BY started DESC, id DESC LIMIT 1 OFFSET ?1", -1, &st,
+	                       NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)n - 1);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*dir_name = strdup(col(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (*dir_name)
+		return 0;
+	int total = count_runs(store);
+	if (total == 0)
+		return tally__error(TALLY_ENOTFOUND, "no runs in '%s' — start one with `tally run SCRIPT`", store->path);
+	return tally__error(TALLY_ENOTFOUND, "there is no run %zu — there %s %d run%s", n, total == 1 ? "is" : "are",
+	                    total, total == 1 ? "" : "s");
+}
+
+/* The run whose id (or directory name) is `ref` exactly, or NULL. */
+static int exact_id(tally_store *store, const char *ref, char **dir_name)
+{
+	sqlite3_stmt *st = NULL;
+	*dir_name = NULL;
+	if (sqlite3_prepare_v2(store->db, "SELECT dir FROM runs WHERE id = ?1 OR dir = ?1 LIMIT 1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	int rc = 0;
+	if (sqlite3_step(st) == SQLITE_ROW && !(*dir_name = strdup(col(st, 0))))
+		rc = tally__error_oom();
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int tally__index_lookup(tally_store *store, const char *ref, char **dir_name)
+{
+	sqlite3_stmt *st = NULL;
+	*dir_name = NULL;
+	if (!store->db)
+		return tally__error(TALLY_ENOTFOUND, "no run matches '%s' — there are no runs in '%s'", ref, store->path);
+	/* A whole id first, then a run's name, then prefixes. */
+	int rc = exact_id(store, ref, dir_name);
+	if (!rc && !*dir_name)
+		rc = tally__index_find_name(store, ref, dir_name);
+	if (rc || *dir_name)
+		return rc;
+	/* Prefix of the id, of its random suffix (after "YYYY-MM-DDTHH-MM-SSZ-"), or of the directory name. */
+	if (sqlite3_prepare_v2(store->db,
+	                       "SELECT dir, id FROM runs WHERE substr(id, 1, ?1) = ?2 OR substr(id, 22, ?1) = ?2"
+	                       " OR substr(dir, 1, ?1) = ?2 ORDER BY started DESC LIMIT 11",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
+	sqlite3_bind_int(st, 1, (int)strlen(ref));
+	sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+	tally_buf candidates = TALLY_BUF_INIT;
+	int found = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (found++ == 0)
+			*dir_name = strdup(col(st, 0));
+		if (found <= 10)
+			tally_buf_printf(&candidates, "%s%s", found > 1 ? ", " : "", col(st, 1));
+		if (!strcmp(col(st, 1), ref) || !strcmp(col(st, 0), ref)) { /* an exact match wins */
+			free(*dir_name);
+			*dir_name = strdup(col(st, 0));
+			found = 1;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (found == 0)
+		rc = tally__error(TALLY_ENOTFOUND, "no run matches '%s' — see `tally runs`", ref);
+	else if (found > 1)
+		rc = tally__error(TALLY_EAMBIGUOUS, "'%s' matches %s%d runs: %s%s — type more of the id", ref,
+		                  found > 10 ? "more than " : "", found > 10 ? 10 : found, candidates.ptr,
+		                  found > 10 ? ", …" : "");
+	else if (!*dir_name)
+		rc = tally__error_oom();
+	if (rc) {
+		free(*dir_name);
+		*dir_name = NULL;
+	}
+	tally_buf_release(&candidates);
+	return rc;
+}
+
+int tally_run_lookup(tally_run **out, tally_store *store, const char *ref)
+{
+	*out = NULL;
+	if (!ref)
+		ref = "1";
+	if (!*ref)
+		return tally__error(TALLY_EINVALID, "empty run reference — give an index, an id prefix or a run directory");
+	/* A path to a run directory, anywhere. */
+	if ((strchr(ref, '/') || !strcmp(ref, ".")) && !all_digits(ref)) {
+		if (!is_run_directory(ref))
+			return tally__error(TALLY_ENOTFOUND, "'%s' is not a run directory (no " TALLY_META_DIR "/ inside)", ref);
+		char *abs = tally_path_absolute(ref);
+		if (!abs)
+			return tally__error_oom();
+		int rc = tally__run_load_dir(out, store, abs);
+		free(abs);
+		return rc;
+	}
+	int rc = tally_store_sync(store, 0, NULL);
+	if (rc)
+		return rc;
+	char *name = NULL;
+	if (all_digits(ref) && strlen(ref) < 7) {
+		long n = strtol(ref, NULL, 10);
+		if (n < 1)
+			return tally__error(TALLY_EINVALID, "run index starts at 1 (the latest run)");
+		rc = tally__index_nth(store, (size_t)n, &name);
+	} else {
+		rc = tally__index_lookup(store, ref, &name);
+	}
+	if (rc)
+		return rc;
+	char *dir = tally_path_join(store->path, name);
+	free(name);
+	if (!dir)
+		return tally__error_oom();
+	rc = tally__run_load_dir(out, store, dir);
+	free(dir);
+	return rc;
+}

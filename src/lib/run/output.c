@@ -1,0 +1,330 @@
+/*
+ * Console output of a run, kept byte for byte.
+ *
+ *   .tally/output      stdout and stderr interleaved in arrival order, as the
+ *                      terminal showed them (progress bars' \r included)
+ *   .tally/output.idx  one 16-byte record per chunk read from the child:
+ *                      u64 (offset << 1 | stream), i64 time_ms (little-endian)
+ *
+ * A chunk is what one read(2) returned, so every line's timestamp is the
+ * arrival time of its first byte and its stream is exact, at a cost of 16
+ * bytes per read instead of per line — which keeps capture near `cat` speed.
+ * Lines are also cut (per stream, \n or \r) for the scalar parser; a line
+ * longer than the parser cares about is recorded but not parsed, so memory
+ * stays flat whatever the child prints.
+ */
+#include "lib/run/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/fsutil.h"
+#include "util/le.h"
+#include "util/timeutil.h"
+
+#define LINE_MAX_PARSED 4096
+#define IDX_BUFFER 4096
+
+typedef struct {
+	char line[LINE_MAX_PARSED];
+	size_t len;
+	bool overlong;
+} line_state;
+
+struct tally_output {
+	int fd, idx_fd;
+	uint64_t offset;
+	unsigned char idx[IDX_BUFFER];
+	size_t idx_len;
+	line_state streams[2];
+	tally_outparse *parser;
+	tally_scalar_log *log;
+	char *dir;
+};
+
+static int open_meta_file(const char *dir, const char *name)
+{
+	tally_buf p = TALLY_BUF_INIT;
+	tally_buf_printf(&p, "%s/" TALLY_META_DIR "/%s", dir, name);
+	int fd = tally_buf_oom(&p) ? -1 : open(p.ptr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	tally_buf_release(&p);
+	return fd;
+}
+
+int tally__output_open(tally_output **out, const char *dir, tally_outparse *parser, tally_scalar_log *log)
+{
+	*out = NULL;
+	tally_output *o = calloc(1, sizeof *o);
+	if (!o || !(o->dir = strdup(dir))) {
+		free(o);
+		return tally__error_oom();
+	}
+	o->parser = parser;
+	o->log = log;
+	o->fd = open_meta_file(dir, "output");
+	o->idx_fd = open_meta_file(dir, "output.idx");
+	if (o->fd < 0 || o->idx_fd < 0) {
+		int rc = tally__error_errno(TALLY_ERROR, "cannot create output files in '%s'", dir);
+		tally__output_close(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+static int flush_idx(tally_output *o)
+{
+	int rc = 0;
+	if (o->idx_len && tally_write_all(o->idx_fd, o->idx, o->idx_len) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot write output index of '%s'", o->dir);
+	o->idx_len = 0;
+	return rc;
+}
+
+static void add_idx(tally_output *o, int stream, int64_t time_ms)
+{
+	if (o->idx_len + 16 > sizeof o->idx)
+		flush_idx(o);
+	tally_put_le(o->idx + o->idx_len, o->offset << 1 | (uint64_t)stream, 8);
+	tally_put_le(o->idx + o->idx_len + 8, (uint64_t)time_ms, 8);
+	o->idx_len += 16;
+}
+
+static void parse_line(tally_output *o, const char *line, size_t len, int64_t time_ms)
+{
+	if (len && o->parser && o->log)
+		tally__outparse_line(o->parser, line, len, o->log, time_ms);
+}
+
+/* The partial line carried over from earlier chunks ends here. */
+static void end_carried_line(tally_output *o, line_state *ls, int64_t time_ms)
+{
+	if (!ls->overlong)
+		parse_line(o, ls->line, ls->len, time_ms);
+	ls->len = 0;
+	ls->overlong = false;
+}
+
+static void carry(line_state *ls, const char *data, size_t len)
+{
+	if (ls->overlong)
+		return;
+	if (ls->len + len > sizeof ls->line) {
+		ls->overlong = true;
+		return;
+	}
+	memcpy(ls->line + ls->len, data, len);
+	ls->len += len;
+}
+
+/* The first line terminator (\n or \r) in [p, end), or NULL. */
+static const char *first_terminator(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *cr = memchr(p, '\r', (size_t)((nl ? nl : end) - p));
+	return cr ? cr : nl;
+}
+
+/* The last line terminator in [p, end), or NULL. */
+static const char *last_terminator(const char *p, const char *end)
+{
+	const char *nl = memrchr(p, '\n', (size_t)(end - p));
+	const char *from = nl ? nl + 1 : p;
+	const char *cr = memrchr(from, '\r', (size_t)(end - from));
+	return cr ? cr : nl;
+}
+
+/*
+ * Hand the complete lines in [p, end) — `end` is just past a terminator — to
+ * the parser.  Most chunks hold no \r at all (one memchr tells): their lines
+ * are then cut with a single memchr each, the hot loop of output capture.
+ */
+static void parse_complete_lines(tally_output *o, const char *p, const char *end, int64_t time_ms)
+{
+	bool has_cr = memchr(p, '\r', (size_t)(end - p)) != NULL;
+	/* Lines whose first non-blank byte cannot start a match are dropped here,
+	 * without a call: that is nearly every line of a chatty log. */
+	tally_outparse_filter filter = tally__outparse_filter(o->parser);
+	const uint8_t *first = filter.first;
+	while (p < end) {
+		const char *stop = has_cr ? first_terminator(p, end) : memchr(p, '\n', (size_t)(end - p));
+		if (!stop)
+			return;
+		const char *q = p;
+		while (q < stop && (*q == ' ' || *q == '\t' || *q == '\v' || *q == '\f'))
+			q++; /* the blanks tally__outparse_line() skips too */
+		unsigned char c = q < stop ? (unsigned char)*q : 0;
+		if (q < stop && (!first || (first[c / 8] & (1u << (c % 8)))) &&
+		    !(filter.digits_progress && c >= '0' && c <= '9' && !tally__progress_line(q, (size_t)(stop - q))))
+			parse_line(o, p, (size_t)(stop - p), time_ms);
+		p = stop + 1;
+	}
+}
+
+/*
+ * Cut a chunk into lines (ended by \n or \r) for the scalar parser.  Whole
+ * lines are parsed where they lie; only a line split across chunks is copied.
+ */
+static void feed_lines(tally_output *o, line_state *ls, const char *data, size_t len, int64_t time_ms)
+{
+	const char *end = data + len;
+	if (!o->parser || !o->log)
+		return;
+	if (ls->len || ls->overlong) { /* finish the line carried over from earlier chunks */
+		const char *stop = first_terminator(data, end);
+		if (!stop) {
+			carry(ls, data, len);
+			return;
+		}
+		carry(ls, data, (size_t)(stop - data));
+		end_carried_line(o, ls, time_ms);
+		data = stop + 1;
+	}
+	const char *last = data < end ? last_terminator(data, end) : NULL;
+	if (!last) {
+		carry(ls, data, (size_t)(end - data));
+		return;
+	}
+	parse_complete_lines(o, data, last + 1, time_ms);
+	carry(ls, last + 1, (size_t)(end - last - 1)); /* the unterminated tail */
+}
+
+int tally__output_chunk(tally_output *o, int stream, const char *data, size_t len, int64_t time_ms)
+{
+	int rc = 0;
+	if (tally_write_all(o->fd, data, len) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot record output of '%s'", o->dir);
+	add_idx(o, stream, time_ms);
+	o->offset += len;
+	feed_lines(o, &o->streams[stream], data, len, time_ms);
+	return rc;
+}
+
+int tally__output_close(tally_output *o)
+{
+	if (!o)
+		return 0;
+	int rc = 0;
+	/* A last line without a newline ends now. */
+	for (int s = 0; s < 2; s++)
+		end_carried_line(o, &o->streams[s], tally_now_ms());
+	if (o->idx_fd >= 0)
+		rc = flush_idx(o);
+	if (o->fd >= 0 && close(o->fd) < 0 && !rc)
+		rc = tally__error_errno(TALLY_ERROR, "cannot record output of '%s'", o->dir);
+	if (o->idx_fd >= 0)
+		close(o->idx_fd);
+	free(o->dir);
+	free(o);
+	return rc;
+}
+
+int tally__output_tail(const char *dir, size_t max_lines, tally_buf *out)
+{
+	tally_buf p = TALLY_BUF_INIT;
+	tally_buf_printf(&p, "%s/" TALLY_META_DIR "/output", dir);
+	int fd = open(p.ptr, O_RDONLY | O_CLOEXEC);
+	tally_buf_release(&p);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : tally__error_errno(TALLY_ERROR, "cannot read output of '%s'", dir);
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return tally__error_errno(TALLY_ERROR, "cannot read output of '%s'", dir);
+	}
+	/* Read backwards in blocks until enough newlines are seen (or the start). */
+	size_t want = 64 * 1024;
+	off_t start;
+	char *buf = NULL;
+	size_t got = 0;
+	for (;;) {
+		start = st.st_size > (off_t)want ? st.st_size - (off_t)want : 0;
+		free(buf);
+		buf = malloc((size_t)(st.st_size - start) + 1);
+		if (!buf) {
+			close(fd);
+			return tally__error_oom();
+		}
+		ssize_t n = pread(fd, buf, (size_t)(st.st_size - start), start);
+		got = n > 0 ? (size_t)n : 0;
+		size_t lines = 0;
+		for (size_t i = 0; i < got; i++)
+			lines += buf[i] == '\n';
+		if (start == 0 || lines > max_lines || want >= (16u << 20))
+			break;
+		want *= 4;
+	}
+	close(fd);
+	/* Keep the last max_lines lines (a final line without \n counts too). */
+	size_t end = got, count = 0, from;
+	if (end && buf[end - 1] == '\n')
+		end--;
+	for (from = end; from > 0; from--)
+		if (buf[from - 1] == '\n' && ++count == max_lines)
+			break;
+	tally_buf_add(out, buf + from, got - from);
+	free(buf);
+	return 0;
+}
+
+/* ---- reading the recorded output by chunk ---- */
+
+/*
+ * Hand every recorded chunk of `streams` (bit 1 << TALLY_STREAM_STDOUT,
+ * 1 << TALLY_STREAM_STDERR) to `visit`, in arrival order.  Chunks are cut
+ * where output.idx says a read() began; a chunk larger than the buffer comes
+ * in pieces.  An index record pointing past the output (a crash between the
+ * two writes) ends the reading.
+ */
+int tally__output_read(const char *dir, int streams, tally_output_visitor visit, void *ctx)
+{
+	tally_buf path = TALLY_BUF_INIT;
+	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/output", dir);
+	int out_fd = tally_buf_oom(&path) ? -1 : open(path.ptr, O_RDONLY | O_CLOEXEC);
+	tally_buf_adds(&path, ".idx");
+	int idx_fd = tally_buf_oom(&path) ? -1 : open(path.ptr, O_RDONLY | O_CLOEXEC);
+	tally_buf_release(&path);
+	int rc = 0;
+	struct stat st;
+	if (out_fd < 0 || idx_fd < 0 || fstat(out_fd, &st) < 0) {
+		if (errno != ENOENT)
+			rc = tally__error_errno(TALLY_ERROR, "cannot read the output of '%s'", dir);
+		goto done;
+	}
+	unsigned char rec[2][16];
+	char buf[65536];
+	ssize_t have = pread(idx_fd, rec[0], 16, 0);
+	for (off_t at = 16; have == 16 && !rc; at += 16) {
+		uint64_t word = tally_get_le(rec[0], 8);
+		int64_t time_ms = (int64_t)tally_get_le(rec[0] + 8, 8);
+		off_t start = (off_t)(word >> 1), end = st.st_size;
+		int stream = (int)(word & 1);
+		bool more = pread(idx_fd, rec[1], 16, at) == 16;
+		if (more) {
+			end = (off_t)(tally_get_le(rec[1], 8) >> 1);
+		}
+		if (start > st.st_size || end > st.st_size || end < start)
+			break;
+		for (off_t p = start; (streams & (1 << stream)) && p < end && !rc;) {
+			size_t want = (size_t)(end - p) < sizeof buf ? (size_t)(end - p) : sizeof buf;
+			ssize_t got = pread(out_fd, buf, want, p);
+			if (got <= 0)
+				break;
+			rc = visit(ctx, stream, buf, (size_t)got, time_ms);
+			p += got;
+		}
+		if (!more)
+			break;
+		memcpy(rec[0], rec[1], 16);
+	}
+done:
+	if (out_fd >= 0)
+		close(out_fd);
+	if (idx_fd >= 0)
+		close(idx_fd);
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,129 @@
+/*
+ * One run (libtally, internal): run.json and its locks, the run handle,
+ * output recording, the source snapshot and git state, system metrics.
+ */
+#ifndef TALLY_LIB_RUN_H
+#define TALLY_LIB_RUN_H
+
+#include <pthread.h>
+
+#include "lib/flags/flags.h"
+#include "lib/scalars/scalars.h"
+#include "lib/store/store.h"
+
+/* ---- run metadata (meta.c) ---- */
+
+/* Read `dir`/.tally/run.json.  A run whose supervisor is gone (lock free, status
+ * still "running", same host) is reported — and, when writable, recorded — as
+ * terminated.  TALLY_ECORRUPT/ENOTFOUND with a message naming the run. */
+int tally__meta_load(json_t **out, const char *dir, const char *host);
+/* Write `dir`/.tally/run.json atomically; `flags` TALLY_DURABLE to fsync it. */
+int tally__meta_save(const char *dir, json_t *meta, int flags);
+/* Read `dir`/.tally/scalars.json (an empty object when absent). */
+json_t *tally__scalars_summary_load(const char *dir);
+/* Open and lock `dir`/.tally/lock for the life of a run.  Returns the fd or -1. */
+int tally__meta_lock(const char *dir);
+/* flock(.tally/edit.lock) of a run: the fd (close to unlock), or -1. */
+int tally__meta_edit_lock(const char *dir);
+/* Take label, tags, marked and comments from the run.json on disk into `meta`
+ * (call under the edit lock, before writing `meta` over it). */
+void tally__meta_merge_annotations(json_t *meta, const char *dir);
+
+/* ---- output recording (output.c) ---- */
+
+typedef struct tally_output tally_output;
+
+enum { TALLY_STREAM_STDOUT = 0, TALLY_STREAM_STDERR = 1 };
+
+int tally__output_open(tally_output **out, const char *dir, tally_outparse *parser, tally_scalar_log *log);
+typedef int (*tally_output_visitor)(void *ctx, int stream, const char *data, size_t len, int64_t time_ms);
+/* Every recorded chunk of the selected streams (bit masks 1 << TALLY_STREAM_*), in order. */
+int tally__output_read(const char *dir, int streams, tally_output_visitor visit, void *ctx);
+/* Record one chunk read from the child: raw bytes, index record, scalar lines. */
+int tally__output_chunk(tally_output *o, int stream, const char *data, size_t len, int64_t time_ms);
+/* Flush partial lines and close the files. */
+int tally__output_close(tally_output *o);
+/* The last `max_lines` lines of a run's recorded output (appended to `out`). */
+int tally__output_tail(const char *dir, size_t max_lines, tally_buf *out);
+
+/* ---- source snapshot and git state (source.c) ---- */
+
+typedef struct {
+	const tally_config *cfg;
+	const char *project_dir;
+	const char *runs_dir;
+	const char *run_dir;
+	/* the script's own rules (front matter `sourcecode:`): NULL-terminated, may be NULL */
+	char *const *exclude;
+	char *const *include;     /* copied even if large, binary or excluded */
+	/* tally reproduce --run: the sources are the files this run's snapshot
+	 * lists (.tally/sources.json), copied from it; git is not asked */
+	const char *sources_from;
+} tally_snapshot_request;
+
+/* Copy the project's source files into the run, link the other entries,
+ * write .tally/sources.json, and set "sources", "source_digest" and "git" in `meta`. */
+int tally__snapshot(const tally_snapshot_request *req, json_t *meta);
+/* In a git work tree, start libgit2's (slow) initialization in the background; tally__snapshot() waits for it. */
+void tally__git_init_begin(const char *project_dir);
+/* Wait for and undo a tally__git_init_begin() that no snapshot used. */
+void tally__git_init_abandon(void);
+/* A relative path with no empty, "." or ".." component (a path inside a run, from sources.json). */
+bool tally__plain_path(const char *rel);
+
+/* ---- system metrics of a running run (sysmetrics.c) ---- */
+
+typedef struct tally_sysmetrics tally_sysmetrics;
+/* Sample the process tree of `root` (started at `started_ms`) and the GPUs. */
+int tally__sysmetrics_new(tally_sysmetrics **out, pid_t root, int64_t started_ms);
+/* Log one sample of every `sys/...` scalar into `log`. */
+void tally__sysmetrics_sample(tally_sysmetrics *m, tally_scalar_log *log, int64_t now_ms);
+void tally__sysmetrics_free(tally_sysmetrics *m);
+
+/* ---- runs (run.c) ---- */
+
+struct tally_run {
+	tally_store *store;       /* borrowed */
+	char *id;
+	char *dir;                /* absolute */
+	json_t *meta;             /* run.json (NULL for rows of an index iterator) */
+	json_t *scalars;          /* scalars.json, loaded lazily */
+	char *json_text;          /* cache for tally_run_json() */
+	/* Rows served by the index point into SQLite's memory (`borrowed`). */
+	bool borrowed;
+	const char *status, *label, *script, *flags_text, *scalars_text, *flags_json, *scalars_json, *tags_json,
+	    *summary_json;
+	int64_t started_ms, stopped_ms;
+	int exit_status;
+	char *owned[6];           /* texts rendered from `meta` for the fields above */
+	/* Writer state while this process owns the run. */
+	int lock_fd;
+	tally_scalar_log *log;
+	int64_t last_flush_ms;    /* C API: when points were last pushed to disk */
+	tally_flag_list flags;
+	pthread_t dir_sync_thread; /* tally__run_sync_dirs_early() */
+	bool dir_sync_pending;
+};
+
+tally_run *tally__run_alloc(tally_store *store);
+/* Load a run from its directory (absolute path). */
+int tally__run_load_dir(tally_run **out, tally_store *store, const char *dir);
+/* Create the directory, lock and initial run.json of a new run. */
+int tally__run_start(tally_run **out, tally_store *store, json_t *meta);
+/* Start making the run's new directory entries durable on a thread, while
+ * the script runs; tally__run_end() waits for it (or does it itself). */
+void tally__run_sync_dirs_early(tally_run *run);
+/* Record the end: status, exit status/signal, stopped; release the lock. */
+int tally__run_end(tally_run *run, const char *status, int exit_status, int signal, const char *reason);
+/* Fill the cheap fields (status, label, …) from `meta` (after loading or changing it). */
+void tally__run_refresh_fields(tally_run *run);
+/* A new run.json object with what every run records (id and times come later). */
+json_t *tally__meta_base(const tally_store *store, const char *script, const char *const *argv);
+/* "lr=0.05 epochs=20" from a flags object */
+char *tally__flags_text(json_t *flags);
+/* "loss=0.31 val_acc=0.93" from a scalars summary object */
+char *tally__scalars_text(json_t *scalars);
+/* The compact JSON object `tally runs --format json` prints for a run (without "dir"). */
+char *tally__summary_json(json_t *meta, json_t *scalars);
+
+#endif
