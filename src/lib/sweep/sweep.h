@@ -1,7 +1,14 @@
 /*
  * Sweeps, inside the library: search spaces (space.c), the strategies that
- * pick trials from them (strategy.c), trials files (trialsfile.c) and the
- * sweep record and its scheduler (sweep.c).
+ * pick trials from them (strategy.c), trials files (trialsfile.c), the
+ * sweep's record on disk and its trials' state (sweep.c), planning a
+ * sweep (plan.c), the executors that run trials (executor-local.c) and the
+ * scheduler between them (schedule.c).
+ *
+ * Within the folder each file uses only those listed before it here, and
+ * the scheduler alone knows both strategies and executors: a new way to
+ * pick trials is a tally_strategy, a new way to run them (a batch system)
+ * a tally_executor, and neither touches the rest.
  */
 #ifndef TALLY_LIB_SWEEP_H
 #define TALLY_LIB_SWEEP_H
@@ -92,5 +99,127 @@ int tally__strategy_register(const tally_strategy *strategy);
 int tally__trials_file_load(json_t **out, const char *path);
 /* The same from `len` bytes of `text`; `path` names the format (by its extension) and the messages. */
 int tally__trials_parse(json_t **out, const char *path, const char *text, size_t len);
+
+/* ---- the sweep and its record (sweep.c) ---- */
+
+#define TALLY_SWEEP_MAX_TRIALS 1000000
+#define TALLY_SWEEP_MAX_PARALLEL 1024
+
+/* What the sweep knows of one trial, read from its runs. */
+typedef struct {
+	char *run_id;
+	char status[16];       /* pending, running, completed, error, terminated */
+	bool has_objective;
+	double objective;
+	int64_t duration_ms;
+	char *flags_text;      /* the trial's flags as compact JSON, for tally_sweep_trial_get() */
+} tally_trial_state;
+
+struct tally_sweep {
+	tally_store *store;     /* borrowed */
+	char id[16];
+	char *dir;              /* RUNS/.sweeps/ID, once recorded */
+	json_t *record;         /* sweep.json */
+	tally_trial_state *trials;
+	size_t n_trials;
+	char status[16];
+	char *describe;
+	char *json_text;
+	char objective[128];    /* "" until chosen or found */
+	bool maximize;
+	int lock_fd;            /* held by the process running the sweep, or -1 */
+};
+
+tally_sweep *tally__sweep_alloc(tally_store *store);
+/* A string field of sweep.json ("" when absent). */
+const char *tally__sweep_rec_str(const tally_sweep *s, const char *key);
+/* The record's array of trials, and trial `i`'s {flag: value} (borrowed). */
+json_t *tally__sweep_rec_trials(const tally_sweep *s);
+json_t *tally__sweep_trial_flags(const tally_sweep *s, size_t i);
+/* (Re)make the trials' states, all pending, from the record's trials. */
+int tally__sweep_alloc_trials(tally_sweep *s);
+/* The objective and its goal, from the record. */
+void tally__sweep_load_objective(tally_sweep *s);
+/* Write sweep.json atomically (`durable`: fsync'ed). */
+int tally__sweep_save_record(tally_sweep *s, bool durable);
+/* Give a planned sweep its id and directory, RUNS/.sweeps/ID. */
+int tally__sweep_create_dir(tally_sweep *s);
+/* Take the lock the running sweep holds; TALLY_ELOCKED when another process runs it. */
+int tally__sweep_lock(tally_sweep *s);
+/* Record the sweep's status ("running", "completed", …) with its times, pid and host. */
+int tally__sweep_set_status(tally_sweep *s, const char *status, bool durable);
+/* Add a trial a sequential strategy proposed (recorded before it starts); takes `values`. */
+int tally__sweep_append_trial(tally_sweep *s, json_t *values);
+/* Every trial's state from its runs, through the index. */
+int tally__sweep_refresh_trials(tally_sweep *s);
+/* Trial `trial`'s state from the run `run_id` that just ended (no index sync). */
+void tally__sweep_read_trial_run(tally_sweep *s, size_t trial, const char *run_id);
+
+/* ---- planning (plan.c) ---- */
+
+/* The options tally_launch() runs trial `trial` with, rebuilt from the record. */
+typedef struct {
+	tally_launch_options opts;
+	tally_strlist command, tags, args;
+} tally_trial_launch;
+
+int tally__trial_launch_init(tally_trial_launch *tl, const tally_sweep *s, size_t trial);
+void tally__trial_launch_release(tally_trial_launch *tl);
+/* A JSON array of the strings of a NULL-terminated list (may be NULL). */
+json_t *tally__strings_json(const char *const *list);
+
+/* ---- executors: how trials run (executor-local.c) ---- */
+
+/* What an executor is asked to run. */
+typedef struct {
+	unsigned slot;                       /* which of the sweep's parallel places it takes */
+	size_t trial;                        /* from 0 */
+	const tally_launch_options *launch;  /* the run to make (its sweep id and trial set) */
+	const char *runs_dir;                /* the runs directory it goes into */
+	const char *gpu;                     /* CUDA_VISIBLE_DEVICES for it, or NULL */
+} tally_trial_start;
+
+/* How a trial ended, as far as the executor saw: its run (whose run.json
+ * tells the rest) or why there is none. */
+typedef struct {
+	unsigned slot;
+	size_t trial;
+	const char *run_id;                  /* NULL when no run was created */
+	const char *error;                   /* NULL, or why the trial did not start */
+} tally_trial_end;
+
+typedef void (*tally_trial_ended_cb)(void *ctx, const tally_trial_end *end);
+
+/* What the scheduler tells an executor when it opens one. */
+typedef struct {
+	unsigned slots;                      /* at most this many trials at once */
+	bool echo;                           /* trials' output on the sweep's own stdout and stderr */
+	/* Called first thing in a process made for a trial, so that nothing of the
+	 * sweep's own (its signal handlers, its lock) lives on in it. */
+	void (*child_setup)(void *ctx);
+	void *ctx;
+} tally_executor_env;
+
+/*
+ * An executor runs trials: locally (a forked tally_launch() per trial), or
+ * later through a batch system.  The scheduler starts a trial in a free slot,
+ * then waits; the executor reports each trial that ended.  Signals the sweep
+ * receives reach the running trials through `signal`.
+ */
+typedef struct {
+	const char *name;
+	int (*open)(void **state, const tally_executor_env *env);
+	/* Start a trial; 0, or an error and nothing started. */
+	int (*start)(void *state, const tally_trial_start *trial);
+	/* Wait up to `timeout_ms` for news of the trials or for `wake_fd` to be
+	 * readable (not read here), then hand every trial that ended to `ended`. */
+	void (*wait)(void *state, int wake_fd, int timeout_ms, tally_trial_ended_cb ended, void *ctx);
+	/* Pass `sig` on to every running trial. */
+	void (*signal)(void *state, int sig);
+	void (*close)(void *state);
+} tally_executor;
+
+/* "local"; NULL for another name. */
+const tally_executor *tally__executor_find(const char *name);
 
 #endif

@@ -1,0 +1,416 @@
+/*
+ * The scheduler: runs a sweep's trials that have not completed, `parallel`
+ * at a time.  It takes each trial from the plan (grid, random, a trials
+ * file) or asks a sequential strategy for the next one with the results so
+ * far, and hands it to an executor (executor-local.c) in a free slot; the
+ * executor tells it when a trial ended, and the trial's run says how.
+ *
+ * SIGINT, SIGTERM and SIGHUP stop the sweep: they are forwarded once to the
+ * running trials, which end as terminated, and the sweep is recorded as
+ * interrupted (a later tally_sweep_execute() resumes it).  Signals reach the
+ * loop through a self-pipe that the executor's wait also watches; SIGCHLD
+ * writes to it too, so a local trial's end wakes the loop at once.
+ */
+#include "lib/sweep/sweep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/timeutil.h"
+
+/* A place for one trial at a time. */
+typedef struct {
+	bool busy;
+	size_t trial;
+	int64_t started_ms;
+} slot;
+
+typedef struct {
+	tally_sweep *s;
+	const tally_sweep_exec_options *o;
+	slot *slots;
+	unsigned n_slots;
+	const tally_executor *executor;
+	void *executor_state;
+	size_t *todo;            /* planned trials to run, in order */
+	size_t n_todo, next_todo;
+	size_t running, completed, failed, done_before;
+	int64_t finished_ms_total;
+	size_t finished_count;
+	bool stopping, failed_fast;
+	int stop_signal;
+	/* A sequential strategy, asked for each trial as slots free. */
+	const tally_strategy *strategy;
+	void *strategy_state;
+	tally_space space;
+	uint64_t budget;
+	bool exhausted;
+} scheduler;
+
+static size_t count_strings(const char *const *list)
+{
+	size_t n = 0;
+	while (list && list[n])
+		n++;
+	return n;
+}
+
+/* ---- signals ---- */
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+	if (write(signal_pipe[1], &c, 1) < 0) {
+		/* the pipe is full: a wake-up is pending anyway */
+	}
+	errno = saved;
+}
+
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD};
+#define N_HANDLED (sizeof handled_signals / sizeof *handled_signals)
+
+/* The dispositions the signals had before the sweep took them (trials get them back). */
+static struct sigaction saved_actions[N_HANDLED];
+
+static int install_signals(void)
+{
+	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return tally__error(TALLY_ERROR, "cannot create a pipe: %s", strerror(errno));
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < N_HANDLED; i++) {
+		sigaction(handled_signals[i], NULL, &saved_actions[i]);
+		/* ignored when the sweep started (nohup): stays ignored; SIGCHLD is always needed */
+		if (saved_actions[i].sa_handler == SIG_IGN && handled_signals[i] != SIGCHLD)
+			continue;
+		sigaction(handled_signals[i], &sa, NULL);
+	}
+	return 0;
+}
+
+static void restore_signals(void)
+{
+	for (size_t i = 0; i < N_HANDLED; i++)
+		sigaction(handled_signals[i], &saved_actions[i], NULL);
+	close(signal_pipe[0]);
+	close(signal_pipe[1]);
+	signal_pipe[0] = signal_pipe[1] = -1;
+}
+
+/* In a trial's process, before anything else: the signals as they were
+ * before the sweep, and neither the self-pipe nor the sweep's lock (which
+ * must stay the sweep process's alone, or a dead sweep would look alive). */
+static void trial_process_setup(void *ctx)
+{
+	scheduler *x = ctx;
+	for (size_t i = 0; i < N_HANDLED; i++)
+		sigaction(handled_signals[i], &saved_actions[i], NULL);
+	close(signal_pipe[0]);
+	close(signal_pipe[1]);
+	if (x->s->lock_fd >= 0)
+		close(x->s->lock_fd);
+}
+
+/* Read the signals that came; stop signals stop the sweep and go on to the trials. */
+static void take_signals(scheduler *x)
+{
+	unsigned char sigs[64];
+	ssize_t got;
+	while ((got = read(signal_pipe[0], sigs, sizeof sigs)) > 0)
+		for (ssize_t i = 0; i < got; i++)
+			if (sigs[i] != SIGCHLD) {
+				x->stopping = true;
+				x->stop_signal = sigs[i];
+				x->executor->signal(x->executor_state, sigs[i]);
+			}
+}
+
+/* ---- progress ---- */
+
+static void emit(scheduler *x, int event, long trial, const char *run_id, const char *error)
+{
+	if (!x->o->progress)
+		return;
+	tally_sweep_progress p = {event, trial, run_id, error, x->s->n_trials, x->completed, x->failed, x->running,
+	                          0, x->done_before, -1};
+	p.pending = x->n_todo - x->next_todo;
+	if (x->strategy && !x->exhausted && x->budget > x->s->n_trials) { /* still to be proposed */
+		p.pending += (size_t)(x->budget - x->s->n_trials);
+		p.total = (size_t)x->budget;
+	}
+	if (x->finished_count) { /* the trials still to start, in rounds, after the running ones' rest */
+		int64_t avg = x->finished_ms_total / (int64_t)x->finished_count, now = tally_now_ms(), rest = 0;
+		for (unsigned w = 0; w < x->n_slots; w++)
+			if (x->slots[w].busy && avg - (now - x->slots[w].started_ms) > rest)
+				rest = avg - (now - x->slots[w].started_ms);
+		p.eta_ms = rest + avg * (int64_t)((p.pending + x->n_slots - 1) / x->n_slots);
+	}
+	x->o->progress(x->o->ctx, x->s, &p);
+}
+
+/* ---- starting and ending trials ---- */
+
+/* The seam between the sweep and the way its trials run: the trial's
+ * launch options from the record, handed to the executor. */
+static int start_trial(scheduler *x, unsigned w, size_t trial)
+{
+	tally_trial_launch tl;
+	int rc = tally__trial_launch_init(&tl, x->s, trial);
+	const char *const *gpus = x->o->gpus;
+	tally_trial_start start = {w, trial, &tl.opts, x->s->store->path,
+	                           gpus && gpus[0] ? gpus[w % count_strings(gpus)] : NULL};
+	if (!rc)
+		rc = x->executor->start(x->executor_state, &start);
+	tally__trial_launch_release(&tl);
+	if (rc)
+		return rc;
+	x->slots[w] = (slot){true, trial, tally_now_ms()};
+	x->running++;
+	emit(x, TALLY_SWEEP_TRIAL_STARTED, (long)trial, NULL, NULL);
+	return 0;
+}
+
+static void trial_ended(void *ctx, const tally_trial_end *end)
+{
+	scheduler *x = ctx;
+	slot *k = &x->slots[end->slot];
+	x->running--;
+	if (end->run_id)
+		tally__sweep_read_trial_run(x->s, end->trial, end->run_id);
+	bool ok = !end->error && !strcmp(x->s->trials[end->trial].status, "completed");
+	if (ok)
+		x->completed++;
+	else
+		x->failed++;
+	x->finished_ms_total += tally_now_ms() - k->started_ms;
+	x->finished_count++;
+	if (!ok && x->o->fail_fast && !x->stopping) {
+		x->stopping = true;
+		x->failed_fast = true;
+	}
+	k->busy = false;
+	emit(x, TALLY_SWEEP_TRIAL_ENDED, (long)end->trial, end->run_id, end->error);
+}
+
+/* ---- sequential strategies: trials proposed while the sweep runs ---- */
+
+static int load_space(const tally_sweep *s, tally_space *space)
+{
+	size_t i;
+	json_t *dim;
+	json_array_foreach(json_object_get(s->record, "space"), i, dim) {
+		const char *flag = json_string_value(json_object_get(dim, "flag"));
+		const char *spec = json_string_value(json_object_get(dim, "spec"));
+		tally_dim d;
+		int rc = tally__dim_parse(&d, flag ? flag : "", spec ? spec : "");
+		if (!rc)
+			rc = tally__space_add(space, &d);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int start_strategy(scheduler *x)
+{
+	const tally_strategy *st = tally__strategy_find(tally__sweep_rec_str(x->s, "strategy"));
+	if (!st || !st->sequential)
+		return 0; /* its trials are all in the record */
+	x->budget = (uint64_t)json_integer_value(json_object_get(x->s->record, "max_trials"));
+	int rc = load_space(x->s, &x->space);
+	if (!rc)
+		rc = st->start(&x->strategy_state, &x->space, x->budget,
+		               (uint64_t)json_integer_value(json_object_get(x->s->record, "seed")));
+	if (!rc)
+		x->strategy = st;
+	return rc;
+}
+
+static void stop_strategy(scheduler *x)
+{
+	if (x->strategy && x->strategy_state)
+		x->strategy->stop(x->strategy_state);
+	tally__space_release(&x->space);
+}
+
+/* The finished trials, as the strategy sees them (the objective oriented: smaller is better). */
+static tally_trial_result *finished_trials(const tally_sweep *s, size_t *n)
+{
+	tally_trial_result *done = calloc(s->n_trials ? s->n_trials : 1, sizeof *done);
+	*n = 0;
+	for (size_t i = 0; done && i < s->n_trials; i++) {
+		const tally_trial_state *t = &s->trials[i];
+		if (!strcmp(t->status, "pending") || !strcmp(t->status, "running"))
+			continue;
+		tally_trial_result *r = &done[(*n)++];
+		r->flags = tally__sweep_trial_flags(s, i);
+		r->failed = strcmp(t->status, "completed") != 0;
+		r->has_objective = t->has_objective;
+		r->objective = s->maximize ? -t->objective : t->objective;
+	}
+	return done;
+}
+
+/* The next trial to start: a planned one not yet run, else the strategy's
+ * next proposal; -1 when there is none for now. */
+static long next_trial(scheduler *x, int *rc)
+{
+	if (x->next_todo < x->n_todo)
+		return (long)x->todo[x->next_todo++];
+	if (!x->strategy || x->exhausted || x->s->n_trials >= x->budget)
+		return -1;
+	size_t n = 0;
+	tally_trial_result *done = finished_trials(x->s, &n);
+	json_t *values = NULL;
+	int r = done ? x->strategy->next(x->strategy_state, done, n, &values) : tally__error_oom();
+	free(done);
+	if (r == 1) { /* nothing now: for good once no trial is left to report */
+		x->exhausted = !x->running;
+		return -1;
+	}
+	if (r < 0 || (r = tally__sweep_append_trial(x->s, values)) < 0) {
+		*rc = r;
+		return -1;
+	}
+	return (long)x->s->n_trials - 1;
+}
+
+static bool more_to_start(const scheduler *x)
+{
+	return x->next_todo < x->n_todo || (x->strategy && !x->exhausted && x->s->n_trials < x->budget);
+}
+
+/* ---- the sweep's run ---- */
+
+/* Which trials still need a run: never ran, terminated, or (asked) failed. */
+static int list_todo(scheduler *x)
+{
+	tally_sweep *s = x->s;
+	x->todo = malloc((s->n_trials ? s->n_trials : 1) * sizeof *x->todo);
+	if (!x->todo)
+		return tally__error_oom();
+	for (size_t i = 0; i < s->n_trials; i++) {
+		const char *st = s->trials[i].status;
+		if (!strcmp(st, "completed"))
+			x->done_before++;
+		else if (!strcmp(st, "pending") || !strcmp(st, "terminated") || (!strcmp(st, "error") && x->o->retry_failed))
+			x->todo[x->n_todo++] = i;
+		else if (!strcmp(st, "error"))
+			x->failed++;
+	}
+	x->completed = 0;
+	return 0;
+}
+
+/* Resuming while a trial's run still goes (its supervisor outlived a killed
+ * sweep, say) would leave it uncounted, or run it twice. */
+static int check_none_running(tally_sweep *s)
+{
+	int rc = tally__sweep_refresh_trials(s);
+	for (size_t i = 0; !rc && i < s->n_trials; i++)
+		if (!strcmp(s->trials[i].status, "running"))
+			rc = tally__error(TALLY_ELOCKED, "trial %zu of sweep %s is still running (run %s) — wait for it to end, "
+			                  "or stop it (tally stop %s), then resume", i + 1, s->id, s->trials[i].run_id,
+			                  s->trials[i].run_id);
+	if (rc) {
+		close(s->lock_fd);
+		s->lock_fd = -1;
+	}
+	return rc;
+}
+
+/* Record the sweep as running (a new one gets its id and directory first). */
+static int begin(tally_sweep *s, const tally_sweep_exec_options *o, unsigned parallel)
+{
+	int rc;
+	bool fresh = !s->id[0];
+	if (fresh) {
+		if ((rc = tally__sweep_create_dir(s)))
+			return rc;
+		json_object_set_new(s->record, "id", json_string(s->id));
+	}
+	if ((rc = tally__sweep_lock(s)) || (!fresh && (rc = check_none_running(s))))
+		return rc;
+	json_object_set_new(s->record, "parallel", json_integer(parallel));
+	json_object_set_new(s->record, "gpus", tally__strings_json(o->gpus));
+	json_object_set_new(s->record, "fail_fast", json_boolean(o->fail_fast));
+	return tally__sweep_set_status(s, "running", true);
+}
+
+/* Start trials in the free slots, wait for news, until nothing is left to run. */
+static int run_trials(scheduler *x)
+{
+	int rc = 0;
+	int64_t last_tick = tally_now_ms();
+	for (;;) {
+		for (unsigned w = 0; w < x->n_slots && !x->stopping && !rc; w++) {
+			if (x->slots[w].busy)
+				continue;
+			long trial = next_trial(x, &rc);
+			if (trial < 0)
+				break;
+			rc = start_trial(x, w, (size_t)trial);
+		}
+		if (rc)
+			x->stopping = true;
+		if (!x->running && (x->stopping || !more_to_start(x)))
+			break;
+		x->executor->wait(x->executor_state, signal_pipe[0], 1000, trial_ended, x);
+		take_signals(x);
+		if (tally_now_ms() - last_tick >= 1000) {
+			last_tick = tally_now_ms();
+			emit(x, TALLY_SWEEP_TICK, -1, NULL, NULL);
+		}
+	}
+	return rc;
+}
+
+int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
+{
+	if (!o || o->version != TALLY_SWEEP_EXEC_VERSION)
+		return tally__error(TALLY_EINVALID, "unsupported tally_sweep_exec_options version");
+	unsigned parallel = o->parallel ? o->parallel : o->gpus && o->gpus[0] ? (unsigned)count_strings(o->gpus) : 1;
+	if (parallel > TALLY_SWEEP_MAX_PARALLEL)
+		return tally__error(TALLY_EINVALID, "--parallel %u is more than %d", parallel, TALLY_SWEEP_MAX_PARALLEL);
+	int rc = begin(s, o, parallel);
+	if (rc)
+		return rc;
+	scheduler x = {.s = s, .o = o, .n_slots = parallel, .executor = tally__executor_find("local")};
+	tally_executor_env env = {parallel, o->echo != 0, trial_process_setup, &x};
+	bool signals = false;
+	if (!(x.slots = calloc(parallel, sizeof *x.slots)))
+		rc = tally__error_oom();
+	if (!rc)
+		rc = list_todo(&x);
+	if (!rc)
+		rc = start_strategy(&x);
+	if (!rc && !(rc = install_signals()))
+		signals = true;
+	if (!rc && !(rc = x.executor->open(&x.executor_state, &env))) {
+		emit(&x, TALLY_SWEEP_STARTED, -1, NULL, NULL);
+		rc = run_trials(&x);
+		x.executor->close(x.executor_state);
+		const char *status = x.stop_signal || rc ? "interrupted" : x.failed_fast ? "failed" : "completed";
+		int src = tally__sweep_set_status(s, status, true);
+		emit(&x, TALLY_SWEEP_ENDED, -1, NULL, NULL);
+		rc = rc ? rc : src;
+	}
+	if (signals)
+		restore_signals();
+	stop_strategy(&x);
+	free(x.slots);
+	free(x.todo);
+	close(s->lock_fd);
+	s->lock_fd = -1;
+	return rc;
+}
