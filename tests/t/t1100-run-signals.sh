@@ -269,7 +269,7 @@ test_expect_success 'a repeated interrupt escalates to SIGTERM for a script that
 	mkdir stubborn && cd stubborn &&
 	printf "trap \"\" INT\necho \$\$ >script.pid\nwhile true; do echo tick; sleep 0.1; done\n" >stubborn.sh &&
 	{ with_default_signals tally run -q stubborn.sh >out 2>err & pid=$!; } &&
-	for i in $(seq 100); do grep -q tick runs/*/.tally/output 2>/dev/null && break; sleep 0.1; done &&
+	for i in $(seq 600); do grep -q tick runs/*/.tally/output 2>/dev/null && break; sleep 0.1; done &&
 	kill -INT $pid && sleep 0.5 && kill -0 $pid &&
 	kill -INT $pid &&
 	wait_exit $pid &&

@@ -148,7 +148,7 @@ test_expect_success 'a file truncated and written anew while followed is read fr
 	w.scalar("first", 1.0, 1)
 	w.scalar("first", 2.0, 2)
 	w.close()
-	time.sleep(2.5)   # tally has read both records
+	tfevents.wait_for_points("first", 2)   # tally has read both records
 	open("logs/events.out.tfevents.1.host", "wb").close()
 	n = tfevents.Writer("logs/events.out.tfevents.1.host")
 	n.scalar("second", 3.0, 1)
@@ -168,7 +168,7 @@ test_expect_success 'a FIFO put in place of an event file does not hang the run'
 	w = tfevents.Writer("logs/events.out.tfevents.1.host")
 	w.scalar("before", 1.0, 1)
 	w.close()
-	time.sleep(2.5)   # tally has found and read the file
+	tfevents.wait_for_points("before", 1)   # tally has found and read the file
 	os.remove("logs/events.out.tfevents.1.host")
 	os.mkfifo("logs/events.out.tfevents.1.host")
 	time.sleep(2.5)   # and polls it again

@@ -74,7 +74,16 @@ test_expect_success 'NVML is found at run time: two GPUs of a stand-in libnvidia
 	C
 	cc -shared -fPIC -o nvml/libnvidia-ml.so.1 nvml/fake.c &&
 	echo "system-metrics: 1" >tally.yml &&
-	echo "sleep 1.6" >gpu.sh &&
+	# the script ends once tally has logged a sample of every GPU field (or after 60 s)
+	cat >gpu.sh <<-\SH &&
+	sampled() {
+		for t in mem_used_mb mem_util_percent power_w temp_c util_percent; do
+			grep -qa "sys/gpu1/$t" .tally/scalars.log 2>/dev/null || return 1
+		done
+	}
+	i=0
+	while ! sampled && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+	SH
 	LD_LIBRARY_PATH=$PWD/nvml tally run -q gpu.sh >/dev/null 2>&1 &&
 	tally scalars -f csv -t "sys/gpu*" | cut -d, -f2,4 | sort -u >got &&
 	cat >expect <<-\EOF &&

@@ -100,11 +100,12 @@ test_expect_success 'bad arguments: unknown runs change nothing; empty and contr
 '
 
 test_expect_success 'a label set while the run goes survives the end of the run' '
-	echo "sleep 2" >slow.sh &&
-	{ tally run -q slow.sh >/dev/null 2>&1 & } &&
-	for _ in $(seq 100); do test "$(tally runs --running --format csv | tail -n +2 | wc -l)" = 1 && break; sleep 0.05; done &&
+	echo "while ! test -e \"\$GO\"; do sleep 0.05; done" >slow.sh &&
+	{ GO=$PWD/go tally run -q slow.sh >/dev/null 2>&1 & } &&
+	for _ in $(seq 1200); do test "$(tally runs --running --format csv | tail -n +2 | wc -l)" = 1 && break; sleep 0.05; done &&
 	tally label -y 1 "during the run" >/dev/null &&
 	tally tag -y 1 +live >/dev/null &&
+	touch go &&
 	wait &&
 	test "$(show_field "[\"status\"]" 1)" = completed &&
 	test "$(show_field "[\"label\"]" 1)" = "during the run" &&

@@ -20,7 +20,7 @@ test_expect_success 'run -b returns while the script goes on; the run is recorde
 	id=$(started_id out) && test -n "$id" &&
 	test "$(show_field "[\"status\"]" "$id")" = running &&
 	touch runs/$id/go &&
-	for i in $(seq 100); do test "$(show_field "[\"status\"]" "$id")" = completed && break; sleep 0.05; done &&
+	for i in $(seq 1200); do test "$(show_field "[\"status\"]" "$id")" = completed && break; sleep 0.05; done &&
 	test "$(show_field "[\"status\"]" "$id")" = completed &&
 	tally cat "$id" >output &&
 	grep -q "^waiting in" output && grep -q "^done$" output &&
@@ -62,6 +62,7 @@ test_expect_success 'a script ignoring SIGTERM outlasts the grace period; --forc
 	SH
 	tally run -b stubborn.sh >out &&
 	id=$(started_id out) &&
+	wait_until grep -q "^stubborn$" runs/$id/.tally/output &&
 	test_expect_code 128 tally stop -y --grace 0.3 "$id" 2>err &&
 	grep -q "still running after" err &&
 	test "$(show_field "[\"status\"]" "$id")" = running &&

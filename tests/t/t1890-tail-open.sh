@@ -27,12 +27,12 @@ test_expect_success 'tail -f follows a running run to its end, then returns' '
 	tally run -b slow.sh >started &&
 	id=$(sed -n "s/^Run \([^ ]*\) started.*/\1/p" started) &&
 	(tally tail -f "$id" >followed &) &&
-	for i in $(seq 100); do grep -q first followed 2>/dev/null && break; sleep 0.05; done &&
+	for i in $(seq 1200); do grep -q first followed 2>/dev/null && break; sleep 0.05; done &&
 	grep -q "^first$" followed && ! grep -q second followed &&
 	touch "runs/$id/go" &&
-	for i in $(seq 100); do grep -q second followed && break; sleep 0.05; done &&
+	for i in $(seq 1200); do grep -q second followed && break; sleep 0.05; done &&
 	grep -q "^second$" followed &&
-	for i in $(seq 100); do pgrep -f "tally tail -f $id" >/dev/null || break; sleep 0.05; done &&
+	for i in $(seq 1200); do pgrep -f "tally tail -f $id" >/dev/null || break; sleep 0.05; done &&
 	! pgrep -f "tally tail -f $id" >/dev/null
 '
 

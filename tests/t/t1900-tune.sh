@@ -191,13 +191,13 @@ assert 2 <= most <= 3, most
 
 test_expect_success 'SIGKILL of the sweep mid-trial: the trials end terminated; resume runs each once' '
 	{ tally tune wait.sh "n=range[1:4]" -p 2 >out 2>err & } && pid=$! &&
-	for i in $(seq 200); do
+	for i in $(seq 1200); do
 		test "$(tally runs --running --format json | grep -c "\"id\"")" = 2 &&
 		test "$(tally runs --completed --where "script = \"wait.sh\"" --format json | grep -c "\"id\"")" = 1 && break
 		sleep 0.05
 	done &&
 	kill -9 $pid && { wait $pid; true; } && id=$(sweep_id err) && test -n "$id" &&
-	for i in $(seq 200); do test "$(tally runs --sweep "$id" --running --format json | grep -c "\"id\"")" = 0 && break; sleep 0.05; done &&
+	for i in $(seq 1200); do test "$(tally runs --sweep "$id" --running --format json | grep -c "\"id\"")" = 0 && break; sleep 0.05; done &&
 	test "$(tally runs --sweep "$id" --terminated --format json | grep -c "\"id\"")" = 2 &&
 	test "$(sweep_field "$id" "[\"status\"]")" = interrupted &&
 	touch go/go-2 go/go-3 go/go-4 &&
@@ -217,7 +217,7 @@ assert sum(r[\"status\"] == \"terminated\" for r in runs) == 2
 test_expect_success 'SIGINT (Ctrl-C) stops the sweep: trials terminated, exit 130, resumable' '
 	rm -f go/* &&
 	{ with_default_signals tally tune wait.sh "n=[2,3,4]" -p 2 >out 2>err & } && pid=$! &&
-	for i in $(seq 200); do test "$(tally runs --running --format json | grep -c "\"id\"")" = 2 && break; sleep 0.05; done &&
+	for i in $(seq 1200); do test "$(tally runs --running --format json | grep -c "\"id\"")" = 2 && break; sleep 0.05; done &&
 	kill -INT $pid && { wait $pid; rc=$?; } && test $rc = 130 &&
 	id=$(sweep_id err) &&
 	grep -q "^Sweep $id interrupted: 0 of 3 trials completed" err &&
@@ -241,7 +241,7 @@ test_expect_success 'a resume runs the project'"'"'s script wherever it is start
 	id=$(sweep_id err) &&
 	test "$(sweep_field "$id" "[\"trials\"][0][\"status\"]")" = error &&
 	{ with_default_signals tally tune --resume "$id" --retry-failed >out 2>err & } && pid=$! &&
-	for i in $(seq 200); do test "$(tally runs --sweep "$id" --running --format json | grep -c "\"id\"")" = 1 && break; sleep 0.05; done &&
+	for i in $(seq 1200); do test "$(tally runs --sweep "$id" --running --format json | grep -c "\"id\"")" = 1 && break; sleep 0.05; done &&
 	kill -INT $pid && { wait $pid; true; } &&
 	test "$(sweep_field "$id" "[\"trials\"][0][\"status\"]")" = terminated &&
 	touch go/go-flaky &&
@@ -254,7 +254,7 @@ test_expect_success 'a resume runs the project'"'"'s script wherever it is start
 test_expect_success 'a running sweep cannot be resumed twice' '
 	rm -f go/* &&
 	{ tally tune wait.sh "n=[2]" >out 2>err & } && pid=$! &&
-	for i in $(seq 200); do id=$(sweep_id err); test -n "$id" && break; sleep 0.05; done &&
+	for i in $(seq 1200); do id=$(sweep_id err); test -n "$id" && break; sleep 0.05; done &&
 	test_expect_code 128 tally tune --resume "$id" 2>err2 && grep -q "is running already" err2 &&
 	test "$(sweep_field "$id" "[\"status\"]")" = running &&
 	touch go/go-2 && wait $pid

@@ -125,6 +125,19 @@ scalar_points() {
 	PY
 }
 
+# Run COMMAND… every 50 ms until it succeeds; fail after 60 s.  For the
+# moment a test must wait for (a trap installed, a line printed, a file
+# written): a test waits for the condition, never for a guessed time.
+wait_until() {
+	local i
+	for i in $(seq 1200); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "wait_until: still false after 60 s: $*" >&2
+	return 1
+}
+
 # A background job of a non-interactive shell starts with SIGINT and SIGQUIT
 # ignored, and tally (like any program) keeps ignored signals ignored; tests
 # that send SIGINT on purpose start tally with the default actions.

@@ -964,7 +964,16 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		json_object_set_new(sweep, "trial", json_integer(opts->sweep_trial));
 		json_object_set_new(meta, "sweep", sweep);
 	}
-	rc = tally__run_start(&run, store, meta);
+	/* From the moment the run exists, `tally stop` (or a sweep) may signal
+	 * this process: the handlers go in first, so a SIGTERM that comes while
+	 * the sources are copied is held in the self-pipe and reaches the script
+	 * as soon as it starts, and the run ends recorded as terminated by it,
+	 * rather than killing tally halfway through and leaving a run.json that
+	 * still says running. */
+	if (!(rc = install_signals(&saved))) {
+		signals_installed = true;
+		rc = tally__run_start(&run, store, meta);
+	}
 	if (name_lock >= 0)
 		close(name_lock); /* the run.json saying the name is written: the next claimant sees it */
 	if (rc)
@@ -1003,12 +1012,6 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		rc = fail_run(run, tally__error_oom());
 		goto done;
 	}
-	if ((rc = install_signals(&saved))) {
-		rc = fail_run(run, rc);
-		goto done;
-	}
-	signals_installed = true;
-
 	/* 3. Run and supervise. */
 	sup.run = run;
 	sup.echo_fd[0] = opts->quiet ? -1 : opts->echo_fd;
