@@ -143,12 +143,12 @@ test_expect_success 'PyTorch'"'"'s dated default folder adds nothing to tags, so
 
 test_expect_success 'a file truncated and written anew while followed is read from its start again' '
 	cat >rewrite.py <<-\PY &&
-	import time, tfevents
+	import scalarlog, time, tfevents
 	w = tfevents.Writer("logs/events.out.tfevents.1.host")
 	w.scalar("first", 1.0, 1)
 	w.scalar("first", 2.0, 2)
 	w.close()
-	tfevents.wait_for_points("first", 2)   # tally has read both records
+	scalarlog.wait_for_points("first", 2)   # tally has read both records
 	open("logs/events.out.tfevents.1.host", "wb").close()
 	n = tfevents.Writer("logs/events.out.tfevents.1.host")
 	n.scalar("second", 3.0, 1)
@@ -164,11 +164,11 @@ test_expect_success 'a file truncated and written anew while followed is read fr
 
 test_expect_success 'a FIFO put in place of an event file does not hang the run' '
 	cat >fifo.py <<-\PY &&
-	import os, time, tfevents
+	import os, scalarlog, time, tfevents
 	w = tfevents.Writer("logs/events.out.tfevents.1.host")
 	w.scalar("before", 1.0, 1)
 	w.close()
-	tfevents.wait_for_points("before", 1)   # tally has found and read the file
+	scalarlog.wait_for_points("before", 1)   # tally has found and read the file
 	os.remove("logs/events.out.tfevents.1.host")
 	os.mkfifo("logs/events.out.tfevents.1.host")
 	time.sleep(2.5)   # and polls it again

@@ -105,24 +105,7 @@ show_field() {
 # Every point of scalar TAG in the latest run's .tally/scalars.log as
 # "step value" lines, in log order (see docs/run-format.md).
 scalar_points() {
-	"$PYTHON" - "$(show_field '["dir"]')/.tally/scalars.log" "$1" <<-\PY
-	import struct, sys
-	data = open(sys.argv[1], "rb").read()
-	assert data[:8] == b"TALLYSC1", data[:8]
-	pos, names = 8, {}
-	while pos + 8 <= len(data):
-	    crc, n = struct.unpack_from("<II", data, pos)
-	    body = data[pos + 8:pos + 8 + n]
-	    if len(body) < n:
-	        break
-	    pos += 8 + n
-	    if body[:1] == b"T":
-	        names[struct.unpack_from("<I", body, 1)[0]] = body[5:].decode()
-	    elif body[:1] == b"P":
-	        tag, step, value, _ = struct.unpack_from("<Iqdq", body, 1)
-	        if names.get(tag) == sys.argv[2]:
-	            print(step, repr(value))
-	PY
+	"$PYTHON" "$TEST_DIRECTORY/scalarlog.py" "$(show_field '["dir"]')/.tally/scalars.log" "$1"
 }
 
 # Run COMMAND… every 50 ms until it succeeds; fail after 60 s.  For the

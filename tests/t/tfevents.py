@@ -205,30 +205,3 @@ def read(path):
                     ev["values"].append(d)
         yield ev
 
-
-def wait_for_points(tag, count, log=".tally/scalars.log", timeout=60.0):
-    """Inside a tracked run: wait until tally has logged `count` points of
-    `tag` (read from the run's scalar log, docs/run-format.md), so a test
-    waits for tally instead of guessing how long it takes."""
-    import time
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            data = open(log, "rb").read()
-        except OSError:
-            data = b""
-        pos, names, seen = 8, {}, 0
-        while pos + 8 <= len(data):
-            n = struct.unpack_from("<I", data, pos + 4)[0]
-            body = data[pos + 8:pos + 8 + n]
-            if len(body) < n:
-                break
-            pos += 8 + n
-            if body[:1] == b"T":
-                names[struct.unpack_from("<I", body, 1)[0]] = body[5:].decode()
-            elif body[:1] == b"P" and names.get(struct.unpack_from("<I", body, 1)[0]) == tag:
-                seen += 1
-        if seen >= count:
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"tally logged fewer than {count} points of {tag} in {timeout} s")
