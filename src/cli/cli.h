@@ -201,9 +201,10 @@ typedef struct cli_columns cli_columns;
 int cli_columns_parse(cli_columns **out, const char *text);
 /* Whether the columns need the iterator's details (flags, scalars, tags, name). */
 bool cli_columns_need_details(const cli_columns *cols);
-/* Print the runs of `it` as a table (cells at most `column_width` wide when > 0), csv or tsv. */
+/* Print the runs of `it` as a table (cells at most `column_width` wide when > 0; ids short
+ * unless `full_ids`), csv or tsv. */
 int cli_columns_print(const cli_columns *cols, tally_run_iter *it, const char *format, int column_width,
-                      const char *empty);
+                      bool full_ids, const char *empty);
 void cli_columns_free(cli_columns *cols);
 
 /* ---- following a run's output (follow.c) ---- */
@@ -281,6 +282,9 @@ int cli_terminal_width(void);
 void cli_csv_field(FILE *out, const char *s, char sep);
 /* Local time "2026-11-22 23:41" from epoch ms. */
 void cli_format_local_time(char *out, size_t size, int64_t ms, bool seconds);
+/* How tables show a run id: its random part ("k8f0th" of "2026-12-06T20-02-31Z-k8f0th"),
+ * which names the run anywhere a RUN is taken; an id of another shape whole. */
+const char *cli_short_id(const char *id);
 /* Print `s` padded/truncated to `width` display columns (UTF-8 aware). */
 void cli_print_cell(FILE *out, const char *s, int width, bool last);
 /* The same, for `bytes` bytes of `s` whose display width `w` is known. */

@@ -16,7 +16,12 @@ static const char usage[] =
 	"List runs, newest first: index (1 = latest), id, start time, duration,\n"
 	"status, label, flags and the last value of each scalar.  On a terminal the\n"
 	"table fits the window and shows the latest 20 runs (-a for all); piped, it\n"
-	"prints every run, one row each, untruncated.\n"
+	"prints every run, one row each, untruncated.  The table shows an id's\n"
+	"random part (k8f0th), which names the run like the whole id (--full-ids:\n"
+	"the whole id; csv, tsv and json always have it); FLAGS only the flags\n"
+	"whose values differ between the runs listed; LABEL only labels that say\n"
+	"more than the flags (a label of NAME=VALUE flags is left out); when the\n"
+	"window is narrow, LABEL and FLAGS are cut before SCALARS.\n"
 	"\n"
 	"Queries (--where), like tfruns' ls_runs(eval_acc > 0.98, order = eval_acc):\n"
 	"  comparisons  = != < <= > >=, and, or, not, parentheses\n"
@@ -64,19 +69,21 @@ static const char usage[] =
 	"                       scalar.TAG, min(TAG) max first last avg count, or a\n"
 	"                       bare flag or scalar name: --columns id,lr,val_loss\n"
 	"      --column-width N cut table cells to at most N characters (…)\n"
+	"      --full-ids       whole run ids in the table\n"
 	"  -n, --limit N        at most N runs (0 = all)\n"
 	"  -a, --all            all runs, also on a terminal\n"
 	"  -f, --format FMT     table (default), csv, tsv, json or tfruns\n"
 	"      --runs-dir DIR   where runs live (default ./runs)\n"
 	"  -h, --help           show this help\n";
 
-enum { OPT_ARCHIVED = CLI_OPT_FIRST_FREE, OPT_COLUMNS, OPT_COLUMN_WIDTH };
+enum { OPT_ARCHIVED = CLI_OPT_FIRST_FREE, OPT_COLUMNS, OPT_COLUMN_WIDTH, OPT_FULL_IDS };
 
 static const struct option options[] = {
 	CLI_SELECTION_OPTIONS,
 	{"archived", no_argument, NULL, OPT_ARCHIVED},
 	{"columns", required_argument, NULL, OPT_COLUMNS},
 	{"column-width", required_argument, NULL, OPT_COLUMN_WIDTH},
+	{"full-ids", no_argument, NULL, OPT_FULL_IDS},
 	{"limit", required_argument, NULL, 'n'},
 	{"all", no_argument, NULL, 'a'},
 	{"format", required_argument, NULL, 'f'},
@@ -123,6 +130,7 @@ typedef struct {
 	 * (all of them for a single run): `varying` their names, when some don't */
 	bool filter_flags;
 	tally_strlist varying;
+	bool full_ids;          /* --full-ids: the ID column holds whole ids */
 } table_shape;
 
 /* ---- which flags differ between the listed runs ---- */
@@ -230,19 +238,62 @@ static const char *varying_flags_text(const table_shape *shape, const char *text
 	return buf->ptr ? buf->ptr : "";
 }
 
-/* Local start times, formatted once per minute: consecutive runs mostly share one. */
+/* Whether every word of `label` is a NAME=VALUE whose NAME is one of the
+ * run's flags: the default label (the flags given), which FLAGS shows. */
+static bool label_is_flags(const char *label, const char *flags_text)
+{
+	const char *p = label;
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return false;
+	while (*p) {
+		size_t word = strcspn(p, " "), name = strcspn(p, "= ");
+		if (name == 0 || name >= word)
+			return false;
+		bool found = false;
+		const char *f = flags_text, *fname, *fvalue;
+		size_t fnl, fvl;
+		while (!found && next_flag(&f, &fname, &fnl, &fvalue, &fvl))
+			found = fnl == name && !strncmp(fname, p, name);
+		if (!found)
+			return false;
+		p += word;
+		while (*p == ' ')
+			p++;
+	}
+	return true;
+}
+
+/* Local start times, formatted once per minute: consecutive runs mostly
+ * share one.  Today's show the time alone, this year's the month and day
+ * too, older ones the year as well: room for the scalars. */
 typedef struct {
 	int64_t minute;
 	char text[32];
+	char today[16];   /* "YYYY-MM-DD" of now */
 } time_cache;
 
 static const char *started_text(time_cache *tc, int64_t ms)
 {
 	int64_t minute = ms > 0 ? ms / 60000 : -1;
-	if (minute != tc->minute) {
-		cli_format_local_time(tc->text, sizeof tc->text, ms, false);
-		tc->minute = minute;
+	if (minute == tc->minute)
+		return tc->text;
+	tc->minute = minute;
+	if (!tc->today[0]) {
+		char now[32];
+		cli_format_local_time(now, sizeof now, tally_now_ms(), false);
+		snprintf(tc->today, sizeof tc->today, "%.10s", now);
 	}
+	char full[32];
+	cli_format_local_time(full, sizeof full, ms, false);
+	size_t len = strlen(full);
+	if (len == 16 && !strncmp(full, tc->today, 10))
+		snprintf(tc->text, sizeof tc->text, "%s", full + 11);       /* 20:02 */
+	else if (len == 16 && !strncmp(full, tc->today, 5))
+		snprintf(tc->text, sizeof tc->text, "%s", full + 5);        /* 12-06 20:02 */
+	else
+		snprintf(tc->text, sizeof tc->text, "%s", full);
 	return tc->text;
 }
 
@@ -258,9 +309,11 @@ static void make_row(row_cells *row, const tally_run *run, size_t n, int64_t now
 {
 	tally_format_uint(idx, n);
 	tally_format_duration(dur, 32, duration_ms(run, now));
-	const char *text[N_COLS] = {idx, tally_run_id(run), started_text(tc, tally_run_started_ms(run)), dur,
-	                            tally_run_status(run), tally_run_label(run),
-	                            varying_flags_text(shape, tally_run_flags_text(run), flags), tally_run_scalars_text(run)};
+	const char *label = tally_run_label(run), *flags_text = tally_run_flags_text(run);
+	const char *text[N_COLS] = {idx, shape->full_ids ? tally_run_id(run) : cli_short_id(tally_run_id(run)),
+	                            started_text(tc, tally_run_started_ms(run)), dur, tally_run_status(run),
+	                            label_is_flags(label, flags_text) ? "" : label,
+	                            varying_flags_text(shape, flags_text, flags), tally_run_scalars_text(run)};
 	for (int c = 0; c < N_COLS; c++) {
 		row->text[c] = text[c];
 		row->bytes[c] = strlen(text[c]);
@@ -284,7 +337,7 @@ static void widen(table_shape *shape, const row_cells *row, int from, int to)
 static int measure_varying_flags(tally_run_iter *it, table_shape *shape, int64_t now)
 {
 	int rc = tally_run_iter_rewind(it);
-	time_cache tc = {-2, ""};
+	time_cache tc = {-2, "", ""};
 	tally_buf buf = TALLY_BUF_INIT;
 	const tally_run *run;
 	size_t n = 0;
@@ -302,7 +355,7 @@ static int measure_varying_flags(tally_run_iter *it, table_shape *shape, int64_t
 
 static int measure_table(tally_run_iter *it, table_shape *shape, int64_t now)
 {
-	time_cache tc = {-2, ""};
+	time_cache tc = {-2, "", ""};
 	flag_tracker flags = {NULL, 0};
 	const tally_run *run;
 	int rc;
@@ -328,7 +381,9 @@ static int measure_table(tally_run_iter *it, table_shape *shape, int64_t now)
 	return rc < 0 ? rc : 0;
 }
 
-/* Narrow the widest of label, flags and scalars, one column at a time, until the table fits. */
+/* Narrow the free-text columns until the table fits: LABEL first, then
+ * FLAGS, then SCALARS (the values people look for), each down to a few
+ * characters before the next is touched. */
 static void fit_to_terminal(int width[N_COLS], const bool present[N_COLS], int term)
 {
 	static const int shrinkable[] = {COL_LABEL, COL_FLAGS, COL_SCALARS};
@@ -336,17 +391,13 @@ static void fit_to_terminal(int width[N_COLS], const bool present[N_COLS], int t
 	for (int c = 0; c < N_COLS; c++)
 		if (present[c])
 			total += width[c] + 2;
-	while (total > term) {
-		int widest = -1;
-		for (size_t s = 0; s < 3; s++) {
-			int c = shrinkable[s];
-			if (present[c] && width[c] > cli_display_width(headers[c]) + 2 && (widest < 0 || width[c] > width[widest]))
-				widest = c;
-		}
-		if (widest < 0)
-			return; /* the fixed columns alone are wider than the terminal */
-		width[widest]--;
-		total--;
+	for (size_t s = 0; s < 3 && total > term; s++) {
+		int c = shrinkable[s], least = cli_display_width(headers[c]) + 2;
+		if (!present[c] || width[c] <= least)
+			continue;
+		int cut = total - term < width[c] - least ? total - term : width[c] - least;
+		width[c] -= cut;
+		total -= cut;
 	}
 }
 
@@ -394,7 +445,7 @@ static int print_table_rows(tally_run_iter *it, const table_shape *shape, int64_
 		cli_print_cell(stdout, headers[c], c == last && !truncate ? 0 : shape->width[c], c == last);
 		fputs_unlocked(c == last ? "\n" : "  ", stdout);
 	}
-	time_cache tc = {-2, ""};
+	time_cache tc = {-2, "", ""};
 	tally_buf out = TALLY_BUF_INIT, flags = TALLY_BUF_INIT;
 	const tally_run *run;
 	size_t n = 0;
@@ -423,9 +474,12 @@ static int print_table_rows(tally_run_iter *it, const table_shape *shape, int64_
  * The measured shape is kept in the index as a memo, so that listing the
  * same runs again (nothing changed, nothing running) takes one pass, not two.
  */
-static void memo_key(char *key, size_t size, size_t limit)
+static void memo_key(char *key, size_t size, size_t limit, bool full_ids)
 {
-	snprintf(key, size, "runs-table-v2 limit=%zu", limit);
+	/* today's date: start times are shown shorter on the day they happened */
+	char today[32];
+	cli_format_local_time(today, sizeof today, tally_now_ms(), false);
+	snprintf(key, size, "runs-table-v4 limit=%zu%s day=%.10s", limit, full_ids ? " full-ids" : "", today);
 }
 
 static bool shape_from_memo(tally_run_iter *it, const char *key, table_shape *shape)
@@ -472,13 +526,14 @@ static void shape_to_memo(tally_run_iter *it, const char *key, const table_shape
 	tally_buf_release(&text);
 }
 
-static int print_table(tally_run_iter *it, size_t limit, size_t shown_limit, int column_width, const char *empty)
+static int print_table(tally_run_iter *it, size_t limit, size_t shown_limit, int column_width, bool full_ids,
+                       const char *empty)
 {
 	int64_t now = tally_now_ms();
-	table_shape shape = {.varying = TALLY_STRLIST_INIT};
-	char key[64];
+	table_shape shape = {.varying = TALLY_STRLIST_INIT, .full_ids = full_ids};
+	char key[96];
 	int code = EXIT_OK;
-	memo_key(key, sizeof key, limit);
+	memo_key(key, sizeof key, limit, full_ids);
 	if (!shape_from_memo(it, key, &shape)) {
 		tally_strlist_release(&shape.varying);
 		int rc = measure_table(it, &shape, now);
@@ -800,7 +855,7 @@ int cmd_runs(int argc, char **argv)
 	const char *format = "table", *runs_dir = NULL, *columns_spec = NULL;
 	long limit = -1, column_width = 0;
 	cli_columns *columns = NULL;
-	bool all = false, archived = false;
+	bool all = false, archived = false, full_ids = false;
 	int c, code = EXIT_OK;
 	cli_selection sel = CLI_SELECTION_INIT;
 	optind = 1;
@@ -810,6 +865,7 @@ int cmd_runs(int argc, char **argv)
 			continue;
 		switch (c) {
 		case OPT_ARCHIVED: archived = true; break;
+		case OPT_FULL_IDS: full_ids = true; break;
 		case OPT_COLUMNS: columns_spec = optarg; break;
 		case OPT_COLUMN_WIDTH: {
 			char *end;
@@ -889,9 +945,9 @@ int cmd_runs(int argc, char **argv)
 	                    : archived                ? "The archive is empty (tally delete moves runs there)."
 	                                              : "No runs yet. Start one with `tally run SCRIPT`.";
 	if (columns)
-		code = cli_columns_print(columns, it, format, (int)column_width, empty);
+		code = cli_columns_print(columns, it, format, (int)column_width, full_ids, empty);
 	else if (as_table)
-		code = print_table(it, effective, limit < 0 ? effective : 0, (int)column_width, empty);
+		code = print_table(it, effective, limit < 0 ? effective : 0, (int)column_width, full_ids, empty);
 	else if (!strcmp(format, "json"))
 		code = print_json(it);
 	else

@@ -185,13 +185,14 @@ static void add_tags(tally_buf *out, json_t *tags)
 	}
 }
 
-static void add_attribute(tally_buf *out, const column *c, const tally_run *run, size_t index, int64_t now, bool exact)
+static void add_attribute(tally_buf *out, const column *c, const tally_run *run, size_t index, int64_t now, bool exact,
+                          bool full_ids)
 {
 	char text[64] = "";
 	int64_t start = tally_run_started_ms(run), stop = tally_run_stopped_ms(run);
 	switch (c->kind) {
 	case C_INDEX: snprintf(text, sizeof text, "%zu", index); break;
-	case C_ID: tally_buf_adds(out, tally_run_id(run)); break;
+	case C_ID: tally_buf_adds(out, exact || full_ids ? tally_run_id(run) : cli_short_id(tally_run_id(run))); break;
 	case C_DIR: tally_buf_adds(out, tally_run_dir(run)); break;
 	case C_STARTED:
 	case C_STOPPED: {
@@ -226,10 +227,10 @@ static void add_attribute(tally_buf *out, const column *c, const tally_run *run,
 
 /* The text of column `c` for `run` (index `index` in the listing) into `out`. */
 static void add_cell(tally_buf *out, const column *c, const tally_run *run, json_t *summary, size_t index, int64_t now,
-                     bool exact)
+                     bool exact, bool full_ids)
 {
 	if (c->kind < C_FLAG && c->kind != C_NAME && c->kind != C_TAGS) {
-		add_attribute(out, c, run, index, now, exact);
+		add_attribute(out, c, run, index, now, exact, full_ids);
 		return;
 	}
 	if (c->kind == C_NAME) {
@@ -257,7 +258,7 @@ typedef struct {
 	size_t rows;
 } grid;
 
-static int fill_grid(grid *g, const cli_columns *cols, tally_run_iter *it, bool exact)
+static int fill_grid(grid *g, const cli_columns *cols, tally_run_iter *it, bool exact, bool full_ids)
 {
 	int64_t now = tally_now_ms();
 	tally_buf cell = TALLY_BUF_INIT;
@@ -268,7 +269,7 @@ static int fill_grid(grid *g, const cli_columns *cols, tally_run_iter *it, bool 
 		g->rows++;
 		for (size_t i = 0; i < cols->n && rc == 0; i++) {
 			tally_buf_clear(&cell);
-			add_cell(&cell, &cols->items[i], run, summary, g->rows, now, exact);
+			add_cell(&cell, &cols->items[i], run, summary, g->rows, now, exact, full_ids);
 			if (tally_buf_oom(&cell) || tally_strlist_push(&g->cells, cell.ptr ? cell.ptr : "") < 0)
 				rc = TALLY_ENOMEM;
 			int w = cli_display_width(g->cells.items[g->cells.n - 1]);
@@ -284,7 +285,7 @@ static int fill_grid(grid *g, const cli_columns *cols, tally_run_iter *it, bool 
 }
 
 int cli_columns_print(const cli_columns *cols, tally_run_iter *it, const char *format, int column_width,
-                      const char *empty)
+                      bool full_ids, const char *empty)
 {
 	bool table = !strcmp(format, "table");
 	char sep = !strcmp(format, "tsv") ? '\t' : ',';
@@ -293,7 +294,7 @@ int cli_columns_print(const cli_columns *cols, tally_run_iter *it, const char *f
 		return cli_error("out of memory");
 	for (size_t i = 0; i < cols->n; i++)
 		g.width[i] = cli_display_width(cols->items[i].header);
-	int rc = fill_grid(&g, cols, it, !table);
+	int rc = fill_grid(&g, cols, it, !table, full_ids);
 	if (rc) {
 		free(g.width);
 		tally_strlist_release(&g.cells);

@@ -98,7 +98,7 @@ static void row_cells(const tally_sweep *sweep, const trial_rows *r, long i, boo
 	snprintf(cells[c++], 64, "%ld", i + 1);
 	if (!plan_only) {
 		snprintf(cells[c++], 64, "%s", t.status);
-		snprintf(cells[c++], 64, "%s", t.run_id ? t.run_id : "-");
+		snprintf(cells[c++], 64, "%s", t.run_id ? cli_short_id(t.run_id) : "-");
 	}
 	for (size_t k = 0; k < json_array_size(r->names) && c < n_cells; k++) {
 		json_t *v = json_object_get(r->flags[i], json_string_value(json_array_get(r->names, k)));

@@ -44,7 +44,7 @@ test_expect_success 'three runs with flags, labels, tags and comments' '
 '
 
 test_expect_success 'the table has a header and one row per run, newest first' '
-	tally runs >table &&
+	tally runs --full-ids >table &&
 	cat table &&
 	test "$(wc -l <table)" = 4 &&
 	head -n1 table | grep -q "ID" &&
@@ -59,8 +59,24 @@ test_expect_success 'the table has a header and one row per run, newest first' '
 	test "$(grep -c completed table)" = 3
 '
 
+test_expect_success 'the table shows the random part of ids, which names the run; LABEL only when it says more than FLAGS' '
+	tally runs >table &&
+	short=$(awk "NR==2 {print \$2}" table) &&
+	test "$short" = "$(cat id3 | sed "s/.*Z-//")" &&
+	test "$(tally lookup "$short" id)" = "$(cat id3)" &&
+	! grep -q "$(cat id3)" table &&
+	mkdir autolabel && cd autolabel && cp ../train.sh . &&
+	tally run -q train.sh lr=0.4 epochs=40 2>/dev/null &&
+	tally run -q train.sh lr=0.5 epochs=40 -l mine 2>/dev/null &&
+	tally runs >table &&
+	cat table &&
+	test "$(tally runs -n 1 -s started --format csv | "$PYTHON" -c "import csv,sys; print(next(csv.DictReader(sys.stdin))[\"label\"])")" = "epochs=40 lr=0.4" &&
+	grep "lr=0.4" table >auto && test "$(grep -o "lr=0.4" auto | wc -l)" = 1 &&
+	grep "lr=0.5" table | grep -q mine
+'
+
 test_expect_success '-n limits the rows to the newest' '
-	tally runs -n 2 >table &&
+	tally runs -n 2 --full-ids >table &&
 	test "$(wc -l <table)" = 3 &&
 	test "$(awk "NR==2 {print \$2}" table)" = "$(cat id3)" &&
 	test "$(awk "NR==3 {print \$2}" table)" = "$(cat id2)" &&
@@ -250,7 +266,7 @@ assert any(d.endswith(\"/runs/copy-of-run\") for d in dirs), dirs
 (c,) = [x for x in r if x[\"dir\"].endswith(\"/runs/copy-of-run\")]
 assert c[\"flags\"][\"lr\"] == 0.1 and c[\"label\"] == \"first, \\\"quoted\\\" label\", c
 " &&
-	tally runs >table && grep -q "copy-of-run\|$(cat id1)" table &&
+	tally runs --full-ids >table && grep -q "copy-of-run\|$(cat id1)" table &&
 	rm -rf runs/copy-of-run &&
 	tally runs --format json >gone.json &&
 	jcheck gone.json "assert len(r) == 3 and not any(x[\"dir\"].endswith(\"copy-of-run\") for x in r), r"
@@ -315,7 +331,7 @@ test_expect_success 'corrupt run metadata is reported and skipped, never fatal' 
 	size=$(wc -c <"$f") &&
 	truncate -s $((size / 2)) "$f" &&
 	mkdir runs/not-a-run && echo hi >runs/not-a-run/notes.txt &&
-	tally runs >out 2>err &&
+	tally runs --full-ids >out 2>err &&
 	cat out err &&
 	test "$(wc -l <out)" = 3 &&
 	grep -q "$good1" out && grep -q "$good2" out &&
@@ -330,7 +346,7 @@ test_expect_success 'with the index rebuilt, corrupt runs are skipped with a war
 	cd corrupt && set -- $(cat ../corrupt-ids) &&
 	good1=$1 good2=$2 garbage=$3 half=$4 &&
 	rm -rf runs/.index &&
-	tally runs >out 2>err &&
+	tally runs --full-ids >out 2>err &&
 	cat out err &&
 	test "$(wc -l <out)" = 3 &&
 	grep -q "$good1" out && grep -q "$good2" out &&

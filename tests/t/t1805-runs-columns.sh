@@ -52,11 +52,13 @@ test_expect_success '--columns with csv and tsv: exact values, one column each' 
 
 test_expect_success '--column-width cuts long cells with an ellipsis; ids stay whole' '
 	tally label -y 1 "a rather long label that goes on and on" >/dev/null &&
-	tally runs --column-width 12 -n 1 >out &&
+	tally runs --column-width 12 -n 1 --full-ids >out &&
 	grep -q "a rather lo…" out && ! grep -q "goes on" out &&
 	grep -q "$(tally lookup 1 id)" out &&
-	tally runs --columns id,label --column-width 8 -n 1 >out &&
-	grep -q "a rathe…" out && grep -q "$(tally lookup 1 id)" out
+	tally runs --columns id,label --column-width 8 -n 1 --full-ids >out &&
+	grep -q "a rathe…" out && grep -q "$(tally lookup 1 id)" out &&
+	tally runs --columns id,label -n 1 >out &&
+	grep -q "^$(tally lookup 1 id | sed "s/.*Z-//") " out && ! grep -q "$(tally lookup 1 id)" out
 '
 
 test_expect_success 'bad --columns and --column-width: one line, exit 128/129' '
