@@ -1,11 +1,13 @@
 /* tally report — a self-contained HTML report of a run, or a comparison of runs. */
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/fsutil.h"
 
 static const char usage[] =
 	"usage: tally report [RUN…] [-o FILE.html] [--open] [query options]\n"
@@ -21,8 +23,10 @@ static const char usage[] =
 	"diffs.  `tally run --report` saves one into the run when it ends.\n"
 	"\n"
 	"Options:\n"
-	"  -o, --output FILE   where to write it (default: report-ID.html, or\n"
-	"                      compare-ID-ID.html, in the current directory)\n"
+	"  -o, --output FILE   where to write it (default: RUNS/.reports/report-ID.html,\n"
+	"                      or compare-ID-ID.html there: in the runs directory,\n"
+	"                      which git ignores, not among the project's sources;\n"
+	"                      a report saved elsewhere is never taken as a source)\n"
 	"      --open          open it in the browser on a desktop\n"
 	CLI_SELECTION_HELP
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
@@ -95,7 +99,12 @@ int cmd_report(int argc, char **argv)
 		goto done;
 	}
 	if (!output) {
-		tally_buf_adds(&name, n_runs == 1 ? "report-" : "compare-");
+		tally_buf_printf(&name, "%s/.reports", tally_store_path(store));
+		if (tally_mkdir_p(name.ptr) < 0) {
+			code = cli_error("cannot create '%s': %s — give a file with -o", name.ptr, strerror(errno));
+			goto done;
+		}
+		tally_buf_adds(&name, n_runs == 1 ? "/report-" : "/compare-");
 		add_short_id(&name, runs[0]);
 		if (n_runs > 1) {
 			tally_buf_addc(&name, '-');

@@ -454,4 +454,41 @@ test_expect_success 'a symbolic link to the runs directory is not linked into ru
 	! test -e "$run/runs" && test -f "$run/t.sh"
 '
 
+# ---------------------------------------------------------------------------
+# tally's own outputs never become sources
+
+test_expect_success 'the runs directory ignores itself in git; reports stay out of later snapshots' '
+	mkdir outputs && cd outputs &&
+	git init -q -b main . &&
+	git config user.name "Tally Test" && git config user.email test@example.com &&
+	echo "echo loss: 0.5" >train.sh &&
+	git add train.sh && git commit -q -m initial &&
+	tally run -q train.sh 2>/dev/null &&
+	test "$(cat runs/.gitignore | grep -v "^#")" = "*" &&
+	test -z "$(git status --porcelain)" &&
+	tally report >../out && report=$(cat ../out) &&
+	case "$report" in runs/.reports/report-*.html|*/runs/.reports/report-*.html) ;; *) false ;; esac &&
+	test -f "$report" &&
+	tally report -o mine.html >/dev/null && cp mine.html ../saved.html &&
+	echo "<html><body>a page of the project</body></html>" >page.html &&
+	tally run -q train.sh 2>/dev/null &&
+	printf "%s\n" page.html train.sh >../expect &&
+	source_paths >../actual &&
+	test_cmp ../expect ../actual &&
+	dir=$(latest_dir) &&
+	{ test -L "$dir/mine.html" || ! test -e "$dir/mine.html"; } &&
+	tally export 1 ../last.tar.gz >/dev/null &&
+	! tar tzf ../last.tar.gz | grep -q "mine.html"
+'
+
+test_expect_success 'a runs directory made elsewhere (--runs-dir) gets its .gitignore; an existing one is left alone' '
+	mkdir elsewhere && cd elsewhere &&
+	echo "echo hi" >s.sh &&
+	tally run -q --runs-dir ../other-runs s.sh >/dev/null 2>&1 &&
+	test -f ../other-runs/.gitignore &&
+	mkdir mine-runs && echo "keep me" >mine-runs/.gitignore &&
+	tally run -q --runs-dir mine-runs s.sh >/dev/null 2>&1 &&
+	test "$(cat mine-runs/.gitignore)" = "keep me"
+'
+
 test_done

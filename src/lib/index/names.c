@@ -83,8 +83,9 @@ int tally__name_lock(tally_store *store, const char *name, int *lock_fd, char **
 {
 	*lock_fd = -1;
 	*holder = NULL;
-	if (tally_mkdir_p(store->path) < 0)
-		return tally__error_errno(TALLY_ERROR, "cannot create runs directory '%s'", store->path);
+	int created = tally__store_create(store);
+	if (created)
+		return created;
 	char *lock_path = tally_path_join(store->path, ".names.lock");
 	int fd = lock_path ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666) : -1;
 	free(lock_path);

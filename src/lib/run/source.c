@@ -129,7 +129,24 @@ static bool included(const snapshot *s, const char *rel)
 	return matches_any(s->req->include, rel);
 }
 
-/* Whether a candidate source file is excluded by name, size or location. */
+/* An HTML report tally wrote (its generator tag opens the page): an output
+ * of tally's, not a source, wherever the user saved it. */
+static bool is_tally_report(const char *rel, const char *abs)
+{
+	size_t len = strlen(rel);
+	if (len < 5 || strcmp(rel + len - 5, ".html"))
+		return false;
+	FILE *f = fopen(abs, "rb");
+	if (!f)
+		return false;
+	char head[1024];
+	size_t n = fread(head, 1, sizeof head - 1, f);
+	fclose(f);
+	head[n] = '\0';
+	return strstr(head, "<meta name=\"generator\" content=\"tally\">") != NULL;
+}
+
+/* Whether a candidate source file is excluded by name, size, location or origin. */
 static bool excluded(const snapshot *s, const char *rel, const char *abs, const struct stat *st)
 {
 	const tally_config *cfg = s->req->cfg;
@@ -138,7 +155,7 @@ static bool excluded(const snapshot *s, const char *rel, const char *abs, const 
 	if (included(s, rel))
 		return false;
 	return st->st_size > cfg->source_max_file_size || matches_any(cfg->source_exclude, rel) ||
-	       matches_any(s->req->exclude, rel);
+	       matches_any(s->req->exclude, rel) || is_tally_report(rel, abs);
 }
 
 static int consider(snapshot *s, const char *rel)

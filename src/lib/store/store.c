@@ -168,12 +168,30 @@ static void random_suffix(char out[7])
 	out[6] = '\0';
 }
 
-int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **dir_out)
+int tally__store_create(tally_store *store)
 {
-	*dir_out = NULL;
+	struct stat st;
+	if (stat(store->path, &st) == 0)
+		return 0;
 	if (tally_mkdir_p(store->path) < 0)
 		return tally__error_errno(TALLY_ERROR, "cannot create runs directory '%s' — choose another with --runs-dir",
 		                          store->path);
+	/* As Python's venv and pytest's cache do: git leaves the runs alone, so
+	 * `git status` stays clean and a later run's snapshot never takes them. */
+	static const char ignore_all[] = "# Created by tally: runs are outputs, not sources.\n*\n";
+	char *path = tally_path_join(store->path, ".gitignore");
+	if (path)
+		tally_write_file_atomic(path, ignore_all, sizeof ignore_all - 1, 0);
+	free(path);
+	return 0;
+}
+
+int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **dir_out)
+{
+	*dir_out = NULL;
+	int rc = tally__store_create(store);
+	if (rc)
+		return rc;
 	tally__dir_sig(AT_FDCWD, store->path, store->sig_before);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		char stamp[32], suffix[7];

@@ -28,6 +28,9 @@ struct tally_store {
 	bool is_archive;       /* RUNS/.archive (tally_store_open_archive): names are not claimed there */
 };
 
+/* Create the runs directory if it is not there, with a .gitignore that keeps
+ * git (and so the source snapshot) out of it. */
+int tally__store_create(tally_store *store);
 /* Create a fresh run directory with a unique time-ordered id (mkdir, never check-then-create). */
 int tally__store_new_run_dir(tally_store *store, char id[TALLY_ID_MAX], char **dir_out);
 /* The signature of a directory ("mtime_ns:inode:nlink:size") into `out` ("" on failure). */
