@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	char *label = NULL;
-	tally_resolved_flags none = {{NULL, 0}, NULL};
+	tally_resolved_flags none = {{NULL, 0}, NULL, NULL};
 	if (tally__label_expand(&label, text, &none) == 0)
 		free(label);
 	free(text);

@@ -198,7 +198,11 @@ test_expect_success 'tally show picks a run by index, id prefix, suffix or direc
 	test "$(show_field "[\"id\"]" "${suffix%??}")" = "$id3" &&
 	test "$(show_field "[\"id\"]" "runs/$id2")" = "$id2" &&
 	test "$(show_field "[\"id\"]" "runs/$id2/")" = "$id2" &&
-	test "$(show_field "[\"id\"]" "$PWD/runs/$id1")" = "$id1"
+	test "$(show_field "[\"id\"]" "$PWD/runs/$id1")" = "$id1" &&
+	# a number past the last run is tried as an id prefix: a year
+	year=$(echo "$id1" | cut -c1-4) &&
+	test_expect_code 128 tally show "$year" 2>err && grep -q "matches 3 runs" err &&
+	test_expect_code 128 tally show 99 2>err && grep -q "there is no run 99" err
 '
 
 test_expect_success 'tally show of a run that does not exist fails with a message' '

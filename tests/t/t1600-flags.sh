@@ -238,9 +238,13 @@ test_expect_success '--flags-file: defaults < file < command line; tfruns config
 	grep -q "cannot read flags file" err
 '
 
-test_expect_success 'the default label is the non-default flags; --label takes a template' '
+test_expect_success 'the default label is the flags that differ from the defaults; --label takes a template' '
 	tally run -q glob.py units=32 lr=0.2 >out 2>&1 &&
 	show_check "d[\"label\"] == \"lr=0.2 units=32\"" &&
+	tally run -q glob.py units=64 lr=0.2 act=relu >out 2>&1 &&
+	show_check "d[\"label\"] == \"lr=0.2\"" &&
+	tally run -q glob.py lr=1e-2 >out 2>&1 &&
+	show_check "d[\"label\"] == \"\"" &&
 	tally run -q glob.py units=32 -l "units=\${units} \${default_label}" >/dev/null 2>&1 &&
 	show_check "d[\"label\"] == \"units=32 units=32\"" &&
 	test_expect_code 128 tally run glob.py -l "\${nosuch}" 2>err &&

@@ -45,9 +45,19 @@ test_expect_success 'mark and unmark; --marked, --unmarked and marked in queries
 	test "$(show_field "[\"marked\"]" 2)" = True
 '
 
+test_expect_success 'without $LOGNAME and $USER a comment is signed with the account, as run.json is' '
+	env -u LOGNAME -u USER -u LNAME -u USERNAME tally comment -y 1 "who am i" >/dev/null &&
+	tally comment --list 1 >list &&
+	grep -q "^  [0-9]*\. $(id -un)@" list && ! grep -q "unknown@" list &&
+	tally comment -y --delete 1 "$(grep -c "^  [0-9]*\. " list)" &&
+	mkdir whoami && cd whoami && echo "echo hi" >s.sh &&
+	env -u LOGNAME -u USER -u LNAME -u USERNAME tally run -q s.sh >/dev/null 2>&1 &&
+	test "$(show_field "[\"user\"]")" = "$(id -un)"
+'
+
 test_expect_success 'comments: added with user, host and time, listed, deleted' '
-	USER=alice tally comment -y 1 "lr too high?" >/dev/null &&
-	USER=bob tally comment -y 1 "no, fine" >/dev/null &&
+	LOGNAME=alice tally comment -y 1 "lr too high?" >/dev/null &&
+	env -u LOGNAME USER=bob tally comment -y 1 "no, fine" >/dev/null &&
 	tally comment --list >list &&
 	grep -q "^  1\. alice@.*  20[0-9-]*T" list &&
 	grep -q "^     lr too high?$" list &&

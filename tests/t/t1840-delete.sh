@@ -131,4 +131,12 @@ test_expect_success 'the index needs no rebuild: a fresh index agrees with the k
 	test_cmp kept fresh
 '
 
+test_expect_success 'restore and purge on an empty archive say so' '
+	mkdir empty-archive && cd empty-archive && echo "echo hi" >s.sh &&
+	tally run -q s.sh >/dev/null 2>&1 &&
+	test_expect_code 128 tally restore -y 1 2>err && grep -q "the archive is empty" err &&
+	! grep -q "tally run SCRIPT" err &&
+	test_expect_code 128 tally purge -y abc 2>err && grep -q "the archive is empty" err
+'
+
 test_done

@@ -250,6 +250,8 @@ void tally__resolved_flags_release(tally_resolved_flags *r)
 	tally__flag_list_release(&r->values);
 	free(r->origins);
 	r->origins = NULL;
+	free(r->as_default);
+	r->as_default = NULL;
 }
 
 static int copy_flag(tally_flag *out, const tally_flag *in, const char *name)
@@ -337,6 +339,13 @@ int tally__flags_resolve(tally_resolved_flags *out, const tally_script_flags *sf
 		rc = apply_layer(out, sf, file_values, TALLY_FROM_FILE, force);
 	if (!rc)
 		rc = apply_layer(out, sf, given, TALLY_FROM_COMMAND_LINE, force);
+	if (!rc && !(out->as_default = calloc(out->values.count ? out->values.count : 1, sizeof *out->as_default)))
+		rc = tally__error_oom();
+	for (size_t i = 0; !rc && i < out->values.count; i++) {
+		const tally_flagdef *def = tally__flagdef_find(sf, out->values.items[i].name);
+		out->as_default[i] = out->origins[i] != TALLY_FROM_DEFAULT && def && def->has_default &&
+		                     same_value(&out->values.items[i], &def->def);
+	}
 	for (size_t i = 0; i < sf->n && !rc; i++) {
 		const tally_flagdef *def = &sf->items[i];
 		bool have = false;
@@ -360,7 +369,7 @@ char *tally__flags_default_label(const tally_resolved_flags *r)
 	const char **names = calloc(r->values.count + 1, sizeof *names);
 	size_t n = 0;
 	for (size_t i = 0; names && i < r->values.count; i++)
-		if (r->origins[i] != TALLY_FROM_DEFAULT)
+		if (r->origins[i] != TALLY_FROM_DEFAULT && !(r->as_default && r->as_default[i]))
 			names[n++] = r->values.items[i].name;
 	if (!names)
 		return NULL;

@@ -110,6 +110,7 @@ const char *tally__flag_origin_name(tally_flag_origin origin);
 typedef struct {
 	tally_flag_list values;    /* every resolved flag, in definition order then given order */
 	tally_flag_origin *origins;
+	bool *as_default;          /* given, but the same value as the script's default (NULL: none) */
 } tally_resolved_flags;
 
 /* defaults < flags file (`file_values`) < command line (`given`): checked and coerced. */
@@ -121,7 +122,8 @@ struct yaml_node_s;
 int tally__flag_from_yaml_node(tally_flag *out, struct yaml_node_s *node);
 /* Read a flags file: a YAML map, or tfruns' config form (sections chosen by R_CONFIG_ACTIVE). */
 int tally__flags_file_load(tally_flag_list *out, const char *path);
-/* Non-default flags as `name=value`, sorted by name (Guild's default label). */
+/* The flags whose values differ from the script's defaults, as `name=value`
+ * sorted by name (Guild's default label): a flag given its default value is left out. */
 char *tally__flags_default_label(const tally_resolved_flags *r);
 
 /* Expand ${NAME}: a variable of `vars` (name, value pairs, NULL-terminated) or a flag's value. */

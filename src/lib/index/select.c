@@ -346,6 +346,8 @@ int tally__index_nth(tally_store *store, size_t n, char **dir_name)
 	if (*dir_name)
 		return 0;
 	int total = count_runs(store);
+	if (total == 0 && store->is_archive)
+		return tally__error(TALLY_ENOTFOUND, "the archive is empty — tally delete moves runs there");
 	if (total == 0)
 		return tally__error(TALLY_ENOTFOUND, "no runs in '%s' — start one with `tally run SCRIPT`", store->path);
 	return tally__error(TALLY_ENOTFOUND, "there is no run %zu — there %s %d run%s", n, total == 1 ? "is" : "are",
@@ -373,7 +375,9 @@ int tally__index_lookup(tally_store *store, const char *ref, char **dir_name)
 	sqlite3_stmt *st = NULL;
 	*dir_name = NULL;
 	if (!store->db)
-		return tally__error(TALLY_ENOTFOUND, "no run matches '%s' — there are no runs in '%s'", ref, store->path);
+		return store->is_archive
+		     ? tally__error(TALLY_ENOTFOUND, "no run matches '%s' — the archive is empty (tally delete moves runs there)", ref)
+		     : tally__error(TALLY_ENOTFOUND, "no run matches '%s' — there are no runs in '%s'", ref, store->path);
 	/* A whole id first, then a run's name, then prefixes. */
 	int rc = exact_id(store, ref, dir_name);
 	if (!rc && !*dir_name)
@@ -446,6 +450,12 @@ int tally_run_lookup(tally_run **out, tally_store *store, const char *ref)
 		if (n < 1)
 			return tally__error(TALLY_EINVALID, "run index starts at 1 (the latest run)");
 		rc = tally__index_nth(store, (size_t)n, &name);
+		if (rc == TALLY_ENOTFOUND) { /* past the last run: "2026" may be the start of an id */
+			char index_error[512];
+			snprintf(index_error, sizeof index_error, "%s", tally_error_last());
+			int as_prefix = tally__index_lookup(store, ref, &name);
+			rc = as_prefix == TALLY_ENOTFOUND ? tally__error(rc, "%s", index_error) : as_prefix;
+		}
 	} else {
 		rc = tally__index_lookup(store, ref, &name);
 	}

@@ -890,7 +890,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	bool cfg_loaded = false;
 	tally_strlist argv = TALLY_STRLIST_INIT, envp = TALLY_STRLIST_INIT;
 	tally_script_flags sf = TALLY_SCRIPT_FLAGS_INIT;
-	tally_resolved_flags resolved = {{NULL, 0}, NULL};
+	tally_resolved_flags resolved = {{NULL, 0}, NULL, NULL};
 	char *label = NULL;
 	tally_run *run = NULL;
 	tally_outparse *parser = NULL;

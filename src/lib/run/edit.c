@@ -185,8 +185,8 @@ int tally_run_add_comment(tally_run *run, const char *text)
 		return rc;
 	if (!*text)
 		return tally__error(TALLY_EINVALID, "a comment cannot be empty");
-	const char *user = getenv("USER");
-	comment_change c = {text, user && *user ? user : "unknown", run->store->host, 0};
+	const char *user = tally__user_name();
+	comment_change c = {text, user ? user : "unknown", run->store->host, 0};
 	return edit(run, change_comments, &c);
 }
 

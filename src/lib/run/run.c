@@ -121,6 +121,20 @@ void tally__run_refresh_fields(tally_run *run)
 	run->json_text = NULL;
 }
 
+const char *tally__user_name(void)
+{
+	/* As Python's getpass.getuser(): the environment first, then the account
+	 * (cron, containers and sudo often leave $USER unset). */
+	static const char *const vars[] = {"LOGNAME", "USER", "LNAME", "USERNAME"};
+	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return v;
+	}
+	struct passwd *pw = getpwuid(getuid());
+	return pw && pw->pw_name && *pw->pw_name ? pw->pw_name : NULL;
+}
+
 json_t *tally__meta_base(const tally_store *store, const char *script, const char *const *argv)
 {
 	json_t *m = json_object();
@@ -136,8 +150,7 @@ json_t *tally__meta_base(const tally_store *store, const char *script, const cha
 	json_object_set_new(m, "label", json_string(""));
 	json_object_set_new(m, "tags", json_array());
 	json_object_set_new(m, "host", json_string(store->host));
-	struct passwd *pw = getpwuid(getuid());
-	const char *user = pw ? pw->pw_name : getenv("USER");
+	const char *user = tally__user_name();
 	json_object_set_new(m, "user", user ? tally__json_text(user) : json_null());
 	struct utsname u;
 	if (uname(&u) == 0) {

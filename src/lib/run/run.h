@@ -117,6 +117,8 @@ void tally__run_sync_dirs_early(tally_run *run);
 int tally__run_end(tally_run *run, const char *status, int exit_status, int signal, const char *reason);
 /* Fill the cheap fields (status, label, …) from `meta` (after loading or changing it). */
 void tally__run_refresh_fields(tally_run *run);
+/* The user running tally ($LOGNAME, $USER…, else the account's name, as getpass.getuser()), or NULL. */
+const char *tally__user_name(void);
 /* A new run.json object with what every run records (id and times come later). */
 json_t *tally__meta_base(const tally_store *store, const char *script, const char *const *argv);
 /* "lr=0.05 epochs=20" from a flags object */
