@@ -496,9 +496,10 @@ typedef struct {
 	const char *flags_json;        /**< the values it runs with, {"lr": 0.01, …} */
 	const char *run_id;            /**< its latest run, NULL before it ran */
 	const char *status;            /**< pending, running, completed, error or terminated */
-	int has_objective;
+	int has_objective;             /**< completed, with the objective: it counts for the best */
 	double objective;              /**< the objective scalar's last value */
 	int64_t duration_ms;           /**< -1 when unknown */
+	int logged_objective;          /**< its run logged the objective, also when it failed (`objective` is the last value) */
 } tally_sweep_trial;
 
 size_t tally_sweep_trial_count(const tally_sweep *sweep);

@@ -253,12 +253,19 @@ void cli_script_args_release(cli_script_args *a);
 /* ---- sweeps (sweep-view.c) ---- */
 
 /* The trials as a table: the plan (trial and flags), or with status, run,
- * objective and duration, best first. */
-int cli_sweep_table(FILE *out, const tally_sweep *sweep, bool plan_only);
+ * objective (a failed trial's last logged value too) and duration, best
+ * first; the first `max_rows` (0: all). */
+int cli_sweep_table(FILE *out, const tally_sweep *sweep, bool plan_only, size_t max_rows);
 /* "Best: trial 5, run ID, val_loss 0.0658 (minimized)", when a trial has the objective. */
 void cli_sweep_best_line(FILE *out, const tally_sweep *sweep);
+/* How many trials ended in error or terminated. */
+size_t cli_sweep_failed_count(const tally_sweep *sweep);
+/* "completed, 2 failed": a sweep's status with its failed trials. */
+void cli_sweep_status_text(char *out, size_t size, const char *status, size_t failed);
+/* A line per failed trial (up to 10) with the last line of its stderr. */
+void cli_sweep_failures(FILE *out, tally_store *store, const tally_sweep *sweep);
 /* tally show SWEEP: summary and trials, or the record as JSON. */
-int cli_sweep_show(tally_sweep *sweep, const char *runs_dir, bool json);
+int cli_sweep_show(tally_sweep *sweep, tally_store *store, bool json);
 /* tally tune's work, also for `tally run SCRIPT lr=[…]`: plan, confirm, run, report. */
 typedef struct {
 	tally_sweep_options plan;

@@ -206,7 +206,7 @@ static int show_sweep(const char *runs_dir, const char *ref, bool json, bool *sh
 		code = cli_lib_error(rc);
 	} else if (!code && !rc && (!strcmp(tally_sweep_id(sweep), ref) || tally_run_lookup(&run, store, ref) != 0)) {
 		*shown = true;
-		code = cli_sweep_show(sweep, tally_store_path(store), json);
+		code = cli_sweep_show(sweep, store, json);
 	}
 	tally_run_free(run);
 	tally_sweep_free(sweep);

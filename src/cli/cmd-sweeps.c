@@ -55,7 +55,8 @@ static void print_table(json_t *list)
 			cli_format_local_time(cells[i][1], 160, created, false);
 		else
 			snprintf(cells[i][1], 160, "-");
-		snprintf(cells[i][2], 160, "%s", text_of(json_object_get(s, "status")));
+		cli_sweep_status_text(cells[i][2], 160, text_of(json_object_get(s, "status")),
+		                      (size_t)json_integer_value(json_object_get(s, "failed")));
 		snprintf(cells[i][3], 160, "%s", text_of(json_object_get(s, "script")));
 		json_int_t failed = json_integer_value(json_object_get(s, "failed"));
 		int len = snprintf(cells[i][4], 160, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
@@ -68,7 +69,7 @@ static void print_table(json_t *list)
 			char value[40];
 			cli_format_number(value, sizeof value, json_number_value(best));
 			snprintf(cells[i][5], 160, "%s %s  %s", text_of(json_object_get(s, "objective")), value,
-			         text_of(json_object_get(s, "best_run")));
+			         cli_short_id(text_of(json_object_get(s, "best_run"))));
 		} else {
 			snprintf(cells[i][5], 160, "-");
 		}

@@ -171,7 +171,7 @@ static void trial_line(tally_sweep *sweep, const tally_sweep_progress *p)
 		cli_format_number(value, sizeof value, t.objective);
 		fprintf(stderr, "  %s %s", tally_sweep_objective(sweep, NULL), value);
 	}
-	fprintf(stderr, "  (run %s)\n", p->run_id ? p->run_id : "-");
+	fprintf(stderr, "  (run %s)\n", p->run_id ? cli_short_id(p->run_id) : "-");
 }
 
 static void on_progress(void *ctx, tally_sweep *sweep, const tally_sweep_progress *p)
@@ -210,11 +210,8 @@ static int ask_to_start(const tally_sweep *sweep)
 {
 	size_t n = tally_sweep_trial_count(sweep);
 	fprintf(stderr, "This starts %zu trials:\n", n);
-	for (size_t i = 0; i < n && i < 5; i++) {
-		tally_sweep_trial t;
-		tally_sweep_trial_get(sweep, i, &t);
-		fprintf(stderr, "  %zu  %s\n", i + 1, t.flags_json);
-	}
+	fflush(stdout);
+	cli_sweep_table(stderr, sweep, true, 5);
 	if (n > 5)
 		fprintf(stderr, "  … (--dry-run lists them all)\n");
 	char question[64];
@@ -225,7 +222,7 @@ static int ask_to_start(const tally_sweep *sweep)
 	return EXIT_NEGATIVE;
 }
 
-static int report_end(tally_sweep *sweep)
+static int report_end(tally_sweep *sweep, tally_store *store)
 {
 	size_t n = tally_sweep_trial_count(sweep), completed = 0, failed = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -235,8 +232,9 @@ static int report_end(tally_sweep *sweep)
 		failed += !strcmp(t.status, "error") || !strcmp(t.status, "terminated");
 	}
 	/* the table is the result: printed even with -q */
-	cli_sweep_table(stdout, sweep, false);
+	cli_sweep_table(stdout, sweep, false, 0);
 	cli_sweep_best_line(stdout, sweep);
+	cli_sweep_failures(stdout, store, sweep);
 	fflush(stdout);
 	const char *status = tally_sweep_status(sweep), *id = tally_sweep_id(sweep);
 	if (!strcmp(status, "interrupted")) {
@@ -249,8 +247,10 @@ static int report_end(tally_sweep *sweep)
 		        "--resume %s --retry-failed` goes on\n", id, completed, n, id);
 		return EXIT_NEGATIVE;
 	}
-	fprintf(stderr, "Sweep %s %s: %zu of %zu trials completed%s\n", id, status, completed, n,
-	        failed ? " (tally tune --resume ID --retry-failed runs the failed ones again)" : "");
+	fprintf(stderr, "Sweep %s %s: %zu of %zu trials completed", id, status, completed, n);
+	if (failed)
+		fprintf(stderr, ", %zu failed (`tally tune --resume %s --retry-failed` runs them again)", failed, id);
+	fputc('\n', stderr);
 	return completed == n ? EXIT_OK : EXIT_NEGATIVE;
 }
 
@@ -271,7 +271,7 @@ int cli_tune(cli_tune_request *req)
 	}
 	if (req->dry_run) {
 		printf("Sweep plan: %s\n", tally_sweep_describe(sweep));
-		cli_sweep_table(stdout, sweep, !req->resume);
+		cli_sweep_table(stdout, sweep, !req->resume, 0);
 		goto done;
 	}
 	bool ask = !req->yes && !req->resume && tally_sweep_trial_count(sweep) > 5 && isatty(STDIN_FILENO) &&
@@ -293,7 +293,7 @@ int cli_tune(cli_tune_request *req)
 		if (!*tally_sweep_id(sweep))
 			goto done;
 	}
-	int end = report_end(sweep);
+	int end = report_end(sweep, store);
 	code = code ? code : end;
 done:
 	tally_sweep_free(sweep);

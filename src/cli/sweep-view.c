@@ -108,7 +108,7 @@ static void row_cells(const tally_sweep *sweep, const trial_rows *r, long i, boo
 			snprintf(cells[c++], 64, "-");
 	}
 	if (!plan_only && c + 2 <= n_cells) {
-		if (t.has_objective)
+		if (t.has_objective || t.logged_objective) /* a failed trial's: the last value it logged */
 			cli_format_number(cells[c], 64, t.objective);
 		else
 			snprintf(cells[c], 64, "-");
@@ -120,7 +120,7 @@ static void row_cells(const tally_sweep *sweep, const trial_rows *r, long i, boo
 	}
 }
 
-int cli_sweep_table(FILE *out, const tally_sweep *sweep, bool plan_only)
+int cli_sweep_table(FILE *out, const tally_sweep *sweep, bool plan_only, size_t max_rows)
 {
 	trial_rows r = {0};
 	int code = rows_load(&r, sweep, !plan_only);
@@ -151,7 +151,8 @@ int cli_sweep_table(FILE *out, const tally_sweep *sweep, bool plan_only)
 	}
 	for (size_t k = 0; k < n_cells; k++)
 		widths[k] = cli_display_width(heads[k]);
-	for (size_t i = 0; i < r.n; i++) { /* widths first: the table streams its rows */
+	size_t rows = max_rows && max_rows < r.n ? max_rows : r.n;
+	for (size_t i = 0; i < rows; i++) { /* widths first: the table streams its rows */
 		memset(cells, 0, n_cells * 64);
 		row_cells(sweep, &r, r.order[i], plan_only, cells, n_cells);
 		for (size_t k = 0; k < n_cells; k++) {
@@ -160,7 +161,7 @@ int cli_sweep_table(FILE *out, const tally_sweep *sweep, bool plan_only)
 		}
 	}
 	cli_print_row(out, heads, widths, n_cells);
-	for (size_t i = 0; i < r.n; i++) {
+	for (size_t i = 0; i < rows; i++) {
 		memset(cells, 0, n_cells * 64);
 		row_cells(sweep, &r, r.order[i], plan_only, cells, n_cells);
 		for (size_t k = 0; k < n_cells; k++)
@@ -186,12 +187,86 @@ void cli_sweep_best_line(FILE *out, const tally_sweep *sweep)
 	cli_format_number(value, sizeof value, t.objective);
 	int maximize;
 	const char *objective = tally_sweep_objective(sweep, &maximize);
-	fprintf(out, "Best: trial %ld, run %s, %s %s (%s)\n", best + 1, t.run_id ? t.run_id : "-", objective, value,
+	fprintf(out, "Best: trial %ld, run %s, %s %s (%s)\n", best + 1, t.run_id ? cli_short_id(t.run_id) : "-", objective, value,
 	        maximize ? "maximized" : "minimized");
 }
 
-int cli_sweep_show(tally_sweep *sweep, const char *runs_dir, bool json)
+void cli_sweep_status_text(char *out, size_t size, const char *status, size_t failed)
 {
+	if (failed && strcmp(status, "failed"))
+		snprintf(out, size, "%s, %zu failed", status, failed);
+	else
+		snprintf(out, size, "%s", status);
+}
+
+size_t cli_sweep_failed_count(const tally_sweep *sweep)
+{
+	size_t failed = 0;
+	for (size_t i = 0; i < tally_sweep_trial_count(sweep); i++) {
+		tally_sweep_trial t;
+		tally_sweep_trial_get(sweep, i, &t);
+		failed += !strcmp(t.status, "error") || !strcmp(t.status, "terminated");
+	}
+	return failed;
+}
+
+/* The last non-blank line of a run's stderr, collected chunk by chunk. */
+typedef struct {
+	tally_buf line, last;
+} last_line;
+
+static int take_stderr(void *ctx, int stream, const char *data, size_t len, int64_t time_ms)
+{
+	last_line *l = ctx;
+	(void)stream;
+	(void)time_ms;
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n' || data[i] == '\r') {
+			if (l->line.len && strspn(l->line.ptr, " \t") < l->line.len) {
+				tally_buf_clear(&l->last);
+				tally_buf_add(&l->last, l->line.ptr, l->line.len);
+			}
+			tally_buf_clear(&l->line);
+		} else if (l->line.len < 300) {
+			tally_buf_addc(&l->line, data[i]);
+		}
+	}
+	return 0;
+}
+
+void cli_sweep_failures(FILE *out, tally_store *store, const tally_sweep *sweep)
+{
+	size_t shown = 0, failed = cli_sweep_failed_count(sweep);
+	for (size_t i = 0; i < tally_sweep_trial_count(sweep) && shown < 10; i++) {
+		tally_sweep_trial t;
+		tally_sweep_trial_get(sweep, i, &t);
+		if (strcmp(t.status, "error") && strcmp(t.status, "terminated"))
+			continue;
+		shown++;
+		last_line l = {TALLY_BUF_INIT, TALLY_BUF_INIT};
+		tally_run *run = NULL;
+		if (t.run_id && tally_run_lookup(&run, store, t.run_id) == 0)
+			tally_run_output(run, TALLY_OUTPUT_STDERR, take_stderr, &l);
+		take_stderr(&l, 1, "\n", 1, 0); /* a last line without its newline */
+		tally_buf text = TALLY_BUF_INIT; /* control characters of the script's output are not for the terminal */
+		for (size_t k = 0; k < l.last.len; k++)
+			tally_buf_addc(&text, (unsigned char)l.last.ptr[k] < 0x20 || l.last.ptr[k] == 0x7f ? '?' : l.last.ptr[k]);
+		fprintf(out, "Trial %zu %s%s%s%s\n", i + 1, !strcmp(t.status, "error") ? "failed" : "was terminated",
+		        t.run_id ? " (run " : "", t.run_id ? cli_short_id(t.run_id) : "", t.run_id ? ")" : "");
+		if (text.len)
+			fprintf(out, "  %s\n", text.ptr);
+		tally_buf_release(&text);
+		tally_buf_release(&l.line);
+		tally_buf_release(&l.last);
+		tally_run_free(run);
+	}
+	if (failed > shown)
+		fprintf(out, "… and %zu more (tally runs --sweep %s --error)\n", failed - shown, tally_sweep_id(sweep));
+}
+
+int cli_sweep_show(tally_sweep *sweep, tally_store *store, bool json)
+{
+	const char *runs_dir = tally_store_path(store);
 	if (json) {
 		puts(tally_sweep_json(sweep));
 		return EXIT_OK;
@@ -199,7 +274,9 @@ int cli_sweep_show(tally_sweep *sweep, const char *runs_dir, bool json)
 	json_t *rec = json_loads(tally_sweep_json(sweep), 0, NULL);
 	const char *script = json_string_value(json_object_get(rec, "script"));
 	printf("Sweep %s: %s\n", tally_sweep_id(sweep), tally_sweep_describe(sweep));
-	printf("  status      %s\n", tally_sweep_status(sweep));
+	char status[64];
+	cli_sweep_status_text(status, sizeof status, tally_sweep_status(sweep), cli_sweep_failed_count(sweep));
+	printf("  status      %s\n", status);
 	if (script)
 		printf("  script      %s\n", script);
 	printf("  strategy    %s, seed %" JSON_INTEGER_FORMAT "\n", json_string_value(json_object_get(rec, "strategy")),
@@ -222,7 +299,8 @@ int cli_sweep_show(tally_sweep *sweep, const char *runs_dir, bool json)
 	printf("  record      %s/.sweeps/%s/sweep.json\n", runs_dir, tally_sweep_id(sweep));
 	json_decref(rec);
 	putchar('\n');
-	cli_sweep_table(stdout, sweep, false);
+	cli_sweep_table(stdout, sweep, false, 0);
 	cli_sweep_best_line(stdout, sweep);
+	cli_sweep_failures(stdout, store, sweep);
 	return EXIT_OK;
 }

@@ -24,7 +24,7 @@ test_expect_success 'setup: scripts with declared flags' '
 	#| flags:
 	#|   n: {type: int, default: 1}
 	echo "loss: $FLAG_N"
-	test "$FLAG_N" != 13
+	test "$FLAG_N" != 13 || { echo "warming up" >&2; echo "n=13 is unlucky" >&2; exit 1; }
 	SH
 	cat >wait.sh <<-\SH
 	#| flags:
@@ -157,7 +157,15 @@ test_expect_success 'tally sweeps and tally show SWEEP' '
 test_expect_success 'a failing trial is recorded and the sweep goes on; --fail-fast stops' '
 	test_expect_code 1 tally tune fail.sh "n=[12,13,14]" >out 2>err &&
 	grep -q "^trial 2/3 error" err && grep -q "^trial 3/3 completed" err &&
-	grep -q "2 of 3 trials completed" err &&
+	grep -q "2 of 3 trials completed, 1 failed" err &&
+	first=$(sweep_id err) &&
+	grep -q "tally tune --resume $first --retry-failed" err && ! grep -q "resume ID" err &&
+	# the failed trial shows what it logged, and why it failed
+	grep -q "^2  *error  *[a-z0-9]*  *13  *13  " out &&
+	grep -q "^Trial 2 failed (run [a-z0-9]*)$" out && grep -q "^  n=13 is unlucky$" out &&
+	tally sweeps >list && grep "^$first " list | grep -q "completed, 1 failed" &&
+	tally show "$first" >show && grep -q "^  status  *completed, 1 failed$" show &&
+	grep -q "^  n=13 is unlucky$" show &&
 	test_expect_code 1 tally tune fail.sh "n=[13,12,14]" --fail-fast >out 2>err &&
 	id=$(sweep_id err) &&
 	grep -q "stopped after a trial failed" err &&
@@ -305,6 +313,8 @@ test_expect_success 'on a terminal: more than 5 trials are confirmed first; a pr
 	n=$(run_count) &&
 	{ printf "n\n" | script -qec "tally tune train.sh units=range[1:6]" /dev/null >tty.out; true; } &&
 	grep -q "Start 6 trials? \[y/N\]" tty.out && grep -q "Nothing started" tty.out &&
+	grep -q "^TRIAL  *units" tty.out && grep -q "^5  *5" tty.out && ! grep -q "^6  *6" tty.out &&
+	! grep -q "{" tty.out && grep -q "dry-run lists them all" tty.out &&
 	test "$(run_count)" = $n &&
 	printf "y\n" | script -qec "tally tune train.sh units=range[1:6]" /dev/null >tty.out &&
 	test "$(run_count)" = $((n + 6)) &&

@@ -409,7 +409,7 @@ static void reset_trial(tally_trial_state *t)
 	free(t->run_id);
 	t->run_id = NULL;
 	strcpy(t->status, "pending");
-	t->has_objective = false;
+	t->has_objective = t->logged_objective = false;
 	t->duration_ms = -1;
 }
 
@@ -453,7 +453,8 @@ int tally__sweep_refresh_trials(tally_sweep *s)
 		snprintf(t->status, sizeof t->status, "%s", status);
 		t->duration_ms = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1
 		               : sqlite3_column_int64(st, 4) - sqlite3_column_int64(st, 3);
-		t->has_objective = sqlite3_column_type(st, 5) != SQLITE_NULL && !strcmp(status, "completed");
+		t->logged_objective = sqlite3_column_type(st, 5) != SQLITE_NULL;
+		t->has_objective = t->logged_objective && !strcmp(status, "completed");
 		t->objective = sqlite3_column_double(st, 5);
 	}
 	sqlite3_finalize(st);
@@ -490,7 +491,8 @@ void tally__sweep_read_trial_run(tally_sweep *s, size_t trial, const char *run_i
 		if (json_object_get(scalars, default_objectives[i]))
 			set_objective(s, default_objectives[i]);
 	json_t *last = json_object_get(json_object_get(scalars, s->objective), "last");
-	t->has_objective = s->objective[0] && json_is_number(last) && !strcmp(t->status, "completed");
+	t->logged_objective = s->objective[0] && json_is_number(last);
+	t->has_objective = t->logged_objective && !strcmp(t->status, "completed");
 	t->objective = json_number_value(last);
 	json_decref(scalars);
 	tally_run_free(run);
@@ -536,6 +538,7 @@ int tally_sweep_trial_get(const tally_sweep *s, size_t i, tally_sweep_trial *out
 	out->has_objective = t->has_objective;
 	out->objective = t->objective;
 	out->duration_ms = t->duration_ms;
+	out->logged_objective = t->logged_objective;
 	return 0;
 }
 

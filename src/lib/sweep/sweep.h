@@ -109,7 +109,8 @@ int tally__trials_parse(json_t **out, const char *path, const char *text, size_t
 typedef struct {
 	char *run_id;
 	char status[16];       /* pending, running, completed, error, terminated */
-	bool has_objective;
+	bool has_objective;    /* completed, with the objective */
+	bool logged_objective; /* its run logged the objective, whatever its status */
 	double objective;
 	int64_t duration_ms;
 	char *flags_text;      /* the trial's flags as compact JSON, for tally_sweep_trial_get() */
