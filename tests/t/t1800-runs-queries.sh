@@ -46,6 +46,23 @@ test_expect_success 'comparisons on scalars and flags' '
 	test "$(labels "scalar.val_acc < 0.6")" = "r4"
 '
 
+test_expect_success 'a name no run has, or a status that does not exist, is warned about with the nearest' '
+	tally runs --where "vall_acc > 0.5" >out 2>err &&
+	grep -q "^tally: warning: no run has a flag or scalar .vall_acc. (missing in every run) — did you mean val_acc?$" err &&
+	grep -q "No run matches" err &&
+	tally runs --where "status = failed" >out 2>err &&
+	grep -q "^tally: warning: .failed. is not a status (running, completed, error, terminated, pending, queued) — did you mean error?$" err &&
+	tally runs --where "status != complete" >out 2>err && grep -q "did you mean completed?" err &&
+	tally runs --where "stauts = error" >out 2>err && grep -q "did you mean status?" err &&
+	tally runs --where "unit = 64" >out 2>err && grep -q "did you mean units?" err &&
+	tally runs --sort -val_accc >out 2>err && grep -q "did you mean val_acc?" err &&
+	tally runs --where "zzzz > 1" >out 2>err && grep -q "no run has a flag or scalar .zzzz. (missing in every run)$" err &&
+	# names some run has, statuses that exist, tfruns names: no warning
+	tally runs --where "test_acc > 0.9 and status = error or status = completed and eval_acc > 0 and flag_lr > 0" >out 2>err &&
+	test ! -s err &&
+	tally runs --where "status = runing" --format csv >out 2>err && grep -q "did you mean running?" err
+'
+
 test_expect_success 'and, or, not, parentheses and precedence' '
 	test "$(labels "opt = adam and lr < 0.05")" = "r3" &&
 	test "$(labels "opt = sgd or val_acc > 0.98")" = "r4 r3 r2" &&

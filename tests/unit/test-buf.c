@@ -1,4 +1,4 @@
-/* Unit tests: tally_buf, paths, times. */
+/* Unit tests: tally_buf, paths, times, suggestions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/suggest.h"
 #include "util/timeutil.h"
 
 static void buf_starts_empty_and_grows(void **state)
@@ -87,6 +88,39 @@ static void durations_read_well(void **state)
 	assert_string_equal(d, "2h 01m");
 }
 
+static void edit_distances(void **state)
+{
+	(void)state;
+	assert_int_equal(tally_edit_distance("val_acc", "val_acc"), 0);
+	assert_int_equal(tally_edit_distance("vall_acc", "val_acc"), 1);   /* an extra letter */
+	assert_int_equal(tally_edit_distance("stauts", "status"), 1);      /* neighbours swapped */
+	assert_int_equal(tally_edit_distance("unit", "units"), 1);
+	assert_int_equal(tally_edit_distance("", "abc"), 3);
+	assert_int_equal(tally_edit_distance("kitten", "sitting"), 3);
+}
+
+static void suggestions_are_near_enough_to_be_typos(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"loss", "val_loss", "val_acc", "lr", "units", "status"};
+	tally_suggest s;
+	tally_suggest_init(&s, "vall_acc");
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		tally_suggest_consider(&s, names[i]);
+	assert_string_equal(tally_suggest_best(&s), "val_acc");
+	tally_suggest_init(&s, "lss");
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		tally_suggest_consider(&s, names[i]);
+	assert_string_equal(tally_suggest_best(&s), "loss");
+	tally_suggest_init(&s, "zzzz"); /* nothing near: no suggestion */
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		tally_suggest_consider(&s, names[i]);
+	assert_null(tally_suggest_best(&s));
+	tally_suggest_init(&s, "lr"); /* the word itself is no suggestion */
+	tally_suggest_consider(&s, "lr");
+	assert_null(tally_suggest_best(&s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -96,6 +130,8 @@ int main(void)
 		cmocka_unit_test(path_absolute_normalizes),
 		cmocka_unit_test(iso_time_round_trips),
 		cmocka_unit_test(durations_read_well),
+		cmocka_unit_test(edit_distances),
+		cmocka_unit_test(suggestions_are_near_enough_to_be_typos),
 	};
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
 }

@@ -31,6 +31,8 @@ typedef struct {
 	 * so that a bare name compiles to one lookup. */
 	int (*resolve)(void *ctx, const char *name);
 	void *resolve_ctx;
+	/* Optional: consider every flag and scalar name of the runs (for "did you mean"). */
+	void (*each_name)(void *ctx, void (*consider)(void *arg, const char *name), void *arg);
 	/* Tests of flags and scalars as EXISTS probes per run (cheap when few runs
 	 * are looked at: a top-N walk of an index) instead of sets of rids. */
 	bool correlated;
@@ -42,9 +44,13 @@ typedef struct {
 		bool descending;
 		size_t rest_at;                    /* where the other keys start in `order` */
 	} drive;
+	/* Likely mistakes that still compile (a name no run has, a status that
+	 * does not exist), a line each, for the caller to show. */
+	tally_buf warnings;
 } tally_query;
 
-#define TALLY_QUERY_INIT {TALLY_BUF_INIT, TALLY_BUF_INIT, NULL, 0, 0, NULL, NULL, false, {NULL, NULL, NULL, 0, false, 0}}
+#define TALLY_QUERY_INIT {TALLY_BUF_INIT, TALLY_BUF_INIT, NULL, 0, 0, NULL, NULL, NULL, false, \
+                          {NULL, NULL, NULL, 0, false, 0}, TALLY_BUF_INIT}
 /* Add a --where expression (ANDed with what is there); TALLY_EINVALID names the column of a mistake. */
 int tally__query_where(tally_query *q, const char *expr);
 /* Add --sort keys ("-val_acc,started"). */

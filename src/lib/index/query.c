@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/suggest.h"
 #include "util/timeutil.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -73,9 +74,10 @@ typedef struct {
 	 * whose row passes", found through the table's index, not a lookup per run. */
 	const char *table, *key, *column;  /* "scalars", "tag", "min" */
 	size_t name_param;                 /* the ?N holding its name */
+	const char *attribute;             /* the run attribute it is ("status"), or NULL */
 } operand;
 
-#define OPERAND_INIT {TALLY_BUF_INIT, V_VALUE, false, NULL, NULL, NULL, NULL, 0}
+#define OPERAND_INIT {TALLY_BUF_INIT, V_VALUE, false, NULL, NULL, NULL, NULL, 0, NULL}
 
 /* ---- errors ---- */
 
@@ -245,6 +247,7 @@ static int attribute_sql(parser *ps, operand *o, const char *name, bool *found)
 			continue;
 		*found = true;
 		o->kind = attributes[i].kind;
+		o->attribute = attributes[i].name;
 		const char *now = strstr(attributes[i].sql, "?NOW");
 		if (now) { /* "now" is a parameter too: the SQL text never holds a value */
 			tally_buf_add(&o->sql, attributes[i].sql, (size_t)(now - attributes[i].sql));
@@ -291,6 +294,68 @@ static int name_kinds(parser *ps, const char *name)
 	return ps->q->resolve ? ps->q->resolve(ps->q->resolve_ctx, name) : 3;
 }
 
+/* ---- likely mistakes: warnings, with the nearest name ---- */
+
+static void consider_name(void *arg, const char *name)
+{
+	tally_suggest_consider(arg, name);
+}
+
+/* No run has a flag or scalar `name`: say so, with the nearest attribute, flag or scalar. */
+static void warn_unknown_name(parser *ps, const char *name)
+{
+	tally_suggest s;
+	tally_suggest_init(&s, name);
+	for (size_t i = 0; i < sizeof attributes / sizeof *attributes; i++)
+		tally_suggest_consider(&s, attributes[i].name);
+	if (ps->q->each_name)
+		ps->q->each_name(ps->q->resolve_ctx, consider_name, &s);
+	const char *best = tally_suggest_best(&s);
+	tally_buf_printf(&ps->q->warnings, "no run has a flag or scalar '%s' (missing in every run)%s%s%s\n", name,
+	                 best ? " — did you mean " : "", best ? best : "", best ? "?" : "");
+}
+
+static const char *const statuses[] = {"running", "completed", "error", "terminated", "pending", "queued"};
+/* What people call a status that tally names otherwise. */
+static const char *const status_synonyms[][2] = {
+	{"failed", "error"},      {"failure", "error"},      {"crashed", "error"},      {"errored", "error"},
+	{"done", "completed"},    {"finished", "completed"}, {"success", "completed"},  {"succeeded", "completed"},
+	{"complete", "completed"}, {"killed", "terminated"}, {"stopped", "terminated"}, {"interrupted", "terminated"},
+	{"cancelled", "terminated"}, {"canceled", "terminated"},
+};
+
+/* `status = VALUE` with a value no run can have. */
+static void check_status_value(parser *ps, const char *value)
+{
+	for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++)
+		if (!strcmp(value, statuses[i]))
+			return;
+	const char *best = NULL;
+	for (size_t i = 0; !best && i < sizeof status_synonyms / sizeof *status_synonyms; i++)
+		if (!strcasecmp(value, status_synonyms[i][0]))
+			best = status_synonyms[i][1];
+	tally_suggest s;
+	tally_suggest_init(&s, value);
+	for (size_t i = 0; !best && i < sizeof statuses / sizeof *statuses; i++)
+		tally_suggest_consider(&s, statuses[i]);
+	if (!best)
+		best = tally_suggest_best(&s);
+	tally_buf_printf(&ps->q->warnings, "'%s' is not a status (running, completed, error, terminated, pending, queued)%s%s%s\n",
+	                 value, best ? " — did you mean " : "", best ? best : "", best ? "?" : "");
+}
+
+/* flag_X, metric_X, eval_X (test_X) naming a flag or scalar some run has. */
+static bool known_tfruns_name(parser *ps, const char *name)
+{
+	if ((!strncmp(name, "flag_", 5) || !strncmp(name, "metric_", 7)) && name_kinds(ps, strchr(name, '_') + 1) != 0)
+		return true;
+	if (strncmp(name, "eval_", 5) || !name[5])
+		return false;
+	char test[300];
+	snprintf(test, sizeof test, "test_%s", name + 5);
+	return name_kinds(ps, test) != 0;
+}
+
 /* A bare name: the flag, else the scalar, with tfruns' column names understood. */
 static int flag_or_scalar_sql(parser *ps, operand *o, const char *name)
 {
@@ -307,6 +372,8 @@ static int flag_or_scalar_sql(parser *ps, operand *o, const char *name)
 		return scalar_sql(ps, o, "last", name + 7);
 	if (!strncmp(name, "flag_", 5) && name[5] && kinds == 0 && name_kinds(ps, name + 5) == 1)
 		return flag_sql(ps, o, name + 5);
+	if (kinds == 0 && !known_tfruns_name(ps, name))
+		warn_unknown_name(ps, name);
 	tally_buf_adds(&o->sql, "COALESCE(");
 	if ((rc = flag_sql(ps, o, name)))
 		return rc;
@@ -631,6 +698,9 @@ static int parse_test(parser *ps, tally_buf *out)
 			rc = syntax_error(ps, column, "%s", "tags are tested with 'contains' (tags contains best)");
 		if (!rc && left.kind == V_DATE_ATTR && right.kind == V_TEXT_LITERAL)
 			rc = as_date(ps, &right, right_column);
+		if (!rc && left.attribute && !strcmp(left.attribute, "status") && right.kind == V_TEXT_LITERAL && right.text &&
+		    (!strcmp(op_text, "=") || !strcmp(op_text, "==") || !strcmp(op_text, "!=")))
+			check_status_value(ps, right.text);
 		if (!rc && left.table && right.literal) {
 			char col[40], pred[600];
 			snprintf(pred, sizeof pred, "%s %s %s", column_of(&left, col, sizeof col), op ? op : op_text, right.sql.ptr);
@@ -786,6 +856,7 @@ void tally__query_release(tally_query *q)
 	free(q->binds);
 	tally_buf_release(&q->where);
 	tally_buf_release(&q->order);
+	tally_buf_release(&q->warnings);
 	memset(q, 0, sizeof *q);
 }
 

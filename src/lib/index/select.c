@@ -43,11 +43,40 @@ static int name_kinds(void *ctx, const char *name)
 	return kinds;
 }
 
+/* Every flag name and scalar tag of the indexed runs, through their indexes. */
+static void each_name(void *ctx, void (*consider)(void *arg, const char *name), void *arg)
+{
+	sqlite3 *db = ctx;
+	sqlite3_stmt *st;
+	if (!db || sqlite3_prepare_v2(db, "SELECT DISTINCT name FROM flags UNION SELECT DISTINCT tag FROM scalars", -1, &st,
+	                              NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		consider(arg, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/* The query's warnings into the store's (each once: a query may be compiled twice). */
+static void pass_warnings(tally_store *store, const tally_query *q)
+{
+	const char *line = q->warnings.ptr;
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		char *one = strndup(line, len);
+		if (one && !(store->warnings.ptr && strstr(store->warnings.ptr, one)))
+			tally_buf_adds(&store->warnings, one);
+		free(one);
+		line += len;
+	}
+}
+
 /* Compile the iterator's where, filter and sort into `q`. */
 static int compile_query(tally_query *q, tally_run_iter *it, const tally_iter_options *opts, bool correlated)
 {
 	q->resolve = name_kinds;
 	q->resolve_ctx = it->store->db;
+	q->each_name = each_name;
 	q->correlated = correlated;
 	int rc = 0;
 	if (opts->where && (rc = tally__query_where(q, opts->where)))
@@ -56,6 +85,7 @@ static int compile_query(tally_query *q, tally_run_iter *it, const tally_iter_op
 		return rc;
 	if (opts->sort && (rc = tally__query_sort(q, opts->sort)))
 		return rc;
+	pass_warnings(it->store, q);
 	return 0;
 }
 
