@@ -1,6 +1,7 @@
 /* tally tune — run a script over a search space, each trial a tracked run. */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -114,6 +115,8 @@ static const struct option options[] = {
 typedef struct {
 	bool tty, quiet, drawn;
 	unsigned parallel;
+	tally_store *store;
+	bool objective_warned;   /* a completed trial without the objective was reported */
 } progress_view;
 
 static void clear_bar(progress_view *v)
@@ -174,9 +177,44 @@ static void trial_line(tally_sweep *sweep, const tally_sweep_progress *p)
 	fprintf(stderr, "  (run %s)\n", p->run_id ? cli_short_id(p->run_id) : "-");
 }
 
+/* The first trial that completed without the objective: say so at once, with
+ * what it did log, rather than ending with a table of dashes. */
+static void warn_no_objective(progress_view *v, const tally_sweep *sweep, long trial, const char *run_id)
+{
+	v->objective_warned = true;
+	const char *objective = tally_sweep_objective(sweep, NULL);
+	tally_run *run = NULL;
+	json_t *scalars = NULL;
+	if (run_id && tally_run_lookup(&run, v->store, run_id) == 0)
+		scalars = json_loads(tally_run_scalars_json(run), 0, NULL);
+	tally_buf names = TALLY_BUF_INIT;
+	const char *name;
+	json_t *value;
+	size_t n = 0;
+	json_object_foreach(scalars, name, value) {
+		if (!strncmp(name, "sys/", 4) || n++ >= 8)
+			continue;
+		tally_buf_printf(&names, "%s%s", names.len ? ", " : "", name);
+	}
+	fprintf(stderr, "tally: warning: trial %ld completed without %s%s%s%s — name the objective with --minimize or "
+	        "--maximize SCALAR\n", trial + 1, *objective ? objective : "val_loss or loss",
+	        names.len ? " (it logged " : " (it logged no scalars", names.len ? names.ptr : "", n > 8 ? ", …)" : ")");
+	tally_buf_release(&names);
+	json_decref(scalars);
+	tally_run_free(run);
+}
+
 static void on_progress(void *ctx, tally_sweep *sweep, const tally_sweep_progress *p)
 {
 	progress_view *v = ctx;
+	if (p->event == TALLY_SWEEP_TRIAL_ENDED && !v->objective_warned) { /* a warning: also with -q */
+		tally_sweep_trial t;
+		tally_sweep_trial_get(sweep, (size_t)p->trial, &t);
+		if (!p->error && !strcmp(t.status, "completed") && !t.logged_objective) {
+			clear_bar(v);
+			warn_no_objective(v, sweep, p->trial, t.run_id);
+		}
+	}
 	if (v->quiet)
 		return;
 	switch (p->event) {
@@ -282,7 +320,7 @@ int cli_tune(cli_tune_request *req)
 	while (req->exec.gpus && req->exec.gpus[n_gpus])
 		n_gpus++;
 	progress_view view = {isatty(STDERR_FILENO), req->quiet, false,
-	                      req->exec.parallel ? req->exec.parallel : n_gpus ? (unsigned)n_gpus : 1};
+	                      req->exec.parallel ? req->exec.parallel : n_gpus ? (unsigned)n_gpus : 1, store, false};
 	req->exec.progress = on_progress;
 	req->exec.ctx = &view;
 	fflush(stdout);

@@ -154,6 +154,15 @@ test_expect_success 'tally sweeps and tally show SWEEP' '
 	test_expect_code 129 tally sweeps --format xml
 '
 
+test_expect_success 'trials without the objective: a warning at the first, naming what they logged' '
+	tally tune train.sh "units=[16,32]" --maximize val_accuracy -q >out 2>err &&
+	test "$(grep -c "warning: trial" err)" = 1 &&
+	grep -q "^tally: warning: trial 1 completed without val_accuracy (it logged val_loss, val_acc) — name the objective" err &&
+	! grep -q "^Best" out &&
+	tally tune train.sh "units=[16,32]" --maximize val_acc -q >out 2>err &&
+	! grep -q warning err && grep -q "^Best: trial" out
+'
+
 test_expect_success 'a failing trial is recorded and the sweep goes on; --fail-fast stops' '
 	test_expect_code 1 tally tune fail.sh "n=[12,13,14]" >out 2>err &&
 	grep -q "^trial 2/3 error" err && grep -q "^trial 3/3 completed" err &&
