@@ -236,6 +236,7 @@ typedef struct {
 	const char **flags, **tags;   /* NULL-terminated; the launch points into them */
 	size_t n_flags, n_tags;
 	const char *runs_dir;
+	tally_strlist made;           /* NAME=VALUE texts made from --NAME VALUE (argparse's habit) */
 } cli_script_args;
 
 /* Append to a NULL-terminated list; -1 when out of memory. */
@@ -243,7 +244,10 @@ int cli_push_arg(const char ***list, size_t *n, const char *s);
 /* Parse argv: options anywhere before "--" (the shared ones taken here, the
  * others handed to on_option, which returns 0, -1 to stop quietly (--help),
  * or an exit code), the first bare word the script, NAME=VALUE words its
- * flags, after "--" the command.  0, -1, or the exit code after a message. */
+ * flags, after "--" the command.  After the script, --NAME VALUE and
+ * --NAME=VALUE that are not tally's options are taken as NAME=VALUE when
+ * the script declares NAME (argparse's habit); otherwise one line says what
+ * to write.  0, -1, or the exit code after a message. */
 struct option;
 int cli_parse_script_args(cli_script_args *a, int argc, char **argv, const char *shortopts,
                           const struct option *longopts, const char *usage, int (*on_option)(int c, void *ctx),

@@ -32,7 +32,10 @@ static const char usage[] =
 	"(args; tfruns scripts get --NAME=VALUE), its literals rewritten in the run's\n"
 	"copy (globals), or a flags file in the run (#| flags-dest: flags.yml); and\n"
 	"always as FLAG_NAME environment variables.  Scripts without declared flags\n"
-	"take any NAME=VALUE as `--NAME VALUE`.  Precedence: the script's defaults <\n"
+	"take any NAME=VALUE as `--NAME VALUE`.  After the script, `--NAME VALUE` and\n"
+	"`--NAME=VALUE` (argparse's habit) are taken as NAME=VALUE when the script\n"
+	"declares NAME (a bool alone is true); '-' and '_' in a flag's name are one\n"
+	"(learning-rate=0.1 is learning_rate=0.1).  Precedence: the script's defaults <\n"
 	"--flags-file < the command line.  The default label is the flags that differ\n"
 	"from the defaults (`lr=0.1 units=128`).\n"
 	"\n"
@@ -247,7 +250,7 @@ static bool is_sweep(const char *const *flags)
 int cmd_run(int argc, char **argv)
 {
 	tally_launch_options opts = TALLY_LAUNCH_OPTIONS_INIT;
-	cli_script_args args = {&opts, NULL, NULL, 0, 0, NULL};
+	cli_script_args args = {&opts, NULL, NULL, 0, 0, NULL, TALLY_STRLIST_INIT};
 	run_args a = {&opts, false, false, false};
 	tally_store *store = NULL;
 	tally_run *run = NULL;

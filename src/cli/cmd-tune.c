@@ -473,7 +473,7 @@ int cmd_tune(int argc, char **argv)
 	req.plan.version = TALLY_SWEEP_OPTIONS_VERSION;
 	req.plan.launch = (tally_launch_options)TALLY_LAUNCH_OPTIONS_INIT;
 	req.exec.version = TALLY_SWEEP_EXEC_VERSION;
-	tune_args a = {&req, {&req.plan.launch, NULL, NULL, 0, 0, NULL}, NULL, 0, NULL, false};
+	tune_args a = {&req, {&req.plan.launch, NULL, NULL, 0, 0, NULL, TALLY_STRLIST_INIT}, NULL, 0, NULL, false};
 	int code = cli_parse_script_args(&a.args, argc, argv, "+n:p:yql:t:c:i:f:h", options, usage, parse_option, &a);
 	if (!code)
 		code = check_request(&req, &a);

@@ -5,11 +5,13 @@
  * (CLI_LAUNCH_OPTIONS: label, tags, comment, interpreter, flags file…).
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/suggest.h"
 
 int cli_push_arg(const char ***list, size_t *n, const char *s)
 {
@@ -43,6 +45,90 @@ static int launch_option(cli_script_args *a, int c)
 	}
 }
 
+/* Whether `arg` ("--name" or "--name=value") is one of the command's own long options. */
+static bool own_long_option(const struct option *longopts, const char *arg)
+{
+	size_t len = strcspn(arg + 2, "=");
+	for (const struct option *o = longopts; o->name; o++)
+		if (strlen(o->name) == len && !strncmp(o->name, arg + 2, len))
+			return true;
+	return false;
+}
+
+/* Whether two flag names are the same with '-' and '_' taken as one. */
+static bool same_flag_name(const char *a, const char *b, size_t b_len)
+{
+	size_t i = 0;
+	for (; a[i] && i < b_len; i++)
+		if (a[i] != b[i] && !((a[i] == '-' || a[i] == '_') && (b[i] == '-' || b[i] == '_')))
+			return false;
+	return !a[i] && i == b_len;
+}
+
+/*
+ * argv[*i] is "--NAME[=VALUE]", after the script, and no option of tally's:
+ * what an argparse user types.  When the script declares NAME, it becomes
+ * NAME=VALUE (the value from after '=' or the next word; a bool alone is
+ * true); otherwise one line says what to write instead.  0 or the exit code.
+ */
+static int script_option_as_flag(cli_script_args *a, int end, char **argv, int *i)
+{
+	const char *arg = argv[*i], *name = arg + 2, *eq = strchr(name, '=');
+	size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+	const char *value = eq ? eq + 1 : NULL;
+	bool value_is_next = !eq && *i + 1 < end && strncmp(argv[*i + 1], "--", 2);
+	char *json_text = NULL;
+	json_t *flags = NULL, *decl = NULL;
+	if (tally_describe_flags(a->launch->script, &json_text) == 0) {
+		flags = json_loads(json_text, 0, NULL);
+		size_t k;
+		json_t *f;
+		json_array_foreach(json_object_get(flags, "flags"), k, f) {
+			const char *n = json_string_value(json_object_get(f, "name"));
+			if (n && same_flag_name(n, name, name_len))
+				decl = f;
+		}
+	}
+	free(json_text);
+	int code = 0;
+	tally_buf text = TALLY_BUF_INIT;
+	const char *type = json_string_value(json_object_get(decl, "type"));
+	if (decl && !value && !value_is_next && !(type && !strcmp(type, "bool"))) {
+		cli_error("flag '%s' needs a value: %s=VALUE", json_string_value(json_object_get(decl, "name")),
+		          json_string_value(json_object_get(decl, "name")));
+		code = EXIT_USAGE;
+	} else if (decl) {
+		if (!value && value_is_next)
+			value = argv[++*i];
+		tally_buf_printf(&text, "%s=%s", json_string_value(json_object_get(decl, "name")), value ? value : "true");
+		if (tally_buf_oom(&text) || tally_strlist_push(&a->made, text.ptr) < 0 ||
+		    cli_push_arg(&a->flags, &a->n_flags, a->made.items[a->made.n - 1]) < 0)
+			code = cli_error("out of memory");
+	} else {
+		tally_suggest s;
+		char *word = strndup(name, name_len);
+		tally_suggest_init(&s, word ? word : "");
+		size_t k;
+		json_t *f;
+		json_array_foreach(json_object_get(flags, "flags"), k, f)
+			tally_suggest_consider(&s, json_string_value(json_object_get(f, "name")));
+		const char *best = tally_suggest_best(&s);
+		const char *shown = value ? value : value_is_next ? argv[*i + 1] : "VALUE";
+		if (best)
+			cli_error("'%.*s' is no option of tally's, and %s has no flag '%.*s' — did you mean %s=%s?",
+			                 (int)(name_len + 2), arg, a->launch->script, (int)name_len, name, best, shown);
+		else
+			cli_error("'%.*s' is no option of tally's — give the script's flags as NAME=VALUE (%.*s=%s), "
+			                 "or its arguments untouched after -- COMMAND", (int)(name_len + 2), arg, (int)name_len,
+			                 name, shown);
+		code = EXIT_USAGE;
+		free(word);
+	}
+	tally_buf_release(&text);
+	json_decref(flags);
+	return code;
+}
+
 int cli_parse_script_args(cli_script_args *a, int argc, char **argv, const char *shortopts,
                           const struct option *longopts, const char *usage, int (*on_option)(int c, void *ctx),
                           void *ctx)
@@ -64,6 +150,12 @@ int cli_parse_script_args(cli_script_args *a, int argc, char **argv, const char 
 				code = cli_push_arg(&a->flags, &a->n_flags, arg) < 0 ? cli_error("out of memory") : 0;
 			else
 				a->launch->script = arg;
+			continue;
+		}
+		if (a->launch->script && dashdash == argc && !strncmp(arg, "--", 2) && arg[2] &&
+		    !own_long_option(longopts, arg)) {
+			code = script_option_as_flag(a, dashdash, argv, &optind);
+			optind++;
 			continue;
 		}
 		if ((c = getopt_long(dashdash, argv, shortopts, longopts, NULL)) == -1)
@@ -94,6 +186,7 @@ void cli_script_args_release(cli_script_args *a)
 {
 	free(a->flags);
 	free(a->tags);
+	tally_strlist_release(&a->made);
 	a->flags = a->tags = NULL;
 	a->n_flags = a->n_tags = 0;
 }

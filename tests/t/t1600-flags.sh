@@ -451,4 +451,33 @@ test_expect_success 'tally flags: missing script and bad options' '
 	test_expect_code 129 tally flags --format xml glob.py 2>err
 '
 
+test_expect_success 'argparse habits: --NAME VALUE and --NAME=VALUE after the script, learning-rate= for --learning-rate' '
+	mkdir habits && cd habits &&
+	cat >ap.py <<-\PY &&
+	import argparse
+	p = argparse.ArgumentParser()
+	p.add_argument("--learning-rate", type=float, default=0.1)
+	p.add_argument("--epochs", type=int, default=3)
+	p.add_argument("--fast", action="store_true")
+	a = p.parse_args()
+	print("lr", a.learning_rate, "epochs", a.epochs, "fast", a.fast)
+	PY
+	tally run ap.py --learning-rate 0.25 --epochs=5 --fast >out 2>&1 &&
+	grep -q "^lr 0.25 epochs 5 fast True$" out &&
+	test "$(show_field "[\"label\"]")" = "epochs=5 fast=true learning_rate=0.25" &&
+	tally run ap.py --learning_rate 0.5 >out 2>&1 && grep -q "^lr 0.5 " out &&
+	tally run ap.py learning-rate=0.75 >out 2>&1 && grep -q "^lr 0.75 " out &&
+	tally run ap.py learning_rate=0.125 >out 2>&1 && grep -q "^lr 0.125 " out &&
+	n=$(run_count) &&
+	test_expect_code 129 tally run ap.py --lerning-rate 0.5 2>err &&
+	test "$(grep -vc "^+" err)" = 1 && grep -q "did you mean learning_rate=0.5?" err &&
+	test_expect_code 129 tally run ap.py --zzz 1 2>err &&
+	test "$(grep -vc "^+" err)" = 1 && grep -q "give the script.s flags as NAME=VALUE (zzz=1)" err &&
+	test_expect_code 129 tally run ap.py --epochs 2>err && grep -q "needs a value: epochs=VALUE" err &&
+	test "$(run_count)" = $n &&
+	# tally options still work after the script; -- COMMAND passes arguments untouched
+	tally run ap.py --label mine -q >/dev/null 2>&1 && test "$(show_field "[\"label\"]")" = mine &&
+	tally run -- python3 ap.py --epochs 7 >out 2>&1 && grep -q " epochs 7 " out
+'
+
 test_done

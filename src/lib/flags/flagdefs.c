@@ -305,21 +305,37 @@ static int undeclared(const tally_script_flags *sf, const char *name)
 	return rc;
 }
 
+/* The definition `name` means: its own, else the same name with '-' and '_'
+ * taken as one (argparse's --learning-rate is the flag learning_rate). */
+static const tally_flagdef *find_spelled(const tally_script_flags *sf, const char *name)
+{
+	const tally_flagdef *def = tally__flagdef_find(sf, name);
+	for (size_t i = 0; !def && i < sf->n; i++) {
+		const char *a = sf->items[i].name, *b = name;
+		while (*a && *b && (*a == *b || ((*a == '-' || *a == '_') && (*b == '-' || *b == '_'))))
+			a++, b++;
+		if (!*a && !*b)
+			def = &sf->items[i];
+	}
+	return def;
+}
+
 /* Apply one layer of values (file or command line). */
 static int apply_layer(tally_resolved_flags *r, const tally_script_flags *sf, const tally_flag_list *layer,
                        tally_flag_origin origin, bool force)
 {
 	for (size_t i = 0; layer && i < layer->count; i++) {
 		const tally_flag *given = &layer->items[i];
-		const tally_flagdef *def = tally__flagdef_find(sf, given->name);
+		const tally_flagdef *def = find_spelled(sf, given->name);
 		if (!def && sf->declared && !force)
 			return undeclared(sf, given->name);
+		const char *name = def ? def->name : given->name;
 		tally_flag v;
-		int rc = copy_flag(&v, given, given->name);
+		int rc = copy_flag(&v, given, name);
 		if (!rc && def)
 			rc = tally__flag_check(&v, def, sf->display ? sf->display : "the script");
 		if (!rc)
-			rc = put(r, &v, given->name, origin);
+			rc = put(r, &v, name, origin);
 		tally__flag_release(&v);
 		if (rc)
 			return rc;
