@@ -3,7 +3,8 @@
 # files are read, `tally scalars` on a run with a million points, and what
 # tally itself spends while a script logs 10,000 scalars a second.
 #
-# usage: bench/scalars.sh [SIZE_MiB]     (default 64; env: TALLY, REPS=3, POINTS=1000000)
+# usage: bench/scalars.sh [SIZE_MiB]     (default 64; env: TALLY, REPS=3, POINTS=1000000,
+#                                        PARSE_ONLY=1 for the parsing section alone)
 set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -21,9 +22,10 @@ echo "system-metrics: off" >tally.yml   # only what is measured
 echo "tally:  $TALLY"
 echo "tmp:    $BENCH_TMP ($(nproc) CPUs)"
 
-# Three inputs of SIZE MiB: every line a Guild-style scalar, every line a
-# Keras progress line with four scalars, and lines that hold none (same
-# length as the Guild ones), whose rate is the reference.
+# Inputs of SIZE MiB: every line a Guild-style scalar, every line a Keras
+# progress line with four scalars, every line "Epoch N: key=value, …" with
+# three, log lines with '=' and ':' but no scalar (prose), and lines that
+# hold none (same length as the Guild ones), whose rate is the reference.
 "$PY" - "$SIZE" "$BENCH_TMP" <<-'PY'
 import sys
 size = int(sys.argv[1]) << 20
@@ -38,6 +40,8 @@ def write(name, line_of):
             i += 1
 write("guild.log", lambda i: f"val_loss: {1 / (i + 2):.6f} (step {i})\n")
 write("plain.log", lambda i: f"processing batch {i:>9} of the epoch ...\n")
+write("pairs.log", lambda i: f"Epoch {i}: train_loss={1 / (i + 2):.4f}, val_loss={1 / (i + 3):.4f}, acc=0.{i % 9999:04d}\n")
+write("prose.log", lambda i: f"INFO step {i:>7}: saved checkpoint to /tmp/ckpt-{i}.pt (lr=0.01, v=1.2.3)\n")
 write("keras.log", lambda i: (f"Epoch {i // 100 + 1}/1000\n" if i % 100 == 0 else "") +
       f"1875/1875 [==============================] - 3s 1ms/step - loss: {1 / (i + 2):.4f}"
       f" - accuracy: {1 - 1 / (i + 2):.4f} - val_loss: {1 / (i + 3):.4f} - val_accuracy: 0.{i % 9999:04d}\n")
@@ -58,7 +62,7 @@ echo
 echo "== parsing output for scalars ($SIZE MiB each, tally run -q -- cat FILE, median of $REPS)"
 printf '%-34s %10s %9s %10s %8s\n' input "MiB/s" "s" points "vs plain"
 read -r plain_rate plain_s plain_points <<<"$(rate "$BENCH_TMP/plain.log")"
-for f in plain guild keras; do
+for f in plain prose guild keras pairs; do
 	if [[ $f == plain ]]; then
 		r=$plain_rate s=$plain_s p=$plain_points
 	else
@@ -67,6 +71,8 @@ for f in plain guild keras; do
 	printf '%-34s %10s %9s %10s %7s%%\n' "$f.log" "$r" "$s" "$p" \
 		"$(awk -v a="$r" -v b="$plain_rate" 'BEGIN { printf "%.0f", 100 * a / b }')"
 done
+
+[[ ${PARSE_ONLY:-0} == 1 ]] && exit 0   # only the parsing figures (to compare two builds)
 
 echo
 echo "== a run with $POINTS points"

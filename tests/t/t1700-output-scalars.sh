@@ -130,4 +130,37 @@ assert s == {\"rmse\": [0, 3, 0.25, 4]}, s
 " s.json
 '
 
+test_expect_success 'common training-log styles: steps in parentheses, epoch lines, key=value pairs' '
+	mkdir styles && cd styles &&
+	cat >styles.py <<-\PY &&
+	print("loss: 0.9 (10)")
+	print("acc: 0.5")
+	print("loss: 0.8 (best so far)")
+	for epoch in range(1, 3):
+	    print(f"epoch {epoch}/2")
+	    print(f"val_loss = 0.{epoch}")
+	print("Epoch 6: train_loss=1.000, val_loss=1.200, acc=0.9")
+	print("version=1.2.3")
+	print("INFO lr=0.1 loss=5")
+	print("epoch: 7")
+	print("loss=0.3 acc=0.95")
+	PY
+	tally run -q styles.py >/dev/null 2>&1 &&
+	tally scalars --format csv | cut -d, -f2-4 | tail -n +2 >got &&
+	cat >want <<-\EOF &&
+	loss,10,0.9
+	acc,10,0.5
+	loss,11,0.8
+	val_loss,1,0.1
+	val_loss,2,0.2
+	train_loss,6,1
+	val_loss,6,1.2
+	acc,6,0.9
+	loss,7,0.3
+	acc,7,0.95
+	EOF
+	test_cmp want got &&
+	! tally scalars --format csv | grep -q "^[^,]*,\(epoch\|version\|lr\),"
+'
+
 test_done

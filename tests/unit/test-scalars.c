@@ -202,6 +202,53 @@ static void output_lines_become_scalars(void **state)
 	assert_true(isnan(pts.values[5]));
 }
 
+/* The styles training loops print besides Guild's and Keras': steps in
+ * parentheses, epoch lines, key=value pairs; and what must stay out. */
+static void common_log_styles_become_scalars(void **state)
+{
+	const char *dir = *state;
+	const char *flags[] = {"lr"};
+	tally_outparse *p = NULL;
+	tally_scalar_log *log = NULL;
+	assert_int_equal(tally__outparse_new(&p, flags, 1, NULL), 0);
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	feed(p, log, "loss: 0.9 (10)");             /* 0: a step in parentheses */
+	feed(p, log, "acc: 0.5");                   /* 1: ... which the next lines keep */
+	feed(p, log, "loss: 0.8 (best so far)");    /* 2: a note is no step; loss repeats: 11 */
+	feed(p, log, "epoch 3/10");                 /* the step: 3 */
+	feed(p, log, "val_loss = 0.25");            /* 3 */
+	feed(p, log, "Epoch 4");                    /* the step: 4 */
+	feed(p, log, "loss=0.3 acc=0.9");           /* 4, 5 */
+	feed(p, log, "epoch: 5");                   /* the step, not a scalar */
+	feed(p, log, "Epoch 6: train_loss=1.000, val_loss=1.200, acc=0.9"); /* 6, 7, 8 */
+	feed(p, log, "step 8 | loss=0.1 | lr=0.5");  /* 9; lr is a flag */
+	feed(p, log, "version=1.2.3");              /* false positives: nothing */
+	feed(p, log, "path=/tmp/x");
+	feed(p, log, "a=1&b=2");
+	feed(p, log, "12:30:00 loss=0.5");
+	feed(p, log, "x=1 y=foo");
+	feed(p, log, "Epoch time: 12:30:00");
+	feed(p, log, "epoch: 2.5");                 /* no step, and not a scalar */
+	tally__scalar_log_free(log);
+	tally__outparse_free(p);
+
+	points pts = {0};
+	bool truncated;
+	assert_int_equal(tally__scalar_log_read(dir, collect, &pts, &truncated), 0);
+	static const struct {
+		const char *tag;
+		int64_t step;
+		double value;
+	} want[] = {{"loss", 10, 0.9}, {"acc", 10, 0.5}, {"loss", 11, 0.8}, {"val_loss", 3, 0.25}, {"loss", 4, 0.3},
+	            {"acc", 4, 0.9}, {"train_loss", 6, 1.0}, {"val_loss", 6, 1.2}, {"acc", 6, 0.9}, {"loss", 8, 0.1}};
+	assert_int_equal(pts.n, sizeof want / sizeof *want);
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+		assert_string_equal(pts.tags[i], want[i].tag);
+		assert_int_equal(pts.steps[i], want[i].step);
+		assert_true(fabs(pts.values[i] - want[i].value) < 1e-12);
+	}
+}
+
 /* Keras progress lines, as tf.keras 2 and Keras 3 print them (verbose 1 and 2). */
 static void keras_lines_become_scalars(void **state)
 {
@@ -538,6 +585,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(appending_after_reopen_continues_the_log, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(output_lines_become_scalars, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(keras_lines_become_scalars, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(common_log_styles_become_scalars, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(custom_patterns_replace_the_defaults, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(chunk_boundaries_never_change_the_scalars, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(summary_is_rebuilt_from_the_log, make_run_dir, remove_run_dir),

@@ -1,15 +1,23 @@
 /*
  * Scalars printed on the console, parsed line by line as output streams.
  *
- * The default rules are Guild AI's convention and Keras' progress lines:
+ * The default rules are Guild AI's convention, Keras' progress lines and
+ * the key=value lines many training loops print:
  *   loss: 0.31              a scalar at the current step
- *   loss: 0.31 (step 4)     a scalar at an explicit step
- *   step: 5                 sets the current step for what follows
- *   Epoch 3/10              (Keras) sets the step to 3
+ *   loss: 0.31 (step 4)     a scalar at an explicit step, which becomes the
+ *   loss: 0.31 (4)          current step for the lines after it (as in Guild)
+ *   loss: 0.31 (best)       a parenthetical note is no step: the scalar counts
+ *   step: 5, epoch: 5       set the current step for what follows
+ *   Epoch 3/10, epoch 3     (Keras and others) set the step to 3
  *   1875/1875 [====] - 3s 2ms/step - loss: 0.2931 - accuracy: 0.9147
  *                           (Keras) every ` - key: value` pair, at the current step
+ *   loss=0.3 acc=0.9        a line made only of numeric key=value pairs (also
+ *   val_loss = 0.25         `key = value`, separated by blanks, `,`, `;` or `|`)
+ *   Epoch 3: loss=0.3, acc=0.9   the same after an "Epoch N:" or "step N:" that sets the step
  * and a key repeated at the current step advances the step, so a loop that
  * prints "loss: …" and "acc: …" each epoch gets steps 0, 1, 2… by itself.
+ * A line of pairs counts only when every pair's value is a number, so
+ * `version=1.2.3`, `path=/tmp/x` or a query string never give a scalar.
  * Names of flags are never scalars (a script echoing "lr: 0.01" is not a metric).
  *
  * A script can bring its own rules instead (tally.yml or front matter
@@ -26,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_PARSED_LINE 4096
 
@@ -38,6 +47,7 @@ typedef enum {
 	RULE_TAG_VALUE,   /* a fixed tag; group: value (optional step) */
 	RULE_STEP,        /* group: step */
 	RULE_PAIRS,       /* every key/value match along a Keras progress line ("1875/1875 ...") */
+	RULE_EQ_PAIRS,    /* a line of key=value pairs (optional group: step); `pair` finds each */
 } rule_kind;
 
 typedef struct {
@@ -51,6 +61,9 @@ typedef struct {
 	uint8_t first_byte_map[32];    /* ours, when PCRE2 knows the one first byte ("Epoch") */
 	bool own_first;                /* use first_byte_map (not a pointer: the rules array moves) */
 	bool jit, jit_tried;
+	pcre2_code *pair;              /* RULE_EQ_PAIRS: one key=value pair */
+	pcre2_match_data *pair_md;
+	bool pair_jit;
 } rule;
 
 struct tally_outparse {
@@ -65,9 +78,16 @@ struct tally_outparse {
 
 /* The default rules. */
 static const char guild_pattern[] =
-	"^(?<key>" KEY_RE ")\\s*:\\s*(?<value>" VALUE_RE ")\\s*(?:\\(step\\s+(?<step>" STEP_RE ")\\))?\\s*$";
-static const char keras_epoch[] = "^Epoch\\s+(?<step>" STEP_RE ")/[0-9]+\\s*$";
+	"^(?<key>" KEY_RE ")\\s*:\\s*(?<value>" VALUE_RE ")\\s*"
+	"(?:\\((?:step\\s+)?(?<step>" STEP_RE ")\\)|\\([^()]*\\))?\\s*$";
+static const char epoch_line[] = "^(?i:epoch)\\s+(?<step>" STEP_RE ")(?:\\s*/\\s*[0-9]+)?\\s*$";
 static const char keras_pair[] = "\\s-\\s(?<key>" KEY_RE "):\\s*(?<value>" VALUE_RE ")(?=\\s|$)";
+/* A whole line of numeric key=value pairs, perhaps after "Epoch 3:" or "step 3 |". */
+#define EQ_PAIR KEY_RE "\\s*=\\s*(?:" VALUE_RE ")"
+static const char eq_line[] =
+	"^(?:(?i:epoch|step)\\s*(?<step>" STEP_RE ")(?:\\s*/\\s*[0-9]+)?\\s*[:|,-]?\\s*)?"
+	EQ_PAIR "(?:\\s*[,;|]\\s*" EQ_PAIR "|\\s+" EQ_PAIR ")*\\s*[,;]?\\s*$";
+static const char eq_pair[] = "(?<key>" KEY_RE ")\\s*=\\s*(?<value>" VALUE_RE ")";
 
 /* Guild's placeholders: (\key), (\value), (\step) become named groups. */
 static char *expand_placeholders(const char *pattern)
@@ -147,6 +167,8 @@ static void learn_prefilters(rule *r)
 		r->required = -1;
 		return;
 	}
+	if (r->kind == RULE_EQ_PAIRS) /* PCRE2 cannot tell from the pattern: a line of pairs holds an '=' */
+		r->required = '=';
 	pcre2_code *first = r->re;
 	uint32_t options = 0;
 	pcre2_pattern_info(first, PCRE2_INFO_ALLOPTIONS, &options);
@@ -157,6 +179,10 @@ static void learn_prefilters(rule *r)
 	    pcre2_pattern_info(first, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 && unit < 256) {
 		memset(r->first_byte_map, 0, sizeof r->first_byte_map);
 		r->first_byte_map[unit / 8] |= (uint8_t)(1u << (unit % 8));
+		if (isalpha((int)unit)) { /* (?i:epoch): PCRE2 names one case; either may start the line */
+			unsigned other = (unsigned)(islower((int)unit) ? toupper((int)unit) : tolower((int)unit));
+			r->first_byte_map[other / 8] |= (uint8_t)(1u << (other % 8));
+		}
 		r->own_first = true;
 	} else if (pcre2_pattern_info(first, PCRE2_INFO_FIRSTBITMAP, &bitmap) == 0 && bitmap) {
 		r->pcre_first = bitmap; /* inside the compiled pattern: it stays put */
@@ -167,6 +193,8 @@ static void rule_release(rule *r)
 {
 	pcre2_code_free(r->re);
 	pcre2_match_data_free(r->md);
+	pcre2_code_free(r->pair);
+	pcre2_match_data_free(r->pair_md);
 	free(r->tag);
 }
 
@@ -201,6 +229,17 @@ static int add_rule(tally_outparse *p, rule_kind kind, const char *tag, const ch
 		r->g_value = 1;
 	if (kind == RULE_STEP && !r->g_step && captures >= 1)
 		r->g_step = 1;
+	if (kind == RULE_EQ_PAIRS) { /* the line's rule; each pair is found by a second pattern */
+		r->pair = compile(eq_pair, err, err_size);
+		r->pair_md = r->pair ? pcre2_match_data_create_from_pattern(r->pair, NULL) : NULL;
+		if (!r->pair_md) {
+			rule_release(r);
+			return r->pair ? tally__error_oom() : TALLY_EINVALID;
+		}
+		r->pair_jit = pcre2_jit_compile(r->pair, PCRE2_JIT_COMPLETE) == 0;
+		r->g_key = group(r->pair, "key");
+		r->g_value = group(r->pair, "value");
+	}
 	bool ok = kind == RULE_STEP ? r->g_step > 0 : kind == RULE_TAG_VALUE ? r->g_value > 0 : r->g_key > 0 && r->g_value > 0;
 	if (!ok) {
 		snprintf(err, err_size, "%s", kind == RULE_STEP ? "it needs a (\\step) group"
@@ -259,8 +298,9 @@ int tally__outparse_new(tally_outparse **out, const char *const *ignore, size_t 
 	int rc = 0;
 	if (!patterns) {
 		if ((rc = add_rule(p, RULE_KEY_VALUE, NULL, guild_pattern, err, sizeof err)) ||
-		    (rc = add_rule(p, RULE_STEP, NULL, keras_epoch, err, sizeof err)) ||
-		    (rc = add_rule(p, RULE_PAIRS, NULL, keras_pair, err, sizeof err)))
+		    (rc = add_rule(p, RULE_STEP, NULL, epoch_line, err, sizeof err)) ||
+		    (rc = add_rule(p, RULE_PAIRS, NULL, keras_pair, err, sizeof err)) ||
+		    (rc = add_rule(p, RULE_EQ_PAIRS, NULL, eq_line, err, sizeof err)))
 			rc = tally__error(TALLY_ERROR, "internal error: a scalar pattern does not compile (%s)", err);
 	}
 	/* "KIND\tPATTERN": key (a key/value pattern), step, or tag:NAME */
@@ -300,13 +340,40 @@ static bool ignored(const tally_outparse *p, const char *name, size_t len)
 	return false;
 }
 
+/* Whether a line may be one of key=value pairs: its first word is followed
+ * by '=', or is "epoch"/"step" before a number.  Most log lines holding an
+ * '=' ("INFO saving x=1") fail here, before the regex. */
+static bool key_byte(unsigned char c)
+{
+	return (unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '_' || c == '.' || c == '/' || c == '-';
+}
+
+static bool eq_line_candidate(const char *line, size_t len)
+{
+	size_t i = 0;
+	while (i < len && key_byte((unsigned char)line[i]))
+		i++;
+	size_t word = i;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i < len && line[i] == '=')
+		return true;
+	/* "epoch 3: …", "step 3 | …" (any case) */
+	char w[6] = {0};
+	for (size_t k = 0; k < word && k < 5; k++)
+		w[k] = (char)(line[k] | 0x20);
+	return (word == 5 && !memcmp(w, "epoch", 5)) || (word == 4 && !memcmp(w, "step", 4));
+}
+
 static bool passes_prefilter(const rule *r, const char *line, size_t len)
 {
 	unsigned char c0 = (unsigned char)line[0];
 	const uint8_t *first = first_bytes(r);
 	if (first && !(first[c0 / 8] & (1u << (c0 % 8))))
 		return false;
-	return r->required < 0 || memchr(line, r->required, len);
+	if (r->required >= 0 && !memchr(line, r->required, len))
+		return false;
+	return r->kind != RULE_EQ_PAIRS || eq_line_candidate(line, len);
 }
 
 static int match(rule *r, pcre2_code *re, const char *line, size_t len, size_t start)
@@ -354,9 +421,9 @@ static void record(tally_outparse *p, tally_scalar_log *log, const char *key, si
 	if (explicit && !(explicit_step < 9e18)) /* (step 99999999999999999999): no step a log can hold */
 		return;
 	if (explicit)
-		step = (int64_t)explicit_step;
-	if (key_len == 4 && !memcmp(key, "step", 4)) {
-		if (isfinite(value) && fabs(value) < 9e18)
+		step = p->step = (int64_t)explicit_step; /* the lines after it are at that step too (Guild) */
+	if ((key_len == 4 && !memcmp(key, "step", 4)) || (key_len == 5 && !strncasecmp(key, "epoch", 5))) {
+		if (isfinite(value) && value >= 0 && value < 9e18 && value == floor(value))
 			p->step = (int64_t)value;
 		return;
 	}
@@ -365,7 +432,9 @@ static void record(tally_outparse *p, tally_scalar_log *log, const char *key, si
 	int64_t *mark = tally__scalar_log_mark(log, key, key_len);
 	if (!mark)
 		return;
-	if (!explicit && auto_step) {
+	if (explicit) {
+		*mark = step;
+	} else if (auto_step) {
 		if (*mark == p->step)
 			step = ++p->step; /* the key repeats: a new step began */
 		*mark = step;
@@ -374,6 +443,32 @@ static void record(tally_outparse *p, tally_scalar_log *log, const char *key, si
 	memcpy(tag, key, key_len);
 	tag[key_len] = '\0';
 	tally__scalar_log_append(log, tag, step, value, time_ms);
+}
+
+/* A line the eq_line rule accepted: "Epoch N:" sets the step, then every pair counts. */
+static void apply_eq_pairs(tally_outparse *p, rule *r, const char *line, size_t len, const char *st, size_t stn,
+                           tally_scalar_log *log, int64_t time_ms)
+{
+	double step;
+	size_t at = 0;
+	if (st && number_of(st, stn, &step) && step < 9e18) {
+		p->step = (int64_t)step;
+		at = (size_t)(st - line) + stn; /* "step 3" is no pair */
+	}
+	for (;;) {
+		int rc = r->pair_jit ? pcre2_jit_match(r->pair, (PCRE2_SPTR)line, len, at, 0, r->pair_md, NULL)
+		                     : pcre2_match(r->pair, (PCRE2_SPTR)line, len, at, 0, r->pair_md, NULL);
+		if (rc < 0)
+			return;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->pair_md);
+		size_t k0 = ov[2 * r->g_key], k1 = ov[2 * r->g_key + 1], v0 = ov[2 * r->g_value], v1 = ov[2 * r->g_value + 1];
+		double value;
+		if (number_of(line + v0, v1 - v0, &value))
+			record(p, log, line + k0, k1 - k0, value, NULL, 0, true, time_ms);
+		if (ov[1] <= at)
+			return;
+		at = ov[1];
+	}
 }
 
 static void apply(tally_outparse *p, rule *r, const char *line, size_t len, tally_scalar_log *log, int64_t time_ms)
@@ -397,6 +492,10 @@ static void apply(tally_outparse *p, rule *r, const char *line, size_t len, tall
 	if (match(r, r->re, line, len, 0) < 0)
 		return;
 	bool has_step = group_text(r, r->g_step, line, &st, &stn);
+	if (r->kind == RULE_EQ_PAIRS) {
+		apply_eq_pairs(p, r, line, len, has_step ? st : NULL, stn, log, time_ms);
+		return;
+	}
 	if (r->kind == RULE_STEP) {
 		double step;
 		if (has_step && number_of(st, stn, &step) && step >= 0 && step < 9e18)
