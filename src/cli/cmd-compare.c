@@ -203,20 +203,21 @@ static int add_scalars(table *t, json_t **summaries, bool summary, bool sys)
 	return rc;
 }
 
-static void cell_text(char *out, size_t size, json_t *v, const char *name);
+static void cell_text(char *out, size_t size, json_t *v, const row *r);
 
-/* Values differ by value, but durations as they read (1.007 s and 1.008 s are both "1.0 s"). */
+/* Values differ by value, but durations and start times as they read (1.007 s
+ * and 1.008 s are both "1.0 s"; two starts within a second show the same). */
 static void mark_differences(table *t)
 {
 	char a[256], b[256];
 	for (size_t i = 0; i < t->n; i++) {
 		row *r = &t->rows[i];
-		bool by_text = !strcmp(r->name, "duration") && !strcmp(r->section, "attribute");
+		bool by_text = (!strcmp(r->name, "duration") || !strcmp(r->name, "started")) && !strcmp(r->section, "attribute");
 		if (by_text)
-			cell_text(a, sizeof a, r->values[0], r->name);
+			cell_text(a, sizeof a, r->values[0], r);
 		for (size_t k = 1; k < t->n_runs && !r->differs; k++) {
 			if (by_text) {
-				cell_text(b, sizeof b, r->values[k], r->name);
+				cell_text(b, sizeof b, r->values[k], r);
 				r->differs = strcmp(a, b) != 0;
 			} else {
 				r->differs = !(r->values[0] == r->values[k] ||
@@ -226,9 +227,10 @@ static void mark_differences(table *t)
 	}
 }
 
-/* A value as a cell shows it. */
-static void cell_text(char *out, size_t size, json_t *v, const char *name)
+/* A value as a cell shows it: a scalar's to 6 significant digits (csv and json keep them exact). */
+static void cell_text(char *out, size_t size, json_t *v, const row *r)
 {
+	const char *name = r ? r->name : "";
 	if (!v) {
 		snprintf(out, size, "-");
 	} else if (!strcmp(name, "started") && json_is_string(v)) {
@@ -241,6 +243,8 @@ static void cell_text(char *out, size_t size, json_t *v, const char *name)
 		tally_format_duration(out, size, (int64_t)(json_number_value(v) * 1000));
 	} else if (json_is_string(v)) {
 		snprintf(out, size, "%s", json_string_value(v));
+	} else if (json_is_real(v) && r && !strcmp(r->section, "scalar")) {
+		tally_format_rounded(out, size, json_real_value(v));
 	} else if (json_is_real(v)) {
 		cli_format_number(out, size, json_real_value(v));
 	} else if (json_is_array(v)) {
@@ -289,7 +293,7 @@ static void print_fields(table *t, tally_run **runs, bool all_rows, bool colour)
 		int w = cli_display_width(t->rows[i].name);
 		widths[1] = w > widths[1] ? w : widths[1];
 		for (size_t k = 0; k < t->n_runs; k++) {
-			cell_text(buf[0], CELL, t->rows[i].values[k], t->rows[i].name);
+			cell_text(buf[0], CELL, t->rows[i].values[k], &t->rows[i]);
 			w = cli_display_width(buf[0]);
 			widths[k + 2] = w > widths[k + 2] ? w : widths[k + 2];
 		}
@@ -308,7 +312,7 @@ static void print_fields(table *t, tally_run **runs, bool all_rows, bool colour)
 			fputs("\n", stdout);
 		section = r->section;
 		for (size_t k = 0; k < t->n_runs; k++) {
-			cell_text(buf[k + 2], CELL, r->values[k], r->name);
+			cell_text(buf[k + 2], CELL, r->values[k], r);
 			cells[k + 2] = buf[k + 2];
 		}
 		cells[0] = r->differs ? "*" : " ";
@@ -343,7 +347,7 @@ static void print_transposed(table *t, tally_run **runs, bool all_rows, bool col
 		cells[c] = t->rows[i].name;
 		widths[c] = cli_display_width(t->rows[i].name);
 		for (size_t k = 0; k < t->n_runs; k++) {
-			cell_text(buf[0], CELL, t->rows[i].values[k], t->rows[i].name);
+			cell_text(buf[0], CELL, t->rows[i].values[k], &t->rows[i]);
 			int w = cli_display_width(buf[0]);
 			widths[c] = w > widths[c] ? w : widths[c];
 		}
@@ -363,7 +367,7 @@ static void print_transposed(table *t, tally_run **runs, bool all_rows, bool col
 		for (size_t i = 0, c = 1; i < t->n; i++) {
 			if (!shown(&t->rows[i], all_rows))
 				continue;
-			cell_text(buf[c], CELL, t->rows[i].values[k], t->rows[i].name);
+			cell_text(buf[c], CELL, t->rows[i].values[k], &t->rows[i]);
 			cells[c] = buf[c];
 			c++;
 		}
@@ -397,7 +401,7 @@ static void print_csv(table *t, tally_run **runs, bool all_rows)
 				fputs(text ? text : "", stdout);
 				free(text);
 			} else if (r->values[k]) {
-				cell_text(buf, sizeof buf, r->values[k], "");
+				cell_text(buf, sizeof buf, r->values[k], NULL);
 				cli_csv_field(stdout, buf, ',');
 			}
 		}

@@ -100,9 +100,10 @@ static void print_attributes(const tally_run *run, json_t *m)
 	if (git)
 		printf("git:         %s%s%s%s\n", *str(git, "commit") ? str(git, "commit") : "(no commit yet)",
 		       *str(git, "branch") ? " on " : "", str(git, "branch"), json_is_true(json_object_get(git, "dirty")) ? ", dirty" : "");
-	if (json_object_get(m, "sources"))
-		printf("sources:     %lld files, digest %s\n", (long long)json_integer_value(json_object_get(m, "sources")),
-		       str(m, "source_digest"));
+	if (json_object_get(m, "sources")) {
+		long long n_sources = (long long)json_integer_value(json_object_get(m, "sources"));
+		printf("sources:     %lld file%s, digest %s\n", n_sources, n_sources == 1 ? "" : "s", str(m, "source_digest"));
+	}
 	printf("tally:       %s\n", str(m, "tally_version"));
 	printf("dir:         %s\n", tally_run_dir(run));
 	json_array_foreach(json_object_get(m, "comments"), i, a)

@@ -67,7 +67,7 @@ static void print_table(json_t *list)
 		json_t *best = json_object_get(s, "best_value");
 		if (json_is_number(best)) {
 			char value[40];
-			cli_format_number(value, sizeof value, json_number_value(best));
+			tally_format_rounded(value, sizeof value, json_number_value(best));
 			snprintf(cells[i][5], 160, "%s %s  %s", text_of(json_object_get(s, "objective")), value,
 			         cli_short_id(text_of(json_object_get(s, "best_run"))));
 		} else {

@@ -141,7 +141,7 @@ static void draw_bar(progress_view *v, tally_sweep *sweep, const tally_sweep_pro
 		tally_sweep_trial t;
 		tally_sweep_trial_get(sweep, (size_t)best, &t);
 		char value[40];
-		cli_format_number(value, sizeof value, t.objective);
+		tally_format_rounded(value, sizeof value, t.objective);
 		tally_buf_printf(&line, "  best %s %s (trial %ld)", tally_sweep_objective(sweep, NULL), value, best + 1);
 	}
 	if (p->eta_ms >= 0 && (p->pending || p->running)) {
@@ -171,7 +171,7 @@ static void trial_line(tally_sweep *sweep, const tally_sweep_progress *p)
 	fprintf(stderr, "trial %ld/%zu %s in %s", p->trial + 1, p->total, t.status, duration);
 	if (t.has_objective) {
 		char value[40];
-		cli_format_number(value, sizeof value, t.objective);
+		tally_format_rounded(value, sizeof value, t.objective);
 		fprintf(stderr, "  %s %s", tally_sweep_objective(sweep, NULL), value);
 	}
 	fprintf(stderr, "  (run %s)\n", p->run_id ? cli_short_id(p->run_id) : "-");

@@ -109,7 +109,7 @@ static void row_cells(const tally_sweep *sweep, const trial_rows *r, long i, boo
 	}
 	if (!plan_only && c + 2 <= n_cells) {
 		if (t.has_objective || t.logged_objective) /* a failed trial's: the last value it logged */
-			cli_format_number(cells[c], 64, t.objective);
+			tally_format_rounded(cells[c], 64, t.objective);
 		else
 			snprintf(cells[c], 64, "-");
 		c++;
@@ -184,7 +184,7 @@ void cli_sweep_best_line(FILE *out, const tally_sweep *sweep)
 	tally_sweep_trial t;
 	tally_sweep_trial_get(sweep, (size_t)best, &t);
 	char value[40];
-	cli_format_number(value, sizeof value, t.objective);
+	tally_format_rounded(value, sizeof value, t.objective);
 	int maximize;
 	const char *objective = tally_sweep_objective(sweep, &maximize);
 	fprintf(out, "Best: trial %ld, run %s, %s %s (%s)\n", best + 1, t.run_id ? cli_short_id(t.run_id) : "-", objective, value,

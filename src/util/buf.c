@@ -177,3 +177,11 @@ void tally_format_double(char *out, size_t size, double v)
 			return;
 	}
 }
+
+void tally_format_rounded(char *out, size_t size, double v)
+{
+	if (isnan(v) || isinf(v) || (v == floor(v) && fabs(v) < 1e15)) /* whole numbers whole: 1875, not 1.875e+03 */
+		tally_format_double(out, size, v);
+	else
+		snprintf(out, size, "%.6g", v);
+}

@@ -57,6 +57,8 @@ void tally_buf_release(tally_buf *b);
 bool tally_utf8_valid(const char *s);
 /* The shortest text that reads back as `v` ("0.1", "1e-05"); nan, inf, -inf. */
 void tally_format_double(char *out, size_t size, double v);
+/* The same for people: 6 significant digits (0.558011, 30.3327), whole numbers whole. */
+void tally_format_rounded(char *out, size_t size, double v);
 /* Append `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD. */
 void tally_buf_add_utf8_lossy(tally_buf *b, const char *s);
 

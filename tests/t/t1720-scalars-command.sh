@@ -26,7 +26,7 @@ test_expect_success 'csv: one row per point, exact values, UTC times' '
 	grep -c "^$id," out.csv >n && test "$(cat n)" = 7 &&
 	grep -q "^$id,loss,1,0.19,20[0-9-]*T[0-9:.]*Z$" out.csv &&
 	grep -q "^$id,val/acc,3,0.8,.*Z$" out.csv &&
-	grep -q "^$id,weird,0,nan," out.csv
+	grep -q "^$id,weird,3,nan," out.csv
 '
 
 test_expect_success 'json: an array of points, non-finite values as strings' '
@@ -68,7 +68,7 @@ test_expect_success '--summary: count, first, last, min and max with steps, avg 
 	tally scalars --summary --format csv >s.csv &&
 	grep -q "^run,tag,count,first,last,last_step,min,min_step,max,max_step,avg$" s.csv &&
 	grep -q "^[^,]*,loss,3,0.19,0.17,3,0.17,3,0.19,1,0.18$" s.csv &&
-	grep -q "^[^,]*,weird,1,nan,nan,0," s.csv &&
+	grep -q "^[^,]*,weird,1,nan,nan,3," s.csv &&
 	tally scalars --summary >s.txt &&
 	head -n 1 s.txt | grep -q "COUNT  FIRST" &&
 	tally scalars --summary -f json -t loss >s.json &&

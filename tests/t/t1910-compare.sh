@@ -79,6 +79,19 @@ test_expect_success 'colour on a terminal only, and not with NO_COLOR' '
 	tally compare >out && ! grep -q "$(printf "\033")" out
 '
 
+test_expect_success 'scalars are shown to 6 significant digits, kept exact in csv; sources: 1 file' '
+	mkdir digits && cd digits &&
+	echo "echo \"loss: \$FLAG_X\"" >d.sh &&
+	tally run -q --force-flags d.sh x=0.123456789 2>/dev/null &&
+	tally run -q --force-flags d.sh x=0.30000000001 2>/dev/null &&
+	tally compare >out && cat out &&
+	grep -q "^\*  loss  *0.123457  *0.3$" out &&
+	tally compare --format csv >out.csv && grep -q "^scalar,loss,0.123456789,0.30000000001$" out.csv &&
+	tally compare --summary >out && grep -q "avg(loss)  *0.123457  *0.3$" out &&
+	tally show >out && grep -q "^sources:     1 file, digest" out &&
+	tally report -o r.html 1 2 >/dev/null && grep -q "<span title=\"0.123456789\">0.123457</span>" r.html
+'
+
 test_expect_success 'bad requests' '
 	test_expect_code 128 tally compare 1 2>err && grep -q "two runs or more" err &&
 	test_expect_code 128 tally compare 1 nosuch 2>err &&

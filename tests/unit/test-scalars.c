@@ -163,6 +163,29 @@ static void feed(tally_outparse *p, tally_scalar_log *log, const char *line)
 	tally__outparse_line(p, line, strlen(line), log, 0);
 }
 
+typedef struct {
+	const char *tag;
+	int64_t step;
+	double value;
+} expected_point;
+
+/* The points of `dir`'s log are exactly `want`, in order (NaN matches NaN). */
+static void assert_points(const char *dir, const expected_point *want, size_t n)
+{
+	points pts = {0};
+	bool truncated;
+	assert_int_equal(tally__scalar_log_read(dir, collect, &pts, &truncated), 0);
+	assert_int_equal(pts.n, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(pts.tags[i], want[i].tag);
+		assert_int_equal(pts.steps[i], want[i].step);
+		if (isnan(want[i].value))
+			assert_true(isnan(pts.values[i]));
+		else
+			assert_true(fabs(pts.values[i] - want[i].value) < 1e-9);
+	}
+}
+
 static void output_lines_become_scalars(void **state)
 {
 	const char *dir = *state;
@@ -232,21 +255,11 @@ static void common_log_styles_become_scalars(void **state)
 	tally__scalar_log_free(log);
 	tally__outparse_free(p);
 
-	points pts = {0};
-	bool truncated;
-	assert_int_equal(tally__scalar_log_read(dir, collect, &pts, &truncated), 0);
-	static const struct {
-		const char *tag;
-		int64_t step;
-		double value;
-	} want[] = {{"loss", 10, 0.9}, {"acc", 10, 0.5}, {"loss", 11, 0.8}, {"val_loss", 3, 0.25}, {"loss", 4, 0.3},
-	            {"acc", 4, 0.9}, {"train_loss", 6, 1.0}, {"val_loss", 6, 1.2}, {"acc", 6, 0.9}, {"loss", 8, 0.1}};
-	assert_int_equal(pts.n, sizeof want / sizeof *want);
-	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
-		assert_string_equal(pts.tags[i], want[i].tag);
-		assert_int_equal(pts.steps[i], want[i].step);
-		assert_true(fabs(pts.values[i] - want[i].value) < 1e-12);
-	}
+	static const expected_point want[] = {
+		{"loss", 10, 0.9}, {"acc", 10, 0.5}, {"loss", 11, 0.8},      {"val_loss", 3, 0.25}, {"loss", 4, 0.3},
+		{"acc", 4, 0.9},   {"train_loss", 6, 1.0}, {"val_loss", 6, 1.2}, {"acc", 6, 0.9},       {"loss", 8, 0.1},
+	};
+	assert_points(dir, want, sizeof want / sizeof *want);
 }
 
 /* Keras progress lines, as tf.keras 2 and Keras 3 print them (verbose 1 and 2). */
@@ -269,28 +282,13 @@ static void keras_lines_become_scalars(void **state)
 	feed(p, log, "313/313 - 0s - loss: nan - x: 1:2");
 	tally__scalar_log_free(log);
 	tally__outparse_free(p);
-	points pts = {0};
-	bool truncated;
-	assert_int_equal(tally__scalar_log_read(dir, collect, &pts, &truncated), 0);
-	static const struct {
-		const char *tag;
-		int64_t step;
-		double value;
-	} want[] = {
+	static const expected_point want[] = {
 		{"loss", 1, 2.3760},     {"accuracy", 1, 0.0625}, {"loss", 1, 0.2950},     {"accuracy", 1, 0.9149},
 		{"val_loss", 1, 0.1427}, {"val_accuracy", 1, 0.9574}, {"accuracy", 2, 0.9578}, {"loss", 2, 0.15},
 		{"val_accuracy", 2, 0.9684}, {"val_loss", 2, 0.1030}, {"loss", 3, 0.1}, {"accuracy", 3, 0.97},
 		{"loss", 3, (double)NAN},
 	};
-	assert_int_equal(pts.n, sizeof want / sizeof *want);
-	for (int i = 0; i < pts.n; i++) {
-		assert_string_equal(pts.tags[i], want[i].tag);
-		assert_int_equal(pts.steps[i], want[i].step);
-		if (isnan(want[i].value))
-			assert_true(isnan(pts.values[i]));
-		else
-			assert_true(fabs(pts.values[i] - want[i].value) < 1e-9);
-	}
+	assert_points(dir, want, sizeof want / sizeof *want);
 }
 
 /* output-scalars rules of a script's own: they replace the defaults. */

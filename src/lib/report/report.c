@@ -155,16 +155,22 @@ static const char *status_class(const char *status)
 	return "other";
 }
 
-static void cell_value(tally_buf *out, json_t *v)
+/* A value in a table cell; `rounded` (scalars): 6 significant digits shown,
+ * the exact value on hover. */
+static void cell_value(tally_buf *out, json_t *v, bool rounded)
 {
 	if (!v || json_is_null(v)) {
 		tally_buf_adds(out, "–");
 	} else if (json_is_string(v)) {
 		tally__html_str(out, json_string_value(v));
 	} else if (json_is_real(v)) {
-		char text[40];
-		tally_format_double(text, sizeof text, json_real_value(v));
-		tally_buf_adds(out, text);
+		char exact[40], shown[40];
+		tally_format_double(exact, sizeof exact, json_real_value(v));
+		tally_format_rounded(shown, sizeof shown, json_real_value(v));
+		if (rounded && strcmp(exact, shown))
+			tally_buf_printf(out, "<span title=\"%s\">%s</span>", exact, shown);
+		else
+			tally_buf_adds(out, exact);
 	} else {
 		char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 		tally__html_str(out, text ? text : "");
@@ -243,7 +249,7 @@ static void flags_section(tally_buf *out, json_t *meta)
 		tally_buf_adds(out, "<tr><th>");
 		tally__html_str(out, name);
 		tally_buf_adds(out, "</th><td class=\"num\">");
-		cell_value(out, v);
+		cell_value(out, v, false);
 		tally_buf_adds(out, "</td></tr>\n");
 	}
 	tally_buf_adds(out, "</table>\n");
@@ -266,7 +272,7 @@ static void scalars_section(tally_buf *out, json_t *summaries)
 		tally_buf_adds(out, "</th>");
 		for (size_t c = 0; c < 5; c++) {
 			tally_buf_adds(out, "<td class=\"num\">");
-			cell_value(out, json_object_get(s, cols[c]));
+			cell_value(out, json_object_get(s, cols[c]), true);
 			tally_buf_adds(out, "</td>");
 		}
 		tally_buf_adds(out, "</tr>\n");
@@ -588,7 +594,7 @@ static void compare_table(tally_buf *out, const char *title, json_t **objects, s
 		tally_buf_adds(out, "</th>");
 		for (size_t k = 0; k < n; k++) {
 			tally_buf_adds(out, "<td class=\"num\">");
-			cell_value(out, cell_of(objects[k], key, field));
+			cell_value(out, cell_of(objects[k], key, field), field != NULL);
 			tally_buf_adds(out, "</td>");
 		}
 		tally_buf_adds(out, "</tr>\n");
