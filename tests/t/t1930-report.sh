@@ -118,6 +118,34 @@ test_expect_success 'a 100,000-line output and a 1,000,000-point scalar give a r
 	grep -q ">1000</text>" dom.html
 '
 
+test_expect_success 'a one-point scalar is a value, not a chart; long output folds to its tail after the charts; the best value is marked' '
+	mkdir fold && cd fold &&
+	cat >f.py <<-\PY &&
+	import sys
+	for i in range(1, 61):
+	    print("line %d" % i)
+	for step in range(1, 4):
+	    print("loss: %g (step %d)" % (float(sys.argv[2]) / step, step))
+	print("final_acc: 0.5")
+	PY
+	tally run -q --force-flags f.py s=1 >/dev/null 2>&1 &&
+	tally run -q --force-flags f.py s=2 >/dev/null 2>&1 &&
+	tally report -o one.html 1 >/dev/null &&
+	grep -q "<th>final_acc</th>" one.html && ! grep -q "final_acc</text>" one.html &&
+	grep -q "<summary>The first 24 lines</summary>" one.html &&
+	"$PYTHON" - one.html <<-\PY &&
+	import sys
+	html = open(sys.argv[1]).read()
+	assert html.index("<h2>Charts") < html.index("<h2>Output"), "output after the charts"
+	tail = html[html.index("</details><pre class=\"output\">"):]
+	assert "line 60" in tail and "line 20" not in tail, tail[:200]
+	PY
+	tally report -o cmp.html 2 1 >/dev/null &&
+	grep -q "class=\"num best\" title=\"best\">0.333333" cmp.html &&
+	test "$(grep -c "class=\"num best\"" cmp.html)" = 1 &&
+	dom cmp.html console.log >cmp.dom && ! grep -q CONSOLE console.log
+'
+
 test_expect_success 'screenshots: a desktop and a phone width render' '
 	for width in 1100 390; do
 		timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir="$TRASH/chromium" \

@@ -297,6 +297,11 @@ static void charts_section(tally_buf *out, const series_set *set)
 		}
 		if (!strncmp(tag, "val_", 4) && strncmp(tag + 4, "val_", 4) && series_find(set, tag + 4))
 			continue; /* drawn with its training counterpart (val_val_x has its own chart) */
+		char val_tag[512];
+		snprintf(val_tag, sizeof val_tag, "val_%s", tag);
+		const series_buf *val_series = strncmp(tag, "val_", 4) ? series_find(set, val_tag) : NULL;
+		if (set->items[i].n <= 1 && (!val_series || val_series->n <= 1))
+			continue; /* one value is no line: the table above shows it */
 		if (!any)
 			tally_buf_adds(out, "<h2>Charts</h2><div class=\"charts\">\n");
 		any = true;
@@ -329,17 +334,23 @@ static void charts_section(tally_buf *out, const series_set *set)
 
 /* ---- console output ---- */
 
+/* Lines of output shown at once; the ones before them fold into a <details>. */
+#define OUTPUT_TAIL_LINES 40
+
 typedef struct {
 	tally_buf *out;
 	size_t shown;
 	bool truncated, in_err;
 	tally_buf line;  /* the line being gathered (a \r starts it over, as on a terminal) */
 	int line_stream;
+	size_t lines;    /* complete lines written to `out` */
+	size_t starts[OUTPUT_TAIL_LINES + 1]; /* where the latest lines begin in `out`, a ring */
 } output_view;
 
 static void flush_line(output_view *v, bool newline)
 {
 	if (v->line.len || newline) {
+		v->starts[v->lines % (OUTPUT_TAIL_LINES + 1)] = v->out->len;
 		if (v->line_stream == 1)
 			tally_buf_adds(v->out, "<span class=\"err\">");
 		tally__html_text(v->out, v->line.ptr ? v->line.ptr : "", v->line.len);
@@ -347,6 +358,7 @@ static void flush_line(output_view *v, bool newline)
 			tally_buf_adds(v->out, "</span>");
 		if (newline)
 			tally_buf_addc(v->out, '\n');
+		v->lines++;
 	}
 	tally_buf_clear(&v->line);
 }
@@ -373,14 +385,31 @@ static int output_chunk(void *ctx, int stream, const char *data, size_t len, int
 	return 0;
 }
 
+/*
+ * The console output: its last lines at once, the ones before them folded
+ * into a <details> (no script needed to open it).  Rendered into a buffer
+ * of its own first, with the start of each of the latest lines kept, so
+ * the fold point is known only once the output has been read.
+ */
 static void output_section(tally_buf *out, const tally_run *run)
 {
-	output_view v = {out, 0, false, false, TALLY_BUF_INIT, 0};
-	tally_buf_adds(out, "<h2>Output</h2><pre class=\"output\">");
+	tally_buf text = TALLY_BUF_INIT;
+	output_view v = {&text, 0, false, false, TALLY_BUF_INIT, 0, 0, {0}};
 	tally_run_output(run, TALLY_OUTPUT_BOTH, output_chunk, &v);
 	flush_line(&v, false);
 	tally_buf_release(&v.line);
+	tally_buf_adds(out, "<h2>Output</h2>");
+	size_t fold = v.lines > OUTPUT_TAIL_LINES ? v.starts[(v.lines - OUTPUT_TAIL_LINES) % (OUTPUT_TAIL_LINES + 1)] : 0;
+	if (fold) {
+		tally_buf_printf(out, "<details class=\"output-head\"><summary>The first %zu lines</summary><pre class=\"output\">",
+		                 v.lines - OUTPUT_TAIL_LINES);
+		tally_buf_add(out, text.ptr, fold);
+		tally_buf_adds(out, "</pre></details>");
+	}
+	tally_buf_adds(out, "<pre class=\"output\">");
+	tally_buf_add(out, text.ptr ? text.ptr + fold : "", text.len - fold);
 	tally_buf_adds(out, "</pre>\n");
+	tally_buf_release(&text);
 	if (v.truncated) {
 		tally_buf_printf(out, "<p class=\"note\">The output goes on past %u MiB: <code>tally cat ", OUTPUT_MAX >> 20);
 		tally__html_str(out, tally_run_id(run));
@@ -451,13 +480,19 @@ static const char *image_type(const char *path)
 	return NULL;
 }
 
-static void files_section(tally_buf *out, const tally_run *run)
+static json_t *produced_files(const tally_run *run)
 {
 	char *text = NULL;
 	if (tally_run_files_json(run, 0, &text))
-		return;
+		return NULL;
 	json_t *files = json_loads(text, 0, NULL);
 	free(text);
+	return files;
+}
+
+/* The files the run produced, with their sizes. */
+static void files_section(tally_buf *out, json_t *files)
+{
 	if (json_array_size(files)) {
 		tally_buf_adds(out, "<h2>Files the run produced</h2><table class=\"files\"><tr><th>file</th><th>bytes</th></tr>\n");
 		size_t i;
@@ -470,6 +505,11 @@ static void files_section(tally_buf *out, const tally_run *run)
 		}
 		tally_buf_adds(out, "</table>\n");
 	}
+}
+
+/* The images among them, inline. */
+static void images_section(tally_buf *out, const tally_run *run, json_t *files)
+{
 	size_t total = 0, i;
 	bool header = false;
 	json_t *f;
@@ -494,7 +534,6 @@ static void files_section(tally_buf *out, const tally_run *run)
 	}
 	if (header)
 		tally_buf_adds(out, "</div>\n");
-	json_decref(files);
 }
 
 /* ---- one run ---- */
@@ -538,9 +577,12 @@ static int single_report(tally_buf *out, const tally_run *run)
 		flags_section(out, meta);
 		scalars_section(out, summaries);
 		charts_section(out, &set);
+		json_t *files = produced_files(run);
+		images_section(out, run, files);
 		output_section(out, run);
 		sources_section(out, run);
-		files_section(out, run);
+		files_section(out, files);
+		json_decref(files);
 		page_end(out);
 	}
 	series_release(&set);
@@ -556,6 +598,33 @@ static json_t *cell_of(json_t *object, const char *key, const char *field)
 {
 	json_t *v = json_object_get(object, key);
 	return field ? json_object_get(v, field) : v;
+}
+
+/* Which way a scalar is better: 1 larger (accuracies), -1 smaller (losses, errors), 0 not known. */
+static int better_direction(const char *tag)
+{
+	static const char *const smaller[] = {"loss", "err", "mse", "mae", "rmse", "perplexity", "ppl", NULL};
+	if (accuracy_like(tag))
+		return 1;
+	for (const char *const *w = smaller; *w; w++)
+		if (strcasestr(tag, *w))
+			return -1;
+	return 0;
+}
+
+/* The best of the runs' values of a scalar (by its direction), or NAN. */
+static double best_value(json_t **objects, size_t n, const char *key, const char *field, int direction)
+{
+	double best = (double)NAN;
+	for (size_t k = 0; direction && k < n; k++) {
+		json_t *v = cell_of(objects[k], key, field);
+		if (!json_is_number(v) || isnan(json_number_value(v)))
+			continue;
+		double x = json_number_value(v);
+		if (isnan(best) || (direction > 0 ? x > best : x < best))
+			best = x;
+	}
+	return best;
 }
 
 static void compare_table(tally_buf *out, const char *title, json_t **objects, size_t n, const tally_run *const *runs,
@@ -589,12 +658,16 @@ static void compare_table(tally_buf *out, const char *title, json_t **objects, s
 			json_t *v = cell_of(objects[k], key, field);
 			differs = !(first == v || (first && v && json_equal(first, v)));
 		}
+		/* a scalar's best value is marked when the runs differ and the tag says which way is better */
+		double best = field && differs ? best_value(objects, n, key, field, better_direction(key)) : (double)NAN;
 		tally_buf_printf(out, "<tr%s><th>", differs ? " class=\"differs\"" : "");
 		tally__html_str(out, key);
 		tally_buf_adds(out, "</th>");
 		for (size_t k = 0; k < n; k++) {
-			tally_buf_adds(out, "<td class=\"num\">");
-			cell_value(out, cell_of(objects[k], key, field), field != NULL);
+			json_t *v = cell_of(objects[k], key, field);
+			bool is_best = !isnan(best) && json_is_number(v) && json_number_value(v) == best;
+			tally_buf_adds(out, is_best ? "<td class=\"num best\" title=\"best\">" : "<td class=\"num\">");
+			cell_value(out, v, field != NULL);
 			tally_buf_adds(out, "</td>");
 		}
 		tally_buf_adds(out, "</tr>\n");
