@@ -55,8 +55,8 @@ static void print_value(json_t *v)
 static void print_attributes(const tally_run *run, json_t *m)
 {
 	char started[40], stopped[40], dur[32];
-	cli_format_local_time(started, sizeof started, tally_run_started_ms(run), true);
-	cli_format_local_time(stopped, sizeof stopped, tally_run_stopped_ms(run), true);
+	tally_format_local_zone(started, sizeof started, tally_run_started_ms(run)); /* as reports give it */
+	tally_format_local_zone(stopped, sizeof stopped, tally_run_stopped_ms(run));
 	int64_t ms = tally_run_stopped_ms(run) - tally_run_started_ms(run);
 	tally_format_duration(dur, sizeof dur, tally_run_stopped_ms(run) > 0 ? ms : -1);
 	printf("id:          %s\n", tally_run_id(run));

@@ -115,3 +115,11 @@ void tally_format_uint(char *out, uint64_t v)
 {
 	*put_uint(out, v) = '\0';
 }
+
+void tally_format_local_zone(char *out, size_t size, int64_t ms)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	if (ms <= 0 || !localtime_r(&secs, &tm) || !strftime(out, size, "%Y-%m-%d %H:%M:%S %Z", &tm))
+		snprintf(out, size, "-");
+}

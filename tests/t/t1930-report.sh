@@ -146,6 +146,14 @@ test_expect_success 'a one-point scalar is a value, not a chart; long output fol
 	dom cmp.html console.log >cmp.dom && ! grep -q CONSOLE console.log
 '
 
+test_expect_success 'tally show and the report give the start time alike: local, with its zone' '
+	TZ=Europe/Paris tally show 1 >show.txt &&
+	started=$(sed -n "s/^started: *//p" show.txt) &&
+	case "$started" in 20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]\ [0-9][0-9]:[0-9][0-9]:[0-9][0-9]\ CE*T) ;; *) false ;; esac &&
+	TZ=Europe/Paris tally report 1 -o zone.html >/dev/null &&
+	grep -q "<th>started</th><td>$started</td>" zone.html
+'
+
 test_expect_success 'screenshots: a desktop and a phone width render' '
 	for width in 1100 390; do
 		timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir="$TRASH/chromium" \

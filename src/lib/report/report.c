@@ -196,7 +196,7 @@ static const char *str(json_t *o, const char *key)
 static void summary_section(tally_buf *out, const tally_run *run, json_t *meta)
 {
 	char started[40] = "", duration[32] = "–", exit_text[64] = "";
-	tally_format_iso_ms(started, sizeof started, tally_run_started_ms(run));
+	tally_format_local_zone(started, sizeof started, tally_run_started_ms(run)); /* as tally show gives it */
 	int64_t start = tally_run_started_ms(run), stop = tally_run_stopped_ms(run);
 	if (stop >= start && stop > 0)
 		tally_format_duration(duration, sizeof duration, stop - start);
