@@ -17,7 +17,9 @@ static const char usage[] =
 	"\n"
 	"Follow a run while it goes: the last lines of its output, then its output\n"
 	"as it comes, and after each step a line with the latest value of every\n"
-	"scalar (sys/* metrics left out).  Ends when the run ends, with its status.\n"
+	"scalar (sys/* metrics left out): as soon as the step has as many scalars as\n"
+	"the one before it, else when the next begins.  Ends when the run ends,\n"
+	"with its status.\n"
 	"On a run that has already ended, shows the tail of its output and its last\n"
 	"scalars.  Stopping `tally watch` (Ctrl-C) does not stop the run.  RUN is an\n"
 	"index (1 = latest, the default), a unique id prefix, a name or a run directory.\n"
@@ -45,6 +47,7 @@ static const struct option options[] = {
 typedef struct {
 	char *tag;
 	double value;
+	int64_t step;      /* the step of its latest point */
 } latest;
 
 typedef struct {
@@ -54,13 +57,19 @@ typedef struct {
 	bool step_dirty;   /* points of `step` arrived since its line was printed */
 	bool catching_up;  /* reading what was logged before watch started: no lines */
 	bool colour;
+	/* A step is complete once it has as many scalars as the step before it
+	 * had: its line comes then, not when the next step's first point does. */
+	size_t in_step, last_step_size;
 } step_lines;
 
-static void set_latest(step_lines *s, const char *tag, double value)
+static void set_latest(step_lines *s, const char *tag, double value, int64_t step)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (!strcmp(s->items[i].tag, tag)) {
 			s->items[i].value = value;
+			if (s->items[i].step != step)
+				s->in_step++;
+			s->items[i].step = step;
 			return;
 		}
 	latest *grown = realloc(s->items, (s->n + 1) * sizeof *grown);
@@ -73,7 +82,9 @@ static void set_latest(step_lines *s, const char *tag, double value)
 	}
 	s->items = grown;
 	s->items[s->n].tag = copy;
+	s->items[s->n].step = step;
 	s->items[s->n++].value = value;
+	s->in_step++;
 }
 
 static void print_step_line(step_lines *s)
@@ -94,12 +105,18 @@ static int on_point(void *ctx, const char *tag, int64_t step, double value, int6
 	(void)time_ms;
 	if (!strncmp(tag, "sys/", 4))
 		return 0; /* their steps are seconds, not training steps */
-	if (step > s->step && s->step != INT64_MIN)
+	if (step > s->step && s->step != INT64_MIN) {
 		print_step_line(s); /* a later step began: the last one is complete */
-	if (step > s->step)
+		s->last_step_size = s->in_step;
+	}
+	if (step > s->step) {
 		s->step = step;
-	set_latest(s, tag, value);
+		s->in_step = 0;
+	}
+	set_latest(s, tag, value, step);
 	s->step_dirty = true;
+	if (s->last_step_size && step == s->step && s->in_step >= s->last_step_size)
+		print_step_line(s); /* as many scalars as the step before: this one is complete too */
 	return 0;
 }
 
@@ -133,7 +150,7 @@ static int follow(tally_store *store, const tally_run *run, long tail_lines)
 		return cli_lib_error(rc);
 	}
 	/* The steps logged before watch started make one line, not thousands. */
-	step_lines steps = {NULL, 0, INT64_MIN, false, true, isatty(STDOUT_FILENO) && !getenv("NO_COLOR")};
+	step_lines steps = {NULL, 0, INT64_MIN, false, true, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), 0, 0};
 	for (;;) {
 		/* Liveness first: whatever the run wrote before it ended is then read below. */
 		bool live = tally_run_is_live(run);

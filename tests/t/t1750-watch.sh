@@ -14,15 +14,23 @@ wait_for_running() {
 }
 
 test_expect_success 'watch follows a running run to its end, a line per step' '
+	# The script goes on once watch has shown its first step (or after 30 s),
+	# and from step 2 on once watch has printed the step line: that line
+	# comes as soon as the step is complete, while the run waits.
 	cat >slow.sh <<-\SH &&
 	for i in 1 2 3 4; do
 	    echo "epoch $i"
 	    echo "loss: 0.$((9 - i)) (step $i)"
 	    echo "acc: 0.$((5 + i))"
-	    sleep 0.8
+	    want="step $i:"
+	    [ $i -gt 1 ] || want="^epoch 1"
+	    n=0
+	    while [ $n -lt 600 ] && ! grep -q "$want" "$WATCH_OUT" 2>/dev/null; do
+	        sleep 0.05; n=$((n + 1))
+	    done
 	done
 	SH
-	{ tally run -q slow.sh >/dev/null 2>&1 & } &&
+	{ WATCH_OUT=$PWD/watch.out tally run -q slow.sh >/dev/null 2>&1 & } &&
 	wait_for_running &&
 	timeout 60 tally watch >watch.out &&
 	wait &&
@@ -38,8 +46,11 @@ test_expect_success 'watch follows a running run to its end, a line per step' '
 	EOF
 	test_cmp expect steps &&
 	tail -n 1 watch.out | grep -q "^Run .* completed after [0-9.]* s$" &&
-	# step lines come while the run goes, between its output lines
-	test "$(sed -n "/── step 1:/=" watch.out)" -lt "$(sed -n "/^epoch 4/=" watch.out)"
+	# step lines come while the run goes, each right after its step once the
+	# steps are known to have two scalars
+	test "$(sed -n "/── step 1:/=" watch.out)" -lt "$(sed -n "/^epoch 4/=" watch.out)" &&
+	test "$(sed -n "/── step 2:/=" watch.out)" -lt "$(sed -n "/^epoch 3/=" watch.out)" &&
+	test "$(sed -n "/── step 3:/=" watch.out)" -lt "$(sed -n "/^epoch 4/=" watch.out)"
 '
 
 test_expect_success 'on an ended run: the tail of the output and the last scalars' '
