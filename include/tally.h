@@ -445,6 +445,12 @@ int tally_flag_assignment(char **out, const char *name, const char *json_value);
 
 /** Whether the text after NAME= is a search space ([a,b], uniform[a:b], …) rather than one value. */
 int tally_flag_is_search_space(const char *value);
+/**
+ * Whether `assignment` ("NAME=VALUE") makes a sweep of `script` (may be NULL):
+ * a search space, except a plain list ([128, 64]) given to a flag the script
+ * declares as taking a list, which is that flag's value.
+ */
+int tally_flag_is_sweep(const char *script, const char *assignment);
 
 /** What to sweep. */
 typedef struct {

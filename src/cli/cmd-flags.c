@@ -122,6 +122,14 @@ static int print_table(json_t *o, const char *script)
 		return cli_error("out of memory");
 	}
 	int wname = 4, wdef = 7, wtype = 4;
+	for (size_t i = 0; i < n; i++) { /* a list flag's type reads "int list" */
+		json_t *f = json_array_get(flags, i);
+		if (json_is_true(json_object_get(f, "list"))) {
+			char list_type[64];
+			snprintf(list_type, sizeof list_type, "%s list", json_string_value(json_object_get(f, "type")));
+			json_object_set_new(f, "type", json_string(list_type));
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		json_t *f = json_array_get(flags, i);
 		default_text(&defaults[i], json_object_get(f, "default"));

@@ -33,7 +33,8 @@ static const char usage[] =
 	"copy (globals), or a flags file in the run (#| flags-dest: flags.yml); and\n"
 	"always as FLAG_NAME environment variables.  Scripts without declared flags\n"
 	"take any NAME=VALUE as `--NAME VALUE`.  After the script, `--NAME VALUE` and\n"
-	"`--NAME=VALUE` (argparse's habit) are taken as NAME=VALUE when the script\n"
+	"`--NAME=VALUE` (argparse's habit; a list flag takes every word: --layers\n"
+	"128 64) are taken as NAME=VALUE when the script\n"
 	"declares NAME (a bool alone is true); '-' and '_' in a flag's name are one\n"
 	"(learning-rate=0.1 is learning_rate=0.1).  Precedence: the script's defaults <\n"
 	"--flags-file < the command line.  The default label is the flags that differ\n"
@@ -90,7 +91,8 @@ static const char usage_more[] =
 	"that ends by a signal, or after one was forwarded, is recorded as\n"
 	"terminated.\n"
 	"\n"
-	"lr=[0.01,0.1] or lr=loguniform[1e-4:1e-1] makes a sweep (tally help tune).\n"
+	"lr=[0.01,0.1] or lr=loguniform[1e-4:1e-1] makes a sweep (tally help tune); a flag\n"
+	"that takes a list (nargs=\"+\", type: int list) takes [128,64] as its value.\n"
 	"\n"
 	"Exit status: the script's own (128+N when killed by signal N).\n";
 
@@ -241,10 +243,10 @@ static int save_report(tally_run *run, bool open)
 	return rc;
 }
 
-static bool is_sweep(const char *const *flags)
+static bool is_sweep(const char *script, const char *const *flags)
 {
 	for (const char *const *f = flags; f && *f; f++)
-		if (tally_flag_is_search_space(strchr(*f, '=') + 1))
+		if (tally_flag_is_sweep(script, *f))
 			return true;
 	return false;
 }
@@ -265,7 +267,7 @@ int cmd_run(int argc, char **argv)
 		code = cli_usage_error(usage, "no script given");
 		goto done;
 	}
-	if (is_sweep(args.flags)) { /* lr=[0.01,0.1]: a sweep, as in Guild */
+	if (is_sweep(opts.script, args.flags)) { /* lr=[0.01,0.1]: a sweep, as in Guild */
 		if (a.background || opts.name || a.report) {
 			code = cli_usage_error(usage, "a sweep (a flag given [a,b] or a distribution) runs in the foreground, "
 			                       "its trials are not named, and `tally report` compares them: leave %s out",

@@ -97,6 +97,14 @@ static int script_option_as_flag(cli_script_args *a, int end, char **argv, int *
 		cli_error("flag '%s' needs a value: %s=VALUE", json_string_value(json_object_get(decl, "name")),
 		          json_string_value(json_object_get(decl, "name")));
 		code = EXIT_USAGE;
+	} else if (decl && !value && value_is_next && json_is_true(json_object_get(decl, "list"))) {
+		/* a list flag takes every word up to the next option or NAME=VALUE: --layers 128 64 */
+		tally_buf_printf(&text, "%s=", json_string_value(json_object_get(decl, "name")));
+		for (int k = 0; *i + 1 < end && strncmp(argv[*i + 1], "--", 2) && !strchr(argv[*i + 1], '='); k++)
+			tally_buf_printf(&text, "%s%s", k ? " " : "", argv[++*i]);
+		if (tally_buf_oom(&text) || tally_strlist_push(&a->made, text.ptr) < 0 ||
+		    cli_push_arg(&a->flags, &a->n_flags, a->made.items[a->made.n - 1]) < 0)
+			code = cli_error("out of memory");
 	} else if (decl) {
 		if (!value && value_is_next)
 			value = argv[++*i];

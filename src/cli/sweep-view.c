@@ -19,7 +19,11 @@ static void value_text(char *out, size_t size, json_t *v)
 		snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	else if (json_is_string(v))
 		snprintf(out, size, "%s", json_string_value(v));
-	else
+	else if (json_is_array(v)) { /* a list flag's value: [128,64] */
+		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		snprintf(out, size, "%s", text ? text : "[]");
+		free(text);
+	} else
 		snprintf(out, size, "%s", json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
 }
 

@@ -75,7 +75,7 @@ test_expect_success 'bad flag syntax is an error and creates nothing' '
 	before=$(run_count) &&
 	test_must_fail tally run train.sh 9x=1 2>err &&
 	grep -q "invalid flag name" err &&
-	test_must_fail tally run train.sh "lr=[0.1,[0.2]]" 2>err &&
+	test_must_fail tally run train.sh "lr=[[[0.2]]]" 2>err &&
 	grep -q "holds a list" err &&
 	test_must_fail tally run train.sh lr 2>err &&
 	test "$(run_count)" = "$before"

@@ -197,7 +197,7 @@ test_expect_success 'bad values are one-line errors naming the flag and where it
 	test_expect_code 128 tally run ap.py units=48 2>err &&
 	grep -q "not one of 32, 64, 128" err &&
 	{ tally run glob.py "lr=[0.1,[0.2]]" 2>err; test $? = 128; } &&
-	grep -q "flag lr: list .* holds a list" err &&
+	grep -q "flag lr=\[0.2\] takes one value, not a list" err &&
 	test "$(wc -l <err)" = 1 &&
 	test "$(run_count)" = "$before"
 '
@@ -478,6 +478,53 @@ test_expect_success 'argparse habits: --NAME VALUE and --NAME=VALUE after the sc
 	# tally options still work after the script; -- COMMAND passes arguments untouched
 	tally run ap.py --label mine -q >/dev/null 2>&1 && test "$(show_field "[\"label\"]")" = mine &&
 	tally run -- python3 ap.py --epochs 7 >out 2>&1 && grep -q " epochs 7 " out
+'
+
+test_expect_success 'list flags: argparse nargs, front matter, flags files; set as [a,b], words or repeated options; swept as lists of lists' '
+	mkdir lists && cd lists &&
+	cat >nets.py <<-\PY &&
+	import argparse, os
+	p = argparse.ArgumentParser()
+	p.add_argument("--layers", type=int, nargs="+", default=[128, 64])
+	p.add_argument("--lr", type=float, default=0.1)
+	a = p.parse_args()
+	print("layers", a.layers, "env", os.environ["FLAG_LAYERS"])
+	print("loss:", a.lr + sum(a.layers) / 1000)
+	PY
+	tally flags nets.py >flags.txt &&
+	grep -q "^  layers  *\[128, 64\]  *int list$" flags.txt &&
+	tally run nets.py >out 2>&1 && grep -q "^layers \[128, 64\] " out &&
+	tally run nets.py "layers=[32,16]" >out 2>&1 && grep -q "^layers \[32, 16\] env \[32, 16\]$" out &&
+	test "$(show_field "[\"flags\"][\"layers\"]")" = "[32, 16]" &&
+	test "$(show_field "[\"label\"]")" = "layers=[32, 16]" &&
+	tally run nets.py "layers=8 4 2" >out 2>&1 && grep -q "^layers \[8, 4, 2\] " out &&
+	tally run nets.py --layers 5 6 lr=0.2 >out 2>&1 && grep -q "^layers \[5, 6\] " out &&
+	tally run nets.py layers=7 >out 2>&1 && grep -q "^layers \[7\] " out &&
+	n=$(run_count) &&
+	test_expect_code 128 tally run nets.py "layers=[1.5]" 2>err && grep -q "flag layers=1.5 is not an int" err &&
+	test "$(run_count)" = $n &&
+	# a one-value flag given a list of lists is refused before anything runs
+	test_expect_code 128 tally run nets.py "lr=[[0.1]]" 2>err && grep -q "takes one value, not a list" err &&
+	printf "layers: [9, 10]\n" >f.yml &&
+	tally run nets.py -f f.yml >out 2>&1 && grep -q "^layers \[9, 10\] " out &&
+	# a sweep over lists: a list of lists
+	tally tune nets.py "layers=[[1,2],[3]]" -q >tune.out 2>tune.err &&
+	grep -q "^1  *completed  *[a-z0-9]*  *\[1,2\]  " tune.out && grep -q "^2  *completed  *[a-z0-9]*  *\[3\]  " tune.out ||
+	{ cat tune.out tune.err; false; }
+'
+
+test_expect_success 'list flags in front matter: type int list, a list default, args and FLAG_ variables' '
+	mkdir lists-sh && cd lists-sh &&
+	cat >s.sh <<-\SH &&
+	#| flags:
+	#|   layers: {type: int list, default: [1, 2]}
+	#|   names: {default: [a, b]}
+	echo "env $FLAG_LAYERS $FLAG_NAMES args $*"
+	SH
+	tally flags s.sh >flags.txt && grep -q "layers  *\[1, 2\]  *int list" flags.txt && grep -q "string list" flags.txt &&
+	tally run s.sh "layers=[3]" "names=x y" >out 2>&1 &&
+	grep -q "^env \[3\] \[\"x\", \"y\"\] args --layers 3 --names x y$" out &&
+	test_expect_code 128 tally run s.sh "layers=[a]" 2>err && grep -q "is not an int" err
 '
 
 test_done

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/flags/flagdefs.h"
 #include "lib/index/index.h"
 
 static tally_flag parse_ok(const char *arg)
@@ -105,11 +106,71 @@ static void bad_assignments_are_errors(void **state)
 	assert_int_equal(tally__flag_parse_assignment(&f, "=3"), TALLY_EINVALID);
 	assert_int_equal(tally__flag_parse_assignment(&f, "9lives=3"), TALLY_EINVALID);
 	assert_int_equal(tally__flag_parse_assignment(&f, "a b=3"), TALLY_EINVALID);
-	assert_int_equal(tally__flag_parse_assignment(&f, "lr=[0.01,0.1]"), TALLY_EINVALID);
-	assert_non_null(strstr(tally_error_last(), "sweeps"));
+	assert_int_equal(tally__flag_parse_assignment(&f, "lr=[[0.01],[0.1]]"), TALLY_EINVALID); /* a list of lists */
+	assert_int_equal(tally__flag_parse_assignment(&f, "lr=[]"), TALLY_EINVALID);
 	assert_int_equal(tally__flag_parse_assignment(&f, "m={a: 1}"), TALLY_EINVALID);
 	assert_int_equal(tally__flag_parse_assignment(&f, "q=\"unterminated"), TALLY_EINVALID);
 	assert_non_null(strstr(tally_error_last(), "flag q"));
+}
+
+/* A list value: parsed, typed element by element against a list flag, rendered for each destination. */
+static void list_values(void **state)
+{
+	(void)state;
+	tally_flag f;
+	assert_int_equal(tally__flag_parse_assignment(&f, "layers=[128, 64, 'a,b']"), 0);
+	assert_int_equal(f.type, TALLY_FLAG_LIST);
+	assert_string_equal(f.text, "[128, 64, \"a,b\"]");
+	json_t *j = tally__flag_to_json(&f);
+	assert_int_equal(json_array_size(j), 3);
+	assert_int_equal(json_integer_value(json_array_get(j, 0)), 128);
+	json_decref(j);
+	tally__flag_release(&f);
+
+	tally_flagdef def = {.name = (char *)"layers", .type = TALLY_FLAG_INT, .type_declared = true, .list = true,
+	                     .has_min = true, .min = 1};
+	static const struct {
+		const char *given, *want;
+	} ok[] = {{"layers=[128,64]", "[128, 64]"}, {"layers=8 4 2", "[8, 4, 2]"}, {"layers=8,4", "[8, 4]"},
+	          {"layers=7", "[7]"}, {"layers=[1e2]", "[100]"}};
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+		assert_int_equal(tally__flag_parse_assignment(&f, ok[i].given), 0);
+		if (tally__flag_check(&f, &def, "t.py"))
+			fail_msg("%s: %s", ok[i].given, tally_error_last());
+		assert_int_equal(f.type, TALLY_FLAG_LIST);
+		assert_string_equal(f.text, ok[i].want);
+		tally__flag_release(&f);
+	}
+	static const char *const bad[] = {"layers=[1.5]", "layers=[0, 1]", "layers=8 x"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(tally__flag_parse_assignment(&f, bad[i]), 0);
+		assert_int_equal(tally__flag_check(&f, &def, "t.py"), TALLY_EINVALID);
+		tally__flag_release(&f);
+	}
+	tally_flagdef single = {.name = (char *)"lr", .type = TALLY_FLAG_FLOAT, .type_declared = true};
+	assert_int_equal(tally__flag_parse_assignment(&f, "lr=[0.1,0.2]"), 0);
+	assert_int_equal(tally__flag_check(&f, &single, "t.py"), TALLY_EINVALID);
+	assert_non_null(strstr(tally_error_last(), "not a list"));
+	tally__flag_release(&f);
+
+	assert_int_equal(tally__flag_parse_assignment(&f, "layers=[128, 0.5, true, 'x']"), 0);
+	tally_buf out = TALLY_BUF_INIT;
+	tally__render_literal(&out, &f, true, NULL);
+	assert_string_equal(out.ptr, "[128, 0.5, True, \"x\"]");
+	tally_buf_clear(&out);
+	tally__render_literal(&out, &f, false, NULL);
+	assert_string_equal(out.ptr, "c(128, 0.5, TRUE, \"x\")");
+	tally_buf_release(&out);
+	tally__flag_release(&f);
+
+	tally_flag_list grid;
+	assert_int_equal(tally__flag_parse_list(&grid, "[[128, 64], [256], 3]"), 0); /* a sweep over lists */
+	assert_int_equal(grid.count, 3);
+	assert_int_equal(grid.items[0].type, TALLY_FLAG_LIST);
+	assert_string_equal(grid.items[1].text, "[256]");
+	assert_int_equal(grid.items[2].type, TALLY_FLAG_INT);
+	tally__flag_list_release(&grid);
+	assert_int_equal(tally__flag_parse_list(&grid, "[[[1]]]"), TALLY_EINVALID);
 }
 
 static void json_and_env_names(void **state)
@@ -165,6 +226,7 @@ int main(void)
 		cmocka_unit_test(ints_floats_bools_strings),
 		cmocka_unit_test(quoted_values_stay_strings),
 		cmocka_unit_test(bad_assignments_are_errors),
+		cmocka_unit_test(list_values),
 		cmocka_unit_test(json_and_env_names),
 		cmocka_unit_test(list_set_replaces_same_name),
 		cmocka_unit_test(commands_split_on_blanks_without_a_shell),

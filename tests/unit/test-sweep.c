@@ -48,13 +48,14 @@ static void lists_and_finite_functions(void **state)
 	assert_values("linspace[2:2:1]", "[2.0]");
 	assert_values("logspace[-3:-1:3]", "[0.001,0.01,0.1]");
 	assert_values("logspace[1:3:3:2]", "[2.0,4.0,8.0]");
+	assert_values("[[128, 64], [256]]", "[[128,64],[256]]"); /* a sweep over a list flag's values */
 }
 
 static void bad_specs_are_refused(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"[]", "[[1,2]]", "[{a: 1}]", "[1,2", "range[1:2:0]", "range[1:5:-1]", "range[a:b]", "range[1]",
+		"[]", "[[[1]]]", "[[]]", "[{a: 1}]", "[1,2", "range[1:2:0]", "range[1:5:-1]", "range[a:b]", "range[1]",
 		"range[1:2:3:4]", "linspace[0:1:0]", "linspace[0:1:2.5]", "logspace[0:1:3:0]", "uniform[2:1]",
 		"uniform[1:1]", "loguniform[0:1]", "loguniform[-1:1]", "randint[1.5:3]", "randint[5:1]",
 		"lograndint[0:9]", "uniform[nan:1]", "uniform[.inf:1]", "range[0:2000000]", "foo[1:2]", "uniform",
@@ -303,9 +304,13 @@ static void assignments_type_back(void **state)
 	}
 	json_decref(values);
 	char *none = NULL;
-	assert_int_equal(tally_flag_assignment(&none, "x", "[1, 2]"), TALLY_EINVALID);
+	assert_int_equal(tally_flag_assignment(&none, "x", "{\"a\": 1}"), TALLY_EINVALID);
 	assert_int_equal(tally_flag_assignment(&none, "x", "{"), TALLY_EINVALID);
 	assert_null(none);
+	/* a list flag's value: a list (a trial of a sweep over lists) */
+	assert_int_equal(tally_flag_assignment(&none, "x", "[1, 2]"), 0);
+	assert_string_equal(none, "x=[1,2]");
+	free(none);
 }
 
 /*

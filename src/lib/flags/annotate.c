@@ -141,7 +141,33 @@ static const char *scalar(yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static bool parse_type(const char *s, tally_flag_type *out)
+static bool parse_single_type(const char *s, tally_flag_type *out);
+
+/* "int", or a list of one: "int list", "list[int]", "list" (of any value). */
+static bool parse_type(const char *s, tally_flag_type *out, bool *list)
+{
+	*list = false;
+	if (!s)
+		return false;
+	size_t len = strlen(s);
+	char element[32];
+	if (!strcasecmp(s, "list")) {
+		*list = true;
+		*out = TALLY_FLAG_NULL;
+		return true;
+	}
+	if (len > 5 && len < sizeof element + 5 && !strcasecmp(s + len - 5, " list")) {
+		snprintf(element, sizeof element, "%.*s", (int)(len - 5), s);
+		return (*list = parse_single_type(element, out));
+	}
+	if (len > 6 && len < sizeof element + 6 && !strncasecmp(s, "list[", 5) && s[len - 1] == ']') {
+		snprintf(element, sizeof element, "%.*s", (int)(len - 6), s + 5);
+		return (*list = parse_single_type(element, out));
+	}
+	return parse_single_type(s, out);
+}
+
+static bool parse_single_type(const char *s, tally_flag_type *out)
 {
 	static const struct {
 		const char *name;
@@ -229,21 +255,31 @@ static int apply_flag_attrs(const ydoc *d, yaml_node_t *map, tally_flagdef *def)
 	}
 	if (!rc && type_node) {
 		tally_flag_type t;
-		if (!parse_type(scalar(type_node), &t))
-			return yaml_error(d, type_node->start_mark.line, "type must be int, float, bool or string");
+		if (!parse_type(scalar(type_node), &t, &def->list))
+			return yaml_error(d, type_node->start_mark.line,
+			                  "type must be int, float, bool or string, or a list of one: int list, list[int], list");
 		def->type = t;
 		def->type_declared = true;
 	}
 	if (!rc && default_node) {
 		tally_flag v;
-		if ((rc = tally__flag_from_yaml_node(&v, default_node)))
-			return yaml_error(d, default_node->start_mark.line, "default must be a single value");
+		if ((rc = tally__flag_from_yaml(&v, doc, default_node)))
+			return yaml_error(d, default_node->start_mark.line, "default must be a single value or a list of them");
+		if (v.type == TALLY_FLAG_LIST)
+			def->list = true;
 		tally__flag_release(&def->def);
 		def->def = v;
 		def->has_default = true;
 		def->script_default = false; /* the script says otherwise: the value must reach it */
-		if (def->type == TALLY_FLAG_NULL || (!type_node && def->lit_len == 0 && !def->option))
+		if (v.type == TALLY_FLAG_LIST && !type_node) { /* default: [128, 64]: a list of what its first value is */
+			tally_flag_list elements;
+			if (tally__flag_list_elements(&v, &elements) == 0) {
+				def->type = elements.count ? elements.items[0].type : TALLY_FLAG_NULL;
+				tally__flag_list_release(&elements);
+			}
+		} else if (def->type == TALLY_FLAG_NULL || (!type_node && def->lit_len == 0 && !def->option)) {
 			def->type = v.type == TALLY_FLAG_NULL ? def->type : v.type;
+		}
 	}
 	/* Annotations must agree with the default they annotate; a mismatch is
 	 * reported where the annotation is. */

@@ -337,6 +337,37 @@ static bool arg_literal(tally_flag *out, const tokens *ts, const call_arg *a, co
 	return n && a->start + n == a->end && literal_at(out, ts, a->start, n, s);
 }
 
+/* default=[128, 64] or (128, 64): a list value (an argparse nargs default). */
+static bool arg_list_literal(tally_flag *out, const tokens *ts, const call_arg *a, const char *s)
+{
+	size_t i = a->start;
+	memset(out, 0, sizeof *out);
+	if (!(op(&ts->t[i], s, '[') || op(&ts->t[i], s, '(')))
+		return false;
+	tally_flag_list elements = {NULL, 0};
+	bool ok = true;
+	for (i++; ok && i < a->end && !op(&ts->t[i], s, ']') && !op(&ts->t[i], s, ')');) {
+		size_t n = literal_tokens(ts, i, s);
+		tally_flag v;
+		tally_flag *grown = NULL;
+		ok = n && literal_at(&v, ts, i, n, s);
+		if (ok && !(grown = realloc(elements.items, (elements.count + 1) * sizeof *grown))) {
+			tally__flag_release(&v);
+			ok = false;
+		}
+		if (ok) {
+			elements.items = grown;
+			elements.items[elements.count++] = v;
+			i += n;
+			if (op(&ts->t[i], s, ','))
+				i++;
+		}
+	}
+	ok = ok && elements.count && i + 1 == a->end && tally__flag_make_list(out, &elements) == 0;
+	tally__flag_list_release(&elements);
+	return ok;
+}
+
 /* choices=[a, b, c] or (a, b, c) */
 static void arg_choices(tally_flagdef *def, const tokens *ts, const call_arg *a, const char *s)
 {
@@ -452,11 +483,17 @@ static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, co
 				tally__flag_release(&def->def);
 				def->def = v;
 				def->has_default = v.type != TALLY_FLAG_NULL;
-			} else if (arg_literal(&v, ts, a, s)) {
+			} else if (arg_literal(&v, ts, a, s) || arg_list_literal(&v, ts, a, s)) {
 				tally__flag_release(&def->def);
 				def->def = v;
 				def->has_default = v.type != TALLY_FLAG_NULL;
 			}
+		} else if (kw_is(ts, a, s, "nargs")) {
+			/* nargs="+", "*" or a number: the option takes a list ("?" takes one value or none) */
+			char *nargs = string_arg(ts, a, s);
+			def->list = nargs ? strcmp(nargs, "?") != 0
+			                  : a->end == a->start + 1 && ts->t[a->start].kind == T_NUMBER;
+			free(nargs);
 		} else if (kw_is(ts, a, s, "help")) {
 			free(def->description);
 			def->description = string_arg(ts, a, s);
@@ -495,11 +532,21 @@ static int option_call(tally_script_flags *sf, const tokens *ts, size_t open, co
 			def->def.text = strdup(def->def.b ? "true" : "false");
 			def->has_default = def->def.text != NULL;
 		}
+	} else if (!typed && def->has_default && def->def.type == TALLY_FLAG_LIST) {
+		/* default=[128, 64]: a list, of what its first element is */
+		tally_flag_list elements;
+		def->list = true;
+		if (tally__flag_list_elements(&def->def, &elements) == 0) {
+			def->type = elements.count ? elements.items[0].type : TALLY_FLAG_STRING;
+			tally__flag_list_release(&elements);
+		}
 	} else if (!typed && def->has_default) {
 		/* click infers the type from the default; for argparse it is what the script
 		 * gets when the option is not given, so values are checked against it too */
 		def->type = def->def.type;
 	}
+	if (def->has_default && def->def.type == TALLY_FLAG_LIST)
+		def->list = true;
 	def->type_declared = typed || def->arg_style != TALLY_ARG_VALUE;
 	if (def->has_default && tally__flag_check(&def->def, def, sf->display ? sf->display : "the script"))
 		def->has_default = false; /* a default argparse would convert (e.g. "0.1" for float): keep it unchecked */

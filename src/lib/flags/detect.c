@@ -57,6 +57,8 @@ static bool value_from_json(tally_flag *out, json_t *o)
 		out->type = TALLY_FLAG_NULL;
 	else if (!strcmp(type, "string") && text)
 		out->type = TALLY_FLAG_STRING;
+	else if (!strcmp(type, "list") && text && json_is_array(v))
+		out->type = TALLY_FLAG_LIST;
 	else
 		return tally__flag_release(out), false;
 	return true;
@@ -84,6 +86,8 @@ json_t *tally__script_flags_json(const tally_script_flags *sf)
 		json_object_set_new(f, "name", json_string(d->name));
 		json_object_set_new(f, "type", json_string(tally__flag_type_name(d->type)));
 		json_object_set_new(f, "type_declared", json_boolean(d->type_declared));
+		if (d->list)
+			json_object_set_new(f, "list", json_true()); /* of `type` */
 		if (d->has_default)
 			json_object_set_new(f, "default", value_json(&d->def));
 		json_object_set_new(f, "script_default", json_boolean(d->script_default));
@@ -138,6 +142,7 @@ static bool flagdef_from_json(tally_script_flags *sf, json_t *f)
 		if (!strcmp(type, tally__flag_type_name(types[i])))
 			d->type = types[i];
 	d->type_declared = json_is_true(json_object_get(f, "type_declared"));
+	d->list = json_is_true(json_object_get(f, "list"));
 	d->script_default = json_is_true(json_object_get(f, "script_default"));
 	json_t *v = json_object_get(f, "default");
 	if (v && !(d->has_default = value_from_json(&d->def, v)))

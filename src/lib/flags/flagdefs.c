@@ -169,7 +169,8 @@ static bool coerce(tally_flag *v, tally_flag_type type)
 		/* The text as typed: `007` stays "007" for a string flag. */
 		v->type = TALLY_FLAG_STRING;
 		return v->text != NULL;
-	case TALLY_FLAG_NULL: break;
+	case TALLY_FLAG_NULL:
+	case TALLY_FLAG_LIST: break;
 	}
 	return false;
 }
@@ -200,7 +201,83 @@ static void choices_text(tally_buf *out, const tally_flagdef *def)
 		tally_buf_printf(out, "%s%s", i ? ", " : "", def->choices[i].text ? def->choices[i].text : "null");
 }
 
+static int check_single(tally_flag *value, const tally_flagdef *def, const char *display);
+
+static const char *def_name_or(const tally_flag *value)
+{
+	return value->name ? value->name : "value";
+}
+
+/* The elements a value of a list flag gives: a list's, the words of a text
+ * ("128 64", "128,64"), or the value itself. */
+static int list_elements_of(const tally_flag *value, tally_flag_list *out)
+{
+	if (value->type == TALLY_FLAG_LIST)
+		return tally__flag_list_elements(value, out);
+	*out = (tally_flag_list){NULL, 0};
+	const char *text = value->text ? value->text : "";
+	bool words = value->type == TALLY_FLAG_STRING && strpbrk(text, " \t,");
+	int rc = 0;
+	for (const char *p = text; !rc && (words ? *p : p == text);) {
+		size_t len = words ? strcspn(p, " \t,") : strlen(p);
+		tally_flag element = {0};
+		if (words && len) {
+			char *word = strndup(p, len);
+			rc = word ? tally__flag_parse_value(&element, word) : tally__error_oom();
+			free(word);
+		} else if (!words) {
+			element = *value;
+			element.name = NULL;
+			element.text = value->text ? strdup(value->text) : NULL;
+			rc = value->text && !element.text ? tally__error_oom() : 0;
+		}
+		if (!rc && (element.text || element.type != TALLY_FLAG_STRING)) {
+			tally_flag *grown = realloc(out->items, (out->count + 1) * sizeof *grown);
+			if (grown) {
+				out->items = grown;
+				out->items[out->count++] = element;
+			} else {
+				tally__flag_release(&element);
+				rc = tally__error_oom();
+			}
+		}
+		p += len;
+		while (words && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		if (!words)
+			break;
+	}
+	if (!rc && !out->count)
+		rc = tally__error(TALLY_EINVALID, "flag %s: an empty list", def_name_or(value));
+	return rc;
+}
+
 int tally__flag_check(tally_flag *value, const tally_flagdef *def, const char *display)
+{
+	char loc[512];
+	if (value->type == TALLY_FLAG_LIST && !def->list)
+		return tally__error(TALLY_EINVALID, "flag %s=%s takes one value, not a list%s", def->name, value->text,
+		                    where(def, display, loc, sizeof loc));
+	if (!def->list)
+		return check_single(value, def, display);
+	/* a list flag: each element checked as a single value, the list rebuilt from them */
+	tally_flag_list elements;
+	int rc = list_elements_of(value, &elements);
+	for (size_t i = 0; !rc && i < elements.count; i++) {
+		tally_flag *e = &elements.items[i];
+		if (e->type == TALLY_FLAG_LIST)
+			rc = tally__error(TALLY_EINVALID, "flag %s=%s holds a list — give single values%s", def->name,
+			                  value->text, where(def, display, loc, sizeof loc));
+		else
+			rc = check_single(e, def, display);
+	}
+	if (!rc)
+		rc = tally__flag_make_list(value, &elements);
+	tally__flag_list_release(&elements);
+	return rc;
+}
+
+static int check_single(tally_flag *value, const tally_flagdef *def, const char *display)
 {
 	char loc[512];
 	/* A type guessed from a literal (`decay <- 0`) is a hint: an int default
@@ -420,6 +497,44 @@ static const char *scalar(yaml_node_t *node)
 }
 
 /* A scalar node as a typed flag value (quoted scalars are strings). */
+/* A YAML sequence of single values as a list value (flags files, `#|` defaults). */
+static int list_from_yaml_node(tally_flag *out, yaml_document_t *doc, yaml_node_t *node)
+{
+	tally_flag_list elements = {NULL, 0};
+	int rc = 0;
+	for (yaml_node_item_t *it = node->data.sequence.items.start; !rc && it < node->data.sequence.items.top; it++) {
+		tally_flag e;
+		yaml_node_t *item = yaml_document_get_node(doc, *it);
+		if (!item || item->type != YAML_SCALAR_NODE)
+			rc = tally__error(TALLY_EINVALID, "a list value holds single values, not lists or maps");
+		else if (!(rc = tally__flag_from_yaml_node(&e, item))) {
+			tally_flag *grown = realloc(elements.items, (elements.count + 1) * sizeof *grown);
+			if (grown) {
+				elements.items = grown;
+				elements.items[elements.count++] = e;
+			} else {
+				tally__flag_release(&e);
+				rc = tally__error_oom();
+			}
+		}
+	}
+	if (!rc && !elements.count)
+		rc = tally__error(TALLY_EINVALID, "a list value cannot be empty");
+	if (!rc)
+		rc = tally__flag_make_list(out, &elements);
+	tally__flag_list_release(&elements);
+	return rc;
+}
+
+int tally__flag_from_yaml(tally_flag *out, yaml_document_t *doc, yaml_node_t *node)
+{
+	if (node && node->type == YAML_SEQUENCE_NODE) {
+		memset(out, 0, sizeof *out);
+		return list_from_yaml_node(out, doc, node);
+	}
+	return tally__flag_from_yaml_node(out, node);
+}
+
 int tally__flag_from_yaml_node(tally_flag *out, yaml_node_t *node)
 {
 	memset(out, 0, sizeof *out);
@@ -482,7 +597,7 @@ int tally__flags_file_load(tally_flag_list *out, const char *path)
 				rc = tally__error(TALLY_EINVALID, "%s: flag names must be plain text", path);
 				break;
 			}
-			if ((rc = tally__flag_from_yaml_node(&flag, yaml_document_get_node(&doc, p->value)))) {
+			if ((rc = tally__flag_from_yaml(&flag, &doc, yaml_document_get_node(&doc, p->value)))) {
 				char msg[512];
 				snprintf(msg, sizeof msg, "%s", tally_error_last());
 				rc = tally__error(rc, "%s line %lu: flag %s: %s", path,

@@ -20,7 +20,8 @@ typedef enum {
 
 typedef struct {
 	char *name;
-	tally_flag_type type;      /* declared or detected; NULL: any value */
+	tally_flag_type type;      /* declared or detected; NULL: any value (of each element, for a list) */
+	bool list;                 /* takes a list of values (argparse nargs="+", "*", N; a list literal) */
 	bool type_declared;        /* said by the script (argparse type=, tfruns, `#| type:`), not guessed from a literal */
 	bool has_default;
 	tally_flag def;            /* the default value (def.name unused) */
@@ -120,6 +121,9 @@ void tally__resolved_flags_release(tally_resolved_flags *r);
 /* A YAML scalar node as a typed value (quoted scalars are strings). */
 struct yaml_node_s;
 int tally__flag_from_yaml_node(tally_flag *out, struct yaml_node_s *node);
+/* The same, where a sequence of single values is a list value (flags files, `#|` defaults). */
+struct yaml_document_s;
+int tally__flag_from_yaml(tally_flag *out, struct yaml_document_s *doc, struct yaml_node_s *node);
 /* Read a flags file: a YAML map, or tfruns' config form (sections chosen by R_CONFIG_ACTIVE). */
 int tally__flags_file_load(tally_flag_list *out, const char *path);
 /* The flags whose values differ from the script's defaults, as `name=value`

@@ -118,7 +118,32 @@ void tally__render_literal(tally_buf *out, const tally_flag *value, bool python,
 	case TALLY_FLAG_BOOL: tally_buf_adds(out, value->b ? (python ? "True" : "TRUE") : (python ? "False" : "FALSE")); break;
 	case TALLY_FLAG_NULL: tally_buf_adds(out, python ? "None" : "NULL"); break;
 	case TALLY_FLAG_STRING: quoted(out, value->text ? value->text : ""); break;
+	case TALLY_FLAG_LIST: { /* [128, 64] in Python, c(128, 64) in R */
+		tally_flag_list elements;
+		if (tally__flag_list_elements(value, &elements))
+			break;
+		tally_buf_adds(out, python ? "[" : "c(");
+		for (size_t i = 0; i < elements.count; i++) {
+			if (i)
+				tally_buf_adds(out, ", ");
+			tally__render_literal(out, &elements.items[i], python, like);
+		}
+		tally_buf_adds(out, python ? "]" : ")");
+		tally__flag_list_release(&elements);
+		break;
 	}
+	}
+}
+
+/* A list's elements as command-line arguments of their own (argparse's nargs). */
+static int push_elements(tally_strlist *argv, const tally_flag *v)
+{
+	tally_flag_list elements;
+	int rc = tally__flag_list_elements(v, &elements);
+	for (size_t i = 0; !rc && i < elements.count; i++)
+		rc = tally_strlist_push(argv, elements.items[i].text ? elements.items[i].text : "") < 0 ? tally__error_oom() : 0;
+	tally__flag_list_release(&elements);
+	return rc;
 }
 
 /* ---- args ---- */
@@ -169,7 +194,10 @@ int tally__flags_to_args(tally_strlist *argv, const tally_script_flags *sf, cons
 				                    def->arg_style == TALLY_ARG_STORE_TRUE ? "on" : "off");
 			continue;
 		}
-		if (def && def->option)
+		if (v->type == TALLY_FLAG_LIST && sf->dest == TALLY_DEST_ARGS) /* --layers 128 64 */
+			rc = (def && def->option ? push_arg(argv, "%s", def->option) : push_arg(argv, "--%s", v->name)) ||
+			     push_elements(argv, v);
+		else if (def && def->option)
 			rc = sf->dest == TALLY_DEST_ARGS_EQ ? push_arg(argv, "%s=%s", def->option, text)
 			                                    : push_arg(argv, "%s", def->option) || push_arg(argv, "%s", text);
 		else if (sf->dest == TALLY_DEST_ARGS_EQ)

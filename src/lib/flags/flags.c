@@ -114,6 +114,8 @@ static bool covers_input(const char *value, const char *text)
 	return strlen(value) == n && !memcmp(value, text, n);
 }
 
+static int parse_list_value(tally_flag *out, const char *text);
+
 int tally__flag_parse_value(tally_flag *out, const char *text)
 {
 	yaml_parser_t parser;
@@ -134,8 +136,12 @@ int tally__flag_parse_value(tally_flag *out, const char *text)
 			break;
 		}
 		yaml_event_type_t type = ev.type;
-		if (type == YAML_SEQUENCE_START_EVENT) {
-			rc = tally__error(TALLY_EINVALID, "list value '%s' is reserved for sweeps — give one value, or quote it to pass a string", text);
+		if (type == YAML_SEQUENCE_START_EVENT && !got_scalar) { /* [128, 64]: a list value */
+			yaml_event_delete(&ev);
+			yaml_parser_delete(&parser);
+			return parse_list_value(out, text);
+		} else if (type == YAML_SEQUENCE_START_EVENT) {
+			rc = tally__error(TALLY_EINVALID, "value '%s' is not a single value — quote it to pass a string", text);
 		} else if (type == YAML_MAPPING_START_EVENT || (type == YAML_SCALAR_EVENT && got_scalar)) {
 			rc = tally__error(TALLY_EINVALID, "value '%s' is not a single value — quote it to pass a string", text);
 		} else if (type == YAML_SCALAR_EVENT) {
@@ -229,6 +235,7 @@ const char *tally__flag_type_name(tally_flag_type type)
 	case TALLY_FLAG_FLOAT: return "float";
 	case TALLY_FLAG_BOOL: return "bool";
 	case TALLY_FLAG_NULL: return "null";
+	case TALLY_FLAG_LIST: return "list";
 	case TALLY_FLAG_STRING: break;
 	}
 	return "string";
@@ -243,6 +250,10 @@ json_t *tally__flag_to_json(const tally_flag *flag)
 		return isfinite(flag->f) ? json_real(flag->f) : json_string(flag->text);
 	case TALLY_FLAG_BOOL: return json_boolean(flag->b);
 	case TALLY_FLAG_NULL: return json_null();
+	case TALLY_FLAG_LIST: {
+		json_t *list = flag->text ? json_loads(flag->text, 0, NULL) : NULL;
+		return list ? list : json_array();
+	}
 	case TALLY_FLAG_STRING: break;
 	}
 	return json_string(flag->text);
@@ -289,6 +300,7 @@ int tally__flag_parse_list(tally_flag_list *out, const char *text)
 	yaml_event_t ev;
 	int rc = 0, depth = 0;
 	bool ended = false;
+	tally_flag_list inner = {NULL, 0};
 
 	out->items = NULL;
 	out->count = 0;
@@ -304,14 +316,31 @@ int tally__flag_parse_list(tally_flag_list *out, const char *text)
 			break;
 		}
 		yaml_event_type_t type = ev.type;
-		if (type == YAML_SEQUENCE_START_EVENT && (depth++ || ended)) {
-			rc = tally__error(TALLY_EINVALID, "list '%s' holds a list — give single values", text);
+		if (type == YAML_SEQUENCE_START_EVENT && (ended || depth >= 2)) {
+			rc = tally__error(TALLY_EINVALID, "list '%s' holds a list of lists — give single values or lists of them", text);
+		} else if (type == YAML_SEQUENCE_START_EVENT && depth++ == 1) {
+			inner = (tally_flag_list){NULL, 0};   /* an element that is a list */
+		} else if (type == YAML_SEQUENCE_END_EVENT && depth == 2) {
+			depth--;
+			tally_flag v = {0};
+			rc = inner.count ? tally__flag_make_list(&v, &inner)
+			                 : tally__error(TALLY_EINVALID, "list '%s' holds an empty list", text);
+			tally__flag_list_release(&inner);
+			tally_flag *grown = rc ? NULL : realloc(out->items, (out->count + 1) * sizeof *grown);
+			if (!rc && !grown)
+				rc = tally__error_oom();
+			if (rc) {
+				tally__flag_release(&v);
+			} else {
+				out->items = grown;
+				out->items[out->count++] = v;
+			}
 		} else if (type == YAML_SEQUENCE_END_EVENT) {
 			depth--;
 			ended = true;
 		} else if (type == YAML_MAPPING_START_EVENT) {
 			rc = tally__error(TALLY_EINVALID, "list '%s' holds a map — give single values", text);
-		} else if (type == YAML_SCALAR_EVENT && depth != 1) {
+		} else if (type == YAML_SCALAR_EVENT && depth != 1 && depth != 2) {
 			rc = tally__error(TALLY_EINVALID, "'%s' is not a list — write [a, b, c]", text);
 		} else if (type == YAML_SCALAR_EVENT) {
 			tally_flag v = {0};
@@ -322,14 +351,15 @@ int tally__flag_parse_list(tally_flag_list *out, const char *text)
 				resolve_plain(&v, v.text);
 			else
 				v.type = TALLY_FLAG_STRING;
-			tally_flag *grown = rc ? NULL : realloc(out->items, (out->count + 1) * sizeof *grown);
+			tally_flag_list *into = depth == 2 ? &inner : out;
+			tally_flag *grown = rc ? NULL : realloc(into->items, (into->count + 1) * sizeof *grown);
 			if (!rc && !grown)
 				rc = tally__error_oom();
 			if (rc) {
 				tally__flag_release(&v);
 			} else {
-				out->items = grown;
-				out->items[out->count++] = v;
+				into->items = grown;
+				into->items[into->count++] = v;
 			}
 		}
 		yaml_event_delete(&ev);
@@ -337,12 +367,50 @@ int tally__flag_parse_list(tally_flag_list *out, const char *text)
 			break;
 	}
 	yaml_parser_delete(&parser);
+	tally__flag_list_release(&inner);
 	if (!rc && !ended)
 		rc = tally__error(TALLY_EINVALID, "'%s' is not a list — write [a, b, c]", text);
 	if (!rc && !out->count)
 		rc = tally__error(TALLY_EINVALID, "list '%s' is empty — give at least one value", text);
 	if (rc)
 		tally__flag_list_release(out);
+	return rc;
+}
+
+int tally__flag_make_list(tally_flag *out, const tally_flag_list *elements)
+{
+	json_t *array = json_array();
+	for (size_t i = 0; array && i < elements->count; i++)
+		if (elements->items[i].type == TALLY_FLAG_LIST || json_array_append_new(array, tally__flag_to_json(&elements->items[i]))) {
+			json_decref(array);
+			return tally__error(TALLY_EINVALID, "a list value holds single values, not lists");
+		}
+	char *text = array ? json_dumps(array, JSON_ENCODE_ANY | TALLY_JSON_REALS) : NULL;
+	json_decref(array);
+	if (!text)
+		return tally__error_oom();
+	free(out->text);
+	out->text = text;
+	out->type = TALLY_FLAG_LIST;
+	return 0;
+}
+
+int tally__flag_list_elements(const tally_flag *list, tally_flag_list *out)
+{
+	return tally__flag_parse_list(out, list->text ? list->text : "[]");
+}
+
+/* "[128, 64]" as one value: a list of single values. */
+static int parse_list_value(tally_flag *out, const char *text)
+{
+	tally_flag_list elements;
+	int rc = tally__flag_parse_list(&elements, text);
+	for (size_t i = 0; !rc && i < elements.count; i++)
+		if (elements.items[i].type == TALLY_FLAG_LIST)
+			rc = tally__error(TALLY_EINVALID, "value '%s' holds a list — a flag's list holds single values", text);
+	if (!rc)
+		rc = tally__flag_make_list(out, &elements);
+	tally__flag_list_release(&elements);
 	return rc;
 }
 
@@ -373,9 +441,9 @@ int tally_flag_assignment(char **out, const char *name, const char *json_value)
 {
 	*out = NULL;
 	json_t *v = json_loads(json_value, JSON_DECODE_ANY, NULL);
-	if (!v || json_is_object(v) || json_is_array(v)) {
+	if (!v || json_is_object(v)) {
 		json_decref(v);
-		return tally__error(TALLY_EINVALID, "flag %s: '%s' is not a single JSON value", name, json_value);
+		return tally__error(TALLY_EINVALID, "flag %s: '%s' is not a single JSON value or a list", name, json_value);
 	}
 	tally_buf text = TALLY_BUF_INIT;
 	tally__flag_assignment_text(&text, name, v);

@@ -43,7 +43,9 @@ void tally__argv_free(char **argv);
 
 /* ---- flags (flags.c) ---- */
 
-typedef enum { TALLY_FLAG_STRING, TALLY_FLAG_INT, TALLY_FLAG_FLOAT, TALLY_FLAG_BOOL, TALLY_FLAG_NULL } tally_flag_type;
+/* TALLY_FLAG_LIST: a list of single values (argparse nargs), its `text` the
+ * list as JSON ("[128, 64]"), which YAML reads the same way. */
+typedef enum { TALLY_FLAG_STRING, TALLY_FLAG_INT, TALLY_FLAG_FLOAT, TALLY_FLAG_BOOL, TALLY_FLAG_NULL, TALLY_FLAG_LIST } tally_flag_type;
 
 typedef struct {
 	char *name;
@@ -73,8 +75,14 @@ json_t *tally__flag_to_json(const tally_flag *flag);
 char *tally__flag_env_name(const char *name);
 /* Render a JSON flag value the way `name=value` text shows it. */
 void tally__flag_json_text(tally_buf *out, json_t *value);
-/* A YAML flow list "[a, b, 'c,d']" into typed values (names NULL); TALLY_EINVALID with a message. */
+/* A YAML flow list "[a, b, 'c,d']" into typed values (names NULL); an
+ * element that is itself a flow list of single values is a TALLY_FLAG_LIST
+ * ([[128, 64], [256]]: a sweep over lists).  TALLY_EINVALID with a message. */
 int tally__flag_parse_list(tally_flag_list *out, const char *text);
+/* A TALLY_FLAG_LIST value (name untouched) of copies of `elements`. */
+int tally__flag_make_list(tally_flag *out, const tally_flag_list *elements);
+/* The elements of a TALLY_FLAG_LIST value (names NULL). */
+int tally__flag_list_elements(const tally_flag *list, tally_flag_list *out);
 /* NAME=VALUE text that types back to the JSON `value` (strings single-quoted, 3.0 stays a float). */
 void tally__flag_assignment_text(tally_buf *out, const char *name, json_t *value);
 

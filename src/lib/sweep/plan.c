@@ -113,7 +113,7 @@ static int parse_spaces(const tally_sweep_options *o, tally_space *space, json_t
 {
 	for (const char *const *a = o->launch.flag_args; a && *a; a++) {
 		const char *eq = strchr(*a, '=');
-		if (!eq || !tally__is_space_spec(eq + 1)) {
+		if (!eq || !tally_flag_is_sweep(o->launch.script, *a)) {
 			json_array_append_new(fixed, json_string(*a));
 			continue;
 		}

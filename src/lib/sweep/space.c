@@ -12,6 +12,7 @@
  *     randint[a:b]         an integer from a to b, both included
  *     lograndint[a:b]      the same, log-uniformly (0 < a)
  */
+#include "lib/flags/flagdefs.h"
 #include "lib/sweep/sweep.h"
 
 #include <ctype.h>
@@ -52,6 +53,49 @@ bool tally__is_space_spec(const char *value)
 int tally_flag_is_search_space(const char *value)
 {
 	return value && tally__is_space_spec(value);
+}
+
+/* "[128, 64]": a list of single values (not of lists). */
+static bool flat_list(const char *value)
+{
+	if (value[0] != '[')
+		return false;
+	tally_flag_list items;
+	if (tally__flag_parse_list(&items, value))
+		return false;
+	bool flat = true;
+	for (size_t i = 0; i < items.count; i++)
+		flat = flat && items.items[i].type != TALLY_FLAG_LIST;
+	tally__flag_list_release(&items);
+	return flat;
+}
+
+/* Whether `script` declares flag `name` (with '-' and '_' taken as one) as taking a list. */
+static bool declared_list_flag(const char *script, const char *name, size_t name_len)
+{
+	tally_script_flags sf;
+	const char *base = strrchr(script, '/') ? strrchr(script, '/') + 1 : script;
+	if (tally__script_flags_detect(&sf, script, base))
+		return false;
+	bool list = false;
+	for (size_t i = 0; i < sf.n && !list; i++) {
+		const char *a = sf.items[i].name;
+		size_t k = 0;
+		while (k < name_len && a[k] && (a[k] == name[k] || (strchr("-_", a[k]) && strchr("-_", name[k]))))
+			k++;
+		list = k == name_len && !a[k] && sf.items[i].list;
+	}
+	tally__script_flags_release(&sf);
+	return list;
+}
+
+int tally_flag_is_sweep(const char *script, const char *assignment)
+{
+	const char *eq = assignment ? strchr(assignment, '=') : NULL;
+	if (!eq || !tally__is_space_spec(eq + 1))
+		return 0;
+	/* layers=[128, 64] for a flag that takes a list is its value; [[128, 64], [256]] sweeps over lists */
+	return !(script && flat_list(eq + 1) && declared_list_flag(script, assignment, (size_t)(eq - assignment)));
 }
 
 /* Round to `digits` significant digits: sampled values read well in labels. */
