@@ -11,12 +11,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_against(tally_flag *v, tally_flag_type type)
+static void check_against(tally_flag *v, tally_flag_type type, bool list)
 {
 	tally_flagdef def;
 	memset(&def, 0, sizeof def);
 	def.name = (char *)"x";
 	def.type = type;
+	def.list = list; /* a list flag: each element checked, the list rebuilt */
 	def.has_min = def.has_max = true;
 	def.min = -10;
 	def.max = 10;
@@ -43,8 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tally__flag_parse_assignment(&f, text) == 0) {
 		static const tally_flag_type types[] = {TALLY_FLAG_STRING, TALLY_FLAG_INT, TALLY_FLAG_FLOAT, TALLY_FLAG_BOOL,
 		                                        TALLY_FLAG_NULL};
-		for (size_t i = 0; i < 5; i++)
-			check_against(&f, types[i]);
+		for (size_t i = 0; i < 5; i++) {
+			check_against(&f, types[i], false);
+			check_against(&f, types[i], true);
+		}
 		tally__flag_release(&f);
 	}
 	for (int python = 0; python < 2; python++) {

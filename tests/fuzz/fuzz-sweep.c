@@ -12,11 +12,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A point's values are single values, or lists of them (a sweep over a list flag's values). */
 static void expect_scalars(json_t *point)
 {
 	const char *name;
-	json_t *v;
-	json_object_foreach(point, name, v) if (json_is_object(v) || json_is_array(v)) abort();
+	json_t *v, *e;
+	size_t i;
+	json_object_foreach(point, name, v) {
+		if (json_is_object(v))
+			abort();
+		json_array_foreach(v, i, e) if (json_is_object(e) || json_is_array(e)) abort();
+	}
 }
 
 static void expand(const char *text)

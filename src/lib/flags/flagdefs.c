@@ -225,6 +225,8 @@ static int list_elements_of(const tally_flag *value, tally_flag_list *out)
 			char *word = strndup(p, len);
 			rc = word ? tally__flag_parse_value(&element, word) : tally__error_oom();
 			free(word);
+			if (rc)
+				tally__flag_release(&element); /* what a failed parse left */
 		} else if (!words) {
 			element = *value;
 			element.name = NULL;
