@@ -421,6 +421,13 @@ int tally_diff_texts(const char *a, size_t a_len, const char *a_label, const cha
 /* ------------------------------------------------------------------ */
 
 /**
+ * Which way scalar `tag` is better, from its name: 1 larger (acc, auc,
+ * precision, recall, f1), -1 smaller (loss, err, mse, mae, rmse,
+ * perplexity), 0 not known.  Comparisons mark the best value by it.
+ */
+int tally_scalar_direction(const char *tag);
+
+/**
  * Write a self-contained HTML report to `path` (atomically): of one run
  * (n == 1: summary, flags, scalars, a chart per scalar with its val_
  * counterpart, console output, source code, files and images), or a

@@ -1,6 +1,7 @@
 /* tally compare — runs side by side: attributes, flags and scalars, what differs first. */
 #include <getopt.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,7 +274,24 @@ static bool shown(const row *r, bool all_rows)
 
 #define CELL 256
 #define BOLD_YELLOW "\033[1;33m"
+#define BOLD_GREEN "\033[1;32m"
 #define RESET "\033[0m"
+
+/* The run holding a differing scalar's best value (by its name: tally_scalar_direction()), or -1. */
+static long best_run(const table *t, const row *r)
+{
+	int direction = strcmp(r->section, "scalar") || !r->differs ? 0 : tally_scalar_direction(r->name);
+	long best = -1;
+	for (size_t k = 0; direction && k < t->n_runs; k++) {
+		json_t *v = r->values[k];
+		if (!json_is_number(v) || isnan(json_number_value(v)))
+			continue;
+		double x = json_number_value(v);
+		if (best < 0 || (direction > 0 ? x > json_number_value(r->values[best]) : x < json_number_value(r->values[best])))
+			best = (long)k;
+	}
+	return best;
+}
 
 static void print_fields(table *t, tally_run **runs, bool all_rows, bool colour)
 {
@@ -317,9 +335,18 @@ static void print_fields(table *t, tally_run **runs, bool all_rows, bool colour)
 		}
 		cells[0] = r->differs ? "*" : " ";
 		cells[1] = r->name;
+		long best = colour ? best_run(t, r) : -1;
 		if (colour && r->differs)
 			fputs(BOLD_YELLOW, stdout);
-		cli_print_row(stdout, cells, widths, cols);
+		for (size_t k = 0; k < cols; k++) { /* the best value of a scalar in green */
+			bool mark = best >= 0 && k == (size_t)best + 2;
+			if (mark)
+				fputs(BOLD_GREEN, stdout);
+			cli_print_cell(stdout, cells[k], widths[k], k + 1 == cols);
+			if (mark)
+				fputs(r->differs ? RESET BOLD_YELLOW : RESET, stdout);
+			fputs(k + 1 == cols ? "\n" : "  ", stdout);
+		}
 		if (colour && r->differs)
 			fputs(RESET, stdout);
 	}

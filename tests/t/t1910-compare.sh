@@ -88,6 +88,9 @@ test_expect_success 'scalars are shown to 6 significant digits, kept exact in cs
 	grep -q "^\*  loss  *0.123457  *0.3$" out &&
 	tally compare --format csv >out.csv && grep -q "^scalar,loss,0.123456789,0.30000000001$" out.csv &&
 	tally compare --summary >out && grep -q "avg(loss)  *0.123457  *0.3$" out &&
+	# on a terminal the best value of a scalar (a loss: the smallest) is in green
+	script -qec "tally compare" /dev/null >tty.out &&
+	grep -q "$(printf "\033\\[1;32m")0.123457" tty.out && ! grep -q "$(printf "\033\\[1;32m")0.3" tty.out &&
 	tally show >out && grep -q "^sources:     1 file, digest" out &&
 	tally report -o r.html 1 2 >/dev/null && grep -q "<span title=\"0.123456789\">0.123457</span>" r.html
 '

@@ -600,8 +600,7 @@ static json_t *cell_of(json_t *object, const char *key, const char *field)
 	return field ? json_object_get(v, field) : v;
 }
 
-/* Which way a scalar is better: 1 larger (accuracies), -1 smaller (losses, errors), 0 not known. */
-static int better_direction(const char *tag)
+int tally_scalar_direction(const char *tag)
 {
 	static const char *const smaller[] = {"loss", "err", "mse", "mae", "rmse", "perplexity", "ppl", NULL};
 	if (accuracy_like(tag))
@@ -659,7 +658,7 @@ static void compare_table(tally_buf *out, const char *title, json_t **objects, s
 			differs = !(first == v || (first && v && json_equal(first, v)));
 		}
 		/* a scalar's best value is marked when the runs differ and the tag says which way is better */
-		double best = field && differs ? best_value(objects, n, key, field, better_direction(key)) : (double)NAN;
+		double best = field && differs ? best_value(objects, n, key, field, tally_scalar_direction(key)) : (double)NAN;
 		tally_buf_printf(out, "<tr%s><th>", differs ? " class=\"differs\"" : "");
 		tally__html_str(out, key);
 		tally_buf_adds(out, "</th>");
