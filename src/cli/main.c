@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build-id.h"  /* the commit this binary was built from (meson vcs_tag) */
 #include "cli/cli.h"
 
 typedef struct {
@@ -131,7 +132,7 @@ int main(int argc, char **argv)
 			print_help(stdout);
 			return finish_stdout(EXIT_OK);
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("tally %s\n", tally_version());
+			printf("tally %s (commit %s)\n", tally_version(), TALLY_BUILD_ID);
 			return finish_stdout(EXIT_OK);
 		} else {
 			fprintf(stderr, "tally: unknown option '%s'\n\n", argv[i]);

@@ -120,4 +120,9 @@ test_expect_success 'a damaged index is rebuilt; an empty run reference is an er
 	grep -q "empty run reference" err
 '
 
+test_expect_success 'tally --version names the version and the commit it was built from' '
+	tally --version >out &&
+	grep -q "^tally [0-9][0-9.]* (commit [0-9a-f.][0-9a-z.-]*)$" out
+'
+
 test_done
