@@ -55,16 +55,6 @@ static bool own_long_option(const struct option *longopts, const char *arg)
 	return false;
 }
 
-/* Whether two flag names are the same with '-' and '_' taken as one. */
-static bool same_flag_name(const char *a, const char *b, size_t b_len)
-{
-	size_t i = 0;
-	for (; a[i] && i < b_len; i++)
-		if (a[i] != b[i] && !((a[i] == '-' || a[i] == '_') && (b[i] == '-' || b[i] == '_')))
-			return false;
-	return !a[i] && i == b_len;
-}
-
 /*
  * argv[*i] is "--NAME[=VALUE]", after the script, and no option of tally's:
  * what an argparse user types.  When the script declares NAME, it becomes
@@ -85,7 +75,7 @@ static int script_option_as_flag(cli_script_args *a, int end, char **argv, int *
 		json_t *f;
 		json_array_foreach(json_object_get(flags, "flags"), k, f) {
 			const char *n = json_string_value(json_object_get(f, "name"));
-			if (n && same_flag_name(n, name, name_len))
+			if (n && tally_same_flag_name(n, name, name_len))
 				decl = f;
 		}
 	}
@@ -93,22 +83,25 @@ static int script_option_as_flag(cli_script_args *a, int end, char **argv, int *
 	int code = 0;
 	tally_buf text = TALLY_BUF_INIT;
 	const char *type = json_string_value(json_object_get(decl, "type"));
-	if (decl && !value && !value_is_next && !(type && !strcmp(type, "bool"))) {
+	bool is_bool = type && !strcmp(type, "bool") && !json_is_true(json_object_get(decl, "list"));
+	if (is_bool)
+		value_is_next = false; /* --fast is a switch: the next word is not its value */
+	if (decl && !value && !value_is_next && !is_bool) {
 		cli_error("flag '%s' needs a value: %s=VALUE", json_string_value(json_object_get(decl, "name")),
 		          json_string_value(json_object_get(decl, "name")));
 		code = EXIT_USAGE;
-	} else if (decl && !value && value_is_next && json_is_true(json_object_get(decl, "list"))) {
-		/* a list flag takes every word up to the next option or NAME=VALUE: --layers 128 64 */
-		tally_buf_printf(&text, "%s=", json_string_value(json_object_get(decl, "name")));
-		for (int k = 0; *i + 1 < end && strncmp(argv[*i + 1], "--", 2) && !strchr(argv[*i + 1], '='); k++)
-			tally_buf_printf(&text, "%s%s", k ? " " : "", argv[++*i]);
-		if (tally_buf_oom(&text) || tally_strlist_push(&a->made, text.ptr) < 0 ||
-		    cli_push_arg(&a->flags, &a->n_flags, a->made.items[a->made.n - 1]) < 0)
-			code = cli_error("out of memory");
 	} else if (decl) {
-		if (!value && value_is_next)
-			value = argv[++*i];
-		tally_buf_printf(&text, "%s=%s", json_string_value(json_object_get(decl, "name")), value ? value : "true");
+		const char *declared = json_string_value(json_object_get(decl, "name"));
+		if (value || !value_is_next) {
+			tally_buf_printf(&text, "%s=%s", declared, value ? value : "true"); /* a bool alone is true */
+		} else if (json_is_true(json_object_get(decl, "list"))) {
+			/* a list flag takes every word up to the next option or NAME=VALUE: --layers 128 64 */
+			tally_buf_printf(&text, "%s=", declared);
+			for (int k = 0; *i + 1 < end && strncmp(argv[*i + 1], "--", 2) && !strchr(argv[*i + 1], '='); k++)
+				tally_buf_printf(&text, "%s%s", k ? " " : "", argv[++*i]);
+		} else {
+			tally_buf_printf(&text, "%s=%s", declared, argv[++*i]);
+		}
 		if (tally_buf_oom(&text) || tally_strlist_push(&a->made, text.ptr) < 0 ||
 		    cli_push_arg(&a->flags, &a->n_flags, a->made.items[a->made.n - 1]) < 0)
 			code = cli_error("out of memory");

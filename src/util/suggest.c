@@ -60,3 +60,12 @@ const char *tally_suggest_best(const tally_suggest *s)
 {
 	return s->best[0] ? s->best : NULL;
 }
+
+bool tally_same_flag_name(const char *a, const char *b, size_t b_len)
+{
+	size_t i = 0;
+	for (; a[i] && i < b_len; i++)
+		if (a[i] != b[i] && !((a[i] == '-' || a[i] == '_') && (b[i] == '-' || b[i] == '_')))
+			return false;
+	return !a[i] && i == b_len;
+}

@@ -21,6 +21,9 @@ void tally_suggest_init(tally_suggest *s, const char *word);
 void tally_suggest_consider(tally_suggest *s, const char *candidate);
 /* The nearest candidate, or NULL. */
 const char *tally_suggest_best(const tally_suggest *s);
+/* Whether flag name `a` is `b` (`b_len` bytes) with '-' and '_' taken as one
+ * (argparse's --learning-rate is the flag learning_rate). */
+bool tally_same_flag_name(const char *a, const char *b, size_t b_len);
 /* The optimal string alignment distance between `a` and `b` (capped at 100). */
 size_t tally_edit_distance(const char *a, const char *b);
 

@@ -466,6 +466,7 @@ test_expect_success 'argparse habits: --NAME VALUE and --NAME=VALUE after the sc
 	grep -q "^lr 0.25 epochs 5 fast True$" out &&
 	test "$(show_field "[\"label\"]")" = "epochs=5 fast=true learning_rate=0.25" &&
 	tally run ap.py --learning_rate 0.5 >out 2>&1 && grep -q "^lr 0.5 " out &&
+	tally run ap.py --fast epochs=4 >out 2>&1 && grep -q "^lr 0.1 epochs 4 fast True$" out &&
 	tally run ap.py learning-rate=0.75 >out 2>&1 && grep -q "^lr 0.75 " out &&
 	tally run ap.py learning_rate=0.125 >out 2>&1 && grep -q "^lr 0.125 " out &&
 	n=$(run_count) &&

@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "util/suggest.h"
+
 /* ---- the model ---- */
 
 void tally__flagdef_release(tally_flagdef *def)
@@ -384,19 +386,15 @@ static int undeclared(const tally_script_flags *sf, const char *name)
 	return rc;
 }
 
-/* The definition `name` means: its own, else the same name with '-' and '_'
- * taken as one (argparse's --learning-rate is the flag learning_rate). */
-static const tally_flagdef *find_spelled(const tally_script_flags *sf, const char *name)
+const tally_flagdef *tally__flagdef_find_spelled(const tally_script_flags *sf, const char *name, size_t len)
 {
-	const tally_flagdef *def = tally__flagdef_find(sf, name);
-	for (size_t i = 0; !def && i < sf->n; i++) {
-		const char *a = sf->items[i].name, *b = name;
-		while (*a && *b && (*a == *b || ((*a == '-' || *a == '_') && (*b == '-' || *b == '_'))))
-			a++, b++;
-		if (!*a && !*b)
-			def = &sf->items[i];
-	}
-	return def;
+	for (size_t i = 0; i < sf->n; i++) /* the exact name first */
+		if (strlen(sf->items[i].name) == len && !strncmp(sf->items[i].name, name, len))
+			return &sf->items[i];
+	for (size_t i = 0; i < sf->n; i++)
+		if (tally_same_flag_name(sf->items[i].name, name, len))
+			return &sf->items[i];
+	return NULL;
 }
 
 /* Apply one layer of values (file or command line). */
@@ -405,7 +403,7 @@ static int apply_layer(tally_resolved_flags *r, const tally_script_flags *sf, co
 {
 	for (size_t i = 0; layer && i < layer->count; i++) {
 		const tally_flag *given = &layer->items[i];
-		const tally_flagdef *def = find_spelled(sf, given->name);
+		const tally_flagdef *def = tally__flagdef_find_spelled(sf, given->name, strlen(given->name));
 		if (!def && sf->declared && !force)
 			return undeclared(sf, given->name);
 		const char *name = def ? def->name : given->name;

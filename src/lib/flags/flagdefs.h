@@ -74,6 +74,8 @@ typedef struct {
 
 void tally__script_flags_release(tally_script_flags *sf);
 tally_flagdef *tally__flagdef_find(const tally_script_flags *sf, const char *name);
+/* The definition `name` (`len` bytes) means: its own, else the one spelled with '-' and '_' swapped. */
+const tally_flagdef *tally__flagdef_find_spelled(const tally_script_flags *sf, const char *name, size_t len);
 /* A new definition named `name` (replacing none): NULL when out of memory. */
 tally_flagdef *tally__flagdef_add(tally_script_flags *sf, const char *name, size_t len);
 void tally__flagdef_release(tally_flagdef *def);

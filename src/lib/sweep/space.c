@@ -77,14 +77,8 @@ static bool declared_list_flag(const char *script, const char *name, size_t name
 	const char *base = strrchr(script, '/') ? strrchr(script, '/') + 1 : script;
 	if (tally__script_flags_detect(&sf, script, base))
 		return false;
-	bool list = false;
-	for (size_t i = 0; i < sf.n && !list; i++) {
-		const char *a = sf.items[i].name;
-		size_t k = 0;
-		while (k < name_len && a[k] && (a[k] == name[k] || (strchr("-_", a[k]) && strchr("-_", name[k]))))
-			k++;
-		list = k == name_len && !a[k] && sf.items[i].list;
-	}
+	const tally_flagdef *def = tally__flagdef_find_spelled(&sf, name, name_len);
+	bool list = def && def->list;
 	tally__script_flags_release(&sf);
 	return list;
 }
