@@ -349,19 +349,10 @@ static bool arg_list_literal(tally_flag *out, const tokens *ts, const call_arg *
 	for (i++; ok && i < a->end && !op(&ts->t[i], s, ']') && !op(&ts->t[i], s, ')');) {
 		size_t n = literal_tokens(ts, i, s);
 		tally_flag v;
-		tally_flag *grown = NULL;
-		ok = n && literal_at(&v, ts, i, n, s);
-		if (ok && !(grown = realloc(elements.items, (elements.count + 1) * sizeof *grown))) {
-			tally__flag_release(&v);
-			ok = false;
-		}
-		if (ok) {
-			elements.items = grown;
-			elements.items[elements.count++] = v;
-			i += n;
-			if (op(&ts->t[i], s, ','))
-				i++;
-		}
+		ok = n && literal_at(&v, ts, i, n, s) && tally__flag_list_append(&elements, &v) == 0;
+		i += n;
+		if (ok && op(&ts->t[i], s, ','))
+			i++;
 	}
 	ok = ok && elements.count && i + 1 == a->end && tally__flag_make_list(out, &elements) == 0;
 	tally__flag_list_release(&elements);

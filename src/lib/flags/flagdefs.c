@@ -205,54 +205,33 @@ static void choices_text(tally_buf *out, const tally_flagdef *def)
 
 static int check_single(tally_flag *value, const tally_flagdef *def, const char *display);
 
-static const char *def_name_or(const tally_flag *value)
-{
-	return value->name ? value->name : "value";
-}
-
-/* The elements a value of a list flag gives: a list's, the words of a text
- * ("128 64", "128,64"), or the value itself. */
-static int list_elements_of(const tally_flag *value, tally_flag_list *out)
+/* The elements a value of a list flag gives: a list's own; the words of a
+ * text ("128 64", "128,64"), each typed as NAME=VALUE types it; else the
+ * value alone. */
+static int list_elements_of(const tally_flag *value, const tally_flagdef *def, tally_flag_list *out)
 {
 	if (value->type == TALLY_FLAG_LIST)
 		return tally__flag_list_elements(value, out);
 	*out = (tally_flag_list){NULL, 0};
 	const char *text = value->text ? value->text : "";
-	bool words = value->type == TALLY_FLAG_STRING && strpbrk(text, " \t,");
 	int rc = 0;
-	for (const char *p = text; !rc && (words ? *p : p == text);) {
-		size_t len = words ? strcspn(p, " \t,") : strlen(p);
+	if (value->type != TALLY_FLAG_STRING || !strpbrk(text, " \t,")) {
+		tally_flag element = *value;
+		element.name = NULL;
+		element.text = value->text ? strdup(value->text) : NULL;
+		return value->text && !element.text ? tally__error_oom() : tally__flag_list_append(out, &element);
+	}
+	for (const char *p = text + strspn(text, " \t,"); !rc && *p; p += strspn(p, " \t,")) {
+		size_t len = strcspn(p, " \t,");
+		char *word = strndup(p, len);
 		tally_flag element = {0};
-		if (words && len) {
-			char *word = strndup(p, len);
-			rc = word ? tally__flag_parse_value(&element, word) : tally__error_oom();
-			free(word);
-			if (rc)
-				tally__flag_release(&element); /* what a failed parse left */
-		} else if (!words) {
-			element = *value;
-			element.name = NULL;
-			element.text = value->text ? strdup(value->text) : NULL;
-			rc = value->text && !element.text ? tally__error_oom() : 0;
-		}
-		if (!rc && (element.text || element.type != TALLY_FLAG_STRING)) {
-			tally_flag *grown = realloc(out->items, (out->count + 1) * sizeof *grown);
-			if (grown) {
-				out->items = grown;
-				out->items[out->count++] = element;
-			} else {
-				tally__flag_release(&element);
-				rc = tally__error_oom();
-			}
-		}
+		rc = word ? tally__flag_parse_value(&element, word) : tally__error_oom();
+		free(word);
+		rc = rc ? (tally__flag_release(&element), rc) : tally__flag_list_append(out, &element);
 		p += len;
-		while (words && (*p == ' ' || *p == '\t' || *p == ','))
-			p++;
-		if (!words)
-			break;
 	}
 	if (!rc && !out->count)
-		rc = tally__error(TALLY_EINVALID, "flag %s: an empty list", def_name_or(value));
+		rc = tally__error(TALLY_EINVALID, "flag %s: an empty list", def->name);
 	return rc;
 }
 
@@ -266,7 +245,7 @@ int tally__flag_check(tally_flag *value, const tally_flagdef *def, const char *d
 		return check_single(value, def, display);
 	/* a list flag: each element checked as a single value, the list rebuilt from them */
 	tally_flag_list elements;
-	int rc = list_elements_of(value, &elements);
+	int rc = list_elements_of(value, def, &elements);
 	for (size_t i = 0; !rc && i < elements.count; i++) {
 		tally_flag *e = &elements.items[i];
 		if (e->type == TALLY_FLAG_LIST)
@@ -507,16 +486,8 @@ static int list_from_yaml_node(tally_flag *out, yaml_document_t *doc, yaml_node_
 		yaml_node_t *item = yaml_document_get_node(doc, *it);
 		if (!item || item->type != YAML_SCALAR_NODE)
 			rc = tally__error(TALLY_EINVALID, "a list value holds single values, not lists or maps");
-		else if (!(rc = tally__flag_from_yaml_node(&e, item))) {
-			tally_flag *grown = realloc(elements.items, (elements.count + 1) * sizeof *grown);
-			if (grown) {
-				elements.items = grown;
-				elements.items[elements.count++] = e;
-			} else {
-				tally__flag_release(&e);
-				rc = tally__error_oom();
-			}
-		}
+		else if (!(rc = tally__flag_from_yaml_node(&e, item)))
+			rc = tally__flag_list_append(&elements, &e);
 	}
 	if (!rc && !elements.count)
 		rc = tally__error(TALLY_EINVALID, "a list value cannot be empty");

@@ -219,6 +219,19 @@ int tally__flag_list_set(tally_flag_list *list, tally_flag *flag)
 	return 0;
 }
 
+int tally__flag_list_append(tally_flag_list *list, tally_flag *flag)
+{
+	tally_flag *grown = realloc(list->items, (list->count + 1) * sizeof *grown);
+	if (!grown) {
+		tally__flag_release(flag);
+		return tally__error_oom();
+	}
+	list->items = grown;
+	list->items[list->count++] = *flag;
+	memset(flag, 0, sizeof *flag);
+	return 0;
+}
+
 void tally__flag_list_release(tally_flag_list *list)
 {
 	for (size_t i = 0; i < list->count; i++)
@@ -326,15 +339,10 @@ int tally__flag_parse_list(tally_flag_list *out, const char *text)
 			rc = inner.count ? tally__flag_make_list(&v, &inner)
 			                 : tally__error(TALLY_EINVALID, "list '%s' holds an empty list", text);
 			tally__flag_list_release(&inner);
-			tally_flag *grown = rc ? NULL : realloc(out->items, (out->count + 1) * sizeof *grown);
-			if (!rc && !grown)
-				rc = tally__error_oom();
-			if (rc) {
+			if (rc)
 				tally__flag_release(&v);
-			} else {
-				out->items = grown;
-				out->items[out->count++] = v;
-			}
+			else
+				rc = tally__flag_list_append(out, &v);
 		} else if (type == YAML_SEQUENCE_END_EVENT) {
 			depth--;
 			ended = true;
@@ -351,16 +359,10 @@ int tally__flag_parse_list(tally_flag_list *out, const char *text)
 				resolve_plain(&v, v.text);
 			else
 				v.type = TALLY_FLAG_STRING;
-			tally_flag_list *into = depth == 2 ? &inner : out;
-			tally_flag *grown = rc ? NULL : realloc(into->items, (into->count + 1) * sizeof *grown);
-			if (!rc && !grown)
-				rc = tally__error_oom();
-			if (rc) {
+			if (rc)
 				tally__flag_release(&v);
-			} else {
-				into->items = grown;
-				into->items[into->count++] = v;
-			}
+			else
+				rc = tally__flag_list_append(depth == 2 ? &inner : out, &v);
 		}
 		yaml_event_delete(&ev);
 		if (type == YAML_STREAM_END_EVENT)
@@ -379,12 +381,12 @@ int tally__flag_parse_list(tally_flag_list *out, const char *text)
 
 int tally__flag_make_list(tally_flag *out, const tally_flag_list *elements)
 {
+	for (size_t i = 0; i < elements->count; i++)
+		if (elements->items[i].type == TALLY_FLAG_LIST)
+			return tally__error(TALLY_EINVALID, "a list value holds single values, not lists");
 	json_t *array = json_array();
 	for (size_t i = 0; array && i < elements->count; i++)
-		if (elements->items[i].type == TALLY_FLAG_LIST || json_array_append_new(array, tally__flag_to_json(&elements->items[i]))) {
-			json_decref(array);
-			return tally__error(TALLY_EINVALID, "a list value holds single values, not lists");
-		}
+		json_array_append_new(array, tally__flag_to_json(&elements->items[i]));
 	char *text = array ? json_dumps(array, JSON_ENCODE_ANY | TALLY_JSON_REALS) : NULL;
 	json_decref(array);
 	if (!text)
@@ -405,11 +407,8 @@ static int parse_list_value(tally_flag *out, const char *text)
 {
 	tally_flag_list elements;
 	int rc = tally__flag_parse_list(&elements, text);
-	for (size_t i = 0; !rc && i < elements.count; i++)
-		if (elements.items[i].type == TALLY_FLAG_LIST)
-			rc = tally__error(TALLY_EINVALID, "value '%s' holds a list — a flag's list holds single values", text);
-	if (!rc)
-		rc = tally__flag_make_list(out, &elements);
+	if (!rc && (rc = tally__flag_make_list(out, &elements))) /* [[1], [2]] is a sweep's, not a value */
+		tally__error(rc, "value '%s' holds a list — a flag's list holds single values", text);
 	tally__flag_list_release(&elements);
 	return rc;
 }

@@ -65,6 +65,8 @@ typedef struct {
 int tally__flag_parse_assignment(tally_flag *out, const char *arg);
 /* Parse a YAML scalar `text` into a typed flag value (name untouched). */
 int tally__flag_parse_value(tally_flag *out, const char *text);
+/* Append `flag` (names may be NULL), taking it over; on failure it is released. */
+int tally__flag_list_append(tally_flag_list *list, tally_flag *flag);
 /* Add or replace (same name) a flag; takes ownership of `flag`'s strings. */
 int tally__flag_list_set(tally_flag_list *list, tally_flag *flag);
 void tally__flag_list_release(tally_flag_list *list);
