@@ -75,6 +75,22 @@ test_expect_success 'the table shows the random part of ids, which names the run
 	grep "lr=0.5" table | grep -q mine
 '
 
+test_expect_success 'at 100 columns LABEL and FLAGS are cut before the scalars' '
+	mkdir narrow && cd narrow &&
+	cat >fit.sh <<-\SH &&
+	echo "loss: 0.2437"
+	echo "val_loss: 0.2612"
+	echo "val_acc: 0.9499"
+	SH
+	tally run -q --force-flags fit.sh learning_rate=0.2 batch_size=64 -l "a label long enough to crowd the table out" 2>/dev/null &&
+	tally run -q --force-flags fit.sh learning_rate=0.1 batch_size=32 -l "another label that is just as long as it" 2>/dev/null &&
+	script -qec "stty cols 100; tally runs" /dev/null >tty.out &&
+	cat tty.out &&
+	grep -q "loss=0.2437 val_loss=0.2612 val_acc=0.9499" tty.out &&
+	! grep -q "a label long enough to crowd the table out" tty.out &&
+	"$PYTHON" -c "import sys; w = max(len(l.rstrip(chr(13) + chr(10))) for l in open(sys.argv[1], encoding=\"utf-8\")); assert w <= 100, w" tty.out
+'
+
 test_expect_success '-n limits the rows to the newest' '
 	tally runs -n 2 --full-ids >table &&
 	test "$(wc -l <table)" = 3 &&

@@ -132,6 +132,7 @@ test_expect_success 'a one-point scalar is a value, not a chart; long output fol
 	tally run -q --force-flags f.py s=2 >/dev/null 2>&1 &&
 	tally report -o one.html 1 >/dev/null &&
 	grep -q "<th>final_acc</th>" one.html && ! grep -q "final_acc</text>" one.html &&
+	grep -q "class=\"title\"[^>]*>loss</text>" one.html &&
 	grep -q "<summary>The first 24 lines</summary>" one.html &&
 	"$PYTHON" - one.html <<-\PY &&
 	import sys
