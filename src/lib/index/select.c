@@ -56,7 +56,7 @@ static void each_name(void *ctx, void (*consider)(void *arg, const char *name), 
 	sqlite3_finalize(st);
 }
 
-/* The query's warnings into the store's (each once: a query may be compiled twice). */
+/* The query's warnings into the store's, each once (several iterators may share a store). */
 static void pass_warnings(tally_store *store, const tally_query *q)
 {
 	const char *line = q->warnings.ptr;
@@ -85,7 +85,6 @@ static int compile_query(tally_query *q, tally_run_iter *it, const tally_iter_op
 		return rc;
 	if (opts->sort && (rc = tally__query_sort(q, opts->sort)))
 		return rc;
-	pass_warnings(it->store, q);
 	return 0;
 }
 
@@ -123,6 +122,7 @@ static int prepare_query(tally_run_iter *it, const tally_iter_options *opts)
 	}
 	if (rc)
 		goto done;
+	pass_warnings(it->store, &q); /* of the query that runs (a top N is compiled twice) */
 	/* The matching runs, in order, as rowids: the query runs once even when
 	 * the caller goes over the rows twice (a table measures, then prints). */
 	tally_buf sql = TALLY_BUF_INIT;
