@@ -488,7 +488,12 @@ test_expect_success 'a runs directory made elsewhere (--runs-dir) gets its .giti
 	test -f ../other-runs/.gitignore &&
 	mkdir mine-runs && echo "keep me" >mine-runs/.gitignore &&
 	tally run -q --runs-dir mine-runs s.sh >/dev/null 2>&1 &&
-	test "$(cat mine-runs/.gitignore)" = "keep me"
+	test "$(cat mine-runs/.gitignore)" = "keep me" &&
+	# runs that arrive by import make the runs directory the same way
+	tally export 1 --runs-dir mine-runs ../one.tar.gz >/dev/null &&
+	mkdir ../fresh && cd ../fresh &&
+	tally import ../one.tar.gz >/dev/null &&
+	test "$(grep -v "^#" runs/.gitignore)" = "*"
 '
 
 test_done

@@ -62,11 +62,12 @@ int tally_run_move(tally_run *run, tally_store *to)
 	if (tally_run_is_live(run))
 		return refuse_live(run, "delete");
 	struct stat st;
-	if (stat(to->path, &st) < 0 && tally_mkdir_p(to->path) < 0)
-		return tally__error_errno(TALLY_ERROR, "cannot create '%s'", to->path);
+	int rc = tally__store_create(to);
+	if (rc)
+		return rc;
 	/* Back from the archive: a name taken meanwhile by another run stays with that one. */
 	const char *run_name = json_string_value(json_object_get(run->meta, "name"));
-	int name_lock = -1, rc = 0;
+	int name_lock = -1;
 	if (run_name && !to->is_archive && (rc = tally__name_claim(to, run_name, false, &name_lock)))
 		return rc;
 	char *target = tally_path_join(to->path, name);

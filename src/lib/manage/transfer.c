@@ -863,8 +863,9 @@ int tally_import(tally_store *store, const char *src, const tally_import_options
 		opts = &defaults;
 	if (load_archivelib())
 		return TALLY_ERROR;
-	if (tally_mkdir_p(store->path) < 0)
-		return tally__error_errno(TALLY_ERROR, "cannot create runs directory '%s'", store->path);
+	int created = tally__store_create(store); /* runs directory and its .gitignore, like a first run's */
+	if (created)
+		return created;
 	remove_stale_staging(store);
 	importer im = {store, opts, NULL, src, {0, max_bytes(store, opts), 0, opts->max_entries, false, false}, false};
 	tally_strlist runs = TALLY_STRLIST_INIT;
