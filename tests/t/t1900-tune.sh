@@ -188,10 +188,14 @@ test_expect_success 'a failing trial is recorded and the sweep goes on; --fail-f
 '
 
 test_expect_success 'parallel workers: never more than N trials at a time' '
+	# each trial waits (up to 10 s) until another is running beside it, so
+	# "at least 2 at once" holds however slowly the machine starts them
 	mkdir active && cat >conc.sh <<-\SH &&
 	mkdir "$ACTIVE/$TALLY_RUN_ID"
+	n=0
+	while [ "$(ls "$ACTIVE" | wc -l)" -lt 2 ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
 	echo "now: $(ls "$ACTIVE" | wc -l)"
-	sleep 0.3
+	sleep 0.1
 	rmdir "$ACTIVE/$TALLY_RUN_ID"
 	SH
 	ACTIVE=$PWD/active tally tune --force-flags conc.sh "i=range[1:9]" -p 3 >out 2>err &&
