@@ -131,6 +131,10 @@ int tally_run_lookup(tally_run **out, tally_store *store, const char *ref);
 void tally_run_free(tally_run *run);
 
 const char *tally_run_id(const tally_run *run);
+/** The random part of a run id ("k8f0th" of "2026-12-06T20-02-31Z-k8f0th"), which
+ *  names the run wherever a RUN is taken; `id` itself when it has another shape.
+ *  Points into `id`. */
+const char *tally_run_id_short(const char *id);
 const char *tally_run_dir(const tally_run *run);
 /** "running", "completed", "error", "terminated", "pending" or "queued". */
 const char *tally_run_status(const tally_run *run);

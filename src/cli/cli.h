@@ -293,9 +293,6 @@ int cli_terminal_width(void);
 void cli_csv_field(FILE *out, const char *s, char sep);
 /* Local time "2026-11-22 23:41" from epoch ms. */
 void cli_format_local_time(char *out, size_t size, int64_t ms, bool seconds);
-/* How tables show a run id: its random part ("k8f0th" of "2026-12-06T20-02-31Z-k8f0th"),
- * which names the run anywhere a RUN is taken; an id of another shape whole. */
-const char *cli_short_id(const char *id);
 /* Print `s` padded/truncated to `width` display columns (UTF-8 aware). */
 void cli_print_cell(FILE *out, const char *s, int width, bool last);
 /* The same, for `bytes` bytes of `s` whose display width `w` is known. */

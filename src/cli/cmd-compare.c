@@ -304,7 +304,7 @@ static void print_fields(table *t, tally_run **runs, bool all_rows, bool colour)
 	widths[0] = 1;
 	widths[1] = 5;
 	for (size_t k = 0; k < t->n_runs; k++)
-		widths[k + 2] = cli_display_width(cli_short_id(tally_run_id(runs[k])));
+		widths[k + 2] = cli_display_width(tally_run_id_short(tally_run_id(runs[k])));
 	for (size_t i = 0; i < t->n; i++) {
 		if (!shown(&t->rows[i], all_rows))
 			continue;
@@ -319,7 +319,7 @@ static void print_fields(table *t, tally_run **runs, bool all_rows, bool colour)
 	cells[0] = " ";
 	cells[1] = "";
 	for (size_t k = 0; k < t->n_runs; k++)
-		cells[k + 2] = cli_short_id(tally_run_id(runs[k]));
+		cells[k + 2] = tally_run_id_short(tally_run_id(runs[k]));
 	cli_print_row(stdout, cells, widths, cols);
 	const char *section = NULL;
 	for (size_t i = 0; i < t->n; i++) {
@@ -381,7 +381,7 @@ static void print_transposed(table *t, tally_run **runs, bool all_rows, bool col
 		c++;
 	}
 	for (size_t k = 0; k < t->n_runs; k++) {
-		int w = cli_display_width(cli_short_id(tally_run_id(runs[k])));
+		int w = cli_display_width(tally_run_id_short(tally_run_id(runs[k])));
 		widths[0] = w > widths[0] ? w : widths[0];
 	}
 	if (colour)
@@ -390,7 +390,7 @@ static void print_transposed(table *t, tally_run **runs, bool all_rows, bool col
 	if (colour)
 		fputs(RESET, stdout);
 	for (size_t k = 0; k < t->n_runs; k++) {
-		cells[0] = cli_short_id(tally_run_id(runs[k]));
+		cells[0] = tally_run_id_short(tally_run_id(runs[k]));
 		for (size_t i = 0, c = 1; i < t->n; i++) {
 			if (!shown(&t->rows[i], all_rows))
 				continue;

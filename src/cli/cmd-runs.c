@@ -310,7 +310,7 @@ static void make_row(row_cells *row, const tally_run *run, size_t n, int64_t now
 	tally_format_uint(idx, n);
 	tally_format_duration(dur, 32, duration_ms(run, now));
 	const char *label = tally_run_label(run), *flags_text = tally_run_flags_text(run);
-	const char *text[N_COLS] = {idx, shape->full_ids ? tally_run_id(run) : cli_short_id(tally_run_id(run)),
+	const char *text[N_COLS] = {idx, shape->full_ids ? tally_run_id(run) : tally_run_id_short(tally_run_id(run)),
 	                            started_text(tc, tally_run_started_ms(run)), dur, tally_run_status(run),
 	                            label_is_flags(label, flags_text) ? "" : label,
 	                            varying_flags_text(shape, flags_text, flags), tally_run_scalars_text(run)};

@@ -69,7 +69,7 @@ static void print_table(json_t *list)
 			char value[40];
 			tally_format_rounded(value, sizeof value, json_number_value(best));
 			snprintf(cells[i][5], 160, "%s %s  %s", text_of(json_object_get(s, "objective")), value,
-			         cli_short_id(text_of(json_object_get(s, "best_run"))));
+			         tally_run_id_short(text_of(json_object_get(s, "best_run"))));
 		} else {
 			snprintf(cells[i][5], 160, "-");
 		}

@@ -175,7 +175,7 @@ static void trial_line(tally_sweep *sweep, const tally_sweep_progress *p)
 		tally_format_rounded(value, sizeof value, t.objective);
 		fprintf(stderr, "  %s %s", tally_sweep_objective(sweep, NULL), value);
 	}
-	fprintf(stderr, "  (run %s)\n", p->run_id ? cli_short_id(p->run_id) : "-");
+	fprintf(stderr, "  (run %s)\n", p->run_id ? tally_run_id_short(p->run_id) : "-");
 }
 
 /* The first trial that completed without the objective: say so at once, with

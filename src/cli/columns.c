@@ -192,7 +192,7 @@ static void add_attribute(tally_buf *out, const column *c, const tally_run *run,
 	int64_t start = tally_run_started_ms(run), stop = tally_run_stopped_ms(run);
 	switch (c->kind) {
 	case C_INDEX: snprintf(text, sizeof text, "%zu", index); break;
-	case C_ID: tally_buf_adds(out, exact || full_ids ? tally_run_id(run) : cli_short_id(tally_run_id(run))); break;
+	case C_ID: tally_buf_adds(out, exact || full_ids ? tally_run_id(run) : tally_run_id_short(tally_run_id(run))); break;
 	case C_DIR: tally_buf_adds(out, tally_run_dir(run)); break;
 	case C_STARTED:
 	case C_STOPPED: {

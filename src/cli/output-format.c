@@ -1,5 +1,4 @@
 /* Formatting helpers for tables, CSV and times. */
-#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -218,16 +217,4 @@ bool cli_use_colour(void)
 {
 	const char *no_colour = getenv("NO_COLOR");
 	return isatty(STDOUT_FILENO) && !(no_colour && *no_colour);
-}
-
-const char *cli_short_id(const char *id)
-{
-	static const char shape[] = "dddd-dd-ddTdd-dd-ddZ-";
-	size_t n = sizeof shape - 1;
-	if (strlen(id) <= n)
-		return id;
-	for (size_t i = 0; i < n; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)id[i]) : id[i] != shape[i])
-			return id;
-	return id + n;
 }

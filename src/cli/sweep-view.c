@@ -102,7 +102,7 @@ static void row_cells(const tally_sweep *sweep, const trial_rows *r, long i, boo
 	snprintf(cells[c++], 64, "%ld", i + 1);
 	if (!plan_only) {
 		snprintf(cells[c++], 64, "%s", t.status);
-		snprintf(cells[c++], 64, "%s", t.run_id ? cli_short_id(t.run_id) : "-");
+		snprintf(cells[c++], 64, "%s", t.run_id ? tally_run_id_short(t.run_id) : "-");
 	}
 	for (size_t k = 0; k < json_array_size(r->names) && c < n_cells; k++) {
 		json_t *v = json_object_get(r->flags[i], json_string_value(json_array_get(r->names, k)));
@@ -191,7 +191,7 @@ void cli_sweep_best_line(FILE *out, const tally_sweep *sweep)
 	tally_format_rounded(value, sizeof value, t.objective);
 	int maximize;
 	const char *objective = tally_sweep_objective(sweep, &maximize);
-	fprintf(out, "Best: trial %ld, run %s, %s %s (%s)\n", best + 1, t.run_id ? cli_short_id(t.run_id) : "-", objective, value,
+	fprintf(out, "Best: trial %ld, run %s, %s %s (%s)\n", best + 1, t.run_id ? tally_run_id_short(t.run_id) : "-", objective, value,
 	        maximize ? "maximized" : "minimized");
 }
 
@@ -256,7 +256,7 @@ void cli_sweep_failures(FILE *out, tally_store *store, const tally_sweep *sweep)
 		for (size_t k = 0; k < l.last.len; k++)
 			tally_buf_addc(&text, (unsigned char)l.last.ptr[k] < 0x20 || l.last.ptr[k] == 0x7f ? '?' : l.last.ptr[k]);
 		fprintf(out, "Trial %zu %s%s%s%s\n", i + 1, !strcmp(t.status, "error") ? "failed" : "was terminated",
-		        t.run_id ? " (run " : "", t.run_id ? cli_short_id(t.run_id) : "", t.run_id ? ")" : "");
+		        t.run_id ? " (run " : "", t.run_id ? tally_run_id_short(t.run_id) : "", t.run_id ? ")" : "");
 		if (text.len)
 			fprintf(out, "  %s\n", text.ptr);
 		tally_buf_release(&text);

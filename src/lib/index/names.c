@@ -9,7 +9,6 @@
  */
 #include "lib/index/index.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -20,19 +19,6 @@
 #include "util/fsutil.h"
 
 #define NAME_MAX_BYTES 100
-
-/* "2026-11-24T06-28-54Z-w4s8gy": the shape of a run id, which a name must not take. */
-static bool looks_like_id(const char *name)
-{
-	static const char shape[] = "dddd-dd-ddTdd-dd-ddZ-";
-	size_t n = sizeof shape - 1;
-	if (strlen(name) <= n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)name[i]) : name[i] != shape[i])
-			return false;
-	return true;
-}
 
 int tally__check_run_name(const char *name)
 {
@@ -52,7 +38,7 @@ int tally__check_run_name(const char *name)
 		return tally__error(TALLY_EINVALID, "run name '%s' cannot start with '%c'", name, name[0]);
 	if (strspn(name, "0123456789") == len)
 		return tally__error(TALLY_EINVALID, "run name '%s' is a number, which means a run index — add a letter", name);
-	if (looks_like_id(name))
+	if (tally_run_id_short(name) != name) /* the shape of a run id */
 		return tally__error(TALLY_EINVALID, "run name '%s' looks like a run id — choose another", name);
 	return 0;
 }

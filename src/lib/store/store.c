@@ -11,6 +11,7 @@
 #include "lib/flags/flags.h"
 #include "lib/store/store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -245,4 +246,16 @@ void tally__store_touch(tally_store *store)
 bool tally__is_run_dir_name(const char *name)
 {
 	return name[0] != '.' && strlen(name) < TALLY_ID_MAX;
+}
+
+const char *tally_run_id_short(const char *id)
+{
+	static const char shape[] = "dddd-dd-ddTdd-dd-ddZ-"; /* the UTC second every id starts with */
+	size_t n = sizeof shape - 1;
+	if (strlen(id) <= n)
+		return id;
+	for (size_t i = 0; i < n; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)id[i]) : id[i] != shape[i])
+			return id;
+	return id + n;
 }
