@@ -287,13 +287,12 @@ static const char *started_text(time_cache *tc, int64_t ms)
 	}
 	char full[32];
 	cli_format_local_time(full, sizeof full, ms, false);
-	size_t len = strlen(full);
-	if (len == 16 && !strncmp(full, tc->today, 10))
-		snprintf(tc->text, sizeof tc->text, "%s", full + 11);       /* 20:02 */
-	else if (len == 16 && !strncmp(full, tc->today, 5))
-		snprintf(tc->text, sizeof tc->text, "%s", full + 5);        /* 12-06 20:02 */
-	else
-		snprintf(tc->text, sizeof tc->text, "%s", full);
+	size_t len = strlen(full), skip = 0;
+	if (len == 16 && !memcmp(full, tc->today, 10))
+		skip = 11; /* 20:02 */
+	else if (len == 16 && !memcmp(full, tc->today, 5))
+		skip = 5;  /* 12-06 20:02 */
+	memcpy(tc->text, full + skip, len - skip + 1);
 	return tc->text;
 }
 
