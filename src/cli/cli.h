@@ -27,6 +27,19 @@ enum {
 	EXIT_USAGE = 129,   /* wrong options or arguments */
 };
 
+/* A command: its name, entry point, one-line summary and --help text. */
+typedef struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *usage;
+} cli_command;
+
+/* The table of commands (commands.c), in the order `tally help` lists them. */
+extern const cli_command cli_commands[];
+extern const size_t cli_n_commands;
+const cli_command *cli_find_command(const char *name);
+
 int cmd_run(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
@@ -58,6 +71,46 @@ int cmd_sweeps(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+
+/* Their --help texts, one per file (mark and unmark share one). */
+extern const char cmd_cat_usage[];
+extern const char cmd_comment_usage[];
+extern const char cmd_compare_usage[];
+extern const char cmd_copy_usage[];
+extern const char cmd_delete_usage[];
+extern const char cmd_diff_usage[];
+extern const char cmd_export_usage[];
+extern const char cmd_flags_usage[];
+extern const char cmd_import_usage[];
+extern const char cmd_label_usage[];
+extern const char cmd_lookup_usage[];
+extern const char cmd_ls_usage[];
+extern const char cmd_mark_usage[];
+extern const char cmd_open_usage[];
+extern const char cmd_plot_usage[];
+extern const char cmd_purge_usage[];
+extern const char cmd_reindex_usage[];
+extern const char cmd_report_usage[];
+extern const char cmd_reproduce_usage[];
+extern const char cmd_restore_usage[];
+extern const char cmd_run_usage[];
+extern const char cmd_runs_usage[];
+extern const char cmd_scalars_usage[];
+extern const char cmd_show_usage[];
+extern const char cmd_stop_usage[];
+extern const char cmd_sweeps_usage[];
+extern const char cmd_tag_usage[];
+extern const char cmd_tail_usage[];
+extern const char cmd_tune_usage[];
+extern const char cmd_watch_usage[];
+
+/* Hidden commands: `tally __commands` (for the man page generator) and
+ * `tally __complete` (for the shell completion scripts; complete.c). */
+int cmd_complete(int argc, char **argv);
+/* tally help [COMMAND | TOPIC] (help.c), and the list of commands it prints. */
+int cmd_help(int argc, char **argv);
+void cli_print_main_help(FILE *out);
+
 /* Write the report of `runs` to `path`, then open it on a desktop (`open`) or print its path; 0 or the exit code. */
 int cli_write_report(tally_run *const *runs, size_t n, const char *path, bool open);
 

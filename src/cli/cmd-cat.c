@@ -6,7 +6,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_cat_usage[] =
 	"usage: tally cat [RUN] [--stdout | --stderr] [--timestamps] [--runs-dir DIR]\n"
 	"\n"
 	"Print the console output a run recorded, byte for byte as it came: stdout\n"
@@ -87,14 +87,14 @@ int cmd_cat(int argc, char **argv)
 		case OPT_STDERR: streams = TALLY_OUTPUT_STDERR; break;
 		case 't': p.timestamps = true; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_cat_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(cmd_cat_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		ref = argv[optind++];
 	if (optind < argc)
-		return cli_usage_error(usage, "cat prints one run; '%s' is one too many", argv[optind]);
+		return cli_usage_error(cmd_cat_usage, "cat prints one run; '%s' is one too many", argv[optind]);
 	tally_store *store;
 	tally_run *run;
 	int code = cli_open_run(&store, &run, runs_dir, ref, &sel);

@@ -6,7 +6,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_comment_usage[] =
 	"usage: tally comment [-y] RUN… TEXT\n"
 	"       tally comment --list [RUN…]\n"
 	"       tally comment [-y] --delete N RUN…\n"
@@ -88,19 +88,19 @@ int cmd_comment(int argc, char **argv)
 			char *end;
 			delete_n = strtol(optarg, &end, 10);
 			if (end == optarg || *end || delete_n < 1) {
-				code = cli_usage_error(usage, "--delete takes a comment number (1 = the first), not '%s'", optarg);
+				code = cli_usage_error(cmd_comment_usage, "--delete takes a comment number (1 = the first), not '%s'", optarg);
 				goto done_sel;
 			}
 			break;
 		}
 		case 'y': yes = true; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); goto done_sel;
-		default: code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
+		case 'h': fputs(cmd_comment_usage, stdout); goto done_sel;
+		default: code = cli_usage_error(cmd_comment_usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
 		}
 	}
 	if (list && delete_n) {
-		code = cli_usage_error(usage, "--list and --delete do not go together");
+		code = cli_usage_error(cmd_comment_usage, "--list and --delete do not go together");
 		goto done_sel;
 	}
 	char *latest[] = {(char *)"1"};
@@ -111,7 +111,7 @@ int cmd_comment(int argc, char **argv)
 		n = 1;
 	}
 	if (n < (sel.used ? 0 : 1)) {
-		code = cli_usage_error(usage, list || delete_n ? "which runs? — name at least one" : "give the runs, then the comment");
+		code = cli_usage_error(cmd_comment_usage, list || delete_n ? "which runs? — name at least one" : "give the runs, then the comment");
 		goto done_sel;
 	}
 	const char *text = list || delete_n ? NULL : argv[argc - 1];

@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "util/timeutil.h"
 
-static const char usage[] =
+const char cmd_compare_usage[] =
 	"usage: tally compare [RUN…] [--all-rows] [--summary] [--sys] [--transpose]\n"
 	"                     [--format table|csv|json] [query options]\n"
 	"\n"
@@ -486,12 +486,12 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		case 't': a->transpose = true; break;
 		case 'f': a->format = optarg; break;
 		case OPT_RUNS_DIR: a->runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return -1;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_compare_usage, stdout); return -1;
+		default: return cli_usage_error(cmd_compare_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (strcmp(a->format, "table") && strcmp(a->format, "csv") && strcmp(a->format, "json"))
-		return cli_usage_error(usage, "unknown format '%s' — use table, csv or json", a->format);
+		return cli_usage_error(cmd_compare_usage, "unknown format '%s' — use table, csv or json", a->format);
 	for (int i = optind; i < argc; i++)
 		a->refs[a->n_refs++] = argv[i];
 	return cli_selection_check(&a->sel);

@@ -4,7 +4,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_copy_usage[] =
 	"usage: tally copy [RUN…] --to DIR [--rename NAME] [--files-only] [query options]\n"
 	"\n"
 	"Copy finished runs to DIR: each run's directory becomes DIR/ID (DIR/NAME\n"
@@ -49,12 +49,12 @@ int cmd_copy(int argc, char **argv)
 		case OPT_RENAME: rename_to = optarg; break;
 		case OPT_FILES_ONLY: files_only = true; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); goto done_sel;
-		default: code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
+		case 'h': fputs(cmd_copy_usage, stdout); goto done_sel;
+		default: code = cli_usage_error(cmd_copy_usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
 		}
 	}
 	if (!to) {
-		code = cli_usage_error(usage, "where to? — give --to DIR");
+		code = cli_usage_error(cmd_copy_usage, "where to? — give --to DIR");
 		goto done_sel;
 	}
 	char *latest[] = {(char *)"1"};
@@ -68,7 +68,7 @@ int cmd_copy(int argc, char **argv)
 	for (size_t i = 0; !code && i < found; i++)
 		selected += runs[i] != NULL;
 	if (!code && rename_to && selected > 1)
-		code = cli_usage_error(usage, "--rename names one copy, and %zu runs are selected", selected);
+		code = cli_usage_error(cmd_copy_usage, "--rename names one copy, and %zu runs are selected", selected);
 	for (size_t i = 0; !code && i < found; i++) {
 		if (!runs[i])
 			continue;

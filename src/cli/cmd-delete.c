@@ -4,7 +4,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_delete_usage[] =
 	"usage: tally delete [-y] [--force] [--permanent] [RUN…] [query options]\n"
 	"\n"
 	"Move runs into the archive, RUNS_DIR/.archive: they leave every listing\n"
@@ -69,13 +69,13 @@ int cmd_delete(int argc, char **argv)
 		case OPT_FORCE: force = true; break;
 		case OPT_PERMANENT: permanent = true; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); goto done_sel;
-		default: code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
+		case 'h': fputs(cmd_delete_usage, stdout); goto done_sel;
+		default: code = cli_usage_error(cmd_delete_usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
 		}
 	}
 	size_t n = (size_t)(argc - optind);
 	if (!n && !sel.used) {
-		code = cli_usage_error(usage, "which runs? — name at least one, or select them with query options");
+		code = cli_usage_error(cmd_delete_usage, "which runs? — name at least one, or select them with query options");
 		goto done_sel;
 	}
 	tally_store *store = NULL;

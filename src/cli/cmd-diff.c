@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_diff_usage[] =
 	"usage: tally diff [RUN_A RUN_B] [--attributes] [--flags] [--sources] [--output]\n"
 	"                  [--stat] [--path GLOB] [-U N] [--color WHEN] [query options]\n"
 	"\n"
@@ -30,7 +30,8 @@ static const char usage[] =
 	"      --color WHEN   auto (default: on a terminal, unless NO_COLOR), always\n"
 	"                     or never\n"
 	CLI_SELECTION_HELP
-	"      --runs-dir DIR where runs live (default ./runs)\n"
+	"      --runs-dir DIR\n"
+	"                     where runs live (default ./runs)\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"Exit status: 0 when the runs do not differ in what is shown, 1 when they do\n"
@@ -334,14 +335,14 @@ static int parse_args(int argc, char **argv, diff_args *a)
 			char *end;
 			long n = strtol(optarg, &end, 10);
 			if (*end || end == optarg || n < 0 || n > 10000)
-				return cli_usage_error(usage, "-U '%s' is not a number of lines (0 to 10000)", optarg);
+				return cli_usage_error(cmd_diff_usage, "-U '%s' is not a number of lines (0 to 10000)", optarg);
 			a->context = (unsigned)n;
 			break;
 		}
 		case OPT_COLOR: colour = optarg; break;
 		case OPT_RUNS_DIR: a->runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return -1;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_diff_usage, stdout); return -1;
+		default: return cli_usage_error(cmd_diff_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (!strcmp(colour, "always"))
@@ -351,13 +352,13 @@ static int parse_args(int argc, char **argv, diff_args *a)
 	else if (!strcmp(colour, "auto"))
 		a->colour = cli_use_colour();
 	else
-		return cli_usage_error(usage, "--color '%s' — use auto, always or never", colour);
+		return cli_usage_error(cmd_diff_usage, "--color '%s' — use auto, always or never", colour);
 	if (!a->show)
 		a->show = SHOW_ATTRIBUTES | SHOW_FLAGS | SHOW_SOURCES | (a->show & SHOW_OUTPUT);
 	for (int i = optind; i < argc; i++)
 		a->refs[a->n_refs++] = argv[i];
 	if (a->n_refs == 1 || a->n_refs > 2)
-		return cli_usage_error(usage, "give two runs (or none: the latest two), not %zu", a->n_refs);
+		return cli_usage_error(cmd_diff_usage, "give two runs (or none: the latest two), not %zu", a->n_refs);
 	return cli_selection_check(&a->sel);
 }
 

@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_export_usage[] =
 	"usage: tally export [RUN…] DEST [query options]\n"
 	"\n"
 	"Write finished runs, whole (metadata, output, scalars, sources, the files\n"
@@ -40,18 +40,18 @@ int cmd_export(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); goto done_sel;
-		default: code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
+		case 'h': fputs(cmd_export_usage, stdout); goto done_sel;
+		default: code = cli_usage_error(cmd_export_usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
 		}
 	}
 	if (optind >= argc) {
-		code = cli_usage_error(usage, "where to? — give a DEST file or directory");
+		code = cli_usage_error(cmd_export_usage, "where to? — give a DEST file or directory");
 		goto done_sel;
 	}
 	size_t n = (size_t)(argc - optind - 1);
 	const char *dest = argv[argc - 1];
 	if (!n && !sel.used) {
-		code = cli_usage_error(usage, "which runs? — name them, or select them with query options");
+		code = cli_usage_error(cmd_export_usage, "which runs? — name them, or select them with query options");
 		goto done_sel;
 	}
 	tally_store *store = NULL;

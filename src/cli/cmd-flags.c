@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 #include "util/buf.h"
 
-static const char usage[] =
+const char cmd_flags_usage[] =
 	"usage: tally flags SCRIPT [--format table|json]\n"
 	"\n"
 	"Show the flags SCRIPT declares, with defaults, types, descriptions and\n"
@@ -175,16 +175,16 @@ int cmd_flags(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "f:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'f': format = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_flags_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(cmd_flags_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (strcmp(format, "table") && strcmp(format, "json"))
-		return cli_usage_error(usage, "unknown format '%s' (table or json)", format);
+		return cli_usage_error(cmd_flags_usage, "unknown format '%s' (table or json)", format);
 	if (optind >= argc)
-		return cli_usage_error(usage, "no script given");
+		return cli_usage_error(cmd_flags_usage, "no script given");
 	if (optind + 1 < argc)
-		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind + 1]);
+		return cli_usage_error(cmd_flags_usage, "unexpected argument '%s'", argv[optind + 1]);
 	const char *script = argv[optind];
 	char *text = NULL;
 	int rc = tally_describe_flags(script, &text);

@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_import_usage[] =
 	"usage: tally import [--max-size SIZE] [--max-files N] FILE|DIR…\n"
 	"\n"
 	"Bring in the runs of a .tar.gz/.tar/.zip file or a directory (a directory of\n"
@@ -63,23 +63,23 @@ int cmd_import(int argc, char **argv)
 		switch (c) {
 		case OPT_MAX_SIZE:
 			if (!parse_size(optarg, &opts.max_bytes))
-				return cli_usage_error(usage, "--max-size wants a size like 500M or 20G, not '%s'", optarg);
+				return cli_usage_error(cmd_import_usage, "--max-size wants a size like 500M or 20G, not '%s'", optarg);
 			break;
 		case OPT_MAX_FILES: {
 			char *end;
 			long long n = strtoll(optarg, &end, 10);
 			if (*end || end == optarg || n < 1)
-				return cli_usage_error(usage, "--max-files wants a number, not '%s'", optarg);
+				return cli_usage_error(cmd_import_usage, "--max-files wants a number, not '%s'", optarg);
 			opts.max_entries = (uint64_t)n;
 			break;
 		}
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_import_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(cmd_import_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error(usage, "import what? — give a file or directory tally export made");
+		return cli_usage_error(cmd_import_usage, "import what? — give a file or directory tally export made");
 	tally_store *store = NULL;
 	int code = cli_open_store(&store, runs_dir);
 	for (int i = optind; !code && i < argc; i++) {

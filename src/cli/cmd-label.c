@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_label_usage[] =
 	"usage: tally label [-y] RUN… TEXT\n"
 	"       tally label [-y] --clear RUN…\n"
 	"\n"
@@ -52,13 +52,13 @@ int cmd_label(int argc, char **argv)
 		case 'c': clear = true; break;
 		case 'y': yes = true; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); goto done_sel;
-		default: code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
+		case 'h': fputs(cmd_label_usage, stdout); goto done_sel;
+		default: code = cli_usage_error(cmd_label_usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
 		}
 	}
 	int n = argc - optind - (clear ? 0 : 1);
 	if (n < (sel.used ? 0 : 1)) {
-		code = cli_usage_error(usage, clear ? "which runs? — name at least one" : "give the runs, then the label");
+		code = cli_usage_error(cmd_label_usage, clear ? "which runs? — name at least one" : "give the runs, then the label");
 		goto done_sel;
 	}
 	cli_change change = {clear ? "clear the label of" : "label", yes, set_label, clear ? NULL : argv[argc - 1], false};

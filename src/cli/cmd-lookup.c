@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 #include "util/buf.h"
 
-static const char usage[] =
+const char cmd_lookup_usage[] =
 	"usage: tally lookup [RUN] KEY\n"
 	"\n"
 	"Print one value recorded for a run (default: the latest), alone on a line,\n"
@@ -148,13 +148,13 @@ int cmd_lookup(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_lookup_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(cmd_lookup_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	int n = argc - optind;
 	if (n < 1 || n > 2)
-		return cli_usage_error(usage, n ? "too many arguments" : "which value? — give a KEY, e.g. flag.lr");
+		return cli_usage_error(cmd_lookup_usage, n ? "too many arguments" : "which value? — give a KEY, e.g. flag.lr");
 	const char *ref = n == 2 ? argv[optind] : NULL, *key = argv[optind + n - 1];
 	tally_store *store = NULL;
 	tally_run *run = NULL;

@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_ls_usage[] =
 	"usage: tally ls [RUN] [PATH] [--format table|json] [--runs-dir DIR]\n"
 	"\n"
 	"List the files a run produced (its source snapshot, links to project\n"
@@ -109,12 +109,12 @@ int cmd_ls(int argc, char **argv)
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "table") && strcmp(optarg, "json"))
-				return cli_usage_error(usage, "unknown format '%s' — use table or json", optarg);
+				return cli_usage_error(cmd_ls_usage, "unknown format '%s' — use table or json", optarg);
 			json = !strcmp(optarg, "json");
 			break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_ls_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(cmd_ls_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -122,7 +122,7 @@ int cmd_ls(int argc, char **argv)
 	if (optind < argc)
 		under = argv[optind++];
 	if (optind < argc)
-		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cmd_ls_usage, "unexpected argument '%s'", argv[optind]);
 	tally_store *store;
 	tally_run *run;
 	int code = cli_open_run(&store, &run, runs_dir, ref, &sel);

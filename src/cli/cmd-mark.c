@@ -4,7 +4,7 @@
 
 #include "cli/cli.h"
 
-static const char usage_mark[] =
+const char cmd_mark_usage[] =
 	"usage: tally mark [-y] RUN…\n"
 	"       tally unmark [-y] RUN…\n"
 	"\n"
@@ -47,13 +47,13 @@ static int set_mark(int argc, char **argv, bool marked)
 		switch (c) {
 		case 'y': yes = true; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage_mark, stdout); goto done_sel;
-		default: code = cli_usage_error(usage_mark, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
+		case 'h': fputs(cmd_mark_usage, stdout); goto done_sel;
+		default: code = cli_usage_error(cmd_mark_usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
 		}
 	}
 	size_t n = (size_t)(argc - optind);
 	if (!n && !sel.used) {
-		code = cli_usage_error(usage_mark, "which runs? — name at least one");
+		code = cli_usage_error(cmd_mark_usage, "which runs? — name at least one");
 		goto done_sel;
 	}
 	cli_change change = {marked ? "mark" : "unmark", yes, mark_one, &marked, false};

@@ -13,7 +13,7 @@
 
 extern char **environ;
 
-static const char usage[] =
+const char cmd_open_usage[] =
 	"usage: tally open [RUN] [PATH] [--print]\n"
 	"\n"
 	"Open a run's directory (default: the latest run), or PATH inside it, with\n"
@@ -50,12 +50,12 @@ int cmd_open(int argc, char **argv)
 		switch (c) {
 		case 'p': print = true; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_open_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(cmd_open_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind > 2)
-		return cli_usage_error(usage, "one run, and one path in it at most");
+		return cli_usage_error(cmd_open_usage, "one run, and one path in it at most");
 	const char *inside = argc - optind == 2 ? argv[optind + 1] : NULL;
 	if (inside && (inside[0] == '/' || !strcmp(inside, "..") || !strncmp(inside, "../", 3) || strstr(inside, "/../")))
 		return cli_error("'%s' is not a path inside the run — give it relative to the run directory", inside);

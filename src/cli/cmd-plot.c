@@ -19,7 +19,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_plot_usage[] =
 	"usage: tally plot [RUN…] TAG [--width N] [--height N] [--ascii]\n"
 	"\n"
 	"Chart the scalar TAG over steps in the terminal, one line per run, drawn\n"
@@ -100,7 +100,7 @@ static int parse_size(const char *text, const char *what, int min, int max, int 
 	char *end;
 	long v = strtol(text, &end, 10);
 	if (end == text || *end || v < min || v > max)
-		return cli_usage_error(usage, "--%s needs a whole number from %d to %d, not '%s'", what, min, max, text);
+		return cli_usage_error(cmd_plot_usage, "--%s needs a whole number from %d to %d, not '%s'", what, min, max, text);
 	*out = (int)v;
 	return 0;
 }
@@ -127,16 +127,16 @@ static int parse_args(int argc, char **argv, plot_args *a)
 			a->runs_dir = optarg;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			fputs(cmd_plot_usage, stdout);
 			return -1;
 		case ':':
-			return cli_usage_error(usage, "option '%s' needs a value", argv[optind - 1]);
+			return cli_usage_error(cmd_plot_usage, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error(cmd_plot_usage, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error(usage, "which scalar? — name a TAG (see `tally scalars --summary`)");
+		return cli_usage_error(cmd_plot_usage, "which scalar? — name a TAG (see `tally scalars --summary`)");
 	a->tag = argv[argc - 1];
 	for (int i = optind; i < argc - 1; i++)
 		a->refs[a->n_refs++] = argv[i];

@@ -1,7 +1,7 @@
 /* tally purge — remove archived runs for good (tfruns' purge_runs, Guild's runs purge). */
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_purge_usage[] =
 	"usage: tally purge [-y] [RUN…] [query options]\n"
 	"\n"
 	"Remove archived runs (those tally delete moved to the archive) for good:\n"
@@ -23,6 +23,6 @@ static int purge(tally_run *run, tally_store *store)
 
 int cmd_purge(int argc, char **argv)
 {
-	static const cli_archived_command cmd = {usage, "purge (delete for good)", "Purged", purge};
+	static const cli_archived_command cmd = {cmd_purge_usage, "purge (delete for good)", "Purged", purge};
 	return cli_act_on_archived(argc, argv, &cmd);
 }

@@ -5,7 +5,7 @@
 #include "cli/cli.h"
 #include "util/timeutil.h"
 
-static const char usage[] =
+const char cmd_reindex_usage[] =
 	"usage: tally reindex [--runs-dir DIR]\n"
 	"\n"
 	"Rebuild the index from the run directories.  Never needed for correctness:\n"
@@ -27,12 +27,12 @@ int cmd_reindex(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_reindex_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(cmd_reindex_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cmd_reindex_usage, "unexpected argument '%s'", argv[optind]);
 	tally_store *store = NULL;
 	int code = cli_open_store(&store, runs_dir);
 	if (code)

@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "util/fsutil.h"
 
-static const char usage[] =
+const char cmd_report_usage[] =
 	"usage: tally report [RUN…] [-o FILE.html] [--open] [query options]\n"
 	"\n"
 	"Write one self-contained HTML file (no network, no other files, no script:\n"
@@ -82,8 +82,8 @@ int cmd_report(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case OPT_OPEN: open = true; break;
 		case OPT_RUNS_DIR: runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); goto done;
-		default: code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_report_usage, stdout); goto done;
+		default: code = cli_usage_error(cmd_report_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (code || (code = cli_selection_check(&sel)))

@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "util/buf.h"
 
-static const char usage[] =
+const char cmd_reproduce_usage[] =
 	"usage: tally reproduce [RUN] [--run] [-q]\n"
 	"\n"
 	"Print the exact steps that re-create a run (default: the latest): the\n"
@@ -185,12 +185,12 @@ int cmd_reproduce(int argc, char **argv)
 		case OPT_RUN: again = true; break;
 		case 'q': quiet = true; break;
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_reproduce_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(cmd_reproduce_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind > 1)
-		return cli_usage_error(usage, "one run at a time");
+		return cli_usage_error(cmd_reproduce_usage, "one run at a time");
 	tally_store *store = NULL;
 	tally_run *run = NULL;
 	tally_strlist flags = TALLY_STRLIST_INIT;

@@ -1,7 +1,7 @@
 /* tally restore — bring runs back from the archive (Guild's runs restore). */
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_restore_usage[] =
 	"usage: tally restore [-y] [RUN…] [query options]\n"
 	"\n"
 	"Move runs from the archive (where tally delete put them) back into the\n"
@@ -23,6 +23,6 @@ static int restore(tally_run *run, tally_store *store)
 
 int cmd_restore(int argc, char **argv)
 {
-	static const cli_archived_command cmd = {usage, "restore", "Restored", restore};
+	static const cli_archived_command cmd = {cmd_restore_usage, "restore", "Restored", restore};
 	return cli_act_on_archived(argc, argv, &cmd);
 }

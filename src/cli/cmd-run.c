@@ -14,7 +14,7 @@
 #include "util/fsutil.h"
 #include "util/timeutil.h"
 
-static const char usage[] =
+const char cmd_run_usage[] =
 	"usage: tally run [OPTIONS] SCRIPT [NAME=VALUE …]\n"
 	"       tally run [OPTIONS] [NAME=VALUE …] -- COMMAND [ARG …]\n"
 	"\n"
@@ -63,7 +63,8 @@ static const char usage[] =
 	"  -f, --flags-file FILE   flag values from a YAML file (a map, or tfruns'\n"
 	"                          config sections chosen by R_CONFIG_ACTIVE)\n"
 	"      --force-flags       accept flags the script does not declare\n"
-	"      --no-system-metrics do not record sys/* scalars\n"
+	"      --no-system-metrics\n"
+	"                          do not record sys/* scalars\n"
 	"  -t, --tag TAG           a tag (repeatable)\n"
 	"  -c, --comment TEXT      a comment recorded with the run\n"
 	"      --name NAME         a unique name for the run, usable wherever a RUN\n"
@@ -125,10 +126,10 @@ static int run_option(int c, void *ctx)
 	case 'r': a->report = true; return 0;
 	case 'o': a->report = a->open = true; return 0;
 	case 'h':
-		fputs(usage, stdout);
+		fputs(cmd_run_usage, stdout);
 		fputs(usage_more, stdout);
 		return -1;
-	default: return cli_usage_error(usage, "unknown option or missing value");
+	default: return cli_usage_error(cmd_run_usage, "unknown option or missing value");
 	}
 }
 
@@ -258,18 +259,18 @@ int cmd_run(int argc, char **argv)
 	run_args a = {&opts, false, false, false};
 	tally_store *store = NULL;
 	tally_run *run = NULL;
-	int code = cli_parse_script_args(&args, argc, argv, "+ql:t:c:i:f:bh", options, usage, run_option, &a);
+	int code = cli_parse_script_args(&args, argc, argv, "+ql:t:c:i:f:bh", options, cmd_run_usage, run_option, &a);
 	if (code) {
 		code = code < 0 ? EXIT_OK : code;
 		goto done;
 	}
 	if (!opts.script && !opts.command) {
-		code = cli_usage_error(usage, "no script given");
+		code = cli_usage_error(cmd_run_usage, "no script given");
 		goto done;
 	}
 	if (is_sweep(opts.script, args.flags)) { /* lr=[0.01,0.1]: a sweep, as in Guild */
 		if (a.background || opts.name || a.report) {
-			code = cli_usage_error(usage, "a sweep (a flag given [a,b] or a distribution) runs in the foreground, "
+			code = cli_usage_error(cmd_run_usage, "a sweep (a flag given [a,b] or a distribution) runs in the foreground, "
 			                       "its trials are not named, and `tally report` compares them: leave %s out",
 			                       a.background ? "-b" : opts.name ? "--name" : "--report");
 			goto done;
@@ -285,7 +286,7 @@ int cmd_run(int argc, char **argv)
 	if ((code = cli_open_store(&store, args.runs_dir)))
 		goto done;
 	if (opts.replace && !opts.name) {
-		code = cli_usage_error(usage, "--replace goes with --name");
+		code = cli_usage_error(cmd_run_usage, "--replace goes with --name");
 		goto done;
 	}
 	fflush(stdout);

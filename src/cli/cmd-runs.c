@@ -10,7 +10,7 @@
 #include "util/buf.h"
 #include "util/timeutil.h"
 
-static const char usage[] =
+const char cmd_runs_usage[] =
 	"usage: tally runs [--where EXPR] [--sort KEYS] [-n N] [filters] [--format FMT]\n"
 	"\n"
 	"List runs, newest first: index (1 = latest), id, start time, duration,\n"
@@ -68,7 +68,8 @@ static const char usage[] =
 	"                       exit_status, tags, flags, scalars, dir, flag.NAME,\n"
 	"                       scalar.TAG, min(TAG) max first last avg count, or a\n"
 	"                       bare flag or scalar name: --columns id,lr,val_loss\n"
-	"      --column-width N cut table cells to at most N characters (…)\n"
+	"      --column-width N\n"
+	"                       cut table cells to at most N characters (…)\n"
 	"      --full-ids       whole run ids in the table\n"
 	"  -n, --limit N        at most N runs (0 = all)\n"
 	"  -a, --all            all runs, also on a terminal\n"
@@ -870,7 +871,7 @@ int cmd_runs(int argc, char **argv)
 			char *end;
 			column_width = strtol(optarg, &end, 10);
 			if (*end || end == optarg || column_width < 1 || column_width > 10000) {
-				code = cli_usage_error(usage, "--column-width wants a number of characters, not '%s'", optarg);
+				code = cli_usage_error(cmd_runs_usage, "--column-width wants a number of characters, not '%s'", optarg);
 				goto done_filters;
 			}
 			break;
@@ -879,34 +880,34 @@ int cmd_runs(int argc, char **argv)
 			char *end;
 			limit = strtol(optarg, &end, 10);
 			if (*end || end == optarg || limit < 0)
-				return cli_usage_error(usage, "-n wants a number of runs, not '%s'", optarg);
+				return cli_usage_error(cmd_runs_usage, "-n wants a number of runs, not '%s'", optarg);
 			break;
 		}
 		case 'a': all = true; break;
 		case 'f': format = optarg; break;
 		case 'R': runs_dir = optarg; break;
 		case 'h':
-			fputs(usage, stdout);
+			fputs(cmd_runs_usage, stdout);
 			code = EXIT_OK;
 			goto done_filters;
 		default:
-			code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+			code = cli_usage_error(cmd_runs_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 			goto done_filters;
 		}
 	}
 	if ((code = cli_selection_check(&sel)))
 		goto done_filters;
 	if (optind < argc) {
-		code = cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+		code = cli_usage_error(cmd_runs_usage, "unexpected argument '%s'", argv[optind]);
 		goto done_filters;
 	}
 	bool as_table = !strcmp(format, "table");
 	if (!as_table && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "tsv") && strcmp(format, "tfruns")) {
-		code = cli_usage_error(usage, "unknown format '%s' (table, csv, tsv, json or tfruns)", format);
+		code = cli_usage_error(cmd_runs_usage, "unknown format '%s' (table, csv, tsv, json or tfruns)", format);
 		goto done_filters;
 	}
 	if (columns_spec && strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "tsv")) {
-		code = cli_usage_error(usage, "--columns goes with the table, csv and tsv formats");
+		code = cli_usage_error(cmd_runs_usage, "--columns goes with the table, csv and tsv formats");
 		goto done_filters;
 	}
 	if (columns_spec && (code = cli_columns_parse(&columns, columns_spec)))

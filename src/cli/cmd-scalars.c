@@ -12,7 +12,7 @@
 #include "cli/cli.h"
 #include "util/timeutil.h"
 
-static const char usage[] =
+const char cmd_scalars_usage[] =
 	"usage: tally scalars [RUN…] [--tag GLOB]… [--summary] [--format table|csv|json] [query options]\n"
 	"\n"
 	"List the scalars of runs in long format, one row per point: run, tag, step,\n"
@@ -279,16 +279,16 @@ static int parse_args(int argc, char **argv, scalars_args *a)
 			else if (!strcmp(optarg, "json"))
 				a->p.format = JSON;
 			else
-				return cli_usage_error(usage, "unknown format '%s' — use table, csv or json", optarg);
+				return cli_usage_error(cmd_scalars_usage, "unknown format '%s' — use table, csv or json", optarg);
 			break;
 		case 'R':
 			a->runs_dir = optarg;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			fputs(cmd_scalars_usage, stdout);
 			return -1;
 		default:
-			return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error(cmd_scalars_usage, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	for (int i = optind; i < argc; i++)

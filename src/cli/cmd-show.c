@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 #include "util/timeutil.h"
 
-static const char usage[] =
+const char cmd_show_usage[] =
 	"usage: tally show [RUN | SWEEP] [--format text|json] [--tail N] [--runs-dir DIR]\n"
 	"\n"
 	"Show a run's attributes, flags, scalar summaries, the files it produced\n"
@@ -235,20 +235,20 @@ int cmd_show(int argc, char **argv)
 			char *end;
 			tail_lines = strtol(optarg, &end, 10);
 			if (*end || tail_lines < 0)
-				return cli_usage_error(usage, "--tail wants a number of lines, not '%s'", optarg);
+				return cli_usage_error(cmd_show_usage, "--tail wants a number of lines, not '%s'", optarg);
 			break;
 		}
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_show_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(cmd_show_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		ref = argv[optind++];
 	if (optind < argc)
-		return cli_usage_error(usage, "one run at a time (unexpected '%s')", argv[optind]);
+		return cli_usage_error(cmd_show_usage, "one run at a time (unexpected '%s')", argv[optind]);
 	if (strcmp(format, "text") && strcmp(format, "json"))
-		return cli_usage_error(usage, "unknown format '%s' (text or json)", format);
+		return cli_usage_error(cmd_show_usage, "unknown format '%s' (text or json)", format);
 
 	bool shown = false;
 	if (ref && !sel.used && (code = show_sweep(runs_dir, ref, !strcmp(format, "json"), &shown), shown))

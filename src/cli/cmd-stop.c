@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "util/timeutil.h"
 
-static const char usage[] =
+const char cmd_stop_usage[] =
 	"usage: tally stop [-y] [--force] [--grace SECONDS] [RUN…] [query options]\n"
 	"\n"
 	"Stop running runs: SIGTERM goes to the run's tally, which passes it to the\n"
@@ -83,15 +83,15 @@ int cmd_stop(int argc, char **argv)
 			char *end;
 			double s = strtod(optarg, &end);
 			if (*end || end == optarg || !(s >= 0 && s <= 86400)) {
-				code = cli_usage_error(usage, "--grace wants seconds, not '%s'", optarg);
+				code = cli_usage_error(cmd_stop_usage, "--grace wants seconds, not '%s'", optarg);
 				goto done_sel;
 			}
 			grace_ms = (long)(s * 1000);
 			break;
 		}
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); goto done_sel;
-		default: code = cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
+		case 'h': fputs(cmd_stop_usage, stdout); goto done_sel;
+		default: code = cli_usage_error(cmd_stop_usage, "unknown option or missing value in '%s'", argv[optind - 1]); goto done_sel;
 		}
 	}
 	size_t n = (size_t)(argc - optind);

@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 #include "util/timeutil.h"
 
-static const char usage[] =
+const char cmd_sweeps_usage[] =
 	"usage: tally sweeps [--format table|json] [--runs-dir DIR]\n"
 	"\n"
 	"List the sweeps of the runs directory (tally tune), newest first: id,\n"
@@ -19,7 +19,8 @@ static const char usage[] =
 	"\n"
 	"Options:\n"
 	"  -f, --format FMT   table (default) or json\n"
-	"      --runs-dir DIR where runs live (default ./runs)\n"
+	"      --runs-dir DIR\n"
+	"                     where runs live (default ./runs)\n"
 	"  -h, --help         show this help\n";
 
 enum { OPT_RUNS_DIR = 1 };
@@ -98,14 +99,14 @@ int cmd_sweeps(int argc, char **argv)
 		switch (c) {
 		case 'f': format = optarg; break;
 		case OPT_RUNS_DIR: runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_sweeps_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(cmd_sweeps_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cmd_sweeps_usage, "unexpected argument '%s'", argv[optind]);
 	if (strcmp(format, "table") && strcmp(format, "json"))
-		return cli_usage_error(usage, "unknown format '%s' — use table or json", format);
+		return cli_usage_error(cmd_sweeps_usage, "unknown format '%s' — use table or json", format);
 	tally_store *store = NULL;
 	int code = cli_open_store(&store, runs_dir);
 	if (code)

@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_tag_usage[] =
 	"usage: tally tag [-y] RUN… +TAG… -TAG…\n"
 	"\n"
 	"Add (+TAG) and remove (-TAG) tags of runs, as Guild's `tag --add/--delete`.\n"
@@ -38,13 +38,13 @@ static int parse(int argc, char **argv, tag_args *a)
 		const char *arg = argv[i];
 		int taken = cli_selection_take_arg(&a->sel, argc, argv, &i);
 		if (taken < 0)
-			return cli_usage_error(usage, "'%s' needs a value", arg);
+			return cli_usage_error(cmd_tag_usage, "'%s' needs a value", arg);
 		if (taken)
 			continue;
 		if (!strcmp(arg, "-y") || !strcmp(arg, "--yes")) {
 			a->yes = true;
 		} else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-			fputs(usage, stdout);
+			fputs(cmd_tag_usage, stdout);
 			return -1;
 		} else if (!strcmp(arg, "--runs-dir") || !strncmp(arg, "--runs-dir=", 11)) {
 			if (arg[10] == '=')
@@ -52,24 +52,24 @@ static int parse(int argc, char **argv, tag_args *a)
 			else if (i + 1 < argc)
 				a->runs_dir = argv[++i];
 			else
-				return cli_usage_error(usage, "--runs-dir needs a directory");
+				return cli_usage_error(cmd_tag_usage, "--runs-dir needs a directory");
 		} else if (arg[0] == '+' || (arg[0] == '-' && arg[1] != '-')) {
 			if (!arg[1])
-				return cli_usage_error(usage, "'%s' names no tag", arg);
+				return cli_usage_error(cmd_tag_usage, "'%s' names no tag", arg);
 			if (arg[0] == '+')
 				a->add[a->n_add++] = arg + 1;
 			else
 				a->remove[a->n_remove++] = arg + 1;
 		} else if (arg[0] == '-') {
-			return cli_usage_error(usage, "unknown option '%s'", arg);
+			return cli_usage_error(cmd_tag_usage, "unknown option '%s'", arg);
 		} else {
 			a->refs[a->n_refs++] = argv[i];
 		}
 	}
 	if (!a->n_refs && !a->sel.used)
-		return cli_usage_error(usage, "which runs? — name at least one");
+		return cli_usage_error(cmd_tag_usage, "which runs? — name at least one");
 	if (!a->n_add && !a->n_remove)
-		return cli_usage_error(usage, "no tag to add (+TAG) or remove (-TAG)");
+		return cli_usage_error(cmd_tag_usage, "no tag to add (+TAG) or remove (-TAG)");
 	return 0;
 }
 

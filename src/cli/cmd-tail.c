@@ -6,7 +6,7 @@
 
 #include "cli/cli.h"
 
-static const char usage[] =
+const char cmd_tail_usage[] =
 	"usage: tally tail [-f] [-n N] [RUN]\n"
 	"\n"
 	"Print the last N lines of a run's recorded output (stdout and stderr as\n"
@@ -55,16 +55,16 @@ int cmd_tail(int argc, char **argv)
 			}
 			lines = strtol(optarg, &end, 10);
 			if (end == optarg || *end || lines < 0)
-				return cli_usage_error(usage, "-n takes a number of lines or 'all', not '%s'", optarg);
+				return cli_usage_error(cmd_tail_usage, "-n takes a number of lines or 'all', not '%s'", optarg);
 			break;
 		}
 		case 'R': runs_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error(usage, "unknown option or missing value in '%s'", argv[optind - 1]);
+		case 'h': fputs(cmd_tail_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(cmd_tail_usage, "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind > 1)
-		return cli_usage_error(usage, "tail shows one run; '%s' is one too many", argv[optind + 1]);
+		return cli_usage_error(cmd_tail_usage, "tail shows one run; '%s' is one too many", argv[optind + 1]);
 	tally_store *store = NULL;
 	tally_run *run = NULL;
 	cli_follower output = {-1, 0, ""};

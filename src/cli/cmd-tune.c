@@ -12,7 +12,7 @@
 #include "cli/cli.h"
 #include "util/timeutil.h"
 
-static const char usage[] =
+const char cmd_tune_usage[] =
 	"usage: tally tune [OPTIONS] SCRIPT NAME=SPACE … [NAME=VALUE …]\n"
 	"       tally tune [OPTIONS] NAME=SPACE … -- COMMAND [ARG …]\n"
 	"       tally tune --resume SWEEP [--retry-failed] [--parallel N] [--gpus LIST]\n"
@@ -389,18 +389,18 @@ static int parse_option(int c, void *ctx)
 		errno = 0;
 		p->sample = strtod(optarg, &end);
 		if (errno || end == optarg || *end || !(p->sample > 0 && p->sample <= 1))
-			return cli_usage_error(usage, "--sample '%s' is not a share of the grid — give 0 < F <= 1", optarg);
+			return cli_usage_error(cmd_tune_usage, "--sample '%s' is not a share of the grid — give 0 < F <= 1", optarg);
 		a->search_options = true;
 		break;
 	}
 	case 'n':
 		if (!parse_count(optarg, &p->max_trials, 1))
-			return cli_usage_error(usage, "--max-trials '%s' is not a positive whole number", optarg);
+			return cli_usage_error(cmd_tune_usage, "--max-trials '%s' is not a positive whole number", optarg);
 		a->search_options = true;
 		break;
 	case OPT_SEED:
 		if (!parse_count(optarg, &p->seed, 0) || p->seed > (uint64_t)INT64_MAX)
-			return cli_usage_error(usage, "--seed '%s' is not a whole number from 0 to 2^63-1", optarg);
+			return cli_usage_error(cmd_tune_usage, "--seed '%s' is not a whole number from 0 to 2^63-1", optarg);
 		p->has_seed = 1;
 		a->search_options = true;
 		break;
@@ -408,16 +408,16 @@ static int parse_option(int c, void *ctx)
 	case OPT_MINIMIZE:
 	case OPT_MAXIMIZE:
 		if (p->objective)
-			return cli_usage_error(usage, "give one objective (--minimize or --maximize)");
+			return cli_usage_error(cmd_tune_usage, "give one objective (--minimize or --maximize)");
 		if (!*optarg)
-			return cli_usage_error(usage, "--%s needs a scalar's name", c == OPT_MINIMIZE ? "minimize" : "maximize");
+			return cli_usage_error(cmd_tune_usage, "--%s needs a scalar's name", c == OPT_MINIMIZE ? "minimize" : "maximize");
 		p->objective = optarg;
 		p->maximize = c == OPT_MAXIMIZE;
 		a->search_options = true;
 		break;
 	case 'p':
 		if (!parse_count(optarg, &v, 1) || v > 1024)
-			return cli_usage_error(usage, "--parallel '%s' is not a whole number from 1 to 1024", optarg);
+			return cli_usage_error(cmd_tune_usage, "--parallel '%s' is not a whole number from 1 to 1024", optarg);
 		req->exec.parallel = (unsigned)v;
 		break;
 	case OPT_GPUS: {
@@ -430,7 +430,7 @@ static int parse_option(int c, void *ctx)
 		if (g == -2)
 			return cli_error("out of memory");
 		if (g)
-			return cli_usage_error(usage, "--gpus '%s' is not a list of GPUs — write e.g. 0,1", optarg);
+			return cli_usage_error(cmd_tune_usage, "--gpus '%s' is not a list of GPUs — write e.g. 0,1", optarg);
 		req->exec.gpus = a->gpus;
 		break;
 	}
@@ -441,8 +441,8 @@ static int parse_option(int c, void *ctx)
 	case OPT_DRY_RUN: req->dry_run = true; break;
 	case 'y': req->yes = true; break;
 	case 'q': req->quiet = true; break;
-	case 'h': fputs(usage, stdout); return -1;
-	default: return cli_usage_error(usage, "unknown option or missing value");
+	case 'h': fputs(cmd_tune_usage, stdout); return -1;
+	default: return cli_usage_error(cmd_tune_usage, "unknown option or missing value");
 	}
 	return 0;
 }
@@ -454,16 +454,16 @@ static int check_request(cli_tune_request *req, const tune_args *a)
 	if (req->resume) {
 		if (l->script || has_command || a->args.n_flags || a->search_options || l->label || l->tags || l->comment ||
 		    l->interpreter || l->flags_file)
-			return cli_usage_error(usage, "--resume continues a recorded sweep as it was planned: give only "
+			return cli_usage_error(cmd_tune_usage, "--resume continues a recorded sweep as it was planned: give only "
 			                       "--parallel, --gpus, --retry-failed, --fail-fast, --echo, -y or -q with it");
 		return 0;
 	}
 	if (req->exec.retry_failed)
-		return cli_usage_error(usage, "--retry-failed goes with --resume SWEEP");
+		return cli_usage_error(cmd_tune_usage, "--retry-failed goes with --resume SWEEP");
 	if (!l->script && !has_command)
-		return cli_usage_error(usage, "no script given");
+		return cli_usage_error(cmd_tune_usage, "no script given");
 	if (req->plan.strategy && !strcmp(req->plan.strategy, "grid") && (req->plan.sample > 0 || req->plan.max_trials))
-		return cli_usage_error(usage, "--grid runs every combination: leave --sample and --max-trials out, or use "
+		return cli_usage_error(cmd_tune_usage, "--grid runs every combination: leave --sample and --max-trials out, or use "
 		                       "them alone for a random subset");
 	return 0;
 }
@@ -475,7 +475,7 @@ int cmd_tune(int argc, char **argv)
 	req.plan.launch = (tally_launch_options)TALLY_LAUNCH_OPTIONS_INIT;
 	req.exec.version = TALLY_SWEEP_EXEC_VERSION;
 	tune_args a = {&req, {&req.plan.launch, NULL, NULL, 0, 0, NULL, TALLY_STRLIST_INIT}, NULL, 0, NULL, false};
-	int code = cli_parse_script_args(&a.args, argc, argv, "+n:p:yql:t:c:i:f:h", options, usage, parse_option, &a);
+	int code = cli_parse_script_args(&a.args, argc, argv, "+n:p:yql:t:c:i:f:h", options, cmd_tune_usage, parse_option, &a);
 	if (!code)
 		code = check_request(&req, &a);
 	if (!code) {

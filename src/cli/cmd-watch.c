@@ -12,7 +12,7 @@
 #include "cli/cli.h"
 #include "util/timeutil.h"
 
-static const char usage[] =
+const char cmd_watch_usage[] =
 	"usage: tally watch [RUN] [--tail N] [--runs-dir DIR]\n"
 	"\n"
 	"Follow a run while it goes: the last lines of its output, then its output\n"
@@ -198,23 +198,23 @@ int cmd_watch(int argc, char **argv)
 			}
 			tail_lines = strtol(optarg, &end, 10);
 			if (end == optarg || *end || tail_lines < 0)
-				return cli_usage_error(usage, "--tail takes a number of lines or 'all', not '%s'", optarg);
+				return cli_usage_error(cmd_watch_usage, "--tail takes a number of lines or 'all', not '%s'", optarg);
 			break;
 		}
 		case 'R':
 			runs_dir = optarg;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			fputs(cmd_watch_usage, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error(cmd_watch_usage, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		ref = argv[optind++];
 	if (optind < argc)
-		return cli_usage_error(usage, "watch follows one run; '%s' is one too many", argv[optind]);
+		return cli_usage_error(cmd_watch_usage, "watch follows one run; '%s' is one too many", argv[optind]);
 	tally_store *store;
 	tally_run *run;
 	int code = cli_open_run(&store, &run, runs_dir, ref, &sel);

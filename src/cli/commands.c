@@ -1,0 +1,48 @@
+/* The table of commands: `tally help` lists them in this order. */
+#include <string.h>
+
+#include "cli/cli.h"
+
+const cli_command cli_commands[] = {
+	{"run", cmd_run, "run a script as a tracked run", cmd_run_usage},
+	{"runs", cmd_runs, "list runs, newest first", cmd_runs_usage},
+	{"tune", cmd_tune, "run a script over a search space (grid, random), trials in parallel", cmd_tune_usage},
+	{"sweeps", cmd_sweeps, "list the sweeps tally tune recorded", cmd_sweeps_usage},
+	{"show", cmd_show, "show everything recorded about a run", cmd_show_usage},
+	{"compare", cmd_compare, "runs side by side: attributes, flags, scalars that differ", cmd_compare_usage},
+	{"diff", cmd_diff, "what changed between two runs: attributes, flags, sources, output", cmd_diff_usage},
+	{"report", cmd_report, "a self-contained HTML report of a run, or a comparison of runs", cmd_report_usage},
+	{"scalars", cmd_scalars, "list the scalar points or summaries of runs", cmd_scalars_usage},
+	{"plot", cmd_plot, "chart a scalar over steps in the terminal", cmd_plot_usage},
+	{"ls", cmd_ls, "list the files a run produced", cmd_ls_usage},
+	{"label", cmd_label, "set or clear the label of runs", cmd_label_usage},
+	{"tag", cmd_tag, "add (+TAG) and remove (-TAG) tags of runs", cmd_tag_usage},
+	{"mark", cmd_mark, "mark runs", cmd_mark_usage},
+	{"unmark", cmd_unmark, "take the mark from runs", cmd_mark_usage},
+	{"comment", cmd_comment, "add, list and delete comments of runs", cmd_comment_usage},
+	{"lookup", cmd_lookup, "print one recorded value of a run, for scripts", cmd_lookup_usage},
+	{"reproduce", cmd_reproduce, "print the steps to re-create a run, or (--run) re-run it", cmd_reproduce_usage},
+	{"delete", cmd_delete, "move runs into the archive (tally restore brings them back)", cmd_delete_usage},
+	{"restore", cmd_restore, "bring archived runs back", cmd_restore_usage},
+	{"purge", cmd_purge, "remove archived runs for good", cmd_purge_usage},
+	{"stop", cmd_stop, "stop running runs", cmd_stop_usage},
+	{"copy", cmd_copy, "copy runs, or the files they made, to a directory", cmd_copy_usage},
+	{"export", cmd_export, "write runs into a .tar.gz/.zip file or a directory", cmd_export_usage},
+	{"import", cmd_import, "bring in runs from a file or directory tally export made", cmd_import_usage},
+	{"cat", cmd_cat, "print the console output a run recorded", cmd_cat_usage},
+	{"tail", cmd_tail, "print the end of a run's output; -f follows it", cmd_tail_usage},
+	{"open", cmd_open, "open a run's directory with the desktop's opener", cmd_open_usage},
+	{"watch", cmd_watch, "follow a running run: output and scalars per step", cmd_watch_usage},
+	{"flags", cmd_flags, "show the flags a script declares", cmd_flags_usage},
+	{"reindex", cmd_reindex, "rebuild the index from the run directories", cmd_reindex_usage},
+};
+
+const size_t cli_n_commands = sizeof cli_commands / sizeof *cli_commands;
+
+const cli_command *cli_find_command(const char *name)
+{
+	for (size_t i = 0; i < cli_n_commands; i++)
+		if (!strcmp(cli_commands[i].name, name))
+			return &cli_commands[i];
+	return NULL;
+}
