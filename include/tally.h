@@ -307,6 +307,37 @@ void tally_run_iter_memo_put(tally_run_iter *it, const char *key, const char *va
 
 void tally_run_iter_free(tally_run_iter *it);
 
+/* ------------------------------------------------------------------ */
+/* Completion (shells, editors)                                        */
+/* ------------------------------------------------------------------ */
+
+/** What tally_store_complete() offers. */
+typedef enum {
+	TALLY_COMPLETE_RUNS,    /**< run references: ids' random parts, names, recent indexes */
+	TALLY_COMPLETE_FLAGS,   /**< flag names any run has */
+	TALLY_COMPLETE_SCALARS, /**< scalar tags any run has */
+	TALLY_COMPLETE_TAGS,    /**< tags (tally tag) any run has */
+} tally_complete_kind;
+
+/** A candidate: the text to insert and a few words about it ("" when none). */
+typedef struct {
+	char *value;
+	char *description;
+} tally_completion;
+
+/**
+ * Candidates starting with `prefix`, at most `max`, from the index as it is:
+ * nothing is synced or created, so this stays quick at 100,000 runs (a run
+ * recorded since the last command that read the index may be missing).
+ * For TALLY_COMPLETE_RUNS an empty prefix gives the latest runs, digits the
+ * recent indexes ("1" = latest), anything else ids' random parts, whole ids
+ * and names.  A runs directory without an index gives none.  Free the array
+ * with tally_completions_free().
+ */
+int tally_store_complete(tally_store *store, tally_complete_kind kind, const char *prefix, size_t max,
+                         tally_completion **out, size_t *n_out);
+void tally_completions_free(tally_completion *candidates, size_t n);
+
 /** Fields of an indexed run, cheap to read (no JSON parsing). */
 const char *tally_run_label(const tally_run *run);       /**< "" when none */
 const char *tally_run_script(const tally_run *run);      /**< "" when none */

@@ -29,7 +29,8 @@ const char cmd_compare_usage[] =
 	"                      its last value\n"
 	"      --sys           the sys/* scalars (CPU, memory, GPU) too\n"
 	"  -t, --transpose     one row per run\n"
-	"  -f, --format FMT    table (default), csv (one row per field) or json\n"
+	"  -f, --format table|csv|json\n"
+	"                      table by default; csv has one row per field\n"
 	CLI_SELECTION_HELP
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
 	"  -h, --help          show this help\n"

@@ -31,7 +31,7 @@ const char cmd_flags_usage[] =
 	"cached by the script's content in ~/.cache/tally/flags.\n"
 	"\n"
 	"Options:\n"
-	"  -f, --format FMT   table (default) or json\n"
+	"  -f, --format table|json  table by default\n"
 	"  -h, --help         show this help\n";
 
 static const struct option options[] = {

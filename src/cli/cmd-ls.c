@@ -16,7 +16,8 @@ const char cmd_ls_usage[] =
 	"the default), a unique id prefix, a name or a run directory.\n"
 	"\n"
 	"Options:\n"
-	"  -f, --format FMT    table (default: size and path) or json\n"
+	"  -f, --format table|json\n"
+	"                      table (size and path) by default\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
 	CLI_SELECTION_HELP_FIRST
 	"  -h, --help          show this help\n";

@@ -11,7 +11,7 @@
 #include "util/timeutil.h"
 
 const char cmd_runs_usage[] =
-	"usage: tally runs [--where EXPR] [--sort KEYS] [-n N] [filters] [--format FMT]\n"
+	"usage: tally runs [--where EXPR] [--sort KEYS] [-n N] [filters] [--format FORMAT]\n"
 	"\n"
 	"List runs, newest first: index (1 = latest), id, start time, duration,\n"
 	"status, label, flags and the last value of each scalar.  On a terminal the\n"
@@ -73,7 +73,8 @@ const char cmd_runs_usage[] =
 	"      --full-ids       whole run ids in the table\n"
 	"  -n, --limit N        at most N runs (0 = all)\n"
 	"  -a, --all            all runs, also on a terminal\n"
-	"  -f, --format FMT     table (default), csv, tsv, json or tfruns\n"
+	"  -f, --format table|csv|tsv|json|tfruns\n"
+	"                       table by default\n"
 	"      --runs-dir DIR   where runs live (default ./runs)\n"
 	"  -h, --help           show this help\n";
 

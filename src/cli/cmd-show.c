@@ -18,7 +18,7 @@ const char cmd_show_usage[] =
 	"space, options and trials, best first.\n"
 	"\n"
 	"Options:\n"
-	"  -f, --format FMT    text (default) or json\n"
+	"  -f, --format text|json   text by default\n"
 	"      --tail N        lines of output to show (default 20, 0 = none)\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
 	CLI_SELECTION_HELP_FIRST

@@ -18,7 +18,7 @@ const char cmd_sweeps_usage[] =
 	"--sweep ID` its runs, `tally tune --resume ID` continues it.\n"
 	"\n"
 	"Options:\n"
-	"  -f, --format FMT   table (default) or json\n"
+	"  -f, --format table|json  table by default\n"
 	"      --runs-dir DIR\n"
 	"                     where runs live (default ./runs)\n"
 	"  -h, --help         show this help\n";

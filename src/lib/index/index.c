@@ -43,7 +43,7 @@
 #include "util/strlist.h"
 #include "util/timeutil.h"
 
-#define SCHEMA_VERSION 10
+#define SCHEMA_VERSION TALLY_INDEX_SCHEMA_VERSION
 #define TALLY_STR_(x) #x
 #define TALLY_STR(x) TALLY_STR_(x)
 #define RACY_NS 2000000000LL
@@ -67,6 +67,8 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS runs_listing ON runs(started, id, dir, status, stopped, exit_status,"
 	"  label, script, flags_text, scalars_text);"
 	"CREATE INDEX IF NOT EXISTS runs_by_id ON runs(id);"
+	/* An id's random part (what tables show) completed by prefix (complete.c). */
+	"CREATE INDEX IF NOT EXISTS runs_by_suffix ON runs(substr(id, 22));"
 	"CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);"
 	"CREATE INDEX IF NOT EXISTS runs_by_name ON runs(name) WHERE name IS NOT NULL;"
 	"CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep, trial) WHERE sweep IS NOT NULL;"

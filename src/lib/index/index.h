@@ -9,6 +9,9 @@
 
 #include "lib/run/run.h"
 
+/* The layout of the index's tables: an index of another version is rebuilt. */
+#define TALLY_INDEX_SCHEMA_VERSION 11
+
 /* ---- the run query language (query.c) ---- */
 
 enum { TALLY_BIND_INT, TALLY_BIND_REAL, TALLY_BIND_TEXT };
