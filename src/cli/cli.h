@@ -33,6 +33,7 @@ typedef struct {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 	const char *usage;
+	const char *usage_more; /* the rest of a --help text too long for one C string, or NULL */
 } cli_command;
 
 /* The table of commands (commands.c), in the order `tally help` lists them. */
@@ -94,6 +95,7 @@ extern const char cmd_report_usage[];
 extern const char cmd_reproduce_usage[];
 extern const char cmd_restore_usage[];
 extern const char cmd_run_usage[];
+extern const char cmd_run_usage_more[];
 extern const char cmd_runs_usage[];
 extern const char cmd_scalars_usage[];
 extern const char cmd_show_usage[];

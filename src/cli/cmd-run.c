@@ -82,7 +82,7 @@ const char cmd_run_usage[] =
 	"  -h, --help              show this help\n";
 
 /* The rest of --help (ISO C limits one string literal to 4095 characters). */
-static const char usage_more[] =
+const char cmd_run_usage_more[] =
 	"\n"
 	"At a terminal the script is the foreground job: Ctrl-C reaches it (and\n"
 	"everything it started) directly, and Ctrl-Z / fg / bg work as usual.\n"
@@ -127,7 +127,7 @@ static int run_option(int c, void *ctx)
 	case 'o': a->report = a->open = true; return 0;
 	case 'h':
 		fputs(cmd_run_usage, stdout);
-		fputs(usage_more, stdout);
+		fputs(cmd_run_usage_more, stdout);
 		return -1;
 	default: return cli_usage_error(cmd_run_usage, "unknown option or missing value");
 	}

@@ -45,15 +45,18 @@ static bool starts_with(const char *text, const char *prefix)
 	return !strncmp(text, prefix, strlen(prefix));
 }
 
+/* What every candidate starts with: "--where=" while completing --where=EXPR. */
+static const char *option_head = "";
+
 static void offer(const char *value, const char *description)
 {
-	printf("%s\t%s\n", value, description ? description : "");
+	printf("%s%s\t%s\n", option_head, value, description ? description : "");
 }
 
 /* `head` + value, for candidates completing the tail of a word (a query's last name). */
 static void offer_after(const char *head, size_t head_len, const char *value, const char *description)
 {
-	printf("%.*s%s\t%s\n", (int)head_len, head, value, description ? description : "");
+	printf("%s%.*s%s\t%s\n", option_head, (int)head_len, head, value, description ? description : "");
 }
 
 /* ---- options, read from a command's --help text ---- */
@@ -141,9 +144,8 @@ static void read_synopsis_choices(option_list *list, const char *usage)
 	}
 }
 
-static void read_options(option_list *list, const char *usage)
+static void read_more_options(option_list *list, const char *usage)
 {
-	list->n = 0;
 	for (const char *line = usage; *line;) {
 		size_t len = strcspn(line, "\n");
 		size_t indent = strspn(line, " ");
@@ -152,6 +154,12 @@ static void read_options(option_list *list, const char *usage)
 		line += len + (line[len] == '\n');
 	}
 	read_synopsis_choices(list, usage);
+}
+
+static void read_options(option_list *list, const char *usage)
+{
+	list->n = 0;
+	read_more_options(list, usage);
 }
 
 static const option_spec *find_option(const option_list *list, const char *name)
@@ -164,26 +172,16 @@ static const option_spec *find_option(const option_list *list, const char *name)
 
 /* ---- the index and the runs directory ---- */
 
-static tally_store *open_store(const context *cx, bool archive)
+static tally_store *open_store(const context *cx)
 {
 	tally_store *store = NULL;
-	if (tally_store_open(&store, cx->runs_dir))
-		return NULL;
-	if (!archive)
-		return store;
-	tally_buf path = TALLY_BUF_INIT;
-	tally_buf_printf(&path, "%s/.archive", tally_store_path(store));
-	tally_store *archived = NULL;
-	tally_store_open(&archived, path.ptr);
-	tally_buf_release(&path);
-	tally_store_free(store);
-	return archived;
+	return tally_store_open(&store, cx->runs_dir) == 0 ? store : NULL;
 }
 
 static void offer_from_index(const context *cx, tally_complete_kind kind, const char *head, size_t head_len,
-                             const char *prefix, bool archive)
+                             const char *prefix)
 {
-	tally_store *store = open_store(cx, archive);
+	tally_store *store = open_store(cx);
 	tally_completion *items = NULL;
 	size_t n = 0;
 	if (store && tally_store_complete(store, kind, prefix, MAX_CANDIDATES, &items, &n) == 0)
@@ -193,15 +191,39 @@ static void offer_from_index(const context *cx, tally_complete_kind kind, const 
 	tally_store_free(store);
 }
 
-static void offer_runs(const context *cx, bool archive)
+static void offer_runs(const context *cx)
 {
-	offer_from_index(cx, TALLY_COMPLETE_RUNS, "", 0, current(cx), archive);
+	offer_from_index(cx, TALLY_COMPLETE_RUNS, "", 0, current(cx));
+}
+
+/* Archived runs: the archive's own index is built only when it is listed,
+ * so its folder is read instead (archives stay small enough for that). */
+static void offer_archived_runs(const context *cx)
+{
+	tally_store *store = open_store(cx);
+	if (!store)
+		return;
+	tally_buf path = TALLY_BUF_INIT;
+	tally_buf_printf(&path, "%s/.archive", tally_store_path(store));
+	DIR *dir = opendir(path.ptr);
+	size_t offered = 0;
+	for (struct dirent *e; dir && offered < MAX_CANDIDATES && (e = readdir(dir));) {
+		const char *value = tally_run_id_short(e->d_name);
+		if (e->d_name[0] != '.' && starts_with(value, current(cx))) {
+			offer(value, "archived");
+			offered++;
+		}
+	}
+	if (dir)
+		closedir(dir);
+	tally_buf_release(&path);
+	tally_store_free(store);
 }
 
 /* Sweep ids: the folders of RUNS/.sweeps. */
 static void offer_sweeps(const context *cx)
 {
-	tally_store *store = open_store(cx, false);
+	tally_store *store = open_store(cx);
 	if (!store)
 		return;
 	tally_buf path = TALLY_BUF_INIT;
@@ -245,8 +267,8 @@ static void offer_query_names(context *cx, const char *const *attributes, size_t
 	for (size_t i = 0; i < n_attributes; i++)
 		if (starts_with(attributes[i], prefix))
 			offer_after(word, start, attributes[i], "attribute");
-	offer_from_index(cx, TALLY_COMPLETE_FLAGS, word, start, prefix, false);
-	offer_from_index(cx, TALLY_COMPLETE_SCALARS, word, start, prefix, false);
+	offer_from_index(cx, TALLY_COMPLETE_FLAGS, word, start, prefix);
+	offer_from_index(cx, TALLY_COMPLETE_SCALARS, word, start, prefix);
 	cx->directive = ":nospace";
 }
 
@@ -314,13 +336,9 @@ static void offer_flag_values(json_t *flags, const char *word)
 			json_array_foreach(choices, k, choice) {
 				tally_buf_clear(&value);
 				tally_buf_clear(&text);
-				if (json_is_string(choice))
-					tally_buf_adds(&text, json_string_value(choice));
-				else {
-					char *dumped = json_dumps(choice, JSON_ENCODE_ANY | JSON_COMPACT);
-					tally_buf_adds(&text, dumped ? dumped : "");
-					free(dumped);
-				}
+				/* a choice is a value like a default: {"type", "text", "value"} */
+				const char *choice_text = json_string_value(json_object_get(choice, "text"));
+				tally_buf_adds(&text, choice_text ? choice_text : json_string_value(choice) ? json_string_value(choice) : "");
 				tally_buf_printf(&value, "%.*s%s", (int)name_len + 1, word, text.ptr);
 				if (starts_with(value.ptr, word))
 					offer(value.ptr, "choice");
@@ -386,7 +404,7 @@ static void offer_choices(const char *choices, const char *word)
 	for (const char *p = choices; *p;) {
 		size_t len = strcspn(p, "|");
 		if (!strncmp(p, word, strlen(word)) && strlen(word) <= len)
-			printf("%.*s\t\n", (int)len, p);
+			printf("%s%.*s\t\n", option_head, (int)len, p);
 		p += len + (p[len] == '|');
 	}
 }
@@ -411,11 +429,11 @@ static void offer_option_value(context *cx, const char *command, const option_sp
 	else if (!strcmp(n, "--sweep") || !strcmp(n, "--resume"))
 		offer_sweeps(cx);
 	else if (!strcmp(m, "RUN"))
-		offer_runs(cx, false);
+		offer_runs(cx);
 	else if (!strcmp(n, "--tag") && strcmp(command, "scalars") && strcmp(command, "plot"))
-		offer_from_index(cx, TALLY_COMPLETE_TAGS, "", 0, word, false);
+		offer_from_index(cx, TALLY_COMPLETE_TAGS, "", 0, word);
 	else if (!strcmp(m, "SCALAR") || !strcmp(m, "GLOB") || !strcmp(m, "TAG"))
-		offer_from_index(cx, TALLY_COMPLETE_SCALARS, "", 0, word, false);
+		offer_from_index(cx, TALLY_COMPLETE_SCALARS, "", 0, word);
 	else if (!strcmp(m, "WHEN"))
 		offer_choices("today|yesterday|last hour|last day|last week|last 3 days", word);
 }
@@ -437,18 +455,18 @@ static void offer_positional(context *cx, const char *command, char **positional
 	} else if (!strcmp(command, "import")) {
 		cx->directive = ":files";
 	} else if (!strcmp(command, "restore") || !strcmp(command, "purge")) {
-		offer_runs(cx, true);
+		offer_archived_runs(cx);
 	} else if (!strcmp(command, "ls") || !strcmp(command, "open") || !strcmp(command, "lookup")) {
 		if (n_positionals == 0)
-			offer_runs(cx, false);
+			offer_runs(cx);
 	} else if (!strcmp(command, "plot")) {
-		offer_runs(cx, false);
-		offer_from_index(cx, TALLY_COMPLETE_SCALARS, "", 0, current(cx), false);
+		offer_runs(cx);
+		offer_from_index(cx, TALLY_COMPLETE_SCALARS, "", 0, current(cx));
 	} else if (!strcmp(command, "show")) {
-		offer_runs(cx, false);
+		offer_runs(cx);
 		offer_sweeps(cx);
 	} else if (strcmp(command, "runs") && strcmp(command, "sweeps") && strcmp(command, "reindex")) {
-		offer_runs(cx, false);
+		offer_runs(cx);
 	}
 }
 
@@ -485,6 +503,8 @@ static void complete_command(context *cx, const cli_command *command)
 	if (!options)
 		return;
 	read_options(options, command->usage);
+	if (command->usage_more)
+		read_more_options(options, command->usage_more);
 	char **positionals = calloc((size_t)cx->n, sizeof *positionals);
 	int n_positionals = 0;
 	bool after_dashes = false;
@@ -523,8 +543,15 @@ static void complete_command(context *cx, const cli_command *command)
 			char name[64];
 			copy_text(name, sizeof name, word, (size_t)(eq - word));
 			const option_spec *with_value = find_option(options, name);
-			if (with_value)
+			if (with_value && with_value->metavar[0]) {
+				/* complete what follows '=', and hand back the whole word */
+				char head[80];
+				copy_text(head, sizeof head, word, (size_t)(eq + 1 - word));
+				option_head = head;
+				cx->words[cx->n - 1] = (char *)eq + 1;
 				offer_option_value(cx, command->name, with_value);
+				option_head = "";
+			}
 		} else {
 			offer_options(options, word);
 		}
@@ -549,7 +576,11 @@ int cmd_complete(int argc, char **argv)
 	}
 	/* global options before the command */
 	while (cx.n > 1 && cx.words[0][0] == '-') {
-		if (!strcmp(cx.words[0], "--runs-dir") && cx.n > 2) {
+		if (!strcmp(cx.words[0], "--runs-dir") && cx.n == 2) {
+			printf(":dirs\n"); /* its value is being typed */
+			return EXIT_OK;
+		}
+		if (!strcmp(cx.words[0], "--runs-dir")) {
 			cx.runs_dir = cx.words[1];
 			cx.words += 2;
 			cx.n -= 2;
@@ -559,10 +590,6 @@ int cmd_complete(int argc, char **argv)
 			cx.words++;
 			cx.n--;
 		}
-	}
-	if (cx.n == 2 && !strcmp(cx.words[0], "--runs-dir")) {
-		printf(":dirs\n");
-		return EXIT_OK;
 	}
 	if (cx.n == 1) {
 		const char *word = current(&cx);

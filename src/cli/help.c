@@ -119,7 +119,10 @@ int cmd_help(int argc, char **argv)
 	tally_buf_printf(&page, "tally-%s.1", c->name);
 	int shown = show_man_page(page.ptr);
 	tally_buf_release(&page);
-	if (shown < 0)
+	if (shown < 0) {
 		fputs(c->usage, stdout);
+		if (c->usage_more)
+			fputs(c->usage_more, stdout);
+	}
 	return EXIT_OK;
 }
