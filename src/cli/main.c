@@ -57,7 +57,11 @@ int main(int argc, char **argv)
 			cli_print_main_help(stdout);
 			return finish_stdout(EXIT_OK);
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("tally %s (commit %s)\n", tally_version(), TALLY_BUILD_ID);
+			/* built outside a git work tree (a tarball), the build id is the version */
+			if (strcmp(TALLY_BUILD_ID, tally_version()))
+				printf("tally %s (commit %s)\n", tally_version(), TALLY_BUILD_ID);
+			else
+				printf("tally %s\n", tally_version());
 			return finish_stdout(EXIT_OK);
 		} else {
 			fprintf(stderr, "tally: unknown option '%s'\n\n", argv[i]);

@@ -225,4 +225,4 @@ test_expect_success 'fish: complete -C gives candidates and descriptions' '
 '
 fi
 
-test_cleanup
+test_done
