@@ -196,21 +196,21 @@ static void offer_runs(const context *cx)
 	offer_from_index(cx, TALLY_COMPLETE_RUNS, "", 0, current(cx));
 }
 
-/* Archived runs: the archive's own index is built only when it is listed,
- * so its folder is read instead (archives stay small enough for that). */
-static void offer_archived_runs(const context *cx)
+/* The entries of RUNS/SUBFOLDER (dot-names aside) starting with the word,
+ * as run ids' random parts when `short_ids`. */
+static void offer_folder_entries(const context *cx, const char *subfolder, bool short_ids, const char *description)
 {
 	tally_store *store = open_store(cx);
 	if (!store)
 		return;
 	tally_buf path = TALLY_BUF_INIT;
-	tally_buf_printf(&path, "%s/.archive", tally_store_path(store));
+	tally_buf_printf(&path, "%s/%s", tally_store_path(store), subfolder);
 	DIR *dir = opendir(path.ptr);
 	size_t offered = 0;
 	for (struct dirent *e; dir && offered < MAX_CANDIDATES && (e = readdir(dir));) {
-		const char *value = tally_run_id_short(e->d_name);
+		const char *value = short_ids ? tally_run_id_short(e->d_name) : e->d_name;
 		if (e->d_name[0] != '.' && starts_with(value, current(cx))) {
-			offer(value, "archived");
+			offer(value, description);
 			offered++;
 		}
 	}
@@ -220,22 +220,16 @@ static void offer_archived_runs(const context *cx)
 	tally_store_free(store);
 }
 
-/* Sweep ids: the folders of RUNS/.sweeps. */
+/* Archived runs: the archive's own index is built only when it is listed,
+ * so its folder is read instead (archives stay small enough for that). */
+static void offer_archived_runs(const context *cx)
+{
+	offer_folder_entries(cx, ".archive", true, "archived");
+}
+
 static void offer_sweeps(const context *cx)
 {
-	tally_store *store = open_store(cx);
-	if (!store)
-		return;
-	tally_buf path = TALLY_BUF_INIT;
-	tally_buf_printf(&path, "%s/.sweeps", tally_store_path(store));
-	DIR *dir = opendir(path.ptr);
-	for (struct dirent *e; dir && (e = readdir(dir));)
-		if (e->d_name[0] != '.' && starts_with(e->d_name, current(cx)))
-			offer(e->d_name, "sweep");
-	if (dir)
-		closedir(dir);
-	tally_buf_release(&path);
-	tally_store_free(store);
+	offer_folder_entries(cx, ".sweeps", false, "sweep");
 }
 
 /* ---- queries: names inside --where, --sort and --columns ---- */
