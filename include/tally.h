@@ -308,6 +308,43 @@ void tally_run_iter_memo_put(tally_run_iter *it, const char *key, const char *va
 void tally_run_iter_free(tally_run_iter *it);
 
 /* ------------------------------------------------------------------ */
+/* Runs as a table (data frames: R's ls_runs(), pandas)                */
+/* ------------------------------------------------------------------ */
+
+typedef struct tally_table tally_table;
+
+/** A column's type; every column may also have missing cells. */
+typedef enum {
+	TALLY_COLUMN_TEXT,    /**< tally_table_text() */
+	TALLY_COLUMN_NUMBER,  /**< tally_table_number(): a double */
+	TALLY_COLUMN_INTEGER, /**< tally_table_number(): a whole number */
+	TALLY_COLUMN_BOOL,    /**< tally_table_number(): 0 or 1 */
+	TALLY_COLUMN_TIME,    /**< tally_table_number(): milliseconds since 1970 (UTC) */
+} tally_column_type;
+
+/**
+ * The runs `opts` selects (as tally_run_iter_new(): query, sort, limit), one
+ * row each in that order, as columns read straight from the index (no run
+ * directory, no JSON): id, dir, status, started, stopped, exit_status,
+ * label, script, tags (comma-separated), epochs_completed (points in the
+ * shortest val_ series), then flag_NAME for every flag of these runs (typed:
+ * integer, number, bool or text when the runs disagree) and scalar_TAG
+ * (the last value) for every scalar, each group sorted by name.
+ */
+int tally_table_new(tally_table **out, tally_store *store, const tally_iter_options *opts);
+size_t tally_table_rows(const tally_table *table);
+size_t tally_table_columns(const tally_table *table);
+const char *tally_table_column_name(const tally_table *table, size_t column);
+tally_column_type tally_table_column_type(const tally_table *table, size_t column);
+/** 1 when the cell holds a value, 0 when it is missing (NA). */
+int tally_table_has(const tally_table *table, size_t column, size_t row);
+/** A number, integer, bool or time cell (0 when missing). */
+double tally_table_number(const tally_table *table, size_t column, size_t row);
+/** A text cell (NULL when missing); lives as long as `table`. */
+const char *tally_table_text(const tally_table *table, size_t column, size_t row);
+void tally_table_free(tally_table *table);
+
+/* ------------------------------------------------------------------ */
 /* Completion (shells, editors)                                        */
 /* ------------------------------------------------------------------ */
 

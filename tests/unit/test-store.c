@@ -247,6 +247,127 @@ static void memos_last_until_a_run_changes(void **state)
 	free(id2);
 }
 
+static size_t column_named(const tally_table *t, const char *name)
+{
+	for (size_t c = 0; c < tally_table_columns(t); c++)
+		if (!strcmp(tally_table_column_name(t, c), name))
+			return c;
+	fail_msg("no column %s", name);
+	return 0;
+}
+
+/* A run with flags of each type and two scalars, through the C API. */
+static char *typed_run(tally_store *store, const char *lr, const char *units, const char *tag)
+{
+	tally_run_options opts = TALLY_RUN_OPTIONS_INIT;
+	opts.script = "train.R";
+	tally_run *run = NULL;
+	assert_int_equal(tally_run_create(&run, store, &opts), 0);
+	assert_int_equal(tally_run_set_flag(run, "lr", lr), 0);
+	assert_int_equal(tally_run_set_flag(run, "units", units), 0);
+	assert_int_equal(tally_run_set_flag(run, "fast", "true"), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(tally_log_scalar(run, "val_loss", 1.0 / (i + 1), i), 0);
+	assert_int_equal(tally_log_scalar(run, "loss", 0.25, 0), 0);
+	if (tag) {
+		const char *tags[] = {tag, NULL};
+		assert_int_equal(tally_run_change_tags(run, tags, NULL), 0);
+	}
+	assert_int_equal(tally_run_finish(run, 0), 0);
+	char *id = strdup(tally_run_id(run));
+	tally_run_free(run);
+	return id;
+}
+
+/* Runs as typed columns from the index, in the iterator's order. */
+static void table_of_runs_has_typed_columns(void **state)
+{
+	tally_store *store = *state;
+	char *first = typed_run(store, "0.1", "64", "best");
+	char *second = typed_run(store, "0.2", "wide", NULL); /* units: a number, then text */
+	tally_table *t = NULL;
+	assert_int_equal(tally_table_new(&t, store, NULL), 0);
+	assert_int_equal(tally_table_rows(t), 2);
+	assert_string_equal(tally_table_text(t, column_named(t, "id"), 0), second); /* newest first */
+	assert_string_equal(tally_table_text(t, column_named(t, "id"), 1), first);
+	size_t lr = column_named(t, "flag_lr"), units = column_named(t, "flag_units"), fast = column_named(t, "flag_fast");
+	assert_int_equal(tally_table_column_type(t, lr), TALLY_COLUMN_NUMBER);
+	assert_true(tally_table_number(t, lr, 1) == 0.1);
+	assert_int_equal(tally_table_column_type(t, units), TALLY_COLUMN_TEXT);
+	assert_string_equal(tally_table_text(t, units, 1), "64");
+	assert_string_equal(tally_table_text(t, units, 0), "wide");
+	assert_int_equal(tally_table_column_type(t, fast), TALLY_COLUMN_BOOL);
+	assert_true(tally_table_number(t, fast, 0) == 1);
+	size_t val_loss = column_named(t, "scalar_val_loss");
+	assert_true(tally_table_number(t, val_loss, 0) > 0.33 && tally_table_number(t, val_loss, 0) < 0.34);
+	assert_int_equal(tally_table_number(t, column_named(t, "epochs_completed"), 0), 3);
+	assert_int_equal(tally_table_column_type(t, column_named(t, "started")), TALLY_COLUMN_TIME);
+	assert_true(tally_table_number(t, column_named(t, "started"), 0) > 1.7e12);
+	size_t tags = column_named(t, "tags");
+	assert_string_equal(tally_table_text(t, tags, 1), "best");
+	assert_false(tally_table_has(t, tags, 0));
+	assert_null(tally_table_text(t, tags, 0));
+	/* flags before scalars, each by name */
+	assert_true(column_named(t, "flag_fast") < column_named(t, "flag_lr"));
+	assert_true(column_named(t, "flag_units") < column_named(t, "scalar_loss"));
+	tally_table_free(t);
+	/* the iterator's query, sort and limit */
+	tally_iter_options opts = TALLY_ITER_OPTIONS_INIT;
+	opts.where = "lr < 0.15";
+	assert_int_equal(tally_table_new(&t, store, &opts), 0);
+	assert_int_equal(tally_table_rows(t), 1);
+	assert_string_equal(tally_table_text(t, 0, 0), first);
+	assert_int_equal(tally_table_column_type(t, column_named(t, "flag_units")), TALLY_COLUMN_INTEGER);
+	tally_table_free(t);
+	opts.where = "lr <";
+	assert_int_equal(tally_table_new(&t, store, &opts), TALLY_EINVALID);
+	assert_null(t);
+	free(first);
+	free(second);
+}
+
+/* Completion reads the index as it is: names by prefix, runs by their id's random part. */
+static void completion_candidates_from_the_index(void **state)
+{
+	tally_store *store = *state;
+	tally_completion *c = NULL;
+	size_t n = 99;
+	assert_int_equal(tally_store_complete(store, TALLY_COMPLETE_FLAGS, "", 10, &c, &n), 0);
+	assert_int_equal(n, 0); /* no index yet: nothing, and none made */
+	assert_int_equal(access(tally_store_index_path(store), F_OK), -1);
+	char *id = typed_run(store, "0.1", "64", "best");
+	char *other = typed_run(store, "0.2", "32", "baseline");
+	assert_int_equal(tally_store_sync(store, 0, NULL), 0);
+	assert_int_equal(tally_store_complete(store, TALLY_COMPLETE_FLAGS, "", 10, &c, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(c[0].value, "fast");
+	assert_string_equal(c[1].value, "lr");
+	assert_string_equal(c[2].value, "units");
+	tally_completions_free(c, n);
+	assert_int_equal(tally_store_complete(store, TALLY_COMPLETE_SCALARS, "val", 10, &c, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].value, "val_loss");
+	tally_completions_free(c, n);
+	assert_int_equal(tally_store_complete(store, TALLY_COMPLETE_TAGS, "b", 1, &c, &n), 0);
+	assert_int_equal(n, 1); /* at most max */
+	tally_completions_free(c, n);
+	const char *suffix = tally_run_id_short(id);
+	char prefix[4] = {suffix[0], suffix[1], suffix[2], 0};
+	assert_int_equal(tally_store_complete(store, TALLY_COMPLETE_RUNS, prefix, 10, &c, &n), 0);
+	bool found = false;
+	for (size_t i = 0; i < n; i++)
+		found |= !strcmp(c[i].value, suffix);
+	assert_true(found);
+	tally_completions_free(c, n);
+	assert_int_equal(tally_store_complete(store, TALLY_COMPLETE_RUNS, "1", 10, &c, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].value, "1");
+	assert_non_null(strstr(c[0].description, tally_run_id_short(other)));
+	tally_completions_free(c, n);
+	free(id);
+	free(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +380,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(index_notices_copies_removals_and_loss, make_store, free_store),
 		cmocka_unit_test_setup_teardown(id_suffixes_never_read_as_numbers, make_store, free_store),
 		cmocka_unit_test_setup_teardown(memos_last_until_a_run_changes, make_store, free_store),
+		cmocka_unit_test_setup_teardown(table_of_runs_has_typed_columns, make_store, free_store),
+		cmocka_unit_test_setup_teardown(completion_candidates_from_the_index, make_store, free_store),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -66,6 +66,8 @@ int tally__query_register_functions(sqlite3 *db);
 
 /* ---- the index (index.c) ---- */
 
+/* The index row of the run tally_run_iter_next() handed out last (table.c). */
+int64_t tally__run_iter_rid(const tally_run_iter *it);
 int tally__index_open(tally_store *store);
 /* The index's generation: it moves on with every write; -1 without an index. */
 int64_t tally__index_generation(tally_store *store);

@@ -213,12 +213,12 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 	 * about a third quicker. */
 	static const char *const newest_first[] = {
 		[TALLY_ITER_COMPACT] = "SELECT dir, id, status, started, stopped, exit_status, label, script, flags_text,"
-		                       " scalars_text, NULL, NULL, NULL, NULL FROM runs ORDER BY started DESC, id DESC LIMIT ?1",
+		                       " scalars_text, NULL, NULL, NULL, NULL, rid FROM runs ORDER BY started DESC, id DESC LIMIT ?1",
 		[TALLY_ITER_DETAILS] = "SELECT r.dir, id, status, started, stopped, exit_status, label, script, flags_text,"
-		                       " scalars_text, NULL, NULL, NULL, d.summary_json FROM runs r"
+		                       " scalars_text, NULL, NULL, NULL, d.summary_json, r.rid FROM runs r"
 		                       " LEFT JOIN details d ON d.rid = r.rid ORDER BY started DESC, id DESC LIMIT ?1",
 		[TALLY_ITER_SUMMARY_ONLY] = "SELECT r.dir, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-		                            " d.summary_json FROM runs r LEFT JOIN details d ON d.rid = r.rid"
+		                            " d.summary_json, r.rid FROM runs r LEFT JOIN details d ON d.rid = r.rid"
 		                            " ORDER BY started DESC, id DESC LIMIT ?1",
 	};
 	if (store->db && query) {
@@ -293,6 +293,13 @@ int tally_run_iter_next(tally_run_iter *it, const tally_run **run)
 	r->summary_json = sqlite3_column_text(it->st, 13) ? col(it->st, 13) : "{}";
 	*run = r;
 	return 0;
+}
+
+int64_t tally__run_iter_rid(const tally_run_iter *it)
+{
+	if (it->has_query)
+		return it->next_rid ? it->rids[it->next_rid - 1] : -1;
+	return it->st ? sqlite3_column_int64(it->st, 14) : -1;
 }
 
 int tally_run_iter_rewind(tally_run_iter *it)
