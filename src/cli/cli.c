@@ -2,11 +2,13 @@
  * What every command shares: its errors and messages, and opening the runs
  * directory it works on.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/fsutil.h"
 
 int cli_error(const char *fmt, ...)
 {
@@ -62,4 +64,13 @@ int cli_open_archive(tally_store **store)
 	tally_store_free(*store);
 	*store = archive;
 	return 0;
+}
+
+int cli_write_id_file(const char *path, const char *id)
+{
+	tally_buf text = TALLY_BUF_INIT;
+	tally_buf_printf(&text, "%s\n", id);
+	int rc = tally_write_file_atomic(path, text.ptr, text.len, 0);
+	tally_buf_release(&text);
+	return rc ? cli_error("cannot write the id to '%s': %s", path, strerror(errno)) : 0;
 }

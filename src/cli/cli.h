@@ -331,9 +331,13 @@ typedef struct {
 	tally_sweep_exec_options exec;
 	const char *runs_dir;
 	const char *resume;   /* a sweep id to continue instead */
+	const char *id_file;  /* --id-file: where the sweep's id goes once it ran */
 	bool yes, dry_run, quiet;
 } cli_tune_request;
 int cli_tune(cli_tune_request *req);
+
+/* --id-file of run and tune: the id and a newline, whole or not at all; 0 or EXIT_FATAL. */
+int cli_write_id_file(const char *path, const char *id);
 
 /* ---- output helpers (output-format.c) ---- */
 

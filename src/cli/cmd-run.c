@@ -40,22 +40,6 @@ const char cmd_run_usage[] =
 	"--flags-file < the command line.  The default label is the flags that differ\n"
 	"from the defaults (`lr=0.1 units=128`).\n"
 	"\n"
-	"The script also gets TALLY_RUN_DIR, TALLY_RUN_ID and RUN_DIR, and\n"
-	"TALLY_SCALARS: a file it may append JSON lines to, {\"loss\": 0.3, \"step\": 5},\n"
-	"to log scalars without printing them.  Lines like\n"
-	"`loss: 0.31`, `loss: 0.31 (step 4)`, `step: 5` and `epoch 5` in its output\n"
-	"are recorded as scalars or set the step, and so are Keras progress lines\n"
-	"(`Epoch 3/10` sets the step, `... - loss: 0.29 - val_loss: 0.14` gives a\n"
-	"scalar per pair) and lines of numeric pairs (`loss=0.3 acc=0.9`, `Epoch 3:\n"
-	"loss=0.3, acc=0.9`); tally.yml or\n"
-	"the script's front matter can set `output-scalars:` rules of their own, or off.\n"
-	"TensorBoard event files the script writes anywhere in its run directory\n"
-	"are read as it goes (tags prefixed by their folder: train/epoch_loss), and\n"
-	"the scalars tally records are written as one in .tally/, so `tensorboard\n"
-	"--logdir runs` shows every run.  Every 5 s (`system-metrics:` in tally.yml)\n"
-	"the script's CPU use and memory, and NVIDIA GPUs' use, memory, power and\n"
-	"temperature are recorded as sys/* scalars.\n"
-	"\n"
 	"Options:\n"
 	"  -q, --quiet             record the output without showing it\n"
 	"  -l, --label TEXT        a label for the run; ${NAME} is a flag's value,\n"
@@ -78,11 +62,29 @@ const char cmd_run_usage[] =
 	"      --report            save an HTML report, report.html, into the run\n"
 	"                          when it ends (tfruns' view = \"save\"; tally report)\n"
 	"      --open              and open it in the browser on a desktop\n"
+	"      --id-file FILE      write the run's id to FILE when it ends (for\n"
+	"                          programs that start runs: R's training_run())\n"
 	"      --runs-dir DIR      where runs live (default ./runs)\n"
 	"  -h, --help              show this help\n";
 
 /* The rest of --help (ISO C limits one string literal to 4095 characters). */
 const char cmd_run_usage_more[] =
+	"\n"
+	"The script also gets TALLY_RUN_DIR, TALLY_RUN_ID and RUN_DIR, and\n"
+	"TALLY_SCALARS: a file it may append JSON lines to, {\"loss\": 0.3, \"step\": 5},\n"
+	"to log scalars without printing them.  Lines like\n"
+	"`loss: 0.31`, `loss: 0.31 (step 4)`, `step: 5` and `epoch 5` in its output\n"
+	"are recorded as scalars or set the step, and so are Keras progress lines\n"
+	"(`Epoch 3/10` sets the step, `... - loss: 0.29 - val_loss: 0.14` gives a\n"
+	"scalar per pair) and lines of numeric pairs (`loss=0.3 acc=0.9`, `Epoch 3:\n"
+	"loss=0.3, acc=0.9`); tally.yml or\n"
+	"the script's front matter can set `output-scalars:` rules of their own, or off.\n"
+	"TensorBoard event files the script writes anywhere in its run directory\n"
+	"are read as it goes (tags prefixed by their folder: train/epoch_loss), and\n"
+	"the scalars tally records are written as one in .tally/, so `tensorboard\n"
+	"--logdir runs` shows every run.  Every 5 s (`system-metrics:` in tally.yml)\n"
+	"the script's CPU use and memory, and NVIDIA GPUs' use, memory, power and\n"
+	"temperature are recorded as sys/* scalars.\n"
 	"\n"
 	"At a terminal the script is the foreground job: Ctrl-C reaches it (and\n"
 	"everything it started) directly, and Ctrl-Z / fg / bg work as usual.\n"
@@ -105,6 +107,7 @@ static const struct option options[] = {
 	{"background", no_argument, NULL, 'b'},
 	{"report", no_argument, NULL, 'r'},
 	{"open", no_argument, NULL, 'o'},
+	{"id-file", required_argument, NULL, 'I'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -112,6 +115,7 @@ static const struct option options[] = {
 typedef struct {
 	tally_launch_options *opts;
 	bool background, report, open;
+	const char *id_file;
 } run_args;
 
 /* The options only tally run has. */
@@ -125,6 +129,7 @@ static int run_option(int c, void *ctx)
 	case 'b': a->background = true; return 0;
 	case 'r': a->report = true; return 0;
 	case 'o': a->report = a->open = true; return 0;
+	case 'I': a->id_file = optarg; return 0;
 	case 'h':
 		fputs(cmd_run_usage, stdout);
 		fputs(cmd_run_usage_more, stdout);
@@ -256,7 +261,7 @@ int cmd_run(int argc, char **argv)
 {
 	tally_launch_options opts = TALLY_LAUNCH_OPTIONS_INIT;
 	cli_script_args args = {&opts, NULL, NULL, 0, 0, NULL, TALLY_STRLIST_INIT};
-	run_args a = {&opts, false, false, false};
+	run_args a = {&opts, false, false, false, NULL};
 	tally_store *store = NULL;
 	tally_run *run = NULL;
 	int code = cli_parse_script_args(&args, argc, argv, "+ql:t:c:i:f:bh", options, cmd_run_usage, run_option, &a);
@@ -306,6 +311,8 @@ int cmd_run(int argc, char **argv)
 	cli_print_warnings(store);
 	print_summary(run, exit_code);
 	code = exit_code;
+	if (a.id_file && cli_write_id_file(a.id_file, tally_run_id(run)))
+		code = code ? code : EXIT_FATAL;
 	if (a.report && save_report(run, a.open))
 		code = code ? code : EXIT_FATAL;
 done:

@@ -63,6 +63,7 @@ const char cmd_tune_usage[] =
 	"      --retry-failed     with --resume: run failed trials again too\n"
 	"      --echo             show the trials' output (it is always recorded)\n"
 	"      --dry-run          print the trials and exit; nothing runs\n"
+	"      --id-file FILE     write the sweep's id to FILE when it ends\n"
 	"  -y, --yes              start without asking (a terminal is asked before\n"
 	"                         more than 5 trials)\n"
 	"  -q, --quiet            no progress bar or lines, only the final table\n"
@@ -85,7 +86,7 @@ const char cmd_tune_usage[] =
 
 enum {
 	OPT_GRID = CLI_OPT_FIRST_FREE, OPT_RANDOM, OPT_SAMPLE, OPT_SEED, OPT_TRIALS, OPT_MINIMIZE, OPT_MAXIMIZE,
-	OPT_GPUS, OPT_FAIL_FAST, OPT_RESUME, OPT_RETRY, OPT_ECHO, OPT_DRY_RUN,
+	OPT_GPUS, OPT_FAIL_FAST, OPT_RESUME, OPT_RETRY, OPT_ECHO, OPT_DRY_RUN, OPT_ID_FILE,
 };
 
 static const struct option options[] = {
@@ -104,6 +105,7 @@ static const struct option options[] = {
 	{"retry-failed", no_argument, NULL, OPT_RETRY},
 	{"echo", no_argument, NULL, OPT_ECHO},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"id-file", required_argument, NULL, OPT_ID_FILE},
 	{"yes", no_argument, NULL, 'y'},
 	{"quiet", no_argument, NULL, 'q'},
 	CLI_LAUNCH_OPTIONS,
@@ -334,6 +336,8 @@ int cli_tune(cli_tune_request *req)
 	}
 	int end = report_end(sweep, store);
 	code = code ? code : end;
+	if (req->id_file && cli_write_id_file(req->id_file, tally_sweep_id(sweep)))
+		code = code ? code : EXIT_FATAL;
 done:
 	tally_sweep_free(sweep);
 	tally_store_free(store);
@@ -439,6 +443,7 @@ static int parse_option(int c, void *ctx)
 	case OPT_RETRY: req->exec.retry_failed = 1; break;
 	case OPT_ECHO: req->exec.echo = 1; break;
 	case OPT_DRY_RUN: req->dry_run = true; break;
+	case OPT_ID_FILE: req->id_file = optarg; break;
 	case 'y': req->yes = true; break;
 	case 'q': req->quiet = true; break;
 	case 'h': fputs(cmd_tune_usage, stdout); return -1;

@@ -125,4 +125,16 @@ test_expect_success 'tally --version names the version and the commit it was bui
 	grep -q "^tally [0-9][0-9.]* (commit [0-9a-f.][0-9a-z.-]*)$" out
 '
 
+test_expect_success '--id-file: the id of the run, also of a failing one; no file when nothing ran' '
+	tally run -q --id-file id.txt train.sh lr=0.1 >/dev/null 2>&1 &&
+	test "$(cat id.txt)" = "$(show_field "[\"id\"]")" &&
+	printf "exit 3\n" >fails.sh &&
+	test_expect_code 3 tally run -q --id-file id2.txt fails.sh 2>/dev/null &&
+	test "$(cat id2.txt)" = "$(show_field "[\"id\"]")" &&
+	test_expect_code 128 tally run -q --id-file id3.txt missing.sh 2>/dev/null &&
+	test ! -e id3.txt &&
+	test_expect_code 128 tally run -q --id-file no/such/dir/id train.sh 2>err &&
+	grep -q "cannot write the id to .no/such/dir/id." err
+'
+
 test_done

@@ -365,4 +365,11 @@ test_expect_success 'a damaged sweep record is reported, not fatal' '
 	grep -q "is not a sweep record" err && test "$(grep -vc "^+" err)" = 1
 '
 
+test_expect_success '--id-file: the id of the sweep once it ran' '
+	tally tune -q -y --id-file sweep-id train.sh "units=[16,32]" >/dev/null 2>&1 &&
+	id=$(cat sweep-id) &&
+	test -f "runs/.sweeps/$id/sweep.json" &&
+	test "$(tally runs --sweep "$id" --format csv | tail -n +2 | wc -l)" = 2
+'
+
 test_done
