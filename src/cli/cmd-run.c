@@ -64,6 +64,8 @@ const char cmd_run_usage[] =
 	"      --open              and open it in the browser on a desktop\n"
 	"      --id-file FILE      write the run's id to FILE when it ends (for\n"
 	"                          programs that start runs: R's training_run())\n"
+	"      --check             check the script, flags and options; start nothing\n"
+	"                          (exit 0 when the run would start)\n"
 	"      --runs-dir DIR      where runs live (default ./runs)\n"
 	"  -h, --help              show this help\n";
 
@@ -108,6 +110,7 @@ static const struct option options[] = {
 	{"report", no_argument, NULL, 'r'},
 	{"open", no_argument, NULL, 'o'},
 	{"id-file", required_argument, NULL, 'I'},
+	{"check", no_argument, NULL, 'C'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -130,6 +133,7 @@ static int run_option(int c, void *ctx)
 	case 'r': a->report = true; return 0;
 	case 'o': a->report = a->open = true; return 0;
 	case 'I': a->id_file = optarg; return 0;
+	case 'C': a->opts->check_only = 1; return 0;
 	case 'h':
 		fputs(cmd_run_usage, stdout);
 		fputs(cmd_run_usage_more, stdout);
@@ -306,6 +310,10 @@ int cmd_run(int argc, char **argv)
 		code = cli_lib_error(rc);
 		if (exit_code == 127)
 			code = 127;
+		goto done;
+	}
+	if (opts.check_only) { /* --check: it would start, and nothing was made */
+		code = EXIT_OK;
 		goto done;
 	}
 	cli_print_warnings(store);

@@ -137,4 +137,13 @@ test_expect_success '--id-file: the id of the run, also of a failing one; no fil
 	grep -q "cannot write the id to .no/such/dir/id." err
 '
 
+test_expect_success '--check: exit 0 when the run would start, the error when not; nothing is made' '
+	before=$(run_count) &&
+	tally run --check train.sh lr=0.1 >out 2>err &&
+	test ! -s out && test ! -s err &&
+	test_expect_code 128 tally run --check missing.sh 2>err &&
+	grep -q "missing.sh" err &&
+	test "$(run_count)" = "$before"
+'
+
 test_done

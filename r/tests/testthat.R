@@ -1,0 +1,4 @@
+library(testthat)
+library(tally)
+
+test_check("tally")

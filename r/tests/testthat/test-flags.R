@@ -1,0 +1,61 @@
+defs <- function(...) flags(flag_numeric("learning_rate", 0.01, "lr"), flag_integer("max_steps", 5000L),
+                            flag_string("data_dir", "MNIST-data"), flag_boolean("fake_data", FALSE), ...)
+
+test_that("defaults, typed, when nothing overrides them", {
+  local_project()
+  f <- defs(arguments = character())
+  expect_s3_class(f, "tfruns_flags")
+  expect_identical(f$learning_rate, 0.01)
+  expect_identical(f$max_steps, 5000L)
+  expect_identical(f$data_dir, "MNIST-data")
+  expect_identical(f$fake_data, FALSE)
+  expect_output(print(f), "learning_rate")
+})
+
+test_that("the command line: --name value, --name=value, --dashed-name, a bare boolean", {
+  local_project()
+  f <- defs(arguments = c("--learning-rate", "0.1", "--max_steps=10", "--data_dir", "x y", "--fake_data"))
+  expect_identical(f$learning_rate, 0.1)
+  expect_identical(f$max_steps, 10L)
+  expect_identical(f$data_dir, "x y")
+  expect_identical(f$fake_data, TRUE)
+  f <- defs(arguments = c("--fake_data=false", "--data_dir=007"))
+  expect_identical(f$fake_data, FALSE)
+  expect_identical(f$data_dir, "007")
+})
+
+test_that("--args passes what follows it only", {
+  local_project()
+  f <- defs(arguments = c("R", "--vanilla", "--args", "--max_steps", "7"))
+  expect_identical(f$max_steps, 7L)
+})
+
+test_that("unknown flags, bad values and stray arguments are errors", {
+  local_project()
+  expect_error(defs(arguments = c("--nosuch", "1")), "flag 'nosuch', which is not defined")
+  expect_error(defs(arguments = c("--max_steps", "1.5")), "not a valid integer")
+  expect_error(defs(arguments = c("--learning_rate", "fast")), "not a valid numeric")
+  expect_error(defs(arguments = c("stray")), "unexpected command line argument 'stray'")
+  expect_error(flags(list(name = "x")), "takes flag definitions")
+  expect_error(flag_numeric("", 1), "non-empty")
+})
+
+test_that("flags.yml: top-level values, config sections over default, then the command line", {
+  local_project()
+  writeLines(c("learning_rate: 0.5", "max_steps: 20"), "flags.yml")
+  f <- defs(arguments = c("--max_steps", "30"))
+  expect_identical(f$learning_rate, 0.5)
+  expect_identical(f$max_steps, 30L)
+  writeLines(c("default:", "  learning_rate: 0.2", "  max_steps: 5", "production:", "  max_steps: 500"), "flags.yml")
+  expect_identical(defs(arguments = character())$max_steps, 5L)
+  f <- defs(config = "production", arguments = character())
+  expect_identical(f$max_steps, 500L)
+  expect_identical(f$learning_rate, 0.2)
+  withr::local_envvar(R_CONFIG_ACTIVE = "production")
+  expect_identical(defs(arguments = character())$max_steps, 500L)
+  expect_error(defs(config = "staging", arguments = character()), "no configuration 'staging'")
+  writeLines("nosuch: 1", "other.yml")
+  expect_error(defs(file = "other.yml", arguments = character()), "'other.yml' sets flag 'nosuch'")
+  writeLines("- 1", "list.yml")
+  expect_error(defs(file = "list.yml", arguments = character()), "not a map")
+})
