@@ -94,7 +94,7 @@ apply_flag_values <- function(values, definitions, given, where) {
   for (name in names(given)) {
     i <- match(flag_key(name), known)
     if (is.na(i))
-      stop(sprintf("%s sets flag '%s', which is not defined — defined: %s", where, name,
+      stop(sprintf("%s sets flag '%s', which is not defined \u2014 defined: %s", where, name,
                    paste(names(definitions), collapse = ", ")), call. = FALSE)
     d <- definitions[[i]]
     values[[d$name]] <- coerce_flag(given[[name]], d$type, d$name)
@@ -113,7 +113,7 @@ parse_flag_arguments <- function(arguments) {
   while (i <= length(arguments)) {
     arg <- arguments[[i]]
     if (!startsWith(arg, "--") || nchar(arg) < 3)
-      stop(sprintf("unexpected command line argument '%s' — flags are given as --name value or --name=value", arg),
+      stop(sprintf("unexpected command line argument '%s' \u2014 flags are given as --name value or --name=value", arg),
            call. = FALSE)
     body <- substring(arg, 3)
     eq <- regexpr("=", body, fixed = TRUE)

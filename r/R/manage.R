@@ -24,7 +24,7 @@ view_run <- function(run_dir = latest_run(), viewer = getOption("tfruns.viewer")
 save_run_view <- function(run_dir = latest_run(), filename = "auto") {
   dirs <- as_run_dirs(run_dir)
   if (length(dirs) != 1)
-    stop("save_run_view() shows one run — use save_run_comparison() for two", call. = FALSE)
+    stop("save_run_view() shows one run \u2014 use save_run_comparison() for two", call. = FALSE)
   write_report(dirs, filename)
 }
 

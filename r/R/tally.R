@@ -30,7 +30,7 @@ tally_binary <- function() {
   for (path in candidates)
     if (!is.na(path) && nzchar(path) && file.exists(path))
       return(unname(path))
-  stop("tally: the tally command is not installed — run scripts/install, or set options(tally.binary = ...)",
+  stop("tally: the tally command is not installed \u2014 run scripts/install, or set options(tally.binary = ...)",
        call. = FALSE)
 }
 
@@ -62,6 +62,6 @@ as_run_dirs <- function(x) {
   if (is.list(x) && !is.null(x$run_dir))
     x <- x$run_dir
   if (!is.character(x) || !length(x))
-    stop("tally: no runs given — pass run directories or a data frame from ls_runs()", call. = FALSE)
+    stop("tally: no runs given \u2014 pass run directories or a data frame from ls_runs()", call. = FALSE)
   x
 }
