@@ -115,11 +115,14 @@ property_args <- function(properties) {
   args
 }
 
-# The last line the script wrote to stderr, for the error message.
+# The script's error message: R's "Error ..." line (not "Execution halted"),
+# Python's last traceback line, else the last line it wrote to stderr.
 last_error_line <- function(id) {
   lines <- tryCatch(run_tally(c("cat", "--stderr", id), runs_dir = default_runs_dir()), error = function(e) character())
-  lines <- lines[nzchar(trimws(lines))]
-  if (length(lines)) lines[length(lines)] else "the script failed"
+  lines <- trimws(lines[nzchar(trimws(lines))])
+  lines <- lines[lines != "Execution halted"]
+  errors <- grep("^Error", lines, value = TRUE)
+  if (length(errors)) errors[length(errors)] else if (length(lines)) lines[length(lines)] else "the script failed"
 }
 
 #' Tune hyperparameters using training flags

@@ -30,7 +30,7 @@ test_that("training_run() errors: a failing script, a missing one, an unknown fl
   local_project()
   write_train_script()
   writeLines("stop('diverged: loss is NaN')", "bad.R")
-  expect_error(quiet_run("bad.R"), "error \\(exit status 1\\)")
+  expect_error(quiet_run("bad.R"), "error \\(exit status 1\\): Error: diverged: loss is NaN")
   expect_equal(ls_runs()$status, "error")
   expect_error(quiet_run("missing.R"), "script 'missing.R' not found")
   expect_error(quiet_run("train.R", flags = list(nosuch = 1)), "train.R has no flag 'nosuch'")
@@ -121,4 +121,24 @@ test_that("a corrupt run directory does not stop ls_runs()", {
   dir.create("runs/2026-01-01T00-00-00Z-broken1/.tally", recursive = TRUE)
   writeLines("{ not json", "runs/2026-01-01T00-00-00Z-broken1/.tally/run.json")
   expect_equal(ls_runs()$id, run$id)
+})
+
+test_that("Ctrl-C (SIGINT to the foreground process group) stops the run: terminated, an R error", {
+  skip_if(!nzchar(Sys.which("setsid")) || !nzchar(Sys.which("kill")), "no setsid or kill")
+  local_project()
+  writeLines(c("writeLines('go', 'started')", "for (i in 1:600) { cat(sprintf('loss: %d\\n', i)); Sys.sleep(0.1) }"),
+             "slow.R")
+  writeLines(c("library(tally)",
+               "tryCatch(training_run('slow.R', echo = FALSE, view = FALSE),",
+               "         error = function(e) writeLines(conditionMessage(e), 'error.txt'))"), "ctrl.R")
+  # like a terminal: R and what it runs in a process group of their own
+  system("setsid Rscript ctrl.R >ctrl.log 2>&1 & echo $! >pid")
+  deadline <- Sys.time() + 60
+  while (!length(Sys.glob("runs/*/started")) && Sys.time() < deadline) Sys.sleep(0.05)
+  expect_length(Sys.glob("runs/*/started"), 1)
+  # the whole group, as Ctrl-C does (procps' kill: the shell's may not take a group)
+  system2(Sys.which("kill"), c("-s", "INT", "--", paste0("-", readLines("pid"))))
+  while (!file.exists("error.txt") && Sys.time() < deadline) Sys.sleep(0.05)
+  expect_match(readLines("error.txt"), "terminated")
+  expect_equal(ls_runs()$status, "terminated")
 })
