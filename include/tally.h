@@ -222,6 +222,24 @@ typedef struct {
  * id (or name) is taken here are not imported: `*skipped` has an
  * "ID: reason\n" line for each (malloc'ed, NULL when none).
  */
+/** Other tools whose runs tally_import_foreign() reads. */
+typedef enum {
+	TALLY_FOREIGN_TFRUNS, /**< tfruns: RUN/tfruns.d/ (flags, metrics, evaluation, properties, source.tar.gz) */
+	TALLY_FOREIGN_GUILD,  /**< Guild AI: RUN/.guild/ (attrs, output, sourcecode, event files) */
+} tally_foreign_kind;
+
+/**
+ * Turn another tool's runs into runs of `store`, their ids and times kept:
+ * `src` is one such run directory or a directory of them.  The script's
+ * files are copied; flags, status, times, command, label and tags, console
+ * output, metrics (tfruns' metrics.json and evaluation.json; Guild's event
+ * files) and the source code become tally's.  The originals are only read.
+ * A run that cannot be read, or whose id is taken here, is left out with an
+ * "ID: reason\n" line in `*skipped` (malloc'ed, NULL when none).
+ */
+int tally_import_foreign(tally_store *store, tally_foreign_kind kind, const char *src, size_t *imported,
+                         char **skipped);
+
 int tally_import(tally_store *store, const char *src, const tally_import_options *opts, size_t *imported,
                  char **skipped);
 

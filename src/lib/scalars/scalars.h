@@ -127,6 +127,10 @@ size_t tally__tfevents_decode(tally_tfevents_decoder *d, const unsigned char *bu
 size_t tally__tfevents_decoder_bad(const tally_tfevents_decoder *d);
 void tally__tfevents_decoder_free(tally_tfevents_decoder *d);
 
+/* The tag prefix of event files in folder `dir` of a run ("train/" for
+ * logs/train; "" at the top): malloc'ed, NULL when out of memory. */
+char *tally__tfevents_tag_prefix(const char *dir);
+
 /* Follows every event file below a run directory (not through links). */
 typedef struct tally_tfevents_reader tally_tfevents_reader;
 int tally__tfevents_reader_new(tally_tfevents_reader **out, const char *run_dir);

@@ -310,7 +310,7 @@ static bool is_pytorch_default_dir(const char *name, size_t len)
  * "train/", and with PyTorch's dated default folder left out too, so that
  * runs/Nov24_04-22-10_host/ gives no prefix and tags compare across runs.
  */
-static char *tag_prefix(const char *dir)
+char *tally__tfevents_tag_prefix(const char *dir)
 {
 	static const char *const roots[] = {"logs", "log", "tb", "tensorboard", "tb_logs", "runs"};
 	const char *rest = dir;
@@ -358,7 +358,7 @@ static void follow_file(tally_tfevents_reader *r, const char *rel, const char *d
 	memset(f, 0, sizeof *f);
 	f->partial = (tally_buf)TALLY_BUF_INIT;
 	f->seen = true;
-	char *prefix = tag_prefix(dir_rel);
+	char *prefix = tally__tfevents_tag_prefix(dir_rel);
 	f->path = strdup(rel);
 	if (!prefix || !f->path || tally__tfevents_decoder_new(&f->decoder, prefix)) {
 		free(prefix);
