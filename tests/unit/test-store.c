@@ -326,6 +326,33 @@ static void table_of_runs_has_typed_columns(void **state)
 	free(second);
 }
 
+/* Many rows: the flags, scalars and tags come from one pass over each table, rows found by rid. */
+static void table_of_many_runs_reads_whole_tables(void **state)
+{
+	tally_store *store = *state;
+	enum { N = 80 }; /* more than the 64 rows read by a seek each */
+	for (int i = 0; i < N; i++) {
+		char lr[16];
+		snprintf(lr, sizeof lr, "%d", i);
+		free(typed_run(store, lr, "64", i == 7 ? "seventh" : NULL));
+	}
+	tally_table *t = NULL;
+	assert_int_equal(tally_table_new(&t, store, NULL), 0);
+	assert_int_equal(tally_table_rows(t), N);
+	size_t lr = column_named(t, "flag_lr"), tags = column_named(t, "tags");
+	assert_int_equal(tally_table_column_type(t, lr), TALLY_COLUMN_INTEGER);
+	/* each row's cells are its own run's (runs made within a millisecond may come in any order) */
+	unsigned char seen[N] = {0};
+	for (size_t row = 0; row < N; row++) {
+		int i = (int)tally_table_number(t, lr, row);
+		assert_true(i >= 0 && i < N && !seen[i]);
+		seen[i] = 1;
+		assert_int_equal(tally_table_has(t, tags, row), i == 7);
+	}
+	assert_int_equal(tally_table_number(t, column_named(t, "epochs_completed"), N - 1), 3);
+	tally_table_free(t);
+}
+
 /* Completion reads the index as it is: names by prefix, runs by their id's random part. */
 static void completion_candidates_from_the_index(void **state)
 {
@@ -382,6 +409,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(memos_last_until_a_run_changes, make_store, free_store),
 		cmocka_unit_test_setup_teardown(table_of_runs_has_typed_columns, make_store, free_store),
 		cmocka_unit_test_setup_teardown(completion_candidates_from_the_index, make_store, free_store),
+		cmocka_unit_test_setup_teardown(table_of_many_runs_reads_whole_tables, make_store, free_store),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

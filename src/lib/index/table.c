@@ -52,8 +52,20 @@ static const struct {
 	{"tags", TALLY_COLUMN_TEXT},        {"epochs_completed", TALLY_COLUMN_INTEGER},
 };
 
-/* Fewer rows than this: one seek per run into the flags, scalars and tags tables. */
-#define SEEK_PER_RUN_BELOW 2000
+/* A few rows, or a small share of the index's runs: one seek per run into the
+ * flags, scalars and tags tables; otherwise one pass over each table (a seek
+ * costs a few microseconds, a row of a pass a fraction of one). */
+static bool seek_per_run(sqlite3 *db, size_t rows)
+{
+	if (rows <= 64)
+		return true;
+	sqlite3_stmt *st = NULL;
+	int64_t runs = 0;
+	if (sqlite3_prepare_v2(db, "SELECT max(rid) FROM runs", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		runs = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return (int64_t)rows * 16 < runs;
+}
 
 /* ---- rid -> row ---- */
 
@@ -232,7 +244,7 @@ typedef int (*row_fn)(tally_table *t, size_t row, sqlite3_stmt *st, int first_co
 static int read_children(tally_table *t, sqlite3 *db, const rid_map *map, const int64_t *rids, const char *per_run,
                          const char *whole, row_fn take)
 {
-	bool seek = t->rows < SEEK_PER_RUN_BELOW;
+	bool seek = seek_per_run(db, t->rows);
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, seek ? per_run : whole, -1, &st, NULL) != SQLITE_OK)
 		return tally__error(TALLY_ERROR, "index: %s", sqlite3_errmsg(db));
