@@ -87,11 +87,9 @@ runs_frame <- function(columns) {
   out$label <- columns$label
   out$tags <- columns$tags
   out$exit_status <- columns$exit_status
-  frame <- as.data.frame(out, stringsAsFactors = FALSE, optional = TRUE)
-  if (!n)
-    frame <- frame[0, , drop = FALSE]
-  class(frame) <- c("tfruns_runs_df", "data.frame")
-  frame
+  # every column has n values already: a data frame without as.data.frame()'s checks
+  out <- lapply(out, function(column) if (length(column) == n) column else rep(column, length.out = n))
+  structure(out, class = c("tfruns_runs_df", "data.frame"), row.names = .set_row_names(n))
 }
 
 # "runs/2026-…" for runs under the working directory, as tfruns shows them.
