@@ -47,12 +47,12 @@ printf 'cat("loss: 0.5\\n")\n' >"$project/train.R"
 cat >"$project/tally.yml" <<'YML'
 system-metrics: off
 YML
-r=$("$PY" "$LIB" time -n 10 -w 1 --cwd "$project" -- Rscript train.R)
+r=$("$PY" "$LIB" time -n 21 -w 2 --cwd "$project" -- Rscript train.R)
 read -r bare_s _ _ _ <<<"$r"
 cat >"$BENCH_TMP/tr.R" <<'R'
 suppressMessages(library(tally))
 invisible(training_run('train.R', echo = FALSE, view = FALSE))
-t <- replicate(10, system.time(training_run('train.R', echo = FALSE, view = FALSE))[['elapsed']])
+t <- replicate(21, system.time(training_run('train.R', echo = FALSE, view = FALSE))[['elapsed']])
 cat(median(t))
 R
 tr_s=$(cd "$project" && Rscript "$BENCH_TMP/tr.R" 2>/dev/null)

@@ -21,15 +21,18 @@ default_runs_dir <- function() {
 
 # The tally command: the option, $TALLY_BIN, the one the package was built
 # with (inst/tally-bin, written by configure), then the PATH.
+# (The one found last is remembered: Sys.which() starts a shell, milliseconds a call.)
+found <- new.env(parent = emptyenv())
+
 tally_binary <- function() {
-  candidates <- c(getOption("tally.binary", ""), Sys.getenv("TALLY_BIN"))
+  for (path in c(getOption("tally.binary", ""), Sys.getenv("TALLY_BIN"), found$binary))
+    if (!is.na(path) && nzchar(path) && file.exists(path))
+      return(path)
   built <- system.file("tally-bin", package = "tally")
-  if (nzchar(built))
-    candidates <- c(candidates, readLines(built, warn = FALSE)[1])
-  candidates <- c(candidates, Sys.which("tally"))
+  candidates <- c(if (nzchar(built)) readLines(built, warn = FALSE)[1], Sys.which("tally"))
   for (path in candidates)
     if (!is.na(path) && nzchar(path) && file.exists(path))
-      return(unname(path))
+      return(found$binary <- unname(path))
   stop("tally: the tally command is not installed \u2014 run scripts/install, or set options(tally.binary = ...)",
        call. = FALSE)
 }
