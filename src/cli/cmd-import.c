@@ -32,7 +32,8 @@ const char cmd_import_usage[] =
 	"      --max-size SIZE  refuse input unpacking to more (e.g. 500M, 20G; default:\n"
 	"                       90% of the free space of the runs directory)\n"
 	"      --max-files N    refuse input of more files and directories (10,000,000)\n"
-	"      --from TOOL      DIR holds runs of tfruns or guild (Guild AI)\n"
+	"      --from tfruns|guild\n"
+	"                       DIR holds runs of tfruns or of Guild AI\n"
 	"      --runs-dir DIR   where runs live (default ./runs)\n"
 	"  -h, --help           show this help\n";
 

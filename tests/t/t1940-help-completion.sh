@@ -91,6 +91,7 @@ test_expect_success 'options come from the --help text, with descriptions' '
 	candidates runs --format "" >c && printf "table\ncsv\ntsv\njson\ntfruns\n" >want && test_cmp want c &&
 	candidates show -f "" >c && printf "text\njson\n" >want && test_cmp want c &&
 	candidates diff --color au >c && test "$(cat c)" = auto &&
+	candidates import --from "" >c && printf "tfruns\nguild\n" >want && test_cmp want c &&
 	test "$(directive run -f "")" = ":files" &&
 	test "$(directive runs --runs-dir "")" = ":dirs"
 '
