@@ -39,6 +39,9 @@ int tally__error_oom(void);
 /* A JSON string for text from the system (paths, argv, environment): bytes
  * that are not UTF-8 become U+FFFD, since JSON cannot hold them. */
 json_t *tally__json_text(const char *s);
+/* "int", "float", "bool", "string" or "null": a value's type as run.json's
+ * flag_types and the index name it (NULL is "null"). */
+const char *tally__json_type_name(const json_t *v);
 /* TALLY_EINVALID unless `value` is UTF-8 text; `what` names it in the message. */
 int tally__check_text(const char *what, const char *value);
 

@@ -57,6 +57,20 @@ json_t *tally__json_text(const char *s)
 	return j;
 }
 
+const char *tally__json_type_name(const json_t *v)
+{
+	if (!v)
+		return "null";
+	switch (json_typeof(v)) {
+	case JSON_INTEGER: return "int";
+	case JSON_REAL: return "float";
+	case JSON_TRUE:
+	case JSON_FALSE: return "bool";
+	case JSON_NULL: return "null";
+	default: return "string";
+	}
+}
+
 int tally__check_text(const char *what, const char *value)
 {
 	if (!tally_utf8_valid(value))

@@ -295,19 +295,6 @@ static void bind_json_value(sqlite3_stmt *st, int col, json_t *v)
 	}
 }
 
-static const char *json_type_name(json_t *v)
-{
-	if (!v)
-		return "null";
-	switch (json_typeof(v)) {
-	case JSON_INTEGER: return "int";
-	case JSON_REAL: return "float";
-	case JSON_TRUE:
-	case JSON_FALSE: return "bool";
-	case JSON_NULL: return "null";
-	default: return "string";
-	}
-}
 
 /* The normalized rows of run `rid` (runs.rid: integers keep query joins cheap). */
 static void put_children(writer *w, const char *dir, sqlite3_int64 rid, json_t *meta, json_t *scalars)
@@ -322,7 +309,7 @@ static void put_children(writer *w, const char *dir, sqlite3_int64 rid, json_t *
 	json_object_foreach(json_object_get(meta, "flags"), name, v) {
 		sqlite3_bind_int64(w->put_flag, 1, rid);
 		sqlite3_bind_text(w->put_flag, 2, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(w->put_flag, 3, json_type_name(v), -1, SQLITE_STATIC);
+		sqlite3_bind_text(w->put_flag, 3, tally__json_type_name(v), -1, SQLITE_STATIC);
 		bind_json_value(w->put_flag, 4, v);
 		step_reset(w->put_flag);
 	}

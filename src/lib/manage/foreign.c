@@ -141,19 +141,6 @@ static json_t *read_yaml(const char *dir, const char *name)
 	return out;
 }
 
-/* "int", "float", "bool", "string", "null": a flag's type as run.json records it. */
-static const char *flag_type(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_INTEGER: return "int";
-	case JSON_REAL: return "float";
-	case JSON_TRUE:
-	case JSON_FALSE: return "bool";
-	case JSON_NULL: return "null";
-	default: return "string";
-	}
-}
-
 /* ---- the converted run ---- */
 
 typedef struct {
@@ -271,36 +258,47 @@ static int add_source_archive(conversion *c, const char *archive)
 	return rc;
 }
 
-/* Guild's sourcecode/ folder, file by file. */
-static int add_source_tree(conversion *c, const char *root, const char *rel)
+/* Called for each regular file a walk meets: its path relative to the root, and its full path. */
+typedef int (*file_visitor)(conversion *c, const char *rel, const char *path);
+
+/* Every regular file below ROOT/REL, depth first, not through links; folders named `skip` aside. */
+static int walk_files(conversion *c, const char *root, const char *rel, int depth, const char *skip,
+                      file_visitor visit)
 {
 	char *dir = rel[0] ? join(root, rel) : strdup(root);
-	DIR *d = dir ? opendir(dir) : NULL;
+	DIR *d = dir && depth < 16 ? opendir(dir) : NULL;
 	int rc = dir ? 0 : tally__error_oom();
 	struct dirent *e;
 	while (!rc && d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		tally_buf child = TALLY_BUF_INIT;
 		tally_buf_printf(&child, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
 		char *path = join(root, child.ptr);
 		struct stat st;
-		if (path && lstat(path, &st) == 0) {
-			if (S_ISDIR(st.st_mode))
-				rc = add_source_tree(c, root, child.ptr);
-			else if (S_ISREG(st.st_mode)) {
-				tally_buf b = TALLY_BUF_INIT;
-				if (tally_read_regular_file(&b, path, SMALL_FILE_MAX) == 0)
-					rc = add_source(c, child.ptr, b.ptr ? b.ptr : "", b.len);
-				tally_buf_release(&b);
-			}
-		}
+		if (!path || tally_buf_oom(&child))
+			rc = tally__error_oom();
+		else if (lstat(path, &st) < 0)
+			; /* gone since the listing */
+		else if (S_ISDIR(st.st_mode) && !(skip && !strcmp(e->d_name, skip)))
+			rc = walk_files(c, root, child.ptr, depth + 1, skip, visit);
+		else if (S_ISREG(st.st_mode))
+			rc = visit(c, child.ptr, path);
 		free(path);
 		tally_buf_release(&child);
 	}
 	if (d)
 		closedir(d);
 	free(dir);
+	return rc;
+}
+
+/* Guild's sourcecode/ folder, file by file. */
+static int take_source_file(conversion *c, const char *rel, const char *path)
+{
+	tally_buf b = TALLY_BUF_INIT;
+	int rc = tally_read_regular_file(&b, path, SMALL_FILE_MAX) == 0 ? add_source(c, rel, b.ptr ? b.ptr : "", b.len) : 0;
+	tally_buf_release(&b);
 	return rc;
 }
 
@@ -326,7 +324,7 @@ static void set_flags(conversion *c, json_t *flags)
 	json_t *v;
 	json_object_foreach(flags, name, v) {
 		json_object_set(values, name, v);
-		json_object_set_new(types, name, json_string(flag_type(v)));
+		json_object_set_new(types, name, json_string(tally__json_type_name(v)));
 		json_object_set_new(sources, name, json_string("imported"));
 	}
 	json_object_set_new(c->meta, "flags", values);
@@ -500,42 +498,24 @@ static int take_event_point(void *ctx, const char *tag, int64_t step, double val
 	return 0;
 }
 
-/* Every TensorBoard event file of the run (Guild's own in .guild/ too), tags
- * prefixed by their folder as tally does for a run's files. */
-static int read_event_files(conversion *c, const char *root, const char *rel, int depth)
+/* A TensorBoard event file of the run (Guild's own in .guild/ too), its tags
+ * prefixed by its folder as a run's own files are; Guild's folder gives none. */
+static int take_event_file(conversion *c, const char *rel, const char *path)
 {
-	char *dir = rel[0] ? join(root, rel) : strdup(root);
-	DIR *d = dir && depth < 16 ? opendir(dir) : NULL;
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		tally_buf child = TALLY_BUF_INIT;
-		tally_buf_printf(&child, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
-		char *path = join(root, child.ptr);
-		struct stat st;
-		if (path && lstat(path, &st) == 0) {
-			if (S_ISDIR(st.st_mode) && strcmp(e->d_name, "sourcecode")) {
-				read_event_files(c, root, child.ptr, depth + 1);
-			} else if (S_ISREG(st.st_mode) && strstr(e->d_name, "tfevents")) {
-				/* tags prefixed by the folder as a run's own files are; Guild's folder gives none */
-				char *prefix = tally__tfevents_tag_prefix(strcmp(rel, ".guild") ? rel : "");
-				tally_tfevents_decoder *dec = NULL;
-				tally_buf data = TALLY_BUF_INIT;
-				if (prefix && tally__tfevents_decoder_new(&dec, prefix) == 0 &&
-				    tally_read_regular_file(&data, path, 0) == 0 && data.len)
-					tally__tfevents_decode(dec, (const unsigned char *)data.ptr, data.len, take_event_point, c);
-				tally__tfevents_decoder_free(dec);
-				tally_buf_release(&data);
-				free(prefix);
-			}
-		}
-		free(path);
-		tally_buf_release(&child);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
+	const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	if (!strstr(name, "tfevents"))
+		return 0;
+	char *folder = strndup(rel, (size_t)(name - rel) - (name > rel));
+	char *prefix = folder ? tally__tfevents_tag_prefix(strcmp(folder, ".guild") ? folder : "") : NULL;
+	tally_tfevents_decoder *dec = NULL;
+	tally_buf data = TALLY_BUF_INIT;
+	if (prefix && tally__tfevents_decoder_new(&dec, prefix) == 0 && tally_read_regular_file(&data, path, 0) == 0 &&
+	    data.len)
+		tally__tfevents_decode(dec, (const unsigned char *)data.ptr, data.len, take_event_point, c);
+	tally__tfevents_decoder_free(dec);
+	tally_buf_release(&data);
+	free(prefix);
+	free(folder);
 	return 0;
 }
 
@@ -594,10 +574,10 @@ static int convert_guild(conversion *c, const char *meta_dir)
 
 	int rc = convert_guild_output(c, meta_dir);
 	if (!rc)
-		rc = read_event_files(c, c->src, "", 0);
+		rc = walk_files(c, c->src, "", 0, "sourcecode", take_event_file);
 	char *sourcecode = join(meta_dir, "sourcecode");
 	if (!rc && sourcecode && is_dir(sourcecode))
-		rc = add_source_tree(c, sourcecode, "");
+		rc = walk_files(c, sourcecode, "", 0, NULL, take_source_file);
 	free(sourcecode);
 	return rc;
 }
