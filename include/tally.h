@@ -360,6 +360,15 @@ int tally_table_has(const tally_table *table, size_t column, size_t row);
 double tally_table_number(const tally_table *table, size_t column, size_t row);
 /** A text cell (NULL when missing); lives as long as `table`. */
 const char *tally_table_text(const tally_table *table, size_t column, size_t row);
+/**
+ * A whole column at once (for bindings, where a call per cell costs more
+ * than the cell): `values[row]` as tally_table_number() gives it and
+ * `has[row]` 1 or 0, for every row; either may be NULL.  TALLY_EINVALID for a
+ * column that does not exist.
+ */
+int tally_table_column_numbers(const tally_table *table, size_t column, double *values, unsigned char *has);
+/** The same for text: `texts[row]` as tally_table_text() gives it. */
+int tally_table_column_texts(const tally_table *table, size_t column, const char **texts);
 void tally_table_free(tally_table *table);
 
 /* ------------------------------------------------------------------ */

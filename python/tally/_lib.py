@@ -69,11 +69,17 @@ _SIGNATURES = {
     "tally_table_number": ([ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t], ctypes.c_double),
     "tally_table_text": ([ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t], ctypes.c_char_p),
     "tally_table_free": ([ctypes.c_void_p], None),
+    "tally_table_column_numbers": ([ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p],
+                                   ctypes.c_int),
+    "tally_table_column_texts": ([ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p], ctypes.c_int),
     "tally_run_lookup": ([ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p, ctypes.c_char_p], ctypes.c_int),
     "tally_run_free": ([ctypes.c_void_p], None),
     "tally_run_id": ([ctypes.c_void_p], ctypes.c_char_p),
     "tally_run_dir": ([ctypes.c_void_p], ctypes.c_char_p),
     "tally_run_json": ([ctypes.c_void_p], ctypes.c_char_p),
+    "tally_run_scalars_json": ([ctypes.c_void_p], ctypes.c_char_p),
+    "tally_run_files_json": ([ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_void_p)], ctypes.c_int),
+    "tally_run_output_tail": ([ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_void_p)], ctypes.c_int),
     "tally_run_scalar_points": ([ctypes.c_void_p, SCALAR_VISITOR, ctypes.c_void_p], ctypes.c_int),
     "tally_run_create": ([ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p, ctypes.POINTER(RunOptions)],
                          ctypes.c_int),
@@ -112,6 +118,20 @@ def check(rc):
         message = lib().tally_error_last()
         raise TallyError(message.decode("utf-8", "replace") if message else "libtally failed (%d)" % rc)
     return rc
+
+
+_libc = ctypes.CDLL(None)
+_libc.free.argtypes = [ctypes.c_void_p]
+
+
+def take_string(fn, *args):
+    """Call a libtally function that hands back a malloc'ed string; the str, freed."""
+    out = ctypes.c_void_p()
+    check(fn(*args, ctypes.byref(out)))
+    try:
+        return ctypes.string_at(out).decode("utf-8", "replace") if out.value else ""
+    finally:
+        _libc.free(out)
 
 
 def text(value):

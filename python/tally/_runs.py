@@ -22,7 +22,9 @@ class _Store:
 
 
 def _columns(runs_dir, where, sort, limit):
-    """The runs table as {name: (type, [values])}, in order."""
+    """The runs table as {name: (type, values, has)}, in order: `values` a
+    ctypes array of doubles (numbers) or a list of str/None (text), `has`
+    a ctypes array of 0/1.  A column is copied out in one call."""
     with _Store(runs_dir) as store:
         lib = store.lib
         opts = _lib.IterOptions(2, int(limit or 0), 0, _lib.text(where), _lib.text(sort), None)
@@ -34,13 +36,15 @@ def _columns(runs_dir, where, sort, limit):
             for c in range(lib.tally_table_columns(table)):
                 name = lib.tally_table_column_name(table, c).decode("utf-8")
                 kind = lib.tally_table_column_type(table, c)
-                has, number, text = lib.tally_table_has, lib.tally_table_number, lib.tally_table_text
+                has = (ctypes.c_ubyte * rows)()
                 if kind == TEXT:
-                    values = [(v.decode("utf-8", "replace") if v is not None else None)
-                              for v in (text(table, c, r) for r in range(rows))]
+                    texts = (ctypes.c_char_p * rows)()
+                    _lib.check(lib.tally_table_column_texts(table, c, texts))
+                    values = [v.decode("utf-8", "replace") if v is not None else None for v in texts]
                 else:
-                    values = [number(table, c, r) if has(table, c, r) else None for r in range(rows)]
-                out[name] = (kind, values)
+                    values = (ctypes.c_double * rows)()
+                    _lib.check(lib.tally_table_column_numbers(table, c, values, has))
+                out[name] = (kind, values, has)
             return out
         finally:
             lib.tally_table_free(table)
@@ -54,19 +58,24 @@ def runs(where=None, sort=None, limit=None, runs_dir=None):
     query language of `tally runs --where/--sort` (tally help query)."""
     import pandas as pd
 
+    import numpy as np
+
     columns = _columns(runs_dir, where, sort, limit)
     frame = {}
-    for name, (kind, values) in columns.items():
-        if kind == TIME:
-            frame[name] = pd.to_datetime(pd.Series(values, dtype="float64"), unit="ms", utc=True)
-        elif kind == INTEGER:
-            frame[name] = pd.Series(values, dtype="Int64")
-        elif kind == BOOL:
-            frame[name] = pd.Series([None if v is None else bool(v) for v in values], dtype="boolean")
-        elif kind == NUMBER:
-            frame[name] = pd.Series(values, dtype="float64")
-        else:
+    for name, (kind, values, has) in columns.items():
+        if kind == TEXT:
             frame[name] = pd.Series(values, dtype="object")
+            continue
+        numbers = np.frombuffer(values, dtype=np.float64) if len(values) else np.zeros(0)
+        missing = np.frombuffer(has, dtype=np.uint8) == 0 if len(has) else np.zeros(0, dtype=bool)
+        if kind == TIME:
+            frame[name] = pd.to_datetime(pd.Series(np.where(missing, np.nan, numbers)), unit="ms", utc=True)
+        elif kind == INTEGER:
+            frame[name] = pd.Series(pd.arrays.IntegerArray(numbers.astype(np.int64), missing))
+        elif kind == BOOL:
+            frame[name] = pd.Series(pd.arrays.BooleanArray(numbers != 0, missing))
+        else:
+            frame[name] = pd.Series(np.where(missing, np.nan, numbers))
     return pd.DataFrame(frame)
 
 
@@ -76,14 +85,20 @@ def _lookup(store, ref):
     return run
 
 
-def run(ref, runs_dir=None):
+def run(ref, runs_dir=None, tail=20):
     """Everything recorded about one run (an index like 1, an id or its
-    random part, a name, a directory) as a dict: run.json's fields plus dir."""
+    random part, a name, a directory) as a dict, as `tally show --format
+    json` has it: run.json's fields, dir, scalars (tag -> summary), files
+    and output_tail (its last `tail` lines)."""
     with _Store(runs_dir) as store:
+        lib = store.lib
         handle = _lookup(store, ref)
         try:
-            record = json.loads(store.lib.tally_run_json(handle).decode("utf-8"))
-            record["dir"] = store.lib.tally_run_dir(handle).decode("utf-8")
+            record = json.loads(lib.tally_run_json(handle).decode("utf-8"))
+            record["dir"] = lib.tally_run_dir(handle).decode("utf-8")
+            record["scalars"] = json.loads((lib.tally_run_scalars_json(handle) or b"{}").decode("utf-8"))
+            record["files"] = json.loads(_lib.take_string(lib.tally_run_files_json, handle, 0) or "[]")
+            record["output_tail"] = _lib.take_string(lib.tally_run_output_tail, handle, int(tail))
             return record
         finally:
             store.lib.tally_run_free(handle)

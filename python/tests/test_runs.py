@@ -56,6 +56,10 @@ def test_where_sort_limit_and_bad_queries(three_runs):
 def test_run_and_scalars(three_runs):
     record = t.run(1)
     assert record["flags"]["lr"] == 0.2 and record["status"] == "completed"
+    shown = json.loads(tally("show", "1", "--format", "json").stdout)
+    assert set(shown) <= set(record)
+    assert record["scalars"]["loss"]["count"] == 3 and record["scalars"] == shown["scalars"]
+    assert record["files"] == shown["files"]
     assert record["dir"].endswith(record["id"])
     assert t.run(record["id"][-6:])["id"] == record["id"]
     points = t.scalars(1)

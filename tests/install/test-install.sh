@@ -130,6 +130,20 @@ test_expect_success 'the installed bash completion asks the installed tally' '
 	test "$(cat c)" = "lr="
 '
 
+test_expect_success 'the Python package is installed for the python3 meson found, and works from there' '
+	init=$(find "$prefix" -path "*/tally/__init__.py" | head -n 1) &&
+	test -n "$init" &&
+	site=$(dirname "$(dirname "$init")") &&
+	cd "$TRASH" && rm -rf runs &&
+	hidden tally run -q train.py lr=0.25 >/dev/null 2>&1 &&
+	PYTHONPATH="$site" TALLY_LIBRARY="$libdir/libtally.so.0" hidden "$PYTHON" -c "
+import tally
+df = tally.runs()
+assert len(df) == 1 and df[\"flag_lr\"][0] == 0.25, df
+assert tally.__file__.startswith(\"$site\")
+"
+'
+
 test_expect_success 'DESTDIR stages the same files under another root' '
 	DESTDIR="$PWD/stage" meson install -C "$repo/build-release" --no-rebuild --quiet >/dev/null &&
 	(cd "$prefix" && find . -type f | sort) >installed &&

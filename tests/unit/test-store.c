@@ -350,6 +350,17 @@ static void table_of_many_runs_reads_whole_tables(void **state)
 		assert_int_equal(tally_table_has(t, tags, row), i == 7);
 	}
 	assert_int_equal(tally_table_number(t, column_named(t, "epochs_completed"), N - 1), 3);
+	/* whole columns at once hold what the cells hold */
+	double values[N];
+	unsigned char has[N];
+	const char *texts[N];
+	assert_int_equal(tally_table_column_numbers(t, lr, values, has), 0);
+	assert_int_equal(tally_table_column_texts(t, tags, texts), 0);
+	for (size_t row = 0; row < N; row++) {
+		assert_true(values[row] == tally_table_number(t, lr, row) && has[row] == 1);
+		assert_ptr_equal(texts[row], tally_table_text(t, tags, row));
+	}
+	assert_int_equal(tally_table_column_numbers(t, 999, values, has), TALLY_EINVALID);
 	tally_table_free(t);
 }
 

@@ -457,6 +457,31 @@ const char *tally_table_text(const tally_table *table, size_t col, size_t row)
 	return c && c->kind == CELL_TEXT ? c->text : NULL;
 }
 
+int tally_table_column_numbers(const tally_table *table, size_t col, double *values, unsigned char *has)
+{
+	if (col >= table->columns.n)
+		return tally__error(TALLY_EINVALID, "the table has no column %zu", col);
+	const cell *cells = table->columns.items[col].cells;
+	for (size_t r = 0; r < table->rows; r++) {
+		bool number = cells[r].kind != CELL_MISSING && cells[r].kind != CELL_TEXT;
+		if (values)
+			values[r] = number ? cells[r].number : 0;
+		if (has)
+			has[r] = cells[r].kind != CELL_MISSING;
+	}
+	return 0;
+}
+
+int tally_table_column_texts(const tally_table *table, size_t col, const char **texts)
+{
+	if (col >= table->columns.n)
+		return tally__error(TALLY_EINVALID, "the table has no column %zu", col);
+	const cell *cells = table->columns.items[col].cells;
+	for (size_t r = 0; r < table->rows; r++)
+		texts[r] = cells[r].kind == CELL_TEXT ? cells[r].text : NULL;
+	return 0;
+}
+
 void tally_table_free(tally_table *table)
 {
 	if (!table)
