@@ -22,5 +22,19 @@ if ! grep -q '^ok \|^not ok ' "$work/tap"; then
 elif grep -q '^not ok ' "$work/tap"; then
 	sed -n '/= FAILURES =/,/short test summary/p' "$work/out" | sed 's/^/#   /' | head -n 80
 fi
+# pip install ./python, offline, from a copy (a build leaves files behind)
+if "$python" -m pip --version >/dev/null 2>&1; then
+	cp -r "$repo/python" "$work/src" && rm -rf "$work/src/tests"
+	if "$python" -m pip install --no-deps --no-build-isolation --no-index --target "$work/site" "$work/src" \
+		>"$work/pip.log" 2>&1 &&
+		(cd "$work" && PYTHONPATH="$work/site" "$python" -c \
+			"import tally, tally.keras; assert tally.__file__.startswith('$work/site'); print(tally.__version__)") \
+		>"$work/pip.out" 2>&1 && grep -qx "0.1.0" "$work/pip.out"; then
+		echo "ok - python: pip install ./python (offline) gives an importable package" | tee -a "$work/tap"
+	else
+		sed 's/^/#   /' "$work/pip.log" "$work/pip.out" | tail -n 20
+		echo "not ok - python: pip install ./python" | tee -a "$work/tap"
+	fi
+fi
 echo "python: $(grep -c '^ok ' "$work/tap") passed, $(grep -c '^not ok ' "$work/tap") failed"
 ! grep -q '^not ok ' "$work/tap"
