@@ -350,6 +350,12 @@ typedef enum {
  * (the last value) for every scalar, each group sorted by name.
  */
 int tally_table_new(tally_table **out, tally_store *store, const tally_iter_options *opts);
+/**
+ * The same columns for runs already at hand (tally_run_lookup() of their
+ * directories), read from their run.json and scalar summaries instead of
+ * the index: for a run that just ended, without syncing the index first.
+ */
+int tally_table_of_runs(tally_table **out, tally_run *const *runs, size_t n);
 size_t tally_table_rows(const tally_table *table);
 size_t tally_table_columns(const tally_table *table);
 const char *tally_table_column_name(const tally_table *table, size_t column);

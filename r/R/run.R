@@ -62,7 +62,9 @@ training_run <- function(file = "train.R", context = "local",
     stop(sprintf("tally: the run of '%s' did not start (exit status %d)", file, status), call. = FALSE)
   }
   id <- readLines(id_file, warn = FALSE)[1]
-  run <- runs_frame(.Call(tally_r_runs_table, default_runs_dir(), sprintf("id = '%s'", id), NULL, 1L))
+  # the run from its own directory: the index need not catch up first
+  run <- runs_frame(.Call(tally_r_run_row, default_runs_dir(),
+                          file.path(.Call(tally_r_runs_dir, default_runs_dir()), id)))
   if (status != 0) {
     stop(sprintf("training run %s %s (exit status %d): %s", id, run$status[1], status, last_error_line(id)),
          call. = FALSE)

@@ -77,6 +77,21 @@ static SEXP column_vector(const tally_table *t, size_t col, size_t rows)
 	return v;
 }
 
+/* A tally_table as a named list of R vectors (protected by the caller's use). */
+static SEXP table_list(const tally_table *t)
+{
+	size_t rows = tally_table_rows(t), cols = tally_table_columns(t);
+	SEXP out = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)cols));
+	SEXP names = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)cols));
+	for (size_t c = 0; c < cols; c++) {
+		SET_VECTOR_ELT(out, (R_xlen_t)c, column_vector(t, c, rows));
+		SET_STRING_ELT(names, (R_xlen_t)c, Rf_mkCharCE(tally_table_column_name(t, c), CE_UTF8));
+	}
+	Rf_setAttrib(out, R_NamesSymbol, names);
+	UNPROTECT(2);
+	return out;
+}
+
 /* The runs a query selects as a named list of columns, straight from the index. */
 SEXP tally_r_runs_table(SEXP runs_dir, SEXP where, SEXP sort, SEXP limit)
 {
@@ -92,17 +107,31 @@ SEXP tally_r_runs_table(SEXP runs_dir, SEXP where, SEXP sort, SEXP limit)
 		tally_store_free(store);
 		Rf_error("%s", message);
 	}
-	size_t rows = tally_table_rows(t), cols = tally_table_columns(t);
-	SEXP out = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)cols));
-	SEXP names = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)cols));
-	for (size_t c = 0; c < cols; c++) {
-		SET_VECTOR_ELT(out, (R_xlen_t)c, column_vector(t, c, rows));
-		SET_STRING_ELT(names, (R_xlen_t)c, Rf_mkCharCE(tally_table_column_name(t, c), CE_UTF8));
-	}
-	Rf_setAttrib(out, R_NamesSymbol, names);
+	SEXP out = table_list(t);
 	tally_table_free(t);
 	tally_store_free(store);
-	UNPROTECT(2);
+	return out;
+}
+
+/* One run (its directory) as the same named list of columns, read from the
+ * run itself: training_run() returns the run it started without syncing the index. */
+SEXP tally_r_run_row(SEXP runs_dir, SEXP dir)
+{
+	const char *d = optional_string(dir);
+	if (!d)
+		Rf_error("which run? — give its directory");
+	tally_store *store = open_store(runs_dir);
+	tally_run *run = NULL;
+	tally_table *t = NULL;
+	char message[1024] = "";
+	if (tally_run_lookup(&run, store, d) || tally_table_of_runs(&t, &run, 1))
+		snprintf(message, sizeof message, "%s", tally_error_last());
+	tally_run_free(run);
+	tally_store_free(store);
+	if (*message)
+		Rf_error("%s", message);
+	SEXP out = table_list(t);
+	tally_table_free(t);
 	return out;
 }
 
@@ -261,6 +290,7 @@ SEXP tally_r_version(void)
 
 static const R_CallMethodDef calls[] = {
 	{"tally_r_runs_table", (DL_FUNC)&tally_r_runs_table, 4},
+	{"tally_r_run_row", (DL_FUNC)&tally_r_run_row, 2},
 	{"tally_r_run_json", (DL_FUNC)&tally_r_run_json, 2},
 	{"tally_r_runs_dir", (DL_FUNC)&tally_r_runs_dir, 1},
 	{"tally_r_scalars", (DL_FUNC)&tally_r_scalars, 3},

@@ -326,6 +326,45 @@ static void table_of_runs_has_typed_columns(void **state)
 	free(second);
 }
 
+/* The table of runs at hand (their directories) holds what the index's table holds. */
+static void table_of_runs_matches_the_index(void **state)
+{
+	tally_store *store = *state;
+	char *ids[2] = {typed_run(store, "0.1", "64", "best"), typed_run(store, "0.2", "wide", NULL)};
+	tally_table *from_index = NULL, *from_runs = NULL;
+	assert_int_equal(tally_table_new(&from_index, store, NULL), 0);
+	tally_run *runs[2] = {NULL, NULL};
+	for (size_t r = 0; r < 2; r++) {
+		const char *id = tally_table_text(from_index, column_named(from_index, "id"), r);
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s/%s", tally_store_path(store), id);
+		assert_int_equal(tally_run_lookup(&runs[r], store, dir), 0);
+	}
+	assert_int_equal(tally_table_of_runs(&from_runs, runs, 2), 0);
+	assert_int_equal(tally_table_columns(from_runs), tally_table_columns(from_index));
+	for (size_t c = 0; c < tally_table_columns(from_index); c++) {
+		const char *name = tally_table_column_name(from_index, c);
+		assert_string_equal(tally_table_column_name(from_runs, c), name);
+		assert_int_equal(tally_table_column_type(from_runs, c), tally_table_column_type(from_index, c));
+		for (size_t r = 0; r < 2; r++) {
+			assert_int_equal(tally_table_has(from_runs, c, r), tally_table_has(from_index, c, r));
+			assert_true(tally_table_number(from_runs, c, r) == tally_table_number(from_index, c, r));
+			const char *a = tally_table_text(from_runs, c, r), *b = tally_table_text(from_index, c, r);
+			assert_true((!a && !b) || (a && b && !strcmp(a, b)));
+		}
+	}
+	tally_table_free(from_runs);
+	tally_table *t = NULL;
+	tally_run *none[1] = {NULL};
+	assert_int_equal(tally_table_of_runs(&t, none, 1), TALLY_EINVALID);
+	assert_null(t);
+	tally_table_free(from_index);
+	for (size_t r = 0; r < 2; r++) {
+		tally_run_free(runs[r]);
+		free(ids[r]);
+	}
+}
+
 /* Many rows: the flags, scalars and tags come from one pass over each table, rows found by rid. */
 static void table_of_many_runs_reads_whole_tables(void **state)
 {
@@ -421,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(table_of_runs_has_typed_columns, make_store, free_store),
 		cmocka_unit_test_setup_teardown(completion_candidates_from_the_index, make_store, free_store),
 		cmocka_unit_test_setup_teardown(table_of_many_runs_reads_whole_tables, make_store, free_store),
+		cmocka_unit_test_setup_teardown(table_of_runs_matches_the_index, make_store, free_store),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

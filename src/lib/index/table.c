@@ -369,9 +369,99 @@ static int read_rows(tally_table *t, tally_store *store, const tally_iter_option
 	return rc;
 }
 
+/* A flag of run.json as a cell, typed as the index types it. */
+static int set_json_cell(cell *c, json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_INTEGER: set_number(c, (double)json_integer_value(v), CELL_INTEGER); return 0;
+	case JSON_REAL: set_number(c, json_real_value(v), CELL_NUMBER); return 0;
+	case JSON_TRUE: set_number(c, 1, CELL_BOOL); return 0;
+	case JSON_FALSE: set_number(c, 0, CELL_BOOL); return 0;
+	case JSON_STRING: return set_text(c, json_string_value(v));
+	default: c->kind = CELL_MISSING; return 0;
+	}
+}
+
+/* One run's attributes and flags from its metadata: what the index would hold. */
+static int read_run_flags(tally_table *t, size_t row, tally_run *run)
+{
+	table_column *c = t->columns.items;
+	int rc = 0;
+	if (set_text(&c[COL_ID].cells[row], tally_run_id(run)) || set_text(&c[COL_DIR].cells[row], tally_run_dir(run)) ||
+	    set_text(&c[COL_STATUS].cells[row], tally_run_status(run)))
+		return TALLY_ENOMEM;
+	if (tally_run_started_ms(run) > 0)
+		set_number(&c[COL_STARTED].cells[row], (double)tally_run_started_ms(run), CELL_NUMBER);
+	if (tally_run_stopped_ms(run) > 0)
+		set_number(&c[COL_STOPPED].cells[row], (double)tally_run_stopped_ms(run), CELL_NUMBER);
+	if (tally_run_exit_status(run) >= 0)
+		set_number(&c[COL_EXIT_STATUS].cells[row], tally_run_exit_status(run), CELL_INTEGER);
+	if (*tally_run_label(run) && set_text(&c[COL_LABEL].cells[row], tally_run_label(run)))
+		return TALLY_ENOMEM;
+	if (*tally_run_script(run) && set_text(&c[COL_SCRIPT].cells[row], tally_run_script(run)))
+		return TALLY_ENOMEM;
+	const char *name;
+	json_t *v;
+	json_object_foreach(json_object_get(run->meta, "flags"), name, v) {
+		table_column *col = named_column(t, "flag_", name);
+		if (!col || (rc = set_json_cell(&col->cells[row], v)))
+			return col ? rc : tally__error_oom();
+	}
+	return 0;
+}
+
+/* Its scalars' last values, epochs completed and tags. */
+static int read_run_scalars(tally_table *t, size_t row, tally_run *run)
+{
+	table_column *c = t->columns.items;
+	int rc = 0;
+	const char *name;
+	json_t *v;
+	json_t *scalars = json_loads(tally_run_scalars_json(run), 0, NULL);
+	json_object_foreach(scalars, name, v) {
+		table_column *col = named_column(t, "scalar_", name);
+		if (!col) {
+			json_decref(scalars);
+			return tally__error_oom();
+		}
+		json_t *last = json_object_get(v, "last");
+		if (json_is_number(last))
+			set_number(&col->cells[row], json_number_value(last), CELL_NUMBER);
+		cell *epochs = &c[COL_EPOCHS].cells[row];
+		double count = (double)json_integer_value(json_object_get(v, "count"));
+		if (!strncmp(name, "val_", 4) && (epochs->kind == CELL_MISSING || count < epochs->number))
+			set_number(epochs, count, CELL_INTEGER);
+	}
+	json_decref(scalars);
+	size_t i;
+	json_array_foreach(json_object_get(run->meta, "tags"), i, v) {
+		tally_buf joined = TALLY_BUF_INIT;
+		cell *tags = &c[COL_TAGS].cells[row];
+		if (tags->kind == CELL_TEXT)
+			tally_buf_printf(&joined, "%s,", tags->text);
+		tally_buf_adds(&joined, json_string_value(v) ? json_string_value(v) : "");
+		rc = tally_buf_oom(&joined) ? tally__error_oom() : set_text(tags, joined.ptr);
+		tally_buf_release(&joined);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int compare_names(const void *a, const void *b)
 {
 	return strcmp(((const table_column *)a)->name, ((const table_column *)b)->name);
+}
+
+/* Flags and scalars sorted by name, after the fixed columns; flags typed. */
+static int finish_columns(tally_table *t, size_t first_flag, size_t first_scalar)
+{
+	int rc = 0;
+	for (size_t i = first_flag; !rc && i < first_scalar; i++)
+		rc = settle_type(&t->columns.items[i], t->rows);
+	qsort(t->columns.items + first_flag, first_scalar - first_flag, sizeof(table_column), compare_names);
+	qsort(t->columns.items + first_scalar, t->columns.n - first_scalar, sizeof(table_column), compare_names);
+	return rc;
 }
 
 int tally_table_new(tally_table **out, tally_store *store, const tally_iter_options *opts)
@@ -390,20 +480,48 @@ int tally_table_new(tally_table **out, tally_store *store, const tally_iter_opti
 			rc = read_children(t, store->db, &map, rids, "SELECT name, type, value FROM flags WHERE rid = ?1",
 			                   "SELECT rid, name, type, value FROM flags", take_flag);
 		size_t first_scalar = t->columns.n;
-		for (size_t i = first_flag; !rc && i < first_scalar; i++)
-			rc = settle_type(&t->columns.items[i], t->rows);
 		if (!rc)
 			rc = read_children(t, store->db, &map, rids, "SELECT tag, last, count FROM scalars WHERE rid = ?1",
 			                   "SELECT rid, tag, last, count FROM scalars", take_scalar);
 		if (!rc)
 			rc = read_children(t, store->db, &map, rids, "SELECT tag FROM tags WHERE rid = ?1 ORDER BY tag",
 			                   "SELECT rid, tag FROM tags ORDER BY rid, tag", take_tag);
-		/* flags, then scalars, each by name */
-		qsort(t->columns.items + first_flag, first_scalar - first_flag, sizeof(table_column), compare_names);
-		qsort(t->columns.items + first_scalar, t->columns.n - first_scalar, sizeof(table_column), compare_names);
+		if (!rc)
+			rc = finish_columns(t, first_flag, first_scalar);
 	}
 	rid_map_release(&map);
 	free(rids);
+	if (rc) {
+		tally_table_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+int tally_table_of_runs(tally_table **out, tally_run *const *runs, size_t n)
+{
+	*out = NULL;
+	tally_table *t = calloc(1, sizeof *t);
+	if (!t)
+		return tally__error_oom();
+	t->rows = n;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < N_FIXED; i++)
+		if (!add_column(t, fixed[i].name, fixed[i].type))
+			rc = tally__error_oom();
+	for (size_t r = 0; !rc && r < n; r++)
+		if (!runs[r] || !runs[r]->meta)
+			rc = tally__error(TALLY_EINVALID, "tally_table_of_runs: run %zu is not a loaded run", r);
+	/* every run's flags, then every run's scalars: the two groups of columns stay apart */
+	size_t first_flag = t->columns.n;
+	for (size_t r = 0; !rc && r < n; r++)
+		rc = read_run_flags(t, r, runs[r]);
+	size_t first_scalar = t->columns.n;
+	for (size_t r = 0; !rc && r < n; r++)
+		rc = read_run_scalars(t, r, runs[r]);
+	if (!rc)
+		rc = finish_columns(t, first_flag, first_scalar);
 	if (rc) {
 		tally_table_free(t);
 		return rc;
