@@ -113,18 +113,29 @@ SEXP tally_r_runs_table(SEXP runs_dir, SEXP where, SEXP sort, SEXP limit)
 	return out;
 }
 
+/* The run `ref` names; an R error (the store freed) when there is none. */
+static tally_run *lookup_run(tally_store *store, SEXP ref)
+{
+	const char *r = optional_string(ref);
+	tally_run *run = NULL;
+	if (r && tally_run_lookup(&run, store, r) == 0)
+		return run;
+	char message[1024];
+	snprintf(message, sizeof message, "%s", r ? tally_error_last() : "which run? — give a run directory, id or index");
+	tally_store_free(store);
+	Rf_error("%s", message);
+	return NULL; /* not reached */
+}
+
 /* One run (its directory) as the same named list of columns, read from the
  * run itself: training_run() returns the run it started without syncing the index. */
 SEXP tally_r_run_row(SEXP runs_dir, SEXP dir)
 {
-	const char *d = optional_string(dir);
-	if (!d)
-		Rf_error("which run? — give its directory");
 	tally_store *store = open_store(runs_dir);
-	tally_run *run = NULL;
+	tally_run *run = lookup_run(store, dir);
 	tally_table *t = NULL;
 	char message[1024] = "";
-	if (tally_run_lookup(&run, store, d) || tally_table_of_runs(&t, &run, 1))
+	if (tally_table_of_runs(&t, &run, 1))
 		snprintf(message, sizeof message, "%s", tally_error_last());
 	tally_run_free(run);
 	tally_store_free(store);
@@ -138,17 +149,8 @@ SEXP tally_r_run_row(SEXP runs_dir, SEXP dir)
 /* Everything recorded about one run: c(run.json's text, the run's directory). */
 SEXP tally_r_run_json(SEXP runs_dir, SEXP ref)
 {
-	const char *r = optional_string(ref);
-	if (!r)
-		Rf_error("which run? — give a run directory, id or index");
 	tally_store *store = open_store(runs_dir);
-	tally_run *run = NULL;
-	if (tally_run_lookup(&run, store, r)) {
-		char message[1024];
-		snprintf(message, sizeof message, "%s", tally_error_last());
-		tally_store_free(store);
-		Rf_error("%s", message);
-	}
+	tally_run *run = lookup_run(store, ref);
 	SEXP out = PROTECT(Rf_allocVector(STRSXP, 2));
 	SET_STRING_ELT(out, 0, Rf_mkCharCE(tally_run_json(run), CE_UTF8));
 	SET_STRING_ELT(out, 1, Rf_mkCharCE(tally_run_dir(run), CE_UTF8));

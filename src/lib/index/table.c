@@ -309,6 +309,26 @@ static int take_tag(tally_table *t, size_t row, sqlite3_stmt *st, int c)
 	return rc;
 }
 
+/* The fixed columns' cells of one run (an iterator row or a loaded run). */
+static int set_attributes(tally_table *t, size_t row, const tally_run *run)
+{
+	table_column *c = t->columns.items;
+	if (set_text(&c[COL_ID].cells[row], tally_run_id(run)) || set_text(&c[COL_DIR].cells[row], tally_run_dir(run)) ||
+	    set_text(&c[COL_STATUS].cells[row], tally_run_status(run)))
+		return TALLY_ENOMEM;
+	if (tally_run_started_ms(run) > 0)
+		set_number(&c[COL_STARTED].cells[row], (double)tally_run_started_ms(run), CELL_NUMBER);
+	if (tally_run_stopped_ms(run) > 0)
+		set_number(&c[COL_STOPPED].cells[row], (double)tally_run_stopped_ms(run), CELL_NUMBER);
+	if (tally_run_exit_status(run) >= 0)
+		set_number(&c[COL_EXIT_STATUS].cells[row], tally_run_exit_status(run), CELL_INTEGER);
+	if (*tally_run_label(run) && set_text(&c[COL_LABEL].cells[row], tally_run_label(run)))
+		return TALLY_ENOMEM;
+	if (*tally_run_script(run) && set_text(&c[COL_SCRIPT].cells[row], tally_run_script(run)))
+		return TALLY_ENOMEM;
+	return 0;
+}
+
 /* The iterator's rows: the fixed columns and each row's rid. */
 static int read_rows(tally_table *t, tally_store *store, const tally_iter_options *opts, int64_t **rids_out)
 {
@@ -348,21 +368,8 @@ static int read_rows(tally_table *t, tally_store *store, const tally_iter_option
 				t->rows = row, rc = 0;
 			break;
 		}
-		table_column *c = t->columns.items;
 		rids[row] = tally__run_iter_rid(it);
-		if (set_text(&c[COL_ID].cells[row], tally_run_id(run)) || set_text(&c[COL_DIR].cells[row], tally_run_dir(run)) ||
-		    set_text(&c[COL_STATUS].cells[row], tally_run_status(run)))
-			rc = TALLY_ENOMEM;
-		if (tally_run_started_ms(run) > 0)
-			set_number(&c[COL_STARTED].cells[row], (double)tally_run_started_ms(run), CELL_NUMBER);
-		if (tally_run_stopped_ms(run) > 0)
-			set_number(&c[COL_STOPPED].cells[row], (double)tally_run_stopped_ms(run), CELL_NUMBER);
-		if (tally_run_exit_status(run) >= 0)
-			set_number(&c[COL_EXIT_STATUS].cells[row], tally_run_exit_status(run), CELL_INTEGER);
-		if (*tally_run_label(run) && set_text(&c[COL_LABEL].cells[row], tally_run_label(run)))
-			rc = TALLY_ENOMEM;
-		if (*tally_run_script(run) && set_text(&c[COL_SCRIPT].cells[row], tally_run_script(run)))
-			rc = TALLY_ENOMEM;
+		rc = set_attributes(t, row, run);
 	}
 	tally_run_iter_free(it);
 	*rids_out = rids;
@@ -385,21 +392,9 @@ static int set_json_cell(cell *c, json_t *v)
 /* One run's attributes and flags from its metadata: what the index would hold. */
 static int read_run_flags(tally_table *t, size_t row, tally_run *run)
 {
-	table_column *c = t->columns.items;
-	int rc = 0;
-	if (set_text(&c[COL_ID].cells[row], tally_run_id(run)) || set_text(&c[COL_DIR].cells[row], tally_run_dir(run)) ||
-	    set_text(&c[COL_STATUS].cells[row], tally_run_status(run)))
-		return TALLY_ENOMEM;
-	if (tally_run_started_ms(run) > 0)
-		set_number(&c[COL_STARTED].cells[row], (double)tally_run_started_ms(run), CELL_NUMBER);
-	if (tally_run_stopped_ms(run) > 0)
-		set_number(&c[COL_STOPPED].cells[row], (double)tally_run_stopped_ms(run), CELL_NUMBER);
-	if (tally_run_exit_status(run) >= 0)
-		set_number(&c[COL_EXIT_STATUS].cells[row], tally_run_exit_status(run), CELL_INTEGER);
-	if (*tally_run_label(run) && set_text(&c[COL_LABEL].cells[row], tally_run_label(run)))
-		return TALLY_ENOMEM;
-	if (*tally_run_script(run) && set_text(&c[COL_SCRIPT].cells[row], tally_run_script(run)))
-		return TALLY_ENOMEM;
+	int rc = set_attributes(t, row, run);
+	if (rc)
+		return rc;
 	const char *name;
 	json_t *v;
 	json_object_foreach(json_object_get(run->meta, "flags"), name, v) {
