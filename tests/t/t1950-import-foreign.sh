@@ -116,13 +116,31 @@ test_expect_success 'guild: attrs, output with its line times and streams, event
 	jcheck g.json "r[\"label\"] == \"lr=0.01 first\" and r[\"tags\"] == [\"best\", \"keep\"]" &&
 	jcheck g.json "r[\"script\"] == \"train.py\" and r[\"host\"] == \"worker1\" and r[\"command\"][3] == \"train\"" &&
 	tally cat 0123456789ab --stderr >stderr && echo "warning: slow" >want && test_cmp want stderr &&
-	tally cat 0123456789ab --timestamps >stamped && grep -q "loss: 0.5" stamped &&
+	tally cat 0123456789ab --timestamps >stamped &&
+	TZ=UTC tally cat 0123456789ab --timestamps >stamped &&
+	grep -qx "15:50:28.000 epoch 1" stamped && grep -qx "15:50:29.000 loss: 0.5" stamped &&
 	tally scalars 0123456789ab --format csv >g.csv &&
 	grep -q ",loss,3,0.3333" g.csv && grep -q ",train/epoch_acc,3,0.75," g.csv &&
 	dir=$(tally lookup 0123456789ab dir) &&
 	test -f "$dir/train.py" && test -f "$dir/model.bin" && test ! -e "$dir/.guild" &&
 	grep -q "train.py" "$dir/.tally/sources.json" &&
 	test -d guild-home/runs/0123456789abcdef0123456789abcdef/.guild
+'
+
+test_expect_success 'hostile input: a run named .., a source archive writing into .tally/' '
+	mkdir -p scratch/tmp scratch/x && echo keep >scratch/tmp/precious &&
+	mkdir -p scratch/x/.guild/attrs scratch/x/sub && echo 1669823427123456 >scratch/x/.guild/attrs/started &&
+	(cd scratch/x/sub && TMPDIR=$TRASH/scratch/tmp tally --runs-dir ../../../runs import --from guild .. >../../out) &&
+	test -f scratch/tmp/precious &&
+	grep -q "Imported 1 run" out && tally show x --format json >x.json && jcheck x.json "r[\"id\"] == \"x\"" &&
+	h=hostile/2019-01-01T00-00-00Z && mkdir -p $h/tfruns.d src2/.tally &&
+	echo evil >src2/.tally/run.json && echo "x <- 1" >src2/ok.R &&
+	tar -czf $h/tfruns.d/source.tar.gz -C src2 .tally/run.json ok.R &&
+	tally import --from tfruns hostile >out &&
+	dir=$(tally lookup 2019-01-01T00-00-00Z dir) &&
+	test -f "$dir/ok.R" && ! grep -q evil "$dir/.tally/run.json" &&
+	tally show 2019-01-01T00-00-00Z --format json >h.json &&
+	jcheck h.json "r[\"id\"] == \"2019-01-01T00-00-00Z\""
 '
 
 test_expect_success 'one run directory alone; bad input: unknown tool, missing directory' '

@@ -28,6 +28,7 @@
 #include "util/timeutil.h"
 
 #define SMALL_FILE_MAX (64u << 20)   /* a metadata file, an output, a source file */
+#define EVENT_FILE_MAX (1u << 30)    /* an event file read whole; a larger one is left out */
 
 typedef struct {
 	const char *tool;       /* "tfruns", "guild" */
@@ -97,16 +98,17 @@ static json_t *yaml_scalar(const yaml_node_t *node)
 	return json_stringn(s, len);
 }
 
-static json_t *yaml_node_json(yaml_document_t *doc, yaml_node_t *node, int depth)
+/* `budget`: nodes left to convert, so aliases repeated into a "billion laughs" stay small. */
+static json_t *yaml_node_json(yaml_document_t *doc, yaml_node_t *node, int depth, int *budget)
 {
-	if (!node || depth > 32)
+	if (!node || depth > 32 || --*budget < 0)
 		return json_null();
 	if (node->type == YAML_SCALAR_NODE)
 		return yaml_scalar(node);
 	if (node->type == YAML_SEQUENCE_NODE) {
 		json_t *a = json_array();
 		for (yaml_node_item_t *i = node->data.sequence.items.start; i < node->data.sequence.items.top; i++)
-			json_array_append_new(a, yaml_node_json(doc, yaml_document_get_node(doc, *i), depth + 1));
+			json_array_append_new(a, yaml_node_json(doc, yaml_document_get_node(doc, *i), depth + 1, budget));
 		return a;
 	}
 	json_t *o = json_object();
@@ -114,7 +116,7 @@ static json_t *yaml_node_json(yaml_document_t *doc, yaml_node_t *node, int depth
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
 		if (k && k->type == YAML_SCALAR_NODE)
 			json_object_set_new(o, (const char *)k->data.scalar.value,
-			                    yaml_node_json(doc, yaml_document_get_node(doc, p->value), depth + 1));
+			                    yaml_node_json(doc, yaml_document_get_node(doc, p->value), depth + 1, budget));
 	}
 	return o;
 }
@@ -132,7 +134,8 @@ static json_t *read_yaml(const char *dir, const char *name)
 		yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
 		if (yaml_parser_load(&parser, &doc)) {
 			yaml_node_t *root = yaml_document_get_root_node(&doc);
-			out = root ? yaml_node_json(&doc, root, 0) : json_null();
+			int budget = 10000;
+			out = root ? yaml_node_json(&doc, root, 0, &budget) : json_null();
 			yaml_document_delete(&doc);
 		}
 		yaml_parser_delete(&parser);
@@ -196,8 +199,9 @@ static void add_point(conversion *c, const char *tag, int64_t step, double value
  * name) and into the manifest. */
 static int add_source(conversion *c, const char *rel, const void *data, size_t len)
 {
-	if (!tally__plain_path(rel))
-		return 0; /* "..", absolute, or a tally name: not a source of this run */
+	size_t meta = strlen(TALLY_META_DIR);
+	if (!tally__plain_path(rel) || (!strncmp(rel, TALLY_META_DIR, meta) && (!rel[meta] || rel[meta] == '/')))
+		return 0; /* "..", absolute, or inside tally's own folder: not a source of this run */
 	char *path = join(c->dir, rel);
 	if (!path)
 		return tally__error_oom();
@@ -509,7 +513,7 @@ static int take_event_file(conversion *c, const char *rel, const char *path)
 	char *prefix = folder ? tally__tfevents_tag_prefix(strcmp(folder, ".guild") ? folder : "") : NULL;
 	tally_tfevents_decoder *dec = NULL;
 	tally_buf data = TALLY_BUF_INIT;
-	if (prefix && tally__tfevents_decoder_new(&dec, prefix) == 0 && tally_read_regular_file(&data, path, 0) == 0 &&
+	if (prefix && tally__tfevents_decoder_new(&dec, prefix) == 0 && tally_read_regular_file(&data, path, EVENT_FILE_MAX) == 0 &&
 	    data.len)
 		tally__tfevents_decode(dec, (const unsigned char *)data.ptr, data.len, take_event_point, c);
 	tally__tfevents_decoder_free(dec);
@@ -582,6 +586,12 @@ static int convert_guild(conversion *c, const char *meta_dir)
 	return rc;
 }
 
+/* A run id must name a directory: no slash, no dot first, not too long. */
+static bool usable_id(const char *name)
+{
+	return name[0] && name[0] != '.' && !strchr(name, '/') && strlen(name) < TALLY_ID_MAX;
+}
+
 /* ---- one run, and all of them ---- */
 
 static int convert_run(tally_foreign_kind kind, const char *src, const char *into, const char *id)
@@ -590,7 +600,13 @@ static int convert_run(tally_foreign_kind kind, const char *src, const char *int
 	char *meta_dir = join(src, tools[kind].meta_dir);
 	char *tally_dir = c.dir ? join(c.dir, TALLY_META_DIR) : NULL;
 	int rc = c.dir && meta_dir && tally_dir && c.sources ? 0 : tally__error_oom();
-	if (!rc && (mkdir(c.dir, 0755) < 0 || mkdir(tally_dir, 0755) < 0))
+	bool made = false; /* c.dir is ours to remove on failure only once we created it */
+	if (!rc && !usable_id(id))
+		rc = tally__error(TALLY_EINVALID, "'%s' cannot be a run id", id);
+	if (!rc && mkdir(c.dir, 0755) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot create '%s'", c.dir);
+	made = !rc;
+	if (!rc && mkdir(tally_dir, 0755) < 0)
 		rc = tally__error_errno(TALLY_ERROR, "cannot create '%s'", tally_dir);
 	if (!rc)
 		rc = copy_tree(src, c.dir, tools[kind].meta_dir);
@@ -620,7 +636,7 @@ static int convert_run(tally_foreign_kind kind, const char *src, const char *int
 	if (!rc)
 		rc = tally__meta_save(c.dir, c.meta, 0);
 	tally__scalar_log_free(c.log);
-	if (rc && c.dir)
+	if (rc && made)
 		tally_remove_tree(c.dir);
 	json_decref(c.meta);
 	json_decref(c.sources);
@@ -628,12 +644,6 @@ static int convert_run(tally_foreign_kind kind, const char *src, const char *int
 	free(meta_dir);
 	free(tally_dir);
 	return rc;
-}
-
-/* A run id must name a directory: no slash, no dot first, not too long. */
-static bool usable_id(const char *name)
-{
-	return name[0] && name[0] != '.' && !strchr(name, '/') && strlen(name) < TALLY_ID_MAX;
 }
 
 static void note_skipped(tally_buf *skipped, const char *id, const char *why)
@@ -648,18 +658,15 @@ static int convert_all(tally_foreign_kind kind, const char *src, const char *int
 	char *own = join(src, tools[kind].meta_dir);
 	bool single = own && is_dir(own);
 	free(own);
-	if (single) {
-		char *copy = strdup(src);
-		if (!copy)
-			return tally__error_oom();
-		size_t n = strlen(copy);
-		while (n > 1 && copy[n - 1] == '/')
-			copy[--n] = '\0';
-		const char *id = strrchr(copy, '/') ? strrchr(copy, '/') + 1 : copy;
-		int rc = convert_run(kind, copy, into, id);
+	if (single) { /* its id is its real name: "..", "." or "/" say nothing */
+		char *real = realpath(src, NULL);
+		if (!real)
+			return tally__error_errno(TALLY_ENOTFOUND, "cannot read '%s'", src);
+		const char *id = strrchr(real, '/') + 1;
+		int rc = convert_run(kind, real, into, id);
 		if (rc == 0)
 			(*converted)++;
-		free(copy);
+		free(real);
 		return rc;
 	}
 	DIR *d = opendir(src);
