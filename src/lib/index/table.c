@@ -30,7 +30,7 @@ typedef struct {
 typedef struct {
 	table_column *items;
 	size_t n, cap;
-	size_t last_hit; /* rows come grouped by name: the same column again, mostly */
+	size_t last_hit; /* the column found last: a row's column is mostly it or the next */
 } column_list;
 
 struct tally_table {
@@ -147,10 +147,13 @@ static table_column *named_column(tally_table *t, const char *prefix, const char
 {
 	column_list *l = &t->columns;
 	size_t plen = strlen(prefix);
-	if (l->last_hit < l->n) {
-		const char *have = l->items[l->last_hit].name;
-		if (!strncmp(have, prefix, plen) && !strcmp(have + plen, name))
-			return &l->items[l->last_hit];
+	/* a run's names come sorted, as the columns were made: the last one, or the next */
+	for (size_t k = l->last_hit; k < l->n && k <= l->last_hit + 1; k++) {
+		const char *have = l->items[k].name;
+		if (!strncmp(have, prefix, plen) && !strcmp(have + plen, name)) {
+			l->last_hit = k;
+			return &l->items[k];
+		}
 	}
 	for (size_t i = N_FIXED; i < l->n; i++) {
 		const char *have = l->items[i].name;
@@ -191,7 +194,14 @@ static int set_flag_cell(cell *c, const char *type, sqlite3_stmt *st, int col)
 		set_number(c, (double)sqlite3_column_int64(st, col), !strcmp(type, "bool") ? CELL_BOOL : CELL_INTEGER);
 		return 0;
 	case SQLITE_FLOAT: set_number(c, sqlite3_column_double(st, col), CELL_NUMBER); return 0;
-	default: return set_text(c, (const char *)sqlite3_column_text(st, col));
+	default: {
+		const unsigned char *text = sqlite3_column_text(st, col);
+		if (!text) {
+			c->kind = CELL_MISSING;
+			return 0;
+		}
+		return set_text(c, (const char *)text);
+	}
 	}
 }
 
@@ -241,20 +251,21 @@ static int settle_type(table_column *c, size_t rows)
 /* Run `sql` (one seek per run, ?1 = rid, or one pass with the rid first) and hand each row to `take`. */
 typedef int (*row_fn)(tally_table *t, size_t row, sqlite3_stmt *st, int first_col);
 
-static int read_children(tally_table *t, sqlite3 *db, const rid_map *map, const int64_t *rids, const char *per_run,
-                         const char *whole, row_fn take)
+static int read_children(tally_table *t, sqlite3 *db, bool seek, const rid_map *map, const int64_t *rids,
+                         const char *per_run, const char *whole, row_fn take)
 {
-	bool seek = seek_per_run(db, t->rows);
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, seek ? per_run : whole, -1, &st, NULL) != SQLITE_OK)
 		return tally__error(TALLY_ERROR, "index: %s", sqlite3_errmsg(db));
-	int rc = 0, step;
+	int rc = 0, step = SQLITE_DONE;
 	if (seek) {
 		for (size_t row = 0; !rc && row < t->rows; row++) {
 			sqlite3_reset(st);
 			sqlite3_bind_int64(st, 1, rids[row]);
 			while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
 				rc = take(t, row, st, 0);
+			if (!rc && step != SQLITE_DONE)
+				break;
 		}
 	} else {
 		while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -263,13 +274,16 @@ static int read_children(tally_table *t, sqlite3 *db, const rid_map *map, const 
 				rc = take(t, row, st, 1);
 		}
 	}
+	if (!rc && step != SQLITE_DONE) /* busy, corrupt, out of memory: no half-filled table */
+		rc = tally__error(TALLY_ERROR, "index: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return rc;
 }
 
 static int take_flag(tally_table *t, size_t row, sqlite3_stmt *st, int c)
 {
-	table_column *col = named_column(t, "flag_", (const char *)sqlite3_column_text(st, c));
+	const char *name = (const char *)sqlite3_column_text(st, c);
+	table_column *col = named_column(t, "flag_", name ? name : "");
 	if (!col)
 		return tally__error_oom();
 	const unsigned char *type = sqlite3_column_text(st, c + 1);
@@ -471,15 +485,16 @@ int tally_table_new(tally_table **out, tally_store *store, const tally_iter_opti
 	size_t first_flag = t->columns.n;
 	if (!rc && t->rows && store->db) {
 		rc = rid_map_init(&map, rids, t->rows);
+		bool seek = seek_per_run(store->db, t->rows);
 		if (!rc)
-			rc = read_children(t, store->db, &map, rids, "SELECT name, type, value FROM flags WHERE rid = ?1",
+			rc = read_children(t, store->db, seek, &map, rids, "SELECT name, type, value FROM flags WHERE rid = ?1",
 			                   "SELECT rid, name, type, value FROM flags", take_flag);
 		size_t first_scalar = t->columns.n;
 		if (!rc)
-			rc = read_children(t, store->db, &map, rids, "SELECT tag, last, count FROM scalars WHERE rid = ?1",
+			rc = read_children(t, store->db, seek, &map, rids, "SELECT tag, last, count FROM scalars WHERE rid = ?1",
 			                   "SELECT rid, tag, last, count FROM scalars", take_scalar);
 		if (!rc)
-			rc = read_children(t, store->db, &map, rids, "SELECT tag FROM tags WHERE rid = ?1 ORDER BY tag",
+			rc = read_children(t, store->db, seek, &map, rids, "SELECT tag FROM tags WHERE rid = ?1 ORDER BY tag",
 			                   "SELECT rid, tag FROM tags ORDER BY rid, tag", take_tag);
 		if (!rc)
 			rc = finish_columns(t, first_flag, first_scalar);
