@@ -51,7 +51,8 @@ save_run_comparison <- function(runs = ls_runs(latest_n = 2), filename = "auto")
   dirs <- as_run_dirs(runs)
   if (length(dirs) < 2)
     stop("comparing runs takes at least 2 of them", call. = FALSE)
-  write_report(rev(dirs[1:2]), filename)
+  # ls_runs() lists the newest first; the report wants the older on the left
+  write_report(if (is.data.frame(runs)) rev(dirs[1:2]) else dirs[1:2], filename)
 }
 
 write_report <- function(dirs, filename) {
@@ -61,11 +62,12 @@ write_report <- function(dirs, filename) {
   invisible(filename)
 }
 
+# A viewer given is always used; the browser only in an interactive session.
 show_report <- function(path, viewer) {
-  if (is.null(viewer))
-    viewer <- utils::browseURL
-  if (interactive())
+  if (!is.null(viewer))
     viewer(path)
+  else if (interactive())
+    utils::browseURL(path)
   invisible(path)
 }
 
@@ -96,11 +98,10 @@ copy_runs <- function(run_dir, to, rename, files_only) {
     stop("rename takes one run", call. = FALSE)
   vapply(dirs, function(dir) {
     args <- c("copy", dir, "--to", to, if (!is.null(rename)) c("--rename", rename), if (files_only) "--files-only")
-    ok <- tryCatch({ run_tally(args, runs_dir = default_runs_dir()); TRUE }, error = function(e) {
+    tryCatch({ run_tally(args, runs_dir = default_runs_dir()); TRUE }, error = function(e) {
       warning(conditionMessage(e), call. = FALSE)
       FALSE
     })
-    ok
   }, TRUE, USE.NAMES = FALSE)
 }
 
@@ -159,14 +160,12 @@ ask <- function(question) {
 #' @name runs_tag
 NULL
 
-run_refs <- function(runs) as_run_dirs(runs)
-
 #' @rdname runs_tag
 #' @export
 runs_tag <- function(runs, add = NULL, remove = NULL, runs_dir = default_runs_dir()) {
   if (!length(add) && !length(remove))
     stop("runs_tag() needs tags to add or remove", call. = FALSE)
-  run_tally(c("tag", "--yes", run_refs(runs), if (length(add)) paste0("+", add), if (length(remove)) paste0("-", remove)),
+  run_tally(c("tag", "--yes", as_run_dirs(runs), if (length(add)) paste0("+", add), if (length(remove)) paste0("-", remove)),
             runs_dir = runs_dir)
   invisible(runs)
 }
@@ -174,8 +173,8 @@ runs_tag <- function(runs, add = NULL, remove = NULL, runs_dir = default_runs_di
 #' @rdname runs_tag
 #' @export
 runs_label <- function(runs, label = NULL, runs_dir = default_runs_dir()) {
-  args <- if (is.null(label)) c("label", "--yes", "--clear", run_refs(runs)) else
-    c("label", "--yes", run_refs(runs), label)
+  args <- if (is.null(label)) c("label", "--yes", "--clear", as_run_dirs(runs)) else
+    c("label", "--yes", as_run_dirs(runs), label)
   run_tally(args, runs_dir = runs_dir)
   invisible(runs)
 }
@@ -183,7 +182,7 @@ runs_label <- function(runs, label = NULL, runs_dir = default_runs_dir()) {
 #' @rdname runs_tag
 #' @export
 runs_mark <- function(runs, clear = FALSE, runs_dir = default_runs_dir()) {
-  run_tally(c(if (clear) "unmark" else "mark", "--yes", run_refs(runs)), runs_dir = runs_dir)
+  run_tally(c(if (clear) "unmark" else "mark", "--yes", as_run_dirs(runs)), runs_dir = runs_dir)
   invisible(runs)
 }
 
@@ -192,35 +191,35 @@ runs_mark <- function(runs, clear = FALSE, runs_dir = default_runs_dir()) {
 runs_comment <- function(runs, comment, runs_dir = default_runs_dir()) {
   if (!is.character(comment) || length(comment) != 1 || !nzchar(comment))
     stop("runs_comment() needs the comment's text", call. = FALSE)
-  run_tally(c("comment", "--yes", run_refs(runs), comment), runs_dir = runs_dir)
+  run_tally(c("comment", "--yes", as_run_dirs(runs), comment), runs_dir = runs_dir)
   invisible(runs)
 }
 
 #' @rdname runs_tag
 #' @export
 runs_delete <- function(runs, runs_dir = default_runs_dir()) {
-  run_tally(c("delete", "--yes", run_refs(runs)), runs_dir = runs_dir)
+  run_tally(c("delete", "--yes", as_run_dirs(runs)), runs_dir = runs_dir)
   invisible(runs)
 }
 
 #' @rdname runs_tag
 #' @export
 runs_restore <- function(runs, runs_dir = default_runs_dir()) {
-  run_tally(c("restore", "--yes", run_refs(runs)), runs_dir = runs_dir)
+  run_tally(c("restore", "--yes", as_run_dirs(runs)), runs_dir = runs_dir)
   invisible(runs)
 }
 
 #' @rdname runs_tag
 #' @export
 runs_purge <- function(runs, runs_dir = default_runs_dir()) {
-  run_tally(c("purge", "--yes", run_refs(runs)), runs_dir = runs_dir)
+  run_tally(c("purge", "--yes", as_run_dirs(runs)), runs_dir = runs_dir)
   invisible(runs)
 }
 
 #' @rdname runs_tag
 #' @export
 runs_export <- function(runs, location, runs_dir = default_runs_dir()) {
-  run_tally(c("export", run_refs(runs), location), runs_dir = runs_dir)
+  run_tally(c("export", as_run_dirs(runs), location), runs_dir = runs_dir)
   invisible(location)
 }
 
@@ -244,7 +243,7 @@ runs_import <- function(location, runs_dir = default_runs_dir()) {
 #' @return The diff as a character vector (class `tally_diff`), printed.
 #' @export
 view_runs_diff <- function(runs = ls_runs(latest_n = 2), output = FALSE, runs_dir = default_runs_dir()) {
-  refs <- run_refs(runs)
+  refs <- as_run_dirs(runs)
   if (length(refs) < 2)
     stop("a diff takes two runs", call. = FALSE)
   if (is.data.frame(runs))

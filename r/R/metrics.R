@@ -6,6 +6,10 @@
 #' become the run's tags (`name=value`), `label` its label. Outside a run
 #' (see [is_run_active()]) nothing is recorded.
 #'
+#' `"metrics"` may be called again with the frame grown (as the Keras
+#' package does every epoch): only rows complete now and not written before
+#' are recorded.
+#'
 #' @param type `"metrics"`, `"evaluation"`, `"properties"` (others, such as
 #'   `"flags"`, which tally records itself, are accepted and ignored).
 #' @param data The metadata.
@@ -13,17 +17,23 @@
 #' @return `TRUE` when something was recorded, invisibly.
 #' @export
 write_run_metadata <- function(type, data, run_dir = tally::run_dir()) {
+  # run_dir is tfruns' signature; what is recorded goes to the active run
   scalars <- Sys.getenv("TALLY_SCALARS")
   if (!is_run_active() || !nzchar(scalars))
     return(invisible(FALSE))
   if (type == "metrics") {
+    # Keras calls this every epoch with the whole frame, epochs to come as NA:
+    # the complete rows not written before are appended, each once.
     data <- as.data.frame(data)
-    lines <- vapply(seq_len(nrow(data)), function(i) {
-      values <- as.list(data[i, , drop = FALSE])
-      values <- values[!vapply(values, function(v) is.na(v[[1]]), TRUE)]
-      jsonlite::toJSON(c(values, list(step = i)), auto_unbox = TRUE, digits = NA)
+    complete <- which(stats::complete.cases(data))
+    done <- metrics_written[[scalars]] %||% 0L
+    rows <- complete[complete > done]
+    lines <- vapply(rows, function(i) {
+      jsonlite::toJSON(c(as.list(data[i, , drop = FALSE]), list(step = i)), auto_unbox = TRUE, digits = NA)
     }, "")
-    cat(lines[nzchar(lines)], file = scalars, sep = "\n", append = TRUE)
+    cat(lines, file = scalars, sep = "\n", append = TRUE)
+    if (length(rows))
+      metrics_written[[scalars]] <- max(rows)
   } else if (type == "evaluation") {
     values <- as.list(data)
     names(values) <- paste0("eval_", sub("^(eval|test)_", "", names(values)))

@@ -46,10 +46,9 @@ training_run <- function(file = "train.R", context = "local",
   }
   id_file <- tempfile("tally-run-id")
   on.exit(unlink(id_file), add = TRUE)
-  args <- c("run", "--id-file", id_file, if (!echo) "--quiet", property_args(properties),
-            flag_file_args(flags), file, flag_args(flags))
-  if (identical(view, "save"))
-    args <- c(args[1], "--report", args[-1])
+  # what to run, and how: --check takes the first part alone
+  request <- c(property_args(properties), flag_file_args(flags), file, flag_args(flags))
+  args <- c("run", "--id-file", id_file, if (!echo) "--quiet", if (identical(view, "save")) "--report", request)
   old <- Sys.getenv("R_CONFIG_ACTIVE", unset = NA)
   if (!identical(config, "default")) {
     Sys.setenv(R_CONFIG_ACTIVE = config)
@@ -58,7 +57,7 @@ training_run <- function(file = "train.R", context = "local",
   status <- run_tally(args, stream = TRUE, runs_dir = default_runs_dir())$status
   if (!file.exists(id_file)) {
     # it did not start: tally's message, again, for the R error (--check makes nothing)
-    run_tally(c("run", "--check", args[-(1:3)]), runs_dir = default_runs_dir())
+    run_tally(c("run", "--check", request), runs_dir = default_runs_dir())
     stop(sprintf("tally: the run of '%s' did not start (exit status %d)", file, status), call. = FALSE)
   }
   id <- readLines(id_file, warn = FALSE)[1]
@@ -152,7 +151,7 @@ last_error_line <- function(id) {
 #' @export
 tuning_run <- function(file = "train.R", context = "local",
                        config = Sys.getenv("R_CONFIG_ACTIVE", unset = "default"), flags = NULL,
-                       sample = NULL, properties = NULL, runs_dir = getOption("tfruns.runs_dir", "runs"),
+                       sample = NULL, properties = NULL, runs_dir = default_runs_dir(),
                        echo = TRUE, confirm = interactive(), envir = parent.frame(),
                        encoding = getOption("encoding")) {
   if (is.null(flags) || (!is.list(flags)))

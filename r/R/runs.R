@@ -219,7 +219,7 @@ ls_scalars <- function(runs = ls_runs(latest_n = 1), tags = NULL) {
   dirs <- as_run_dirs(runs)
   parts <- lapply(dirs, function(dir) {
     p <- .Call(tally_r_scalars, default_runs_dir(), dir, if (is.null(tags)) NULL else as.character(tags))
-    data.frame(run = rep(basename(dir), length(p$tag)), tag = p$tag, step = p$step, value = p$value,
+    data.frame(run = rep(p$run, length(p$tag)), tag = p$tag, step = p$step, value = p$value,
                time = as.POSIXct(p$time, origin = "1970-01-01"), stringsAsFactors = FALSE)
   })
   do.call(rbind, parts)

@@ -21,6 +21,9 @@ default_runs_dir <- function() {
 
 # The tally command: the option, $TALLY_BIN, the one the package was built
 # with (inst/tally-bin, written by configure), then the PATH.
+# Rows of metrics write_run_metadata() has written, per scalar file.
+metrics_written <- new.env(parent = emptyenv())
+
 # (The one found last is remembered: Sys.which() starts a shell, milliseconds a call.)
 found <- new.env(parent = emptyenv())
 

@@ -223,7 +223,7 @@ static void points_release(points *p)
 	free(p->time);
 }
 
-/* Every point of one run (of `tags` when given): list(tag, step, value, time). */
+/* Every point of one run (of `tags` when given): list(tag, step, value, time, run = its id). */
 SEXP tally_r_scalars(SEXP runs_dir, SEXP ref, SEXP tags)
 {
 	const char *r = optional_string(ref);
@@ -239,18 +239,20 @@ SEXP tally_r_scalars(SEXP runs_dir, SEXP ref, SEXP tags)
 	}
 	tally_store *store = open_store(runs_dir);
 	tally_run *run = NULL;
-	char message[1024] = "";
+	char message[1024] = "", id[256] = "";
 	if (tally_run_lookup(&run, store, r) || tally_run_scalar_points(run, take_point, &p))
 		snprintf(message, sizeof message, "%s", tally_error_last());
 	else if (p.oom)
 		snprintf(message, sizeof message, "out of memory reading the scalars of %s", r);
+	else
+		snprintf(id, sizeof id, "%s", tally_run_id(run));
 	tally_run_free(run);
 	tally_store_free(store);
 	if (*message) {
 		points_release(&p);
 		Rf_error("%s", message);
 	}
-	SEXP out = PROTECT(Rf_allocVector(VECSXP, 4));
+	SEXP out = PROTECT(Rf_allocVector(VECSXP, 5));
 	SEXP tag = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)p.n));
 	SEXP step = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)p.n));
 	SEXP value = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)p.n));
@@ -266,9 +268,10 @@ SEXP tally_r_scalars(SEXP runs_dir, SEXP ref, SEXP tags)
 	SET_VECTOR_ELT(out, 1, step);
 	SET_VECTOR_ELT(out, 2, value);
 	SET_VECTOR_ELT(out, 3, time);
-	SEXP names = PROTECT(Rf_allocVector(STRSXP, 4));
-	const char *n[] = {"tag", "step", "value", "time"};
-	for (int i = 0; i < 4; i++)
+	SET_VECTOR_ELT(out, 4, Rf_mkString(id));
+	SEXP names = PROTECT(Rf_allocVector(STRSXP, 5));
+	const char *n[] = {"tag", "step", "value", "time", "run"};
+	for (int i = 0; i < 5; i++)
 		SET_STRING_ELT(names, i, Rf_mkChar(n[i]));
 	Rf_setAttrib(out, R_NamesSymbol, names);
 	UNPROTECT(6);

@@ -14,6 +14,7 @@ test_that("view_run(), save_run_view(), compare_runs(), save_run_comparison() wr
   expect_true(file.exists(save_run_view()))
   shown <- NULL
   view_run(runs$run_dir[2], viewer = function(p) shown <<- p)
+  expect_match(paste(readLines(shown), collapse = "\n"), runs$id[2])
   expect_true(file.exists(save_run_comparison(runs, filename = "both.html")))
   expect_match(paste(readLines("both.html"), collapse = "\n"), runs$id[1])
   expect_true(file.exists(compare_runs(viewer = function(p) NULL)))
@@ -83,16 +84,19 @@ test_that("write_run_metadata() records metrics and evaluation inside a run, not
   expect_false(write_run_metadata("metrics", data.frame(loss = 1)))
   writeLines(c(
     "library(tally)",
+    "write_run_metadata('metrics', data.frame(loss = c(0.5, NA), val_loss = c(0.6, NA)))",
     "write_run_metadata('metrics', data.frame(loss = c(0.5, 0.25), val_loss = c(0.6, NA)))",
+    "write_run_metadata('metrics', data.frame(loss = c(0.5, 0.25, 0.2), val_loss = c(0.6, 0.4, 0.3)))",
     "write_run_metadata('evaluation', list(test_loss = 0.3))",
     "write_run_metadata('properties', list(label = 'meta', source = 'r'))",
     "write_run_metadata('flags', list(x = 1))"
   ), "meta.R")
   run <- quiet_run("meta.R")
   points <- ls_scalars(run)
-  expect_equal(points$value[points$tag == "loss"], c(0.5, 0.25))
-  expect_equal(points$step[points$tag == "loss"], c(1, 2))
-  expect_equal(points$value[points$tag == "val_loss"], 0.6)
+  expect_equal(points$value[points$tag == "loss"], c(0.5, 0.25, 0.2)) # each epoch once, when complete
+  expect_equal(unique(points$run), run$id)
+  expect_equal(points$step[points$tag == "loss"], c(1, 2, 3))
+  expect_equal(points$value[points$tag == "val_loss"], c(0.6, 0.4, 0.3))
   expect_equal(ls_runs()$eval_loss, 0.3)
   expect_equal(ls_runs()$label, "meta")
   expect_equal(ls_runs()$tags, "source=r")

@@ -36,6 +36,8 @@ test_that("training_run() errors: a failing script, a missing one, an unknown fl
   expect_error(quiet_run("train.R", flags = list(nosuch = 1)), "train.R has no flag 'nosuch'")
   expect_error(quiet_run("train.R", flags = list(1)), "named list")
   expect_error(quiet_run("train.R", run_dir = "elsewhere"), "names run directories itself")
+  expect_error(training_run("train.R", flags = list(nosuch = 1), echo = FALSE, view = "save"),
+               "train.R has no flag 'nosuch'")
   expect_equal(nrow(ls_runs()), 1) # only the failing one was recorded
 })
 
@@ -133,6 +135,7 @@ test_that("Ctrl-C (SIGINT to the foreground process group) stops the run: termin
                "         error = function(e) writeLines(conditionMessage(e), 'error.txt'))"), "ctrl.R")
   # like a terminal: R and what it runs in a process group of their own
   system("setsid Rscript ctrl.R >ctrl.log 2>&1 & echo $! >pid")
+  withr::defer(system2(Sys.which("kill"), c("-s", "KILL", "--", paste0("-", readLines("pid"))), stderr = FALSE))
   deadline <- Sys.time() + 60
   while (!length(Sys.glob("runs/*/started")) && Sys.time() < deadline) Sys.sleep(0.05)
   expect_length(Sys.glob("runs/*/started"), 1)
