@@ -8,6 +8,7 @@ run by plain `python`), points go to the run libtally created instead.
 """
 import atexit
 import ctypes
+import json
 import math
 import os
 import sys
@@ -15,7 +16,8 @@ import warnings
 
 from . import _lib
 
-_fd = None            # the scalar file, opened on first use
+_fd = None            # the scalar file, opened on first use ($TALLY_SCALARS is the run's for good)
+_names = {}           # scalar name -> its JSON text, made once
 current_step = None   # the step of a tally.progress() loop
 _own_run = None       # the run start() made: (store, run) handles
 _warned = set()
@@ -28,12 +30,15 @@ def _warn_once(key, message):
 
 
 def _number(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(value)  # numpy scalars, tensors with __float__
-        except (TypeError, ValueError):
-            raise TypeError("tally.log: %r is %r, not a number" % (name, value)) from None
-    return value
+    """A plain float (numpy scalars and tensors too: their repr is no JSON)."""
+    if type(value) is float:
+        return value
+    if isinstance(value, (bool, str, bytes)):
+        raise TypeError("tally.log: %r is %r, not a number" % (name, value))
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError("tally.log: %r is %r, not a number" % (name, value)) from None
 
 
 def _scalar_file():
@@ -57,7 +62,10 @@ def log_dict(scalars, step=None):
         if not math.isfinite(value):
             _warn_once(("nan", name), "tally.log: %r is %r; non-finite values are not recorded" % (name, value))
             continue
-        parts.append('"%s": %r' % (name.replace("\\", "\\\\").replace('"', '\\"'), value))
+        key = _names.get(name)
+        if key is None:
+            key = _names[name] = json.dumps(name)
+        parts.append("%s: %r" % (key, value))
     if step is None:
         step = current_step
     if step is not None:
@@ -133,14 +141,14 @@ def start(flags=None, label=None, tags=None, runs_dir=None):
     if rc < 0:
         lib.tally_store_free(store)
         _lib.check(rc)
+    _own_run = (store, run)  # from here the run is finished at exit, whatever fails next
+    _hook_exit()
     for name, value in (flags or {}).items():
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         _lib.check(lib.tally_run_set_flag(run, _lib.text(name), _lib.text(text)))
-    _own_run = (store, run)
     directory = lib.tally_run_dir(run).decode()
     os.environ["TALLY_RUN_DIR"] = directory
     os.environ["TALLY_RUN_ID"] = lib.tally_run_id(run).decode()
-    _hook_exit()
     return directory
 
 
@@ -148,14 +156,21 @@ _failed = False
 
 
 def _hook_exit():
-    previous = sys.excepthook
+    """An uncaught exception, or sys.exit() with a failing status, makes the run an error."""
+    previous_hook, previous_exit = sys.excepthook, sys.exit
 
     def excepthook(kind, value, traceback):
         global _failed
         _failed = True
-        previous(kind, value, traceback)
+        previous_hook(kind, value, traceback)
+
+    def exit(status=None):
+        global _failed
+        _failed = status not in (None, 0)
+        previous_exit(status)
 
     sys.excepthook = excepthook
+    sys.exit = exit
     atexit.register(_finish)
 
 

@@ -27,11 +27,12 @@ class TallyCallback(_Base):
         self.every_batch = every_batch
         self._batches = 0
 
-    def set_model(self, model):  # Keras calls these two; kept for the stand-in's sake
-        self.model = model
+    if _Base is object:  # without Keras: what its Callback would give (Keras 3's `model` is read-only)
+        def set_model(self, model):
+            self.model = model
 
-    def set_params(self, params):
-        self.params = params
+        def set_params(self, params):
+            self.params = params
 
     def on_epoch_end(self, epoch, logs=None):
         numbers = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}

@@ -162,3 +162,26 @@ tally.log(loss=0.5, step=1)
     tally("run", "-q", "train.py")
     assert len([d for d in os.listdir("runs") if not d.startswith(".")]) == 1
     assert ("loss", 1, 0.5) in scalar_points()
+
+
+def test_numpy_scalars_and_odd_names_make_valid_json(project):
+    pytest.importorskip("numpy")
+    code = """
+import numpy as np, tally
+tally.log_dict({"loss": np.float64(0.5), "acc": np.float32(0.25), 'we"ird\\nname': np.int64(3)}, step=np.int64(2))
+"""
+    env = dict(os.environ, TALLY_SCALARS=str(project / "scalars.jsonl"))
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    with open(project / "scalars.jsonl", encoding="utf-8") as f:
+        assert json.loads(f.read()) == {"loss": 0.5, "acc": 0.25, 'we"ird\nname': 3.0, "step": 2}
+
+
+def test_start_records_sys_exit_failure_as_an_error(project):
+    write("exits.py", """
+import sys, tally
+tally.start()
+tally.log(loss=1.0)
+sys.exit(3)
+""")
+    assert subprocess.run([sys.executable, "exits.py"]).returncode == 3
+    assert json.loads(tally("show", "1", "--format", "json").stdout)["status"] == "error"
