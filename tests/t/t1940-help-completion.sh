@@ -7,13 +7,17 @@
 COMPLETIONS=$TEST_DIRECTORY/../../completions
 DOCS=$TEST_DIRECTORY/../../docs
 
-# candidates WORD…: the values tally __complete offers (no descriptions, no directive)
+# candidates WORD…: the values tally __complete offers (no descriptions, no
+# directive); fails when tally does, or prints no directive line
 candidates() {
-	tally __complete -- "$@" | sed '$d' | cut -f1
+	tally __complete -- "$@" >"$TRASH/answer" || return 1
+	tail -n 1 "$TRASH/answer" | grep -q "^:" || return 1
+	sed '$d' "$TRASH/answer" | cut -f1
 }
 # directive WORD…: its last line
 directive() {
-	tally __complete -- "$@" | tail -n 1
+	tally __complete -- "$@" >"$TRASH/answer" || return 1
+	tail -n 1 "$TRASH/answer"
 }
 
 cat >train.py <<'PY'

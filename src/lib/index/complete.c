@@ -87,8 +87,8 @@ static int add_runs(sqlite3 *db, candidate_list *c, const char *sql, const char 
 	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)c->max);
 	tally_buf description = TALLY_BUF_INIT;
-	int rc = 0, step;
-	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+	int rc = 0;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		const char *value = column_text(st, 0);
 		if (short_ids)
 			value = tally_run_id_short(value);
@@ -140,7 +140,7 @@ static int complete_runs(sqlite3 *db, candidate_list *c, const char *prefix)
 {
 	int rc;
 	if (!*prefix) /* the latest runs by what tables show of their ids */
-		return add_runs(db, c, "SELECT id, " RUN_DESCRIPTION_COLUMNS " FROM runs WHERE ?1 = ''"
+		return add_runs(db, c, "SELECT id, " RUN_DESCRIPTION_COLUMNS " FROM runs"
 		                       " ORDER BY started DESC, id DESC LIMIT ?2", prefix, true, NULL);
 	if (all_digits(prefix)) {
 		if ((rc = add_indexes(db, c, prefix)))
@@ -195,7 +195,9 @@ static int complete_names(sqlite3 *db, candidate_list *c, const char *table, con
 	return rc;
 }
 
-/* The index, opened for reading only if it exists with this build's schema. */
+/* The index, when it exists with this build's schema; nothing is created
+ * (read-write only because a read-only connection to a WAL database fails
+ * when its -shm file is missing). */
 static sqlite3 *open_index(const tally_store *store)
 {
 	if (access(store->index_path, R_OK) != 0)
