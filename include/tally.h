@@ -281,6 +281,7 @@ typedef struct {
 	const char *where;     /**< (version 2) a query, e.g. "val_acc > 0.9 and lr < 0.1"; NULL = all */
 	const char *sort;      /**< (version 2) sort keys, e.g. "-val_acc,started"; NULL = newest first */
 	const char *filter;    /**< (version 2) another query ANDed with `where` (a CLI's shorthand options) */
+	size_t offset;         /**< (version 3) skip this many runs first (paging: offset, then limit) */
 } tally_iter_options;
 
 /** `details`: compact rows (no JSON fields), every field, or only the id,
@@ -288,8 +289,8 @@ typedef struct {
  * the other fields read as empty). */
 enum { TALLY_ITER_COMPACT = 0, TALLY_ITER_DETAILS = 1, TALLY_ITER_SUMMARY_ONLY = 2 };
 
-#define TALLY_ITER_OPTIONS_VERSION 2
-#define TALLY_ITER_OPTIONS_INIT {TALLY_ITER_OPTIONS_VERSION, 0, 1, NULL, NULL, NULL}
+#define TALLY_ITER_OPTIONS_VERSION 3
+#define TALLY_ITER_OPTIONS_INIT {TALLY_ITER_OPTIONS_VERSION, 0, 1, NULL, NULL, NULL, 0}
 
 /**
  * Iterate the runs of `store`, newest first, after syncing the index.
@@ -322,6 +323,13 @@ int tally_run_iter_rewind(tally_run_iter *it);
  */
 int tally_run_iter_memo_get(tally_run_iter *it, const char *key, char **value);
 void tally_run_iter_memo_put(tally_run_iter *it, const char *key, const char *value);
+
+/**
+ * How many runs match the iterator's query (or how many there are, without
+ * one), whatever its offset and limit: the total a pager shows.  With a
+ * query and a limit it is at most offset + limit.  -1 on an error.
+ */
+int64_t tally_run_iter_total(tally_run_iter *it);
 
 void tally_run_iter_free(tally_run_iter *it);
 
@@ -425,7 +433,8 @@ const char *tally_run_scalars_json(const tally_run *run);
 const char *tally_run_tags_json(const tally_run *run);
 /**
  * The run as one compact JSON object — id, status, started, stopped,
- * exit_status, label, script, tags, flags, scalars — without its directory
+ * exit_status, label, script, tags, flags, scalars; name, sweep, marked and
+ * comments (their count) when it has them — without its directory
  * (for iterator rows with details; "{}" otherwise).
  */
 const char *tally_run_summary_json(const tally_run *run);
@@ -669,6 +678,34 @@ typedef struct {
  * outcome) or was stopped; negative on errors.
  */
 int tally_sweep_execute(tally_sweep *sweep, const tally_sweep_exec_options *opts);
+
+/* ------------------------------------------------------------------ */
+/* The web view (tally view)                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct tally_view tally_view;
+
+typedef struct {
+	unsigned int version;  /**< TALLY_VIEW_OPTIONS_VERSION */
+	const char *host;      /**< the address to listen on; NULL: 127.0.0.1 */
+	unsigned int port;     /**< 0: any free port */
+	const char *token;     /**< required of every request; NULL: none on loopback, a random one elsewhere */
+} tally_view_options;
+
+#define TALLY_VIEW_OPTIONS_VERSION 1
+#define TALLY_VIEW_OPTIONS_INIT {TALLY_VIEW_OPTIONS_VERSION, NULL, 0, NULL}
+
+/**
+ * Serve the runs of `store` to browsers (the page and the JSON API of
+ * docs/view.md) on threads of their own, until tally_view_stop().
+ * libmicrohttpd is loaded now; TALLY_ERROR when it cannot be, or when the
+ * address cannot be listened on.
+ */
+int tally_view_start(tally_view **out, tally_store *store, const tally_view_options *opts);
+/** The URL to open, with the token when there is one. */
+const char *tally_view_url(const tally_view *view);
+/** Stop serving: event streams end, requests in progress finish. */
+void tally_view_stop(tally_view *view);
 
 #ifdef __cplusplus
 }

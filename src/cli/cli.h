@@ -66,6 +66,7 @@ int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
+int cmd_view(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_sweeps(int argc, char **argv);
@@ -103,6 +104,7 @@ extern const char cmd_stop_usage[];
 extern const char cmd_sweeps_usage[];
 extern const char cmd_tag_usage[];
 extern const char cmd_tail_usage[];
+extern const char cmd_view_usage[];
 extern const char cmd_tune_usage[];
 extern const char cmd_watch_usage[];
 

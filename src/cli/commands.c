@@ -11,6 +11,7 @@ const cli_command cli_commands[] = {
 	{"show", cmd_show, "show everything recorded about a run", cmd_show_usage, NULL},
 	{"compare", cmd_compare, "runs side by side: attributes, flags, scalars that differ", cmd_compare_usage, NULL},
 	{"diff", cmd_diff, "what changed between two runs: attributes, flags, sources, output", cmd_diff_usage, NULL},
+	{"view", cmd_view, "runs in a browser: a live web app and its JSON API", cmd_view_usage, NULL},
 	{"report", cmd_report, "a self-contained HTML report of a run, or a comparison of runs", cmd_report_usage, NULL},
 	{"scalars", cmd_scalars, "list the scalar points or summaries of runs", cmd_scalars_usage, NULL},
 	{"plot", cmd_plot, "chart a scalar over steps in the terminal", cmd_plot_usage, NULL},

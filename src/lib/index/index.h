@@ -10,7 +10,7 @@
 #include "lib/run/run.h"
 
 /* The layout of the index's tables: an index of another version is rebuilt. */
-#define TALLY_INDEX_SCHEMA_VERSION 11
+#define TALLY_INDEX_SCHEMA_VERSION 12
 
 /* ---- the run query language (query.c) ---- */
 

@@ -23,6 +23,7 @@ struct tally_run_iter {
 	bool has_query;       /* filtered or sorted: its results may depend on the time, no memos */
 	int64_t *rids;        /* ... the matching runs, in order */
 	size_t n_rids, cap_rids, next_rid;
+	size_t offset;        /* runs skipped first (paging) */
 };
 
 /* Whether any indexed run has a flag (1) and/or a scalar (2) called `name`. */
@@ -148,7 +149,8 @@ static int prepare_query(tally_run_iter *it, const tally_iter_options *opts)
 			sqlite3_bind_text(find, n, b->text, -1, SQLITE_TRANSIENT);
 	}
 	if (!rc) {
-		sqlite3_bind_int64(find, 1, opts->limit ? (sqlite3_int64)opts->limit : -1);
+		/* the first offset + limit matches; the iterator starts at offset */
+		sqlite3_bind_int64(find, 1, opts->limit ? (sqlite3_int64)(opts->limit + it->offset) : -1);
 		int step;
 		while ((step = sqlite3_step(find)) == SQLITE_ROW) {
 			if (it->n_rids == it->cap_rids) {
@@ -190,7 +192,7 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 	tally_iter_options defaults = TALLY_ITER_OPTIONS_INIT;
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != 1 && opts->version != TALLY_ITER_OPTIONS_VERSION)
+	if (opts->version < 1 || opts->version > TALLY_ITER_OPTIONS_VERSION)
 		return tally__error(TALLY_EINVALID, "tally_iter_options version %u is not supported", opts->version);
 	if (opts->details < TALLY_ITER_COMPACT || opts->details > TALLY_ITER_SUMMARY_ONLY)
 		return tally__error(TALLY_EINVALID, "tally_iter_options details %d is not one of TALLY_ITER_*", opts->details);
@@ -203,6 +205,7 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 	it->row.store = store;
 	it->row.borrowed = true;
 	it->row.lock_fd = -1;
+	it->offset = opts->version >= 3 ? opts->offset : 0;
 	int rc = tally_store_sync(store, 0, NULL);
 	if (rc) {
 		free(it);
@@ -213,13 +216,13 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 	 * about a third quicker. */
 	static const char *const newest_first[] = {
 		[TALLY_ITER_COMPACT] = "SELECT dir, id, status, started, stopped, exit_status, label, script, flags_text,"
-		                       " scalars_text, NULL, NULL, NULL, NULL, rid FROM runs ORDER BY started DESC, id DESC LIMIT ?1",
+		                       " scalars_text, NULL, NULL, NULL, NULL, rid FROM runs ORDER BY started DESC, id DESC LIMIT ?1 OFFSET ?2",
 		[TALLY_ITER_DETAILS] = "SELECT r.dir, id, status, started, stopped, exit_status, label, script, flags_text,"
 		                       " scalars_text, NULL, NULL, NULL, d.summary_json, r.rid FROM runs r"
-		                       " LEFT JOIN details d ON d.rid = r.rid ORDER BY started DESC, id DESC LIMIT ?1",
+		                       " LEFT JOIN details d ON d.rid = r.rid ORDER BY started DESC, id DESC LIMIT ?1 OFFSET ?2",
 		[TALLY_ITER_SUMMARY_ONLY] = "SELECT r.dir, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
 		                            " d.summary_json, r.rid FROM runs r LEFT JOIN details d ON d.rid = r.rid"
-		                            " ORDER BY started DESC, id DESC LIMIT ?1",
+		                            " ORDER BY started DESC, id DESC LIMIT ?1 OFFSET ?2",
 	};
 	if (store->db && query) {
 		if ((rc = prepare_query(it, opts))) {
@@ -231,8 +234,11 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 		free(it);
 		return rc;
 	}
-	if (it->st && !it->has_query)
+	if (it->st && !it->has_query) {
 		sqlite3_bind_int64(it->st, 1, opts->limit ? (sqlite3_int64)opts->limit : -1);
+		sqlite3_bind_int64(it->st, 2, (sqlite3_int64)it->offset);
+	}
+	it->next_rid = it->offset;
 	it->generation = tally__index_generation(store);
 	*out = it;
 	return 0;
@@ -304,10 +310,28 @@ int64_t tally__run_iter_rid(const tally_run_iter *it)
 
 int tally_run_iter_rewind(tally_run_iter *it)
 {
-	it->next_rid = 0;
+	it->next_rid = it->offset;
 	if (it->st && sqlite3_reset(it->st) != SQLITE_OK)
 		return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
 	return 0;
+}
+
+int64_t tally_run_iter_total(tally_run_iter *it)
+{
+	if (it->has_query)
+		return (int64_t)it->n_rids;
+	if (!it->st)
+		return 0; /* no index: no runs yet */
+	sqlite3_stmt *st;
+	int64_t total = -1;
+	if (sqlite3_prepare_v2(it->store->db, "SELECT count(*) FROM runs", -1, &st, NULL) != SQLITE_OK) {
+		tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		total = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return total;
 }
 
 int tally_run_iter_memo_get(tally_run_iter *it, const char *key, char **value)

@@ -346,7 +346,18 @@ static int set_attributes(tally_table *t, size_t row, const tally_run *run)
 /* The iterator's rows: the fixed columns and each row's rid. */
 static int read_rows(tally_table *t, tally_store *store, const tally_iter_options *opts, int64_t **rids_out)
 {
-	tally_iter_options compact = opts ? *opts : (tally_iter_options)TALLY_ITER_OPTIONS_INIT;
+	/* field by field: a caller built against an older version passes a shorter struct */
+	tally_iter_options compact = TALLY_ITER_OPTIONS_INIT;
+	if (opts) {
+		compact.limit = opts->limit;
+		if (opts->version >= 2) {
+			compact.where = opts->where;
+			compact.sort = opts->sort;
+			compact.filter = opts->filter;
+		}
+		if (opts->version >= 3)
+			compact.offset = opts->offset;
+	}
 	compact.details = TALLY_ITER_COMPACT;
 	tally_run_iter *it = NULL;
 	int rc = tally_run_iter_new(&it, store, &compact);

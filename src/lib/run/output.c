@@ -273,14 +273,46 @@ int tally__output_tail(const char *dir, size_t max_lines, tally_buf *out)
 
 /* ---- reading the recorded output by chunk ---- */
 
+/* The index record `i` of output.idx: where its chunk starts, its stream and time. */
+static bool idx_record(int idx_fd, uint64_t i, uint64_t *start, int *stream, int64_t *time_ms)
+{
+	unsigned char rec[16];
+	if (pread(idx_fd, rec, 16, (off_t)(i * 16)) != 16)
+		return false;
+	uint64_t word = tally_get_le(rec, 8);
+	*start = word >> 1;
+	*stream = (int)(word & 1);
+	*time_ms = (int64_t)tally_get_le(rec + 8, 8);
+	return true;
+}
+
+/* The last record whose chunk starts at or before `offset` (records are in offset order). */
+static uint64_t idx_find(int idx_fd, uint64_t records, uint64_t offset)
+{
+	uint64_t lo = 0, hi = records; /* the answer is in [lo, hi) */
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2, start;
+		int stream;
+		int64_t t;
+		if (idx_record(idx_fd, mid, &start, &stream, &t) && start <= offset)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * Hand every recorded chunk of `streams` (bit 1 << TALLY_STREAM_STDOUT,
- * 1 << TALLY_STREAM_STDERR) to `visit`, in arrival order.  Chunks are cut
- * where output.idx says a read() began; a chunk larger than the buffer comes
- * in pieces.  An index record pointing past the output (a crash between the
- * two writes) ends the reading.
+ * 1 << TALLY_STREAM_STDERR) between the byte offsets `from` and `to` to
+ * `visit`, in arrival order, and set `*size` to the output's size.  Chunks
+ * are cut where output.idx says a read() began (and at `from` and `to`); a
+ * chunk larger than the buffer comes in pieces.  Bytes of a live run that
+ * output.idx does not cover yet count as the last chunk's.  An index record
+ * pointing past the output (a crash between the two writes) ends the reading.
  */
-int tally__output_read(const char *dir, int streams, tally_output_visitor visit, void *ctx)
+int tally__output_read_range(const char *dir, int streams, uint64_t from, uint64_t to, tally_output_visitor visit,
+                             void *ctx, uint64_t *size)
 {
 	tally_buf path = TALLY_BUF_INIT;
 	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/output", dir);
@@ -289,37 +321,39 @@ int tally__output_read(const char *dir, int streams, tally_output_visitor visit,
 	int idx_fd = tally_buf_oom(&path) ? -1 : open(path.ptr, O_RDONLY | O_CLOEXEC);
 	tally_buf_release(&path);
 	int rc = 0;
-	struct stat st;
-	if (out_fd < 0 || idx_fd < 0 || fstat(out_fd, &st) < 0) {
+	struct stat st, idx_st;
+	if (size)
+		*size = 0;
+	if (out_fd < 0 || idx_fd < 0 || fstat(out_fd, &st) < 0 || fstat(idx_fd, &idx_st) < 0) {
 		if (errno != ENOENT)
 			rc = tally__error_errno(TALLY_ERROR, "cannot read the output of '%s'", dir);
 		goto done;
 	}
-	unsigned char rec[2][16];
+	if (size)
+		*size = (uint64_t)st.st_size;
+	if (to > (uint64_t)st.st_size)
+		to = (uint64_t)st.st_size;
 	char buf[65536];
-	ssize_t have = pread(idx_fd, rec[0], 16, 0);
-	for (off_t at = 16; have == 16 && !rc; at += 16) {
-		uint64_t word = tally_get_le(rec[0], 8);
-		int64_t time_ms = (int64_t)tally_get_le(rec[0] + 8, 8);
-		off_t start = (off_t)(word >> 1), end = st.st_size;
-		int stream = (int)(word & 1);
-		bool more = pread(idx_fd, rec[1], 16, at) == 16;
-		if (more) {
-			end = (off_t)(tally_get_le(rec[1], 8) >> 1);
-		}
-		if (start > st.st_size || end > st.st_size || end < start)
+	uint64_t records = (uint64_t)idx_st.st_size / 16;
+	for (uint64_t i = records ? idx_find(idx_fd, records, from) : 0; i < records && !rc; i++) {
+		uint64_t start, end = (uint64_t)st.st_size, next_start;
+		int stream, next_stream;
+		int64_t time_ms, next_time;
+		if (!idx_record(idx_fd, i, &start, &stream, &time_ms))
 			break;
-		for (off_t p = start; (streams & (1 << stream)) && p < end && !rc;) {
-			size_t want = (size_t)(end - p) < sizeof buf ? (size_t)(end - p) : sizeof buf;
-			ssize_t got = pread(out_fd, buf, want, p);
+		if (i + 1 < records && idx_record(idx_fd, i + 1, &next_start, &next_stream, &next_time))
+			end = next_start;
+		if (start > (uint64_t)st.st_size || end > (uint64_t)st.st_size || end < start || start >= to)
+			break;
+		for (uint64_t p = start > from ? start : from; (streams & (1 << stream)) && p < end && p < to && !rc;) {
+			uint64_t stop = end < to ? end : to;
+			size_t want = stop - p < sizeof buf ? (size_t)(stop - p) : sizeof buf;
+			ssize_t got = pread(out_fd, buf, want, (off_t)p);
 			if (got <= 0)
 				break;
 			rc = visit(ctx, stream, buf, (size_t)got, time_ms);
-			p += got;
+			p += (uint64_t)got;
 		}
-		if (!more)
-			break;
-		memcpy(rec[0], rec[1], 16);
 	}
 done:
 	if (out_fd >= 0)
@@ -327,4 +361,9 @@ done:
 	if (idx_fd >= 0)
 		close(idx_fd);
 	return rc < 0 ? rc : 0;
+}
+
+int tally__output_read(const char *dir, int streams, tally_output_visitor visit, void *ctx)
+{
+	return tally__output_read_range(dir, streams, 0, UINT64_MAX, visit, ctx, NULL);
 }

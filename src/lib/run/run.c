@@ -78,6 +78,11 @@ char *tally__summary_json(json_t *meta, json_t *scalars)
 		json_object_set(o, "name", json_object_get(meta, "name"));
 	if (json_is_object(json_object_get(meta, "sweep"))) /* only trials of a sweep: {"id", "trial"} */
 		json_object_set(o, "sweep", json_object_get(meta, "sweep"));
+	if (json_is_true(json_object_get(meta, "marked")))
+		json_object_set_new(o, "marked", json_true());
+	size_t comments = json_array_size(json_object_get(meta, "comments"));
+	if (comments)
+		json_object_set_new(o, "comments", json_integer((json_int_t)comments));
 	json_t *tags = json_object_get(meta, "tags"), *flags = json_object_get(meta, "flags");
 	json_object_set_new(o, "tags", json_is_array(tags) ? json_incref(tags) : json_array());
 	json_object_set_new(o, "flags", json_is_object(flags) ? json_incref(flags) : json_object());

@@ -39,6 +39,9 @@ int tally__output_open(tally_output **out, const char *dir, tally_outparse *pars
 typedef int (*tally_output_visitor)(void *ctx, int stream, const char *data, size_t len, int64_t time_ms);
 /* Every recorded chunk of the selected streams (bit masks 1 << TALLY_STREAM_*), in order. */
 int tally__output_read(const char *dir, int streams, tally_output_visitor visit, void *ctx);
+/* The same for the bytes from `from` to `to` (offsets in the output), and the output's size. */
+int tally__output_read_range(const char *dir, int streams, uint64_t from, uint64_t to, tally_output_visitor visit,
+                             void *ctx, uint64_t *size);
 /* Record one chunk read from the child: raw bytes, index record, scalar lines. */
 int tally__output_chunk(tally_output *o, int stream, const char *data, size_t len, int64_t time_ms);
 /* Flush partial lines and close the files. */
