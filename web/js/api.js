@@ -19,7 +19,7 @@ export class ApiError extends Error {
 export function apiUrl(path, params = {}) {
   const parts = [];
   const add = (key, value) => parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
-  for (const [key, value] of Object.entries(params)) {
+  for (const [key, value] of Object.entries(params || {})) {
     if (value == null || value === '') continue;
     if (Array.isArray(value)) value.forEach((item) => add(key, item));
     else add(key, value);

@@ -90,7 +90,7 @@ export class ScalarChart {
     this.onTheme = () => this.build();
     window.addEventListener('tally-theme', this.onTheme);
     // Built once the node is in the document and has a width.
-    requestAnimationFrame(() => this.build());
+    requestAnimationFrame(() => this.fit());
     this.countPoints();
   }
 
@@ -101,6 +101,7 @@ export class ScalarChart {
   build() {
     if (this.plot) this.plot.destroy();
     this.plot = null;
+    if (this.destroyed) return;
     const width = this.plotBox.clientWidth;
     if (!width || typeof uPlot === 'undefined') return;
     const lines = linesOf(this.series, this.options);
@@ -128,7 +129,7 @@ export class ScalarChart {
 
   fit() {
     const width = this.plotBox.clientWidth;
-    if (!width) return;
+    if (!width || this.destroyed) return;
     if (!this.plot) this.build();
     else if (Math.abs(this.plot.width - width) > 1) this.plot.setSize({ width, height: HEIGHT });
   }
@@ -179,6 +180,7 @@ export class ScalarChart {
   }
 
   destroy() {
+    this.destroyed = true;
     clearTimeout(this.timer);
     this.resize.disconnect();
     window.removeEventListener('tally-theme', this.onTheme);

@@ -32,7 +32,7 @@ export function sortName(column) {
 }
 
 export function columnWidth(column) {
-  const widths = { status: 104, started: 142, stopped: 142, duration: 84, label: 170, tags: 150,
+  const widths = { status: 104, started: 152, stopped: 152, duration: 84, label: 170, tags: 150,
     script: 130, marked: 64, exit_status: 76, comments: 88, host: 120, name: 120, sweep: 80 };
   if (column.kind === 'attr') return widths[column.name] || 110;
   return Math.max(84, Math.min(180, 18 + columnTitle(column).length * 8));
@@ -49,7 +49,7 @@ export function cellContent(column, run) {
   const { kind, name } = column;
   if (kind === 'flag') {
     const value = run.flags ? run.flags[name] : undefined;
-    return { content: fmtValue(value), numeric: typeof value === 'number' };
+    return { content: fmtValue(value) };
   }
   if (kind === 'scalar') {
     const stats = run.scalars ? run.scalars[name] : undefined;

@@ -8,13 +8,16 @@ const FONT = '12px system-ui, sans-serif';
 
 /** An axis over some values: numbers on a linear scale, anything else as categories.
  * position(value) is 0 (bottom/left) … 1 (top/right), or null for a missing value. */
-export function makeAxis(name, values) {
+export function makeAxis(name, values, margin = 0) {
   const present = values.filter((v) => v != null && v !== '');
   const numeric = present.length > 0 && present.every((v) => typeof v === 'number' && Number.isFinite(v));
   if (numeric) {
     let min = Math.min(...present);
     let max = Math.max(...present);
     if (min === max) { min -= Math.abs(min) * 0.1 || 1; max += Math.abs(max) * 0.1 || 1; }
+    const room = (max - min) * margin;
+    min -= room;
+    max += room;
     return {
       name, numeric,
       position: (v) => (typeof v === 'number' && Number.isFinite(v) ? (v - min) / (max - min) : null),
@@ -86,17 +89,18 @@ export function parallelCoordinates(runCount, columns) {
     const x = (i) => pad.left + i * step;
     const y = (p) => pad.top + (1 - p) * (height - pad.top - pad.bottom);
     for (let run = 0; run < runCount; run++) {
-      ctx.strokeStyle = PALETTE[run % PALETTE.length];
+      // A run without some flag skips that axis: its line joins the values it has.
+      const points = axes.map((axis, i) => [i, axis.position(axis.values[run])]).filter(([, p]) => p != null);
+      ctx.strokeStyle = ctx.fillStyle = PALETTE[run % PALETTE.length];
       ctx.lineWidth = 2;
       ctx.beginPath();
-      let drawing = false;
-      axes.forEach((axis, i) => {
-        const p = axis.position(axis.values[run]);
-        if (p == null) { drawing = false; return; }
-        if (drawing) ctx.lineTo(x(i), y(p)); else ctx.moveTo(x(i), y(p));
-        drawing = true;
-      });
+      points.forEach(([i, p], n) => (n ? ctx.lineTo(x(i), y(p)) : ctx.moveTo(x(i), y(p))));
       ctx.stroke();
+      for (const [i, p] of points) {
+        ctx.beginPath();
+        ctx.arc(x(i), y(p), 3, 0, 2 * Math.PI);
+        ctx.fill();
+      }
     }
     axes.forEach((axis, i) => {
       ctx.strokeStyle = colours.muted;
@@ -121,9 +125,10 @@ export function parallelCoordinates(runCount, columns) {
 export function scatterPlot(points) {
   return canvasPlot(320, (ctx, width, height, colours) => {
     const { xName, yName, list } = points();
-    const xAxis = makeAxis(xName, list.map((p) => p.x));
-    const yAxis = makeAxis(yName, list.map((p) => p.y));
-    const pad = { top: 16, bottom: 40, left: 70, right: 20 };
+    // A margin keeps the extreme points (and their labels) off the frame.
+    const xAxis = makeAxis(xName, list.map((p) => p.x), 0.06);
+    const yAxis = makeAxis(yName, list.map((p) => p.y), 0.08);
+    const pad = { top: 16, bottom: 40, left: 70, right: 24 };
     const x = (p) => pad.left + p * (width - pad.left - pad.right);
     const y = (p) => pad.top + (1 - p) * (height - pad.top - pad.bottom);
     ctx.strokeStyle = colours.line;
@@ -151,8 +156,9 @@ export function scatterPlot(points) {
       ctx.arc(x(px), y(py), 5, 0, 2 * Math.PI);
       ctx.fill();
       ctx.fillStyle = colours.muted;
-      ctx.textAlign = 'left';
-      ctx.fillText(point.label, x(px) + 7, y(py) - 6);
+      const nearRight = x(px) > width - 80;
+      ctx.textAlign = nearRight ? 'right' : 'left';
+      ctx.fillText(point.label, x(px) + (nearRight ? -7 : 7), y(py) - 6);
     }
   }, 'scatter');
 }

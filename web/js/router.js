@@ -41,6 +41,10 @@ export function go(hash) {
   location.hash = hash;
 }
 
+function decodeSafely(part = '') {
+  try { return decodeURIComponent(part); } catch { return part; }
+}
+
 function render() {
   const { path, query } = parseHash();
   if (cleanup) {
@@ -52,7 +56,7 @@ function render() {
   for (const { pattern, view, name } of routes) {
     const match = pattern.exec(path);
     if (!match) continue;
-    const args = match.slice(1).map((part) => decodeURIComponent(part || ''));
+    const args = match.slice(1).map(decodeSafely);
     onChange(name);
     const result = view(container, args, query);
     cleanup = typeof result === 'function' ? result : null;

@@ -29,7 +29,7 @@ function showQueryError(box, error, state) {
     return;
   }
   const text = error.field === 'sort' ? state.sort : state.where;
-  const parts = [el('div', { class: 'message' }, error.field ? `${error.field}: ${error.message}` : error.message)];
+  const parts = [el('div', { class: 'message' }, error.message)];
   if (error.at != null && error.field) {
     const caret = `${' '.repeat(Math.max(0, error.at - 1))}^`;
     parts.push(el('pre', { class: 'caret' }, `${text}\n${caret}`));
@@ -173,7 +173,8 @@ export function runsView(container, args, query) {
     return el('div', { class: 'vt-head', role: 'row' },
       el('div', { class: 'vt-cell head select' }, allBox),
       headerCell('id', 'id', 'id'),
-      columns.map((column) => headerCell(columnTitle(column), sortName(column))));
+      columns.map((column) => headerCell(columnTitle(column), sortName(column),
+        column.kind === 'scalar' || column.name === 'duration' ? 'num' : '')));
   };
 
   const layoutColumns = () => {

@@ -657,9 +657,10 @@ static void supervise(supervisor *s, child_proc *c)
 			tally__tfevents_reader_poll(s->tfevents, s->run->log, false);
 			last_tfevents = now;
 		}
-		/* Points become visible to readers (tally watch) within a fraction of a second. */
+		/* Points and output times become visible to readers (tally watch, tally view) within a fraction of a second. */
 		if (now - last_flush >= FLUSH_EVERY_MS) {
 			tally__scalar_log_flush(s->run->log);
+			tally__output_flush(s->output);
 			last_flush = now;
 		}
 		if (now - last_summary >= SUMMARY_EVERY_MS) {

@@ -40,6 +40,7 @@ struct tally_output {
 	uint64_t offset;
 	unsigned char idx[IDX_BUFFER];
 	size_t idx_len;
+	int last_stream;  /* of the last chunk, -1 before the first */
 	line_state streams[2];
 	tally_outparse *parser;
 	tally_scalar_log *log;
@@ -65,6 +66,7 @@ int tally__output_open(tally_output **out, const char *dir, tally_outparse *pars
 	}
 	o->parser = parser;
 	o->log = log;
+	o->last_stream = -1;
 	o->fd = open_meta_file(dir, "output");
 	o->idx_fd = open_meta_file(dir, "output.idx");
 	if (o->fd < 0 || o->idx_fd < 0) {
@@ -196,12 +198,23 @@ static void feed_lines(tally_output *o, line_state *ls, const char *data, size_t
 int tally__output_chunk(tally_output *o, int stream, const char *data, size_t len, int64_t time_ms)
 {
 	int rc = 0;
+	/* The index record goes first, and reaches the file before the bytes
+	 * when the stream changes: a reader of a live run then knows that bytes
+	 * past the last record it sees are of that record's stream. */
+	add_idx(o, stream, time_ms);
+	if (stream != o->last_stream)
+		rc = flush_idx(o);
+	o->last_stream = stream;
 	if (tally_write_all(o->fd, data, len) < 0)
 		rc = tally__error_errno(TALLY_ERROR, "cannot record output of '%s'", o->dir);
-	add_idx(o, stream, time_ms);
 	o->offset += len;
 	feed_lines(o, &o->streams[stream], data, len, time_ms);
 	return rc;
+}
+
+int tally__output_flush(tally_output *o)
+{
+	return o ? flush_idx(o) : 0;
 }
 
 int tally__output_close(tally_output *o)

@@ -44,6 +44,8 @@ int tally__output_read_range(const char *dir, int streams, uint64_t from, uint64
                              void *ctx, uint64_t *size);
 /* Record one chunk read from the child: raw bytes, index record, scalar lines. */
 int tally__output_chunk(tally_output *o, int stream, const char *data, size_t len, int64_t time_ms);
+/* Write the buffered index records (readers of a live run see times and streams). */
+int tally__output_flush(tally_output *o);
 /* Flush partial lines and close the files. */
 int tally__output_close(tally_output *o);
 /* The last `max_lines` lines of a run's recorded output (appended to `out`). */

@@ -126,10 +126,22 @@ static long error_column(const char *message)
 	return at ? strtol(at + 10, NULL, 10) : 0;
 }
 
+/* The library's message without what only a command line needs: the option
+ * and its text before it ("--where '…': "), the pointer to `tally help` after. */
+static char *query_message(const char *text)
+{
+	if (!strncmp(text, "--", 2) && strstr(text, "': "))
+		text = strstr(text, "': ") + 3;
+	char *message = strdup(text), *hint = message ? strstr(message, " — see `tally help") : NULL;
+	if (hint)
+		*hint = '\0';
+	return message;
+}
+
 /* A query that does not compile: the message, which parameter, and the column. */
 static int query_error(tally_web_request *req, tally_store *store, const tally_iter_options *opts)
 {
-	char *message = strdup(tally_error_last());
+	char *message = query_message(tally_error_last());
 	const char *field = "sort";
 	if (opts->where) { /* which of the two failed: the where alone tells */
 		tally_iter_options where_only = TALLY_ITER_OPTIONS_INIT;
@@ -237,21 +249,21 @@ done:
 	return ret;
 }
 
-/* The run `id` names in the runs directory (or its archive with archived=1); an answer sent when none. */
-static tally_run *find_run(tally_web_request *req, const char *id, bool archived)
+/* The run `id` names in the runs directory, or in its archive (`*archive`
+ * set: the run refers to it, free it after the run); an answer sent when none. */
+static tally_run *find_run(tally_web_request *req, const char *id, tally_store **archive)
 {
-	tally_store *store = tally__web_store(req), *archive = NULL;
+	tally_store *store = tally__web_store(req);
 	if (!store) {
 		tally__web_lib_error(req, TALLY_ERROR);
 		return NULL;
 	}
-	int rc = archived ? tally_store_open_archive(&archive, store) : 0;
+	int rc = archive ? tally_store_open_archive(archive, store) : 0;
 	tally_run *run = NULL;
 	if (!rc)
-		rc = tally_run_lookup(&run, archive ? archive : store, id);
+		rc = tally_run_lookup(&run, archive ? *archive : store, id);
 	if (rc)
 		tally__web_lib_error(req, rc);
-	tally_store_free(archive);
 	return rc ? NULL : run;
 }
 
@@ -277,11 +289,11 @@ static json_t *run_object(const tally_run *run)
 
 int tally__web_run(tally_web_request *req, const char *id)
 {
-	tally_run *run = find_run(req, id, wants_archived(req));
-	if (!run)
-		return MHD_YES;
-	int ret = tally__web_json(req, 200, run_object(run));
+	tally_store *archive = NULL;
+	tally_run *run = find_run(req, id, wants_archived(req) ? &archive : NULL);
+	int ret = run ? tally__web_json(req, 200, run_object(run)) : MHD_YES;
 	tally_run_free(run);
+	tally_store_free(archive);
 	return ret;
 }
 
@@ -362,7 +374,8 @@ int tally__web_change(tally_web_request *req, const char *id, const char *what)
 		return tally__web_error(req, 400, "the body is not a JSON object");
 	}
 	bool moving = !strcmp(what, "archive") || !strcmp(what, "restore");
-	tally_run *run = find_run(req, id, !strcmp(what, "restore"));
+	tally_store *archive = NULL;
+	tally_run *run = find_run(req, id, !strcmp(what, "restore") ? &archive : NULL);
 	int ret = MHD_YES;
 	if (run) {
 		int rc = apply_change(req, run, what, body);
@@ -374,6 +387,7 @@ int tally__web_change(tally_web_request *req, const char *id, const char *what)
 			ret = tally__web_json(req, 200, run_object(run));
 		tally_run_free(run);
 	}
+	tally_store_free(archive);
 	json_decref(body);
 	return ret;
 }
