@@ -3,7 +3,8 @@
 #
 # Sets BENCH_DIR, REPO_ROOT, PY, TALLY (absolute path of the binary, from
 # $TALLY or build/tally under the repository root) and BENCH_TMP (a fresh
-# temporary directory removed on exit).  Exits 1 when the binary is missing.
+# temporary directory removed on exit), and defines runs_set.  Exits 1 when
+# the binary is missing.
 
 shopt -s inherit_errexit
 
@@ -29,6 +30,27 @@ bench_cleanup() { rm -rf -- "$BENCH_TMP"; }
 trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# runs_set N -> path of a directory holding N runs made by make-runs.py,
+# cached as ${TMPDIR:-/tmp}/tally-bench-runs-N across scripts and sessions
+cache_root=${TMPDIR:-/tmp}
+runs_set() {
+	local n=$1 dir="$cache_root/tally-bench-runs-$1" have
+	if [[ -d $dir ]]; then
+		have=$(find "$dir" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | wc -l)
+		if ((have == n)); then
+			echo "$dir"
+			return
+		fi
+		echo "cached $dir holds $have runs, not $n: regenerating" >&2
+		rm -rf -- "$dir"
+	fi
+	local part="$dir.part.$$"
+	rm -rf -- "$part"
+	"$PY" "$BENCH_DIR/make-runs.py" "$n" "$part" >&2
+	mv -- "$part" "$dir"
+	echo "$dir"
+}
 
 # ms SECONDS -> milliseconds with 2 decimals
 ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }

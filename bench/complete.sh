@@ -13,17 +13,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 (($# > 0)) || set -- 1000 100000
-cache_root=${TMPDIR:-/tmp}
-
-runs_set() {
-	local n=$1 dir="$cache_root/tally-bench-runs-$1"
-	if [[ ! -d $dir ]]; then
-		"$PY" "$BENCH_DIR/make-runs.py" "$n" "$dir.part.$$" >&2
-		mv -- "$dir.part.$$" "$dir"
-	fi
-	echo "$dir"
-}
-
 cases=(
 	"command|r"
 	"option value|runs --format ''"

@@ -25,26 +25,6 @@ for n in "$@"; do
 	fi
 done
 read -r -a runs_args <<<"${TALLY_RUNS_ARGS:-}"
-cache_root=${TMPDIR:-/tmp}
-
-# runs_set N -> path of a directory holding N generated runs (cached)
-runs_set() {
-	local n=$1 dir="$cache_root/tally-bench-runs-$1" have
-	if [[ -d $dir ]]; then
-		have=$(find "$dir" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | wc -l)
-		if ((have == n)); then
-			echo "$dir"
-			return
-		fi
-		echo "cached $dir holds $have runs, not $n: regenerating" >&2
-		rm -rf -- "$dir"
-	fi
-	local part="$dir.part.$$"
-	rm -rf -- "$part"
-	"$PY" "$BENCH_DIR/make-runs.py" "$n" "$part" >&2
-	mv -- "$part" "$dir"
-	echo "$dir"
-}
 
 # delete_index RUNS_DIR REINDEX_OUTPUT: remove the index so that the next
 # command has to rebuild it from the run directories.

@@ -326,8 +326,8 @@ void tally_run_iter_memo_put(tally_run_iter *it, const char *key, const char *va
 
 /**
  * How many runs match the iterator's query (or how many there are, without
- * one), whatever its offset and limit: the total a pager shows.  With a
- * query and a limit it is at most offset + limit.  -1 on an error.
+ * one), whatever its offset and limit: the total a pager shows.  Counted on
+ * the first call when the iterator has a limit.  -1 on an error.
  */
 int64_t tally_run_iter_total(tally_run_iter *it);
 

@@ -21,6 +21,7 @@ import sys
 TOPICS = {  # page name -> (section, file in DOCS_DIR, NAME line)
     "tally-query": ("7", "query.md", "the query language of tally runs --where and --sort"),
     "tally-run-format": ("5", "run-format.md", "the files of a tally run directory and runs directory"),
+    "tally-view-api": ("7", "view.md", "the pages of tally view and its JSON API"),
 }
 
 SECTION_HEADINGS = {"Options:": "OPTIONS", "Commands:": "COMMANDS", "Environment:": "ENVIRONMENT"}
@@ -194,7 +195,7 @@ def run(tally, *args):
 
 
 def see_also(own):
-    refs = [("tally", "1"), ("tally-query", "7"), ("tally-run-format", "5")]
+    refs = [("tally", "1"), ("tally-query", "7"), ("tally-run-format", "5"), ("tally-view-api", "7")]
     items = [".BR %s (%s)" % (escape(n), s) for n, s in refs if n != own]
     return [".SH \"SEE ALSO\""] + [i + ("," if k < len(items) - 1 else "") for k, i in enumerate(items)]
 

@@ -14,7 +14,7 @@ const char cmd_view_usage[] =
 	"sorting, the --where query language, selection, archive and restore,\n"
 	"labels, tags, marks, comments), a run's charts, output, files and\n"
 	"sources, comparisons with diffs, sweeps; running runs update live.  The\n"
-	"same data is a JSON API under /api/ (tally help view, docs/view.md).\n"
+	"same data is a JSON API under /api/ (tally help view-api).\n"
 	"Runs until Ctrl-C.\n"
 	"\n"
 	"It listens on 127.0.0.1 unless --host says otherwise; any other address\n"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "help-topics.h" /* docs/query.md and docs/run-format.md, embedded by meson */
+#include "help-topics.h" /* docs/query.md, run-format.md and view.md, embedded by meson */
 #include "util/buf.h"
 
 static const struct {
@@ -22,6 +22,7 @@ static const struct {
 } topics[] = {
 	{"query", "tally-query.7", "the query language of --where and --sort", topic_query},
 	{"run-format", "tally-run-format.5", "the files of a run directory and of the runs directory", topic_run_format},
+	{"view-api", "tally-view-api.7", "tally view's pages and its JSON API (/api/...)", topic_view_api},
 };
 
 void cli_print_main_help(FILE *out)

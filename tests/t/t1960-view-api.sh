@@ -24,9 +24,11 @@ start_view() {
 	wait_until test -s url && url=$(head -n 1 url)
 }
 
+# Stop it, and check that it said nothing but its first line (a sanitizer's report, say).
 stop_view() {
 	local pid
-	pid=$(cat view.pid) && kill -TERM "$pid" && wait_until eval "! kill -0 $pid"
+	pid=$(cat view.pid) && kill -TERM "$pid" && wait_until eval "! kill -0 $pid" &&
+	test "$(grep -cv "^tally view: serving" view.err)" = 0
 }
 
 # How many "runs" events (index generations) ./runs-events holds.

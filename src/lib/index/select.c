@@ -24,6 +24,10 @@ struct tally_run_iter {
 	int64_t *rids;        /* ... the matching runs, in order */
 	size_t n_rids, cap_rids, next_rid;
 	size_t offset;        /* runs skipped first (paging) */
+	/* for tally_run_iter_total() of a query with a limit: its filters, counted when asked */
+	char *count_where, *count_filter;
+	bool limited;
+	int64_t total;        /* -2 until counted */
 };
 
 /* Whether any indexed run has a flag (1) and/or a scalar (2) called `name`. */
@@ -206,9 +210,16 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 	it->row.borrowed = true;
 	it->row.lock_fd = -1;
 	it->offset = opts->version >= 3 ? opts->offset : 0;
+	it->total = -2;
+	it->limited = opts->limit != 0;
+	if (query && it->limited && ((opts->where && !(it->count_where = strdup(opts->where))) ||
+	                             (opts->filter && !(it->count_filter = strdup(opts->filter))))) {
+		tally_run_iter_free(it);
+		return tally__error_oom();
+	}
 	int rc = tally_store_sync(store, 0, NULL);
 	if (rc) {
-		free(it);
+		tally_run_iter_free(it);
 		return rc;
 	}
 	/* Newest first along the covering index runs_listing; the summary-only
@@ -231,7 +242,7 @@ int tally_run_iter_new(tally_run_iter **out, tally_store *store, const tally_ite
 		}
 	} else if (store->db && sqlite3_prepare_v2(store->db, newest_first[opts->details], -1, &it->st, NULL) != SQLITE_OK) {
 		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(store->db));
-		free(it);
+		tally_run_iter_free(it);
 		return rc;
 	}
 	if (it->st && !it->has_query) {
@@ -316,22 +327,59 @@ int tally_run_iter_rewind(tally_run_iter *it)
 	return 0;
 }
 
+/* The number of runs that match the iterator's where and filter (its sort and limit aside). */
+static int64_t count_matches(tally_run_iter *it)
+{
+	tally_query q = TALLY_QUERY_INIT;
+	tally_iter_options opts = TALLY_ITER_OPTIONS_INIT;
+	opts.where = it->count_where;
+	opts.filter = it->count_filter;
+	int64_t total = -1;
+	sqlite3_stmt *st = NULL;
+	tally_buf sql = TALLY_BUF_INIT;
+	if (compile_query(&q, it, &opts, false) == 0) {
+		tally_buf_printf(&sql, "SELECT count(*) FROM runs r WHERE %s", q.where.len ? q.where.ptr : "1");
+		if (!tally_buf_oom(&sql) && sqlite3_prepare_v2(it->store->db, sql.ptr, -1, &st, NULL) == SQLITE_OK) {
+			for (size_t i = 0; i < q.n_binds; i++) {
+				int n = (int)i + TALLY_QUERY_FIRST_PARAM;
+				const tally_query_bind *b = &q.binds[i];
+				if (b->type == TALLY_BIND_INT)
+					sqlite3_bind_int64(st, n, b->i);
+				else if (b->type == TALLY_BIND_REAL)
+					sqlite3_bind_double(st, n, b->d);
+				else
+					sqlite3_bind_text(st, n, b->text, -1, SQLITE_TRANSIENT);
+			}
+			if (sqlite3_step(st) == SQLITE_ROW)
+				total = sqlite3_column_int64(st, 0);
+		}
+		if (total < 0)
+			tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
+	}
+	sqlite3_finalize(st);
+	tally_buf_release(&sql);
+	tally__query_release(&q);
+	return total;
+}
+
 int64_t tally_run_iter_total(tally_run_iter *it)
 {
-	if (it->has_query)
-		return (int64_t)it->n_rids;
-	if (!it->st)
-		return 0; /* no index: no runs yet */
-	sqlite3_stmt *st;
-	int64_t total = -1;
-	if (sqlite3_prepare_v2(it->store->db, "SELECT count(*) FROM runs", -1, &st, NULL) != SQLITE_OK) {
-		tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
-		return -1;
+	if (it->total != -2)
+		return it->total;
+	if (!it->st) {
+		it->total = 0; /* no index: no runs yet */
+	} else if (it->has_query && !it->limited) {
+		it->total = (int64_t)it->n_rids; /* every match was gathered */
+	} else if (it->count_where || it->count_filter) {
+		it->total = count_matches(it);
+	} else {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(it->store->db, "SELECT count(*) FROM runs", -1, &st, NULL) != SQLITE_OK)
+			return tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db)), -1;
+		it->total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+		sqlite3_finalize(st);
 	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		total = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return total;
+	return it->total;
 }
 
 int tally_run_iter_memo_get(tally_run_iter *it, const char *key, char **value)
@@ -354,6 +402,8 @@ void tally_run_iter_free(tally_run_iter *it)
 		return;
 	sqlite3_finalize(it->st);
 	free(it->rids);
+	free(it->count_where);
+	free(it->count_filter);
 	for (size_t i = 0; i < sizeof it->row.owned / sizeof *it->row.owned; i++)
 		free(it->row.owned[i]);
 	tally_buf_release(&it->dir);

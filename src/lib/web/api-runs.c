@@ -209,9 +209,9 @@ int tally__web_runs(tally_web_request *req)
 	opts.sort = tally__web_arg(req, "sort");
 	opts.filter = filter.len ? filter.ptr : NULL;
 	opts.offset = offset;
-	/* Without a query the index gives the page directly; with one, every
-	 * match is found (for the total) and the page read from them. */
-	opts.limit = opts.where || opts.sort || opts.filter ? 0 : limit;
+	/* The index gives the page (a top N along the sort's index, when it has
+	 * one); the total is counted apart, and only when asked for. */
+	opts.limit = limit;
 	tally_run_iter *it = NULL;
 	if (!rc)
 		rc = tally_run_iter_new(&it, archive ? archive : store, &opts);
