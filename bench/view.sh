@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tally view at scale: the first page of /api/runs at N runs (default
-# 100,000), a 1,000,000-point scalar downsampled to 2,000 points, and 50
+# 100,000) and how soon the page shows it in headless Chromium
+# (bench/view-browser.mjs), a 1,000,000-point scalar downsampled to 2,000 points, and 50
 # tabs following a running run (the server's CPU and memory).  Medians of
 # fresh connections, each against a static asset of the same server
 # measured in the same run (bench/view.py).  Usage: bench/view.sh [N]
@@ -25,6 +26,11 @@ dir=$(runs_set "$n")
 "$TALLY" runs --runs-dir "$dir" -n 1 >/dev/null # the index, built once
 start_view "$dir"
 "$PY" "$BENCH_DIR/view.py" runs "$url"
+if [[ -d $REPO_ROOT/tests/browser/node_modules/playwright-core ]] && command -v node >/dev/null; then
+	node "$BENCH_DIR/view-browser.mjs" "$url" 7
+else
+	echo "(the browser figures need tests/browser/node_modules: run tests/browser/test-browser.sh once)"
+fi
 stop_view
 
 echo

@@ -89,6 +89,27 @@ export function runsView(container, args, query) {
     go(`#/compare/${[...selected].map(encodeURIComponent).join(',')}`);
   } }, 'Compare');
   const moveButton = el('button', { type: 'button', disabled: true, onclick: () => moveSelected() });
+  // Annotations of every selected run at once (the run page edits one).
+  const annotate = {
+    label: el('button', { type: 'button', disabled: true, onclick: () => {
+      const label = window.prompt('Label for the selected runs (empty clears it):', '');
+      if (label !== null) applyToSelected('labelled', (id) => api.label(id, label));
+    } }, 'Label…'),
+    tag: el('button', { type: 'button', disabled: true, onclick: () => {
+      const text = window.prompt('Tags to add (comma separated; -TAG removes one):', '');
+      if (text === null) return;
+      const words = text.split(',').map((w) => w.trim()).filter(Boolean);
+      const add = words.filter((w) => !w.startsWith('-'));
+      const remove = words.filter((w) => w.startsWith('-')).map((w) => w.slice(1)).filter(Boolean);
+      if (add.length || remove.length) applyToSelected('tagged', (id) => api.tags(id, add, remove));
+    } }, 'Tag…'),
+    mark: el('button', { type: 'button', disabled: true, onclick: () => applyToSelected('marked', (id) => api.mark(id, true)) }, 'Mark'),
+    unmark: el('button', { type: 'button', disabled: true, onclick: () => applyToSelected('unmarked', (id) => api.mark(id, false)) }, 'Unmark'),
+    comment: el('button', { type: 'button', disabled: true, onclick: () => {
+      const text = window.prompt('Comment on the selected runs:', '');
+      if (text && text.trim()) applyToSelected('commented', (id) => api.comment(id, text.trim()));
+    } }, 'Comment…'),
+  };
   const chooserSlot = el('span');
 
   const updateActions = () => {
@@ -96,6 +117,9 @@ export function runsView(container, args, query) {
     compareButton.textContent = selected.size ? `Compare (${selected.size})` : 'Compare';
     moveButton.disabled = selected.size < 1;
     moveButton.textContent = state.archived ? 'Restore' : 'Archive';
+    for (const button of Object.values(annotate)) {
+      button.disabled = selected.size < 1 || state.archived;
+    }
   };
 
   const tableSlot = el('div', { class: 'table-slot' });
@@ -108,7 +132,7 @@ export function runsView(container, args, query) {
         el('label', { class: 'check' }, archivedBox, ' archived')),
       queryError,
       el('div', { class: 'actions' }, countText, warnings, el('span', { class: 'spacer' }),
-        compareButton, moveButton, chooserSlot)),
+        ...Object.values(annotate), compareButton, moveButton, chooserSlot)),
     tableSlot);
   updateActions();
 
@@ -223,23 +247,29 @@ export function runsView(container, args, query) {
     table.reset();
   }
 
-  async function moveSelected() {
+  // `action(id)` for each selected run, one at a time; `done` says what happened, for the notice.
+  async function applyToSelected(done, action, { deselect = false } = {}) {
     const ids = [...selected];
-    const action = state.archived ? api.restore : api.archive;
-    moveButton.disabled = true;
     let failures = 0;
     for (const id of ids) {
       try {
         await action(id);
-        selected.delete(id);
+        if (deselect) selected.delete(id);
       } catch (error) {
         failures++;
-        notify(`${state.archived ? 'Restoring' : 'Archiving'} ${id} failed: ${error.message}`);
+        notify(`${id}: ${error.message}`);
       }
     }
-    if (!failures) notify(`${ids.length} run${ids.length === 1 ? '' : 's'} ${state.archived ? 'restored' : 'archived'}`, 'info');
+    if (!failures) notify(`${ids.length} run${ids.length === 1 ? '' : 's'} ${done}`, 'info');
     updateActions();
     table.refresh();
+  }
+
+  function moveSelected() {
+    moveButton.disabled = true;
+    return state.archived
+      ? applyToSelected('restored', api.restore, { deselect: true })
+      : applyToSelected('archived', api.archive, { deselect: true });
   }
 
   table = new VirtualTable({ header: el('div'), buildRow, placeholder, loadPage, loaded, testid: 'runs-table' });
