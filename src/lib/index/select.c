@@ -93,6 +93,21 @@ static int compile_query(tally_query *q, tally_run_iter *it, const tally_iter_op
 	return 0;
 }
 
+/* The query's values into its numbered parameters. */
+static void bind_query(sqlite3_stmt *st, const tally_query *q)
+{
+	for (size_t i = 0; i < q->n_binds; i++) {
+		int n = (int)i + TALLY_QUERY_FIRST_PARAM;
+		const tally_query_bind *b = &q->binds[i];
+		if (b->type == TALLY_BIND_INT)
+			sqlite3_bind_int64(st, n, b->i);
+		else if (b->type == TALLY_BIND_REAL)
+			sqlite3_bind_double(st, n, b->d);
+		else
+			sqlite3_bind_text(st, n, b->text, -1, SQLITE_TRANSIENT);
+	}
+}
+
 /*
  * The top N by a flag or scalar (the terminal's 20, -n N): the index of that
  * table is walked in order and each run tested as it comes, so the walk
@@ -142,16 +157,8 @@ static int prepare_query(tally_run_iter *it, const tally_iter_options *opts)
 	else if (sqlite3_prepare_v2(it->store->db, sql.ptr, -1, &find, NULL) != SQLITE_OK)
 		rc = tally__error(TALLY_ERROR, "index query failed: %s", sqlite3_errmsg(it->store->db));
 	tally_buf_release(&sql);
-	for (size_t i = 0; !rc && i < q.n_binds; i++) {
-		int n = (int)i + TALLY_QUERY_FIRST_PARAM;
-		const tally_query_bind *b = &q.binds[i];
-		if (b->type == TALLY_BIND_INT)
-			sqlite3_bind_int64(find, n, b->i);
-		else if (b->type == TALLY_BIND_REAL)
-			sqlite3_bind_double(find, n, b->d);
-		else
-			sqlite3_bind_text(find, n, b->text, -1, SQLITE_TRANSIENT);
-	}
+	if (!rc)
+		bind_query(find, &q);
 	if (!rc) {
 		/* the first offset + limit matches; the iterator starts at offset */
 		sqlite3_bind_int64(find, 1, opts->limit ? (sqlite3_int64)(opts->limit + it->offset) : -1);
@@ -340,16 +347,7 @@ static int64_t count_matches(tally_run_iter *it)
 	if (compile_query(&q, it, &opts, false) == 0) {
 		tally_buf_printf(&sql, "SELECT count(*) FROM runs r WHERE %s", q.where.len ? q.where.ptr : "1");
 		if (!tally_buf_oom(&sql) && sqlite3_prepare_v2(it->store->db, sql.ptr, -1, &st, NULL) == SQLITE_OK) {
-			for (size_t i = 0; i < q.n_binds; i++) {
-				int n = (int)i + TALLY_QUERY_FIRST_PARAM;
-				const tally_query_bind *b = &q.binds[i];
-				if (b->type == TALLY_BIND_INT)
-					sqlite3_bind_int64(st, n, b->i);
-				else if (b->type == TALLY_BIND_REAL)
-					sqlite3_bind_double(st, n, b->d);
-				else
-					sqlite3_bind_text(st, n, b->text, -1, SQLITE_TRANSIENT);
-			}
+			bind_query(st, &q);
 			if (sqlite3_step(st) == SQLITE_ROW)
 				total = sqlite3_column_int64(st, 0);
 		}
