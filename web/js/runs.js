@@ -291,8 +291,7 @@ export function runsView(container, args, query) {
       for (const sweep of list) sweepSelect.append(el('option', { value: sweep.id }, `sweep ${sweep.id}`));
       if (state.sweep && !list.some((s) => s.id === state.sweep)) sweepSelect.append(el('option', { value: state.sweep }, state.sweep));
       sweepSelect.value = state.sweep;
-      rebuildTable();
-      table.reset();
+      rebuildTable(); // the rows the table already fetched hold every column: drawn again, not fetched again
     });
 
   // New runs, finished runs, edits: the server says the index's generation changed.
