@@ -105,8 +105,12 @@ int cmd_view(int argc, char **argv)
 	printf("%s\n", tally_view_url(view));
 	fflush(stdout);
 	fprintf(stderr, "tally view: serving %s — Ctrl-C stops it\n", tally_store_path(store));
-	if (open_browser && !cli_open_on_desktop(tally_view_url(view)))
-		fprintf(stderr, "tally view: no desktop to open a browser on — open the URL above\n");
+	if (open_browser) { /* the opener (and a browser it may start) must not inherit the blocked signals */
+		pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+		if (!cli_open_on_desktop(tally_view_url(view)))
+			fprintf(stderr, "tally view: no desktop to open a browser on — open the URL above\n");
+		pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	}
 	int sig;
 	sigwait(&stop_signals, &sig);
 	tally_view_stop(view);

@@ -49,6 +49,10 @@ test_expect_success 'setup: 25 runs with flags, one with files, one with many po
 	echo "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>" >figure.svg
 	echo "a,b" >"<img src=x onerror=alert(1)>.csv"
 	ln -s /etc/passwd leak.txt
+	ln -s .tally meta
+	mkfifo pipe
+	printf "caf\303\251\n" >accent.txt
+	printf "caf\303\251 au lait\n"
 	echo done
 	SH
 	tally run -q files.sh >/dev/null 2>&1 &&
@@ -133,7 +137,7 @@ test_expect_success '/api/runs/ID/output: chunks by stream from an offset, the t
 test_expect_success 'files: listed; images as images, HTML as a download, SVG sandboxed' '
 	url=$(head -n 1 url) &&
 	test "$(get "${url}api/runs/2/files")" = 200 &&
-	check "sorted(f[\"path\"] for f in d[\"files\"]) == [\"<img src=x onerror=alert(1)>.csv\", \"figure.svg\", \"plots/curve.png\", \"report.html\"]" &&
+	check "sorted(f[\"path\"] for f in d[\"files\"]) == [\"<img src=x onerror=alert(1)>.csv\", \"accent.txt\", \"figure.svg\", \"plots/curve.png\", \"report.html\"]" &&
 	test "$(get "${url}api/runs/2/file/plots/curve.png")" = 200 &&
 	grep -qi "^content-type: image/png" headers && grep -qi "^content-security-policy: sandbox" headers &&
 	test "$(get "${url}api/runs/2/file/report.html")" = 200 &&
@@ -153,6 +157,41 @@ test_expect_success 'files: no way out of the run directory' '
 	test "$(get "${url}api/runs/2/file/.tally/run.json")" = 403 &&
 	test "$(get "${url}api/runs/2/file/nothing.txt")" = 404 &&
 	test "$(get "${url}api/runs/2/file/plots")" = 404
+'
+
+test_expect_success 'files: the .tally folder and FIFOs are not served, even through a link' '
+	url=$(head -n 1 url) &&
+	test "$(get "${url}api/runs/2/file/meta/run.json")" = 403 &&
+	test "$(get --max-time 20 "${url}api/runs/2/file/pipe")" = 404
+'
+
+test_expect_success 'run references are ids, names or indexes, never paths' '
+	url=$(head -n 1 url) &&
+	dir=$(tally show 3 --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[\"dir\"])") &&
+	test "$(get "${url}api/events?run=$dir")" = 400 &&
+	test "$(get "${url}api/diff?a=$dir&b=1")" = 400 &&
+	test "$(get "${url}api/runs/./output")" = 400 &&
+	test "$(get "${url}api/runs/../scalars")" != 200
+'
+
+test_expect_success 'output pages never cut a UTF-8 character in two' '
+	url=$(head -n 1 url) &&
+	test "$(get "${url}api/runs/2/output?limit=4")" = 200 &&
+	check "d[\"chunks\"][0][\"text\"] == \"caf\" and d[\"next\"] == 3" &&
+	test "$(get "${url}api/runs/2/output?offset=3&limit=2")" = 200 &&
+	check "d[\"chunks\"][0][\"text\"] == \"\u00e9\" and d[\"next\"] == 5"
+'
+
+test_expect_success 'events: a long backlog of points comes in events of at most 5,000' '
+	url=$(head -n 1 url) &&
+	{ curl -sN --max-time 120 "${url}api/events?run=1" >backlog 2>&1 </dev/null & stream=$!; } &&
+	wait_until grep -q "^event: status" backlog &&
+	kill "$stream" ; "$PYTHON" -c "
+import json
+events = [json.loads(l[6:]) for l in open(\"backlog\") if l.startswith(\"data: {\\\"points\")]
+sizes = [len(e[\"points\"]) for e in events]
+assert sum(sizes) == 10000 and max(sizes) <= 5000 and len(sizes) >= 2, sizes
+"
 '
 
 test_expect_success 'sources: the snapshot, one file of it as text, nothing else' '
@@ -280,6 +319,13 @@ test_expect_success 'another address than loopback: a random token, always' '
 	port=${url#http://0.0.0.0:} && port=${port%%/*} &&
 	test "$(get "http://127.0.0.1:$port/api/info")" = 403 &&
 	test "$(get "http://127.0.0.1:$port/api/info?token=$token")" = 200 &&
+	stop_view
+'
+
+test_expect_success 'another loopback address: its own URL is accepted' '
+	start_view --host 127.0.0.2 &&
+	case $url in http://127.0.0.2:*/) ;; *) false ;; esac &&
+	test "$(get "${url}api/info")" = 200 &&
 	stop_view
 '
 

@@ -161,7 +161,9 @@ static int prepare_query(tally_run_iter *it, const tally_iter_options *opts)
 		bind_query(find, &q);
 	if (!rc) {
 		/* the first offset + limit matches; the iterator starts at offset */
-		sqlite3_bind_int64(find, 1, opts->limit ? (sqlite3_int64)(opts->limit + it->offset) : -1);
+		sqlite3_bind_int64(find, 1, opts->limit && opts->limit + it->offset >= opts->limit && opts->limit + it->offset <= INT64_MAX
+		                                ? (sqlite3_int64)(opts->limit + it->offset)
+		                                : -1);
 		int step;
 		while ((step = sqlite3_step(find)) == SQLITE_ROW) {
 			if (it->n_rids == it->cap_rids) {
@@ -382,14 +384,14 @@ int64_t tally_run_iter_total(tally_run_iter *it)
 
 int tally_run_iter_memo_get(tally_run_iter *it, const char *key, char **value)
 {
-	if (it->has_query)
+	if (it->has_query || it->offset)
 		return 1; /* 'last hour' or duration move with the clock, not with the index */
 	return tally__index_memo_get(it->store, it->generation, key, value);
 }
 
 void tally_run_iter_memo_put(tally_run_iter *it, const char *key, const char *value)
 {
-	if (it->has_query)
+	if (it->has_query || it->offset)
 		return;
 	tally__index_memo_put(it->store, it->generation, key, value);
 }

@@ -356,7 +356,9 @@ int tally__output_read_range(const char *dir, int streams, uint64_t from, uint64
 			break;
 		if (i + 1 < records && idx_record(idx_fd, i + 1, &next_start, &next_stream, &next_time))
 			end = next_start;
-		if (start > (uint64_t)st.st_size || end > (uint64_t)st.st_size || end < start || start >= to)
+		if (end > (uint64_t)st.st_size) /* the next record is there, its bytes not yet: read what is */
+			end = (uint64_t)st.st_size;
+		if (start > (uint64_t)st.st_size || end < start || start >= to)
 			break;
 		for (uint64_t p = start > from ? start : from; (streams & (1 << stream)) && p < end && p < to && !rc;) {
 			uint64_t stop = end < to ? end : to;

@@ -14,6 +14,7 @@
 #include "lib/scalars/scalars.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
@@ -88,14 +89,19 @@ __attribute__((target("sse4.2"))) static uint32_t crc_hardware(uint32_t crc, con
 #define CRC_HARDWARE_AVAILABLE() 0
 #endif
 
+static int crc_mode; /* 1 tables, 2 hardware */
+
+static void crc_set_up(void)
+{
+	crc_init();
+	crc_mode = CRC_HARDWARE_AVAILABLE() ? 2 : 1;
+}
+
 uint32_t tally__crc32c(uint32_t crc, const void *data, size_t len)
 {
-	static int mode; /* 0 unknown, 1 tables, 2 hardware; a race only repeats the set-up */
-	if (!mode) {
-		crc_init();
-		mode = CRC_HARDWARE_AVAILABLE() ? 2 : 1;
-	}
-	return ~(mode == 2 ? crc_hardware(~crc, data, len) : crc_sliced(~crc, data, len));
+	static pthread_once_t once = PTHREAD_ONCE_INIT; /* tally view reads logs on many threads */
+	pthread_once(&once, crc_set_up);
+	return ~(crc_mode == 2 ? crc_hardware(~crc, data, len) : crc_sliced(~crc, data, len));
 }
 
 uint32_t tally__crc32c_portable(uint32_t crc, const void *data, size_t len)

@@ -25,6 +25,8 @@
 
 static tally_run *find_run(tally_web_request *req, const char *id)
 {
+	if (!tally__web_run_ref_ok(req, id))
+		return NULL;
 	tally_store *store = tally__web_store(req);
 	tally_run *run = NULL;
 	int rc = store ? tally_run_lookup(&run, store, id) : TALLY_ERROR;
@@ -255,12 +257,34 @@ static int add_chunk(void *ctx, int stream, const char *data, size_t len, int64_
 	return 0;
 }
 
+/* How many bytes at the end of `text` begin a UTF-8 character that is not complete (0 to 3). */
+static size_t incomplete_utf8_tail(const tally_buf *text)
+{
+	const unsigned char *p = (const unsigned char *)text->ptr;
+	for (size_t back = 1; back <= 3 && back <= text->len; back++) {
+		unsigned char c = p[text->len - back];
+		if ((c & 0xC0) == 0x80)
+			continue; /* a continuation byte: look further back */
+		size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+		return need > back ? back : 0;
+	}
+	return 0;
+}
+
 int tally__web_output_json(tally_buf *out, const char *dir, uint64_t from, uint64_t to, uint64_t *next)
 {
 	chunk_writer w = {out, -1, 0, 0, TALLY_BUF_INIT};
 	uint64_t size = 0;
 	tally_buf_adds(out, "\"chunks\":[");
 	int rc = tally__output_read_range(dir, 3, from, to, add_chunk, &w, &size);
+	/* Cut short of the end: a character split there waits for the next read. */
+	size_t held = to < size && w.last_stream >= 0 ? incomplete_utf8_tail(&w.text) : 0;
+	if (held < w.text.len)
+		tally_buf_truncate(&w.text, w.text.len - held);
+	else
+		held = 0;
+	if (to > held)
+		to -= held;
 	flush_chunk(&w);
 	tally_buf_addc(out, ']');
 	tally_buf_release(&w.text);
@@ -296,7 +320,7 @@ int tally__web_output(tally_web_request *req, const char *id)
 	tally_buf_printf(&out, "{\"offset\":%zu,", offset);
 	int rc = tally__web_output_json(&out, tally_run_dir(run), offset, (uint64_t)offset + limit, &next);
 	tally_buf_printf(&out, ",\"next\":%llu,\"size\":%llu}", (unsigned long long)next,
-	                 (unsigned long long)(next > size ? next : size));
+	                 (unsigned long long)(size > next || offset > size ? size : next));
 	int ret = rc ? tally__web_lib_error(req, rc) : tally__web_json_text(req, 200, tally_buf_detach(&out));
 	tally_buf_release(&out);
 	tally_run_free(run);
@@ -316,7 +340,11 @@ int tally__web_files(tally_web_request *req, const char *id)
 	tally_buf_printf(&out, "{\"files\":%s}", list ? list : "[]");
 	free(list);
 	tally_run_free(run);
-	return rc ? tally__web_lib_error(req, rc) : tally__web_json_text(req, 200, tally_buf_detach(&out));
+	if (rc) {
+		tally_buf_release(&out);
+		return tally__web_lib_error(req, rc);
+	}
+	return tally__web_json_text(req, 200, tally_buf_detach(&out));
 }
 
 /* What a file is served as: images, text and JSON as such; SVG as an image
@@ -374,9 +402,11 @@ static int open_inside(tally_web_request *req, const tally_run *run, const char 
 	size_t root_len = root ? strlen(root) : 0;
 	if (!real || !root) {
 		tally__web_error(req, 404, "no such file in the run: %s", path);
-	} else if (strncmp(real, root, root_len) || real[root_len] != '/') { /* a link out of the run */
+	} else if (strncmp(real, root, root_len) || real[root_len] != '/' || /* a link out of the run */
+	           !strncmp(real + root_len + 1, TALLY_META_DIR, sizeof TALLY_META_DIR - 1)) { /* or into .tally */
 		tally__web_error(req, 403, "not a file of the run: %s", path);
-	} else if ((fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+	} else if ((fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0 || fstat(fd, st) < 0 ||
+	           !S_ISREG(st->st_mode)) { /* O_NONBLOCK: opening a FIFO a run made must not wait for a writer */
 		if (fd >= 0)
 			close(fd);
 		fd = -1;

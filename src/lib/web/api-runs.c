@@ -143,13 +143,17 @@ static int query_error(tally_web_request *req, tally_store *store, const tally_i
 {
 	char *message = query_message(tally_error_last());
 	const char *field = "sort";
-	if (opts->where) { /* which of the two failed: the where alone tells */
-		tally_iter_options where_only = TALLY_ITER_OPTIONS_INIT;
-		where_only.where = opts->where;
-		where_only.limit = 1;
+	/* which part failed: each alone tells */
+	const char *parts[][2] = {{"where", opts->where}, {"filter", opts->filter}};
+	for (size_t i = 0; i < 2 && !strcmp(field, "sort"); i++) {
+		if (!parts[i][1])
+			continue;
+		tally_iter_options alone = TALLY_ITER_OPTIONS_INIT;
+		alone.where = parts[i][1];
+		alone.limit = 1;
 		tally_run_iter *it = NULL;
-		if (tally_run_iter_new(&it, store, &where_only))
-			field = "where";
+		if (tally_run_iter_new(&it, store, &alone))
+			field = parts[i][0];
 		tally_run_iter_free(it);
 	}
 	json_t *o = json_object();
@@ -204,6 +208,10 @@ int tally__web_runs(tally_web_request *req)
 	}
 	const char *archived = tally__web_arg(req, "archived");
 	int rc = archived && strcmp(archived, "0") ? tally_store_open_archive(&archive, store) : 0;
+	if (rc) {
+		tally_buf_release(&filter);
+		return tally__web_lib_error(req, rc);
+	}
 	tally_iter_options opts = TALLY_ITER_OPTIONS_INIT;
 	opts.where = tally__web_arg(req, "where");
 	opts.sort = tally__web_arg(req, "sort");
@@ -213,8 +221,7 @@ int tally__web_runs(tally_web_request *req)
 	 * one); the total is counted apart, and only when asked for. */
 	opts.limit = limit;
 	tally_run_iter *it = NULL;
-	if (!rc)
-		rc = tally_run_iter_new(&it, archive ? archive : store, &opts);
+	rc = tally_run_iter_new(&it, archive ? archive : store, &opts);
 	int ret;
 	if (rc == TALLY_EINVALID) {
 		ret = query_error(req, archive ? archive : store, &opts);
@@ -253,6 +260,8 @@ done:
  * set: the run refers to it, free it after the run); an answer sent when none. */
 static tally_run *find_run(tally_web_request *req, const char *id, tally_store **archive)
 {
+	if (!tally__web_run_ref_ok(req, id))
+		return NULL;
 	tally_store *store = tally__web_store(req);
 	if (!store) {
 		tally__web_lib_error(req, TALLY_ERROR);
@@ -306,6 +315,8 @@ static bool string_list(json_t *array, const char ***out)
 	if (!json_is_array(array))
 		return false;
 	const char **list = calloc(json_array_size(array) + 1, sizeof *list);
+	if (!list)
+		return false;
 	size_t i;
 	json_t *v;
 	json_array_foreach (array, i, v) {

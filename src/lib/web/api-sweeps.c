@@ -113,6 +113,8 @@ int tally__web_diff(tally_web_request *req)
 		return tally__web_error(req, 400, "diff needs two runs: a=ID&b=ID");
 	if (what && strcmp(what, "sources") && strcmp(what, "output"))
 		return tally__web_error(req, 400, "what=%s: sources or output", what);
+	if (!tally__web_run_ref_ok(req, ref_a) || !tally__web_run_ref_ok(req, ref_b))
+		return MHD_YES;
 	tally_store *store = tally__web_store(req);
 	tally_run *a = NULL, *b = NULL;
 	int rc = store ? tally_run_lookup(&a, store, ref_a) : TALLY_ERROR;

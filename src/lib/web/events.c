@@ -133,10 +133,12 @@ static int add_point(void *ctx, const char *tag, int64_t step, double value, int
 	tally__web_json_string(&e->data, tag, strlen(tag));
 	tally_buf_printf(&e->data, ",\"step\":%lld,\"value\":%s,\"time\":%lld}", (long long)step,
 	                 isfinite(value) ? text : "null", (long long)time_ms);
-	return 0;
+	/* enough for one event: stopping here, the cursor keeps the points after this one for the next */
+	return e->n == POINTS_PER_EVENT;
 }
 
-static void send_points(event_stream *s)
+/* New points since the last look, at most POINTS_PER_EVENT; true when more are waiting. */
+static bool send_points(event_stream *s)
 {
 	points_event e = {s, TALLY_BUF_INIT, 0};
 	tally_buf_adds(&e.data, "{\"points\":[");
@@ -145,6 +147,7 @@ static void send_points(event_stream *s)
 	if (e.n && !tally_buf_oom(&e.data))
 		add_event(s, "scalars", e.data.ptr);
 	tally_buf_release(&e.data);
+	return e.n == POINTS_PER_EVENT;
 }
 
 /* New output since the last look; true when there is more than one event's worth. */
@@ -201,8 +204,8 @@ static bool look(event_stream *s, int64_t generation)
 	if (!s->run || s->ended)
 		return false;
 	bool live = tally_run_is_live(s->run); /* before reading: what a dead run wrote is all there */
-	send_points(s);
-	bool more = send_output(s);
+	bool more = send_points(s);
+	more = send_output(s) || more;
 	if (!live && !more)
 		send_end(s);
 	return more;
@@ -256,7 +259,8 @@ static void free_stream(void *cls)
 static int follow(tally_web_request *req, event_stream *s, const char *ref)
 {
 	size_t points_from, output_from;
-	if (tally__web_arg_size(req, "scalars_from", 0, 0, SIZE_MAX / 2, &points_from) ||
+	if (!tally__web_run_ref_ok(req, ref) ||
+	    tally__web_arg_size(req, "scalars_from", 0, 0, SIZE_MAX / 2, &points_from) ||
 	    tally__web_arg_size(req, "output_from", 0, 0, SIZE_MAX / 2, &output_from))
 		return 1;
 	int rc = tally_store_open(&s->store, req->config->runs_dir);

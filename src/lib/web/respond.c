@@ -166,6 +166,14 @@ int tally__web_arg_size(tally_web_request *req, const char *name, size_t fallbac
 	return 0;
 }
 
+bool tally__web_run_ref_ok(tally_web_request *req, const char *ref)
+{
+	if (*ref && !strchr(ref, '/') && strcmp(ref, ".") && strcmp(ref, ".."))
+		return true;
+	tally__web_error(req, 400, "'%s' is not a run id, name or index", ref);
+	return false;
+}
+
 tally_store *tally__web_store(tally_web_request *req)
 {
 	if (!req->store && tally_store_open(&req->store, req->config->runs_dir))

@@ -26,6 +26,7 @@
 
 #define BODY_MAX (1u << 20)
 #define CONNECTIONS_MAX 512
+#define IDLE_TIMEOUT_S 120 /* event streams write at least every 15 s */
 
 struct tally_view {
 	tally_web_config config;
@@ -82,7 +83,7 @@ static bool host_allowed(tally_web_request *req)
 	const char *host = header(req->conn, MHD_HEADER_KIND, "Host");
 	if (!host)
 		return false;
-	static const char *const names[] = {"127.0.0.1", "localhost", "[::1]"};
+	const char *names[] = {"127.0.0.1", "localhost", "[::1]", req->config->host};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		size_t len = strlen(names[i]);
 		if (!strncasecmp(host, names[i], len) && host[len] == ':' &&
@@ -185,7 +186,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	tally_view *view = cls;
 	bool post = !strcmp(method, "POST");
-	if (post && !*con_cls) { /* the headers: wait for the body */
+	if (post && !*con_cls) { /* the headers: refuse now, before reading a body, or wait for it */
+		tally_web_request early = {.conn = conn, .config = &view->config, .method = method, .body = ""};
+		bool token_in_query;
+		if (!host_allowed(&early) || !has_token(&early, &token_in_query) || !change_allowed(&early))
+			return tally__web_error(&early, 403, "a change needs the page's token, Host, X-Tally-CSRF header and origin") ==
+			               MHD_YES
+			           ? MHD_YES
+			           : MHD_NO;
 		upload *u = calloc(1, sizeof *u);
 		if (!u)
 			return MHD_NO;
@@ -350,25 +358,31 @@ int tally_view_start(tally_view **out, tally_store *store, const tally_view_opti
 		view_free(v);
 		return rc;
 	}
+	/* The watcher first: a stream that connects at once waits on it. */
+	if ((rc = tally__web_watch_start(&v->watch, c))) {
+		view_free(v);
+		return rc;
+	}
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	                 (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	v->daemon = mhd->start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, v, MHD_OPTION_SOCK_ADDR,
 	                              (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX, MHD_OPTION_END);
+	                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
+	                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_END);
 	if (!v->daemon) {
 		rc = tally__error(TALLY_ERROR, "cannot listen on %s port %u — is it in use? (--port N, or 0 for any free one)",
 		                  host, opts->port);
+		tally__web_watch_stop(&v->watch);
 		view_free(v);
 		return rc;
 	}
 	const union MHD_DaemonInfo *info = mhd->get_daemon_info(v->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	c->port = info ? info->port : opts->port;
-	v->url = make_url(c, addr.ss_family);
-	rc = !v->url ? tally__error_oom() : tally__web_watch_start(&v->watch, c);
-	if (rc) {
+	if (!(v->url = make_url(c, addr.ss_family))) {
+		tally__web_watch_stop(&v->watch);
 		mhd->stop_daemon(v->daemon);
 		view_free(v);
-		return rc;
+		return tally__error_oom();
 	}
 	*out = v;
 	return 0;

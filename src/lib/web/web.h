@@ -74,6 +74,9 @@ const char *tally__web_arg(tally_web_request *req, const char *name);
 /* A whole-number parameter in [min, max], `fallback` when absent; -1 (and an answer sent) when bad. */
 int tally__web_arg_size(tally_web_request *req, const char *name, size_t fallback, size_t min, size_t max,
                         size_t *out);
+/* Whether `ref` may name a run here: an id, its prefix or random part, a name or an index —
+ * never a path (tally_run_lookup() takes those too); false with a 400 answered. */
+bool tally__web_run_ref_ok(tally_web_request *req, const char *ref);
 /* The request's store (its own SQLite connection: requests run on threads of their own). */
 tally_store *tally__web_store(tally_web_request *req);
 
