@@ -12,6 +12,7 @@
 #include <math.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -136,8 +137,14 @@ const char *tally__user_name(void)
 		if (v && *v)
 			return v;
 	}
-	struct passwd *pw = getpwuid(getuid());
-	return pw && pw->pw_name && *pw->pw_name ? pw->pw_name : NULL;
+	/* getpwuid_r into this thread's own copy: tally view edits runs on several threads */
+	static _Thread_local char name[256];
+	char buf[4096];
+	struct passwd pw, *found = NULL;
+	if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &found) || !found || !found->pw_name || !*found->pw_name)
+		return NULL;
+	snprintf(name, sizeof name, "%s", found->pw_name);
+	return name;
 }
 
 json_t *tally__meta_base(const tally_store *store, const char *script, const char *const *argv)
