@@ -23,20 +23,6 @@
 #define OUTPUT_DEFAULT (1u << 20)
 #define OUTPUT_MAX (8u << 20)
 
-static tally_run *find_run(tally_web_request *req, const char *id)
-{
-	if (!tally__web_run_ref_ok(req, id))
-		return NULL;
-	tally_store *store = tally__web_store(req);
-	tally_run *run = NULL;
-	int rc = store ? tally_run_lookup(&run, store, id) : TALLY_ERROR;
-	if (rc) {
-		tally__web_lib_error(req, rc);
-		return NULL;
-	}
-	return run;
-}
-
 /* ---- scalars ---- */
 
 typedef struct {
@@ -183,7 +169,7 @@ int tally__web_scalars(tally_web_request *req, const char *id)
 	size_t points;
 	if (tally__web_arg_size(req, "points", POINTS_DEFAULT, 2, POINTS_MAX, &points))
 		return MHD_YES;
-	tally_run *run = find_run(req, id);
+	tally_run *run = tally__web_find_run(req, id, NULL);
 	if (!run)
 		return MHD_YES;
 	series_set set = {0};
@@ -301,7 +287,7 @@ int tally__web_output(tally_web_request *req, const char *id)
 	    tally__web_arg_size(req, "limit", OUTPUT_DEFAULT, 1, OUTPUT_MAX, &limit) ||
 	    tally__web_arg_size(req, "tail", 0, 0, 1000000, &tail))
 		return MHD_YES;
-	tally_run *run = find_run(req, id);
+	tally_run *run = tally__web_find_run(req, id, NULL);
 	if (!run)
 		return MHD_YES;
 	tally_buf path = TALLY_BUF_INIT;
@@ -331,7 +317,7 @@ int tally__web_output(tally_web_request *req, const char *id)
 
 int tally__web_files(tally_web_request *req, const char *id)
 {
-	tally_run *run = find_run(req, id);
+	tally_run *run = tally__web_find_run(req, id, NULL);
 	if (!run)
 		return MHD_YES;
 	char *list = NULL;
@@ -452,7 +438,7 @@ static int send_file(tally_web_request *req, int fd, const struct stat *st, cons
 
 int tally__web_file(tally_web_request *req, const char *id, const char *path)
 {
-	tally_run *run = find_run(req, id);
+	tally_run *run = tally__web_find_run(req, id, NULL);
 	if (!run)
 		return MHD_YES;
 	struct stat st;
@@ -478,7 +464,7 @@ static json_t *sources_of(const tally_run *run)
 
 int tally__web_sources(tally_web_request *req, const char *id)
 {
-	tally_run *run = find_run(req, id);
+	tally_run *run = tally__web_find_run(req, id, NULL);
 	if (!run)
 		return MHD_YES;
 	json_t *list = sources_of(run);
@@ -490,7 +476,7 @@ int tally__web_sources(tally_web_request *req, const char *id)
 
 int tally__web_source(tally_web_request *req, const char *id, const char *path)
 {
-	tally_run *run = find_run(req, id);
+	tally_run *run = tally__web_find_run(req, id, NULL);
 	if (!run)
 		return MHD_YES;
 	json_t *list = sources_of(run), *entry;

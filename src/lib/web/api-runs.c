@@ -256,26 +256,6 @@ done:
 	return ret;
 }
 
-/* The run `id` names in the runs directory, or in its archive (`*archive`
- * set: the run refers to it, free it after the run); an answer sent when none. */
-static tally_run *find_run(tally_web_request *req, const char *id, tally_store **archive)
-{
-	if (!tally__web_run_ref_ok(req, id))
-		return NULL;
-	tally_store *store = tally__web_store(req);
-	if (!store) {
-		tally__web_lib_error(req, TALLY_ERROR);
-		return NULL;
-	}
-	int rc = archive ? tally_store_open_archive(archive, store) : 0;
-	tally_run *run = NULL;
-	if (!rc)
-		rc = tally_run_lookup(&run, archive ? *archive : store, id);
-	if (rc)
-		tally__web_lib_error(req, rc);
-	return rc ? NULL : run;
-}
-
 static bool wants_archived(tally_web_request *req)
 {
 	const char *a = tally__web_arg(req, "archived");
@@ -299,7 +279,7 @@ static json_t *run_object(const tally_run *run)
 int tally__web_run(tally_web_request *req, const char *id)
 {
 	tally_store *archive = NULL;
-	tally_run *run = find_run(req, id, wants_archived(req) ? &archive : NULL);
+	tally_run *run = tally__web_find_run(req, id, wants_archived(req) ? &archive : NULL);
 	int ret = run ? tally__web_json(req, 200, run_object(run)) : MHD_YES;
 	tally_run_free(run);
 	tally_store_free(archive);
@@ -386,7 +366,7 @@ int tally__web_change(tally_web_request *req, const char *id, const char *what)
 	}
 	bool moving = !strcmp(what, "archive") || !strcmp(what, "restore");
 	tally_store *archive = NULL;
-	tally_run *run = find_run(req, id, !strcmp(what, "restore") ? &archive : NULL);
+	tally_run *run = tally__web_find_run(req, id, !strcmp(what, "restore") ? &archive : NULL);
 	int ret = MHD_YES;
 	if (run) {
 		int rc = apply_change(req, run, what, body);

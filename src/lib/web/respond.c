@@ -1,7 +1,7 @@
 /*
  * Answers of the web view: every one with the same security headers, JSON
  * built by jansson or as text, errors as {"error": …}, and the request's
- * parameters and store.
+ * parameters, store and run (one finder for every route).
  */
 #include "lib/web/web.h"
 
@@ -172,6 +172,26 @@ bool tally__web_run_ref_ok(tally_web_request *req, const char *ref)
 		return true;
 	tally__web_error(req, 400, "'%s' is not a run id, name or index", ref);
 	return false;
+}
+
+/* The run `id` names in the runs directory, or in its archive (`*archive`
+ * set: the run refers to it, free it after the run); an answer sent when none. */
+tally_run *tally__web_find_run(tally_web_request *req, const char *id, tally_store **archive)
+{
+	if (!tally__web_run_ref_ok(req, id))
+		return NULL;
+	tally_store *store = tally__web_store(req);
+	if (!store) {
+		tally__web_lib_error(req, TALLY_ERROR);
+		return NULL;
+	}
+	int rc = archive ? tally_store_open_archive(archive, store) : 0;
+	tally_run *run = NULL;
+	if (!rc)
+		rc = tally_run_lookup(&run, archive ? *archive : store, id);
+	if (rc)
+		tally__web_lib_error(req, rc);
+	return rc ? NULL : run;
 }
 
 tally_store *tally__web_store(tally_web_request *req)

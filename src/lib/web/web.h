@@ -77,6 +77,9 @@ int tally__web_arg_size(tally_web_request *req, const char *name, size_t fallbac
 /* Whether `ref` may name a run here: an id, its prefix or random part, a name or an index —
  * never a path (tally_run_lookup() takes those too); false with a 400 answered. */
 bool tally__web_run_ref_ok(tally_web_request *req, const char *ref);
+/* The run `id` names in the runs directory, or in its archive when `archive` is given (the run
+ * refers to *archive then: free it after the run); NULL with an answer sent when there is none. */
+tally_run *tally__web_find_run(tally_web_request *req, const char *id, tally_store **archive);
 /* The request's store (its own SQLite connection: requests run on threads of their own). */
 tally_store *tally__web_store(tally_web_request *req);
 
