@@ -580,8 +580,9 @@ typedef struct {
 	                                    fixed values (epochs=5) and search spaces: [a,b], choice[a,b],
 	                                    range[a:b:step], linspace[a:b:n], logspace[a:b:n], uniform[a:b],
 	                                    loguniform[a:b], randint[a:b], lograndint[a:b] */
-	const char *strategy;          /**< "grid", "random", or NULL: grid when every space is a list and
-	                                    neither `sample` nor `max_trials` is set, else random */
+	const char *strategy;          /**< "grid", "random", "tpe" (Bayesian search), or NULL: grid when
+	                                    every space is a list and neither `sample` nor `max_trials` is
+	                                    set, else random */
 	double sample;                 /**< 0 < sample <= 1: that share of the grid (at least one trial); 0: unset */
 	uint64_t max_trials;           /**< 0: unset (every grid point; 20 random draws) */
 	uint64_t seed;                 /**< with `has_seed`; otherwise a fresh seed (recorded) */
@@ -589,9 +590,19 @@ typedef struct {
 	const char *trials_file;       /**< one trial per row (.csv, .yml, .json) instead of search spaces */
 	const char *objective;         /**< the scalar to optimize; NULL: the first of val_loss, loss logged */
 	int maximize;                  /**< larger objective is better */
+	/* version 2: TPE's settings and pruning (0 or NULL: the default) */
+	int multivariate;              /**< tpe: model the flags jointly rather than one by one */
+	long startup_trials;           /**< tpe: random trials before the model takes over (10) */
+	long candidates;               /**< tpe: draws scored per proposal (24) */
+	const char *prune;             /**< NULL, "median" or "asha": stop hopeless trials early (needs `objective`) */
+	long prune_startup;            /**< median: trials that must complete before any is pruned (5) */
+	long prune_warmup;             /**< median: steps before a trial can be pruned (0) */
+	long prune_min_step;           /**< asha: the first rung's step (1/100 of the longest completed trial) */
+	long prune_factor;             /**< asha: the reduction factor, 2 or more (3) */
+	double prune_grace;            /**< seconds between a pruned trial's SIGTERM and SIGKILL (10) */
 } tally_sweep_options;
 
-#define TALLY_SWEEP_OPTIONS_VERSION 1
+#define TALLY_SWEEP_OPTIONS_VERSION 2
 
 /**
  * Plan a sweep: parse the search spaces, pick its trials, and check every
@@ -622,7 +633,7 @@ const char *tally_sweep_json(tally_sweep *sweep);
 typedef struct {
 	const char *flags_json;        /**< the values it runs with, {"lr": 0.01, …} */
 	const char *run_id;            /**< its latest run, NULL before it ran */
-	const char *status;            /**< pending, running, completed, error or terminated */
+	const char *status;            /**< pending, running, completed, error, terminated or pruned */
 	int has_objective;             /**< completed, with the objective: it counts for the best */
 	double objective;              /**< the objective scalar's last value */
 	int64_t duration_ms;           /**< -1 when unknown */
@@ -652,6 +663,8 @@ typedef struct {
 	size_t total, completed, failed, running, pending;
 	size_t done_before;            /**< trials completed before this execution (resume) */
 	int64_t eta_ms;                /**< -1 while unknown */
+	size_t pruned;                 /**< trials stopped early by the pruner (not counted in `failed`) */
+	long best;                     /**< the best trial so far (from 0), or -1 */
 } tally_sweep_progress;
 
 /** How to run it. */

@@ -97,6 +97,7 @@ extern const char cmd_reproduce_usage[];
 extern const char cmd_restore_usage[];
 extern const char cmd_run_usage[];
 extern const char cmd_run_usage_more[];
+extern const char cmd_tune_usage_more[];
 extern const char cmd_runs_usage[];
 extern const char cmd_scalars_usage[];
 extern const char cmd_show_usage[];

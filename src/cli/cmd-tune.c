@@ -36,11 +36,20 @@ const char cmd_tune_usage[] =
 	"choices) before any trial starts.\n"
 	"\n"
 	"Which trials:\n"
-	"      --grid             every combination, in order (the last flag fastest);\n"
+	"      --optimizer NAME   grid|random|tpe (--grid, --random, --tpe):\n"
+	"        grid             every combination, in order (the last flag fastest);\n"
 	"                         the default when every space is a list\n"
-	"      --random           random search: a random subset of the grid (no\n"
+	"        random           random search: a random subset of the grid (no\n"
 	"                         repeats), or draws from the distributions; the\n"
 	"                         default when a space is a distribution\n"
+	"        tpe              Bayesian search (Tree-structured Parzen Estimator,\n"
+	"                         as Optuna's): random start-up trials, then each\n"
+	"                         trial where the good trials so far are dense and\n"
+	"                         the bad ones sparse, by the objective\n"
+	"      --multivariate     tpe: model the flags jointly, not one by one\n"
+	"      --startup-trials N\n"
+	"                         tpe: random trials before the model (default 10)\n"
+	"      --candidates N     tpe: points scored per proposal (default 24)\n"
 	"      --sample F         a random share F of the grid (0 < F <= 1, at least\n"
 	"                         one trial), as tfruns' sample\n"
 	"  -n, --max-trials N     N trials (random search; 20 by default)\n"
@@ -52,6 +61,26 @@ const char cmd_tune_usage[] =
 	"      --minimize SCALAR  the objective (default: val_loss, else loss)\n"
 	"      --maximize SCALAR  the objective, larger is better (e.g. val_acc)\n"
 	"\n"
+	"Early stopping (the objective read live from each trial's scalars):\n"
+	"      --prune RULE       median|asha: stop hopeless trials, which end with\n"
+	"                         status pruned (tally runs --pruned)\n"
+	"        median           a trial whose best value so far is worse than the\n"
+	"                         median of completed trials' values at its step\n"
+	"        asha             successive halving: at rungs of steps S, S·F, S·F²…\n"
+	"                         a trial goes on only in the best 1/F of the trials\n"
+	"                         that reached the rung\n"
+	"      --prune-startup N  median: completed trials before pruning (default 5)\n"
+	"      --prune-warmup N   median: steps a trial runs first (default 0)\n"
+	"      --prune-min-step S\n"
+	"                         asha: the first rung (default: 1/100 of the longest\n"
+	"                         completed trial's steps, at least 1)\n"
+	"      --prune-factor F   asha: the reduction factor (default 3)\n"
+	"      --prune-grace SECONDS\n"
+	"                         a pruned trial gets SIGTERM, then SIGKILL after\n"
+	"                         this long (default 10)\n"
+	"\n";
+
+const char cmd_tune_usage_more[] =
 	"Running:\n"
 	"  -p, --parallel N       N trials at a time (default 1, or one per GPU)\n"
 	"      --gpus LIST        one GPU per worker: 0,1 gives each trial\n"
@@ -80,18 +109,32 @@ const char cmd_tune_usage[] =
 	"is recorded in RUNS/.sweeps/ID/sweep.json; tally sweeps lists sweeps,\n"
 	"tally show ID shows one.\n"
 	"\n"
-	"Exit status: 0 when every trial completed; 1 when one failed or did not\n"
+	"Exit status: 0 when every trial completed (or was pruned); 1 when one\n"
+	"failed or did not\n"
 	"run; 128 when the sweep could not start (a bad space or value, refused\n"
 	"before anything ran); 130 when stopped (Ctrl-C, SIGTERM).\n";
 
 enum {
 	OPT_GRID = CLI_OPT_FIRST_FREE, OPT_RANDOM, OPT_SAMPLE, OPT_SEED, OPT_TRIALS, OPT_MINIMIZE, OPT_MAXIMIZE,
-	OPT_GPUS, OPT_FAIL_FAST, OPT_RESUME, OPT_RETRY, OPT_ECHO, OPT_DRY_RUN, OPT_ID_FILE,
+	OPT_GPUS, OPT_FAIL_FAST, OPT_RESUME, OPT_RETRY, OPT_ECHO, OPT_DRY_RUN, OPT_ID_FILE, OPT_OPTIMIZER, OPT_TPE,
+	OPT_MULTIVARIATE, OPT_STARTUP, OPT_CANDIDATES, OPT_PRUNE, OPT_PRUNE_STARTUP, OPT_PRUNE_WARMUP, OPT_PRUNE_MIN_STEP,
+	OPT_PRUNE_FACTOR, OPT_PRUNE_GRACE,
 };
 
 static const struct option options[] = {
 	{"grid", no_argument, NULL, OPT_GRID},
 	{"random", no_argument, NULL, OPT_RANDOM},
+	{"tpe", no_argument, NULL, OPT_TPE},
+	{"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+	{"multivariate", no_argument, NULL, OPT_MULTIVARIATE},
+	{"startup-trials", required_argument, NULL, OPT_STARTUP},
+	{"candidates", required_argument, NULL, OPT_CANDIDATES},
+	{"prune", required_argument, NULL, OPT_PRUNE},
+	{"prune-startup", required_argument, NULL, OPT_PRUNE_STARTUP},
+	{"prune-warmup", required_argument, NULL, OPT_PRUNE_WARMUP},
+	{"prune-min-step", required_argument, NULL, OPT_PRUNE_MIN_STEP},
+	{"prune-factor", required_argument, NULL, OPT_PRUNE_FACTOR},
+	{"prune-grace", required_argument, NULL, OPT_PRUNE_GRACE},
 	{"sample", required_argument, NULL, OPT_SAMPLE},
 	{"max-trials", required_argument, NULL, 'n'},
 	{"seed", required_argument, NULL, OPT_SEED},
@@ -138,8 +181,11 @@ static void draw_bar(progress_view *v, tally_sweep *sweep, const tally_sweep_pro
 		bar[i] = i < filled ? '#' : '-';
 	bar[width] = '\0';
 	tally_buf line = TALLY_BUF_INIT;
-	tally_buf_printf(&line, "\r\033[K[%s] %zu/%zu  running %zu  failed %zu", bar, done, p->total, p->running, p->failed);
-	long best = tally_sweep_best(sweep);
+	tally_buf_printf(&line, "\r\033[K[%s] %zu/%zu  running %zu  failed %zu", bar, done + p->pruned, p->total, p->running,
+	                 p->failed);
+	if (p->pruned)
+		tally_buf_printf(&line, "  pruned %zu", p->pruned);
+	long best = p->best;
 	if (best >= 0) {
 		tally_sweep_trial t;
 		tally_sweep_trial_get(sweep, (size_t)best, &t);
@@ -172,7 +218,7 @@ static void trial_line(tally_sweep *sweep, const tally_sweep_progress *p)
 	if (t.duration_ms >= 0)
 		tally_format_duration(duration, sizeof duration, t.duration_ms);
 	fprintf(stderr, "trial %ld/%zu %s in %s", p->trial + 1, p->total, t.status, duration);
-	if (t.has_objective) {
+	if (t.has_objective || (!strcmp(t.status, "pruned") && t.logged_objective)) {
 		char value[40];
 		tally_format_rounded(value, sizeof value, t.objective);
 		fprintf(stderr, "  %s %s", tally_sweep_objective(sweep, NULL), value);
@@ -231,7 +277,7 @@ static void on_progress(void *ctx, tally_sweep *sweep, const tally_sweep_progres
 	case TALLY_SWEEP_TRIAL_ENDED: {
 		tally_sweep_trial t;
 		tally_sweep_trial_get(sweep, (size_t)p->trial, &t);
-		bool failed = p->error || strcmp(t.status, "completed");
+		bool failed = p->error || (strcmp(t.status, "completed") && strcmp(t.status, "pruned"));
 		if (!v->tty || failed) {
 			clear_bar(v);
 			trial_line(sweep, p);
@@ -265,11 +311,12 @@ static int ask_to_start(const tally_sweep *sweep)
 
 static int report_end(tally_sweep *sweep, tally_store *store)
 {
-	size_t n = tally_sweep_trial_count(sweep), completed = 0, failed = 0;
+	size_t n = tally_sweep_trial_count(sweep), completed = 0, failed = 0, pruned = 0;
 	for (size_t i = 0; i < n; i++) {
 		tally_sweep_trial t;
 		tally_sweep_trial_get(sweep, i, &t);
 		completed += !strcmp(t.status, "completed");
+		pruned += !strcmp(t.status, "pruned");
 		failed += !strcmp(t.status, "error") || !strcmp(t.status, "terminated");
 	}
 	/* the table is the result: printed even with -q */
@@ -289,10 +336,12 @@ static int report_end(tally_sweep *sweep, tally_store *store)
 		return EXIT_NEGATIVE;
 	}
 	fprintf(stderr, "Sweep %s %s: %zu of %zu trials completed", id, status, completed, n);
+	if (pruned)
+		fprintf(stderr, ", %zu pruned", pruned);
 	if (failed)
 		fprintf(stderr, ", %zu failed (`tally tune --resume %s --retry-failed` runs them again)", failed, id);
 	fputc('\n', stderr);
-	return completed == n ? EXIT_OK : EXIT_NEGATIVE;
+	return completed + pruned == n ? EXIT_OK : EXIT_NEGATIVE;
 }
 
 int cli_tune(cli_tune_request *req)
@@ -378,6 +427,27 @@ typedef struct {
 	bool search_options; /* --grid, --sample … (not with --resume) */
 } tune_args;
 
+static const char *option_name(int c)
+{
+	for (const struct option *o = options; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
+/* Where a whole-number setting of TPE or a pruner goes. */
+static long *count_option(tally_sweep_options *p, int c)
+{
+	switch (c) {
+	case OPT_STARTUP: return &p->startup_trials;
+	case OPT_CANDIDATES: return &p->candidates;
+	case OPT_PRUNE_STARTUP: return &p->prune_startup;
+	case OPT_PRUNE_WARMUP: return &p->prune_warmup;
+	case OPT_PRUNE_MIN_STEP: return &p->prune_min_step;
+	default: return &p->prune_factor;
+	}
+}
+
 /* The options only tally tune has. */
 static int parse_option(int c, void *ctx)
 {
@@ -388,6 +458,42 @@ static int parse_option(int c, void *ctx)
 	switch (c) {
 	case OPT_GRID: p->strategy = "grid"; a->search_options = true; break;
 	case OPT_RANDOM: p->strategy = "random"; a->search_options = true; break;
+	case OPT_TPE: p->strategy = "tpe"; a->search_options = true; break;
+	case OPT_OPTIMIZER:
+		if (strcmp(optarg, "grid") && strcmp(optarg, "random") && strcmp(optarg, "tpe"))
+			return cli_usage_error(cmd_tune_usage, "no optimizer '%s' — use grid, random or tpe", optarg);
+		p->strategy = optarg;
+		a->search_options = true;
+		break;
+	case OPT_MULTIVARIATE: p->multivariate = 1; a->search_options = true; break;
+	case OPT_STARTUP:
+	case OPT_CANDIDATES:
+	case OPT_PRUNE_STARTUP:
+	case OPT_PRUNE_WARMUP:
+	case OPT_PRUNE_MIN_STEP:
+	case OPT_PRUNE_FACTOR:
+		if (!parse_count(optarg, &v, c == OPT_PRUNE_WARMUP ? 0 : c == OPT_PRUNE_FACTOR ? 2 : 1) || v > 1000000000)
+			return cli_usage_error(cmd_tune_usage, "--%s '%s' is not a whole number%s", option_name(c), optarg,
+			                       c == OPT_PRUNE_WARMUP ? "" : c == OPT_PRUNE_FACTOR ? " from 2 on" : " from 1 on");
+		*count_option(p, c) = (long)v;
+		a->search_options = true;
+		break;
+	case OPT_PRUNE:
+		if (strcmp(optarg, "median") && strcmp(optarg, "asha"))
+			return cli_usage_error(cmd_tune_usage, "no pruner '%s' — use median or asha", optarg);
+		p->prune = optarg;
+		a->search_options = true;
+		break;
+	case OPT_PRUNE_GRACE: {
+		char *end;
+		errno = 0;
+		p->prune_grace = strtod(optarg, &end);
+		if (errno || end == optarg || *end || !(p->prune_grace > 0 && p->prune_grace <= 86400))
+			return cli_usage_error(cmd_tune_usage, "--prune-grace '%s' is not a number of seconds (0 < S <= 86400)",
+			                       optarg);
+		a->search_options = true;
+		break;
+	}
 	case OPT_SAMPLE: {
 		char *end;
 		errno = 0;
@@ -446,7 +552,10 @@ static int parse_option(int c, void *ctx)
 	case OPT_ID_FILE: req->id_file = optarg; break;
 	case 'y': req->yes = true; break;
 	case 'q': req->quiet = true; break;
-	case 'h': fputs(cmd_tune_usage, stdout); return -1;
+	case 'h':
+		fputs(cmd_tune_usage, stdout);
+		fputs(cmd_tune_usage_more, stdout);
+		return -1;
 	default: return cli_usage_error(cmd_tune_usage, "unknown option or missing value");
 	}
 	return 0;

@@ -6,7 +6,8 @@
 const cli_command cli_commands[] = {
 	{"run", cmd_run, "run a script as a tracked run", cmd_run_usage, cmd_run_usage_more},
 	{"runs", cmd_runs, "list runs, newest first", cmd_runs_usage, NULL},
-	{"tune", cmd_tune, "run a script over a search space (grid, random), trials in parallel", cmd_tune_usage, NULL},
+	{"tune", cmd_tune, "run a script over a search space (grid, random, TPE), trials in parallel, early stopping",
+	 cmd_tune_usage, cmd_tune_usage_more},
 	{"sweeps", cmd_sweeps, "list the sweeps tally tune recorded", cmd_sweeps_usage, NULL},
 	{"show", cmd_show, "show everything recorded about a run", cmd_show_usage, NULL},
 	{"compare", cmd_compare, "runs side by side: attributes, flags, scalars that differ", cmd_compare_usage, NULL},

@@ -95,7 +95,7 @@ static char *plan_text(const tally_space *space, const char *strategy, uint64_t 
 {
 	const tally_strategy *s = tally__strategy_find(strategy);
 	void *st = NULL;
-	assert_int_equal(s->start(&st, space, budget, seed), 0);
+	assert_int_equal(s->start(&st, space, budget, seed, NULL), 0);
 	json_t *all = json_array(), *v;
 	int rc;
 	while ((rc = s->next(st, NULL, 0, &v)) == 0)
@@ -185,7 +185,7 @@ static void distributions_stay_in_bounds(void **state)
 	/* a grid refuses distributions */
 	const tally_strategy *grid = tally__strategy_find("grid");
 	void *st = NULL;
-	assert_int_equal(grid->start(&st, &space, 0, 1), TALLY_EINVALID);
+	assert_int_equal(grid->start(&st, &space, 0, 1, NULL), TALLY_EINVALID);
 	assert_null(tally__strategy_find("bayes"));
 	tally__space_release(&space);
 }
@@ -320,9 +320,9 @@ static void assignments_type_back(void **state)
  */
 static size_t climb_seen[16], climb_calls;
 
-static int climb_start(void **state, const tally_space *space, uint64_t budget, uint64_t seed)
+static int climb_start(void **state, const tally_space *space, uint64_t budget, uint64_t seed, const json_t *settings)
 {
-	(void)space, (void)budget, (void)seed;
+	(void)space, (void)budget, (void)seed, (void)settings;
 	*state = &climb_calls;
 	return 0;
 }
@@ -363,8 +363,8 @@ static void a_sequential_strategy_is_asked_with_the_results_so_far(void **state)
 	assert_int_equal(tally__strategy_register(&climb), 0);
 	assert_int_equal(tally__strategy_register(&climb), TALLY_EEXISTS);
 
-	tally_sweep_options o = {TALLY_SWEEP_OPTIONS_VERSION, TALLY_LAUNCH_OPTIONS_INIT, "climb", 0, 4, 7, 1, NULL,
-	                         "loss", 0};
+	tally_sweep_options o = {.version = TALLY_SWEEP_OPTIONS_VERSION, .launch = TALLY_LAUNCH_OPTIONS_INIT,
+	                         .strategy = "climb", .max_trials = 4, .seed = 7, .has_seed = 1, .objective = "loss"};
 	const char *const flags[] = {"x=range[1:100]", NULL};
 	o.launch.script = script;
 	o.launch.project_dir = project;

@@ -36,7 +36,7 @@ extern char **environ;
 
 #define READ_CHUNK (256 * 1024)
 #define SUMMARY_EVERY_MS 2000
-#define FLUSH_EVERY_MS 250
+#define FLUSH_EVERY_MS 100
 #define TFEVENTS_EVERY_MS 2000  /* how often the run directory is searched for event files */
 #define DRAIN_AFTER_EXIT_MS 2000
 
@@ -704,6 +704,27 @@ static const char *final_status(const supervisor *s, int *exit_code, int *exit_s
 	return s->interrupted ? "terminated" : "error";
 }
 
+/*
+ * A sweep's pruner stops a hopeless trial by writing why into
+ * .tally/prune.json and then sending SIGTERM: a run stopped that way ends
+ * as "pruned", with that reason (malloc'ed; NULL when there is none).
+ */
+static char *prune_reason(const tally_run *run)
+{
+	tally_buf path = TALLY_BUF_INIT, text = TALLY_BUF_INIT;
+	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/prune.json", tally_run_dir(run));
+	char *reason = NULL;
+	if (!tally_buf_oom(&path) && !tally_read_regular_file(&text, path.ptr, 64 * 1024)) {
+		json_t *request = json_loadb(text.ptr ? text.ptr : "", text.len, 0, NULL);
+		const char *why = json_string_value(json_object_get(request, "reason"));
+		reason = strdup(why ? why : "pruned by the sweep");
+		json_decref(request);
+	}
+	tally_buf_release(&path);
+	tally_buf_release(&text);
+	return reason;
+}
+
 /* ---- putting it together ---- */
 
 static json_t *launch_meta(const tally_store *store, const tally_launch_options *opts, const tally_strlist *argv,
@@ -1049,7 +1070,11 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		snprintf(reason, sizeof reason, "%s received by tally and forwarded to the script",
 		         sup.interrupted == SIGINT ? "interrupt (SIGINT)" : sup.interrupted == SIGTERM ? "SIGTERM"
 		         : sup.interrupted == SIGHUP ? "hangup (SIGHUP)" : "SIGQUIT");
-	rc = tally__run_end(run, status, exit_status, sig, sup.interrupted ? reason : NULL);
+	char *pruned = sup.interrupted ? prune_reason(run) : NULL;
+	if (pruned)
+		status = "pruned";
+	rc = tally__run_end(run, status, exit_status, sig, pruned ? pruned : sup.interrupted ? reason : NULL);
+	free(pruned);
 	if (!rc)
 		rc = orc;
 	if (!rc) {

@@ -30,6 +30,7 @@ typedef struct {
 	int report_fd;           /* "ok ID" or "error MESSAGE" from it, or -1 */
 	size_t trial;
 	tally_buf report;
+	char run_id[TALLY_ID_MAX];
 } local_slot;
 
 typedef struct {
@@ -210,6 +211,31 @@ static void local_signal(void *state, int sig)
 			kill(x->slots[w].pid, sig);
 }
 
+static void local_signal_trial(void *state, unsigned slot, int sig)
+{
+	local_executor *x = state;
+	if (slot < x->env.slots && x->slots[slot].pid > 0)
+		kill(x->slots[slot].pid, sig);
+}
+
+/* The run's id from the report ("ok ID\n"), once it came. */
+static const char *local_run_of(void *state, unsigned slot)
+{
+	local_executor *x = state;
+	local_slot *k = &x->slots[slot];
+	if (slot >= x->env.slots || !k->pid || k->report.len < 4 || strncmp(k->report.ptr, "ok ", 3))
+		return NULL;
+	char *nl = memchr(k->report.ptr, '\n', k->report.len);
+	if (!nl)
+		return NULL;
+	size_t len = (size_t)(nl - k->report.ptr) - 3;
+	if (len >= sizeof k->run_id)
+		return NULL;
+	memcpy(k->run_id, k->report.ptr + 3, len);
+	k->run_id[len] = '\0';
+	return k->run_id;
+}
+
 static void local_close(void *state)
 {
 	local_executor *x = state;
@@ -230,6 +256,8 @@ static const tally_executor local_executor_ops = {
 	.start = local_start,
 	.wait = local_wait,
 	.signal = local_signal,
+	.signal_trial = local_signal_trial,
+	.run_of = local_run_of,
 	.close = local_close,
 };
 

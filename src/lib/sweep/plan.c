@@ -179,7 +179,7 @@ static int plan_trials(tally_sweep *s, const tally_sweep_options *o, const tally
 		name = finite && !o->sample && !o->max_trials ? "grid" : "random";
 	const tally_strategy *strategy = tally__strategy_find(name);
 	if (!strategy)
-		return tally__error(TALLY_EINVALID, "no search strategy '%s' — use grid or random", name);
+		return tally__error(TALLY_EINVALID, "no optimizer '%s' — use grid, random or tpe", name);
 	uint64_t budget = o->max_trials;
 	if (o->sample > 0) { /* tfruns: a share of the grid, at least one trial */
 		uint64_t n = (uint64_t)floor(o->sample * (double)grid);
@@ -196,12 +196,14 @@ static int plan_trials(tally_sweep *s, const tally_sweep_options *o, const tally
 	*strategy_name = strategy->name;
 	if (strategy->sequential) { /* its trials are proposed as results come in */
 		*budget_out = budget ? budget : 20;
+		if (grid && grid < *budget_out) /* a finite space: each point at most once */
+			*budget_out = grid;
 		json_object_set_new(s->record, "max_trials", json_integer((json_int_t)*budget_out));
 		return 0;
 	}
 	void *state = NULL;
 	uint64_t seed = (uint64_t)json_integer_value(json_object_get(s->record, "seed"));
-	int rc = strategy->start(&state, space, budget, seed);
+	int rc = strategy->start(&state, space, budget, seed, json_object_get(s->record, "optimizer"));
 	json_t *values;
 	while (!rc && (rc = strategy->next(state, NULL, 0, &values)) == 0) {
 		json_t *trial = json_object();
@@ -214,6 +216,71 @@ static int plan_trials(tally_sweep *s, const tally_sweep_options *o, const tally
 		strategy->stop(state);
 	*budget_out = budget;
 	return rc;
+}
+
+/* A setting given (> 0), else its default. */
+static json_t *setting(long given, long fallback)
+{
+	return json_integer(given > 0 ? given : fallback);
+}
+
+/* The record's "optimizer": the strategy and, for TPE, its settings. */
+static int set_optimizer(tally_sweep *s, const tally_sweep_options *o, const char *strategy)
+{
+	bool tpe = !strcmp(strategy, "tpe");
+	bool v2 = o->version >= 2;
+	if (v2 && !tpe && (o->multivariate || o->startup_trials > 0 || o->candidates > 0))
+		return tally__error(TALLY_EINVALID, "--%s is a setting of TPE — add --optimizer tpe",
+		                    o->multivariate ? "multivariate" : o->startup_trials > 0 ? "startup-trials" : "candidates");
+	json_t *opt = json_object();
+	json_object_set_new(opt, "name", json_string(strategy));
+	if (tpe) {
+		json_object_set_new(opt, "startup_trials", setting(v2 ? o->startup_trials : 0, TALLY_TPE_STARTUP));
+		json_object_set_new(opt, "candidates", setting(v2 ? o->candidates : 0, TALLY_TPE_CANDIDATES));
+		json_object_set_new(opt, "multivariate", json_boolean(v2 && o->multivariate));
+		json_object_set_new(opt, "constant_liar", json_true());
+	}
+	json_object_set_new(s->record, "optimizer", opt);
+	return 0;
+}
+
+/* The record's "pruner" (null without one), checked before anything starts. */
+static int set_pruner(tally_sweep *s, const tally_sweep_options *o)
+{
+	const char *name = o->version >= 2 ? o->prune : NULL;
+	json_object_set_new(s->record, "pruner", json_null());
+	if (!name) {
+		if (o->version >= 2 && (o->prune_startup > 0 || o->prune_warmup > 0 || o->prune_min_step > 0 ||
+		                        o->prune_factor > 0 || o->prune_grace > 0))
+			return tally__error(TALLY_EINVALID, "a --prune-… setting without a pruner — add --prune median or --prune asha");
+		return 0;
+	}
+	bool median = !strcmp(name, "median"), asha = !strcmp(name, "asha");
+	if (!median && !asha)
+		return tally__error(TALLY_EINVALID, "no pruner '%s' — use median or asha", name);
+	if (!o->objective)
+		return tally__error(TALLY_EINVALID, "--prune %s needs the objective it watches — add --minimize SCALAR or "
+		                    "--maximize SCALAR", name);
+	if (median && (o->prune_min_step > 0 || o->prune_factor > 0))
+		return tally__error(TALLY_EINVALID, "--prune-%s is a setting of ASHA — use it with --prune asha",
+		                    o->prune_min_step > 0 ? "min-step" : "factor");
+	if (asha && (o->prune_startup > 0 || o->prune_warmup > 0))
+		return tally__error(TALLY_EINVALID, "--prune-%s is a setting of the median pruner — use it with --prune median",
+		                    o->prune_startup > 0 ? "startup" : "warmup");
+	if (asha && o->prune_factor == 1)
+		return tally__error(TALLY_EINVALID, "--prune-factor 1 halves nothing — give 2 or more (default 3)");
+	json_t *p = json_object();
+	json_object_set_new(p, "name", json_string(name));
+	if (median) {
+		json_object_set_new(p, "startup_trials", setting(o->prune_startup, TALLY_PRUNE_STARTUP));
+		json_object_set_new(p, "warmup_steps", setting(o->prune_warmup, 0));
+	} else {
+		json_object_set_new(p, "min_step", o->prune_min_step > 0 ? json_integer(o->prune_min_step) : json_null());
+		json_object_set_new(p, "reduction_factor", setting(o->prune_factor, TALLY_PRUNE_FACTOR));
+	}
+	json_object_set_new(p, "grace_seconds", json_real(o->prune_grace > 0 ? o->prune_grace : TALLY_PRUNE_GRACE_S));
+	json_object_set_new(s->record, "pruner", p);
+	return 0;
 }
 
 static void set_description(tally_sweep *s, const tally_space *space, const char *strategy, uint64_t grid)
@@ -291,7 +358,7 @@ static json_t *new_record(const tally_store *store, const tally_sweep_options *o
 int tally_sweep_plan(tally_sweep **out, tally_store *store, const tally_sweep_options *o)
 {
 	*out = NULL;
-	if (!o || o->version != TALLY_SWEEP_OPTIONS_VERSION)
+	if (!o || o->version < 1 || o->version > TALLY_SWEEP_OPTIONS_VERSION)
 		return tally__error(TALLY_EINVALID, "unsupported tally_sweep_options version");
 	if (o->launch.version != TALLY_LAUNCH_OPTIONS_VERSION)
 		return tally__error(TALLY_EINVALID, "unsupported tally_launch_options version");
@@ -341,6 +408,10 @@ int tally_sweep_plan(tally_sweep **out, tally_store *store, const tally_sweep_op
 	} else {
 		rc = plan_trials(s, o, &space, trials, &strategy, &budget);
 	}
+	if (!rc)
+		rc = set_optimizer(s, o, strategy);
+	if (!rc)
+		rc = set_pruner(s, o);
 	if (rc)
 		goto done;
 	json_object_set_new(s->record, "strategy", json_string(strategy));

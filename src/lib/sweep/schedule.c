@@ -20,13 +20,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/scalars/scalars.h"
+#include "util/fsutil.h"
 #include "util/timeutil.h"
+
+#define WATCH_EVERY_MS 100 /* how often a pruner reads the running trials' points */
 
 /* A place for one trial at a time. */
 typedef struct {
 	bool busy;
 	size_t trial;
 	int64_t started_ms;
+	/* with a pruner: the trial's scalars, read as its run logs them */
+	tally_scalar_cursor *cursor;
+	int prune_signals;       /* SIGTERMs sent since the pruner stopped it */
+	int64_t prune_signal_ms; /* when the last one went */
 } slot;
 
 typedef struct {
@@ -49,6 +57,10 @@ typedef struct {
 	tally_space space;
 	uint64_t budget;
 	bool exhausted;
+	/* A pruner, watching the running trials' objective. */
+	tally_pruner *pruner;
+	int64_t grace_ms;
+	size_t pruned;
 } scheduler;
 
 static size_t count_strings(const char *const *list)
@@ -142,7 +154,7 @@ static void emit(scheduler *x, int event, long trial, const char *run_id, const 
 	if (!x->o->progress)
 		return;
 	tally_sweep_progress p = {event, trial, run_id, error, x->s->n_trials, x->completed, x->failed, x->running,
-	                          0, x->done_before, -1};
+	                          0, x->done_before, -1, x->pruned, tally_sweep_best(x->s)};
 	p.pending = x->n_todo - x->next_todo;
 	if (x->strategy && !x->exhausted && x->budget > x->s->n_trials) { /* still to be proposed */
 		p.pending += (size_t)(x->budget - x->s->n_trials);
@@ -174,11 +186,13 @@ static int start_trial(scheduler *x, unsigned w, size_t trial)
 	tally__trial_launch_release(&tl);
 	if (rc)
 		return rc;
-	x->slots[w] = (slot){true, trial, tally_now_ms()};
+	x->slots[w] = (slot){.busy = true, .trial = trial, .started_ms = tally_now_ms()};
 	x->running++;
 	emit(x, TALLY_SWEEP_TRIAL_STARTED, (long)trial, NULL, NULL);
 	return 0;
 }
+
+static void pruner_trial_ended(scheduler *x, slot *k, const tally_trial_end *end);
 
 static void trial_ended(void *ctx, const tally_trial_end *end)
 {
@@ -187,9 +201,13 @@ static void trial_ended(void *ctx, const tally_trial_end *end)
 	x->running--;
 	if (end->run_id)
 		tally__sweep_read_trial_run(x->s, end->trial, end->run_id);
-	bool ok = !end->error && !strcmp(x->s->trials[end->trial].status, "completed");
+	const char *status = x->s->trials[end->trial].status;
+	bool ok = !end->error && !strcmp(status, "completed"), pruned = !end->error && !strcmp(status, "pruned");
+	pruner_trial_ended(x, k, end);
 	if (ok)
 		x->completed++;
+	else if (pruned)
+		x->pruned++;
 	else
 		x->failed++;
 	x->finished_ms_total += tally_now_ms() - k->started_ms;
@@ -200,6 +218,145 @@ static void trial_ended(void *ctx, const tally_trial_end *end)
 	}
 	k->busy = false;
 	emit(x, TALLY_SWEEP_TRIAL_ENDED, (long)end->trial, end->run_id, end->error);
+}
+
+/* ---- pruning: hopeless trials stopped early ---- */
+
+typedef struct {
+	scheduler *x;
+	size_t trial;
+	bool any;
+} point_sink;
+
+static int take_point(void *ctx, const char *tag, int64_t step, double value, int64_t time_ms)
+{
+	point_sink *k = ctx;
+	(void)time_ms;
+	if (!strcmp(tag, k->x->s->objective)) {
+		k->any = true;
+		tally__pruner_report(k->x->pruner, k->trial, step, k->x->s->maximize ? -value : value);
+	}
+	return 0;
+}
+
+static char *run_dir(const scheduler *x, const char *run_id)
+{
+	return tally_path_join(x->s->store->path, run_id);
+}
+
+/* The objective's points that trial `w` logged since the last look; whether there were any. */
+static bool read_new_points(scheduler *x, slot *k, const char *run_id)
+{
+	if (!k->cursor) {
+		char *dir = run_id ? run_dir(x, run_id) : NULL;
+		if (!dir || tally__scalar_cursor_open(&k->cursor, dir))
+			k->cursor = NULL;
+		free(dir);
+		if (!k->cursor)
+			return false;
+	}
+	point_sink sink = {x, k->trial, false};
+	tally__scalar_cursor_read(k->cursor, take_point, &sink);
+	return sink.any;
+}
+
+/* The trials that ran before this execution (a resumed sweep) count too. */
+static int start_pruner(scheduler *x)
+{
+	json_t *settings = json_object_get(x->s->record, "pruner");
+	if (!json_is_object(settings))
+		return 0;
+	int rc = tally__pruner_new(&x->pruner, settings, x->s->objective, x->s->maximize);
+	double grace = json_number_value(json_object_get(settings, "grace_seconds"));
+	x->grace_ms = (int64_t)((grace > 0 ? grace : TALLY_PRUNE_GRACE_S) * 1000);
+	for (size_t i = 0; !rc && i < x->s->n_trials; i++) {
+		const tally_trial_state *t = &x->s->trials[i];
+		if (!t->run_id || (strcmp(t->status, "completed") && strcmp(t->status, "pruned")))
+			continue;
+		char *dir = run_dir(x, t->run_id);
+		bool truncated;
+		point_sink sink = {x, i, false};
+		if (dir)
+			tally__scalar_log_read(dir, take_point, &sink, &truncated);
+		free(dir);
+		if (!strcmp(t->status, "completed"))
+			tally__pruner_completed(x->pruner, i);
+	}
+	for (size_t i = 0; !rc && i < x->s->n_trials; i++)
+		if (x->s->trials[i].run_id && !strcmp(x->s->trials[i].status, "pruned"))
+			tally__pruner_replay(x->pruner, i);
+	for (size_t i = 0; !rc && i < x->s->n_trials; i++)
+		if (x->s->trials[i].run_id && !strcmp(x->s->trials[i].status, "completed"))
+			tally__pruner_replay(x->pruner, i);
+	return rc;
+}
+
+/*
+ * Stop the trial in slot `w`: its run is told why (.tally/prune.json, which
+ * makes its tally record it as pruned), then its tally gets SIGTERM, which
+ * it passes on to the script.  A script that outlives the grace period gets
+ * two more, which its tally turns into SIGKILL.
+ */
+static void prune_trial(scheduler *x, unsigned w, const char *run_id, const char *why)
+{
+	char *dir = run_dir(x, run_id);
+	char *path = dir ? tally_path_join(dir, TALLY_META_DIR "/prune.json") : NULL;
+	json_t *request = json_object();
+	json_object_set(request, "pruner", json_object_get(json_object_get(x->s->record, "pruner"), "name"));
+	json_object_set_new(request, "sweep", json_string(x->s->id));
+	json_object_set_new(request, "reason", json_string(why));
+	char *text = json_dumps(request, JSON_INDENT(2));
+	if (!path || !text || tally_write_file_atomic(path, text, strlen(text), 0))
+		tally_buf_printf(&x->s->store->warnings, "sweep %s: trial %zu is stopped as terminated: %s\n", x->s->id,
+		                 x->slots[w].trial + 1, path && text ? tally_error_last() : "out of memory");
+	free(text);
+	json_decref(request);
+	free(path);
+	free(dir);
+	x->executor->signal_trial(x->executor_state, w, SIGTERM);
+	x->slots[w].prune_signals = 1;
+	x->slots[w].prune_signal_ms = tally_now_ms();
+}
+
+/* Read what the running trials logged; stop the hopeless ones, and those that ignore being stopped. */
+static void watch_trials(scheduler *x)
+{
+	int64_t now = tally_now_ms();
+	for (unsigned w = 0; x->pruner && w < x->n_slots; w++) {
+		slot *k = &x->slots[w];
+		if (!k->busy)
+			continue;
+		if (k->prune_signals) {
+			int64_t due = k->prune_signals == 1 ? x->grace_ms : 250; /* the third one spaced from the second */
+			if (k->prune_signals < 3 && now - k->prune_signal_ms >= due) {
+				x->executor->signal_trial(x->executor_state, w, SIGTERM);
+				k->prune_signals++;
+				k->prune_signal_ms = now;
+			}
+			continue;
+		}
+		const char *run_id = x->executor->run_of(x->executor_state, w);
+		char rule[512], why[600];
+		if (read_new_points(x, k, run_id) && tally__pruner_check(x->pruner, k->trial, rule, sizeof rule)) {
+			const char *name = json_string_value(json_object_get(json_object_get(x->s->record, "pruner"), "name"));
+			snprintf(why, sizeof why, "pruned by the %s rule: %s", name && !strcmp(name, "asha") ? "ASHA" : "median",
+			         rule);
+			prune_trial(x, w, run_id, why);
+		}
+	}
+}
+
+/* A trial ended: its last points, and a completed one's curve counts from now on. */
+static void pruner_trial_ended(scheduler *x, slot *k, const tally_trial_end *end)
+{
+	if (x->pruner && end->run_id) {
+		read_new_points(x, k, end->run_id);
+		if (!strcmp(x->s->trials[end->trial].status, "completed"))
+			tally__pruner_completed(x->pruner, end->trial);
+	}
+	tally__scalar_cursor_free(k->cursor);
+	k->cursor = NULL;
+	k->prune_signals = 0;
 }
 
 /* ---- sequential strategies: trials proposed while the sweep runs ---- */
@@ -230,7 +387,8 @@ static int start_strategy(scheduler *x)
 	int rc = load_space(x->s, &x->space);
 	if (!rc)
 		rc = st->start(&x->strategy_state, &x->space, x->budget,
-		               (uint64_t)json_integer_value(json_object_get(x->s->record, "seed")));
+		               (uint64_t)json_integer_value(json_object_get(x->s->record, "seed")),
+		               json_object_get(x->s->record, "optimizer"));
 	if (!rc)
 		x->strategy = st;
 	return rc;
@@ -243,22 +401,23 @@ static void stop_strategy(scheduler *x)
 	tally__space_release(&x->space);
 }
 
-/* The finished trials, as the strategy sees them (the objective oriented: smaller is better). */
-static tally_trial_result *finished_trials(const tally_sweep *s, size_t *n)
+/* Every trial so far, as the strategy sees them (the objective oriented: smaller is better). */
+static tally_trial_result *trial_results(const tally_sweep *s)
 {
-	tally_trial_result *done = calloc(s->n_trials ? s->n_trials : 1, sizeof *done);
-	*n = 0;
-	for (size_t i = 0; done && i < s->n_trials; i++) {
+	tally_trial_result *all = calloc(s->n_trials ? s->n_trials : 1, sizeof *all);
+	for (size_t i = 0; all && i < s->n_trials; i++) {
 		const tally_trial_state *t = &s->trials[i];
-		if (!strcmp(t->status, "pending") || !strcmp(t->status, "running"))
-			continue;
-		tally_trial_result *r = &done[(*n)++];
+		tally_trial_result *r = &all[i];
 		r->flags = tally__sweep_trial_flags(s, i);
-		r->failed = strcmp(t->status, "completed") != 0;
-		r->has_objective = t->has_objective;
+		bool completed = !strcmp(t->status, "completed"), pruned = !strcmp(t->status, "pruned");
+		r->outcome = !strcmp(t->status, "pending") || !strcmp(t->status, "running") ? TALLY_TRIAL_RUNNING
+		           : completed && t->has_objective ? TALLY_TRIAL_COMPLETED
+		           : pruned ? TALLY_TRIAL_PRUNED : TALLY_TRIAL_FAILED;
+		r->has_objective = (completed && t->has_objective) || (pruned && t->logged_objective);
 		r->objective = s->maximize ? -t->objective : t->objective;
+		r->step = t->objective_step;
 	}
-	return done;
+	return all;
 }
 
 /* The next trial to start: a planned one not yet run, else the strategy's
@@ -269,11 +428,10 @@ static long next_trial(scheduler *x, int *rc)
 		return (long)x->todo[x->next_todo++];
 	if (!x->strategy || x->exhausted || x->s->n_trials >= x->budget)
 		return -1;
-	size_t n = 0;
-	tally_trial_result *done = finished_trials(x->s, &n);
+	tally_trial_result *all = trial_results(x->s);
 	json_t *values = NULL;
-	int r = done ? x->strategy->next(x->strategy_state, done, n, &values) : tally__error_oom();
-	free(done);
+	int r = all ? x->strategy->next(x->strategy_state, all, x->s->n_trials, &values) : tally__error_oom();
+	free(all);
 	if (r == 1) { /* nothing now: for good once no trial is left to report */
 		x->exhausted = !x->running;
 		return -1;
@@ -301,7 +459,7 @@ static int list_todo(scheduler *x)
 		return tally__error_oom();
 	for (size_t i = 0; i < s->n_trials; i++) {
 		const char *st = s->trials[i].status;
-		if (!strcmp(st, "completed"))
+		if (!strcmp(st, "completed") || !strcmp(st, "pruned")) /* a pruned trial ended as meant */
 			x->done_before++;
 		else if (!strcmp(st, "pending") || !strcmp(st, "terminated") || (!strcmp(st, "error") && x->o->retry_failed))
 			x->todo[x->n_todo++] = i;
@@ -365,8 +523,11 @@ static int run_trials(scheduler *x)
 			x->stopping = true;
 		if (!x->running && (x->stopping || !more_to_start(x)))
 			break;
-		x->executor->wait(x->executor_state, signal_pipe[0], 1000, trial_ended, x);
+		/* a pruner reads the running trials' points as they come */
+		x->executor->wait(x->executor_state, signal_pipe[0], x->pruner ? WATCH_EVERY_MS : 1000, trial_ended, x);
 		take_signals(x);
+		if (!x->stopping)
+			watch_trials(x);
 		if (tally_now_ms() - last_tick >= 1000) {
 			last_tick = tally_now_ms();
 			emit(x, TALLY_SWEEP_TICK, -1, NULL, NULL);
@@ -394,6 +555,8 @@ int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 		rc = list_todo(&x);
 	if (!rc)
 		rc = start_strategy(&x);
+	if (!rc)
+		rc = start_pruner(&x);
 	if (!rc && !(rc = install_signals()))
 		signals = true;
 	if (!rc && !(rc = x.executor->open(&x.executor_state, &env))) {
@@ -408,6 +571,9 @@ int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 	if (signals)
 		restore_signals();
 	stop_strategy(&x);
+	tally__pruner_free(x.pruner);
+	for (unsigned w = 0; x.slots && w < parallel; w++)
+		tally__scalar_cursor_free(x.slots[w].cursor);
 	free(x.slots);
 	free(x.todo);
 	close(s->lock_fd);

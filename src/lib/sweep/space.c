@@ -93,7 +93,7 @@ int tally_flag_is_sweep(const char *script, const char *assignment)
 }
 
 /* Round to `digits` significant digits: sampled values read well in labels. */
-static double round_sig(double v, int digits)
+double tally__round_sig(double v, int digits)
 {
 	char text[40];
 	snprintf(text, sizeof text, "%.*g", digits, v);
@@ -154,7 +154,7 @@ static int values_range(tally_dim *d, const double *a, int n, bool ints)
 		if (ints) /* exactly, however many digits: range[1000000000000:1000000000003] */
 			json_array_append_new(d->values, json_integer((json_int_t)lo + (json_int_t)i * (json_int_t)step));
 		else
-			json_array_append_new(d->values, json_real(round_sig(lo + (double)i * step, 12)));
+			json_array_append_new(d->values, json_real(tally__round_sig(lo + (double)i * step, 12)));
 	}
 	return 0;
 }
@@ -169,7 +169,7 @@ static int values_spaced(tally_dim *d, const double *a, int n, bool logarithmic)
 		return tally__error(TALLY_EINVALID, "flag %s: the base in '%s' must be positive", d->name, d->spec);
 	for (size_t i = 0; i < (size_t)count; i++) {
 		double x = count == 1 ? lo : lo + (hi - lo) * (double)i / (count - 1);
-		double v = round_sig(logarithmic ? pow(base, x) : x, 12);
+		double v = tally__round_sig(logarithmic ? pow(base, x) : x, 12);
 		if (!isfinite(v))
 			return tally__error(TALLY_EINVALID, "flag %s: '%s' gives values too large for a number", d->name, d->spec);
 		json_array_append_new(d->values, json_real(v));
@@ -341,9 +341,9 @@ static json_t *draw(const tally_dim *d, tally_rng *rng)
 	case TALLY_DIM_VALUES:
 		return json_incref(json_array_get(d->values, tally_rng_below(rng, json_array_size(d->values))));
 	case TALLY_DIM_UNIFORM:
-		return json_real(round_sig(d->lo + u * (d->hi - d->lo), 6));
+		return json_real(tally__round_sig(d->lo + u * (d->hi - d->lo), 6));
 	case TALLY_DIM_LOGUNIFORM:
-		return json_real(round_sig(exp(log(d->lo) + u * (log(d->hi) - log(d->lo))), 6));
+		return json_real(tally__round_sig(exp(log(d->lo) + u * (log(d->hi) - log(d->lo))), 6));
 	case TALLY_DIM_RANDINT:
 		return json_integer((json_int_t)d->lo + (json_int_t)tally_rng_below(rng, (uint64_t)(d->hi - d->lo) + 1));
 	case TALLY_DIM_LOGRANDINT: {
@@ -386,8 +386,8 @@ static json_t *extremes(const tally_dim *d)
 		json_array_append_new(out, json_integer((json_int_t)d->hi));
 	} else { /* the middle is no whole number, as most draws are not */
 		json_array_append_new(out, json_real(d->lo));
-		json_array_append_new(out, json_real(round_sig(d->lo + (d->hi - d->lo) * 0.5123, 6)));
-		json_array_append_new(out, json_real(round_sig(d->hi - (d->hi - d->lo) * 1e-9, 12)));
+		json_array_append_new(out, json_real(tally__round_sig(d->lo + (d->hi - d->lo) * 0.5123, 6)));
+		json_array_append_new(out, json_real(tally__round_sig(d->hi - (d->hi - d->lo) * 1e-9, 12)));
 	}
 	return out;
 }

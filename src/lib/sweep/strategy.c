@@ -3,9 +3,9 @@
  *  - grid: every point of a finite space, in order (the last flag fastest);
  *  - random: a random subset of a finite space's grid, without repeats, or
  *    independent draws where a flag is a distribution.
- * Both know their whole plan in advance.  A sequential strategy (Bayesian
- * search, early stopping) fits the same interface: next() gets the finished
- * trials' results each time a worker frees.
+ * Both know their whole plan in advance.  A sequential strategy (TPE, in
+ * tpe.c) fits the same interface: next() gets every trial so far, with the
+ * results of those that ended, each time a worker frees.
  */
 #include "lib/sweep/sweep.h"
 
@@ -20,8 +20,9 @@ typedef struct {
 	tally_rng rng;
 } plan_state;
 
-static int grid_start(void **state, const tally_space *space, uint64_t budget, uint64_t seed)
+static int grid_start(void **state, const tally_space *space, uint64_t budget, uint64_t seed, const json_t *settings)
 {
+	(void)settings;
 	uint64_t size = tally__space_grid_size(space);
 	if (size == 0)
 		return tally__error(TALLY_EINVALID, "a grid needs every flag to be a list — use random search (--max-trials N) "
@@ -38,7 +39,7 @@ static int grid_start(void **state, const tally_space *space, uint64_t budget, u
 	return 0;
 }
 
-static int grid_next(void *state, const tally_trial_result *done, size_t n_done, json_t **values)
+static int grid_next(void *state, const tally_trial_result *trials, size_t n_trials, json_t **values)
 {
 	plan_state *s = state;
 	if (s->next >= s->count)
@@ -108,8 +109,9 @@ static int sample_indexes(uint64_t **out, uint64_t n, uint64_t k, tally_rng *rng
 	return 0;
 }
 
-static int random_start(void **state, const tally_space *space, uint64_t budget, uint64_t seed)
+static int random_start(void **state, const tally_space *space, uint64_t budget, uint64_t seed, const json_t *settings)
 {
+	(void)settings;
 	plan_state *s = calloc(1, sizeof *s);
 	if (!s)
 		return tally__error_oom();
@@ -133,7 +135,7 @@ static int random_start(void **state, const tally_space *space, uint64_t budget,
 	return 0;
 }
 
-static int random_next(void *state, const tally_trial_result *done, size_t n_done, json_t **values)
+static int random_next(void *state, const tally_trial_result *trials, size_t n_trials, json_t **values)
 {
 	plan_state *s = state;
 	if (s->next >= s->count)
@@ -147,6 +149,9 @@ static const tally_strategy strategies[] = {
 	{"grid", false, grid_start, grid_next, plan_stop},
 	{"random", false, random_start, random_next, plan_stop},
 };
+
+/* Sequential strategies, in their own files. */
+static const tally_strategy *const sequential[] = {&tally__tpe_strategy};
 
 /* Strategies added at run time (tests; later, ones built outside this file). */
 static const tally_strategy *registered[16];
@@ -167,6 +172,9 @@ const tally_strategy *tally__strategy_find(const char *name)
 	for (size_t i = 0; i < sizeof strategies / sizeof *strategies; i++)
 		if (!strcmp(strategies[i].name, name))
 			return &strategies[i];
+	for (size_t i = 0; i < sizeof sequential / sizeof *sequential; i++)
+		if (!strcmp(sequential[i]->name, name))
+			return sequential[i];
 	for (size_t i = 0; i < n_registered; i++)
 		if (!strcmp(registered[i]->name, name))
 			return registered[i];

@@ -430,7 +430,7 @@ int tally__sweep_refresh_trials(tally_sweep *s)
 	find_objective(s);
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->store->db,
-	                       "SELECT r.trial, r.id, r.status, r.started, r.stopped, sc.last FROM runs r"
+	                       "SELECT r.trial, r.id, r.status, r.started, r.stopped, sc.last, sc.last_step FROM runs r"
 	                       " LEFT JOIN scalars sc ON sc.rid = r.rid AND sc.tag = ?2"
 	                       " WHERE r.sweep = ?1 ORDER BY r.started, r.id",
 	                       -1, &st, NULL) != SQLITE_OK)
@@ -456,6 +456,7 @@ int tally__sweep_refresh_trials(tally_sweep *s)
 		t->logged_objective = sqlite3_column_type(st, 5) != SQLITE_NULL;
 		t->has_objective = t->logged_objective && !strcmp(status, "completed");
 		t->objective = sqlite3_column_double(st, 5);
+		t->objective_step = sqlite3_column_int64(st, 6);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -494,6 +495,7 @@ void tally__sweep_read_trial_run(tally_sweep *s, size_t trial, const char *run_i
 	t->logged_objective = s->objective[0] && json_is_number(last);
 	t->has_objective = t->logged_objective && !strcmp(t->status, "completed");
 	t->objective = json_number_value(last);
+	t->objective_step = json_integer_value(json_object_get(json_object_get(scalars, s->objective), "last_step"));
 	json_decref(scalars);
 	tally_run_free(run);
 }
@@ -571,6 +573,10 @@ const char *tally_sweep_json(tally_sweep *s)
 		json_object_set_new(t, "run", st->run_id ? json_string(st->run_id) : json_null());
 		json_object_set_new(t, "objective", st->has_objective && isfinite(st->objective) ? json_real(st->objective)
 		                                                                                 : json_null());
+		if (st->logged_objective && isfinite(st->objective)) { /* also a pruned or failed trial's */
+			json_object_set_new(t, "last_value", json_real(st->objective));
+			json_object_set_new(t, "last_step", json_integer(st->objective_step));
+		}
 	}
 	long best = tally_sweep_best(s);
 	json_object_set_new(o, "best_trial", best >= 0 ? json_integer(best + 1) : json_null());
@@ -617,9 +623,10 @@ int tally_sweep_list(tally_store *store, char **json_out)
 			break;
 		}
 		items = grown;
-		size_t completed = 0, failed = 0;
+		size_t completed = 0, failed = 0, pruned = 0;
 		for (size_t i = 0; i < s->n_trials; i++) {
 			completed += !strcmp(s->trials[i].status, "completed");
+			pruned += !strcmp(s->trials[i].status, "pruned");
 			failed += !strcmp(s->trials[i].status, "error") || !strcmp(s->trials[i].status, "terminated");
 		}
 		long best = tally_sweep_best(s);
@@ -632,6 +639,9 @@ int tally_sweep_list(tally_store *store, char **json_out)
 		json_object_set_new(summary, "trials", json_integer((json_int_t)s->n_trials));
 		json_object_set_new(summary, "completed", json_integer((json_int_t)completed));
 		json_object_set_new(summary, "failed", json_integer((json_int_t)failed));
+		json_object_set_new(summary, "pruned", json_integer((json_int_t)pruned));
+		json_object_set(summary, "optimizer", json_object_get(s->record, "optimizer"));
+		json_object_set(summary, "pruner", json_object_get(s->record, "pruner"));
 		json_object_set_new(summary, "objective", s->objective[0] ? json_string(s->objective) : json_null());
 		json_object_set_new(summary, "goal", json_string(s->maximize ? "maximize" : "minimize"));
 		json_object_set_new(summary, "best_run", best >= 0 ? json_string(s->trials[best].run_id) : json_null());

@@ -1,6 +1,7 @@
 /*
  * Sweeps, inside the library: search spaces (space.c), the strategies that
- * pick trials from them (strategy.c), trials files (trialsfile.c), the
+ * pick trials from them (tpe.c, strategy.c), the pruners that stop hopeless
+ * trials (prune.c), trials files (trialsfile.c), the
  * sweep's record on disk and its trials' state (sweep.c), planning a
  * sweep (plan.c), the executors that run trials (executor-local.c) and the
  * scheduler between them (schedule.c).
@@ -58,40 +59,79 @@ uint64_t tally__space_grid_size(const tally_space *space);
 json_t *tally__space_grid_point(const tally_space *space, uint64_t index);
 /* A random point: lists uniformly, distributions by their law (6 significant digits). */
 json_t *tally__space_random_point(const tally_space *space, tally_rng *rng);
+/* `v` rounded to `digits` significant digits (sampled values read well in labels). */
+double tally__round_sig(double v, int digits);
 /* Values that exercise every dimension's extremes, for checking them against
  * the script's flags before anything starts: a JSON array of {flag: value}. */
 json_t *tally__space_probe_points(const tally_space *space);
 
 /* ---- strategies (strategy.c) ---- */
 
-/* A finished trial as strategies see it. */
+/* Where a trial stands, as strategies see it. */
+typedef enum {
+	TALLY_TRIAL_RUNNING,   /* proposed and not ended (pending or running) */
+	TALLY_TRIAL_COMPLETED,
+	TALLY_TRIAL_FAILED,    /* error or terminated, or completed without the objective */
+	TALLY_TRIAL_PRUNED,    /* stopped early by the sweep's pruner */
+} tally_trial_outcome;
+
 typedef struct {
-	json_t *flags;       /* the values it ran with (borrowed) */
-	bool failed;         /* error or terminated */
-	bool has_objective;
+	json_t *flags;       /* the values it runs with (borrowed) */
+	tally_trial_outcome outcome;
+	bool has_objective;  /* completed or pruned, with the objective's last value */
 	double objective;    /* oriented: smaller is better */
+	int64_t step;        /* pruned: the objective's last step */
 } tally_trial_result;
 
 /*
  * A strategy proposes trials.  Grid and random know every trial in advance
  * (`sequential` false: the sweep records the whole plan when it starts);
- * a sequential one (Bayesian search, early stopping) is asked again each
- * time a worker frees, with the results so far.
+ * a sequential one (TPE) is asked again each time a worker frees, with every
+ * trial so far, running ones included.
  */
 typedef struct {
 	const char *name;
 	bool sequential;
-	/* `budget`: the number of trials wanted (0: every point of a finite space). */
-	int (*start)(void **state, const tally_space *space, uint64_t budget, uint64_t seed);
-	/* 0 and the next trial's values, 1 when there are no more; negative on error. */
-	int (*next)(void *state, const tally_trial_result *done, size_t n_done, json_t **values);
+	/* `budget`: the number of trials wanted (0: every point of a finite space);
+	 * `settings`: the record's "optimizer" object (may be NULL). */
+	int (*start)(void **state, const tally_space *space, uint64_t budget, uint64_t seed, const json_t *settings);
+	/* 0 and the next trial's values, 1 when there are no more; negative on error.
+	 * `trials`: every trial so far, in order. */
+	int (*next)(void *state, const tally_trial_result *trials, size_t n_trials, json_t **values);
 	void (*stop)(void *state);
 } tally_strategy;
+
+/* TPE, the Tree-structured Parzen Estimator (tpe.c): its settings' defaults. */
+#define TALLY_TPE_STARTUP 10     /* random trials before the model takes over */
+#define TALLY_TPE_CANDIDATES 24  /* draws from the good trials' density, the best one proposed */
+extern const tally_strategy tally__tpe_strategy;
 
 /* "grid", "random" or a registered strategy; NULL for another name. */
 const tally_strategy *tally__strategy_find(const char *name);
 /* Make a strategy available by its name (it must outlive its use). */
 int tally__strategy_register(const tally_strategy *strategy);
+
+/* ---- pruners: stopping hopeless trials early (prune.c) ---- */
+
+typedef enum { TALLY_PRUNE_MEDIAN, TALLY_PRUNE_ASHA } tally_pruner_kind;
+
+#define TALLY_PRUNE_STARTUP 5     /* median: completed trials before any is pruned */
+#define TALLY_PRUNE_FACTOR 3      /* asha: the reduction factor */
+#define TALLY_PRUNE_GRACE_S 10    /* seconds from SIGTERM to SIGKILL */
+
+typedef struct tally_pruner tally_pruner;
+
+/* A pruner from the record's "pruner" settings; `objective` and `maximize` word its reasons. */
+int tally__pruner_new(tally_pruner **out, const json_t *settings, const char *objective, bool maximize);
+void tally__pruner_free(tally_pruner *p);
+/* Trial `trial` (from 0) logged `value` (oriented: smaller is better) at `step`. */
+int tally__pruner_report(tally_pruner *p, size_t trial, int64_t step, double value);
+/* The trial completed: its values count for the median, its length for ASHA's rungs. */
+void tally__pruner_completed(tally_pruner *p, size_t trial);
+/* A trial that ran before this execution (resume): record the ASHA rungs it reached. */
+void tally__pruner_replay(tally_pruner *p, size_t trial);
+/* Whether the trial should stop at its latest value; if so, why (in `why`). */
+bool tally__pruner_check(tally_pruner *p, size_t trial, char *why, size_t size);
 
 /* ---- trials files (trialsfile.c) ---- */
 
@@ -108,10 +148,11 @@ int tally__trials_parse(json_t **out, const char *path, const char *text, size_t
 /* What the sweep knows of one trial, read from its runs. */
 typedef struct {
 	char *run_id;
-	char status[16];       /* pending, running, completed, error, terminated */
+	char status[16];       /* pending, running, completed, error, terminated, pruned */
 	bool has_objective;    /* completed, with the objective */
 	bool logged_objective; /* its run logged the objective, whatever its status */
 	double objective;
+	int64_t objective_step; /* the step of its last objective value */
 	int64_t duration_ms;
 	char *flags_text;      /* the trial's flags as compact JSON, for tally_sweep_trial_get() */
 } tally_trial_state;
@@ -217,6 +258,10 @@ typedef struct {
 	void (*wait)(void *state, int wake_fd, int timeout_ms, tally_trial_ended_cb ended, void *ctx);
 	/* Pass `sig` on to every running trial. */
 	void (*signal)(void *state, int sig);
+	/* Pass `sig` to the trial in `slot` alone (a pruned one). */
+	void (*signal_trial)(void *state, unsigned slot, int sig);
+	/* The id of the run the trial in `slot` became, once it exists (else NULL). */
+	const char *(*run_of)(void *state, unsigned slot);
 	void (*close)(void *state);
 } tally_executor;
 
