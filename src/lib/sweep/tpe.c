@@ -80,6 +80,7 @@ typedef struct {
 	size_t n;
 	double *log_w;      /* n */
 	double *mu, *sigma, *log_z;  /* n × n_dims, numeric dims */
+	double *inv_sigma, *log_norm; /* 1/σ and -log σ - log √(2π) - log Z, for continuous densities */
 	double *cat;        /* n × n_dims: a kernel's category (-1 for the prior) */
 	double cat_a;       /* a kernel's share for every category: prior weight / kernels */
 } mixture;
@@ -215,6 +216,8 @@ static void mixture_release(mixture *m)
 	free(m->mu);
 	free(m->sigma);
 	free(m->log_z);
+	free(m->inv_sigma);
+	free(m->log_norm);
 	free(m->cat);
 	memset(m, 0, sizeof *m);
 }
@@ -257,10 +260,13 @@ static int mixture_build(mixture *m, const tpe_state *st, observation *const *gr
 	m->mu = malloc(n * d * sizeof *m->mu);
 	m->sigma = malloc(n * d * sizeof *m->sigma);
 	m->log_z = malloc(n * d * sizeof *m->log_z);
+	m->inv_sigma = malloc(n * d * sizeof *m->inv_sigma);
+	m->log_norm = malloc(n * d * sizeof *m->log_norm);
 	m->cat = malloc(n * d * sizeof *m->cat);
 	sorted_mu *order = malloc(n * sizeof *order);
 	double *mus = malloc(n * sizeof *mus), *sigmas = malloc(n * sizeof *sigmas);
-	if (!m->log_w || !m->mu || !m->sigma || !m->log_z || !m->cat || !order || !mus || !sigmas) {
+	if (!m->log_w || !m->mu || !m->sigma || !m->log_z || !m->inv_sigma || !m->log_norm || !m->cat || !order || !mus ||
+	    !sigmas) {
 		free(order);
 		free(mus);
 		free(sigmas);
@@ -293,6 +299,8 @@ static int mixture_build(mixture *m, const tpe_state *st, observation *const *gr
 			m->mu[k * d + j] = mus[k];
 			m->sigma[k * d + j] = s;
 			m->log_z[k * d + j] = log_mass((t->low - mus[k]) / s, (t->high - mus[k]) / s);
+			m->inv_sigma[k * d + j] = 1.0 / s;
+			m->log_norm[k * d + j] = -log(s) - 0.5 * log(2.0 * M_PI) - m->log_z[k * d + j];
 		}
 	}
 	free(order);
@@ -322,27 +330,26 @@ static double kernel_log_density(const mixture *m, const tpe_state *st, size_t k
 		}
 		return log_mass((lo - mu) / s, (hi - mu) / s) - m->log_z[k * d + j];
 	}
-	double z = (x - mu) / s;
-	return -0.5 * z * z - log(s) - 0.5 * log(2.0 * M_PI) - m->log_z[k * d + j];
+	double z = (x - mu) * m->inv_sigma[k * d + j];
+	return -0.5 * z * z + m->log_norm[k * d + j];
 }
 
-/* log of the sum of exp(v[i]). */
-static double log_sum_exp(const double *v, size_t n)
+/* log of the sum of exp(v[i]), given their maximum; terms below e^-40 of it add nothing a double holds. */
+static double log_sum_exp(const double *v, size_t n, double top)
 {
-	double top = -HUGE_VAL;
-	for (size_t i = 0; i < n; i++)
-		top = fmax(top, v[i]);
 	if (!isfinite(top))
 		return top;
 	double sum = 0;
 	for (size_t i = 0; i < n; i++)
-		sum += exp(v[i] - top);
+		if (v[i] - top > -40.0)
+			sum += exp(v[i] - top);
 	return top + log(sum);
 }
 
 /* log density of flag j alone (univariate), or of the whole point (j = SIZE_MAX). */
 static double mixture_log_density(const mixture *m, const tpe_state *st, size_t j, const double *x, double *scratch)
 {
+	double top = -HUGE_VAL;
 	for (size_t k = 0; k < m->n; k++) {
 		double v = m->log_w[k];
 		if (j != SIZE_MAX)
@@ -351,8 +358,9 @@ static double mixture_log_density(const mixture *m, const tpe_state *st, size_t 
 			for (size_t i = 0; i < st->n_dims; i++)
 				v += kernel_log_density(m, st, k, i, x[i]);
 		scratch[k] = v;
+		top = v > top ? v : top;
 	}
-	return log_sum_exp(scratch, m->n);
+	return log_sum_exp(scratch, m->n, top);
 }
 
 static size_t pick_kernel(const mixture *m, tally_rng *rng)
