@@ -147,8 +147,8 @@ void cli_compact_runs(tally_run **runs, size_t *n);
 
 /* ---- the query options of every command that takes runs (selection.c) ---- */
 
-enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINATED, CLI_OPT_TAG, CLI_OPT_LABEL,
-       CLI_OPT_SCRIPT, CLI_OPT_STARTED, CLI_OPT_PATTERN, CLI_OPT_MARKED, CLI_OPT_UNMARKED, CLI_OPT_SORT,
+enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINATED, CLI_OPT_PRUNED, CLI_OPT_TAG,
+       CLI_OPT_LABEL, CLI_OPT_SCRIPT, CLI_OPT_STARTED, CLI_OPT_PATTERN, CLI_OPT_MARKED, CLI_OPT_UNMARKED, CLI_OPT_SORT,
        CLI_OPT_SWEEP, CLI_OPT_FIRST_FREE };
 
 /* For a command's getopt_long table: -w is --where; a command whose own -s
@@ -157,6 +157,7 @@ enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINA
 	{"where", required_argument, NULL, 'w'}, {"sort", required_argument, NULL, CLI_OPT_SORT}, \
 	{"running", no_argument, NULL, CLI_OPT_RUNNING}, {"completed", no_argument, NULL, CLI_OPT_COMPLETED}, \
 	{"error", no_argument, NULL, CLI_OPT_ERROR}, {"terminated", no_argument, NULL, CLI_OPT_TERMINATED}, \
+	{"pruned", no_argument, NULL, CLI_OPT_PRUNED}, \
 	{"label", required_argument, NULL, CLI_OPT_LABEL}, \
 	{"script", required_argument, NULL, CLI_OPT_SCRIPT}, {"started", required_argument, NULL, CLI_OPT_STARTED}, \
 	{"pattern", required_argument, NULL, CLI_OPT_PATTERN}, {"marked", no_argument, NULL, CLI_OPT_MARKED}, \
@@ -172,7 +173,8 @@ enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINA
 #define CLI_SELECTION_HELP \
 	"  -w, --where EXPR     runs for which EXPR holds (see tally runs --help)\n" \
 	"  -s, --sort KEYS      in this order (-KEY: largest first)\n" \
-	"      --running, --completed, --error, --terminated   runs with that status\n" \
+	"      --running, --completed, --error, --terminated,\n" \
+	"      --pruned         runs with that status (a pruned one was stopped early)\n" \
 	"      --tag TAG, --label TEXT, --script NAME, --started WHEN, --pattern REGEX,\n" \
 	"      --marked, --unmarked, --sweep ID   as in tally runs\n"
 
@@ -315,15 +317,20 @@ void cli_script_args_release(cli_script_args *a);
 /* ---- sweeps (sweep-view.c) ---- */
 
 /* The trials as a table: the plan (trial and flags), or with status, run,
- * objective (a failed trial's last logged value too) and duration, best
- * first; the first `max_rows` (0: all). */
+ * objective (a failed or pruned trial's last logged value too) and duration,
+ * best first (completed trials, then pruned ones, then the rest); the first
+ * `max_rows` (0: all). */
 int cli_sweep_table(FILE *out, const tally_sweep *sweep, bool plan_only, size_t max_rows);
 /* "Best: trial 5, run ID, val_loss 0.0658 (minimized)", when a trial has the objective. */
 void cli_sweep_best_line(FILE *out, const tally_sweep *sweep);
-/* How many trials ended in error or terminated. */
+/* How many trials ended in error or terminated (a pruned trial has not failed). */
 size_t cli_sweep_failed_count(const tally_sweep *sweep);
+/* How many trials a pruner stopped early (status "pruned"). */
+size_t cli_sweep_pruned_count(const tally_sweep *sweep);
 /* "completed, 2 failed": a sweep's status with its failed trials. */
 void cli_sweep_status_text(char *out, size_t size, const char *status, size_t failed);
+/* "completed, 12 pruned, 1 failed": with its pruned trials too (none: as cli_sweep_status_text). */
+void cli_sweep_status_text_pruned(char *out, size_t size, const char *status, size_t pruned, size_t failed);
 /* A line per failed trial (up to 10) with the last line of its stderr. */
 void cli_sweep_failures(FILE *out, tally_store *store, const tally_sweep *sweep);
 /* tally show SWEEP: summary and trials, or the record as JSON. */

@@ -13,9 +13,9 @@ const char cmd_sweeps_usage[] =
 	"\n"
 	"List the sweeps of the runs directory (tally tune), newest first: id,\n"
 	"when it was created, status (running, completed, interrupted, failed),\n"
-	"script, trials completed of all (and failed or terminated), and the best\n"
-	"objective with its run.  `tally show ID` shows one sweep, `tally runs\n"
-	"--sweep ID` its runs, `tally tune --resume ID` continues it.\n"
+	"script, trials completed of all (and those pruned, failed or terminated),\n"
+	"and the best objective with its run.  `tally show ID` shows one sweep,\n"
+	"`tally runs --sweep ID` its runs, `tally tune --resume ID` continues it.\n"
 	"\n"
 	"Options:\n"
 	"  -f, --format table|json  table by default\n"
@@ -56,13 +56,16 @@ static void print_table(json_t *list)
 			cli_format_local_time(cells[i][1], 160, created, false);
 		else
 			snprintf(cells[i][1], 160, "-");
-		cli_sweep_status_text(cells[i][2], 160, text_of(json_object_get(s, "status")),
-		                      (size_t)json_integer_value(json_object_get(s, "failed")));
-		snprintf(cells[i][3], 160, "%s", text_of(json_object_get(s, "script")));
 		json_int_t failed = json_integer_value(json_object_get(s, "failed"));
+		json_int_t pruned = json_integer_value(json_object_get(s, "pruned")); /* 0 where the list has none */
+		cli_sweep_status_text_pruned(cells[i][2], 160, text_of(json_object_get(s, "status")),
+		                             pruned > 0 ? (size_t)pruned : 0, failed > 0 ? (size_t)failed : 0);
+		snprintf(cells[i][3], 160, "%s", text_of(json_object_get(s, "script")));
 		int len = snprintf(cells[i][4], 160, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
 		                   json_integer_value(json_object_get(s, "completed")),
 		                   json_integer_value(json_object_get(s, "trials")));
+		if (pruned > 0 && len > 0 && len < 100)
+			len += snprintf(cells[i][4] + len, (size_t)(160 - len), ", %" JSON_INTEGER_FORMAT " pruned", pruned);
 		if (failed && len > 0 && len < 100)
 			snprintf(cells[i][4] + len, (size_t)(160 - len), ", %" JSON_INTEGER_FORMAT " failed", failed);
 		json_t *best = json_object_get(s, "best_value");

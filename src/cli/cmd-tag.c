@@ -16,9 +16,9 @@ const char cmd_tag_usage[] =
 	"\n"
 	"Options:\n"
 	"  -y, --yes           do not ask (needed when there is no terminal)\n"
-	"      --where EXPR, --running, --completed, --error, --terminated, --tag TAG,\n"
-	"      --label TEXT, --script NAME, --started WHEN, --pattern REGEX, --marked,\n"
-	"      --unmarked      as in tally runs\n"
+	"      --where EXPR, --running, --completed, --error, --terminated, --pruned,\n"
+	"      --tag TAG, --label TEXT, --script NAME, --started WHEN, --pattern REGEX,\n"
+	"      --marked, --unmarked  as in tally runs\n"
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
 	"  -h, --help          show this help\n";
 

@@ -3,6 +3,7 @@
  * the end, tally show SWEEP, tally tune --dry-run).
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,16 +47,32 @@ static void rows_release(trial_rows *r)
 static const tally_sweep *sort_sweep;
 static int sort_maximize;
 
-/* Trials with an objective first, best first; then the rest in trial order. */
+static bool is_pruned(const tally_sweep_trial *t)
+{
+	return t->status && !strcmp(t->status, "pruned");
+}
+
+/* 0: completed with an objective; 1: pruned (stopped early: its value is not a final one); 2: the rest. */
+static int rank_group(const tally_sweep_trial *t)
+{
+	return is_pruned(t) ? 1 : t->has_objective ? 0 : 2;
+}
+
+/* Completed trials with an objective first, best first; then pruned trials, best last value
+ * first; then the rest in trial order. */
 static int by_objective(const void *a, const void *b)
 {
 	long x = *(const long *)a, y = *(const long *)b;
 	tally_sweep_trial tx, ty;
 	tally_sweep_trial_get(sort_sweep, (size_t)x, &tx);
 	tally_sweep_trial_get(sort_sweep, (size_t)y, &ty);
-	if (tx.has_objective != ty.has_objective)
-		return tx.has_objective ? -1 : 1;
-	if (tx.has_objective && tx.objective != ty.objective)
+	int gx = rank_group(&tx), gy = rank_group(&ty);
+	if (gx != gy)
+		return gx < gy ? -1 : 1;
+	bool vx = gx == 0 || (gx == 1 && tx.logged_objective), vy = gy == 0 || (gy == 1 && ty.logged_objective);
+	if (vx != vy)
+		return vx ? -1 : 1;
+	if (vx && tx.objective != ty.objective)
 		return (tx.objective < ty.objective) == !sort_maximize ? -1 : 1;
 	return x < y ? -1 : x > y;
 }
@@ -112,7 +129,7 @@ static void row_cells(const tally_sweep *sweep, const trial_rows *r, long i, boo
 			snprintf(cells[c++], 64, "-");
 	}
 	if (!plan_only && c + 2 <= n_cells) {
-		if (t.has_objective || t.logged_objective) /* a failed trial's: the last value it logged */
+		if (t.has_objective || t.logged_objective) /* a failed or pruned trial's: the last value it logged */
 			tally_format_rounded(cells[c], 64, t.objective);
 		else
 			snprintf(cells[c], 64, "-");
@@ -197,10 +214,27 @@ void cli_sweep_best_line(FILE *out, const tally_sweep *sweep)
 
 void cli_sweep_status_text(char *out, size_t size, const char *status, size_t failed)
 {
-	if (failed && strcmp(status, "failed"))
-		snprintf(out, size, "%s, %zu failed", status, failed);
-	else
-		snprintf(out, size, "%s", status);
+	cli_sweep_status_text_pruned(out, size, status, 0, failed);
+}
+
+void cli_sweep_status_text_pruned(char *out, size_t size, const char *status, size_t pruned, size_t failed)
+{
+	int n = snprintf(out, size, "%s", status);
+	if (pruned && n >= 0 && (size_t)n < size)
+		n += snprintf(out + n, size - (size_t)n, ", %zu pruned", pruned);
+	if (failed && strcmp(status, "failed") && n >= 0 && (size_t)n < size)
+		snprintf(out + n, size - (size_t)n, ", %zu failed", failed);
+}
+
+size_t cli_sweep_pruned_count(const tally_sweep *sweep)
+{
+	size_t pruned = 0;
+	for (size_t i = 0; i < tally_sweep_trial_count(sweep); i++) {
+		tally_sweep_trial t;
+		tally_sweep_trial_get(sweep, i, &t);
+		pruned += is_pruned(&t);
+	}
+	return pruned;
 }
 
 size_t cli_sweep_failed_count(const tally_sweep *sweep)
@@ -268,6 +302,133 @@ void cli_sweep_failures(FILE *out, tally_store *store, const tally_sweep *sweep)
 		fprintf(out, "… and %zu more (tally runs --sweep %s --error)\n", failed - shown, tally_sweep_id(sweep));
 }
 
+/* ---- the optimizer's and the pruner's settings (sweep.json's "optimizer" and "pruner") ---- */
+
+static void add_part(tally_buf *b, const char *text)
+{
+	tally_buf_printf(b, "%s%s", b->len ? ", " : "", text);
+}
+
+/* A setting's number as text (10.0 as 10), or NULL when `v` is not a number. */
+static const char *number_text(char *out, size_t size, json_t *v)
+{
+	if (!json_is_number(v))
+		return NULL;
+	double d = json_number_value(v);
+	if (json_is_real(v) && d == floor(d) && fabs(d) < 1e15)
+		snprintf(out, size, "%.0f", d);
+	else
+		value_text(out, size, v);
+	return out;
+}
+
+/* "N word(s)" for a count. */
+static void add_count(tally_buf *b, const char *before, json_t *v, const char *one, const char *many)
+{
+	char n[64], text[160];
+	if (!number_text(n, sizeof n, v))
+		return;
+	snprintf(text, sizeof text, "%s%s %s", before, n, json_is_integer(v) && json_integer_value(v) == 1 ? one : many);
+	add_part(b, text);
+}
+
+/* Settings this view does not know, as "key value" (unknown optimizers and pruners, later fields). */
+static void add_other_settings(tally_buf *b, json_t *o, const char *const *known)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(o, key, v) {
+		bool skip = !strcmp(key, "name");
+		for (size_t k = 0; known[k] && !skip; k++)
+			skip = !strcmp(key, known[k]);
+		if (skip)
+			continue;
+		char value[64], text[160];
+		value_text(value, sizeof value, v);
+		snprintf(text, sizeof text, "%s %s", key, value);
+		for (char *c = text; *c && c < text + strlen(key); c++)
+			*c = *c == '_' ? ' ' : *c;
+		add_part(b, text);
+	}
+}
+
+/* "tpe (10 random start-up trials, 24 candidates, univariate)"; the strategy alone for records without one. */
+static void optimizer_text(tally_buf *out, const char *strategy, json_t *opt)
+{
+	const char *name = json_string_value(json_object_get(opt, "name"));
+	tally_buf parts = TALLY_BUF_INIT;
+	if (name && strategy && strcmp(name, strategy))
+		add_part(&parts, name);
+	if (!name)
+		name = strategy ? strategy : "?";
+	if (!strcmp(name, "tpe")) {
+		static const char *const known[] = {"startup_trials", "candidates", "multivariate", "constant_liar", NULL};
+		add_count(&parts, "", json_object_get(opt, "startup_trials"), "random start-up trial", "random start-up trials");
+		add_count(&parts, "", json_object_get(opt, "candidates"), "candidate", "candidates");
+		json_t *multivariate = json_object_get(opt, "multivariate");
+		if (json_is_boolean(multivariate))
+			add_part(&parts, json_is_true(multivariate) ? "multivariate" : "univariate");
+		if (json_is_true(json_object_get(opt, "constant_liar")))
+			add_part(&parts, "constant liar");
+		add_other_settings(&parts, opt, known);
+	} else if (json_is_object(opt)) {
+		static const char *const known[] = {NULL};
+		add_other_settings(&parts, opt, known);
+	}
+	tally_buf_adds(out, strategy ? strategy : name);
+	if (parts.len)
+		tally_buf_printf(out, " (%s)", parts.ptr);
+	tally_buf_release(&parts);
+}
+
+/* "median (after 5 completed trials, from step 0; SIGKILL 10 s after SIGTERM)", "none" for null. */
+static void pruner_text(tally_buf *out, json_t *pruner)
+{
+	if (json_is_string(pruner)) {
+		tally_buf_adds(out, json_string_value(pruner));
+		return;
+	}
+	if (!json_is_object(pruner)) {
+		tally_buf_adds(out, "none");
+		return;
+	}
+	const char *name = json_string_value(json_object_get(pruner, "name"));
+	tally_buf parts = TALLY_BUF_INIT;
+	if (name && !strcmp(name, "median")) {
+		static const char *const known[] = {"startup_trials", "warmup_steps", "grace_seconds", NULL};
+		add_count(&parts, "after ", json_object_get(pruner, "startup_trials"), "completed trial", "completed trials");
+		char n[64], text[100];
+		if (number_text(n, sizeof n, json_object_get(pruner, "warmup_steps"))) {
+			snprintf(text, sizeof text, "from step %s", n);
+			add_part(&parts, text);
+		}
+		add_other_settings(&parts, pruner, known);
+	} else if (name && !strcmp(name, "asha")) {
+		static const char *const known[] = {"min_step", "reduction_factor", "grace_seconds", NULL};
+		json_t *min_step = json_object_get(pruner, "min_step");
+		char n[64], text[100];
+		if (min_step && (json_is_null(min_step) || number_text(n, sizeof n, min_step))) {
+			snprintf(text, sizeof text, "rungs from step %s", json_is_null(min_step) ? "auto" : n);
+			add_part(&parts, text);
+		}
+		if (number_text(n, sizeof n, json_object_get(pruner, "reduction_factor"))) {
+			snprintf(text, sizeof text, "reduction factor %s", n);
+			add_part(&parts, text);
+		}
+		add_other_settings(&parts, pruner, known);
+	} else {
+		static const char *const known[] = {"grace_seconds", NULL};
+		add_other_settings(&parts, pruner, known);
+	}
+	char grace[64];
+	if (number_text(grace, sizeof grace, json_object_get(pruner, "grace_seconds")))
+		tally_buf_printf(&parts, "%sSIGKILL %s s after SIGTERM", parts.len ? "; " : "", grace);
+	tally_buf_adds(out, name ? name : "?");
+	if (parts.len)
+		tally_buf_printf(out, " (%s)", parts.ptr);
+	tally_buf_release(&parts);
+}
+
 int cli_sweep_show(tally_sweep *sweep, tally_store *store, bool json)
 {
 	const char *runs_dir = tally_store_path(store);
@@ -279,12 +440,23 @@ int cli_sweep_show(tally_sweep *sweep, tally_store *store, bool json)
 	const char *script = json_string_value(json_object_get(rec, "script"));
 	printf("Sweep %s: %s\n", tally_sweep_id(sweep), tally_sweep_describe(sweep));
 	char status[64];
-	cli_sweep_status_text(status, sizeof status, tally_sweep_status(sweep), cli_sweep_failed_count(sweep));
+	cli_sweep_status_text_pruned(status, sizeof status, tally_sweep_status(sweep), cli_sweep_pruned_count(sweep),
+	                             cli_sweep_failed_count(sweep));
 	printf("  status      %s\n", status);
 	if (script)
 		printf("  script      %s\n", script);
-	printf("  strategy    %s, seed %" JSON_INTEGER_FORMAT "\n", json_string_value(json_object_get(rec, "strategy")),
-	       json_integer_value(json_object_get(rec, "seed")));
+	tally_buf text = TALLY_BUF_INIT;
+	optimizer_text(&text, json_string_value(json_object_get(rec, "strategy")), json_object_get(rec, "optimizer"));
+	json_t *seed = json_object_get(rec, "seed");
+	if (json_is_integer(seed))
+		tally_buf_printf(&text, ", seed %" JSON_INTEGER_FORMAT, json_integer_value(seed));
+	printf("  strategy    %s\n", text.ptr ? text.ptr : "");
+	if (json_object_get(rec, "pruner")) { /* records from before pruning have none */
+		tally_buf_clear(&text);
+		pruner_text(&text, json_object_get(rec, "pruner"));
+		printf("  pruner      %s\n", text.ptr ? text.ptr : "");
+	}
+	tally_buf_release(&text);
 	size_t i;
 	json_t *dim;
 	json_array_foreach(json_object_get(rec, "space"), i, dim)

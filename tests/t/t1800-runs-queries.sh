@@ -51,7 +51,7 @@ test_expect_success 'a name no run has, or a status that does not exist, is warn
 	grep -q "^tally: warning: no run has a flag or scalar .vall_acc. (missing in every run) — did you mean val_acc?$" err &&
 	grep -q "No run matches" err &&
 	tally runs --where "status = failed" >out 2>err &&
-	grep -q "^tally: warning: .failed. is not a status (running, completed, error, terminated, pending, queued) — did you mean error?$" err &&
+	grep -q "^tally: warning: .failed. is not a status (running, completed, error, terminated, pruned, pending, queued) — did you mean error?$" err &&
 	tally runs --where "status != complete" >out 2>err && grep -q "did you mean completed?" err &&
 	tally runs --where "stauts = error" >out 2>err && grep -q "did you mean status?" err &&
 	tally runs --where "unit = 64" >out 2>err && grep -q "did you mean units?" err &&
@@ -201,6 +201,33 @@ test_expect_success 'syntax errors point at their column' '
 	{ tally runs --sort "lr,,units" 2>err; test $? = 128; } &&
 	{ tally runs --sort "'"'"'text'"'"'" 2>err; test $? = 128; } &&
 	grep -q "a sort key is a run attribute, a flag or a scalar" err
+'
+
+test_expect_success 'a pruned run (stopped early by a sweep): --pruned, status = pruned, not an error' '
+	tally run -q --label r6 train.sh lr=0.2 units=16 opt=sgd loss0=0.8 acc=0.7 >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]" 1) &&
+	"$PYTHON" - "$dir/.tally/run.json" <<-\PY &&
+	import json, sys
+	p = sys.argv[1]
+	m = json.load(open(p))
+	m["status"] = "pruned"
+	m["exit_status"] = None
+	m["signal"] = 15
+	m["stop_reason"] = "pruned by the median rule at step 2: loss 0.4 is worse than the median 0.3 of 3 completed trials"
+	json.dump(m, open(p, "w"))
+	PY
+	tally reindex >/dev/null &&
+	test "$(labels "status = pruned")" = "r6" &&
+	test "$(labels "lr > 0" "" --pruned)" = "r6" &&
+	test "$(labels "lr > 0" "" --pruned --error)" = "r6 r4" &&
+	test "$(labels "lr > 0" "" --completed)" = "baseline r5 r3 r2 r1" &&
+	test "$(labels "status in [error, terminated]")" = "r4" &&
+	tally runs --pruned >out 2>err && test ! -s err && grep -q "pruned" out &&
+	tally runs --where "status = pruned" >out 2>err && test ! -s err &&
+	tally runs --where "status = early_stopped" >out 2>err &&
+	grep -q "^tally: warning: .early_stopped. is not a status (.*pruned.*) — did you mean pruned?$" err &&
+	test "$(show_field "[\"status\"]" 1)" = pruned &&
+	tally show 1 >show.txt && grep -q "pruned by the median rule" show.txt
 '
 
 test_done

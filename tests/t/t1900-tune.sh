@@ -372,4 +372,70 @@ test_expect_success '--id-file: the id of the sweep once it ran' '
 	test "$(tally runs --sweep "$id" --format csv | tail -n +2 | wc -l)" = 2
 '
 
+test_expect_success 'pruned trials: not failed, listed after the completed ones; the optimizer and pruner shown' '
+	tally tune -q train.sh "lr=[0.01,0.03,0.1,0.2]" units=100 >out 2>err &&
+	id=$(tally sweeps --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
+	tally show "$id" >show && grep -q "^  pruner  *none$" show &&
+	grep -q "^  strategy  *grid, seed [0-9]*$" show &&
+	# a record from before optimizers and pruners: the strategy alone
+	"$PYTHON" - "runs/.sweeps/$id/sweep.json" <<-\PY &&
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	d.pop("optimizer", None), d.pop("pruner", None)
+	json.dump(d, open(sys.argv[1], "w"))
+	PY
+	tally show "$id" >show && ! grep -q "^  pruner" show &&
+	grep -q "^  strategy  *grid, seed [0-9]*$" show &&
+	# trials 2 (val_loss 0.01) and 4 (0.18) stopped early, as a pruner records them
+	for trial in 2 4; do
+		dir=$(tally runs --where "sweep = \"$id\" and trial = $trial" --format json |
+		      "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[0][\"dir\"])") &&
+		"$PYTHON" - "$dir/.tally/run.json" <<-\PY || return 1
+		import json, sys
+		m = json.load(open(sys.argv[1]))
+		m.update(status="pruned", exit_status=None, signal=15,
+		         stop_reason="pruned by the median rule at step 1: val_loss is worse than the median")
+		json.dump(m, open(sys.argv[1], "w"))
+		PY
+	done &&
+	"$PYTHON" - "runs/.sweeps/$id/sweep.json" <<-\PY &&
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	d["strategy"] = "tpe"
+	d["optimizer"] = {"name": "tpe", "startup_trials": 10, "candidates": 24, "multivariate": False, "constant_liar": True}
+	d["pruner"] = {"name": "median", "startup_trials": 5, "warmup_steps": 0, "grace_seconds": 10.0}
+	json.dump(d, open(sys.argv[1], "w"))
+	PY
+	tally reindex >/dev/null &&
+	test "$(tally runs --sweep "$id" --pruned --format json | grep -c "\"id\"")" = 2 &&
+	test "$(tally runs --sweep "$id" --where "status = pruned or status = completed" --format json | grep -c "\"id\"")" = 4 &&
+	tally show "$id" >show &&
+	grep -q "^  status  *completed, 2 pruned$" show &&
+	grep -q "^  strategy  *tpe (10 random start-up trials, 24 candidates, univariate, constant liar), seed [0-9]*$" show &&
+	grep -q "^  pruner  *median (after 5 completed trials, from step 0; SIGKILL 10 s after SIGTERM)$" show &&
+	# completed best first, then the pruned ones with their last value (a pruned 0.01 is no best)
+	sed -n "/^TRIAL/,\$p" show | awk "NR > 1 && /^[0-9]/ { print \$1, \$2, \$5 }" >order &&
+	printf "1 completed 0.03\n3 completed 0.08\n2 pruned 0.01\n4 pruned 0.18\n" >expect &&
+	test_cmp expect order &&
+	grep -q "^Best: trial 1, " show && ! grep -q "^Trial . failed\|terminated" show &&
+	tally sweeps >list && grep "^$id " list | grep -q " completed, 2 pruned .* 2/4, 2 pruned " &&
+	"$PYTHON" - "runs/.sweeps/$id/sweep.json" <<-\PY &&
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	d["pruner"] = {"name": "asha", "min_step": None, "reduction_factor": 3, "grace_seconds": 10}
+	d["optimizer"] = {"name": "tpe"}
+	json.dump(d, open(sys.argv[1], "w"))
+	PY
+	tally show "$id" >show &&
+	grep -q "^  strategy  *tpe, seed [0-9]*$" show &&
+	grep -q "^  pruner  *asha (rungs from step auto, reduction factor 3; SIGKILL 10 s after SIGTERM)$" show &&
+	"$PYTHON" - "runs/.sweeps/$id/sweep.json" <<-\PY &&
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	d["pruner"] = None
+	json.dump(d, open(sys.argv[1], "w"))
+	PY
+	tally show "$id" >show && grep -q "^  pruner  *none$" show
+'
+
 test_done

@@ -194,6 +194,21 @@ test_expect_success '--open: the desktop opener gets the file (a name like -x.ht
 	test "$(cat out)" = y.html
 '
 
+test_expect_success 'a pruned run (a sweep stopped it early) has its own status class' '
+	tally run -q train.py >/dev/null 2>&1 &&
+	dir=$(show_field "[\"dir\"]" 1) &&
+	"$PYTHON" - "$dir/.tally/run.json" <<-\PY &&
+	import json, sys
+	m = json.load(open(sys.argv[1]))
+	m.update(status="pruned", exit_status=None, signal=15, stop_reason="pruned by the median rule at step 3")
+	json.dump(m, open(sys.argv[1], "w"))
+	PY
+	tally reindex >/dev/null &&
+	tally report 1 -o pruned.html &&
+	grep -q "class=\"status pruned\">pruned<" pruned.html &&
+	grep -q "\.status\.pruned {" pruned.html
+'
+
 test_expect_success 'bad requests' '
 	test_expect_code 128 tally report nosuch 2>err &&
 	test_expect_code 128 tally report -o /nonexistent/dir/r.html 2>err && grep -q "cannot write" err &&

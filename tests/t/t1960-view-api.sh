@@ -96,6 +96,10 @@ test_expect_success '/api/runs: where, sort, shorthands; errors name the column'
 	check "d[\"field\"] == \"sort\"" &&
 	test "$(get "${url}api/runs?status=completed,error&limit=1")" = 200 && check "d[\"total\"] == 27" &&
 	test "$(get "${url}api/runs?status=running")" = 200 && check "d[\"total\"] == 0" &&
+	test "$(get "${url}api/runs?status=pruned,terminated")" = 200 && check "d[\"total\"] == 0 and d[\"warnings\"] == []" &&
+	test "$(get -G "${url}api/runs" --data-urlencode "where=status = prunned")" = 200 &&
+	check "\"did you mean pruned?\" in d[\"warnings\"][0]" &&
+	test "$(get -G "${url}api/runs" --data-urlencode "where=status = pruned")" = 200 && check "d[\"warnings\"] == []" &&
 	test "$(get "${url}api/runs?status=x%27)")" = 400 &&
 	test "$(get "${url}api/runs?limit=0")" = 400 &&
 	test "$(get "${url}api/runs?offset=-1")" = 400 &&

@@ -9,7 +9,7 @@ import { buildHash, go, replaceHash } from './router.js';
 import { el, notify } from './util.js';
 import { VirtualTable } from './vtable.js';
 
-const STATUSES = ['running', 'completed', 'error', 'terminated'];
+const STATUSES = ['running', 'completed', 'error', 'terminated', 'pruned'];
 const SELECT_WIDTH = 34;
 const ID_WIDTH = 86;
 

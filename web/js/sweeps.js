@@ -9,17 +9,72 @@ import {
 
 const RELOAD_DELAY_MS = 300;
 
-function progressBar(done, failed, total) {
+/** Completed, pruned (stopped early: ended, not failed) and failed trials of `total`. */
+function progressBar(done, pruned, failed, total) {
+  const ended = done + pruned;
   const bar = el('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0',
-    'aria-valuemax': String(total || 0), 'aria-valuenow': String(done) });
+    'aria-valuemax': String(total || 0), 'aria-valuenow': String(ended) });
   const fraction = (n) => `${total ? Math.min(100, (100 * n) / total) : 0}%`;
   const doneBar = el('div', { class: 'done' });
+  const prunedBar = el('div', { class: 'pruned' });
   const failedBar = el('div', { class: 'failed' });
   doneBar.style.width = fraction(done);
+  prunedBar.style.width = fraction(pruned);
   failedBar.style.width = fraction(failed);
-  bar.append(doneBar, failedBar);
+  bar.append(doneBar, prunedBar, failedBar);
   return el('div', { class: 'progress-line' }, bar,
-    el('span', { class: 'note' }, `${done}/${total ?? '?'}${failed ? `, ${failed} failed` : ''}`));
+    el('span', { class: 'note' },
+      `${ended}/${total ?? '?'}${pruned ? `, ${pruned} pruned` : ''}${failed ? `, ${failed} failed` : ''}`));
+}
+
+/** Settings as "10 startup trials, 24 candidates": the record's object less its name. */
+function settingsText(settings, known) {
+  if (!settings || typeof settings !== 'object') return '';
+  const parts = known.map(([key, text]) => (key in settings ? text(settings[key]) : '')).filter(Boolean);
+  const knownKeys = new Set(['name', ...known.map(([key]) => key)]);
+  for (const [key, value] of Object.entries(settings)) {
+    if (!knownKeys.has(key)) parts.push(`${key.replace(/_/g, ' ')} ${fmtValue(value)}`);
+  }
+  return parts.join(', ');
+}
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+/** "tpe (10 random start-up trials, 24 candidates, univariate)"; the strategy alone for older records. */
+export function optimizerText(sweep) {
+  const opt = sweep.optimizer;
+  const name = (opt && typeof opt.name === 'string' && opt.name) || sweep.strategy || '';
+  const known = name === 'tpe' ? [
+    ['startup_trials', (v) => plural(v, 'random start-up trial', 'random start-up trials')],
+    ['candidates', (v) => plural(v, 'candidate', 'candidates')],
+    ['multivariate', (v) => (typeof v === 'boolean' ? (v ? 'multivariate' : 'univariate') : '')],
+    ['constant_liar', (v) => (v === true ? 'constant liar' : '')],
+  ] : [];
+  const settings = settingsText(opt, known);
+  return settings ? `${name} (${settings})` : name;
+}
+
+/** "median (after 5 completed trials, from step 0; SIGKILL 10 s after SIGTERM)", "none", or null (older records). */
+export function prunerText(sweep) {
+  if (!('pruner' in sweep)) return null;
+  const p = sweep.pruner;
+  if (typeof p === 'string') return p;
+  if (!p || typeof p !== 'object') return 'none';
+  const known = {
+    median: [
+      ['startup_trials', (v) => `after ${plural(v, 'completed trial', 'completed trials')}`],
+      ['warmup_steps', (v) => `from step ${v}`],
+    ],
+    asha: [
+      ['min_step', (v) => `rungs from step ${v == null ? 'auto' : v}`],
+      ['reduction_factor', (v) => `reduction factor ${v}`],
+    ],
+  }[p.name] || [];
+  let settings = settingsText(p, [...known, ['grace_seconds', () => '']]);
+  if (typeof p.grace_seconds === 'number') {
+    settings += `${settings ? '; ' : ''}SIGKILL ${p.grace_seconds} s after SIGTERM`;
+  }
+  return `${p.name || '?'}${settings ? ` (${settings})` : ''}`;
 }
 
 /** Reloads with load() now and whenever a `runs` event arrives; returns the cleanup. */
@@ -55,7 +110,7 @@ export function sweepsView(container) {
           el('td', null, s.script || ''),
           el('td', null, s.description || ''),
           el('td', null, fmtTime(s.created, false)),
-          el('td', null, progressBar(s.completed || 0, s.failed || 0, s.trials)),
+          el('td', null, progressBar(s.completed || 0, s.pruned || 0, s.failed || 0, s.trials)),
           el('td', null, s.best_run ? [`${s.objective || ''} ${fmtNumber(s.best_value)} `, runLink(s.best_run)] : '')))))));
     } catch (error) {
       body.replaceChildren(errorBox(error));
@@ -98,14 +153,17 @@ export function sweepView(container, [id]) {
       const trials = answer.trials || [];
       const planned = Math.max((sweep.trials || []).length, sweep.max_trials || 0, trials.length);
       const done = trials.filter((t) => t.status === 'completed').length;
+      const pruned = trials.filter((t) => t.status === 'pruned').length;
       const failed = trials.filter((t) => t.status === 'error' || t.status === 'terminated').length;
+      const pruner = prunerText(sweep);
       const best = bestTrial(answer);
       const goal = answer.maximize ? 'maximized' : 'minimized';
       head.replaceChildren(
         el('h1', null, `Sweep ${sweep.id || id} `, statusBadge(sweep.status)),
         el('p', { class: 'sub' }, [sweep.description, sweep.script || (Array.isArray(sweep.command) ? sweep.command.join(' ') : sweep.command),
-          sweep.strategy, sweep.created ? `created ${fmtTime(sweep.created, false)}` : ''].filter(Boolean).join(' · ')),
-        progressBar(done, failed, planned),
+          optimizerText(sweep), pruner ? `pruner ${pruner}` : '',
+          sweep.created ? `created ${fmtTime(sweep.created, false)}` : ''].filter(Boolean).join(' · ')),
+        progressBar(done, pruned, failed, planned),
         el('p', { class: 'best-so-far' }, best
           ? ['Best so far: trial ', String(best.trial), ', ', answer.objective || '', ' ', fmtNumber(best.objective),
             ` (${goal}) `, best.run_id ? runLink(best.run_id) : '']

@@ -315,13 +315,13 @@ static void warn_unknown_name(parser *ps, const char *name)
 	                 best ? " — did you mean " : "", best ? best : "", best ? "?" : "");
 }
 
-static const char *const statuses[] = {"running", "completed", "error", "terminated", "pending", "queued"};
+static const char *const statuses[] = {"running", "completed", "error", "terminated", "pruned", "pending", "queued"};
 /* What people call a status that tally names otherwise. */
 static const char *const status_synonyms[][2] = {
 	{"failed", "error"},      {"failure", "error"},      {"crashed", "error"},      {"errored", "error"},
 	{"done", "completed"},    {"finished", "completed"}, {"success", "completed"},  {"succeeded", "completed"},
 	{"complete", "completed"}, {"killed", "terminated"}, {"stopped", "terminated"}, {"interrupted", "terminated"},
-	{"cancelled", "terminated"}, {"canceled", "terminated"},
+	{"cancelled", "terminated"}, {"canceled", "terminated"}, {"early_stopped", "pruned"}, {"stopped_early", "pruned"},
 };
 
 /* `status = VALUE` with a value no run can have. */
@@ -340,7 +340,7 @@ static void check_status_value(parser *ps, const char *value)
 		tally_suggest_consider(&s, statuses[i]);
 	if (!best)
 		best = tally_suggest_best(&s);
-	tally_buf_printf(&ps->q->warnings, "'%s' is not a status (running, completed, error, terminated, pending, queued)%s%s%s\n",
+	tally_buf_printf(&ps->q->warnings, "'%s' is not a status (running, completed, error, terminated, pruned, pending, queued)%s%s%s\n",
 	                 value, best ? " — did you mean " : "", best ? best : "", best ? "?" : "");
 }
 

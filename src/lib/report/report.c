@@ -148,7 +148,7 @@ static void page_end(tally_buf *out)
 /* A status as a CSS class: one of the known ones (run.json can be edited by hand). */
 static const char *status_class(const char *status)
 {
-	static const char *const known[] = {"running", "completed", "error", "terminated", "pending", "queued"};
+	static const char *const known[] = {"running", "completed", "error", "terminated", "pruned", "pending", "queued"};
 	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
 		if (!strcmp(status, known[i]))
 			return known[i];
