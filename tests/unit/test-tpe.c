@@ -192,7 +192,7 @@ static void no_duplicates_and_a_finite_space_ends(void **state)
 {
 	(void)state;
 	tally_space space;
-	make_space(&space, (const char *const[]){"a", "[1,2,3]", "b", "range[1:3]", NULL});
+	make_space(&space, (const char *const[]){"a", "[1,2,3]", "b", "range[-2:0]", NULL});
 	history h = {0};
 	void *st = start_tpe(&space, 4, false);
 	for (size_t i = 0; i < 9; i++) {
@@ -206,6 +206,18 @@ static void no_duplicates_and_a_finite_space_ends(void **state)
 	json_t *none = NULL;
 	assert_int_equal(tally__tpe_strategy.next(st, h.r, h.n, &none), 1);
 	assert_null(none);
+	tally__tpe_strategy.stop(st);
+	history_release(&h);
+	/* the same once the model proposes (indexes that round to -0 are 0) */
+	json_t *settings = json_pack("{s:i}", "startup_trials", 1);
+	assert_int_equal(tally__tpe_strategy.start(&st, &space, 100, 8, settings), 0);
+	json_decref(settings);
+	for (size_t i = 0; i < 9; i++) {
+		json_t *v = propose(st, &h);
+		for (size_t j = 0; j < h.n; j++)
+			assert_false(json_equal(v, h.r[j].flags));
+		add_trial(&h, v, i % 3 == 2 ? TALLY_TRIAL_RUNNING : TALLY_TRIAL_COMPLETED, num(v, "a") + num(v, "b"));
+	}
 	tally__tpe_strategy.stop(st);
 	history_release(&h);
 	tally__space_release(&space);

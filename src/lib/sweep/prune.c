@@ -263,7 +263,7 @@ void tally__pruner_replay(tally_pruner *p, size_t trial)
 	curve *c = trial_curve(p, trial);
 	if (!c || p->kind != TALLY_PRUNE_ASHA || !c->n)
 		return;
-	/* a trial that ran before (a resumed sweep): its values at the rungs it reached */
+	/* a trial that ran before (a resumed sweep) or ended between two looks: its values at the rungs it reached */
 	int64_t min_step = p->min_step > 0 ? p->min_step : p->longest_completed / 100 > 1 ? p->longest_completed / 100 : 1;
 	for (size_t rung = 0;; rung++) {
 		double rung_step = (double)min_step * pow((double)p->factor, (double)rung);

@@ -351,8 +351,10 @@ static void pruner_trial_ended(scheduler *x, slot *k, const tally_trial_end *end
 {
 	if (x->pruner && end->run_id) {
 		read_new_points(x, k, end->run_id);
-		if (!strcmp(x->s->trials[end->trial].status, "completed"))
+		if (!strcmp(x->s->trials[end->trial].status, "completed")) {
 			tally__pruner_completed(x->pruner, end->trial);
+			tally__pruner_replay(x->pruner, end->trial); /* the rungs it passed between two looks */
+		}
 	}
 	tally__scalar_cursor_free(k->cursor);
 	k->cursor = NULL;

@@ -128,7 +128,7 @@ void tally__pruner_free(tally_pruner *p);
 int tally__pruner_report(tally_pruner *p, size_t trial, int64_t step, double value);
 /* The trial completed: its values count for the median, its length for ASHA's rungs. */
 void tally__pruner_completed(tally_pruner *p, size_t trial);
-/* A trial that ran before this execution (resume): record the ASHA rungs it reached. */
+/* A trial that ran before this execution (resume), or completed: record the ASHA rungs it reached. */
 void tally__pruner_replay(tally_pruner *p, size_t trial);
 /* Whether the trial should stop at its latest value; if so, why (in `why`). */
 bool tally__pruner_check(tally_pruner *p, size_t trial, char *why, size_t size);

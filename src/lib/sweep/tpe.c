@@ -415,10 +415,18 @@ static uint64_t point_hash(const double *x, size_t d)
 	return h;
 }
 
+static bool same_point(const double *a, const double *b, size_t d)
+{
+	for (size_t i = 0; i < d; i++)
+		if (a[i] != b[i]) /* == also holds for 0 and -0, which round() gives for small negatives */
+			return false;
+	return true;
+}
+
 static bool point_set_has(const point_set *set, const double *x)
 {
 	for (size_t h = point_hash(x, set->d) & set->mask; set->slots[h]; h = (h + 1) & set->mask)
-		if (!memcmp(set->slots[h], x, set->d * sizeof *x))
+		if (same_point(set->slots[h], x, set->d))
 			return true;
 	return false;
 }
