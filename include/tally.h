@@ -661,10 +661,10 @@ typedef struct {
 	const char *run_id;            /**< its run (NULL if none was created) */
 	const char *error;             /**< TRIAL_ENDED without a run: why it did not start */
 	size_t total, completed, failed, running, pending;
-	size_t done_before;            /**< trials completed before this execution (resume) */
+	size_t done_before;            /**< trials completed (or pruned) before this execution (resume) */
 	int64_t eta_ms;                /**< -1 while unknown */
-	size_t pruned;                 /**< trials stopped early by the pruner (not counted in `failed`) */
-	long best;                     /**< the best trial so far (from 0), or -1 */
+	size_t pruned;                 /**< (exec version 2) trials stopped early by the pruner (not in `failed`) */
+	long best;                     /**< (exec version 2) the best trial so far (from 0), or -1 */
 } tally_sweep_progress;
 
 /** How to run it. */
@@ -679,7 +679,9 @@ typedef struct {
 	void *ctx;
 } tally_sweep_exec_options;
 
-#define TALLY_SWEEP_EXEC_VERSION 1
+/* Version 2: the progress callback's tally_sweep_progress has `pruned` and `best`
+ * (a library that only knows version 1 refuses version 2 rather than leave them unset). */
+#define TALLY_SWEEP_EXEC_VERSION 2
 
 /**
  * Record the sweep (a new one) and run its trials that have not completed,

@@ -52,7 +52,7 @@ const char cmd_tune_usage[] =
 	"      --candidates N     tpe: points scored per proposal (default 24)\n"
 	"      --sample F         a random share F of the grid (0 < F <= 1, at least\n"
 	"                         one trial), as tfruns' sample\n"
-	"  -n, --max-trials N     N trials (random search; 20 by default)\n"
+	"  -n, --max-trials N     N trials (random search and tpe; 20 by default)\n"
 	"      --seed S           the random choices' seed (recorded; a fresh one\n"
 	"                         otherwise): the same seed gives the same trials\n"
 	"      --trials FILE      one trial per row of FILE (.csv with a header of\n"
@@ -76,8 +76,8 @@ const char cmd_tune_usage[] =
 	"                         completed trial's steps, at least 1)\n"
 	"      --prune-factor F   asha: the reduction factor (default 3)\n"
 	"      --prune-grace SECONDS\n"
-	"                         a pruned trial gets SIGTERM, then SIGKILL after\n"
-	"                         this long (default 10)\n"
+	"                         a pruned trial gets SIGTERM, then its script\n"
+	"                         SIGKILL after this long (default 10)\n"
 	"\n";
 
 const char cmd_tune_usage_more[] =
@@ -110,8 +110,7 @@ const char cmd_tune_usage_more[] =
 	"tally show ID shows one.\n"
 	"\n"
 	"Exit status: 0 when every trial completed (or was pruned); 1 when one\n"
-	"failed or did not\n"
-	"run; 128 when the sweep could not start (a bad space or value, refused\n"
+	"failed or did not run; 128 when the sweep could not start (a bad space or value, refused\n"
 	"before anything ran); 130 when stopped (Ctrl-C, SIGTERM).\n";
 
 enum {
@@ -174,15 +173,14 @@ static void clear_bar(progress_view *v)
 
 static void draw_bar(progress_view *v, tally_sweep *sweep, const tally_sweep_progress *p)
 {
-	size_t done = p->done_before + p->completed + p->failed;
+	size_t done = p->done_before + p->completed + p->failed + p->pruned;
 	size_t width = 20, filled = p->total ? done * width / p->total : width;
 	char bar[32];
 	for (size_t i = 0; i < width; i++)
 		bar[i] = i < filled ? '#' : '-';
 	bar[width] = '\0';
 	tally_buf line = TALLY_BUF_INIT;
-	tally_buf_printf(&line, "\r\033[K[%s] %zu/%zu  running %zu  failed %zu", bar, done + p->pruned, p->total, p->running,
-	                 p->failed);
+	tally_buf_printf(&line, "\r\033[K[%s] %zu/%zu  running %zu  failed %zu", bar, done, p->total, p->running, p->failed);
 	if (p->pruned)
 		tally_buf_printf(&line, "  pruned %zu", p->pruned);
 	long best = p->best;
@@ -271,7 +269,7 @@ static void on_progress(void *ctx, tally_sweep *sweep, const tally_sweep_progres
 		fprintf(stderr, "Sweep %s: %s, %u at a time\n", tally_sweep_id(sweep), tally_sweep_describe(sweep),
 		        v->parallel);
 		if (p->done_before || p->failed)
-			fprintf(stderr, "Resuming: %zu of %zu trials completed earlier%s; %zu to run\n", p->done_before,
+			fprintf(stderr, "Resuming: %zu of %zu trials completed earlier%s; %zu to run\n", p->done_before, /* or pruned */
 			        p->total, p->failed ? ", some failed" : "", p->pending);
 		break;
 	case TALLY_SWEEP_TRIAL_ENDED: {
@@ -472,9 +470,11 @@ static int parse_option(int c, void *ctx)
 	case OPT_PRUNE_WARMUP:
 	case OPT_PRUNE_MIN_STEP:
 	case OPT_PRUNE_FACTOR:
-		if (!parse_count(optarg, &v, c == OPT_PRUNE_WARMUP ? 0 : c == OPT_PRUNE_FACTOR ? 2 : 1) || v > 1000000000)
-			return cli_usage_error(cmd_tune_usage, "--%s '%s' is not a whole number%s", option_name(c), optarg,
-			                       c == OPT_PRUNE_WARMUP ? "" : c == OPT_PRUNE_FACTOR ? " from 2 on" : " from 1 on");
+		if (!parse_count(optarg, &v, c == OPT_PRUNE_WARMUP ? 0 : c == OPT_PRUNE_FACTOR ? 2 : 1) ||
+		    v > (c == OPT_CANDIDATES ? 100000 : 1000000000))
+			return cli_usage_error(cmd_tune_usage, "--%s '%s' is not a whole number %s", option_name(c), optarg,
+			                       c == OPT_CANDIDATES ? "from 1 to 100000" : c == OPT_PRUNE_WARMUP ? "from 0 on"
+			                       : c == OPT_PRUNE_FACTOR ? "from 2 on" : "from 1 on");
 		*count_option(p, c) = (long)v;
 		a->search_options = true;
 		break;

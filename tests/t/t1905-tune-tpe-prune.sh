@@ -32,6 +32,16 @@ test_expect_success 'setup: a bowl, a learning curve, a trial that waits' '
 		for v in 1.0 0.5 0.3 0.2 0.1; do echo "val_loss: $v"; done
 		exit 0
 	fi
+	if test "$FLAG_Q" = 5; then
+		# Exits at once; a child logs the poor losses once the script is
+		# reaped (kill -0 succeeds on a zombie), then keeps the output open
+		# until the pruner has asked: a stop that comes after the end.
+		parent=$$
+		(while kill -0 $parent 2>/dev/null; do sleep 0.01; done
+		 for v in 3 3 3 3; do echo "val_loss: $v"; done
+		 for i in $(seq 60); do test -e .tally/prune.json && break; sleep 0.05; done) &
+		exit 0
+	fi
 	test "$FLAG_STUBBORN" = false || trap "" TERM
 	for v in 3 3 3 3; do echo "val_loss: $v"; done
 	while :; do sleep 0.05; done
@@ -119,7 +129,8 @@ assert len(r) == 1 and r[0][\"flags\"][\"q\"] == 2, r
 	grep -q "^status: *pruned" show &&
 	grep -q "pruned by the median rule: its best val_loss by step [0-3], 3, is worse than the median" show &&
 	tally scalars "$run" --format csv >points && grep -c "val_loss" points >n && test "$(cat n)" -ge 1 &&
-	! test -e "$(tally show "$run" --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[\"dir\"])")/.tally/prune.json.tmp"
+	dir=$(tally show "$run" --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[\"dir\"])") &&
+	grep -q "\"reason\": \"pruned by the median rule" "$dir/.tally/prune.json"
 '
 
 test_expect_success 'a trial that ignores SIGTERM is killed after --prune-grace, still recorded as pruned' '
@@ -135,7 +146,20 @@ test_expect_success 'ASHA pruning by rungs; pruned trials do not run again on re
 	test "$(sweep_field "$id" "[t[\"status\"] for t in d[\"trials\"]]")" = "['"'"'completed'"'"', '"'"'pruned'"'"', '"'"'pruned'"'"']" &&
 	test "$(sweep_field "$id" "d[\"pruner\"][\"name\"], d[\"pruner\"][\"min_step\"], d[\"pruner\"][\"reduction_factor\"]")" = "('"'"'asha'"'"', 1, 3)" &&
 	tally show "$(sweep_field "$id" "d[\"trials\"][1][\"run\"]")" | grep -q "pruned by the ASHA rule: val_loss 3 at step [1-3] is not in the best 1/3" &&
-	n=$(run_count) && tally tune --resume "$id" >out 2>err && test "$(run_count)" = "$n"
+	n=$(run_count) && tally tune --resume "$id" >out 2>err && test "$(run_count)" = "$n" &&
+	grep -q "^Resuming: 3 of 3 trials completed earlier; 0 to run$" err
+'
+
+test_expect_success 'a pruned trial is no failure for --fail-fast' '
+	tally tune curve.sh "q=[1,2]" "stubborn=[false,true]" --prune median --prune-startup 1 --prune-grace 0.3 \
+		--fail-fast --minimize val_loss --id-file id >out 2>err &&
+	test "$(sweep_field "$(cat id)" "[t[\"status\"] for t in d[\"trials\"]]")" = "['"'"'completed'"'"', '"'"'completed'"'"', '"'"'pruned'"'"', '"'"'pruned'"'"']"
+'
+
+test_expect_success 'a stop that comes after the script ended changes nothing: it completed' '
+	tally tune curve.sh "q=[1,5]" --prune median --prune-startup 1 --minimize val_loss --id-file id >out 2>err &&
+	run=$(sweep_field "$(cat id)" "d[\"trials\"][1][\"run\"]") &&
+	test "$(tally show "$run" --format json | "$PYTHON" -c "import json,sys; d=json.load(sys.stdin); print(d[\"status\"], d[\"exit_status\"])")" = "completed 0"
 '
 
 test_expect_success 'bad options are refused before anything starts' '

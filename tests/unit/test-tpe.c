@@ -297,10 +297,13 @@ static void median_rule(void **state)
 	const double late[] = {1.0, 0.9, 0.7, 0.4};
 	curve(p, 6, late, 4); /* its best by step 3 is 0.4; the median there 0.5 */
 	assert_false(tally__pruner_check(p, 6, why, sizeof why));
-	const double nan_curve[] = {1.0, 1.0, (double)NAN};
-	curve(p, 7, nan_curve, 3);
-	assert_true(tally__pruner_check(p, 7, why, sizeof why));
-	assert_non_null(strstr(why, "NaN"));
+	const double some_nan[] = {1.0, (double)NAN, 0.3};
+	curve(p, 7, some_nan, 3); /* its best number, 0.3, beats the median 0.6: a NaN on the way is no reason */
+	assert_false(tally__pruner_check(p, 7, why, sizeof why));
+	const double all_nan[] = {(double)NAN, (double)NAN, (double)NAN};
+	curve(p, 8, all_nan, 3);
+	assert_true(tally__pruner_check(p, 8, why, sizeof why));
+	assert_non_null(strstr(why, "val_loss is NaN at every step up to 2"));
 	tally__pruner_free(p);
 }
 
@@ -363,6 +366,42 @@ static void asha_min_step_from_completed_trials(void **state)
 	tally__pruner_free(p);
 }
 
+/* A NaN at a rung prunes the trial that logged it and is no bar for the others. */
+static void asha_nan(void **state)
+{
+	(void)state;
+	char why[512];
+	tally_pruner *p = pruner("{\"name\": \"asha\", \"min_step\": 1}");
+	const double broken[] = {5.0, (double)NAN, 0.1};
+	curve(p, 0, broken, 3);
+	tally__pruner_completed(p, 0);
+	tally__pruner_replay(p, 0); /* stops at its NaN rung */
+	tally__pruner_report(p, 1, 1, 9.0);
+	assert_false(tally__pruner_check(p, 1, why, sizeof why)); /* alone with a number at rung 1 */
+	tally__pruner_report(p, 2, 1, (double)NAN);
+	assert_true(tally__pruner_check(p, 2, why, sizeof why));
+	assert_non_null(strstr(why, "NaN at step 1"));
+	tally__pruner_free(p);
+}
+
+/* The estimated first rung is kept once known, whatever completes later. */
+static void asha_min_step_is_kept(void **state)
+{
+	(void)state;
+	tally_pruner *p = pruner("{\"name\": \"asha\", \"min_step\": null}");
+	assert_int_equal(tally__pruner_min_step(p), 0);
+	tally__pruner_report(p, 0, 300, 1.0);
+	tally__pruner_completed(p, 0);
+	assert_int_equal(tally__pruner_min_step(p), 3);
+	tally__pruner_report(p, 1, 900, 1.0);
+	tally__pruner_completed(p, 1);
+	assert_int_equal(tally__pruner_min_step(p), 3);
+	tally__pruner_free(p);
+	p = pruner("{\"name\": \"asha\", \"min_step\": null, \"min_step_estimated\": 7}"); /* resumed */
+	assert_int_equal(tally__pruner_min_step(p), 7);
+	tally__pruner_free(p);
+}
+
 static void bad_pruner_settings(void **state)
 {
 	(void)state;
@@ -386,6 +425,8 @@ int main(void)
 		cmocka_unit_test(median_rule_words_a_maximized_objective),
 		cmocka_unit_test(asha_rungs),
 		cmocka_unit_test(asha_min_step_from_completed_trials),
+		cmocka_unit_test(asha_nan),
+		cmocka_unit_test(asha_min_step_is_kept),
 		cmocka_unit_test(bad_pruner_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -523,6 +523,7 @@ typedef struct {
 	int interrupts;      /* SIGINTs and SIGTERMs received so far */
 	int wait_status;
 	bool reaped;
+	bool unflushed;      /* output came since the last flush */
 } supervisor;
 
 static void echo(supervisor *s, int stream, const char *data, size_t len)
@@ -545,6 +546,7 @@ static bool pump(supervisor *s, int *fd, int stream)
 	int64_t now = tally_now_ms();
 	echo(s, stream, s->chunk, (size_t)n);
 	tally__output_chunk(s->output, stream, s->chunk, (size_t)n, now);
+	s->unflushed = true;
 	return true;
 }
 
@@ -584,6 +586,21 @@ static void follow_stop(const child_proc *c)
 	killpg(c->pid, SIGCONT);
 }
 
+/* Whether the script has exited (reaping it if so); a stop is followed as a shell would. */
+static bool exited(supervisor *s, const child_proc *c)
+{
+	int status;
+	while (!s->reaped && waitpid(c->pid, &status, WNOHANG | WUNTRACED) == c->pid) {
+		if (WIFSTOPPED(status)) {
+			follow_stop(c);
+			continue;
+		}
+		s->wait_status = status;
+		s->reaped = true;
+	}
+	return s->reaped;
+}
+
 /*
  * Signals for the run go to the script's process group.  A script may catch
  * or miss an interrupt (bash ignores a SIGINT that lands just as a command
@@ -601,6 +618,11 @@ static void handle_signals(supervisor *s, const child_proc *c)
 			give_terminal_if_foreground(c);
 			continue;
 		}
+		/* A signal for a script that already exited forwards nothing and
+		 * changes nothing: the run ended as it ended (a sweep's pruner may
+		 * have decided just too late). */
+		if (s->reaped || exited(s, c))
+			continue;
 		if (!s->interrupted)
 			s->interrupted = sigs[i];
 		int sig = sigs[i];
@@ -608,15 +630,7 @@ static void handle_signals(supervisor *s, const child_proc *c)
 			sig = ++s->interrupts >= 3 ? SIGKILL : s->interrupts == 2 ? SIGTERM : sigs[i];
 		killpg(c->pid, sig);
 	}
-	int status;
-	while (!s->reaped && waitpid(c->pid, &status, WNOHANG | WUNTRACED) == c->pid) {
-		if (WIFSTOPPED(status)) {
-			follow_stop(c);
-			continue;
-		}
-		s->wait_status = status;
-		s->reaped = true;
-	}
+	exited(s, c);
 }
 
 static void supervise(supervisor *s, child_proc *c)
@@ -629,7 +643,12 @@ static void supervise(supervisor *s, child_proc *c)
 		struct pollfd fds[3] = {{c->out_fd, POLLIN, 0}, {c->err_fd, POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
 		if (c->out_fd < 0 && c->err_fd < 0 && s->reaped)
 			break;
+		/* output waiting to be flushed: wake for the flush, so readers (a sweep's pruner) see it in time */
 		int timeout = s->reaped ? 100 : 1000;
+		if (s->unflushed) {
+			int64_t due = last_flush + FLUSH_EVERY_MS - tally_now_ms();
+			timeout = due <= 0 ? 0 : due < timeout ? (int)due : timeout;
+		}
 		int ready = poll(fds, 3, timeout);
 		if (ready < 0 && errno != EINTR)
 			break;
@@ -662,6 +681,7 @@ static void supervise(supervisor *s, child_proc *c)
 			tally__scalar_log_flush(s->run->log);
 			tally__output_flush(s->output);
 			last_flush = now;
+			s->unflushed = false;
 		}
 		if (now - last_summary >= SUMMARY_EVERY_MS) {
 			tally__scalar_log_flush(s->run->log);
@@ -702,27 +722,6 @@ static const char *final_status(const supervisor *s, int *exit_code, int *exit_s
 	if (*exit_status == 0)
 		return "completed";
 	return s->interrupted ? "terminated" : "error";
-}
-
-/*
- * A sweep's pruner stops a hopeless trial by writing why into
- * .tally/prune.json and then sending SIGTERM: a run stopped that way ends
- * as "pruned", with that reason (malloc'ed; NULL when there is none).
- */
-static char *prune_reason(const tally_run *run)
-{
-	tally_buf path = TALLY_BUF_INIT, text = TALLY_BUF_INIT;
-	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/prune.json", tally_run_dir(run));
-	char *reason = NULL;
-	if (!tally_buf_oom(&path) && !tally_read_regular_file(&text, path.ptr, 64 * 1024)) {
-		json_t *request = json_loadb(text.ptr ? text.ptr : "", text.len, 0, NULL);
-		const char *why = json_string_value(json_object_get(request, "reason"));
-		reason = strdup(why ? why : "pruned by the sweep");
-		json_decref(request);
-	}
-	tally_buf_release(&path);
-	tally_buf_release(&text);
-	return reason;
 }
 
 /* ---- putting it together ---- */
@@ -1070,7 +1069,8 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		snprintf(reason, sizeof reason, "%s received by tally and forwarded to the script",
 		         sup.interrupted == SIGINT ? "interrupt (SIGINT)" : sup.interrupted == SIGTERM ? "SIGTERM"
 		         : sup.interrupted == SIGHUP ? "hangup (SIGHUP)" : "SIGQUIT");
-	char *pruned = sup.interrupted ? prune_reason(run) : NULL;
+	/* stopped by a sweep's pruner: it said why in .tally/prune.json before the signal */
+	char *pruned = sup.interrupted ? tally__meta_prune_reason(tally_run_dir(run)) : NULL;
 	if (pruned)
 		status = "pruned";
 	rc = tally__run_end(run, status, exit_status, sig, pruned ? pruned : sup.interrupted ? reason : NULL);

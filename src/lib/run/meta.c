@@ -82,17 +82,38 @@ static int64_t last_activity_ms(const char *dir)
 	return best;
 }
 
+char *tally__meta_prune_reason(const char *dir)
+{
+	char *path = meta_path(dir, "prune.json");
+	tally_buf text = TALLY_BUF_INIT;
+	char *reason = NULL;
+	if (path && !tally_read_regular_file(&text, path, 64 * 1024)) {
+		json_t *request = json_loadb(text.ptr ? text.ptr : "", text.len, 0, NULL);
+		const char *why = json_string_value(json_object_get(request, "reason"));
+		reason = strdup(why ? why : "pruned by the sweep");
+		json_decref(request);
+	}
+	tally_buf_release(&text);
+	free(path);
+	return reason;
+}
+
+/* The supervisor is gone: the run ended then, as terminated (or as pruned,
+ * when its sweep's pruner had asked it to stop). */
 static void mark_terminated(json_t *meta, const char *dir)
 {
 	char iso[40];
 	int64_t stopped = last_activity_ms(dir);
 	tally_format_iso_ms(iso, sizeof iso, stopped);
-	json_object_set_new(meta, "status", json_string("terminated"));
+	char *pruned = tally__meta_prune_reason(dir);
+	json_object_set_new(meta, "status", json_string(pruned ? "pruned" : "terminated"));
 	json_object_set_new(meta, "stopped", json_string(iso));
 	json_object_set_new(meta, "stopped_ms", json_integer(stopped));
 	json_object_set_new(meta, "stop_reason",
-	                    json_string("the tally process supervising the run ended without recording it "
-	                                "(killed, crashed, or the machine restarted)"));
+	                    pruned ? json_string(pruned)
+	                           : json_string("the tally process supervising the run ended without recording it "
+	                                         "(killed, crashed, or the machine restarted)"));
+	free(pruned);
 }
 
 /*

@@ -25,6 +25,8 @@ json_t *tally__scalars_summary_load(const char *dir);
 int tally__meta_lock(const char *dir);
 /* flock(.tally/edit.lock) of a run: the fd (close to unlock), or -1. */
 int tally__meta_edit_lock(const char *dir);
+/* Why a sweep's pruner asked the run in `dir` to stop (.tally/prune.json), malloc'ed; NULL if it did not. */
+char *tally__meta_prune_reason(const char *dir);
 /* Take label, tags, marked and comments from the run.json on disk into `meta`
  * (call under the edit lock, before writing `meta` over it). */
 void tally__meta_merge_annotations(json_t *meta, const char *dir);

@@ -232,6 +232,8 @@ static int set_optimizer(tally_sweep *s, const tally_sweep_options *o, const cha
 	if (v2 && !tpe && (o->multivariate || o->startup_trials > 0 || o->candidates > 0))
 		return tally__error(TALLY_EINVALID, "--%s is a setting of TPE — add --optimizer tpe",
 		                    o->multivariate ? "multivariate" : o->startup_trials > 0 ? "startup-trials" : "candidates");
+	if (v2 && o->candidates > TALLY_TPE_MAX_CANDIDATES)
+		return tally__error(TALLY_EINVALID, "--candidates %ld is more than %d", o->candidates, TALLY_TPE_MAX_CANDIDATES);
 	json_t *opt = json_object();
 	json_object_set_new(opt, "name", json_string(strategy));
 	if (tpe) {
@@ -267,6 +269,8 @@ static int set_pruner(tally_sweep *s, const tally_sweep_options *o)
 	if (asha && (o->prune_startup > 0 || o->prune_warmup > 0))
 		return tally__error(TALLY_EINVALID, "--prune-%s is a setting of the median pruner — use it with --prune median",
 		                    o->prune_startup > 0 ? "startup" : "warmup");
+	if (!(o->prune_grace <= 86400)) /* NaN too */
+		return tally__error(TALLY_EINVALID, "--prune-grace %g is not a number of seconds up to a day", o->prune_grace);
 	if (asha && o->prune_factor == 1)
 		return tally__error(TALLY_EINVALID, "--prune-factor 1 halves nothing — give 2 or more (default 3)");
 	json_t *p = json_object();

@@ -10,11 +10,13 @@
  *    min_step · factor^k; a trial reaching a rung goes on only if its value
  *    there is in the best 1/factor of every trial's value at that rung (the
  *    first ones: if it is the best).  min_step is 1/100 of the longest
- *    completed trial's last step (at least 1) unless given; before a trial
- *    completes, nothing is pruned.
+ *    completed trial's last step (at least 1) unless given, estimated once
+ *    when the first trial completes and kept; before that, nothing is pruned.
  *
  * Values are oriented: smaller is better (a maximized objective arrives
- * negated), and a NaN is always hopeless.
+ * negated).  As in Optuna, a trial whose values are all NaN (median), or
+ * whose value at a rung is NaN (ASHA), is hopeless, and NaN values of other
+ * trials are not compared with.
  */
 #include "lib/sweep/sweep.h"
 
@@ -37,7 +39,7 @@ typedef struct {
 struct tally_pruner {
 	tally_pruner_kind kind;
 	long startup, warmup;       /* median */
-	long min_step, factor;      /* asha; min_step 0: from the completed trials */
+	long min_step, factor;      /* asha; min_step 0: from the completed trials, once, then kept */
 	curve *trials;
 	size_t n_trials;
 	size_t n_completed;
@@ -66,6 +68,8 @@ int tally__pruner_new(tally_pruner **out, const json_t *settings, const char *ob
 	} else if (name && !strcmp(name, "asha")) {
 		p->kind = TALLY_PRUNE_ASHA;
 		p->min_step = setting(settings, "min_step", 0);
+		if (p->min_step <= 0) /* estimated earlier (a resumed sweep): kept as it was */
+			p->min_step = setting(settings, "min_step_estimated", 0);
 		p->factor = setting(settings, "reduction_factor", TALLY_PRUNE_FACTOR);
 		if (p->factor < 2)
 			p->factor = 2;
@@ -174,10 +178,10 @@ static bool median_rule(tally_pruner *p, const curve *c, char *why, size_t size)
 	if (step < p->warmup)
 		return false;
 	double best = HUGE_VAL;
-	bool nan = false;
+	bool all_nan = true;
 	for (size_t i = 0; i < c->n; i++) {
-		nan |= isnan(c->values[i]);
-		if (c->values[i] < best)
+		all_nan &= isnan(c->values[i]);
+		if (c->values[i] < best) /* false for NaN: the best of the numbers */
 			best = c->values[i];
 	}
 	double *others = malloc((p->n_completed ? p->n_completed : 1) * sizeof *others);
@@ -187,8 +191,8 @@ static bool median_rule(tally_pruner *p, const curve *c, char *why, size_t size)
 		    !isnan(others[n]))
 			n++;
 	bool prune = false;
-	if (nan && c->n) {
-		snprintf(why, size, "%s is NaN at step %lld", p->objective, (long long)step);
+	if (all_nan) {
+		snprintf(why, size, "%s is NaN at every step up to %lld", p->objective, (long long)step);
 		prune = true;
 	} else if (n) {
 		qsort(others, n, sizeof *others, by_value);
@@ -204,15 +208,20 @@ static bool median_rule(tally_pruner *p, const curve *c, char *why, size_t size)
 	return prune;
 }
 
+/* ASHA's first rung; 0 until it is known.  Optuna's "auto": 1/100 of the
+ * longest completed trial when the first completes, then kept, so that every
+ * trial's rung k is at the same step. */
+int64_t tally__pruner_min_step(tally_pruner *p)
+{
+	if (p->min_step <= 0 && p->n_completed)
+		p->min_step = p->longest_completed / 100 > 1 ? p->longest_completed / 100 : 1;
+	return p->min_step > 0 ? p->min_step : 0;
+}
+
 static bool asha_rule(tally_pruner *p, curve *c, char *why, size_t size)
 {
-	int64_t min_step = p->min_step > 0 ? p->min_step : 0;
-	if (!min_step) { /* Optuna's "auto": from the completed trials' length */
-		if (!p->n_completed)
-			return false;
-		min_step = p->longest_completed / 100 > 1 ? p->longest_completed / 100 : 1;
-	}
-	if (!c->n)
+	int64_t min_step = tally__pruner_min_step(p);
+	if (!min_step || !c->n)
 		return false;
 	int64_t step = c->steps[c->n - 1];
 	double value = c->values[c->n - 1];
@@ -236,7 +245,7 @@ static bool asha_rule(tally_pruner *p, curve *c, char *why, size_t size)
 			return false;
 		size_t n = 0;
 		for (size_t t = 0; t < p->n_trials; t++)
-			if (p->trials[t].n_rungs > rung)
+			if (p->trials[t].n_rungs > rung && !isnan(p->trials[t].rungs[rung]))
 				competing[n++] = p->trials[t].rungs[rung];
 		qsort(competing, n, sizeof *competing, by_value);
 		size_t k = n / (size_t)p->factor;
@@ -264,14 +273,16 @@ void tally__pruner_replay(tally_pruner *p, size_t trial)
 	if (!c || p->kind != TALLY_PRUNE_ASHA || !c->n)
 		return;
 	/* a trial that ran before (a resumed sweep) or ended between two looks: its values at the rungs it reached */
-	int64_t min_step = p->min_step > 0 ? p->min_step : p->longest_completed / 100 > 1 ? p->longest_completed / 100 : 1;
+	int64_t min_step = tally__pruner_min_step(p);
+	if (!min_step)
+		return;
 	for (size_t rung = 0;; rung++) {
 		double rung_step = (double)min_step * pow((double)p->factor, (double)rung);
 		size_t first = c->n;
 		for (size_t i = 0; i < c->n; i++)
 			if ((double)c->steps[i] >= rung_step && (first == c->n || c->steps[i] < c->steps[first]))
 				first = i;
-		if (first == c->n)
+		if (first == c->n || isnan(c->values[first])) /* a NaN there: it would have stopped */
 			return;
 		double *rungs = realloc(c->rungs, (rung + 1) * sizeof *rungs);
 		if (!rungs)

@@ -212,7 +212,7 @@ static void trial_ended(void *ctx, const tally_trial_end *end)
 		x->failed++;
 	x->finished_ms_total += tally_now_ms() - k->started_ms;
 	x->finished_count++;
-	if (!ok && x->o->fail_fast && !x->stopping) {
+	if (!ok && !pruned && x->o->fail_fast && !x->stopping) { /* a pruned trial ended as meant */
 		x->stopping = true;
 		x->failed_fast = true;
 	}
@@ -260,6 +260,21 @@ static bool read_new_points(scheduler *x, slot *k, const char *run_id)
 	return sink.any;
 }
 
+/* ASHA's estimated first rung, kept in the record so that a resumed sweep uses the same rungs. */
+static void remember_min_step(scheduler *x)
+{
+	json_t *settings = json_object_get(x->s->record, "pruner");
+	const char *name = json_string_value(json_object_get(settings, "name"));
+	if (!name || strcmp(name, "asha") || json_is_integer(json_object_get(settings, "min_step")) ||
+	    json_object_get(settings, "min_step_estimated"))
+		return;
+	int64_t step = tally__pruner_min_step(x->pruner);
+	if (step > 0) {
+		json_object_set_new(settings, "min_step_estimated", json_integer(step));
+		tally__sweep_save_record(x->s, false);
+	}
+}
+
 /* The trials that ran before this execution (a resumed sweep) count too. */
 static int start_pruner(scheduler *x)
 {
@@ -268,7 +283,7 @@ static int start_pruner(scheduler *x)
 		return 0;
 	int rc = tally__pruner_new(&x->pruner, settings, x->s->objective, x->s->maximize);
 	double grace = json_number_value(json_object_get(settings, "grace_seconds"));
-	x->grace_ms = (int64_t)((grace > 0 ? grace : TALLY_PRUNE_GRACE_S) * 1000);
+	x->grace_ms = (int64_t)((grace > 0 && grace <= 86400 ? grace : TALLY_PRUNE_GRACE_S) * 1000);
 	for (size_t i = 0; !rc && i < x->s->n_trials; i++) {
 		const tally_trial_state *t = &x->s->trials[i];
 		if (!t->run_id || (strcmp(t->status, "completed") && strcmp(t->status, "pruned")))
@@ -288,6 +303,8 @@ static int start_pruner(scheduler *x)
 	for (size_t i = 0; !rc && i < x->s->n_trials; i++)
 		if (x->s->trials[i].run_id && !strcmp(x->s->trials[i].status, "completed"))
 			tally__pruner_replay(x->pruner, i);
+	if (!rc)
+		remember_min_step(x);
 	return rc;
 }
 
@@ -300,7 +317,17 @@ static int start_pruner(scheduler *x)
 static void prune_trial(scheduler *x, unsigned w, const char *run_id, const char *why)
 {
 	char *dir = run_dir(x, run_id);
-	char *path = dir ? tally_path_join(dir, TALLY_META_DIR "/prune.json") : NULL;
+	json_t *meta = NULL;
+	/* ended meanwhile (its last points came with its end): nothing to stop, and its end stands */
+	bool running = dir && !tally__meta_load(&meta, dir, x->s->store->host) &&
+	               !strcmp(json_string_value(json_object_get(meta, "status")) ? json_string_value(json_object_get(meta,
+	                       "status")) : "", "running");
+	json_decref(meta);
+	if (!running) {
+		free(dir);
+		return;
+	}
+	char *path = tally_path_join(dir, TALLY_META_DIR "/prune.json");
 	json_t *request = json_object();
 	json_object_set(request, "pruner", json_object_get(json_object_get(x->s->record, "pruner"), "name"));
 	json_object_set_new(request, "sweep", json_string(x->s->id));
@@ -335,6 +362,8 @@ static void watch_trials(scheduler *x)
 			}
 			continue;
 		}
+		if (x->stopping) /* stopped trials end as terminated, not pruned */
+			continue;
 		const char *run_id = x->executor->run_of(x->executor_state, w);
 		char rule[512], why[600];
 		if (read_new_points(x, k, run_id) && tally__pruner_check(x->pruner, k->trial, rule, sizeof rule)) {
@@ -354,6 +383,7 @@ static void pruner_trial_ended(scheduler *x, slot *k, const tally_trial_end *end
 		if (!strcmp(x->s->trials[end->trial].status, "completed")) {
 			tally__pruner_completed(x->pruner, end->trial);
 			tally__pruner_replay(x->pruner, end->trial); /* the rungs it passed between two looks */
+			remember_min_step(x);
 		}
 	}
 	tally__scalar_cursor_free(k->cursor);
@@ -528,8 +558,7 @@ static int run_trials(scheduler *x)
 		/* a pruner reads the running trials' points as they come */
 		x->executor->wait(x->executor_state, signal_pipe[0], x->pruner ? WATCH_EVERY_MS : 1000, trial_ended, x);
 		take_signals(x);
-		if (!x->stopping)
-			watch_trials(x);
+		watch_trials(x);
 		if (tally_now_ms() - last_tick >= 1000) {
 			last_tick = tally_now_ms();
 			emit(x, TALLY_SWEEP_TICK, -1, NULL, NULL);
@@ -540,7 +569,7 @@ static int run_trials(scheduler *x)
 
 int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 {
-	if (!o || o->version != TALLY_SWEEP_EXEC_VERSION)
+	if (!o || o->version < 1 || o->version > TALLY_SWEEP_EXEC_VERSION)
 		return tally__error(TALLY_EINVALID, "unsupported tally_sweep_exec_options version");
 	unsigned parallel = o->parallel ? o->parallel : o->gpus && o->gpus[0] ? (unsigned)count_strings(o->gpus) : 1;
 	if (parallel > TALLY_SWEEP_MAX_PARALLEL)

@@ -104,6 +104,7 @@ typedef struct {
 /* TPE, the Tree-structured Parzen Estimator (tpe.c): its settings' defaults. */
 #define TALLY_TPE_STARTUP 10     /* random trials before the model takes over */
 #define TALLY_TPE_CANDIDATES 24  /* draws from the good trials' density, the best one proposed */
+#define TALLY_TPE_MAX_CANDIDATES 100000
 extern const tally_strategy tally__tpe_strategy;
 
 /* "grid", "random" or a registered strategy; NULL for another name. */
@@ -130,6 +131,8 @@ int tally__pruner_report(tally_pruner *p, size_t trial, int64_t step, double val
 void tally__pruner_completed(tally_pruner *p, size_t trial);
 /* A trial that ran before this execution (resume), or completed: record the ASHA rungs it reached. */
 void tally__pruner_replay(tally_pruner *p, size_t trial);
+/* ASHA's first rung step in use (given, or estimated once a trial completed); 0 while unknown. */
+int64_t tally__pruner_min_step(tally_pruner *p);
 /* Whether the trial should stop at its latest value; if so, why (in `why`). */
 bool tally__pruner_check(tally_pruner *p, size_t trial, char *why, size_t size);
 

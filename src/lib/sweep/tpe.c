@@ -3,7 +3,7 @@
  * Kégl, "Algorithms for Hyper-Parameter Optimization", 2011), with the
  * defaults Optuna's TPESampler made the field's reference:
  *
- *  - the first `startup_trials` trials (10) are random draws;
+ *  - random draws until `startup_trials` trials (10) have a result;
  *  - then the trials so far are ranked and split: the best γ(n) =
  *    min(⌈n/10⌉, 25) are "good", the rest "bad";
  *  - each group becomes a density over the space, l(x) for the good ones and
@@ -618,12 +618,15 @@ static json_t *point_json(const tpe_state *st, const double *x)
 	return values;
 }
 
-/* Fit both densities and pick the next point into `x`. */
-static int model_point(proposal *p, observation *obs, size_t n_obs, double *x)
+/* Fit both densities and pick the next point into `x`; the good ones are
+ * among the `n_valued` trials with a result (ranked first). */
+static int model_point(proposal *p, observation *obs, size_t n_obs, size_t n_valued, double *x)
 {
 	size_t n_good = (n_obs + 9) / 10;
 	if (n_good > MAX_GOOD)
 		n_good = MAX_GOOD;
+	if (n_good > n_valued)
+		n_good = n_valued;
 	observation **order = malloc(n_obs * sizeof *order);
 	if (!order)
 		return tally__error_oom();
@@ -664,10 +667,10 @@ static int tpe_next(void *state, const tally_trial_result *trials, size_t n_tria
 	for (size_t i = 0; !rc && i < n_obs; i++)
 		if (!point_set_has(&tried, obs[i].x))
 			point_set_add(&tried, obs[i].x);
-	if (!rc && (n_trials < st->startup || !n_valued)) {
+	if (!rc && (n_valued < st->startup || !n_valued)) { /* as Optuna: until `startup` trials have a result */
 		random_model_point(st, &rng, x);
 	} else if (!rc) {
-		rc = model_point(&p, obs, n_obs, x);
+		rc = model_point(&p, obs, n_obs, n_valued, x);
 		if (!rc && point_set_has(&tried, x) && !best_new_candidate(&p, &tried, x))
 			rc = 2; /* look further, below */
 	}
@@ -705,8 +708,8 @@ static int tpe_start(void **state, const tally_space *space, uint64_t budget, ui
 	st->seed = seed;
 	st->startup = setting(settings, "startup_trials", TALLY_TPE_STARTUP);
 	st->candidates = setting(settings, "candidates", TALLY_TPE_CANDIDATES);
-	if (!st->candidates)
-		st->candidates = 1;
+	if (!st->candidates || st->candidates > TALLY_TPE_MAX_CANDIDATES) /* a record edited by hand */
+		st->candidates = TALLY_TPE_CANDIDATES;
 	st->multivariate = json_is_true(json_object_get(settings, "multivariate"));
 	for (size_t j = 0; j < space->n; j++)
 		model_dim(&st->dims[j], &space->dims[j]);
