@@ -45,7 +45,7 @@ test_expect_success 'watch follows a running run to its end, a line per step' '
 	── step 4: loss=0.5 acc=0.9
 	EOF
 	test_cmp expect steps &&
-	tail -n 1 watch.out | grep -q "^Run .* completed after [0-9.]* s$" &&
+	tail -n 1 watch.out | grep -q "^Run .* completed after [0-9.]* m\?s$" &&
 	# step lines come while the run goes, each right after its step once the
 	# steps are known to have two scalars
 	test "$(sed -n "/── step 1:/=" watch.out)" -lt "$(sed -n "/^epoch 4/=" watch.out)" &&
