@@ -349,22 +349,6 @@ static void asha_rungs(void **state)
 	tally__pruner_free(p);
 }
 
-/* Points read several steps at a time: each rung is judged by the value at its step, not the latest. */
-static void asha_judges_each_rung_at_its_step(void **state)
-{
-	(void)state;
-	char why[512];
-	tally_pruner *p = pruner("{\"name\": \"asha\", \"min_step\": 1}");
-	const double first[] = {9.0, 2.0, 2.0, 2.0};
-	curve(p, 0, first, 4);
-	assert_false(tally__pruner_check(p, 0, why, sizeof why)); /* rungs 1 (step 1) and 2 (step 3), alone */
-	const double late[] = {9.0, 5.0, 3.0, 0.5}; /* poor at step 1, the best by step 3 */
-	curve(p, 1, late, 4);
-	assert_true(tally__pruner_check(p, 1, why, sizeof why));
-	assert_non_null(strstr(why, "val_loss 5 at step 1 is not in the best 1/3 of the 2 trials that reached rung 1"));
-	tally__pruner_free(p);
-}
-
 /* Without min_step, rungs wait for a completed trial: 1/100 of its length, at least 1. */
 static void asha_min_step_from_completed_trials(void **state)
 {
@@ -440,7 +424,6 @@ int main(void)
 		cmocka_unit_test(median_rule),
 		cmocka_unit_test(median_rule_words_a_maximized_objective),
 		cmocka_unit_test(asha_rungs),
-		cmocka_unit_test(asha_judges_each_rung_at_its_step),
 		cmocka_unit_test(asha_min_step_from_completed_trials),
 		cmocka_unit_test(asha_nan),
 		cmocka_unit_test(asha_min_step_is_kept),

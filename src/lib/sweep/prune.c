@@ -218,34 +218,17 @@ int64_t tally__pruner_min_step(tally_pruner *p)
 	return p->min_step > 0 ? p->min_step : 0;
 }
 
-/* The first point at or after `rung_step` (the curve's index), or c->n. */
-static size_t first_at(const curve *c, double rung_step)
-{
-	size_t first = c->n;
-	for (size_t i = 0; i < c->n; i++)
-		if ((double)c->steps[i] >= rung_step && (first == c->n || c->steps[i] < c->steps[first]))
-			first = i;
-	return first;
-}
-
-/*
- * Each rung the trial reached since the last look, in turn, with its value
- * at the rung: Optuna checks at every step in the training loop, but points
- * read from outside can come several steps at a time, and comparing a
- * later step's value with the others' at the rung would favour the late.
- */
 static bool asha_rule(tally_pruner *p, curve *c, char *why, size_t size)
 {
 	int64_t min_step = tally__pruner_min_step(p);
 	if (!min_step || !c->n)
 		return false;
+	int64_t step = c->steps[c->n - 1];
+	double value = c->values[c->n - 1];
 	for (;;) {
 		double rung_step = (double)min_step * pow((double)p->factor, (double)c->n_rungs);
-		size_t at = first_at(c, rung_step);
-		if (at == c->n)
+		if ((double)step < rung_step)
 			return false;
-		int64_t step = c->steps[at];
-		double value = c->values[at];
 		if (isnan(value)) {
 			snprintf(why, size, "%s is NaN at step %lld", p->objective, (long long)step);
 			return true;
@@ -294,7 +277,11 @@ void tally__pruner_replay(tally_pruner *p, size_t trial)
 	if (!min_step)
 		return;
 	for (size_t rung = 0;; rung++) {
-		size_t first = first_at(c, (double)min_step * pow((double)p->factor, (double)rung));
+		double rung_step = (double)min_step * pow((double)p->factor, (double)rung);
+		size_t first = c->n;
+		for (size_t i = 0; i < c->n; i++)
+			if ((double)c->steps[i] >= rung_step && (first == c->n || c->steps[i] < c->steps[first]))
+				first = i;
 		if (first == c->n || isnan(c->values[first])) /* a NaN there: it would have stopped */
 			return;
 		double *rungs = realloc(c->rungs, (rung + 1) * sizeof *rungs);
