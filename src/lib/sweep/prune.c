@@ -218,6 +218,10 @@ int64_t tally__pruner_min_step(tally_pruner *p)
 	return p->min_step > 0 ? p->min_step : 0;
 }
 
+/* A trial is judged at each rung it reached by its latest value, as Optuna
+ * judges it when it reports (a trial that ran on before any completed, with
+ * the first rung still unknown, keeps the result it reached meanwhile:
+ * judging it by its value back at the rung measured worse, bench/prune.sh). */
 static bool asha_rule(tally_pruner *p, curve *c, char *why, size_t size)
 {
 	int64_t min_step = tally__pruner_min_step(p);
