@@ -356,6 +356,8 @@ def main():
     o.add_argument("trials", type=int)
     o.add_argument("epochs", type=int)
     args = ap.parse_args()
+    if getattr(args, "tally", None):
+        args.tally = os.path.abspath(args.tally)
     if args.cmd == "run":
         os.environ["EPOCHS"] = str(args.epochs)
         main_run(args)

@@ -5,6 +5,8 @@ usage: bench/tpe.py run --tally TALLY --work DIR [--seeds N] [--jobs J]
                         [--parallel P] [--funcs branin,hartmann6] [--no-optuna]
        bench/tpe.py scripts DIR
        bench/tpe.py optuna FUNC SAMPLER SEED TRIALS
+       bench/tpe.py history --tally TALLY FUNC TRIAL [--multivariate]
+                            [--seeds N] [--draws D]
 
 `run` runs, for every function and seed, one `tally tune` sweep of a small
 Python trial script per tally method (--optimizer random, tpe, tpe
@@ -20,6 +22,15 @@ flags x1 … xD that tally rewrites, and a `value: V` line.
 
 `optuna …` runs one Optuna study and prints `BEST WALL_S` (the study only,
 not the import of optuna).  SAMPLER: random, tpe or tpe-mv.
+
+`history …` compares single proposals rather than whole sweeps: for each
+seed, a `tally tune --optimizer tpe` sweep of TRIAL trials; the first TRIAL-1
+trials are handed to Optuna (study.add_trials) and its TPESampler proposes
+trial TRIAL DRAWS times with different seeds.  Where tally's proposal falls
+among Optuna's, by the mean normalised distance to the best trial so far, is
+a percentile that is uniform on [0, 1] (median and mean ~0.5) when both
+samplers draw from the same distribution; near 1, tally's proposals stray
+further from the best point than Optuna's on the very same history.
 
 Standard library only, plus optuna for the Optuna columns.  The functions are
 defined once, below, as source text: the trial scripts and the Optuna
@@ -194,6 +205,68 @@ def run_optuna(fname, sampler, seed):
             "durations": [], "distinct": FUNCS[fname]["trials"]}
 
 
+def history_check(args):
+    """tally's proposal at trial TRIAL against Optuna's on the same history."""
+    import bisect
+    import logging
+    import tempfile
+    import warnings
+    import optuna
+    optuna.logging.set_verbosity(logging.WARNING)
+    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    spec = FUNCS[args.func]
+    names = [n for n, _, _ in spec["space"]]
+    dists = {n: optuna.distributions.FloatDistribution(lo, hi) for n, lo, hi in spec["space"]}
+    env = dict(os.environ, PATH="/usr/bin:/bin:" + os.environ.get("PATH", ""))
+    pcts = []
+    with tempfile.TemporaryDirectory(prefix="tally-bench-history.") as work:
+        write_scripts(os.path.join(work, "proj"))
+        for seed in range(1, args.seeds + 1):
+            runs = os.path.join(work, "runs-%d" % seed)
+            idf = runs + ".id"
+            cmd = [args.tally, "tune", args.func + ".py"]
+            cmd += ["%s=uniform[%g:%g]" % (n, lo, hi) for n, lo, hi in spec["space"]]
+            cmd += ["--optimizer", "tpe"] + (["--multivariate"] if args.multivariate else [])
+            cmd += ["--max-trials", str(args.trial), "--seed", str(seed), "--minimize", "value",
+                    "-y", "-q", "--runs-dir", runs, "--id-file", idf]
+            subprocess.run(cmd, cwd=os.path.join(work, "proj"), env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            with open(idf) as fh:
+                sid = fh.read().strip()
+            sweep = json.loads(subprocess.run(
+                [args.tally, "show", sid, "--format", "json", "--runs-dir", runs],
+                capture_output=True, text=True, check=True).stdout)
+            trials = sorted(sweep["trials"], key=lambda t: t["trial"])
+            hist, prop = trials[:-1], trials[-1]
+            best = min(hist, key=lambda t: t["objective"])["flags"]
+
+            def dist(x):
+                return statistics.mean(abs(x[n] - best[n]) / (hi - lo)
+                                       for n, lo, hi in spec["space"])
+
+            frozen = [optuna.trial.create_trial(params={n: t["flags"][n] for n in names},
+                                                distributions=dists, value=t["objective"])
+                      for t in hist]
+            theirs = []
+            for k in range(args.draws):
+                study = optuna.create_study(sampler=optuna.samplers.TPESampler(
+                    seed=100000 * seed + k, multivariate=args.multivariate))
+                study.add_trials(frozen)
+                t = study.ask()
+                theirs.append(dist({n: t.suggest_float(n, lo, hi)
+                                    for n, lo, hi in spec["space"]}))
+            theirs.sort()
+            pcts.append(bisect.bisect_left(theirs, dist(prop["flags"])) / len(theirs))
+    print("%s, trial %d%s, %d seeds, %d Optuna draws each: percentile of tally's proposal "
+          "(distance to the best so far) among Optuna's: median %.2f, mean %.2f, "
+          "above 0.9: %d, below 0.1: %d (same distribution: ~0.5, ~0.5, ~%.0f, ~%.0f)"
+          % (args.func, args.trial, " --multivariate" if args.multivariate else "",
+             args.seeds, args.draws, statistics.median(pcts), statistics.mean(pcts),
+             sum(p > 0.9 for p in pcts), sum(p < 0.1 for p in pcts),
+             0.1 * len(pcts), 0.1 * len(pcts)))
+    print("  " + " ".join("%.2f" % p for p in pcts))
+
+
 def quantile(xs, q):
     xs = sorted(xs)
     if len(xs) == 1:
@@ -347,9 +420,22 @@ def main():
     o.add_argument("sampler", choices=["random", "tpe", "tpe-mv"])
     o.add_argument("seed", type=int)
     o.add_argument("trials", type=int)
+    h = sub.add_parser("history")
+    h.add_argument("--tally", required=True)
+    h.add_argument("func", choices=sorted(FUNCS))
+    h.add_argument("trial", type=int)
+    h.add_argument("--multivariate", action="store_true")
+    h.add_argument("--seeds", type=int, default=30)
+    h.add_argument("--draws", type=int, default=100)
     args = ap.parse_args()
+    if getattr(args, "tally", None):
+        args.tally = os.path.abspath(args.tally)
     if args.cmd == "run":
         main_run(args)
+    elif args.cmd == "history":
+        if args.trial < 12:
+            raise SystemExit("tpe.py history: TRIAL must be 12 or more (10 random trials first)")
+        history_check(args)
     elif args.cmd == "scripts":
         write_scripts(args.dir)
     else:
