@@ -316,8 +316,8 @@ static void median_rule_words_a_maximized_objective(void **state)
 	tally_pruner *p = NULL;
 	assert_int_equal(tally__pruner_new(&p, settings, "val_acc", true), 0);
 	json_decref(settings);
-	const double done[] = {-0.5, -0.9}, bad[] = {-0.4, -0.6};
-	curve(p, 0, done, 2);
+	const double done[] = {-0.5, -0.9, -0.95}, bad[] = {-0.4, -0.6};
+	curve(p, 0, done, 3);
 	tally__pruner_completed(p, 0);
 	curve(p, 1, bad, 2);
 	assert_true(tally__pruner_check(p, 1, why, sizeof why));
@@ -361,8 +361,14 @@ static void asha_min_step_from_completed_trials(void **state)
 	assert_false(tally__pruner_check(p, 1, why, sizeof why)); /* nothing completed yet */
 	tally__pruner_completed(p, 0);
 	tally__pruner_replay(p, 0); /* trial 0 reached rungs 5, 15, 45, 135, 405 */
-	assert_true(tally__pruner_check(p, 1, why, sizeof why)); /* at rung step 5: 9 against 1 */
-	assert_non_null(strstr(why, "(step 5)"));
+	/* trial 1 passed step 5 before there were rungs: recorded, not judged */
+	assert_false(tally__pruner_check(p, 1, why, sizeof why));
+	tally__pruner_report(p, 1, 15, 9.0);
+	assert_true(tally__pruner_check(p, 1, why, sizeof why)); /* at rung step 15: 9 against 1 */
+	assert_non_null(strstr(why, "(step 15)"));
+	tally__pruner_report(p, 2, 10, 9.0);
+	tally__pruner_report(p, 2, 500, 9.0); /* as long as the longest completed trial: it is ending */
+	assert_false(tally__pruner_check(p, 2, why, sizeof why));
 	tally__pruner_free(p);
 }
 

@@ -34,6 +34,7 @@ typedef struct {
 	bool completed;
 	double *rungs;       /* asha: the value recorded at each rung reached */
 	size_t n_rungs;
+	int64_t unjudged_to; /* asha: rungs up to this step were passed before any rung was known */
 } curve;
 
 struct tally_pruner {
@@ -213,9 +214,23 @@ static bool median_rule(tally_pruner *p, const curve *c, char *why, size_t size)
  * trial's rung k is at the same step. */
 int64_t tally__pruner_min_step(tally_pruner *p)
 {
-	if (p->min_step <= 0 && p->n_completed)
+	if (p->min_step <= 0 && p->n_completed) {
 		p->min_step = p->longest_completed / 100 > 1 ? p->longest_completed / 100 : 1;
+		/* Trials running now passed their first rungs before there were any:
+		 * those are recorded (they count for the others) but not judged, as
+		 * the first trials of a sequential sweep run unjudged. */
+		for (size_t t = 0; t < p->n_trials; t++)
+			if (!p->trials[t].completed && p->trials[t].n)
+				p->trials[t].unjudged_to = p->trials[t].steps[p->trials[t].n - 1];
+	}
 	return p->min_step > 0 ? p->min_step : 0;
+}
+
+/* Whether the trial has come as far as the longest completed one: it is
+ * ending, and stopping it would save nothing but lose its result. */
+static bool at_the_end(const tally_pruner *p, const curve *c)
+{
+	return p->n_completed && c->n && c->steps[c->n - 1] >= p->longest_completed;
 }
 
 /* A trial is judged at each rung it reached by its latest value, as Optuna
@@ -242,6 +257,13 @@ static bool asha_rule(tally_pruner *p, curve *c, char *why, size_t size)
 			return false;
 		c->rungs = rungs;
 		size_t rung = c->n_rungs;
+		if (c->unjudged_to > 0 && rung_step <= (double)c->unjudged_to) { /* passed before rungs existed */
+			size_t i;
+			for (i = 0; i < c->n && (double)c->steps[i] < rung_step; i++)
+				;
+			c->rungs[c->n_rungs++] = i < c->n ? c->values[i] : value;
+			continue;
+		}
 		c->rungs[c->n_rungs++] = value;
 		/* every trial's value at this rung, its own included */
 		double *competing = malloc(p->n_trials * sizeof *competing);
@@ -266,7 +288,7 @@ static bool asha_rule(tally_pruner *p, curve *c, char *why, size_t size)
 bool tally__pruner_check(tally_pruner *p, size_t trial, char *why, size_t size)
 {
 	curve *c = trial_curve(p, trial);
-	if (!c || c->completed)
+	if (!c || c->completed || at_the_end(p, c))
 		return false;
 	return p->kind == TALLY_PRUNE_MEDIAN ? median_rule(p, c, why, size) : asha_rule(p, c, why, size);
 }
