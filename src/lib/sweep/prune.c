@@ -13,6 +13,11 @@
  *    completed trial's last step (at least 1) unless given, estimated once
  *    when the first trial completes and kept; before that, nothing is pruned.
  *
+ * Two adaptations for trials that run side by side: a trial that has come
+ * as far as the longest completed one is not stopped (it is ending: that
+ * would save nothing and lose its result), and ASHA records but does not
+ * judge the rungs a trial passed before the first rung was known.
+ *
  * Values are oriented: smaller is better (a maximized objective arrives
  * negated).  As in Optuna, a trial whose values are all NaN (median), or
  * whose value at a rung is NaN (ASHA), is hopeless, and NaN values of other
