@@ -404,6 +404,18 @@ static bool parse_count(const char *text, uint64_t *out, uint64_t min)
 	return true;
 }
 
+/* A number in (0, max]. */
+static bool parse_real(const char *text, double *out, double max)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (errno || end == text || *end || !(v > 0 && v <= max))
+		return false;
+	*out = v;
+	return true;
+}
+
 /* "0,1" → {"0", "1", NULL}: GPU indexes or UUIDs (letters, digits, '-', ':'). */
 static int parse_gpus(char *text, const char ***gpus, size_t *n)
 {
@@ -484,25 +496,17 @@ static int parse_option(int c, void *ctx)
 		p->prune = optarg;
 		a->search_options = true;
 		break;
-	case OPT_PRUNE_GRACE: {
-		char *end;
-		errno = 0;
-		p->prune_grace = strtod(optarg, &end);
-		if (errno || end == optarg || *end || !(p->prune_grace > 0 && p->prune_grace <= 86400))
+	case OPT_PRUNE_GRACE:
+		if (!parse_real(optarg, &p->prune_grace, 86400))
 			return cli_usage_error(cmd_tune_usage, "--prune-grace '%s' is not a number of seconds (0 < S <= 86400)",
 			                       optarg);
 		a->search_options = true;
 		break;
-	}
-	case OPT_SAMPLE: {
-		char *end;
-		errno = 0;
-		p->sample = strtod(optarg, &end);
-		if (errno || end == optarg || *end || !(p->sample > 0 && p->sample <= 1))
+	case OPT_SAMPLE:
+		if (!parse_real(optarg, &p->sample, 1))
 			return cli_usage_error(cmd_tune_usage, "--sample '%s' is not a share of the grid — give 0 < F <= 1", optarg);
 		a->search_options = true;
 		break;
-	}
 	case 'n':
 		if (!parse_count(optarg, &p->max_trials, 1))
 			return cli_usage_error(cmd_tune_usage, "--max-trials '%s' is not a positive whole number", optarg);
