@@ -148,32 +148,30 @@ static double clamp(double v, double lo, double hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* The flag's value for modelled number `x`, and the number it stands for ("snapped"). */
-static json_t *to_value(const tpe_dim *t, double x, double *snapped)
+/* Modelled number `x` moved to the nearest value the flag can take (6
+ * significant digits for reals, whole numbers, list indexes), in modelled units. */
+static double snap(const tpe_dim *t, double x)
 {
 	const tally_dim *d = t->dim;
-	double v;
 	switch (d->kind) {
-	case TALLY_DIM_VALUES:
-		v = clamp(round(x), 0, (double)t->n_choices - 1);
-		*snapped = v;
-		return json_incref(json_array_get(d->values, (size_t)v));
-	case TALLY_DIM_UNIFORM:
-		v = clamp(tally__round_sig(x, 6), d->lo, d->hi);
-		*snapped = v;
-		return json_real(v);
-	case TALLY_DIM_LOGUNIFORM:
-		v = clamp(tally__round_sig(exp(x), 6), d->lo, d->hi);
-		*snapped = log(v);
-		return json_real(v);
-	case TALLY_DIM_RANDINT:
-		v = clamp(round(x), d->lo, d->hi);
-		*snapped = v;
-		return json_integer((json_int_t)v);
-	case TALLY_DIM_LOGRANDINT:
-		v = clamp(round(exp(x)), d->lo, d->hi);
-		*snapped = log(v);
-		return json_integer((json_int_t)v);
+	case TALLY_DIM_VALUES: return clamp(round(x), 0, (double)t->n_choices - 1) + 0.0; /* + 0.0: never -0 */
+	case TALLY_DIM_UNIFORM: return clamp(tally__round_sig(x, 6), d->lo, d->hi);
+	case TALLY_DIM_LOGUNIFORM: return log(clamp(tally__round_sig(exp(x), 6), d->lo, d->hi));
+	case TALLY_DIM_RANDINT: return clamp(round(x), d->lo, d->hi) + 0.0;
+	case TALLY_DIM_LOGRANDINT: return log(clamp(round(exp(x)), d->lo, d->hi));
+	}
+	return x;
+}
+
+/* The flag's value for a snapped number. */
+static json_t *to_value(const tpe_dim *t, double x)
+{
+	switch (t->dim->kind) {
+	case TALLY_DIM_VALUES: return json_incref(json_array_get(t->dim->values, (size_t)x));
+	case TALLY_DIM_UNIFORM: return json_real(x);
+	case TALLY_DIM_LOGUNIFORM: return json_real(tally__round_sig(exp(x), 6)); /* exactly the value snapped to */
+	case TALLY_DIM_RANDINT: return json_integer((json_int_t)x);
+	case TALLY_DIM_LOGRANDINT: return json_integer((json_int_t)llround(exp(x)));
 	}
 	return json_null();
 }
@@ -516,14 +514,12 @@ static void draw_candidates(proposal *p)
 {
 	const tpe_state *st = p->st;
 	size_t d = st->n_dims;
-	json_t *unused;
 	for (size_t c = 0; c < st->candidates; c++) {
 		double *x = &p->cand[c * d];
 		size_t shared = pick_kernel(&p->good, p->rng);
 		for (size_t j = 0; j < d; j++) {
 			size_t k = st->multivariate ? shared : pick_kernel(&p->good, p->rng);
-			unused = to_value(&st->dims[j], kernel_draw(&p->good, st, k, j, p->rng), &x[j]);
-			json_decref(unused);
+			x[j] = snap(&st->dims[j], kernel_draw(&p->good, st, k, j, p->rng));
 		}
 		if (st->multivariate) {
 			p->score[c] = mixture_log_density(&p->good, st, SIZE_MAX, x, p->scratch) -
@@ -617,9 +613,8 @@ static bool random_new_point(const tpe_state *st, tally_rng *rng, const point_se
 static json_t *point_json(const tpe_state *st, const double *x)
 {
 	json_t *values = json_object();
-	double unused;
 	for (size_t j = 0; j < st->n_dims; j++)
-		json_object_set_new(values, st->dims[j].dim->name, to_value(&st->dims[j], x[j], &unused));
+		json_object_set_new(values, st->dims[j].dim->name, to_value(&st->dims[j], x[j]));
 	return values;
 }
 
