@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ typedef struct {
 	tally_pruner *pruner;
 	int64_t grace_ms;
 	size_t pruned;
+	long best;               /* the best trial so far, kept as trials end */
 } scheduler;
 
 static size_t count_strings(const char *const *list)
@@ -154,7 +156,7 @@ static void emit(scheduler *x, int event, long trial, const char *run_id, const 
 	if (!x->o->progress)
 		return;
 	tally_sweep_progress p = {event, trial, run_id, error, x->s->n_trials, x->completed, x->failed, x->running,
-	                          0, x->done_before, -1, x->pruned, tally_sweep_best(x->s)};
+	                          0, x->done_before, -1, x->pruned, x->best};
 	p.pending = x->n_todo - x->next_todo;
 	if (x->strategy && !x->exhausted && x->budget > x->s->n_trials) { /* still to be proposed */
 		p.pending += (size_t)(x->budget - x->s->n_trials);
@@ -194,6 +196,23 @@ static int start_trial(scheduler *x, unsigned w, size_t trial)
 
 static void pruner_trial_ended(scheduler *x, slot *k, const tally_trial_end *end);
 
+/* Keep the best trial as trials end: tally_sweep_best() walks them all, too
+ * much for every progress event of a sweep of a million trials.  Ties go to
+ * the earlier trial, as there. */
+static void update_best(scheduler *x, size_t trial)
+{
+	const tally_trial_state *t = &x->s->trials[trial];
+	if (!t->has_objective || isnan(t->objective))
+		return;
+	if (x->best >= 0) {
+		double b = x->s->trials[x->best].objective;
+		bool better = x->s->maximize ? t->objective > b : t->objective < b;
+		if (!better && !(t->objective == b && (long)trial < x->best))
+			return;
+	}
+	x->best = (long)trial;
+}
+
 static void trial_ended(void *ctx, const tally_trial_end *end)
 {
 	scheduler *x = ctx;
@@ -204,6 +223,7 @@ static void trial_ended(void *ctx, const tally_trial_end *end)
 	const char *status = x->s->trials[end->trial].status;
 	bool ok = !end->error && !strcmp(status, "completed"), pruned = !end->error && !strcmp(status, "pruned");
 	pruner_trial_ended(x, k, end);
+	update_best(x, end->trial);
 	if (ok)
 		x->completed++;
 	else if (pruned)
@@ -584,6 +604,7 @@ int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 		rc = tally__error_oom();
 	if (!rc)
 		rc = list_todo(&x);
+	x.best = tally_sweep_best(s);
 	if (!rc)
 		rc = start_strategy(&x);
 	if (!rc)
