@@ -84,7 +84,9 @@ test_expect_success 'multivariate TPE; the optimizer shows in tally show' '
 	id=$(cat id) &&
 	test "$(sweep_field "$id" "d[\"optimizer\"][\"multivariate\"], d[\"optimizer\"][\"startup_trials\"], d[\"optimizer\"][\"candidates\"]")" = "(True, 5, 12)" &&
 	test "$(sweep_field "$id" "min(t[\"objective\"] for t in d[\"trials\"]) < 2")" = True &&
-	tally show "$id" >show && grep -q "tpe" show
+	tally show "$id" >show &&
+	grep -q "^  strategy    tpe (5 random start-up trials, 12 candidates, multivariate, constant liar), seed 2$" show &&
+	grep -q "^  pruner      none$" show
 '
 
 test_expect_success 'parallel TPE proposes no point twice; a finite space caps the trials' '
@@ -160,6 +162,23 @@ test_expect_success 'a stop that comes after the script ended changes nothing: i
 	tally tune curve.sh "q=[1,5]" --prune median --prune-startup 1 --minimize val_loss --id-file id >out 2>err &&
 	run=$(sweep_field "$(cat id)" "d[\"trials\"][1][\"run\"]") &&
 	test "$(tally show "$run" --format json | "$PYTHON" -c "import json,sys; d=json.load(sys.stdin); print(d[\"status\"], d[\"exit_status\"])")" = "completed 0"
+'
+
+spoof_written() { ls spoof/*/.tally/prune.json >/dev/null 2>&1; }
+test_expect_success 'a run that writes .tally/prune.json itself is not made pruned by a stop' '
+	cat >fake.sh <<-\SH &&
+	printf "{\"reason\": \"spoof\"}" >.tally/prune.json
+	while :; do sleep 0.05; done
+	SH
+	{ tally run -q --runs-dir spoof fake.sh & } && pid=$! &&
+	wait_until spoof_written &&
+	tally stop -y --runs-dir spoof 1 && { wait $pid; true; } &&
+	tally runs --runs-dir spoof --format json >s.json &&
+	"$PYTHON" -c "
+import json
+r = json.load(open(\"s.json\"))
+assert [x[\"status\"] for x in r] == [\"terminated\"], r
+"
 '
 
 test_expect_success 'bad options are refused before anything starts' '

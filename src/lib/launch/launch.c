@@ -1069,8 +1069,9 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 		snprintf(reason, sizeof reason, "%s received by tally and forwarded to the script",
 		         sup.interrupted == SIGINT ? "interrupt (SIGINT)" : sup.interrupted == SIGTERM ? "SIGTERM"
 		         : sup.interrupted == SIGHUP ? "hangup (SIGHUP)" : "SIGQUIT");
-	/* stopped by a sweep's pruner: it said why in .tally/prune.json before the signal */
-	char *pruned = sup.interrupted ? tally__meta_prune_reason(tally_run_dir(run)) : NULL;
+	/* stopped by its sweep's pruner, which said why in .tally/prune.json before the signal
+	 * (only a sweep's trial: a script writing that file itself does not make a run pruned) */
+	char *pruned = sup.interrupted && sweep_id ? tally__meta_prune_reason(tally_run_dir(run)) : NULL;
 	if (pruned)
 		status = "pruned";
 	rc = tally__run_end(run, status, exit_status, sig, pruned ? pruned : sup.interrupted ? reason : NULL);
