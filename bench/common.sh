@@ -54,3 +54,20 @@ runs_set() {
 
 # ms SECONDS -> milliseconds with 2 decimals
 ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
+
+# For the benchmarks that compare with Optuna (tpe.sh, prune.sh): /usr/bin's
+# python3 for trial scripts (not a shim earlier in PATH), a copy of the tally
+# binary in $BENCH_TMP/tally (a rebuild meanwhile cannot break a long run),
+# and OPTUNA_ARGS=(--no-optuna) when Optuna is missing (its rows are skipped).
+optuna_bench_setup() {
+	export PATH="/usr/bin:/bin:$PATH"
+	cp -- "$TALLY" "$BENCH_TMP/tally"
+	echo "tally:   $TALLY ($("$TALLY" --version 2>/dev/null | head -n 1), run as a copy)"
+	OPTUNA_ARGS=()
+	if ! "$PY" -c 'import optuna' 2>/dev/null; then
+		echo "Optuna is not installed for $PY: its rows are skipped." >&2
+		echo "  Debian/Ubuntu: apt-get install --no-install-recommends python3-optuna" >&2
+		echo "  (the yardstick is Debian's 3.1; tally itself never needs it)" >&2
+		OPTUNA_ARGS=(--no-optuna)
+	fi
+}

@@ -24,12 +24,14 @@ number of bytes written.
 """
 
 import argparse
+import concurrent.futures
 import os
 import random
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 
@@ -150,6 +152,37 @@ def cmd_gen_log(argv):
             f.write(blk)
             written += len(blk)
     print(written)
+
+
+def run_jobs(jobs, work, n_workers, report=lambda job, done: True):
+    """work(job) for every job, n_workers at a time on threads (the work runs
+    processes), the first error stopping the rest; prints "  N/M done, S s"
+    after a job when report(job, N) holds, and after the last.  Returns the
+    results in the jobs' order and the wall seconds (tpe.py, prune.py)."""
+    results = [None] * len(jobs)
+    lock = threading.Lock()
+    done = [0]
+    t_start = time.perf_counter()
+
+    def one(i):
+        r = work(jobs[i])
+        with lock:
+            results[i] = r
+            done[0] += 1
+            if report(jobs[i], done[0]) or done[0] == len(jobs):
+                print("  %d/%d done, %.0f s" % (done[0], len(jobs), time.perf_counter() - t_start),
+                      file=sys.stderr, flush=True)
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=n_workers)
+    futs = [pool.submit(one, i) for i in range(len(jobs))]
+    try:
+        for fut in concurrent.futures.as_completed(futs):
+            fut.result()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # what runs ends; nothing new starts
+        raise
+    pool.shutdown()
+    return results, time.perf_counter() - t_start
 
 
 def main():

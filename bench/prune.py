@@ -34,15 +34,15 @@ PRUNER: none, median, sha, sha3.
 """
 
 import argparse
-import concurrent.futures
 import json
 import os
 import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
+
+import lib  # bench/lib.py: run_jobs
 
 CURVE = '''
 def curve(lr, width, dropout, epochs):
@@ -250,33 +250,13 @@ def main_run(args):
         print("note:    Optuna not available: its rows are skipped")
     sys.stdout.flush()
 
-    results = {}
-    lock = threading.Lock()
-    done = [0]
-    t_start = time.perf_counter()
-
     def one(job):
         label, seed, kind, what = job
-        r = run_sweep(args, work, label, what, seed) if kind == "tally" \
+        return run_sweep(args, work, label, what, seed) if kind == "tally" \
             else run_optuna(args, what, seed)
-        with lock:
-            results[(label, seed)] = r
-            done[0] += 1
-            if kind == "tally" or done[0] == len(jobs):
-                print("  %d/%d done, %.0f s" % (done[0], len(jobs),
-                                               time.perf_counter() - t_start),
-                      file=sys.stderr, flush=True)
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
-    futs = [pool.submit(one, j) for j in jobs]
-    try:
-        for fut in concurrent.futures.as_completed(futs):
-            fut.result()
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)  # what runs ends; nothing new starts
-        raise
-    pool.shutdown()
-    total = time.perf_counter() - t_start
+    done, total = lib.run_jobs(jobs, one, args.jobs, lambda job, n: job[2] == "tally")
+    results = {(job[0], job[1]): r for job, r in zip(jobs, done)}
 
     labels = [m[0] for m in methods] + ([] if args.no_optuna else [m[0] for m in OPTUNA_METHODS])
     print()

@@ -26,19 +26,8 @@ for v in SEEDS JOBS P TRIALS EPOCHS EPOCH_MS; do
 		exit 2
 	fi
 done
-export PATH="/usr/bin:/bin:$PATH"
-# a copy of the binary: a rebuild during the minutes this takes cannot break it
-cp -- "$TALLY" "$BENCH_TMP/tally"
-echo "tally:   $TALLY ($("$TALLY" --version 2>/dev/null | head -n 1), run as a copy)"
-
-optuna=()
-if ! "$PY" -c 'import optuna' 2>/dev/null; then
-	echo "Optuna is not installed for $PY: its rows are skipped." >&2
-	echo "  Debian/Ubuntu: apt-get install --no-install-recommends python3-optuna" >&2
-	echo "  (the yardstick is Debian's 3.1; tally itself never needs it)" >&2
-	optuna=(--no-optuna)
-fi
+optuna_bench_setup
 
 "$PY" "$BENCH_DIR/prune.py" run --tally "$BENCH_TMP/tally" --work "$BENCH_TMP" --seeds "$SEEDS" \
 	--jobs "$JOBS" --parallel "$P" --trials "$TRIALS" --epochs "$EPOCHS" \
-	--prune-args "${PRUNE_ARGS:-}" "${optuna[@]}"
+	--prune-args "${PRUNE_ARGS:-}" "${OPTUNA_ARGS[@]}"

@@ -38,7 +38,6 @@ objective run the same code.
 """
 
 import argparse
-import concurrent.futures
 import csv
 import io
 import json
@@ -46,8 +45,9 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
+
+import lib  # bench/lib.py: run_jobs
 
 BRANIN = '''
 def f(x1, x2):
@@ -317,35 +317,16 @@ def main_run(args):
         print("note:    Optuna not available: its rows are skipped")
     sys.stdout.flush()
 
-    results = {}
-    lock = threading.Lock()
-    done = [0]
-    t_start = time.perf_counter()
-
     def one(job):
         fname, label, seed, kind, what = job
         if kind == "tally":
-            r = run_sweep(args.tally, work, fname, label, what, seed, args.parallel)
-        else:
-            r = run_optuna(fname, what, seed)
-        with lock:
-            results.setdefault((fname, label), []).append(r)
-            done[0] += 1
-            if done[0] % 10 == 0 or done[0] == len(jobs):
-                print("  %d/%d done, %.0f s" % (done[0], len(jobs),
-                                               time.perf_counter() - t_start),
-                      file=sys.stderr, flush=True)
+            return run_sweep(args.tally, work, fname, label, what, seed, args.parallel)
+        return run_optuna(fname, what, seed)
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
-    futs = [pool.submit(one, j) for j in jobs]
-    try:
-        for fut in concurrent.futures.as_completed(futs):
-            fut.result()
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)  # what runs ends; nothing new starts
-        raise
-    pool.shutdown()
-    total = time.perf_counter() - t_start
+    done, total = lib.run_jobs(jobs, one, args.jobs, lambda job, n: n % 10 == 0)
+    results = {}
+    for job, r in zip(jobs, done):
+        results.setdefault((job[0], job[1]), []).append(r)
 
     labels = [m[0] for m in methods] + ([] if args.no_optuna else [m[0] for m in OPTUNA_METHODS])
     print()

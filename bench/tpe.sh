@@ -22,21 +22,9 @@ for v in SEEDS JOBS P; do
 		exit 2
 	fi
 done
-# python3 for the trial scripts is /usr/bin/python3, not a shim earlier in PATH
-export PATH="/usr/bin:/bin:$PATH"
-# a copy of the binary: a rebuild during the minutes this takes cannot break it
-cp -- "$TALLY" "$BENCH_TMP/tally"
-echo "tally:   $TALLY ($("$TALLY" --version 2>/dev/null | head -n 1), run as a copy)"
-
-optuna=()
-if ! "$PY" -c 'import optuna' 2>/dev/null; then
-	echo "Optuna is not installed for $PY: its rows are skipped." >&2
-	echo "  Debian/Ubuntu: apt-get install --no-install-recommends python3-optuna" >&2
-	echo "  (the yardstick is Debian's 3.1; tally itself never needs it)" >&2
-	optuna=(--no-optuna)
-fi
+optuna_bench_setup
 
 "$PY" "$BENCH_DIR/tpe.py" run --tally "$BENCH_TMP/tally" --work "$BENCH_TMP" --seeds "$SEEDS" \
-	--jobs "$JOBS" --parallel "$P" --funcs "$FUNCS" "${optuna[@]}"
+	--jobs "$JOBS" --parallel "$P" --funcs "$FUNCS" "${OPTUNA_ARGS[@]}"
 echo
 echo "target: tally tpe's median best matches or beats Optuna's TPE (issue 20)"
