@@ -135,6 +135,11 @@ assert len(r) == 1 and r[0][\"flags\"][\"q\"] == 2, r
 	grep -q "\"reason\": \"pruned by the median rule" "$dir/.tally/prune.json"
 '
 
+test_expect_success 'on a terminal the progress bar counts pruned trials and shows the best' '
+	script -qec "tally tune curve.sh q=[1,2] --prune median --prune-startup 1 --minimize val_loss -y" /dev/null >tty.out &&
+	grep -q "\[####################\] 2/2  running 0  failed 0  pruned 1  best val_loss 0.1 (trial 1)" tty.out
+'
+
 test_expect_success 'a trial that ignores SIGTERM is killed after --prune-grace, still recorded as pruned' '
 	tally tune curve.sh "q=[1,3]" stubborn=true --prune median --prune-startup 1 --prune-grace 0.3 \
 		--minimize val_loss --id-file id >out 2>err &&
