@@ -162,6 +162,8 @@ void tally_scalar_cursor_free(tally_scalar_cursor *c);
 
 /** Whether the run's supervising process is alive right now (its lock is held). */
 int tally_run_is_live(const tally_run *run);
+/** Whether the run was sent to Slurm (run.json's "slurm" names its job). */
+int tally_run_is_slurm(const tally_run *run);
 
 /* Annotations, edited in run.json under a lock (concurrent edits are all kept)
  * and seen by queries at once.  `run` is updated too. */
@@ -479,11 +481,14 @@ typedef struct {
 	long sweep_trial;              /**< (version 5) with sweep_id: the trial's number (from 1) */
 	int check_only;                /**< (version 5) check everything, create nothing: 0 when a launch
 	                                    with these options would start */
+	int queue;                     /**< (version 6) create the run "queued", for a batch job to run
+	                                    (tally_launch_queued()): checked, recorded, not started */
+	const char *adopt_dir;         /**< (version 6) run this queued run (its directory) rather than a new one */
 } tally_launch_options;
 
-#define TALLY_LAUNCH_OPTIONS_VERSION 5
+#define TALLY_LAUNCH_OPTIONS_VERSION 6
 #define TALLY_LAUNCH_OPTIONS_INIT \
-	{TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL, NULL, 0, 0, NULL, 0, -1, NULL, NULL, 0, 0}
+	{TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL, NULL, 0, 0, NULL, 0, -1, NULL, NULL, 0, 0, 0, NULL}
 
 /**
  * Validate everything (script, interpreter, flags) before creating anything;
@@ -499,6 +504,37 @@ typedef struct {
  */
 int tally_launch(tally_run **out, int *exit_code, tally_store *store,
                  const tally_launch_options *opts);
+
+/**
+ * Run the queued run in `run_dir` (made by tally_launch() with `queue`), as
+ * the batch job it was queued for does: from its project directory (this
+ * process changes into it), with the options recorded in its
+ * .tally/launch.json, in the same run.  Then as tally_launch().  A run that
+ * is no longer queued (a requeued job) is run again as a new run.
+ */
+int tally_launch_queued(tally_run **out, int *exit_code, tally_store *store, const char *run_dir, int quiet);
+
+/** How runs go to Slurm (tally run/tune --executor slurm). */
+typedef struct {
+	unsigned int version;          /**< TALLY_SLURM_OPTIONS_VERSION */
+	const char *const *options;    /**< sbatch options ("--partition=gpu --time=2:00:00"), NULL-terminated,
+	                                    each split into words as a shell would (quotes, backslashes; nothing
+	                                    expanded); after tally.yml's `slurm:`, the script's and its #SBATCH lines */
+	unsigned int gpus;             /**< GPUs per run (--gres=gpu:N); 0: none asked */
+	const char *tally;             /**< the tally program the jobs run, at the same path on the nodes */
+	const char *job_name;          /**< NULL: "tally" */
+} tally_slurm_options;
+
+#define TALLY_SLURM_OPTIONS_VERSION 1
+
+/**
+ * Create the run "queued" (checked as tally_launch() checks it) and submit
+ * it with sbatch; `*job_id` (malloc'ed) is Slurm's job id.  The job's tally
+ * runs it on a compute node (tally_launch_queued()).  A failed submission
+ * leaves nothing behind; without Slurm's commands on PATH, one error says so.
+ */
+int tally_slurm_submit(tally_run **out, char **job_id, tally_store *store, const tally_launch_options *launch,
+                       const tally_slurm_options *slurm);
 
 /* ------------------------------------------------------------------ */
 /* Diffs of runs (libgit2)                                             */
@@ -677,11 +713,15 @@ typedef struct {
 	int echo;                      /**< trials' output to this process's stdout/stderr */
 	void (*progress)(void *ctx, tally_sweep *sweep, const tally_sweep_progress *p);
 	void *ctx;
+	const char *executor;          /**< (version 3) "local" or "slurm"; NULL: as the sweep began, else local */
+	const tally_slurm_options *slurm; /**< (version 3) with "slurm": how trials are submitted (a resume
+	                                    without it submits as the sweep did) */
 } tally_sweep_exec_options;
 
 /* Version 2: the progress callback's tally_sweep_progress has `pruned` and `best`
- * (a library that only knows version 1 refuses version 2 rather than leave them unset). */
-#define TALLY_SWEEP_EXEC_VERSION 2
+ * (a library that only knows version 1 refuses version 2 rather than leave them unset).
+ * Version 3: `executor` and `slurm`. */
+#define TALLY_SWEEP_EXEC_VERSION 3
 
 /**
  * Record the sweep (a new one) and run its trials that have not completed,

@@ -24,7 +24,7 @@ import sys
 
 # Bottom first.  Adding a folder to src/lib means adding it here, in
 # src/lib/meson.build and in docs/architecture.md.
-LAYERS = ["core", "scalars", "flags", "store", "run", "index", "manage", "launch", "sweep", "report", "web"]
+LAYERS = ["core", "slurm", "scalars", "flags", "store", "run", "index", "manage", "launch", "sweep", "report", "web"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 
 

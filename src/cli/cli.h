@@ -149,7 +149,7 @@ void cli_compact_runs(tally_run **runs, size_t *n);
 
 enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINATED, CLI_OPT_PRUNED, CLI_OPT_TAG,
        CLI_OPT_LABEL, CLI_OPT_SCRIPT, CLI_OPT_STARTED, CLI_OPT_PATTERN, CLI_OPT_MARKED, CLI_OPT_UNMARKED, CLI_OPT_SORT,
-       CLI_OPT_SWEEP, CLI_OPT_FIRST_FREE };
+       CLI_OPT_SWEEP, CLI_OPT_QUEUED, CLI_OPT_FIRST_FREE };
 
 /* For a command's getopt_long table: -w is --where; a command whose own -s
  * is not taken adds "s:" to its short options for --sort. */
@@ -157,7 +157,7 @@ enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINA
 	{"where", required_argument, NULL, 'w'}, {"sort", required_argument, NULL, CLI_OPT_SORT}, \
 	{"running", no_argument, NULL, CLI_OPT_RUNNING}, {"completed", no_argument, NULL, CLI_OPT_COMPLETED}, \
 	{"error", no_argument, NULL, CLI_OPT_ERROR}, {"terminated", no_argument, NULL, CLI_OPT_TERMINATED}, \
-	{"pruned", no_argument, NULL, CLI_OPT_PRUNED}, \
+	{"pruned", no_argument, NULL, CLI_OPT_PRUNED}, {"queued", no_argument, NULL, CLI_OPT_QUEUED}, \
 	{"label", required_argument, NULL, CLI_OPT_LABEL}, \
 	{"script", required_argument, NULL, CLI_OPT_SCRIPT}, {"started", required_argument, NULL, CLI_OPT_STARTED}, \
 	{"pattern", required_argument, NULL, CLI_OPT_PATTERN}, {"marked", no_argument, NULL, CLI_OPT_MARKED}, \
@@ -173,8 +173,9 @@ enum { CLI_OPT_RUNNING = 1000, CLI_OPT_COMPLETED, CLI_OPT_ERROR, CLI_OPT_TERMINA
 #define CLI_SELECTION_HELP \
 	"  -w, --where EXPR     runs for which EXPR holds (see tally runs --help)\n" \
 	"  -s, --sort KEYS      in this order (-KEY: largest first)\n" \
-	"      --running, --completed, --error, --terminated,\n" \
-	"      --pruned         runs with that status (a pruned one was stopped early)\n" \
+	"      --running, --completed, --error, --terminated, --pruned,\n" \
+	"      --queued         runs with that status (a pruned one was stopped early;\n" \
+	"                       a queued one waits in Slurm's queue)\n" \
 	"      --tag TAG, --label TEXT, --script NAME, --started WHEN, --pattern REGEX,\n" \
 	"      --marked, --unmarked, --sweep ID   as in tally runs\n"
 
@@ -314,6 +315,30 @@ int cli_parse_script_args(cli_script_args *a, int argc, char **argv, const char 
                           void *ctx);
 void cli_script_args_release(cli_script_args *a);
 
+/* ---- sending runs to Slurm (slurm-args.c) ---- */
+
+enum { CLI_OPT_EXECUTOR = 2000, CLI_OPT_SLURM, CLI_OPT_GPUS_PER_TRIAL };
+#define CLI_SLURM_OPTIONS \
+	{"executor", required_argument, NULL, CLI_OPT_EXECUTOR}, {"slurm", required_argument, NULL, CLI_OPT_SLURM}, \
+	{"gpus-per-trial", required_argument, NULL, CLI_OPT_GPUS_PER_TRIAL}
+
+typedef struct {
+	const char *executor;     /* "local", "slurm", or NULL (not given) */
+	tally_strlist words;      /* --slurm option strings */
+	bool slurm_given;
+	unsigned gpus;            /* --gpus-per-trial */
+	char tally_path[4096];    /* the program the jobs run */
+	tally_slurm_options opts; /* filled by cli_slurm_finish() */
+} cli_slurm_args;
+
+/* One of CLI_SLURM_OPTIONS: 0, or an exit code after a message; 1 when `c` is another option. */
+int cli_slurm_option(cli_slurm_args *a, int c, const char *arg, const char *usage);
+/* After parsing: --slurm and --gpus-per-trial need --executor slurm; fills `opts`. */
+int cli_slurm_finish(cli_slurm_args *a, const char *usage);
+void cli_slurm_args_release(cli_slurm_args *a);
+/* tally slurm-task (not listed): what a Slurm job of queued runs runs on its node. */
+int cmd_slurm_task(int argc, char **argv);
+
 /* ---- sweeps (sweep-view.c) ---- */
 
 /* The trials as a table: the plan (trial and flags), or with status, run,
@@ -343,6 +368,7 @@ typedef struct {
 	const char *resume;   /* a sweep id to continue instead */
 	const char *id_file;  /* --id-file: where the sweep's id goes once it ran */
 	bool yes, dry_run, quiet;
+	bool detach;          /* --detach: the controller goes to Slurm as a job */
 } cli_tune_request;
 int cli_tune(cli_tune_request *req);
 

@@ -66,6 +66,13 @@ const char cmd_run_usage[] =
 	"                          programs that start runs: R's training_run())\n"
 	"      --check             check the script, flags and options; start nothing\n"
 	"                          (exit 0 when the run would start)\n"
+	"      --executor NAME     local|slurm: slurm submits the run with sbatch and\n"
+	"                          returns; it waits in the queue as status queued\n"
+	"                          (tally watch follows it, tally stop scancels it)\n"
+	"      --slurm OPTIONS     sbatch options, e.g. \"--partition=gpu --time=2:00:00\"\n"
+	"                          (repeatable; after tally.yml's slurm: and the\n"
+	"                          script's #SBATCH lines)\n"
+	"      --gpus-per-trial N  ask Slurm for N GPUs for the run (--gres=gpu:N)\n"
 	"      --runs-dir DIR      where runs live (default ./runs)\n"
 	"  -h, --help              show this help\n";
 
@@ -111,6 +118,7 @@ static const struct option options[] = {
 	{"open", no_argument, NULL, 'o'},
 	{"id-file", required_argument, NULL, 'I'},
 	{"check", no_argument, NULL, 'C'},
+	CLI_SLURM_OPTIONS,
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -119,12 +127,16 @@ typedef struct {
 	tally_launch_options *opts;
 	bool background, report, open;
 	const char *id_file;
+	cli_slurm_args slurm;
 } run_args;
 
 /* The options only tally run has. */
 static int run_option(int c, void *ctx)
 {
 	run_args *a = ctx;
+	int slurm = cli_slurm_option(&a->slurm, c, optarg, cmd_run_usage);
+	if (slurm != 1)
+		return slurm;
 	switch (c) {
 	case 'q': a->opts->quiet = 1; return 0;
 	case 'N': a->opts->name = optarg; return 0;
@@ -261,11 +273,26 @@ static bool is_sweep(const char *script, const char *const *flags)
 	return false;
 }
 
+/* --executor slurm: the run queued and submitted; its job runs it on a node. */
+static int submit_to_slurm(tally_store *store, tally_launch_options *opts, const tally_slurm_options *slurm)
+{
+	tally_run *run = NULL;
+	char *job = NULL;
+	int rc = tally_slurm_submit(&run, &job, store, opts, slurm);
+	if (rc)
+		return cli_lib_error(rc);
+	printf("Run %s queued as Slurm job %s (tally watch %s follows it, tally stop %s cancels it)\n", tally_run_id(run),
+	       job, tally_run_id(run), tally_run_id(run));
+	tally_run_free(run);
+	free(job);
+	return EXIT_OK;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	tally_launch_options opts = TALLY_LAUNCH_OPTIONS_INIT;
 	cli_script_args args = {&opts, NULL, NULL, 0, 0, NULL, TALLY_STRLIST_INIT};
-	run_args a = {&opts, false, false, false, NULL};
+	run_args a = {&opts, false, false, false, NULL, {0}};
 	tally_store *store = NULL;
 	tally_run *run = NULL;
 	int code = cli_parse_script_args(&args, argc, argv, "+ql:t:c:i:f:bh", options, cmd_run_usage, run_option, &a);
@@ -277,6 +304,9 @@ int cmd_run(int argc, char **argv)
 		code = cli_usage_error(cmd_run_usage, "no script given");
 		goto done;
 	}
+	if ((code = cli_slurm_finish(&a.slurm, cmd_run_usage)))
+		goto done;
+	bool on_slurm = a.slurm.executor && !strcmp(a.slurm.executor, "slurm");
 	if (is_sweep(opts.script, args.flags)) { /* lr=[0.01,0.1]: a sweep, as in Guild */
 		if (a.background || opts.name || a.report) {
 			code = cli_usage_error(cmd_run_usage, "a sweep (a flag given [a,b] or a distribution) runs in the foreground, "
@@ -288,6 +318,8 @@ int cmd_run(int argc, char **argv)
 		req.plan.version = TALLY_SWEEP_OPTIONS_VERSION;
 		req.plan.launch = opts;
 		req.exec.version = TALLY_SWEEP_EXEC_VERSION;
+		req.exec.executor = a.slurm.executor;
+		req.exec.slurm = on_slurm ? &a.slurm.opts : NULL;
 		req.runs_dir = args.runs_dir;
 		code = cli_tune(&req);
 		goto done;
@@ -298,8 +330,17 @@ int cmd_run(int argc, char **argv)
 		code = cli_usage_error(cmd_run_usage, "--replace goes with --name");
 		goto done;
 	}
+	if (on_slurm && (a.background || a.report || a.id_file || opts.check_only)) {
+		code = cli_usage_error(cmd_run_usage, "--executor slurm submits the run and returns: leave %s out",
+		                       a.background ? "-b" : a.report ? "--report" : a.id_file ? "--id-file" : "--check");
+		goto done;
+	}
 	fflush(stdout);
 	fflush(stderr);
+	if (on_slurm) {
+		code = submit_to_slurm(store, &opts, &a.slurm.opts);
+		goto done;
+	}
 	if (a.background) {
 		code = run_in_background(store, &opts);
 		goto done;
@@ -327,5 +368,6 @@ done:
 	tally_run_free(run);
 	tally_store_free(store);
 	cli_script_args_release(&args);
+	cli_slurm_args_release(&a.slurm);
 	return code;
 }

@@ -12,9 +12,11 @@ const char cmd_stop_usage[] =
 	"\n"
 	"Stop running runs: SIGTERM goes to the run's tally, which passes it to the\n"
 	"script's process group and records the run as terminated.  With --force, a\n"
-	"run still going after the grace period gets SIGKILL.  RUN is an index, a\n"
-	"range, an id prefix, a name or a run directory; without RUN or query\n"
-	"options: every running run of this host.\n"
+	"run still going after the grace period gets SIGKILL.  A run sent to Slurm\n"
+	"(queued or running) is stopped with scancel of its job: Slurm sends\n"
+	"SIGTERM, then SIGKILL after its KillWait; a queued one is recorded as\n"
+	"terminated at once.  RUN is an index, a range, an id prefix, a name or a\n"
+	"run directory; without RUN or query options: every running or queued run.\n"
 	"\n"
 	"Options:\n"
 	"  -y, --yes            do not ask (needed when there is no terminal)\n"
@@ -45,6 +47,13 @@ static bool wait_until_stopped(const tally_run *run, int64_t ms)
 		nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
 	}
 	return true;
+}
+
+/* Live here, or queued or running through Slurm (whose job tally stop cancels). */
+static bool stoppable(const tally_run *run)
+{
+	const char *status = tally_run_status(run);
+	return tally_run_is_live(run) || !strcmp(status, "queued") || (!strcmp(status, "running") && tally_run_is_slurm(run));
 }
 
 int cli_stop_run(tally_run *run, int grace_ms, bool force)
@@ -95,8 +104,10 @@ int cmd_stop(int argc, char **argv)
 		}
 	}
 	size_t n = (size_t)(argc - optind);
-	if (!n && !sel.used)
+	if (!n && !sel.used) {
 		cli_selection_option(&sel, CLI_OPT_RUNNING, NULL);
+		cli_selection_option(&sel, CLI_OPT_QUEUED, NULL);
+	}
 	tally_store *store = NULL;
 	tally_run **runs = NULL;
 	size_t found = 0, stopped = 0;
@@ -104,7 +115,7 @@ int cmd_stop(int argc, char **argv)
 	if (!code)
 		code = cli_select_runs(store, &sel, argv + optind, n, &runs, &found);
 	for (size_t i = 0; !code && i < found; i++)
-		if (runs[i] && !tally_run_is_live(runs[i])) {
+		if (runs[i] && !stoppable(runs[i])) {
 			if (n)
 				code = cli_error("run %s is not running (%s)", tally_run_id(runs[i]), tally_run_status(runs[i]));
 			tally_run_free(runs[i]);

@@ -97,6 +97,20 @@ const char cmd_tune_usage_more[] =
 	"                         more than 5 trials)\n"
 	"  -q, --quiet            no progress bar or lines, only the final table\n"
 	"\n"
+	"On a Slurm cluster (the runs directory on its shared filesystem):\n"
+	"      --executor NAME    local|slurm: slurm submits the trials with sbatch,\n"
+	"                         a grid or random plan as one job array whose %N is\n"
+	"                         --parallel (TPE: up to N jobs in the queue); each\n"
+	"                         trial is a run from submission on (status queued)\n"
+	"      --slurm OPTIONS    sbatch options, e.g. \"--partition=gpu --time=2:00:00\"\n"
+	"                         (repeatable; after tally.yml's slurm: and the\n"
+	"                         script's #SBATCH lines)\n"
+	"      --gpus-per-trial N Slurm GPUs per trial (--gres=gpu:N)\n"
+	"      --detach           submit the sweep's controller as a Slurm job too and\n"
+	"                         return (tally show SWEEP follows it)\n"
+	"Ctrl-C or a killed sweep: queued and running jobs are cancelled, or (kill\n"
+	"-9) go on, and --resume watches them again.\n"
+	"\n"
 	"For every trial, as in tally run: -l/--label (${NAME} is a flag's value),\n"
 	"-t/--tag, -c/--comment, -i/--interpreter, -f/--flags-file, --force-flags,\n"
 	"--no-system-metrics, --runs-dir DIR.\n"
@@ -117,7 +131,7 @@ enum {
 	OPT_GRID = CLI_OPT_FIRST_FREE, OPT_RANDOM, OPT_SAMPLE, OPT_SEED, OPT_TRIALS, OPT_MINIMIZE, OPT_MAXIMIZE,
 	OPT_GPUS, OPT_FAIL_FAST, OPT_RESUME, OPT_RETRY, OPT_ECHO, OPT_DRY_RUN, OPT_ID_FILE, OPT_OPTIMIZER, OPT_TPE,
 	OPT_MULTIVARIATE, OPT_STARTUP, OPT_CANDIDATES, OPT_PRUNE, OPT_PRUNE_STARTUP, OPT_PRUNE_WARMUP, OPT_PRUNE_MIN_STEP,
-	OPT_PRUNE_FACTOR, OPT_PRUNE_GRACE,
+	OPT_PRUNE_FACTOR, OPT_PRUNE_GRACE, OPT_DETACH,
 };
 
 static const struct option options[] = {
@@ -150,6 +164,8 @@ static const struct option options[] = {
 	{"id-file", required_argument, NULL, OPT_ID_FILE},
 	{"yes", no_argument, NULL, 'y'},
 	{"quiet", no_argument, NULL, 'q'},
+	{"detach", no_argument, NULL, OPT_DETACH},
+	CLI_SLURM_OPTIONS,
 	CLI_LAUNCH_OPTIONS,
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -435,6 +451,7 @@ typedef struct {
 	size_t n_gpus;
 	char *gpus_text;
 	bool search_options; /* --grid, --sample … (not with --resume) */
+	cli_slurm_args slurm;
 } tune_args;
 
 static const char *option_name(int c)
@@ -465,7 +482,11 @@ static int parse_option(int c, void *ctx)
 	cli_tune_request *req = a->req;
 	tally_sweep_options *p = &req->plan;
 	uint64_t v;
+	int slurm = cli_slurm_option(&a->slurm, c, optarg, cmd_tune_usage);
+	if (slurm != 1)
+		return slurm;
 	switch (c) {
+	case OPT_DETACH: req->detach = true; break;
 	case OPT_GRID: p->strategy = "grid"; a->search_options = true; break;
 	case OPT_RANDOM: p->strategy = "random"; a->search_options = true; break;
 	case OPT_TPE: p->strategy = "tpe"; a->search_options = true; break;
@@ -592,15 +613,23 @@ int cmd_tune(int argc, char **argv)
 	req.plan.version = TALLY_SWEEP_OPTIONS_VERSION;
 	req.plan.launch = (tally_launch_options)TALLY_LAUNCH_OPTIONS_INIT;
 	req.exec.version = TALLY_SWEEP_EXEC_VERSION;
-	tune_args a = {&req, {&req.plan.launch, NULL, NULL, 0, 0, NULL, TALLY_STRLIST_INIT}, NULL, 0, NULL, false};
+	tune_args a = {&req, {&req.plan.launch, NULL, NULL, 0, 0, NULL, TALLY_STRLIST_INIT}, NULL, 0, NULL, false, {0}};
 	int code = cli_parse_script_args(&a.args, argc, argv, "+n:p:yql:t:c:i:f:h", options, cmd_tune_usage, parse_option, &a);
 	if (!code)
 		code = check_request(&req, &a);
+	if (!code)
+		code = cli_slurm_finish(&a.slurm, cmd_tune_usage);
+	if (!code && req.detach && (!a.slurm.executor || strcmp(a.slurm.executor, "slurm")))
+		code = cli_usage_error(cmd_tune_usage, "--detach sends the sweep's controller to Slurm: it goes with "
+		                       "--executor slurm");
+	req.exec.executor = a.slurm.executor;
+	req.exec.slurm = a.slurm.executor && !strcmp(a.slurm.executor, "slurm") ? &a.slurm.opts : NULL;
 	if (!code) {
 		req.runs_dir = a.args.runs_dir;
 		code = cli_tune(&req);
 	}
 	cli_script_args_release(&a.args);
+	cli_slurm_args_release(&a.slurm);
 	free(a.gpus);
 	free(a.gpus_text);
 	return code < 0 ? EXIT_OK : code;

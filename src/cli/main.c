@@ -82,6 +82,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "__complete"))
 		return finish_stdout(cmd_complete(argc - i, argv + i));
+	if (!strcmp(argv[i], "slurm-task")) /* run by tally's Slurm jobs; not a command people type */
+		return finish_stdout(cmd_slurm_task(argc - i, argv + i));
 	const cli_command *c = cli_find_command(argv[i]);
 	if (!c) {
 		fprintf(stderr, "tally: unknown command '%s' — see `tally help`\n", argv[i]);

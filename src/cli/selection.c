@@ -46,6 +46,7 @@ bool cli_selection_option(cli_selection *sel, int c, const char *arg)
 	case CLI_OPT_ERROR: add_status(sel, "error"); break;
 	case CLI_OPT_TERMINATED: add_status(sel, "terminated"); break;
 	case CLI_OPT_PRUNED: add_status(sel, "pruned"); break;
+	case CLI_OPT_QUEUED: add_status(sel, "queued"); break;
 	case CLI_OPT_TAG: add_filter(sel, "tags contains ", arg); break;
 	case CLI_OPT_LABEL: add_filter(sel, "label contains ", arg); break;
 	case CLI_OPT_SCRIPT: add_filter(sel, "script = ", arg); break;

@@ -373,7 +373,7 @@ static void a_sequential_strategy_is_asked_with_the_results_so_far(void **state)
 	assert_int_equal(tally_sweep_plan(&sweep, store, &o), 0);
 	assert_int_equal(tally_sweep_trial_count(sweep), 0); /* nothing is planned in advance */
 	assert_string_equal(tally_sweep_describe(sweep), "up to 4 trials (climb search over 100)");
-	tally_sweep_exec_options e = {TALLY_SWEEP_EXEC_VERSION, 1, NULL, 0, 0, 0, NULL, NULL};
+	tally_sweep_exec_options e = {TALLY_SWEEP_EXEC_VERSION, 1, NULL, 0, 0, 0, NULL, NULL, NULL, NULL};
 	assert_int_equal(tally_sweep_execute(sweep, &e), 0);
 	assert_string_equal(tally_sweep_status(sweep), "completed");
 	assert_int_equal(tally_sweep_trial_count(sweep), 4);

@@ -467,10 +467,17 @@ static int apply_front_matter(tally_script_flags *sf, const ydoc *d, yaml_node_t
 				continue;
 			rc = output_scalars(sf, d, v);
 			sf->output_explicit = !from_config;
+		} else if (!strcmp(key, "slurm")) {
+			if (from_config && sf->slurm_explicit)
+				continue;
+			tally_strlist_release(&sf->slurm_options);
+			if (tally__slurm_options_from_yaml(&sf->slurm_options, doc, v))
+				rc = yaml_error(d, line, "slurm must be sbatch options, as one string or a list (\"--time=2:00:00\")");
+			sf->slurm_explicit = !from_config;
 		} else {
 			char what[200];
 			snprintf(what, sizeof what,
-			         "unknown key '%.60s' — use flags-dest, flags, sourcecode or output-scalars", key);
+			         "unknown key '%.60s' — use flags-dest, flags, sourcecode, output-scalars or slurm", key);
 			rc = yaml_error(d, line, what);
 		}
 	}
@@ -592,7 +599,7 @@ int tally__apply_config_flags(tally_script_flags *sf, const tally_config *cfg, c
 				continue;
 			if (!settings || settings->type != YAML_MAPPING_NODE)
 				rc = yaml_error(&d, settings ? settings->start_mark.line : 0,
-				                "a script's settings are a map: flags-dest, flags, sourcecode, output-scalars");
+				                "a script's settings are a map: flags-dest, flags, sourcecode, output-scalars, slurm");
 			else
 				rc = apply_front_matter(sf, &d, settings, true);
 			break; /* the first entry that names the script */

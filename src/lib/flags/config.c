@@ -13,8 +13,9 @@
  *   flags-dest: args              # where flag values go, for every script
  *   extra-args: [--log-dir, "${run_dir}/logs"]   # appended to every command
  *   system-metrics: 5             # seconds between sys/... samples (CPU, memory, GPU); off
+ *   slurm: --partition=gpu --time=2:00:00   # sbatch options of runs sent to Slurm (or a list)
  *   scripts:                      # per script: what its front matter could say
- *     train.R: {flags-dest: flags.yml, flags: {lr: 0.1}}
+ *     train.R: {flags-dest: flags.yml, flags: {lr: 0.1}, slurm: --gres=gpu:1}
  *
  * Unknown keys are errors, so that a typo never silently does nothing.
  */
@@ -27,6 +28,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "lib/slurm/slurm.h"
 #include "util/fsutil.h"
 #include "util/strlist.h"
 
@@ -83,6 +85,21 @@ static int load_string_list(char ***out, yaml_document_t *doc, yaml_node_t *v, c
 			return config_error(path, v, what);
 		if (!((*out)[i] = strdup(item)))
 			return tally__error_oom();
+	}
+	return 0;
+}
+
+int tally__slurm_options_from_yaml(tally_strlist *out, yaml_document_t *doc, yaml_node_t *v)
+{
+	if (v && v->type == YAML_SCALAR_NODE)
+		return tally__slurm_split_options(out, scalar_of(doc, v), "slurm");
+	if (!v || v->type != YAML_SEQUENCE_NODE)
+		return TALLY_EINVALID;
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+		const char *item = scalar_of(doc, yaml_document_get_node(doc, *i));
+		int rc = item ? tally__slurm_split_options(out, item, "slurm") : TALLY_EINVALID;
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -243,6 +260,11 @@ static int load_document(tally_config *cfg, yaml_document_t *doc, const char *pa
 		} else if (key && !strcmp(key, "system-metrics")) {
 			rc = load_system_metrics(cfg, scalar_of(doc, v)) ? config_error(path, v,
 			     "'system-metrics' must be on, off, or the seconds between samples (0.5 to 3600)") : 0;
+		} else if (key && !strcmp(key, "slurm")) {
+			tally_strlist_release(&cfg->slurm_options); /* a repeated key: the last one wins */
+			if (tally__slurm_options_from_yaml(&cfg->slurm_options, doc, v))
+				rc = config_error(path, v, "'slurm' must be sbatch options, as one string or a list "
+				                           "(\"--partition=gpu --time=2:00:00\")");
 		} else if (key && !strcmp(key, "output-scalars")) {
 			/* read with the script's settings (tally__apply_config_flags) */
 		} else if (key && !strcmp(key, "scripts")) {
@@ -251,7 +273,7 @@ static int load_document(tally_config *cfg, yaml_document_t *doc, const char *pa
 		} else {
 			rc = config_error(path, v,
 			                  "unknown setting (known: runs-dir, interpreters, venv, sources, flags-dest, extra-args, system-metrics, output-scalars, "
-			                  "scripts)");
+			                  "slurm, scripts)");
 		}
 		if (rc)
 			return rc;
@@ -332,6 +354,7 @@ void tally__config_release(tally_config *cfg)
 	free(cfg->interpreters);
 	tally__argv_free(cfg->source_exclude);
 	tally__argv_free(cfg->extra_args);
+	tally_strlist_release(&cfg->slurm_options);
 	free(cfg->flags_dest);
 	free(cfg->text);
 	free(cfg->path);

@@ -42,6 +42,7 @@ void tally__script_flags_release(tally_script_flags *sf)
 	tally_strlist_release(&sf->src_exclude);
 	tally_strlist_release(&sf->src_include);
 	tally_strlist_release(&sf->output_patterns);
+	tally_strlist_release(&sf->slurm_options);
 	tally_script_flags empty = TALLY_SCRIPT_FLAGS_INIT;
 	*sf = empty;
 }

@@ -7,6 +7,8 @@
 #ifndef TALLY_FLAGDEFS_H
 #define TALLY_FLAGDEFS_H
 
+#include <yaml.h>
+
 #include "lib/flags/flags.h"
 #include "util/strlist.h"
 
@@ -66,13 +68,18 @@ typedef struct {
 	bool output_scalars_off;   /* `output-scalars: off`: no scalars parsed from the output */
 	tally_strlist output_patterns; /* `output-scalars:` rules ("key\tRE", "step\tRE", "tag:NAME\tRE") */
 	bool output_explicit;      /* the script's front matter said output-scalars */
+	tally_strlist slurm_options; /* `slurm:` sbatch options (front matter, else tally.yml's entry) */
+	bool slurm_explicit;       /* the script's front matter said slurm */
 } tally_script_flags;
 
 #define TALLY_SCRIPT_FLAGS_INIT                                                                            \
 	{NULL, 0, NULL, false, TALLY_DEST_ARGS, false, NULL, NULL, TALLY_STRLIST_INIT, TALLY_STRLIST_INIT, NULL, \
-	 false, TALLY_STRLIST_INIT, false}
+	 false, TALLY_STRLIST_INIT, false, TALLY_STRLIST_INIT, false}
 
 void tally__script_flags_release(tally_script_flags *sf);
+/* `slurm:` (tally.yml, front matter) as words: one option string
+ * ("--time=1:00 --gres=gpu:1") or a list of them (config.c). */
+int tally__slurm_options_from_yaml(tally_strlist *out, yaml_document_t *doc, yaml_node_t *v);
 tally_flagdef *tally__flagdef_find(const tally_script_flags *sf, const char *name);
 /* The definition `name` (`len` bytes) means: its own, else the one spelled with '-' and '_' swapped. */
 const tally_flagdef *tally__flagdef_find_spelled(const tally_script_flags *sf, const char *name, size_t len);

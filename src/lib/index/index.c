@@ -19,7 +19,7 @@
  *    one command pays for 100,000 stats (with 0: every run, every sync).
  *  - Runs indexed as "running" are re-checked on every sync (their lock tells
  *    whether they still are), because their files change without the
- *    directory changing.
+ *    directory changing; so are "queued" ones (a Slurm job starts them).
  *  - A directory mtime within the filesystem's timestamp resolution of "now"
  *    is not trusted (the "racy" case): the next sync compares the listing
  *    with the index (on a network filesystem it scans again).
@@ -611,7 +611,7 @@ static bool recheck_running(tally_store *store, writer *w, int runs_fd, bool app
 	tally_buf sig = TALLY_BUF_INIT;
 	tally_strlist names = TALLY_STRLIST_INIT;
 	bool stale = false;
-	if (sqlite3_prepare_v2(store->db, "SELECT dir, sig, host FROM runs WHERE status='running'", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(store->db, "SELECT dir, sig, host, status FROM runs WHERE status IN ('running', 'queued')", -1, &st, NULL) != SQLITE_OK)
 		return true;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
@@ -620,7 +620,8 @@ static bool recheck_running(tally_store *store, writer *w, int runs_fd, bool app
 		if (!name)
 			continue;
 		bool changed = !run_sig(runs_fd, name, &sig) || !old_sig || strcmp(sig.ptr, old_sig);
-		if (!changed && host && !strcmp(host, store->host)) {
+		bool queued = !strcmp((const char *)sqlite3_column_text(st, 3), "queued"); /* no supervisor yet */
+		if (!changed && !queued && host && !strcmp(host, store->host)) {
 			/* Same host: a free lock means the supervisor is gone. */
 			char path[512];
 			snprintf(path, sizeof path, "%s/" TALLY_META_DIR "/lock", name);
@@ -811,6 +812,9 @@ int tally_store_sync(tally_store *store, int force, size_t *skipped_out)
 			return 0; /* no runs yet */
 		return tally__error_errno(TALLY_ERROR, "cannot open runs directory '%s'", store->path);
 	}
+	/* Slurm jobs that ended without their tally recording it: recorded now,
+	 * before the runs are read (nothing to do without Slurm runs). */
+	tally__slurm_refresh(store);
 	if ((rc = tally__index_open(store)))
 		goto done;
 	dir_signature(store, runs_fd, &dir_sig, &racy);

@@ -28,6 +28,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "lib/slurm/slurm.h"
 #include "util/fsutil.h"
 #include "util/strlist.h"
 #include "util/timeutil.h"
@@ -905,6 +906,127 @@ static void note_reproduced(json_t *meta, const char *dir, const char *host)
 	json_decref(original);
 }
 
+/* ---- runs queued for a batch job (Slurm) ---- */
+
+static void set_string(json_t *obj, const char *key, const char *value)
+{
+	if (value)
+		json_object_set_new(obj, key, tally__json_text(value));
+}
+
+static json_t *strings_array(const char *const *list)
+{
+	json_t *a = json_array();
+	for (const char *const *p = list; p && *p; p++)
+		json_array_append_new(a, tally__json_text(*p));
+	return a;
+}
+
+/* What the job's tally_launch_queued() needs to launch the run as this one would have been. */
+static json_t *launch_json(const tally_launch_options *opts, const char *project_dir)
+{
+	json_t *l = json_object();
+	set_string(l, "script", opts->script);
+	if (opts->command)
+		json_object_set_new(l, "command", strings_array(opts->command));
+	json_object_set_new(l, "flag_args", strings_array(opts->flag_args));
+	set_string(l, "interpreter", opts->interpreter);
+	set_string(l, "label", opts->label);
+	json_object_set_new(l, "tags", strings_array(opts->tags));
+	set_string(l, "comment", opts->comment);
+	set_string(l, "project_dir", project_dir);
+	char *flags_file = opts->flags_file ? tally_path_absolute(opts->flags_file) : NULL;
+	set_string(l, "flags_file", flags_file);
+	free(flags_file);
+	json_object_set_new(l, "force_flags", json_boolean(opts->force_flags));
+	json_object_set_new(l, "no_system_metrics", json_boolean(opts->version >= 3 && opts->no_system_metrics));
+	if (opts->version >= 5 && opts->sweep_id) {
+		set_string(l, "sweep_id", opts->sweep_id);
+		json_object_set_new(l, "sweep_trial", json_integer(opts->sweep_trial));
+	}
+	return l;
+}
+
+/* The #SBATCH lines at the top of a script, as sbatch reads them: up to the
+ * first line that is neither blank nor a comment. */
+static void add_sbatch_lines(tally_strlist *out, const char *script)
+{
+	tally_buf text = TALLY_BUF_INIT;
+	if (tally_read_file(&text, script, 1u << 20) < 0 || !text.ptr) {
+		tally_buf_release(&text);
+		return;
+	}
+	for (char *line = text.ptr; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		const char *p = line + strspn(line, " \t\r");
+		if (!strncmp(p, "#SBATCH", 7) && (p[7] == ' ' || p[7] == '\t')) {
+			tally_strlist words = TALLY_STRLIST_INIT;
+			if (!tally__slurm_split_options(&words, p + 8, "#SBATCH"))
+				for (size_t i = 0; i < words.n && words.items[i][0] != '#'; i++)
+					tally_strlist_push(out, words.items[i]);
+			tally_strlist_release(&words);
+		} else if (*p && *p != '#' && *p != '\r') {
+			break;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	tally_buf_release(&text);
+}
+
+/* sbatch options the run's own settings give: tally.yml's `slurm:`, the
+ * script's `slurm:` (front matter, or its tally.yml entry), its #SBATCH lines.
+ * Later ones win, as in sbatch. */
+static json_t *script_slurm_options(const tally_config *cfg, const tally_script_flags *sf, const char *script)
+{
+	tally_strlist all = TALLY_STRLIST_INIT;
+	for (size_t i = 0; i < cfg->slurm_options.n; i++)
+		tally_strlist_push(&all, cfg->slurm_options.items[i]);
+	for (size_t i = 0; i < sf->slurm_options.n; i++)
+		tally_strlist_push(&all, sf->slurm_options.items[i]);
+	if (script)
+		add_sbatch_lines(&all, script);
+	json_t *list = strings_array((const char *const *)all.items);
+	tally_strlist_release(&all);
+	return list;
+}
+
+/* The run recorded as queued (checked like any launch), for its job to run. */
+static int queue_run(tally_run **out, tally_store *store, const tally_launch_options *opts, const tally_strlist *argv,
+                     const tally_resolved_flags *resolved, const char *label, const char *project_dir,
+                     json_t *slurm_options)
+{
+	json_t *meta = launch_meta(store, opts, argv, resolved, label);
+	json_t *launch = launch_json(opts, project_dir);
+	int name_lock = -1, rc = meta && launch && slurm_options ? 0 : tally__error_oom();
+	if (!rc) {
+		json_t *slurm = json_object();
+		json_object_set(slurm, "script_options", slurm_options);
+		json_object_set_new(meta, "slurm", slurm);
+	}
+	if (!rc && opts->name && !(rc = tally__name_claim(store, opts->name, opts->replace, &name_lock)))
+		json_object_set_new(meta, "name", json_string(opts->name));
+	if (!rc && opts->sweep_id) {
+		json_t *sweep = json_object();
+		json_object_set_new(sweep, "id", json_string(opts->sweep_id));
+		json_object_set_new(sweep, "trial", json_integer(opts->sweep_trial));
+		json_object_set_new(meta, "sweep", sweep);
+	}
+	char id[TALLY_ID_MAX], *dir = NULL;
+	if (!rc)
+		rc = tally__run_queue(id, &dir, store, meta, launch);
+	if (name_lock >= 0)
+		close(name_lock);
+	if (!rc)
+		rc = tally__run_load_dir(out, store, dir);
+	free(dir);
+	json_decref(meta);
+	json_decref(launch);
+	json_decref(slurm_options);
+	return rc;
+}
+
 int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tally_launch_options *opts)
 {
 	tally_config cfg;
@@ -932,7 +1054,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	project_dir = tally_path_absolute(opts->project_dir ? opts->project_dir : ".");
 	if (!project_dir)
 		return tally__error_oom();
-	if (!(opts->version >= 5 && opts->check_only))
+	if (!(opts->version >= 5 && opts->check_only) && !(opts->version >= 6 && opts->queue))
 		tally__git_init_begin(project_dir); /* overlaps the checks below; a check alone needs no git */
 
 	/* 1. Everything that can be wrong with the request fails here, before any run exists. */
@@ -967,6 +1089,11 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	}
 	if (opts->version >= 5 && opts->check_only)
 		goto done; /* rc is 0: it would start */
+	if (opts->version >= 6 && opts->queue) {
+		rc = queue_run(out, store, opts, &argv, &resolved, label, project_dir, script_slurm_options(&cfg, &sf, opts->script));
+		goto done;
+	}
+	const char *adopt_dir = opts->version >= 6 ? opts->adopt_dir : NULL;
 
 	/* 2. The run exists from here on: every failure is recorded in it. */
 	if (!(meta = launch_meta(store, opts, &argv, &resolved, label))) {
@@ -993,7 +1120,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	 * still says running. */
 	if (!(rc = install_signals(&saved))) {
 		signals_installed = true;
-		rc = tally__run_start(&run, store, meta);
+		rc = adopt_dir ? tally__run_adopt(&run, store, adopt_dir, meta) : tally__run_start(&run, store, meta);
 	}
 	if (name_lock >= 0)
 		close(name_lock); /* the run.json saying the name is written: the next claimant sees it */
@@ -1103,5 +1230,98 @@ done:
 	if (cfg_loaded)
 		tally__config_release(&cfg);
 	free(project_dir);
+	return rc;
+}
+
+/* The options recorded in a queued run's .tally/launch.json, with the lists they point into. */
+typedef struct {
+	json_t *json;
+	tally_launch_options opts;
+	tally_strlist command, flag_args, tags;
+} queued_launch;
+
+static const char *get_string(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static int strings_of(tally_strlist *out, json_t *array)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(array, i, v) if (json_is_string(v) && tally_strlist_push(out, json_string_value(v)) < 0) return -1;
+	return 0;
+}
+
+static int read_queued_launch(queued_launch *q, const char *run_dir)
+{
+	char *path = tally_path_join(run_dir, TALLY_META_DIR "/launch.json");
+	tally_buf text = TALLY_BUF_INIT;
+	json_error_t err;
+	int rc = !path ? tally__error_oom()
+	       : tally_read_file(&text, path, 1u << 24) < 0 ? tally__error_errno(TALLY_ENOTFOUND, "cannot read '%s'", path)
+	       : !(q->json = json_loadb(text.ptr, text.len, 0, &err)) || !json_is_object(q->json)
+	           ? tally__error(TALLY_ECORRUPT, "corrupt '%s' (line %d: %s)", path, err.line, err.text)
+	           : 0;
+	free(path);
+	tally_buf_release(&text);
+	if (rc)
+		return rc;
+	json_t *l = q->json;
+	if (strings_of(&q->command, json_object_get(l, "command")) < 0 ||
+	    strings_of(&q->flag_args, json_object_get(l, "flag_args")) < 0 || strings_of(&q->tags, json_object_get(l, "tags")) < 0)
+		return tally__error_oom();
+	tally_launch_options *o = &q->opts;
+	o->script = get_string(l, "script");
+	o->command = q->command.n ? (const char *const *)q->command.items : NULL;
+	o->flag_args = q->flag_args.n ? (const char *const *)q->flag_args.items : NULL;
+	o->interpreter = get_string(l, "interpreter");
+	o->label = get_string(l, "label");
+	o->tags = q->tags.n ? (const char *const *)q->tags.items : NULL;
+	o->comment = get_string(l, "comment");
+	o->project_dir = get_string(l, "project_dir");
+	o->flags_file = get_string(l, "flags_file");
+	o->force_flags = json_is_true(json_object_get(l, "force_flags"));
+	o->no_system_metrics = json_is_true(json_object_get(l, "no_system_metrics"));
+	o->sweep_id = get_string(l, "sweep_id");
+	o->sweep_trial = (long)json_integer_value(json_object_get(l, "sweep_trial"));
+	if (!o->project_dir || (!o->script == !o->command))
+		return tally__error(TALLY_ECORRUPT, "'%s/" TALLY_META_DIR "/launch.json' names no project and script", run_dir);
+	return 0;
+}
+
+static bool still_queued(const char *run_dir)
+{
+	json_t *meta = NULL;
+	bool queued = false;
+	if (!tally__meta_load(&meta, run_dir, ""))
+		queued = !strcmp(json_string_value(json_object_get(meta, "status")), "queued");
+	json_decref(meta);
+	return queued;
+}
+
+int tally_launch_queued(tally_run **out, int *exit_code, tally_store *store, const char *run_dir, int quiet)
+{
+	*out = NULL;
+	*exit_code = 1;
+	queued_launch q = {NULL, TALLY_LAUNCH_OPTIONS_INIT, TALLY_STRLIST_INIT, TALLY_STRLIST_INIT, TALLY_STRLIST_INIT};
+	int rc = read_queued_launch(&q, run_dir);
+	if (!rc && chdir(q.opts.project_dir) < 0)
+		rc = tally__error_errno(TALLY_ENOTFOUND, "cannot enter the project directory '%s' on this node", q.opts.project_dir);
+	q.opts.quiet = quiet;
+	/* A requeued job finds its run started before: the trial runs again, as a new run. */
+	q.opts.adopt_dir = !rc && still_queued(run_dir) ? run_dir : NULL;
+	if (!rc)
+		rc = tally_launch(out, exit_code, store, &q.opts);
+	if (rc) { /* failed before the run was taken over: the queued run says why */
+		char why[1024];
+		snprintf(why, sizeof why, "%s", tally_error_last());
+		tally__run_fail_queued(run_dir, why);
+		rc = tally__error(rc, "%s", why);
+	}
+	json_decref(q.json);
+	tally_strlist_release(&q.command);
+	tally_strlist_release(&q.flag_args);
+	tally_strlist_release(&q.tags);
 	return rc;
 }

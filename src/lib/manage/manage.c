@@ -11,6 +11,7 @@
  * signatures around the rename, so neither index needs a scan to notice.
  */
 #include "lib/manage/manage.h"
+#include "lib/slurm/slurm.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -168,8 +169,34 @@ static pid_t script_pid(pid_t supervisor)
 	return child;
 }
 
+/* A run sent to Slurm that is queued or running: its job is cancelled (Slurm
+ * sends SIGTERM, then SIGKILL after its KillWait), a queued one recorded as
+ * terminated at once.  1 when the run is no Slurm run. */
+static int stop_slurm_run(tally_run *run)
+{
+	json_t *meta = NULL;
+	int rc = tally__meta_load(&meta, run->dir, run->store->host);
+	if (rc)
+		return rc;
+	const char *job = json_string_value(json_object_get(json_object_get(meta, "slurm"), "job"));
+	const char *status = json_string_value(json_object_get(meta, "status"));
+	if (!job || (strcmp(status, "queued") && strcmp(status, "running"))) {
+		json_decref(meta);
+		return 1;
+	}
+	bool final = false;
+	rc = tally__slurm_cancel(job, NULL);
+	if (!rc)
+		rc = tally__slurm_reconcile(run->dir, run->store->host, run->store->path, &final);
+	json_decref(meta);
+	return rc;
+}
+
 int tally_run_stop(tally_run *run, int hard)
 {
+	int slurm = stop_slurm_run(run);
+	if (slurm <= 0)
+		return slurm;
 	if (!tally_run_is_live(run))
 		return tally__error(TALLY_EINVALID, "run %s is not running", run->id);
 	pid_t pid;

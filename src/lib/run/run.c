@@ -530,6 +530,17 @@ int tally_run_is_live(const tally_run *run)
 	return live;
 }
 
+int tally_run_is_slurm(const tally_run *run)
+{
+	json_t *meta = run->meta;
+	if (!meta && tally__meta_load(&meta, run->dir, run->store->host))
+		return 0;
+	int slurm = json_is_string(json_object_get(json_object_get(meta, "slurm"), "job"));
+	if (meta != run->meta)
+		json_decref(meta);
+	return slurm;
+}
+
 int tally_run_output(const tally_run *run, int streams, tally_output_chunk_visitor visit, void *ctx)
 {
 	return tally__output_read(run->dir, streams, visit, ctx);

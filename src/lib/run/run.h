@@ -135,4 +135,25 @@ char *tally__scalars_text(json_t *scalars);
 /* The compact JSON object `tally runs --format json` prints for a run (without "dir"). */
 char *tally__summary_json(json_t *meta, json_t *scalars);
 
+/* ---- runs that go through Slurm (slurmrun.c) ---- */
+
+/* RUNS/.slurm: batch scripts, job logs, and active/ID for each unfinished Slurm run. */
+#define TALLY_SLURM_DIR ".slurm"
+/* Create a run that waits in Slurm's queue: its directory, .tally/launch.json
+ * (what its job launches), and run.json from `meta` with status "queued". */
+int tally__run_queue(char id[TALLY_ID_MAX], char **dir_out, tally_store *store, json_t *meta, json_t *launch);
+/* Merge `fields` into the "slurm" object of a run that is still queued. */
+int tally__run_note_slurm(const char *dir, json_t *fields);
+/* The job's tally takes the queued run in `dir` over: its lock, id, queued
+ * time, job and annotations kept, the rest from `meta` (TALLY_EEXISTS when it
+ * is no longer queued: a requeued job). */
+int tally__run_adopt(tally_run **out, tally_store *store, const char *dir, json_t *meta);
+/* A queued run whose job could not launch it: status error, `why` the reason. */
+void tally__run_fail_queued(const char *dir, const char *why);
+/* Make a Slurm run's status truthful from what Slurm says of its job;
+ * `*final` once neither the run nor its job will change any more. */
+int tally__slurm_reconcile(const char *dir, const char *host, const char *runs_dir, bool *final);
+/* Reconcile the store's active Slurm runs whose jobs left the queue. */
+void tally__slurm_refresh(tally_store *store);
+
 #endif

@@ -263,5 +263,7 @@ static const tally_executor local_executor_ops = {
 
 const tally_executor *tally__executor_find(const char *name)
 {
-	return !strcmp(name, local_executor_ops.name) ? &local_executor_ops : NULL;
+	if (!strcmp(name, local_executor_ops.name))
+		return &local_executor_ops;
+	return !strcmp(name, "slurm") ? tally__executor_slurm() : NULL;
 }

@@ -2,8 +2,11 @@
  * The scheduler: runs a sweep's trials that have not completed, `parallel`
  * at a time.  It takes each trial from the plan (grid, random, a trials
  * file) or asks a sequential strategy for the next one with the results so
- * far, and hands it to an executor (executor-local.c) in a free slot; the
- * executor tells it when a trial ended, and the trial's run says how.
+ * far, and hands it to an executor (executor-local.c, executor-slurm.c) in
+ * a free slot; the executor tells it when a trial ended, and the trial's run
+ * says how.  A batch system's executor gets a slot for every planned trial
+ * and submits them together (its array's %N keeps --parallel), and on
+ * resume it takes over the trials a killed sweep left queued or running.
  *
  * SIGINT, SIGTERM and SIGHUP stop the sweep: they are forwarded once to the
  * running trials, which end as terminated, and the sweep is recorded as
@@ -47,6 +50,8 @@ typedef struct {
 	void *executor_state;
 	size_t *todo;            /* planned trials to run, in order */
 	size_t n_todo, next_todo;
+	size_t *adopt;           /* trials whose runs are still queued or running in a batch system */
+	size_t n_adopt;
 	size_t running, completed, failed, done_before;
 	int64_t finished_ms_total;
 	size_t finished_count;
@@ -507,7 +512,7 @@ static int list_todo(scheduler *x)
 {
 	tally_sweep *s = x->s;
 	x->todo = malloc((s->n_trials ? s->n_trials : 1) * sizeof *x->todo);
-	if (!x->todo)
+	if (!x->todo || (x->executor->adopt && !(x->adopt = malloc((s->n_trials ? s->n_trials : 1) * sizeof *x->adopt))))
 		return tally__error_oom();
 	for (size_t i = 0; i < s->n_trials; i++) {
 		const char *st = s->trials[i].status;
@@ -515,6 +520,8 @@ static int list_todo(scheduler *x)
 			x->done_before++;
 		else if (!strcmp(st, "pending") || !strcmp(st, "terminated") || (!strcmp(st, "error") && x->o->retry_failed))
 			x->todo[x->n_todo++] = i;
+		else if ((!strcmp(st, "queued") || !strcmp(st, "running")) && x->adopt)
+			x->adopt[x->n_adopt++] = i;
 		else if (!strcmp(st, "error"))
 			x->failed++;
 	}
@@ -539,8 +546,53 @@ static int check_none_running(tally_sweep *s)
 	return rc;
 }
 
+/* How the sweep sends trials to Slurm, as sweep.json keeps it for a resume. */
+static json_t *slurm_record(const tally_slurm_options *o)
+{
+	json_t *r = json_object();
+	json_object_set_new(r, "options", tally__strings_json(o->options));
+	json_object_set_new(r, "gpus", json_integer(o->gpus));
+	json_object_set_new(r, "tally", json_string(o->tally));
+	return r;
+}
+
+/* The executor asked for, else the one the sweep ran with (a resume), else local;
+ * a resume goes on as the sweep began. */
+static int choose_executor(tally_sweep *s, const tally_sweep_exec_options *o, const tally_executor **out,
+                           tally_slurm_options *slurm, tally_strlist *words)
+{
+	const char *asked = o->version >= 3 ? o->executor : NULL;
+	const char *recorded = tally__sweep_rec_str(s, "executor");
+	if (asked && *recorded && strcmp(asked, recorded))
+		return tally__error(TALLY_EINVALID, "sweep %s runs its trials with the %s executor — resume it without "
+		                    "--executor %s", s->id, recorded, asked);
+	const char *name = asked ? asked : *recorded ? recorded : "local";
+	if (!(*out = tally__executor_find(name)))
+		return tally__error(TALLY_EINVALID, "unknown executor '%s' — use local or slurm", name);
+	if (strcmp(name, "slurm"))
+		return 0;
+	if (o->gpus && o->gpus[0])
+		return tally__error(TALLY_EINVALID, "--gpus picks local GPUs — with --executor slurm, ask Slurm for them "
+		                    "(--gpus-per-trial N)");
+	if (o->version >= 3 && o->slurm) {
+		*slurm = *o->slurm;
+		return 0;
+	}
+	/* a resume: as recorded */
+	json_t *r = json_object_get(s->record, "slurm");
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(r, "options"), i, v) if (tally_strlist_push(words, json_string_value(v)) < 0) return tally__error_oom();
+	slurm->options = words->n ? (const char *const *)words->items : NULL;
+	slurm->gpus = (unsigned)json_integer_value(json_object_get(r, "gpus"));
+	slurm->tally = json_string_value(json_object_get(r, "tally"));
+	if (!slurm->tally)
+		return tally__error(TALLY_ECORRUPT, "sweep %s records no tally program for its Slurm jobs", s->id);
+	return 0;
+}
+
 /* Record the sweep as running (a new one gets its id and directory first). */
-static int begin(tally_sweep *s, const tally_sweep_exec_options *o, unsigned parallel)
+static int begin(tally_sweep *s, const tally_sweep_exec_options *o, unsigned parallel, const tally_executor *executor)
 {
 	int rc;
 	bool fresh = !s->id[0];
@@ -549,18 +601,38 @@ static int begin(tally_sweep *s, const tally_sweep_exec_options *o, unsigned par
 			return rc;
 		json_object_set_new(s->record, "id", json_string(s->id));
 	}
-	if ((rc = tally__sweep_lock(s)) || (!fresh && (rc = check_none_running(s))))
+	/* a batch system's trials left queued or running are taken over (list_todo), not refused */
+	if ((rc = tally__sweep_lock(s)) || (!fresh && !executor->adopt && (rc = check_none_running(s))) ||
+	    (!fresh && executor->adopt && (rc = tally__sweep_refresh_trials(s))))
 		return rc;
+	json_object_set_new(s->record, "executor", json_string(executor->name));
+	if (o->version >= 3 && o->slurm)
+		json_object_set_new(s->record, "slurm", slurm_record(o->slurm));
 	json_object_set_new(s->record, "parallel", json_integer(parallel));
 	json_object_set_new(s->record, "gpus", tally__strings_json(o->gpus));
 	json_object_set_new(s->record, "fail_fast", json_boolean(o->fail_fast));
 	return tally__sweep_set_status(s, "running", true);
 }
 
+/* The trials a killed sweep left queued or running, watched in the first slots. */
+static int adopt_trials(scheduler *x)
+{
+	for (size_t i = 0; i < x->n_adopt && i < x->n_slots; i++) {
+		size_t trial = x->adopt[i];
+		int rc = x->executor->adopt(x->executor_state, (unsigned)i, trial, x->s->trials[trial].run_id);
+		if (rc)
+			return rc;
+		x->slots[i] = (slot){.busy = true, .trial = trial, .started_ms = tally_now_ms()};
+		x->running++;
+		emit(x, TALLY_SWEEP_TRIAL_STARTED, (long)trial, x->s->trials[trial].run_id, NULL);
+	}
+	return 0;
+}
+
 /* Start trials in the free slots, wait for news, until nothing is left to run. */
 static int run_trials(scheduler *x)
 {
-	int rc = 0;
+	int rc = adopt_trials(x);
 	int64_t last_tick = tally_now_ms();
 	for (;;) {
 		for (unsigned w = 0; w < x->n_slots && !x->stopping && !rc; w++) {
@@ -570,6 +642,10 @@ static int run_trials(scheduler *x)
 			if (trial < 0)
 				break;
 			rc = start_trial(x, w, (size_t)trial);
+		}
+		if (x->executor->submit) { /* what was started goes off together, even after a failed start */
+			int src = x->executor->submit(x->executor_state, trial_ended, x);
+			rc = rc ? rc : src;
 		}
 		if (rc)
 			x->stopping = true;
@@ -594,19 +670,32 @@ int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 	unsigned parallel = o->parallel ? o->parallel : o->gpus && o->gpus[0] ? (unsigned)count_strings(o->gpus) : 1;
 	if (parallel > TALLY_SWEEP_MAX_PARALLEL)
 		return tally__error(TALLY_EINVALID, "--parallel %u is more than %d", parallel, TALLY_SWEEP_MAX_PARALLEL);
-	int rc = begin(s, o, parallel);
-	if (rc)
-		return rc;
-	scheduler x = {.s = s, .o = o, .n_slots = parallel, .executor = tally__executor_find("local")};
-	tally_executor_env env = {parallel, o->echo != 0, trial_process_setup, &x};
-	bool signals = false;
-	if (!(x.slots = calloc(parallel, sizeof *x.slots)))
-		rc = tally__error_oom();
+	const tally_executor *executor = NULL;
+	tally_slurm_options slurm = {TALLY_SLURM_OPTIONS_VERSION, NULL, 0, NULL, NULL};
+	tally_strlist slurm_words = TALLY_STRLIST_INIT;
+	int rc = choose_executor(s, o, &executor, &slurm, &slurm_words);
 	if (!rc)
-		rc = list_todo(&x);
-	x.best = tally_sweep_best(s);
+		rc = begin(s, o, parallel, executor);
+	if (rc) {
+		tally_strlist_release(&slurm_words);
+		return rc;
+	}
+	scheduler x = {.s = s, .o = o, .n_slots = parallel, .executor = executor};
+	tally_executor_env env = {parallel, o->echo != 0, trial_process_setup, &x,
+	                          s->store->path, parallel, &slurm, s->id};
+	bool signals = false;
+	rc = list_todo(&x);
 	if (!rc)
 		rc = start_strategy(&x);
+	if (!rc && executor->queues_all && !x.strategy) /* every planned trial submitted at once */
+		x.n_slots = env.slots = (unsigned)(x.n_todo + x.n_adopt < 1 ? 1
+		                                   : x.n_todo + x.n_adopt > TALLY_SWEEP_MAX_PARALLEL ? TALLY_SWEEP_MAX_PARALLEL
+		                                   : x.n_todo + x.n_adopt);
+	else if (!rc && x.n_adopt > x.n_slots)
+		x.n_slots = env.slots = (unsigned)(x.n_adopt > TALLY_SWEEP_MAX_PARALLEL ? TALLY_SWEEP_MAX_PARALLEL : x.n_adopt);
+	if (!rc && !(x.slots = calloc(x.n_slots, sizeof *x.slots)))
+		rc = tally__error_oom();
+	x.best = tally_sweep_best(s);
 	if (!rc)
 		rc = start_pruner(&x);
 	if (!rc && !(rc = install_signals()))
@@ -624,10 +713,12 @@ int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 		restore_signals();
 	stop_strategy(&x);
 	tally__pruner_free(x.pruner);
-	for (unsigned w = 0; x.slots && w < parallel; w++)
+	for (unsigned w = 0; x.slots && w < x.n_slots; w++)
 		tally__scalar_cursor_free(x.slots[w].cursor);
 	free(x.slots);
 	free(x.todo);
+	free(x.adopt);
+	tally_strlist_release(&slurm_words);
 	close(s->lock_fd);
 	s->lock_fd = -1;
 	return rc;

@@ -213,7 +213,7 @@ void tally__trial_launch_release(tally_trial_launch *tl);
 /* A JSON array of the strings of a NULL-terminated list (may be NULL). */
 json_t *tally__strings_json(const char *const *list);
 
-/* ---- executors: how trials run (executor-local.c) ---- */
+/* ---- executors: how trials run (executor-local.c, executor-slurm.c) ---- */
 
 /* What an executor is asked to run. */
 typedef struct {
@@ -243,6 +243,11 @@ typedef struct {
 	 * sweep's own (its signal handlers, its lock) lives on in it. */
 	void (*child_setup)(void *ctx);
 	void *ctx;
+	/* a batch system's executor */
+	const char *runs_dir;
+	unsigned throttle;                   /* at most this many of the submitted trials run at once */
+	const tally_slurm_options *slurm;    /* how trials go to Slurm */
+	const char *job_name;
 } tally_executor_env;
 
 /*
@@ -266,9 +271,20 @@ typedef struct {
 	/* The id of the run the trial in `slot` became, once it exists (else NULL). */
 	const char *(*run_of)(void *state, unsigned slot);
 	void (*close)(void *state);
+	/* Optional (a batch system): send the trials started since the last call
+	 * off together.  On failure every one of them is reported ended, with the
+	 * error, and nothing of them is left. */
+	int (*submit)(void *state, tally_trial_ended_cb ended, void *ctx);
+	/* Optional: watch in `slot` the trial whose run `run_id` is still queued
+	 * or running (left by a sweep that was killed); 0 when it can. */
+	int (*adopt)(void *state, unsigned slot, size_t trial, const char *run_id);
+	/* Whether the executor queues every planned trial at once (a batch
+	 * system keeps the --parallel limit itself) rather than slot by slot. */
+	bool queues_all;
 } tally_executor;
 
-/* "local"; NULL for another name. */
+/* "local" (executor-local.c) or "slurm" (executor-slurm.c); NULL for another name. */
 const tally_executor *tally__executor_find(const char *name);
+const tally_executor *tally__executor_slurm(void);
 
 #endif

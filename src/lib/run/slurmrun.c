@@ -1,0 +1,375 @@
+/*
+ * Runs that go through Slurm.  The submitting tally creates the run ahead of
+ * time, "queued", with what its job will launch (.tally/launch.json); the
+ * job's tally on a compute node adopts it (tally__run_adopt) and from then
+ * on writes it alone.  Slurm may end a job without its tally recording the
+ * end (cancelled while queued, time limit, node lost): reconciling asks
+ * Slurm how the job ended and records that, so no run stays "queued" or
+ * "running" for good.  Active Slurm runs are listed as empty files in
+ * RUNS/.slurm/active/ (one per run, so nodes never share a file), and every
+ * index sync reconciles those whose jobs left the queue.
+ */
+#include "lib/run/run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/slurm/slurm.h"
+#include "util/timeutil.h"
+
+static char *active_path(const tally_store *store, const char *id)
+{
+	tally_buf p = TALLY_BUF_INIT;
+	tally_buf_printf(&p, "%s/" TALLY_SLURM_DIR "/active%s%s", store->path, id ? "/" : "", id ? id : "");
+	return tally_buf_detach(&p);
+}
+
+static void set_active(const tally_store *store, const char *id, bool active)
+{
+	char *path = active_path(store, id);
+	if (path && active && tally_mkdir_p_parent(path) == 0)
+		tally_write_file_atomic(path, "", 0, 0);
+	else if (path && !active)
+		unlink(path);
+	free(path);
+}
+
+static char *file_in_meta(const char *dir, const char *name)
+{
+	tally_buf p = TALLY_BUF_INIT;
+	tally_buf_printf(&p, "%s/" TALLY_META_DIR "/%s", dir, name);
+	return tally_buf_detach(&p);
+}
+
+static json_t *read_meta_raw(const char *dir)
+{
+	char *path = file_in_meta(dir, "run.json");
+	tally_buf text = TALLY_BUF_INIT;
+	json_t *meta = path && !tally_read_file(&text, path, 16u << 20) ? json_loadb(text.ptr, text.len, 0, NULL) : NULL;
+	tally_buf_release(&text);
+	free(path);
+	if (meta && !json_is_object(meta)) {
+		json_decref(meta);
+		meta = NULL;
+	}
+	return meta;
+}
+
+static bool status_is(json_t *meta, const char *status)
+{
+	const char *s = json_string_value(json_object_get(meta, "status"));
+	return s && !strcmp(s, status);
+}
+
+int tally__run_queue(char id[TALLY_ID_MAX], char **dir_out, tally_store *store, json_t *meta, json_t *launch)
+{
+	char *dir = NULL, *meta_dir = NULL, *launch_path = NULL, *text = NULL;
+	int rc = tally__store_new_run_dir(store, id, &dir);
+	if (rc)
+		return rc;
+	meta_dir = tally_path_join(dir, TALLY_META_DIR);
+	launch_path = file_in_meta(dir, "launch.json");
+	text = json_dumps(launch, JSON_INDENT(2) | JSON_PRESERVE_ORDER | TALLY_JSON_REALS);
+	if (!meta_dir || !launch_path || !text)
+		rc = tally__error_oom();
+	else if (mkdir(meta_dir, 0777) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot create '%s'", meta_dir);
+	else if (tally_write_file_atomic(launch_path, text, strlen(text), TALLY_DURABLE) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", launch_path);
+	if (!rc) {
+		int64_t now = tally_now_ms();
+		char iso[40];
+		tally_format_iso_ms(iso, sizeof iso, now);
+		json_object_set_new(meta, "id", json_string(id));
+		json_object_set_new(meta, "status", json_string("queued"));
+		/* started is the submission until the job starts (listings sort by it) */
+		json_object_set_new(meta, "queued", json_string(iso));
+		json_object_set_new(meta, "started", json_string(iso));
+		json_object_set_new(meta, "started_ms", json_integer(now));
+		json_object_del(meta, "pid");
+		rc = tally__meta_save(dir, meta, TALLY_DURABLE);
+	}
+	if (!rc) {
+		set_active(store, id, true);
+		tally__store_note_new_run(store, id);
+		*dir_out = dir;
+		dir = NULL;
+	} else {
+		tally_remove_tree(dir);
+	}
+	free(dir);
+	free(meta_dir);
+	free(launch_path);
+	free(text);
+	return rc;
+}
+
+int tally__run_note_slurm(const char *dir, json_t *fields)
+{
+	/* the lock: a job that already started owns run.json */
+	int lock = tally__meta_lock(dir);
+	if (lock < 0)
+		return 0;
+	json_t *meta = read_meta_raw(dir);
+	int rc = 0;
+	if (meta && status_is(meta, "queued")) {
+		json_t *slurm = json_object_get(meta, "slurm");
+		if (!json_is_object(slurm))
+			json_object_set_new(meta, "slurm", slurm = json_object());
+		json_object_update(slurm, fields);
+		rc = tally__meta_save(dir, meta, 0);
+	}
+	json_decref(meta);
+	close(lock);
+	return rc;
+}
+
+/* The job as Slurm describes it to its batch script. */
+static void note_job_start(json_t *meta)
+{
+	json_t *slurm = json_object_get(meta, "slurm");
+	if (!json_is_object(slurm))
+		json_object_set_new(meta, "slurm", slurm = json_object());
+	const char *array_job = getenv("SLURM_ARRAY_JOB_ID"), *task = getenv("SLURM_ARRAY_TASK_ID");
+	const char *job = getenv("SLURM_JOB_ID"), *node = getenv("SLURMD_NODENAME");
+	const char *partition = getenv("SLURM_JOB_PARTITION");
+	char id[64] = "";
+	if (array_job && task)
+		snprintf(id, sizeof id, "%s_%s", array_job, task);
+	else if (job)
+		snprintf(id, sizeof id, "%s", job);
+	if (id[0])
+		json_object_set_new(slurm, "job", json_string(id));
+	if (job)
+		json_object_set_new(slurm, "job_id", json_string(job));
+	if (node)
+		json_object_set_new(slurm, "node", json_string(node));
+	if (partition)
+		json_object_set_new(slurm, "partition", json_string(partition));
+	json_object_set_new(slurm, "state", json_string("RUNNING"));
+}
+
+void tally__run_fail_queued(const char *dir, const char *why)
+{
+	int lock = tally__meta_lock(dir);
+	if (lock < 0)
+		return;
+	json_t *meta = read_meta_raw(dir);
+	if (meta && status_is(meta, "queued")) {
+		int64_t now = tally_now_ms();
+		char iso[40];
+		tally_format_iso_ms(iso, sizeof iso, now);
+		json_object_set_new(meta, "status", json_string("error"));
+		json_object_set_new(meta, "stop_reason", tally__json_text(why));
+		json_object_set_new(meta, "stopped", json_string(iso));
+		json_object_set_new(meta, "stopped_ms", json_integer(now));
+		tally__meta_save(dir, meta, TALLY_DURABLE);
+	}
+	json_decref(meta);
+	close(lock);
+}
+
+int tally__run_adopt(tally_run **out, tally_store *store, const char *dir, json_t *meta)
+{
+	*out = NULL;
+	int lock = tally__meta_lock(dir);
+	if (lock < 0)
+		return tally__error(TALLY_ELOCKED, "run '%s' is already being run by another tally", dir);
+	json_t *queued = read_meta_raw(dir);
+	int rc = 0;
+	if (!queued || !json_is_string(json_object_get(queued, "id")))
+		rc = tally__error(TALLY_ECORRUPT, "'%s' is not a queued tally run (no readable run.json)", dir);
+	else if (!status_is(queued, "queued"))
+		rc = tally__error(TALLY_EEXISTS, "run %s is no longer queued (it is %s)",
+		                  json_string_value(json_object_get(queued, "id")),
+		                  json_string_value(json_object_get(queued, "status")));
+	tally_run *run = rc ? NULL : tally__run_alloc(store);
+	if (!rc && (!run || !(run->dir = strdup(dir)) || !(run->id = strdup(json_string_value(json_object_get(queued, "id"))))))
+		rc = tally__error_oom();
+	if (rc) {
+		tally_run_free(run);
+		json_decref(queued);
+		close(lock);
+		return rc;
+	}
+	/* what the submission knew stays: id, queued time, the job, annotations */
+	static const char *const kept[] = {"id", "queued", "slurm", "name", "label", "tags", "comments", "marked", NULL};
+	for (const char *const *k = kept; *k; k++)
+		if (json_object_get(queued, *k))
+			json_object_set(meta, *k, json_object_get(queued, *k));
+	int64_t now = tally_now_ms();
+	char iso[40];
+	tally_format_iso_ms(iso, sizeof iso, now);
+	json_object_set_new(meta, "started", json_string(iso));
+	json_object_set_new(meta, "started_ms", json_integer(now));
+	note_job_start(meta);
+	json_decref(queued);
+	run->lock_fd = lock;
+	run->meta = json_incref(meta);
+	if ((rc = tally__meta_save(dir, meta, 0))) {
+		tally_run_free(run);
+		return rc;
+	}
+	tally__run_refresh_fields(run);
+	tally__store_touch(store);
+	*out = run;
+	return 0;
+}
+
+/* ---- how a job ended, as a run's status ---- */
+
+typedef struct {
+	const char *state, *status, *why;
+} ending;
+
+static const ending endings[] = {
+	{"CANCELLED", "terminated", "was cancelled in Slurm (scancel, tally stop, or an administrator)"},
+	{"TIMEOUT", "terminated", "reached its Slurm time limit"},
+	{"PREEMPTED", "terminated", "was preempted by Slurm"},
+	{"DEADLINE", "terminated", "reached its Slurm deadline"},
+	{"NODE_FAIL", "error", "lost its node (NODE_FAIL)"},
+	{"BOOT_FAIL", "error", "failed: its node did not boot (BOOT_FAIL)"},
+	{"OUT_OF_MEMORY", "error", "ran out of memory (OUT_OF_MEMORY)"},
+	{NULL, NULL, NULL},
+};
+
+static void record_ending(json_t *meta, const char *job, const tally_slurm_job *j, const char *logs)
+{
+	const char *status = json_string_value(json_object_get(meta, "status"));
+	bool unfinished = !strcmp(status, "queued") || !strcmp(status, "running");
+	const ending *e = endings;
+	while (e->state && strcmp(e->state, j->state))
+		e++;
+	tally_buf why = TALLY_BUF_INIT;
+	const char *new_status = NULL;
+	if (e->state && (unfinished || !strcmp(status, "terminated"))) {
+		new_status = e->status;
+		tally_buf_printf(&why, "Slurm job %s %s", job, e->why);
+		if (!strcmp(e->state, "TIMEOUT") && j->time_limit[0])
+			tally_buf_printf(&why, " of %s", j->time_limit);
+		if (j->node[0] && strcmp(e->state, "CANCELLED"))
+			tally_buf_printf(&why, " on %s", j->node);
+	} else if (unfinished && !j->known) {
+		new_status = "terminated";
+		tally_buf_printf(&why, "Slurm job %s left the queue and Slurm no longer says how it ended "
+		                       "(no accounting, and it ended longer than MinJobAge ago)", job);
+	} else if (unfinished) {
+		new_status = "error";
+		tally_buf_printf(&why, "Slurm job %s ended (%s) without %s — see %s", job, j->state,
+		                 !strcmp(status, "queued") ? "starting the run" : "its tally recording the end", logs);
+	}
+	if (new_status && !tally_buf_oom(&why)) {
+		int64_t now = tally_now_ms();
+		char iso[40];
+		tally_format_iso_ms(iso, sizeof iso, now);
+		json_object_set_new(meta, "status", json_string(new_status));
+		json_object_set_new(meta, "stop_reason", json_string(why.ptr));
+		if (unfinished) {
+			json_object_set_new(meta, "stopped", json_string(iso));
+			json_object_set_new(meta, "stopped_ms", json_integer(now));
+		}
+	}
+	tally_buf_release(&why);
+	json_t *slurm = json_object_get(meta, "slurm");
+	json_object_set_new(slurm, "state", json_string(j->known ? j->state : "UNKNOWN"));
+	if (j->reason[0])
+		json_object_set_new(slurm, "reason", json_string(j->reason));
+	if (j->node[0] && !json_object_get(slurm, "node"))
+		json_object_set_new(slurm, "node", json_string(j->node));
+}
+
+int tally__slurm_reconcile(const char *dir, const char *host, const char *runs_dir, bool *final)
+{
+	*final = false;
+	json_t *meta = NULL;
+	int rc = tally__meta_load(&meta, dir, host);
+	if (rc)
+		return rc;
+	json_t *slurm = json_object_get(meta, "slurm");
+	const char *job = json_string_value(json_object_get(slurm, "job"));
+	const char *state = json_string_value(json_object_get(slurm, "state"));
+	const char *status = json_string_value(json_object_get(meta, "status"));
+	bool recorded = !strcmp(status, "completed") || !strcmp(status, "error") || !strcmp(status, "pruned");
+	if (!job || (state && tally__slurm_state_final(state) && !status_is(meta, "queued") && !status_is(meta, "running"))) {
+		*final = !job || recorded || status_is(meta, "terminated");
+		json_decref(meta);
+		return 0;
+	}
+	char job_copy[64];
+	snprintf(job_copy, sizeof job_copy, "%s", job);
+	json_decref(meta);
+	tally_slurm_job j;
+	if ((rc = tally__slurm_job_info(&j, job_copy)))
+		return rc;
+	if (j.known && !tally__slurm_state_final(j.state))
+		return 0; /* still queued, running or completing */
+	int lock = tally__meta_lock(dir);
+	if (lock < 0)
+		return 0; /* its tally still holds the run: it records the end itself */
+	meta = read_meta_raw(dir);
+	if (meta && json_is_object(json_object_get(meta, "slurm")) && json_is_string(json_object_get(meta, "status"))) {
+		char logs[600];
+		snprintf(logs, sizeof logs, "%s/" TALLY_SLURM_DIR "/slurm-%s.out", runs_dir, job_copy);
+		record_ending(meta, job_copy, &j, logs);
+		rc = tally__meta_save(dir, meta, TALLY_DURABLE);
+		*final = !rc;
+	}
+	json_decref(meta);
+	close(lock);
+	return rc;
+}
+
+void tally__slurm_refresh(tally_store *store)
+{
+	char *path = active_path(store, NULL);
+	DIR *d = path ? opendir(path) : NULL;
+	free(path);
+	if (!d)
+		return; /* no Slurm run was ever submitted here: the common case costs one open */
+	tally_strlist ids = TALLY_STRLIST_INIT, jobs = TALLY_STRLIST_INIT, active = TALLY_STRLIST_INIT;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (tally__is_run_dir_name(e->d_name))
+			tally_strlist_push(&ids, e->d_name);
+	closedir(d);
+	/* the jobs of runs not yet recorded as ended by Slurm */
+	char **job_of = calloc(ids.n ? ids.n : 1, sizeof *job_of);
+	for (size_t i = 0; job_of && i < ids.n; i++) {
+		char *dir = tally_path_join(store->path, ids.items[i]);
+		json_t *meta = dir ? read_meta_raw(dir) : NULL;
+		const char *job = json_string_value(json_object_get(json_object_get(meta, "slurm"), "job"));
+		if (!meta)
+			set_active(store, ids.items[i], false); /* removed, or never more than a directory */
+		else if (job && (job_of[i] = strdup(job)))
+			tally_strlist_push(&jobs, job);
+		json_decref(meta);
+		free(dir);
+	}
+	if (job_of && jobs.n && !tally__slurm_active(&active, &jobs)) {
+		for (size_t i = 0; i < ids.n; i++) {
+			bool still = false;
+			for (size_t k = 0; job_of[i] && k < active.n && !still; k++)
+				still = !strcmp(active.items[k], job_of[i]);
+			if (!job_of[i] || still)
+				continue;
+			char *dir = tally_path_join(store->path, ids.items[i]);
+			bool final = false;
+			if (dir && !tally__slurm_reconcile(dir, store->host, store->path, &final) && final)
+				set_active(store, ids.items[i], false);
+			free(dir);
+		}
+	}
+	for (size_t i = 0; job_of && i < ids.n; i++)
+		free(job_of[i]);
+	free(job_of);
+	tally_strlist_release(&ids);
+	tally_strlist_release(&jobs);
+	tally_strlist_release(&active);
+}
