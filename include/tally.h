@@ -164,6 +164,12 @@ void tally_scalar_cursor_free(tally_scalar_cursor *c);
 int tally_run_is_live(const tally_run *run);
 /** Whether the run was sent to Slurm (run.json's "slurm" names its job). */
 int tally_run_is_slurm(const tally_run *run);
+/**
+ * A Slurm run still under way: run.json (read now) says queued or running
+ * and its job has not left Slurm's queue (one squeue call); a job that left
+ * without its tally recording the end is reconciled now, so this turns 0.
+ */
+int tally_run_in_slurm(const tally_run *run);
 
 /* Annotations, edited in run.json under a lock (concurrent edits are all kept)
  * and seen by queries at once.  `run` is updated too. */

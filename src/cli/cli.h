@@ -279,6 +279,15 @@ int cli_follower_open(cli_follower *f, const tally_run *run, long tail_lines);
 /* Copy what was written since to stdout; whether there was anything. */
 bool cli_follower_copy(cli_follower *f);
 void cli_follower_close(cli_follower *f);
+/* Whether a followed run goes on: its tally's lock here, or, for a run sent to
+ * Slurm, its job still queued or running (asked of Slurm every 2 s). */
+typedef struct {
+	bool slurm;
+	int64_t next_ms;
+	bool last;
+} cli_liveness;
+void cli_liveness_init(cli_liveness *l, const tally_run *run);
+bool cli_run_going(const tally_run *run, cli_liveness *l);
 void cli_sleep_ms(long ms);
 
 /* ---- the arguments of tally run and tally tune (script-args.c) ---- */

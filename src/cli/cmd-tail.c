@@ -71,9 +71,12 @@ int cmd_tail(int argc, char **argv)
 	int code = cli_open_run(&store, &run, runs_dir, optind < argc ? argv[optind] : NULL, &sel);
 	if (!code)
 		code = cli_follower_open(&output, run, lines);
+	cli_liveness liveness;
+	if (!code)
+		cli_liveness_init(&liveness, run);
 	while (!code) {
 		/* Liveness first: whatever the run wrote before it ended is then read below. */
-		bool live = follow && tally_run_is_live(run);
+		bool live = follow && cli_run_going(run, &liveness);
 		cli_follower_copy(&output);
 		if (!live)
 			break;

@@ -151,9 +151,11 @@ static int follow(tally_store *store, const tally_run *run, long tail_lines)
 	}
 	/* The steps logged before watch started make one line, not thousands. */
 	step_lines steps = {NULL, 0, INT64_MIN, false, true, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), 0, 0};
+	cli_liveness liveness;
+	cli_liveness_init(&liveness, run);
 	for (;;) {
 		/* Liveness first: whatever the run wrote before it ended is then read below. */
-		bool live = tally_run_is_live(run);
+		bool live = cli_run_going(run, &liveness);
 		cli_follower_copy(&output);
 		if ((rc = tally_scalar_cursor_next(cursor, on_point, &steps)))
 			break;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/timeutil.h"
 
 /* Where the last `lines` lines of the first `size` bytes of `fd` begin (-1: all of them). */
 static off_t tail_start(int fd, off_t size, long lines)
@@ -79,4 +80,23 @@ void cli_sleep_ms(long ms)
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
 	}
+}
+
+void cli_liveness_init(cli_liveness *l, const tally_run *run)
+{
+	*l = (cli_liveness){tally_run_is_slurm(run) != 0, 0, true};
+}
+
+bool cli_run_going(const tally_run *run, cli_liveness *l)
+{
+	if (tally_run_is_live(run))
+		return true;
+	if (!l->slurm)
+		return false;
+	int64_t now = tally_now_ms();
+	if (now >= l->next_ms) { /* squeue is asked at most every 2 s */
+		l->next_ms = now + 2000;
+		l->last = tally_run_in_slurm(run) != 0;
+	}
+	return l->last;
 }

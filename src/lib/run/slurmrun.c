@@ -147,8 +147,15 @@ static void note_job_start(json_t *meta)
 		snprintf(id, sizeof id, "%s", job);
 	if (id[0])
 		json_object_set_new(slurm, "job", json_string(id));
-	if (job)
+	/* job_id is the array's (what scancel of the whole sweep takes); a task has an id of its own too */
+	if (array_job && task) {
+		json_object_set_new(slurm, "job_id", json_string(array_job));
+		json_object_set_new(slurm, "array_index", json_integer(strtoll(task, NULL, 10)));
+		if (job)
+			json_object_set_new(slurm, "task_job_id", json_string(job));
+	} else if (job) {
 		json_object_set_new(slurm, "job_id", json_string(job));
+	}
 	if (node)
 		json_object_set_new(slurm, "node", json_string(node));
 	if (partition)
@@ -372,4 +379,21 @@ void tally__slurm_refresh(tally_store *store)
 	tally_strlist_release(&ids);
 	tally_strlist_release(&jobs);
 	tally_strlist_release(&active);
+}
+
+int tally_run_in_slurm(const tally_run *run)
+{
+	json_t *meta = read_meta_raw(run->dir);
+	const char *job = json_string_value(json_object_get(json_object_get(meta, "slurm"), "job"));
+	bool under_way = job && (status_is(meta, "queued") || status_is(meta, "running"));
+	tally_strlist jobs = TALLY_STRLIST_INIT, active = TALLY_STRLIST_INIT;
+	if (under_way && !tally_strlist_push(&jobs, job) && !tally__slurm_active(&active, &jobs) && !active.n) {
+		bool final = false;
+		tally__slurm_reconcile(run->dir, run->store->host, run->store->path, &final);
+		under_way = !final;
+	}
+	tally_strlist_release(&jobs);
+	tally_strlist_release(&active);
+	json_decref(meta);
+	return under_way;
 }

@@ -220,13 +220,16 @@ static void parse_fields(tally_slurm_job *j, const char *line)
 
 static bool from_squeue(tally_slurm_job *j, const char *job)
 {
-	tally_buf out = TALLY_BUF_INIT;
-	const char *argv[] = {"squeue", "-h", "-r", "-o", "%T|%r|%N|%P|%l", "-j", job, NULL};
+	tally_buf out = TALLY_BUF_INIT, arg = TALLY_BUF_INIT;
+	/* --jobs=ID: squeue's -j takes an optional argument, and "-j ID" lists every job */
+	tally_buf_printf(&arg, "--jobs=%s", job);
+	const char *argv[] = {"squeue", "-h", "-r", "-o", "%T|%r|%N|%P|%l", arg.ptr ? arg.ptr : "--jobs=0", NULL};
 	int rc = tally__slurm_command(&out, argv);
 	bool found = !rc && out.ptr && out.len > 0;
 	if (found)
 		parse_fields(j, out.ptr);
 	tally_buf_release(&out);
+	tally_buf_release(&arg);
 	return found;
 }
 
@@ -270,12 +273,15 @@ static bool from_scontrol(tally_slurm_job *j, const char *job)
 
 static bool from_sacct(tally_slurm_job *j, const char *job)
 {
-	tally_buf out = TALLY_BUF_INIT;
-	const char *argv[] = {"sacct", "-n", "-P", "-X", "-j", job, "-o", "State,Reason,NodeList,Partition,Timelimit", NULL};
+	tally_buf out = TALLY_BUF_INIT, arg = TALLY_BUF_INIT;
+	tally_buf_printf(&arg, "--jobs=%s", job);
+	const char *argv[] = {"sacct", "-n", "-P", "-X", arg.ptr ? arg.ptr : "--jobs=0", "-o",
+	                      "State,Reason,NodeList,Partition,Timelimit", NULL};
 	bool found = !tally__slurm_command(&out, argv) && out.ptr && out.len > 0 && isupper((unsigned char)out.ptr[0]);
 	if (found)
 		parse_fields(j, out.ptr);
 	tally_buf_release(&out);
+	tally_buf_release(&arg);
 	return found;
 }
 
@@ -294,11 +300,12 @@ int tally__slurm_active(tally_strlist *active, const tally_strlist *jobs)
 	if (!jobs->n)
 		return 0;
 	tally_buf list = TALLY_BUF_INIT, out = TALLY_BUF_INIT;
+	tally_buf_adds(&list, "--jobs=");
 	for (size_t i = 0; i < jobs->n; i++)
 		tally_buf_printf(&list, "%s%s", i ? "," : "", jobs->items[i]);
 	if (tally_buf_oom(&list))
 		return tally__error_oom();
-	const char *argv[] = {"squeue", "-h", "-r", "-o", "%i", "-j", list.ptr, NULL};
+	const char *argv[] = {"squeue", "-h", "-r", "-o", "%i", list.ptr, NULL};
 	int rc = tally__slurm_command(&out, argv);
 	/* squeue refuses a list whose jobs are all unknown to it ("Invalid job id"): none is active */
 	if (rc && strstr(tally_error_last(), "Invalid job id"))

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "lib/scalars/scalars.h"
+#include "lib/slurm/slurm.h"
 #include "util/fsutil.h"
 #include "util/timeutil.h"
 
@@ -571,6 +572,9 @@ static int choose_executor(tally_sweep *s, const tally_sweep_exec_options *o, co
 		return tally__error(TALLY_EINVALID, "unknown executor '%s' — use local or slurm", name);
 	if (strcmp(name, "slurm"))
 		return 0;
+	int rc = tally__slurm_check(); /* before the sweep is recorded: without Slurm nothing is made */
+	if (rc)
+		return rc;
 	if (o->gpus && o->gpus[0])
 		return tally__error(TALLY_EINVALID, "--gpus picks local GPUs — with --executor slurm, ask Slurm for them "
 		                    "(--gpus-per-trial N)");
