@@ -662,7 +662,8 @@ int tally_sweep_list(tally_store *store, char **json_out);
 void tally_sweep_free(tally_sweep *sweep);
 
 const char *tally_sweep_id(const tally_sweep *sweep);          /**< "" until it is recorded */
-/** running, completed, interrupted (stopped or killed: resumable) or failed (--fail-fast). */
+/** running, completed, interrupted (stopped or killed: resumable), failed (--fail-fast), or queued
+ *  (detached: its controller waits in Slurm's queue). */
 const char *tally_sweep_status(const tally_sweep *sweep);
 /** "20 trials (random from 6 × continuous)" */
 const char *tally_sweep_describe(const tally_sweep *sweep);
@@ -739,6 +740,14 @@ typedef struct {
  * outcome) or was stopped; negative on errors.
  */
 int tally_sweep_execute(tally_sweep *sweep, const tally_sweep_exec_options *opts);
+
+/**
+ * Record the sweep and submit its controller to Slurm as a job of its own
+ * (one core), which runs `tally tune --resume ID` there: `opts` must name
+ * the "slurm" executor.  The sweep is "queued" until the job starts it;
+ * `*job_id` (malloc'ed) is the controller's job.  Nothing runs here.
+ */
+int tally_sweep_detach(tally_sweep *sweep, const tally_sweep_exec_options *opts, char **job_id);
 
 /* ------------------------------------------------------------------ */
 /* The web view (tally view)                                           */

@@ -358,6 +358,21 @@ static int report_end(tally_sweep *sweep, tally_store *store)
 	return completed + pruned == n ? EXIT_OK : EXIT_NEGATIVE;
 }
 
+/* --detach: the controller goes to Slurm; this process only submits it. */
+static int detach(tally_sweep *sweep, cli_tune_request *req)
+{
+	char *job = NULL;
+	int rc = tally_sweep_detach(sweep, &req->exec, &job);
+	if (rc)
+		return cli_lib_error(rc);
+	printf("Sweep %s queued as Slurm job %s: %s\n", tally_sweep_id(sweep), job, tally_sweep_describe(sweep));
+	printf("  tally show %s follows it; scancel %s stops it, and its trials with it\n", tally_sweep_id(sweep), job);
+	free(job);
+	if (req->id_file && cli_write_id_file(req->id_file, tally_sweep_id(sweep)))
+		return EXIT_FATAL;
+	return EXIT_OK;
+}
+
 int cli_tune(cli_tune_request *req)
 {
 	tally_store *store = NULL;
@@ -385,6 +400,10 @@ int cli_tune(cli_tune_request *req)
 	size_t n_gpus = 0;
 	while (req->exec.gpus && req->exec.gpus[n_gpus])
 		n_gpus++;
+	if (req->detach) {
+		code = detach(sweep, req);
+		goto done;
+	}
 	progress_view view = {isatty(STDERR_FILENO), req->quiet, false,
 	                      req->exec.parallel ? req->exec.parallel : n_gpus ? (unsigned)n_gpus : 1, store, false};
 	req->exec.progress = on_progress;

@@ -429,6 +429,29 @@ static void pruner_text(tally_buf *out, json_t *pruner)
 	tally_buf_release(&parts);
 }
 
+/* "executor    slurm (--time=1:00), parallel 4" and the detached controller's job; nothing for local sweeps. */
+static void print_executor(json_t *rec)
+{
+	const char *executor = json_string_value(json_object_get(rec, "executor"));
+	if (!executor || strcmp(executor, "slurm"))
+		return;
+	json_t *slurm = json_object_get(rec, "slurm");
+	printf("  executor    slurm");
+	size_t i;
+	json_t *o;
+	json_array_foreach(json_object_get(slurm, "options"), i, o)
+		printf("%s%s", i ? " " : " (", json_string_value(o));
+	if (json_array_size(json_object_get(slurm, "options")))
+		printf(")");
+	if (json_integer_value(json_object_get(slurm, "gpus")))
+		printf(", %" JSON_INTEGER_FORMAT " GPU a trial", json_integer_value(json_object_get(slurm, "gpus")));
+	printf(", parallel %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(rec, "parallel")));
+	json_t *controller = json_object_get(rec, "controller");
+	if (controller)
+		printf("  controller  Slurm job %s (log %s)\n", json_string_value(json_object_get(controller, "job")),
+		       json_string_value(json_object_get(controller, "log")));
+}
+
 int cli_sweep_show(tally_sweep *sweep, tally_store *store, bool json)
 {
 	const char *runs_dir = tally_store_path(store);
@@ -457,6 +480,7 @@ int cli_sweep_show(tally_sweep *sweep, tally_store *store, bool json)
 		printf("  pruner      %s\n", text.ptr ? text.ptr : "");
 	}
 	tally_buf_release(&text);
+	print_executor(rec);
 	size_t i;
 	json_t *dim;
 	json_array_foreach(json_object_get(rec, "space"), i, dim)

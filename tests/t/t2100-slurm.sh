@@ -17,6 +17,8 @@ status_is() { test "$(tally lookup "$1" status)" = "$2"; }
 # The run and the job "tally run --executor slurm" printed into file $1.
 queued_run() { sed -n "s/^Run \([^ ]*\) queued as Slurm job.*/\1/p" "$1"; }
 queued_job() { sed -n "s/.*queued as Slurm job \([0-9]*\).*/\1/p" "$1"; }
+# Slurm holds a requeued job back for two minutes: start it now (until it did).
+started_again() { scontrol update jobid="$requeue_job" starttime=now 2>/dev/null; test -e started-1; }
 runs_of_sweep() { tally runs --sweep "$1" --format json | "$PYTHON" -c "import json,sys; print(' '.join(r['id'] for r in json.load(sys.stdin)))"; }
 
 test_expect_success 'a single-node Slurm cluster starts' 'slurm_start'
@@ -170,6 +172,63 @@ test_expect_success 'kill -9 of the sweep: its jobs go on, --resume watches them
 	grep -q "4 of 4 trials completed" resume.out &&
 	test "$(count_runs --sweep "$id")" = 4 &&
 	test "$(count_runs --sweep "$id" --completed)" = 4
+'
+
+test_expect_success 'a requeued trial goes on in a new run; the earlier one says so, the sweep counts the new one' '
+	rm -f started-* go-* hold-* && touch hold-1 &&
+	(tally tune wait.sh "n=[1,2]" --executor slurm --slurm --requeue -p 2 -y >rq.out 2>&1; echo $? >rq.code) &
+	wait_until test -e started-1 &&
+	first=$(tally runs --where "n = 1" --running --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
+	job=$(run_json "$first" "d[\"slurm\"][\"job\"]") &&
+	rm started-1 &&
+	scontrol requeue "$job" &&
+	slurm_wait_job_state "$job" PENDING &&
+	requeue_job=$job wait_until started_again &&
+	touch go-1 &&
+	wait_until test -e rq.code &&
+	test "$(cat rq.code)" = 0 &&
+	grep -q "2 of 2 trials completed" rq.out &&
+	status_is "$first" terminated &&
+	run_json "$first" "d[\"stop_reason\"]" | grep -q "Slurm requeued job $job; the trial goes on in run" &&
+	second=$(run_json "$first" "d[\"requeued_as\"]") &&
+	status_is "$second" completed &&
+	test "$(run_json "$second" "d[\"requeue_of\"]")" = "$first" &&
+	test "$(run_json "$second" "d[\"slurm\"][\"restarts\"]")" = 1 &&
+	id=$(sweep_id rq.out) &&
+	tally show "$id" | grep -q "^1 *completed *$(echo "$second" | sed "s/.*-//")"
+'
+
+test_expect_success 'tally watch follows a queued run until it ends' '
+	tally run --executor slurm --slurm --begin=now+1 train.sh lr=0.3 >w.out &&
+	r=$(queued_run w.out) &&
+	status_is "$r" queued &&
+	tally watch "$r" >watch.out &&
+	grep -q "Run $r completed" watch.out &&
+	grep -q "loss" watch.out
+'
+
+test_expect_success 'TPE on Slurm: trials submitted as others end, never more than --parallel in one go' '
+	tally tune train.sh "lr=uniform[0.1:1]" --optimizer tpe --startup-trials 2 -n 5 --seed 3 --executor slurm -p 2 -y >tpe.out 2>&1 &&
+	grep -q "5 of 5 trials completed" tpe.out &&
+	id=$(sweep_id tpe.out) &&
+	for r in $(runs_of_sweep "$id"); do run_json "$r" "d[\"slurm\"][\"job_id\"]"; done | sort | uniq -c >tpe.jobs &&
+	test "$(wc -l <tpe.jobs)" -ge 3 &&
+	! awk "\$1 > 2" tpe.jobs | grep -q .
+'
+
+test_expect_success 'tally tune --detach: the controller is a Slurm job too' '
+	tally tune train.sh "lr=[0.1,0.2,0.3]" --executor slurm -p 3 --detach >d.out &&
+	grep -q "^Sweep [0-9a-f]* queued as Slurm job [0-9]*" d.out &&
+	id=$(sed -n "s/^Sweep \([0-9a-f]*\) queued.*/\1/p" d.out) &&
+	job=$(sed -n "s/.*queued as Slurm job \([0-9]*\).*/\1/p" d.out) &&
+	slurm_wait_job_gone "$job" 60 &&
+	test "$(slurm_job_state "$job")" = COMPLETED &&
+	tally show "$id" >d.show &&
+	grep -q "^  status *completed" d.show &&
+	grep -q "^  executor *slurm, parallel 3" d.show &&
+	grep -q "^  controller *Slurm job $job" d.show &&
+	test "$(count_runs --sweep "$id" --completed)" = 3 &&
+	grep -q "3 of 3 trials completed" runs/.slurm/sweep-$id-$job.out
 '
 
 test_expect_success 'sbatch options: tally.yml, the script (front matter, #SBATCH), the command line, in order' '

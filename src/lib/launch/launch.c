@@ -1027,7 +1027,9 @@ static int queue_run(tally_run **out, tally_store *store, const tally_launch_opt
 	return rc;
 }
 
-int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tally_launch_options *opts)
+/* tally_launch(); `requeue_of`: the directory of the run an earlier attempt of this Slurm job made (a requeued job). */
+static int launch(tally_run **out, int *exit_code, tally_store *store, const tally_launch_options *opts,
+                  const char *requeue_of)
 {
 	tally_config cfg;
 	bool cfg_loaded = false;
@@ -1120,7 +1122,13 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tall
 	 * still says running. */
 	if (!(rc = install_signals(&saved))) {
 		signals_installed = true;
+		if (requeue_of) {
+			json_object_set_new(meta, "requeue_of", json_string(strrchr(requeue_of, '/') ? strrchr(requeue_of, '/') + 1 : requeue_of));
+			tally__run_requeue_meta(meta, requeue_of);
+		}
 		rc = adopt_dir ? tally__run_adopt(&run, store, adopt_dir, meta) : tally__run_start(&run, store, meta);
+		if (!rc && requeue_of) /* the earlier attempt's run points here, and says why it ended */
+			tally__run_note_requeue(store, requeue_of, run->id);
 	}
 	if (name_lock >= 0)
 		close(name_lock); /* the run.json saying the name is written: the next claimant sees it */
@@ -1233,6 +1241,11 @@ done:
 	return rc;
 }
 
+int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tally_launch_options *opts)
+{
+	return launch(out, exit_code, store, opts, NULL);
+}
+
 /* The options recorded in a queued run's .tally/launch.json, with the lists they point into. */
 typedef struct {
 	json_t *json;
@@ -1310,9 +1323,10 @@ int tally_launch_queued(tally_run **out, int *exit_code, tally_store *store, con
 		rc = tally__error_errno(TALLY_ENOTFOUND, "cannot enter the project directory '%s' on this node", q.opts.project_dir);
 	q.opts.quiet = quiet;
 	/* A requeued job finds its run started before: the trial runs again, as a new run. */
-	q.opts.adopt_dir = !rc && still_queued(run_dir) ? run_dir : NULL;
+	bool requeued = !rc && !still_queued(run_dir);
+	q.opts.adopt_dir = requeued ? NULL : run_dir;
 	if (!rc)
-		rc = tally_launch(out, exit_code, store, &q.opts);
+		rc = launch(out, exit_code, store, &q.opts, requeued ? run_dir : NULL);
 	if (rc) { /* failed before the run was taken over: the queued run says why */
 		char why[1024];
 		snprintf(why, sizeof why, "%s", tally_error_last());

@@ -81,30 +81,24 @@ static int write_batch_files(char **script_out, const tally_slurm_batch *b, cons
 {
 	static unsigned counter;
 	char stamp[32];
-	int64_t now = tally_now_ms();
-	snprintf(stamp, sizeof stamp, "%lld-%d-%u", (long long)now, (int)getpid(), counter++);
-	tally_buf list = TALLY_BUF_INIT, script = TALLY_BUF_INIT, list_path = TALLY_BUF_INIT, script_path = TALLY_BUF_INIT;
+	snprintf(stamp, sizeof stamp, "%lld-%d-%u", (long long)tally_now_ms(), (int)getpid(), counter++);
+	tally_buf list = TALLY_BUF_INIT, list_path = TALLY_BUF_INIT, script_path = TALLY_BUF_INIT;
 	for (size_t i = 0; i < b->n; i++)
 		tally_buf_printf(&list, "%s\n", b->runs[i]->id);
 	tally_buf_printf(&list_path, "%s/%s.runs", dir, stamp);
 	tally_buf_printf(&script_path, "%s/%s.sh", dir, stamp);
-	tally_buf_adds(&script, "#!/bin/sh\n# Written by tally: each task of this job runs one queued run of the list.\nexec ");
-	tally_buf_add_shell_quoted(&script, b->tally);
-	tally_buf_adds(&script, " slurm-task --runs-dir ");
-	tally_buf_add_shell_quoted(&script, runs_dir);
-	tally_buf_addc(&script, ' ');
-	tally_buf_add_shell_quoted(&script, list_path.ptr ? list_path.ptr : "");
-	tally_buf_addc(&script, '\n');
 	int rc = 0;
-	if (tally_buf_oom(&list) || tally_buf_oom(&script) || tally_buf_oom(&list_path) || tally_buf_oom(&script_path))
+	if (tally_buf_oom(&list) || tally_buf_oom(&list_path) || tally_buf_oom(&script_path))
 		rc = tally__error_oom();
-	else if (tally_write_file_atomic(list_path.ptr, list.ptr, list.len, TALLY_DURABLE) < 0 ||
-	         tally_write_file_atomic(script_path.ptr, script.ptr, script.len, TALLY_DURABLE) < 0)
-		rc = tally__error_errno(TALLY_ERROR, "cannot write the batch files in '%s'", dir);
+	else if (tally_write_file_atomic(list_path.ptr, list.ptr, list.len, TALLY_DURABLE) < 0)
+		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", list_path.ptr);
+	if (!rc) {
+		const char *argv[] = {b->tally, "slurm-task", "--runs-dir", runs_dir, list_path.ptr, NULL};
+		rc = tally__slurm_write_script(script_path.ptr, argv, "Written by tally: each task of this job runs one queued run of the list.");
+	}
 	if (!rc)
 		*script_out = tally_buf_detach(&script_path);
 	tally_buf_release(&list);
-	tally_buf_release(&script);
 	tally_buf_release(&list_path);
 	tally_buf_release(&script_path);
 	return rc;

@@ -148,6 +148,13 @@ int tally__run_note_slurm(const char *dir, json_t *fields);
  * time, job and annotations kept, the rest from `meta` (TALLY_EEXISTS when it
  * is no longer queued: a requeued job). */
 int tally__run_adopt(tally_run **out, tally_store *store, const char *dir, json_t *meta);
+/* A requeued Slurm job started its run again as `new_id`: the run in `dir`,
+ * the earlier attempt, says so ("requeued_as") and ends terminated. */
+void tally__run_note_requeue(tally_store *store, const char *dir, const char *new_id);
+/* The new attempt's run.json: the job as the earlier one recorded it, restarted. */
+void tally__run_requeue_meta(json_t *meta, const char *old_dir);
+/* The run a requeued job's trial goes on in: `id`, or the last run its "requeued_as" leads to (malloc'ed). */
+char *tally__run_requeued_as(const char *runs_dir, const char *id);
 /* A queued run whose job could not launch it: status error, `why` the reason. */
 void tally__run_fail_queued(const char *dir, const char *why);
 /* Make a Slurm run's status truthful from what Slurm says of its job;

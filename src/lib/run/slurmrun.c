@@ -163,6 +163,65 @@ static void note_job_start(json_t *meta)
 	json_object_set_new(slurm, "state", json_string("RUNNING"));
 }
 
+void tally__run_requeue_meta(json_t *meta, const char *old_dir)
+{
+	json_t *old = read_meta_raw(old_dir);
+	json_t *slurm = json_object_get(old, "slurm");
+	if (json_is_object(slurm))
+		json_object_set_new(meta, "slurm", json_deep_copy(slurm));
+	note_job_start(meta);
+	json_t *restarts = json_object_get(json_object_get(meta, "slurm"), "restarts");
+	json_object_set_new(json_object_get(meta, "slurm"), "restarts", json_integer(json_integer_value(restarts) + 1));
+	json_decref(old);
+}
+
+char *tally__run_requeued_as(const char *runs_dir, const char *id)
+{
+	char *last = strdup(id);
+	for (int hops = 0; last && hops < 100; hops++) { /* a chain, never a loop */
+		char *dir = tally_path_join(runs_dir, last);
+		json_t *meta = dir ? read_meta_raw(dir) : NULL;
+		const char *next = json_string_value(json_object_get(meta, "requeued_as"));
+		char *copy = next ? strdup(next) : NULL;
+		json_decref(meta);
+		free(dir);
+		if (!copy)
+			break;
+		free(last);
+		last = copy;
+	}
+	return last;
+}
+
+void tally__run_note_requeue(tally_store *store, const char *dir, const char *new_id)
+{
+	set_active(store, new_id, true);
+	int lock = tally__meta_lock(dir);
+	if (lock < 0)
+		return; /* its tally still holds it (a lock a lost node kept): reconciling records the end later */
+	json_t *meta = read_meta_raw(dir);
+	if (meta) {
+		const char *job = json_string_value(json_object_get(json_object_get(meta, "slurm"), "job"));
+		tally_buf why = TALLY_BUF_INIT;
+		tally_buf_printf(&why, "Slurm requeued job %s; the trial goes on in run %s", job ? job : "?", new_id);
+		json_object_set_new(meta, "requeued_as", json_string(new_id));
+		if (!tally_buf_oom(&why))
+			json_object_set_new(meta, "stop_reason", json_string(why.ptr));
+		if (status_is(meta, "queued") || status_is(meta, "running")) {
+			int64_t now = tally_now_ms();
+			char iso[40];
+			tally_format_iso_ms(iso, sizeof iso, now);
+			json_object_set_new(meta, "status", json_string("terminated"));
+			json_object_set_new(meta, "stopped", json_string(iso));
+			json_object_set_new(meta, "stopped_ms", json_integer(now));
+		}
+		tally__meta_save(dir, meta, TALLY_DURABLE);
+		tally_buf_release(&why);
+	}
+	json_decref(meta);
+	close(lock);
+}
+
 void tally__run_fail_queued(const char *dir, const char *why)
 {
 	int lock = tally__meta_lock(dir);

@@ -177,6 +177,23 @@ int tally__slurm_submit(char **job_id, const tally_strlist *options, const char 
 	return rc;
 }
 
+int tally__slurm_write_script(const char *path, const char *const *argv, const char *comment)
+{
+	tally_buf script = TALLY_BUF_INIT;
+	tally_buf_printf(&script, "#!/bin/sh\n# %s\nexec", comment);
+	for (const char *const *a = argv; *a; a++) {
+		tally_buf_addc(&script, ' ');
+		tally_buf_add_shell_quoted(&script, *a);
+	}
+	tally_buf_addc(&script, '\n');
+	int rc = tally_buf_oom(&script) ? tally__error_oom()
+	       : tally_write_file_atomic(path, script.ptr, script.len, TALLY_DURABLE) < 0
+	           ? tally__error_errno(TALLY_ERROR, "cannot write the batch script '%s'", path)
+	           : 0;
+	tally_buf_release(&script);
+	return rc;
+}
+
 int tally__slurm_cancel(const char *job, const char *signal)
 {
 	char sig[48];

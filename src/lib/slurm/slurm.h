@@ -24,6 +24,10 @@ int tally__slurm_check(void);
 /* sbatch `options…` `script`: the job's id ("1234"). */
 int tally__slurm_submit(char **job_id, const tally_strlist *options, const char *script);
 
+/* Write a batch script at `path` that runs `argv` (exec, each word quoted
+ * for sh: nothing in it is expanded), after a comment line. */
+int tally__slurm_write_script(const char *path, const char *const *argv, const char *comment);
+
 /* scancel of `job` ("1234" or "1234_5"); `signal` NULL cancels it, "TERM"
  * (say) only signals its batch step.  A job already gone is not an error. */
 int tally__slurm_cancel(const char *job, const char *signal);

@@ -163,8 +163,11 @@ static void poll_jobs(slurm_executor *x, tally_trial_ended_cb ended, void *ctx)
 		bool final = false;
 		if (!job || still || tally__slurm_reconcile(k->run->dir, x->store->host, x->store->path, &final) || !final)
 			continue;
+		/* a requeued job went on in a run of its own: that one tells how the trial ended */
 		char run_id[TALLY_ID_MAX];
-		snprintf(run_id, sizeof run_id, "%s", k->run->id);
+		char *last = tally__run_requeued_as(x->store->path, k->run->id);
+		snprintf(run_id, sizeof run_id, "%s", last ? last : k->run->id);
+		free(last);
 		size_t trial = k->trial;
 		free_slot(k);
 		tally_trial_end end = {w, trial, run_id, NULL};

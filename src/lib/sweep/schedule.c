@@ -727,3 +727,77 @@ int tally_sweep_execute(tally_sweep *s, const tally_sweep_exec_options *o)
 	s->lock_fd = -1;
 	return rc;
 }
+
+/* ---- the controller as a Slurm job (tally tune --detach) ---- */
+
+/* `tally tune --resume ID` as the controller job runs it. */
+static int controller_script(char **path_out, tally_sweep *s, const tally_sweep_exec_options *o, const char *tally,
+                             const char *dir)
+{
+	char parallel[24];
+	snprintf(parallel, sizeof parallel, "%u", o->parallel ? o->parallel : 1);
+	const char *argv[] = {tally, "tune", "--resume", s->id, "--runs-dir", s->store->path, "--yes", "--parallel",
+	                      parallel, o->fail_fast ? "--fail-fast" : NULL, NULL};
+	tally_buf path = TALLY_BUF_INIT;
+	tally_buf_printf(&path, "%s/sweep-%s.sh", dir, s->id);
+	int rc = tally_buf_oom(&path) ? tally__error_oom()
+	       : tally__slurm_write_script(path.ptr, argv, "Written by tally: the controller of a sweep (tally tune --detach).");
+	if (!rc)
+		*path_out = tally_buf_detach(&path);
+	tally_buf_release(&path);
+	return rc;
+}
+
+int tally_sweep_detach(tally_sweep *s, const tally_sweep_exec_options *o, char **job_id)
+{
+	*job_id = NULL;
+	if (!o || o->version < 3 || o->version > TALLY_SWEEP_EXEC_VERSION || !o->slurm)
+		return tally__error(TALLY_EINVALID, "tally_sweep_detach() needs exec options version 3 with Slurm's");
+	const tally_executor *executor = NULL;
+	tally_slurm_options slurm;
+	tally_strlist words = TALLY_STRLIST_INIT, options = TALLY_STRLIST_INIT;
+	int rc = choose_executor(s, o, &executor, &slurm, &words);
+	tally_strlist_release(&words);
+	if (!rc && strcmp(executor->name, "slurm"))
+		rc = tally__error(TALLY_EINVALID, "a detached sweep's trials go to Slurm: give the executor slurm");
+	if (!rc && !s->id[0] && !(rc = tally__sweep_create_dir(s)))
+		json_object_set_new(s->record, "id", json_string(s->id));
+	if (rc)
+		return rc;
+	json_object_set_new(s->record, "executor", json_string("slurm"));
+	json_object_set_new(s->record, "slurm", slurm_record(o->slurm));
+	json_object_set_new(s->record, "parallel", json_integer(o->parallel ? o->parallel : 1));
+	json_object_set_new(s->record, "fail_fast", json_boolean(o->fail_fast));
+	char *dir = tally_path_join(s->store->path, ".slurm"), *script = NULL;
+	char name[48], output[64];
+	snprintf(name, sizeof name, "--job-name=tally-sweep-%s", s->id);
+	snprintf(output, sizeof output, "sweep-%s-%%j.out", s->id);
+	tally_buf out_path = TALLY_BUF_INIT;
+	tally_buf_printf(&out_path, "--output=%s/%s", dir ? dir : "", output);
+	rc = !dir || tally_buf_oom(&out_path) ? tally__error_oom()
+	   : tally_mkdir_p(dir) < 0          ? tally__error_errno(TALLY_ERROR, "cannot create '%s'", dir)
+	                                      : controller_script(&script, s, o, o->slurm->tally, dir);
+	/* one core, without the trials' GPUs or partition: the cluster's defaults for a light job */
+	const char *own[] = {name, out_path.ptr, "--ntasks=1", "--cpus-per-task=1", NULL};
+	for (const char *const *w = own; !rc && *w; w++)
+		rc = tally_strlist_push(&options, *w) < 0 ? tally__error_oom() : 0;
+	if (!rc && !(rc = tally__sweep_set_status(s, "queued", true)))
+		rc = tally__slurm_submit(job_id, &options, script);
+	if (!rc) {
+		json_t *controller = json_object();
+		json_object_set_new(controller, "job", json_string(*job_id));
+		tally_buf log = TALLY_BUF_INIT;
+		tally_buf_printf(&log, "%s/sweep-%s-%s.out", dir, s->id, *job_id);
+		json_object_set_new(controller, "log", json_string(log.ptr ? log.ptr : ""));
+		tally_buf_release(&log);
+		json_object_set_new(s->record, "controller", controller);
+		rc = tally__sweep_save_record(s, true);
+	} else if (s->dir) {
+		tally__sweep_set_status(s, "interrupted", true); /* recorded, not submitted: tally tune --resume runs it */
+	}
+	tally_buf_release(&out_path);
+	tally_strlist_release(&options);
+	free(script);
+	free(dir);
+	return rc;
+}
