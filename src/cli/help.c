@@ -48,7 +48,10 @@ void cli_print_main_help(FILE *out)
 	        "                         directory; ~/.cache/tally on network filesystems)\n"
 	        "  TALLY_VERIFY_INTERVAL  seconds between passes that check every run for\n"
 	        "                         changes made in place by hand, 2,000 runs per command\n"
-	        "                         (default 60; 0 = every run, every command)\n");
+	        "                         (default 60; 0 = every run, every command)\n"
+	        "  TALLY_SLURM_POLL       seconds between a Slurm sweep's squeue calls\n"
+	        "                         (default 2)\n"
+	        "  TALLY_SLURM_TALLY      the tally program Slurm jobs run (default: this one)\n");
 }
 
 
