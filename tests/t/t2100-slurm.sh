@@ -183,7 +183,8 @@ test_expect_success 'a requeued trial goes on in a new run; the earlier one says
 	rm started-1 &&
 	scontrol requeue "$job" &&
 	slurm_wait_job_state "$job" PENDING &&
-	requeue_job=$job wait_until started_again &&
+	{ requeue_job=$job wait_until started_again ||
+		{ squeue -r; scontrol -o show job "$job"; tail -n 5 runs/.slurm/slurm-*.out; false; }; } &&
 	touch go-1 &&
 	wait_until test -e rq.code &&
 	test "$(cat rq.code)" = 0 &&
@@ -229,6 +230,41 @@ test_expect_success 'tally tune --detach: the controller is a Slurm job too' '
 	grep -q "^  controller *Slurm job $job" d.show &&
 	test "$(count_runs --sweep "$id" --completed)" = 3 &&
 	grep -q "3 of 3 trials completed" runs/.slurm/sweep-$id-$job.out
+'
+
+test_expect_success 'a pruned trial on Slurm: its job gets SIGTERM through scancel, the run ends pruned' '
+	cat >curve.sh <<-\SH &&
+	#| flags:
+	#|   q: {type: int, default: 1}
+	if test "$FLAG_Q" = 1; then
+		for v in 1.0 0.5 0.3 0.2 0.1; do echo "val_loss: $v"; done
+		touch "$PROJECT/curve-done-$TALLY_RUN_ID"
+		exit 0
+	fi
+	# the poor one logs only once the good ones are done, slowly: the pruner
+	# judges it before it is as far as they came (it never stops such a trial)
+	while test "$(ls "$PROJECT" | grep -c "^curve-done-")" -lt 3; do sleep 0.05; done
+	while :; do echo "val_loss: 5"; sleep 1; done
+	SH
+	tally tune curve.sh "q=[1,1,1,2]" --executor slurm -p 4 --prune median --prune-startup 3 --minimize val_loss -y >prune.out 2>&1 &&
+	grep -q "3 of 4 trials completed, 1 pruned" prune.out &&
+	id=$(sweep_id prune.out) &&
+	r=$(tally runs --sweep "$id" --pruned --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
+	run_json "$r" "d[\"stop_reason\"]" | grep -q "pruned by the median rule" &&
+	slurm_wait_job_gone "$(run_json "$r" "d[\"slurm\"][\"job\"]")"
+'
+
+test_expect_success 'a queued run its job cannot launch (the script gone) ends as error, saying why' '
+	printf "echo loss: 1\n" >gone.sh &&
+	tally run --executor slurm --slurm --begin=now+1 gone.sh >g.out &&
+	r=$(queued_run g.out) &&
+	rm gone.sh &&
+	slurm_wait_job_gone "$(queued_job g.out)" &&
+	wait_until status_is "$r" error &&
+	run_json "$r" "d[\"stop_reason\"]" | grep -q "gone.sh" &&
+	test_expect_code 129 tally slurm-task 2>err &&
+	test_expect_code 128 tally slurm-task --runs-dir runs no-such-list 2>err &&
+	grep -q "cannot read the job.s list of runs" err
 '
 
 test_expect_success 'sbatch options: tally.yml, the script (front matter, #SBATCH), the command line, in order' '

@@ -161,7 +161,19 @@ static void poll_jobs(slurm_executor *x, tally_trial_ended_cb ended, void *ctx)
 		for (size_t i = 0; job && i < active.n && !still; i++)
 			still = !strcmp(active.items[i], job);
 		bool final = false;
-		if (!job || still || tally__slurm_reconcile(k->run->dir, x->store->host, x->store->path, &final) || !final)
+		if (!job || still)
+			continue;
+		if (tally__slurm_reconcile(k->run->dir, x->store->host, x->store->path, &final)) {
+			/* the run is gone or unreadable (deleted meanwhile): the trial ended without one */
+			char why[1024];
+			snprintf(why, sizeof why, "%s", tally_error_last());
+			size_t trial = k->trial;
+			free_slot(k);
+			tally_trial_end end = {w, trial, NULL, why};
+			ended(ctx, &end);
+			continue;
+		}
+		if (!final)
 			continue;
 		/* a requeued job went on in a run of its own: that one tells how the trial ended */
 		char run_id[TALLY_ID_MAX];
