@@ -48,6 +48,25 @@ static char *file_in_meta(const char *dir, const char *name)
 	return tally_buf_detach(&p);
 }
 
+/* `key` and `key_ms` ("started", "stopped") set to now. */
+static void set_time_now(json_t *meta, const char *key)
+{
+	int64_t now = tally_now_ms();
+	char iso[40], key_ms[32];
+	tally_format_iso_ms(iso, sizeof iso, now);
+	snprintf(key_ms, sizeof key_ms, "%s_ms", key);
+	json_object_set_new(meta, key, json_string(iso));
+	json_object_set_new(meta, key_ms, json_integer(now));
+}
+
+/* A run that ended without its tally recording it (a job requeued, failed, cancelled…). */
+static void mark_ended(json_t *meta, const char *status, const char *why)
+{
+	json_object_set_new(meta, "status", json_string(status));
+	json_object_set_new(meta, "stop_reason", tally__json_text(why));
+	set_time_now(meta, "stopped");
+}
+
 static json_t *read_meta_raw(const char *dir)
 {
 	char *path = file_in_meta(dir, "run.json");
@@ -86,15 +105,11 @@ int tally__run_queue(char id[TALLY_ID_MAX], char **dir_out, tally_store *store, 
 	else if (tally_write_file_atomic(launch_path, text, strlen(text), 0) < 0)
 		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", launch_path);
 	if (!rc) {
-		int64_t now = tally_now_ms();
-		char iso[40];
-		tally_format_iso_ms(iso, sizeof iso, now);
 		json_object_set_new(meta, "id", json_string(id));
 		json_object_set_new(meta, "status", json_string("queued"));
 		/* started is the submission until the job starts (listings sort by it) */
-		json_object_set_new(meta, "queued", json_string(iso));
-		json_object_set_new(meta, "started", json_string(iso));
-		json_object_set_new(meta, "started_ms", json_integer(now));
+		set_time_now(meta, "started");
+		json_object_set(meta, "queued", json_object_get(meta, "started"));
 		json_object_del(meta, "pid");
 		rc = tally__meta_save(dir, meta, 0);
 	}
@@ -207,16 +222,11 @@ void tally__run_note_requeue(tally_store *store, const char *dir, const char *ne
 		tally_buf why = TALLY_BUF_INIT;
 		tally_buf_printf(&why, "Slurm requeued job %s; the trial goes on in run %s", job ? job : "?", new_id);
 		json_object_set_new(meta, "requeued_as", json_string(new_id));
-		if (!tally_buf_oom(&why))
+		bool unfinished = status_is(meta, "queued") || status_is(meta, "running");
+		if (!tally_buf_oom(&why) && unfinished)
+			mark_ended(meta, "terminated", why.ptr);
+		else if (!tally_buf_oom(&why)) /* it recorded its end (a SIGTERM): why it came */
 			json_object_set_new(meta, "stop_reason", json_string(why.ptr));
-		if (status_is(meta, "queued") || status_is(meta, "running")) {
-			int64_t now = tally_now_ms();
-			char iso[40];
-			tally_format_iso_ms(iso, sizeof iso, now);
-			json_object_set_new(meta, "status", json_string("terminated"));
-			json_object_set_new(meta, "stopped", json_string(iso));
-			json_object_set_new(meta, "stopped_ms", json_integer(now));
-		}
 		tally__meta_save(dir, meta, TALLY_DURABLE);
 		tally_buf_release(&why);
 	}
@@ -231,13 +241,7 @@ void tally__run_fail_queued(const char *dir, const char *why)
 		return;
 	json_t *meta = read_meta_raw(dir);
 	if (meta && status_is(meta, "queued")) {
-		int64_t now = tally_now_ms();
-		char iso[40];
-		tally_format_iso_ms(iso, sizeof iso, now);
-		json_object_set_new(meta, "status", json_string("error"));
-		json_object_set_new(meta, "stop_reason", tally__json_text(why));
-		json_object_set_new(meta, "stopped", json_string(iso));
-		json_object_set_new(meta, "stopped_ms", json_integer(now));
+		mark_ended(meta, "error", why);
 		tally__meta_save(dir, meta, TALLY_DURABLE);
 	}
 	json_decref(meta);
@@ -272,11 +276,7 @@ int tally__run_adopt(tally_run **out, tally_store *store, const char *dir, json_
 	for (const char *const *k = kept; *k; k++)
 		if (json_object_get(queued, *k))
 			json_object_set(meta, *k, json_object_get(queued, *k));
-	int64_t now = tally_now_ms();
-	char iso[40];
-	tally_format_iso_ms(iso, sizeof iso, now);
-	json_object_set_new(meta, "started", json_string(iso));
-	json_object_set_new(meta, "started_ms", json_integer(now));
+	set_time_now(meta, "started");
 	note_job_start(meta);
 	json_decref(queued);
 	run->lock_fd = lock;
@@ -333,16 +333,11 @@ static void record_ending(json_t *meta, const char *job, const tally_slurm_job *
 		tally_buf_printf(&why, "Slurm job %s ended (%s) without %s — see %s", job, j->state,
 		                 !strcmp(status, "queued") ? "starting the run" : "its tally recording the end", logs);
 	}
-	if (new_status && !tally_buf_oom(&why)) {
-		int64_t now = tally_now_ms();
-		char iso[40];
-		tally_format_iso_ms(iso, sizeof iso, now);
+	if (new_status && !tally_buf_oom(&why) && unfinished) {
+		mark_ended(meta, new_status, why.ptr);
+	} else if (new_status && !tally_buf_oom(&why)) { /* ended by a signal: Slurm says which */
 		json_object_set_new(meta, "status", json_string(new_status));
 		json_object_set_new(meta, "stop_reason", json_string(why.ptr));
-		if (unfinished) {
-			json_object_set_new(meta, "stopped", json_string(iso));
-			json_object_set_new(meta, "stopped_ms", json_integer(now));
-		}
 	}
 	tally_buf_release(&why);
 	json_t *slurm = json_object_get(meta, "slurm");
