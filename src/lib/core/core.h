@@ -2,7 +2,7 @@
  * What every part of libtally shares (never installed): the last error and
  * JSON helpers.  Public names are tally_*; cross-file internals tally__*.
  *
- * libtally is layered (docs/architecture.md): core, scalars, flags, store,
+ * libtally is layered (docs/architecture.md): core, slurm, scalars, flags, store,
  * run, index, manage, launch, sweep, report; each folder of src/lib includes
  * and calls only its own and the layers before it (tests/check-layers.py).
  */
