@@ -487,14 +487,12 @@ typedef struct {
 	long sweep_trial;              /**< (version 5) with sweep_id: the trial's number (from 1) */
 	int check_only;                /**< (version 5) check everything, create nothing: 0 when a launch
 	                                    with these options would start */
-	int queue;                     /**< (version 6) create the run "queued", for a batch job to run
-	                                    (tally_launch_queued()): checked, recorded, not started */
-	const char *adopt_dir;         /**< (version 6) run this queued run (its directory) rather than a new one */
 } tally_launch_options;
 
-#define TALLY_LAUNCH_OPTIONS_VERSION 6
+/* Not to be grown: tally_sweep_options embeds it by value (its later fields would move). */
+#define TALLY_LAUNCH_OPTIONS_VERSION 5
 #define TALLY_LAUNCH_OPTIONS_INIT \
-	{TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL, NULL, 0, 0, NULL, 0, -1, NULL, NULL, 0, 0, 0, NULL}
+	{TALLY_LAUNCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1, NULL, NULL, 0, 0, NULL, 0, -1, NULL, NULL, 0, 0}
 
 /**
  * Validate everything (script, interpreter, flags) before creating anything;
@@ -512,7 +510,7 @@ int tally_launch(tally_run **out, int *exit_code, tally_store *store,
                  const tally_launch_options *opts);
 
 /**
- * Run the queued run in `run_dir` (made by tally_launch() with `queue`), as
+ * Run the queued run in `run_dir` (made by tally_slurm_submit() or a Slurm sweep), as
  * the batch job it was queued for does: from its project directory (this
  * process changes into it), with the options recorded in its
  * .tally/launch.json, in the same run.  Then as tally_launch().  A run that

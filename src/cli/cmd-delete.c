@@ -44,7 +44,7 @@ static int delete_one(tally_run *run, void *ctx)
 {
 	const deletion *d = ctx;
 	bool force = d->force, permanent = !d->archive;
-	if (force && tally_run_is_live(run)) {
+	if (force && (tally_run_is_live(run) || tally_run_in_slurm(run))) {
 		int code = cli_stop_run(run, CLI_STOP_GRACE_MS, true);
 		if (code)
 			return code;

@@ -23,6 +23,9 @@ static int run_of_task(const char *list, long index, char id[256])
 		return cli_error("cannot read the job's list of runs '%s'", list);
 	}
 	const char *line = text.ptr;
+	const char *nl = strchr(line, '\n');
+	if (nl && !nl[1])
+		index = 0; /* a job alone: SLURM_ARRAY_TASK_ID, if set, was inherited from the job that submitted it */
 	for (long i = 0; i < index && line; i++) {
 		line = strchr(line, '\n');
 		line = line ? line + 1 : NULL;

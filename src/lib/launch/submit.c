@@ -16,16 +16,18 @@
 #include "lib/slurm/slurm.h"
 #include "util/timeutil.h"
 
-/* Options that would break how a batch maps onto its runs. */
+/* Options that would break how a batch maps onto its runs: -a, and --array,
+ * --wrap, --parsable or an abbreviation sbatch would take for one of them. */
 static int check_user_option(const char *opt)
 {
-	static const char *const refused[] = {"--array", "-a", "--wrap", "--parsable", NULL};
-	for (const char *const *r = refused; *r; r++) {
-		size_t len = strlen(*r);
-		if (!strncmp(opt, *r, len) && (opt[len] == '\0' || opt[len] == '=' || (len == 2 && opt[len])))
-			return tally__error(TALLY_EINVALID, "the Slurm option '%s' is tally's to set — leave it out "
-			                    "(tally tune --parallel N sets the array's %%N)", opt);
-	}
+	static const char *const refused[] = {"--array", "--wrap", "--parsable", NULL};
+	size_t name = strcspn(opt, "=");
+	bool hit = !strncmp(opt, "-a", 2) && opt[1] == 'a';
+	for (const char *const *r = refused; *r && !hit; r++)
+		hit = name > 3 && name <= strlen(*r) && !strncmp(opt, *r, name);
+	if (hit)
+		return tally__error(TALLY_EINVALID, "the Slurm option '%s' is tally's to set — leave it out "
+		                    "(tally tune --parallel N sets the array's %%N)", opt);
 	return 0;
 }
 
@@ -174,16 +176,13 @@ int tally_slurm_submit(tally_run **out, char **job_id, tally_store *store, const
 	*job_id = NULL;
 	if (!slurm || slurm->version != TALLY_SLURM_OPTIONS_VERSION || !slurm->tally)
 		return tally__error(TALLY_EINVALID, "unsupported tally_slurm_options");
-	if (!launch || launch->version < 6)
-		return tally__error(TALLY_EINVALID, "tally_slurm_submit() needs tally_launch_options version 6");
+	if (!launch || launch->version < 4 || launch->version > TALLY_LAUNCH_OPTIONS_VERSION)
+		return tally__error(TALLY_EINVALID, "unsupported tally_launch_options version");
 	int rc = tally__slurm_check();
 	if (rc)
 		return rc;
-	tally_launch_options queued = *launch;
-	queued.queue = 1;
-	int exit_code;
 	tally_run *run = NULL;
-	if ((rc = tally_launch(&run, &exit_code, store, &queued)))
+	if ((rc = tally__launch_queue(&run, store, launch)))
 		return rc;
 	tally_slurm_batch b = {&run, 1, slurm->options, slurm->gpus, 0, slurm->tally, slurm->job_name};
 	if ((rc = tally__slurm_submit_batch(job_id, store, &b))) {

@@ -7,7 +7,7 @@
 
 #include "lib/run/run.h"
 
-/* Queued runs (tally_launch() with `queue`) to submit as one job, an array
+/* Queued runs (tally__launch_queue()) to submit as one job, an array
  * when there are several. */
 typedef struct {
 	tally_run *const *runs;       /* all of one script: the first one's own Slurm settings count */
@@ -19,6 +19,9 @@ typedef struct {
 	const char *job_name;         /* NULL: "tally" */
 } tally_slurm_batch;
 
+/* Create the run "queued", checked as any launch is, with what its job will
+ * launch (.tally/launch.json) and the sbatch options its own settings give. */
+int tally__launch_queue(tally_run **out, tally_store *store, const tally_launch_options *opts);
 /* Write the batch files, sbatch them, and record the job in each run. */
 int tally__slurm_submit_batch(char **job_id, tally_store *store, const tally_slurm_batch *b);
 /* Remove a queued run whose submission failed (nothing is left of it). */

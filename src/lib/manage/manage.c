@@ -50,8 +50,17 @@ static const char *name_in_store(const tally_run *run, const tally_store *store)
 
 static int refuse_live(const tally_run *run, const char *what)
 {
-	return tally__error(TALLY_ELOCKED, "run %s is still running — stop it first (tally stop %s), or %s it with --force",
-	                    run->id, run->id, what);
+	return tally__error(TALLY_ELOCKED, "run %s is still %s — stop it first (tally stop %s), or %s it with --force",
+	                    run->id, strcmp(tally_run_status(run), "queued") ? "running" : "queued", run->id, what);
+}
+
+/* Live here, or sent to Slurm and still queued or running there (its job would
+ * start, or go on, with its run gone). */
+static bool in_use(const tally_run *run)
+{
+	const char *status = tally_run_status(run);
+	return tally_run_is_live(run) || ((!strcmp(status, "queued") || !strcmp(status, "running")) &&
+	                                  tally_run_is_slurm(run) && tally_run_in_slurm(run)); /* as of now */
 }
 
 int tally_run_move(tally_run *run, tally_store *to)
@@ -60,7 +69,7 @@ int tally_run_move(tally_run *run, tally_store *to)
 	if (!name)
 		return tally__error(TALLY_EINVALID, "run %s is not in the runs directory '%s' — move it there first", run->id,
 		                    run->store->path);
-	if (tally_run_is_live(run))
+	if (in_use(run))
 		return refuse_live(run, "delete");
 	struct stat st;
 	int rc = tally__store_create(to);
@@ -115,7 +124,7 @@ int tally_run_remove(tally_run *run)
 	const char *name = name_in_store(run, run->store);
 	if (!name)
 		return tally__error(TALLY_EINVALID, "run %s is not in the runs directory '%s'", run->id, run->store->path);
-	if (tally_run_is_live(run))
+	if (in_use(run))
 		return refuse_live(run, "purge");
 	/* First out of sight under a dot-name (one rename), then removed: a crash
 	 * halfway leaves a hidden leftover, never half a run that looks whole. */
@@ -180,6 +189,15 @@ static int stop_slurm_run(tally_run *run)
 		return rc;
 	const char *job = json_string_value(json_object_get(json_object_get(meta, "slurm"), "job"));
 	const char *status = json_string_value(json_object_get(meta, "status"));
+	bool unsubmitted = !job && !strcmp(status, "queued") && json_object_get(meta, "slurm");
+	json_decref(meta);
+	if (unsubmitted) /* its submission never reached Slurm: nothing to cancel */
+		return tally__run_drop_unsubmitted(run->dir, run->store->host, true) ? 0 : 1;
+	meta = NULL;
+	if ((rc = tally__meta_load(&meta, run->dir, run->store->host)))
+		return rc;
+	job = json_string_value(json_object_get(json_object_get(meta, "slurm"), "job"));
+	status = json_string_value(json_object_get(meta, "status"));
 	if (!job || (strcmp(status, "queued") && strcmp(status, "running"))) {
 		json_decref(meta);
 		return 1;
@@ -228,7 +246,7 @@ static int archive_holder(tally_store *store, const char *dir_name, const char *
 	tally_run *old = NULL;
 	tally_store *archive = NULL;
 	int rc = dir ? tally__run_load_dir(&old, store, dir) : tally__error_oom();
-	if (!rc && tally_run_is_live(old))
+	if (!rc && in_use(old))
 		rc = tally__error(TALLY_ELOCKED, "the run named '%s' (%s) is still running — stop it before replacing it", name,
 		                  old->id);
 	if (!rc)

@@ -155,6 +155,9 @@ void tally__run_note_requeue(tally_store *store, const char *dir, const char *ne
 void tally__run_requeue_meta(json_t *meta, const char *old_dir);
 /* The run a requeued job's trial goes on in: `id`, or the last run its "requeued_as" leads to (malloc'ed). */
 char *tally__run_requeued_as(const char *runs_dir, const char *id);
+/* A queued run that never got its job (its submitter died before sbatch
+ * answered, or `known_gone`: the caller knows it did) ends terminated; true if so. */
+bool tally__run_drop_unsubmitted(const char *dir, const char *host, bool known_gone);
 /* A queued run whose job could not launch it: status error, `why` the reason. */
 void tally__run_fail_queued(const char *dir, const char *why);
 /* Make a Slurm run's status truthful from what Slurm says of its job;

@@ -12,13 +12,17 @@
 #include "lib/run/run.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/slurm/slurm.h"
@@ -81,6 +85,35 @@ static json_t *read_meta_raw(const char *dir)
 	return meta;
 }
 
+/*
+ * A writer that does not own the run (the submitter, the job's tally taking
+ * it over, a reconciler) changes run.json under both of its locks: the run's
+ * lock, waited for up to `wait_ms` (tally watch probes it for a moment), so
+ * that its owner's writes never race ours, and the edit lock, so that tally
+ * label/tag/comment do not write back a run.json read before ours.  The run's
+ * lock fd, or -1 when someone still holds it; *edit is -1 or the edit lock.
+ */
+static int lock_run(const char *dir, int wait_ms, int *edit)
+{
+	int64_t until = tally_now_ms() + wait_ms;
+	int lock;
+	while ((lock = tally__meta_lock(dir)) < 0 && tally_now_ms() < until)
+		nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+	*edit = lock >= 0 ? tally__meta_edit_lock(dir) : -1;
+	return lock;
+}
+
+static void unlock_run(int lock, int edit)
+{
+	if (edit >= 0)
+		close(edit);
+	if (lock >= 0)
+		close(lock);
+}
+
+/* How long a writer waits for a reader's brief hold of the run's lock. */
+#define LOCK_WAIT_MS 3000
+
 static bool status_is(json_t *meta, const char *status)
 {
 	const char *s = json_string_value(json_object_get(meta, "status"));
@@ -110,6 +143,10 @@ int tally__run_queue(char id[TALLY_ID_MAX], char **dir_out, tally_store *store, 
 		/* started is the submission until the job starts (listings sort by it) */
 		set_time_now(meta, "started");
 		json_object_set(meta, "queued", json_object_get(meta, "started"));
+		/* who submits it: a queued run whose submitter died before sbatch answered has no job */
+		json_t *slurm = json_object_get(meta, "slurm");
+		if (json_is_object(slurm))
+			json_object_set(slurm, "submitter_pid", json_object_get(meta, "pid"));
 		json_object_del(meta, "pid");
 		rc = tally__meta_save(dir, meta, 0);
 	}
@@ -130,8 +167,8 @@ int tally__run_queue(char id[TALLY_ID_MAX], char **dir_out, tally_store *store, 
 
 int tally__run_note_slurm(const char *dir, json_t *fields)
 {
-	/* the lock: a job that already started owns run.json */
-	int lock = tally__meta_lock(dir);
+	/* the lock: a job that already started owns run.json (and noted its job itself) */
+	int edit, lock = lock_run(dir, LOCK_WAIT_MS, &edit);
 	if (lock < 0)
 		return 0;
 	json_t *meta = read_meta_raw(dir);
@@ -144,7 +181,7 @@ int tally__run_note_slurm(const char *dir, json_t *fields)
 		rc = tally__meta_save(dir, meta, 0);
 	}
 	json_decref(meta);
-	close(lock);
+	unlock_run(lock, edit);
 	return rc;
 }
 
@@ -156,6 +193,12 @@ static void note_job_start(json_t *meta)
 		json_object_set_new(meta, "slurm", slurm = json_object());
 	const char *array_job = getenv("SLURM_ARRAY_JOB_ID"), *task = getenv("SLURM_ARRAY_TASK_ID");
 	const char *job = getenv("SLURM_JOB_ID"), *node = getenv("SLURMD_NODENAME");
+	/* A job submitted from inside an array job inherits SLURM_ARRAY_*: they are this
+	 * job's only when they name the array it was submitted as.  (Without that record
+	 * yet, the task's own id serves: squeue and scancel take it too.) */
+	const char *recorded = json_string_value(json_object_get(slurm, "job_id"));
+	if (!recorded || !array_job || strcmp(recorded, array_job))
+		array_job = task = NULL;
 	const char *partition = getenv("SLURM_JOB_PARTITION");
 	char id[64] = "";
 	if (array_job && task)
@@ -213,7 +256,7 @@ char *tally__run_requeued_as(const char *runs_dir, const char *id)
 void tally__run_note_requeue(tally_store *store, const char *dir, const char *new_id)
 {
 	set_active(store, new_id, true);
-	int lock = tally__meta_lock(dir);
+	int edit, lock = lock_run(dir, LOCK_WAIT_MS, &edit);
 	if (lock < 0)
 		return; /* its tally still holds it (a lock a lost node kept): reconciling records the end later */
 	json_t *meta = read_meta_raw(dir);
@@ -231,12 +274,44 @@ void tally__run_note_requeue(tally_store *store, const char *dir, const char *ne
 		tally_buf_release(&why);
 	}
 	json_decref(meta);
-	close(lock);
+	unlock_run(lock, edit);
+}
+
+/* A queued run without a job whose submitter is gone: on this host its pid is dead;
+ * elsewhere, an hour after submission (an sbatch never takes that long). */
+#define UNSUBMITTED_AFTER_MS (3600 * 1000LL)
+
+static bool submitter_gone(json_t *meta, const char *host)
+{
+	const char *run_host = json_string_value(json_object_get(meta, "host"));
+	json_int_t pid = json_integer_value(json_object_get(json_object_get(meta, "slurm"), "submitter_pid"));
+	if (run_host && !strcmp(run_host, host) && pid > 1 && pid <= INT_MAX)
+		return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	json_int_t queued = json_integer_value(json_object_get(meta, "started_ms"));
+	return tally_now_ms() - queued > UNSUBMITTED_AFTER_MS;
+}
+
+bool tally__run_drop_unsubmitted(const char *dir, const char *host, bool known_gone)
+{
+	int edit, lock = lock_run(dir, LOCK_WAIT_MS, &edit);
+	if (lock < 0)
+		return false;
+	json_t *meta = read_meta_raw(dir);
+	bool dropped = meta && status_is(meta, "queued") &&
+	               !json_object_get(json_object_get(meta, "slurm"), "job") && (known_gone || submitter_gone(meta, host));
+	if (dropped) {
+		mark_ended(meta, "terminated", "it never reached Slurm: the tally that submitted it stopped before sbatch "
+		                               "answered");
+		dropped = !tally__meta_save(dir, meta, TALLY_DURABLE);
+	}
+	json_decref(meta);
+	unlock_run(lock, edit);
+	return dropped;
 }
 
 void tally__run_fail_queued(const char *dir, const char *why)
 {
-	int lock = tally__meta_lock(dir);
+	int edit, lock = lock_run(dir, LOCK_WAIT_MS, &edit);
 	if (lock < 0)
 		return;
 	json_t *meta = read_meta_raw(dir);
@@ -245,13 +320,13 @@ void tally__run_fail_queued(const char *dir, const char *why)
 		tally__meta_save(dir, meta, TALLY_DURABLE);
 	}
 	json_decref(meta);
-	close(lock);
+	unlock_run(lock, edit);
 }
 
 int tally__run_adopt(tally_run **out, tally_store *store, const char *dir, json_t *meta)
 {
 	*out = NULL;
-	int lock = tally__meta_lock(dir);
+	int edit, lock = lock_run(dir, LOCK_WAIT_MS, &edit);
 	if (lock < 0)
 		return tally__error(TALLY_ELOCKED, "run '%s' is already being run by another tally", dir);
 	json_t *queued = read_meta_raw(dir);
@@ -268,7 +343,7 @@ int tally__run_adopt(tally_run **out, tally_store *store, const char *dir, json_
 	if (rc) {
 		tally_run_free(run);
 		json_decref(queued);
-		close(lock);
+		unlock_run(lock, edit);
 		return rc;
 	}
 	/* what the submission knew stays: id, queued time, the job, annotations */
@@ -279,9 +354,11 @@ int tally__run_adopt(tally_run **out, tally_store *store, const char *dir, json_
 	set_time_now(meta, "started");
 	note_job_start(meta);
 	json_decref(queued);
-	run->lock_fd = lock;
+	run->lock_fd = lock; /* held for the run's life; the edit lock only while taking it over */
 	run->meta = json_incref(meta);
-	if ((rc = tally__meta_save(dir, meta, 0))) {
+	rc = tally__meta_save(dir, meta, 0);
+	unlock_run(-1, edit);
+	if (rc) {
 		tally_run_free(run);
 		return rc;
 	}
@@ -373,7 +450,7 @@ int tally__slurm_reconcile(const char *dir, const char *host, const char *runs_d
 		return rc;
 	if (j.known && !tally__slurm_state_final(j.state))
 		return 0; /* still queued, running or completing */
-	int lock = tally__meta_lock(dir);
+	int edit, lock = lock_run(dir, 0, &edit);
 	if (lock < 0)
 		return 0; /* its tally still holds the run: it records the end itself */
 	meta = read_meta_raw(dir);
@@ -385,17 +462,35 @@ int tally__slurm_reconcile(const char *dir, const char *host, const char *runs_d
 		*final = !rc;
 	}
 	json_decref(meta);
-	close(lock);
+	unlock_run(lock, edit);
 	return rc;
 }
 
+static bool run_json_exists(const char *dir)
+{
+	char *path = file_in_meta(dir, "run.json");
+	bool exists = path && (access(path, F_OK) == 0 || errno != ENOENT);
+	free(path);
+	return exists;
+}
+
+/* A long-lived process (tally view syncs for every request) asks Slurm at most this often. */
+#define REFRESH_EVERY_MS 2000
+
 void tally__slurm_refresh(tally_store *store)
 {
+	static _Atomic int64_t last_ms;
 	char *path = active_path(store, NULL);
 	DIR *d = path ? opendir(path) : NULL;
 	free(path);
 	if (!d)
 		return; /* no Slurm run was ever submitted here: the common case costs one open */
+	int64_t now = tally_now_ms(), last = last_ms;
+	if (last && now - last < REFRESH_EVERY_MS && now >= last) {
+		closedir(d);
+		return;
+	}
+	last_ms = now;
 	tally_strlist ids = TALLY_STRLIST_INIT, jobs = TALLY_STRLIST_INIT, active = TALLY_STRLIST_INIT;
 	struct dirent *e;
 	while ((e = readdir(d)))
@@ -408,10 +503,12 @@ void tally__slurm_refresh(tally_store *store)
 		char *dir = tally_path_join(store->path, ids.items[i]);
 		json_t *meta = dir ? read_meta_raw(dir) : NULL;
 		const char *job = json_string_value(json_object_get(json_object_get(meta, "slurm"), "job"));
-		if (!meta)
+		if (!meta && dir && !run_json_exists(dir))
 			set_active(store, ids.items[i], false); /* removed, or never more than a directory */
 		else if (job && (job_of[i] = strdup(job)))
 			tally_strlist_push(&jobs, job);
+		else if (meta && !job && dir && tally__run_drop_unsubmitted(dir, store->host, false))
+			set_active(store, ids.items[i], false);
 		json_decref(meta);
 		free(dir);
 	}

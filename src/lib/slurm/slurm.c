@@ -52,6 +52,9 @@ static void drain(int out_fd, int err_fd, tally_buf *out, tally_buf *err)
 		if (poll(fds, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
+			for (int i = 0; i < 2; i++) /* the command then gets EPIPE rather than blocking */
+				if (fds[i].fd >= 0)
+					close(fds[i].fd);
 			break;
 		}
 		for (int i = 0; i < 2; i++) {
@@ -202,7 +205,9 @@ int tally__slurm_cancel(const char *job, const char *signal)
 	const char *with_signal[] = {"scancel", "--batch", sig, job, NULL};
 	const char *plain[] = {"scancel", job, NULL};
 	int rc = tally__slurm_command(NULL, signal ? with_signal : plain);
-	if (rc && strstr(tally_error_last(), "Invalid job id")) /* already gone */
+	/* already gone, or ending: what cancelling was for */
+	if (rc && (strstr(tally_error_last(), "Invalid job id") || strstr(tally_error_last(), "already completing") ||
+	           strstr(tally_error_last(), "already completed")))
 		rc = 0;
 	return rc;
 }
@@ -320,8 +325,10 @@ int tally__slurm_active(tally_strlist *active, const tally_strlist *jobs)
 	tally_buf_adds(&list, "--jobs=");
 	for (size_t i = 0; i < jobs->n; i++)
 		tally_buf_printf(&list, "%s%s", i ? "," : "", jobs->items[i]);
-	if (tally_buf_oom(&list))
+	if (tally_buf_oom(&list)) {
+		tally_buf_release(&list);
 		return tally__error_oom();
+	}
 	const char *argv[] = {"squeue", "-h", "-r", "-o", "%i", list.ptr, NULL};
 	int rc = tally__slurm_command(&out, argv);
 	/* squeue refuses a list whose jobs are all unknown to it ("Invalid job id"): none is active */
@@ -371,15 +378,18 @@ int tally__slurm_split_options(tally_strlist *out, const char *text, const char 
 		}
 		in_word = true;
 		if (*p == '\'' || *p == '"') {
+			/* '…' keeps everything; "…" keeps everything but \" and \\ (as sh, nothing expanded) */
 			char quote = *p;
 			const char *end = p + 1;
-			while (*end && *end != quote)
-				end++;
+			for (; *end && *end != quote; end++) {
+				if (quote == '"' && *end == '\\' && (end[1] == '"' || end[1] == '\\'))
+					end++;
+				tally_buf_addc(&word, *end);
+			}
 			if (!*end) {
 				rc = tally__error(TALLY_EINVALID, "%s: unterminated %c quote in '%s'", what, quote, text);
 				break;
 			}
-			tally_buf_add(&word, p + 1, (size_t)(end - p - 1));
 			p = end;
 		} else if (*p == '\\' && p[1]) {
 			tally_buf_addc(&word, *++p);

@@ -82,11 +82,8 @@ static int slurm_open(void **state, const tally_executor_env *env)
 static int slurm_start(void *state, const tally_trial_start *t)
 {
 	slurm_executor *x = state;
-	tally_launch_options queued = *t->launch;
-	queued.queue = 1;
-	int exit_code;
 	tally_run *run = NULL;
-	int rc = tally_launch(&run, &exit_code, x->store, &queued);
+	int rc = tally__launch_queue(&run, x->store, t->launch);
 	if (rc)
 		return rc;
 	x->slots[t->slot] = (slurm_slot){run, t->trial, false};
@@ -152,6 +149,7 @@ static void poll_jobs(slurm_executor *x, tally_trial_ended_cb ended, void *ctx)
 			tally_strlist_push(&jobs, job_of(&x->slots[w]));
 	if (!jobs.n || tally__slurm_active(&active, &jobs)) {
 		tally_strlist_release(&jobs);
+		tally_strlist_release(&active);
 		return; /* squeue failed (a busy controller): ask again next time */
 	}
 	for (unsigned w = 0; w < x->env.slots; w++) {
@@ -254,7 +252,14 @@ static int slurm_adopt(void *state, unsigned slot, size_t trial, const char *run
 	free(dir);
 	if (rc)
 		return rc;
-	if (!json_string_value(json_object_get(json_object_get(run->meta, "slurm"), "job"))) {
+	json_t *slurm = json_object_get(run->meta, "slurm");
+	if (json_is_object(slurm) && !json_object_get(slurm, "job") && !strcmp(tally_run_status(run), "queued")) {
+		/* queued by the killed sweep, which died before sbatch answered: it runs again */
+		tally__run_drop_unsubmitted(run->dir, x->store->host, true);
+		tally_run_free(run);
+		return 1;
+	}
+	if (!json_is_object(slurm)) {
 		tally_run_free(run);
 		return tally__error(TALLY_ELOCKED, "trial %zu's run %s is still running outside Slurm — wait for it to end, "
 		                    "or stop it (tally stop %s), then resume", trial + 1, run_id, run_id);

@@ -468,7 +468,8 @@ static tally_trial_result *trial_results(const tally_sweep *s)
 		tally_trial_result *r = &all[i];
 		r->flags = tally__sweep_trial_flags(s, i);
 		bool completed = !strcmp(t->status, "completed"), pruned = !strcmp(t->status, "pruned");
-		r->outcome = !strcmp(t->status, "pending") || !strcmp(t->status, "running") ? TALLY_TRIAL_RUNNING
+		r->outcome = !strcmp(t->status, "pending") || !strcmp(t->status, "running") || !strcmp(t->status, "queued")
+		           ? TALLY_TRIAL_RUNNING
 		           : completed && t->has_objective ? TALLY_TRIAL_COMPLETED
 		           : pruned ? TALLY_TRIAL_PRUNED : TALLY_TRIAL_FAILED;
 		r->has_objective = (completed && t->has_objective) || (pruned && t->logged_objective);
@@ -621,12 +622,19 @@ static int begin(tally_sweep *s, const tally_sweep_exec_options *o, unsigned par
 /* The trials a killed sweep left queued or running, watched in the first slots. */
 static int adopt_trials(scheduler *x)
 {
-	for (size_t i = 0; i < x->n_adopt && i < x->n_slots; i++) {
+	unsigned w = 0;
+	for (size_t i = 0; i < x->n_adopt; i++) {
 		size_t trial = x->adopt[i];
-		int rc = x->executor->adopt(x->executor_state, (unsigned)i, trial, x->s->trials[trial].run_id);
+		int rc = w < x->n_slots ? x->executor->adopt(x->executor_state, w, trial, x->s->trials[trial].run_id)
+		                        : tally__error(TALLY_ELOCKED, "more than %u trials of sweep %s are still queued or "
+		                                       "running — resume it once fewer are", x->n_slots, x->s->id);
+		if (rc == 1) { /* never submitted: it runs again */
+			x->todo[x->n_todo++] = trial;
+			continue;
+		}
 		if (rc)
 			return rc;
-		x->slots[i] = (slot){.busy = true, .trial = trial, .started_ms = tally_now_ms()};
+		x->slots[w++] = (slot){.busy = true, .trial = trial, .started_ms = tally_now_ms()};
 		x->running++;
 		emit(x, TALLY_SWEEP_TRIAL_STARTED, (long)trial, x->s->trials[trial].run_id, NULL);
 	}
@@ -748,6 +756,32 @@ static int controller_script(char **path_out, tally_sweep *s, const tally_sweep_
 	return rc;
 }
 
+/* The trials' --slurm options that suit the controller too (account, partition,
+ * QOS…): not their GPUs, nor their time limit, which a whole sweep outlasts. */
+static int controller_options(tally_strlist *out, const char *const *options)
+{
+	static const char *const trial_only[] = {"--gres", "--gpus", "-G", "--time", "-t", "--cpus-per-gpu",
+	                                         "--mem-per-gpu", NULL};
+	tally_strlist words = TALLY_STRLIST_INIT;
+	int rc = 0;
+	for (const char *const *o = options; !rc && o && *o; o++)
+		rc = tally__slurm_split_options(&words, *o, "--slurm");
+	for (size_t i = 0; !rc && i < words.n; i++) {
+		const char *w = words.items[i];
+		bool skip = false;
+		for (const char *const *t = trial_only; *t && !skip; t++) {
+			size_t len = strlen(*t);
+			skip = !strncmp(w, *t, len) && (w[len] == '\0' || w[len] == '=' || w[len] == '-' || (w[1] != '-' && w[len]));
+			if (skip && w[len] == '\0')
+				i++; /* "--time 10": its value too */
+		}
+		if (!skip && tally_strlist_push(out, w) < 0)
+			rc = tally__error_oom();
+	}
+	tally_strlist_release(&words);
+	return rc;
+}
+
 int tally_sweep_detach(tally_sweep *s, const tally_sweep_exec_options *o, char **job_id)
 {
 	*job_id = NULL;
@@ -762,6 +796,8 @@ int tally_sweep_detach(tally_sweep *s, const tally_sweep_exec_options *o, char *
 		rc = tally__error(TALLY_EINVALID, "a detached sweep's trials go to Slurm: give the executor slurm");
 	if (!rc && !s->id[0] && !(rc = tally__sweep_create_dir(s)))
 		json_object_set_new(s->record, "id", json_string(s->id));
+	if (!rc) /* a sweep running elsewhere is not sent off a second time */
+		rc = tally__sweep_lock(s);
 	if (rc)
 		return rc;
 	json_object_set_new(s->record, "executor", json_string("slurm"));
@@ -781,6 +817,8 @@ int tally_sweep_detach(tally_sweep *s, const tally_sweep_exec_options *o, char *
 	const char *own[] = {name, out_path.ptr, "--ntasks=1", "--cpus-per-task=1", NULL};
 	for (const char *const *w = own; !rc && *w; w++)
 		rc = tally_strlist_push(&options, *w) < 0 ? tally__error_oom() : 0;
+	if (!rc)
+		rc = controller_options(&options, o->slurm->options);
 	if (!rc && !(rc = tally__sweep_set_status(s, "queued", true)))
 		rc = tally__slurm_submit(job_id, &options, script);
 	if (!rc) {
@@ -799,5 +837,7 @@ int tally_sweep_detach(tally_sweep *s, const tally_sweep_exec_options *o, char *
 	tally_strlist_release(&options);
 	free(script);
 	free(dir);
+	close(s->lock_fd); /* the controller job takes it when it starts */
+	s->lock_fd = -1;
 	return rc;
 }

@@ -276,7 +276,8 @@ typedef struct {
 	 * error, and nothing of them is left. */
 	int (*submit)(void *state, tally_trial_ended_cb ended, void *ctx);
 	/* Optional: watch in `slot` the trial whose run `run_id` is still queued
-	 * or running (left by a sweep that was killed); 0 when it can. */
+	 * or running (left by a sweep that was killed); 0 when it can, 1 when the
+	 * trial must run again (its run never reached the batch system). */
 	int (*adopt)(void *state, unsigned slot, size_t trial, const char *run_id);
 	/* Whether the executor queues every planned trial at once (a batch
 	 * system keeps the --parallel limit itself) rather than slot by slot. */
