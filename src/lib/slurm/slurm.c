@@ -261,11 +261,12 @@ static void scontrol_value(char *dst, size_t size, const char *text, const char 
 	char pattern[48];
 	snprintf(pattern, sizeof pattern, " %s=", key);
 	const char *at = strstr(text, pattern);
-	if (!at && !strncmp(text, pattern + 1, strlen(pattern) - 1))
-		at = text - 1;
-	if (!at)
+	if (at)
+		at += strlen(pattern);
+	else if (!strncmp(text, pattern + 1, strlen(pattern) - 1)) /* the line's first key */
+		at = text + strlen(pattern) - 1;
+	else
 		return;
-	at += strlen(pattern);
 	copy_field(dst, size, at, strcspn(at, " \n"));
 }
 
