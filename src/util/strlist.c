@@ -1,7 +1,10 @@
 #include "util/strlist.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/buf.h"
 
 int tally_strlist_push(tally_strlist *l, const char *s)
 {
@@ -48,5 +51,33 @@ bool tally_strlist_seen(tally_strlist *l, const char *s, size_t len)
 	if (copy)
 		tally_strlist_push(l, copy);
 	free(copy);
+	return false;
+}
+
+int tally_strlist_pushf(tally_strlist *l, const char *fmt, ...)
+{
+	tally_buf b = TALLY_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	tally_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	int rc = tally_buf_oom(&b) ? -1 : tally_strlist_push(l, b.ptr);
+	tally_buf_release(&b);
+	return rc;
+}
+
+bool tally_strlist_has_sorted(const tally_strlist *l, const char *s)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(l->items[mid], s);
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return false;
 }

@@ -148,18 +148,7 @@ static int push_elements(tally_strlist *argv, const tally_flag *v)
 
 /* ---- args ---- */
 
-static int push_arg(tally_strlist *argv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int push_arg(tally_strlist *argv, const char *fmt, ...)
-{
-	tally_buf b = TALLY_BUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	tally_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	int rc = tally_buf_oom(&b) || tally_strlist_push(argv, b.ptr) < 0 ? tally__error_oom() : 0;
-	tally_buf_release(&b);
-	return rc;
-}
+#define push_arg(argv, ...) (tally_strlist_pushf((argv), __VA_ARGS__) < 0 ? tally__error_oom() : 0)
 
 int tally__flags_to_args(tally_strlist *argv, const tally_script_flags *sf, const tally_resolved_flags *r)
 {

@@ -36,18 +36,7 @@ static int push(tally_strlist *l, const char *s)
 	return tally_strlist_push(l, s) < 0 ? tally__error_oom() : 0;
 }
 
-static int push_printf(tally_strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int push_printf(tally_strlist *l, const char *fmt, ...)
-{
-	tally_buf b = TALLY_BUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	tally_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	int rc = tally_buf_oom(&b) ? tally__error_oom() : push(l, b.ptr);
-	tally_buf_release(&b);
-	return rc;
-}
+#define push_printf(l, ...) (tally_strlist_pushf((l), __VA_ARGS__) < 0 ? tally__error_oom() : 0)
 
 /* sbatch's options for the batch, in the order in which later ones win:
  * tally's defaults, the run's own settings, the command line's, --gpus-per-trial. */

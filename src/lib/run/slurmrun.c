@@ -513,11 +513,9 @@ void tally__slurm_refresh(tally_store *store)
 		free(dir);
 	}
 	if (job_of && jobs.n && !tally__slurm_active(&active, &jobs)) {
+		tally_strlist_sort(&active);
 		for (size_t i = 0; i < ids.n; i++) {
-			bool still = false;
-			for (size_t k = 0; job_of[i] && k < active.n && !still; k++)
-				still = !strcmp(active.items[k], job_of[i]);
-			if (!job_of[i] || still)
+			if (!job_of[i] || tally_strlist_has_sorted(&active, job_of[i]))
 				continue;
 			char *dir = tally_path_join(store->path, ids.items[i]);
 			bool final = false;
