@@ -31,7 +31,10 @@ static int run_of_task(const char *list, long index, char id[256])
 		line = line ? line + 1 : NULL;
 	}
 	size_t len = line ? strcspn(line, "\n") : 0;
-	int code = !len || len >= 256 ? cli_error("the job's list '%s' has no run for array task %ld", list, index) : 0;
+	int code = !len || len >= 256 ? cli_error("the job's list '%s' has no run for array task %ld", list, index)
+	         : line[0] == '.' || memchr(line, '/', len) /* a run id, never a path out of the runs directory */
+	             ? cli_error("the job's list '%s' holds '%.*s', which is no run id", list, (int)len, line)
+	             : 0;
 	if (!code)
 		snprintf(id, 256, "%.*s", (int)len, line);
 	tally_buf_release(&text);
