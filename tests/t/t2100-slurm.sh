@@ -276,7 +276,10 @@ test_expect_success 'a queued run its job cannot launch (the script gone) ends a
 	run_json "$r" "d[\"stop_reason\"]" | grep -q "gone.sh" &&
 	test_expect_code 129 tally slurm-task 2>err &&
 	test_expect_code 128 tally slurm-task --runs-dir runs no-such-list 2>err &&
-	grep -q "cannot read the job.s list of runs" err
+	grep -q "cannot read the job.s list of runs" err &&
+	echo "../elsewhere" >hostile.runs &&
+	test_expect_code 128 tally slurm-task --runs-dir runs hostile.runs 2>err &&
+	grep -q "which is no run id" err
 '
 
 test_expect_success 'sbatch options: tally.yml, the script (front matter, #SBATCH), the command line, in order' '
@@ -284,6 +287,7 @@ test_expect_success 'sbatch options: tally.yml, the script (front matter, #SBATC
 	slurm: --comment=from-yml
 	scripts:
 	  opts.sh: {slurm: "--comment=from-entry"}
+	  fm.sh: {slurm: "--comment=from-entry"}
 	YML
 	cat >opts.sh <<-\SH &&
 	#!/bin/sh
@@ -291,6 +295,14 @@ test_expect_success 'sbatch options: tally.yml, the script (front matter, #SBATC
 	#SBATCH --job-name=mine   # the job name
 	echo "loss: 0"
 	SH
+	cat >fm.sh <<-\SH &&
+	#| slurm: --comment=from-front-matter
+	echo "loss: 0"
+	SH
+	tally run --executor slurm --slurm --hold fm.sh >fm.out &&
+	fm=$(queued_run fm.out) &&
+	test "$(run_json "$fm" "\" \".join(d[\"slurm\"][\"script_options\"])")" = "--comment=from-yml --comment=from-front-matter" &&
+	tally stop -y "$fm" &&
 	tally run --executor slurm --slurm "--comment=\"from the command line\"" opts.sh >o.out &&
 	job=$(queued_job o.out) && r=$(queued_run o.out) &&
 	run_json "$r" "\" \".join(d[\"slurm\"][\"options\"])" >opts &&
