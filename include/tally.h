@@ -153,6 +153,23 @@ typedef int (*tally_scalar_visitor)(void *ctx, const char *tag, int64_t step, do
  */
 int tally_run_scalar_points(const tally_run *run, tally_scalar_visitor visit, void *ctx);
 
+/** What tally_run_write_event_file() found or did. */
+typedef enum {
+	TALLY_EVENT_FILE_NONE,    /**< the run has no scalars of its own: no file */
+	TALLY_EVENT_FILE_WRITTEN, /**< made, or brought up to date */
+	TALLY_EVENT_FILE_CURRENT, /**< up to date already */
+	TALLY_EVENT_FILE_LIVE,    /**< the run writes its own as it goes (tally.yml `tensorboard: on`, format-1 runs) */
+} tally_event_file_state;
+
+/**
+ * Write the run's scalars (not those read from its own event files) as a
+ * TensorBoard event file in its .tally/, or append what it lacks (`*points`:
+ * the points added), so that `tensorboard --logdir RUNS_DIR` shows the run.
+ */
+int tally_run_write_event_file(const tally_run *run, tally_event_file_state *state, int64_t *points);
+/** Remove the event file tally_run_write_event_file() made (`*removed`: there was one). */
+int tally_run_remove_event_file(const tally_run *run, int *removed);
+
 /** Follows a run's scalar log while it is written (tally watch). */
 typedef struct tally_scalar_cursor tally_scalar_cursor;
 int tally_run_scalar_cursor(tally_scalar_cursor **out, const tally_run *run);

@@ -16,6 +16,8 @@ const cli_command cli_commands[] = {
 	{"report", cmd_report, "a self-contained HTML report of a run, or a comparison of runs", cmd_report_usage, NULL},
 	{"scalars", cmd_scalars, "list the scalar points or summaries of runs", cmd_scalars_usage, NULL},
 	{"plot", cmd_plot, "chart a scalar over steps in the terminal", cmd_plot_usage, NULL},
+	{"tensorboard", cmd_tensorboard, "show runs in TensorBoard (writes their event files on demand)",
+	 cmd_tensorboard_usage, NULL},
 	{"ls", cmd_ls, "list the files a run produced", cmd_ls_usage, NULL},
 	{"label", cmd_label, "set or clear the label of runs", cmd_label_usage, NULL},
 	{"tag", cmd_tag, "add (+TAG) and remove (-TAG) tags of runs", cmd_tag_usage, NULL},

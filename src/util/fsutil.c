@@ -309,3 +309,26 @@ char *tally_path_absolute(const char *path)
 	tally_buf_release(&raw);
 	return tally_buf_detach(&out);
 }
+
+bool tally_command_exists(const char *cmd)
+{
+	if (strchr(cmd, '/'))
+		return access(cmd, X_OK) == 0;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	bool found = false;
+	for (const char *p = path; !found;) {
+		size_t len = strcspn(p, ":");
+		char *dir = strndup(p, len);
+		char *full = dir ? tally_path_join(*dir ? dir : ".", cmd) : NULL;
+		struct stat st;
+		found = full && access(full, X_OK) == 0 && stat(full, &st) == 0 && S_ISREG(st.st_mode);
+		free(full);
+		free(dir);
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	return found;
+}

@@ -50,4 +50,8 @@ char *tally_path_join(const char *a, const char *b);
 /* The absolute, normalized form of `path` (need not exist); NULL on failure. */
 char *tally_path_absolute(const char *path);
 
+/* Whether `cmd` can be executed: a path, or a regular file found on $PATH
+ * (an empty entry is the current directory, as execvp takes it). */
+bool tally_command_exists(const char *cmd);
+
 #endif

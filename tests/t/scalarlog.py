@@ -8,13 +8,54 @@ import sys
 import time
 
 
+def _uvarint(data, pos):
+    value = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, pos
+
+
+def _unzigzag(v):
+    return (v >> 1) ^ -(v & 1)
+
+
+def _block(body, names):
+    """The points of a format-2 block ('B' or 'I'), as (tag, step, value)."""
+    pos, time, steps = 1, 0, {}
+    while pos < len(body):
+        head, pos = _uvarint(body, pos)
+        dstep, pos = _uvarint(body, pos)
+        dtime, pos = _uvarint(body, pos)
+        tag, kind = head >> 2, head & 3
+        step = steps.get(tag, 0) + _unzigzag(dstep)
+        step = (step + 2**63) % 2**64 - 2**63      # int64 wrap, as the writer's unsigned deltas
+        steps[tag] = step
+        time += _unzigzag(dtime)
+        if kind == 0:
+            value = struct.unpack_from("<d", body, pos)[0]
+            pos += 8
+        elif kind == 1:
+            value = struct.unpack_from("<f", body, pos)[0]
+            pos += 4
+        elif kind == 2:
+            packed, pos = _uvarint(body, pos)
+            value = _unzigzag(packed >> 4) / 10.0 ** (packed & 15)
+        else:
+            raise ValueError(f"value kind {kind}")
+        yield names.get(tag), step, value
+
+
 def points(path):
     """(tag, step, value) of every intact record of the log at `path`, in order."""
     try:
         data = open(path, "rb").read()
     except OSError:
         return
-    assert not data or data[:8] == b"TALLYSC1", data[:8]
+    assert not data or data[:8] in (b"TALLYSC1", b"TALLYSC2"), data[:8]
     pos, names = 8, {}
     while pos + 8 <= len(data):
         n = struct.unpack_from("<I", data, pos + 4)[0]
@@ -24,6 +65,8 @@ def points(path):
         pos += 8 + n
         if body[:1] == b"T":
             names[struct.unpack_from("<I", body, 1)[0]] = body[5:].decode()
+        elif body[:1] in (b"B", b"I"):
+            yield from _block(body, names)
         elif body[:1] == b"P":
             tag, step, value, _ = struct.unpack_from("<Iqdq", body, 1)
             yield names.get(tag), step, value

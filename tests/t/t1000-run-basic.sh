@@ -99,7 +99,7 @@ test_expect_success 'closed stdout and stderr never redirect output into the run
 	tally run c.sh >&- 2>&- &&
 	dir=$(ls -d runs/*) &&
 	test ! -s "$dir/.tally/lock" &&
-	test "$(head -c 8 "$dir/.tally/scalars.log")" = TALLYSC1 &&
+	test "$(head -c 8 "$dir/.tally/scalars.log")" = TALLYSC2 &&
 	grep -q "^oops$" "$dir/.tally/output" &&
 	test "$(show_field "[\"scalars\"][\"loss\"][\"count\"]")" = 1
 '

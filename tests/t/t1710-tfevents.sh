@@ -209,7 +209,7 @@ test_expect_success 'event files are read while the run goes, not only at its en
 	grep -q "seen while running" runs/*/.tally/output
 '
 
-test_expect_success 'scalars parsed from the output are written as an event file TensorBoard reads' '
+test_expect_success 'a run keeps its scalars once: no event file of its own unless asked' '
 	cat >print.sh <<-\SH &&
 	echo "loss: 0.5 (step 1)"
 	echo "loss: 0.25 (step 2)"
@@ -217,20 +217,85 @@ test_expect_success 'scalars parsed from the output are written as an event file
 	SH
 	tally run -q print.sh >out &&
 	dir=$(show_field "[\"dir\"]") &&
-	ls "$dir"/.tally/events.out.tfevents.*.tally >files &&
-	test $(wc -l <files) = 1 &&
+	test "$(show_field "[\"format\"]")" = 2 &&
+	test "$(head -c 8 "$dir/.tally/scalars.log")" = TALLYSC2 &&
+	! ls "$dir"/.tally/*tfevents* 2>/dev/null
+'
+
+# The points of an event file, "step tag value" a line, checked by the independent decoder.
+event_points() {
 	"$PYTHON" -c "
 import sys, tfevents
 events = list(tfevents.read(sys.argv[1]))
 assert events[0][\"file_version\"] == \"brain.Event:2\", events[0]
-points = [(e.get(\"step\", 0), v[\"tag\"], v[\"simple_value\"]) for e in events[1:] for v in e[\"values\"]]
-assert points == [(1, \"loss\", 0.5), (2, \"loss\", 0.25), (2, \"acc\", 0.75)], points  # an explicit step holds for the lines after it
 assert all(e[\"wall_time\"] > 1.7e9 for e in events)
-" "$(cat files)"
+assert sum(1 for e in events if \"file_version\" in e) == 1
+for e in events[1:]:
+    for v in e[\"values\"]:
+        print(e.get(\"step\", 0), v[\"tag\"], v[\"simple_value\"])
+" "$1"
+}
+
+test_expect_success 'tally tensorboard --files-only writes an event file TensorBoard reads, once' '
+	tally tensorboard --files-only 1 >out 2>err &&
+	grep -q "Event files: 1 written (3 points)" err &&
+	grep -q "tensorboard --logdir" out &&
+	dir=$(show_field "[\"dir\"]") &&
+	ls "$dir"/.tally/events.out.tfevents.*.tally >files &&
+	test $(wc -l <files) = 1 &&
+	event_points "$(cat files)" >points &&
+	printf "1 loss 0.5\n2 loss 0.25\n2 acc 0.75\n" >expect &&  # an explicit step holds for the lines after it
+	test_cmp expect points &&
+	cp "$(cat files)" before &&
+	tally tensorboard --files-only 1 2>err &&
+	grep -q "0 written (0 points), 1 up to date" err &&
+	cmp before "$(cat files)"
 '
 
-test_expect_success 'points read from event files are not written back into tally'"'"'s own' '
+test_expect_success 'an event file longer or shorter than events.json says is mended' '
+	dir=$(show_field "[\"dir\"]") &&
+	f=$(ls "$dir"/.tally/events.out.tfevents.*.tally) &&
+	printf "torn tail of a crashed export" >>"$f" &&
+	tally tensorboard --files-only 1 2>err &&
+	event_points "$f" >points &&
+	test_cmp expect points &&
+	head -c 60 "$f" >short && cat short >"$f" &&
+	tally tensorboard --files-only 1 2>err &&
+	grep -q "1 written (3 points)" err &&
+	event_points "$f" >points &&
+	test_cmp expect points
+'
+
+test_expect_success 'with tensorboard: on in tally.yml the run writes its event file as it goes' '
+	mkdir live && cd live &&
+	echo "tensorboard: on" >tally.yml &&
+	cp ../print.sh . &&
+	tally run -q print.sh >out &&
+	dir=$(show_field "[\"dir\"]") &&
+	ls "$dir"/.tally/events.out.tfevents.*.tally >files &&
+	test $(wc -l <files) = 1 &&
+	test ! -e "$dir/.tally/events.json" &&
+	event_points "$(cat files)" >points &&
+	test_cmp ../expect points &&
+	tally tensorboard --files-only 2>err &&
+	grep -q "1 written by their runs" err &&
+	tally tensorboard --remove >out &&
+	grep -q "of 0 runs" out &&
+	test -f "$(cat files)"
+'
+
+test_expect_success 'tensorboard: takes on or off only' '
+	mkdir badyml && cd badyml &&
+	echo "tensorboard: sometimes" >tally.yml &&
+	echo "echo loss: 1" >p.sh &&
+	test_must_fail tally run p.sh 2>err &&
+	grep -q "tally.yml line 1 .*'"'"'tensorboard'"'"' must be on or off" err &&
+	test "$(run_count)" = 0
+'
+
+test_expect_success 'points read from the script'"'"'s event files are not written into tally'"'"'s own' '
 	tally run -q tb.py >out 2>err &&
+	tally tensorboard --files-only 1 2>err &&
 	dir=$(show_field "[\"dir\"]") &&
 	for f in "$dir"/.tally/events.out.tfevents.*; do
 		# only system metrics, if the run lasted long enough to have any
@@ -241,6 +306,83 @@ tags = {v[\"tag\"] for e in tfevents.read(sys.argv[1]) for v in e.get(\"values\"
 assert all(t.startswith(\"sys/\") for t in tags), tags
 " "$f" || return 1
 	done
+'
+
+# A stand-in for TensorBoard: records its argv, then runs what the test gives it.
+fake_tensorboard() {
+	mkdir -p fakebin &&
+	cat >fakebin/tensorboard <<-EOF &&
+	#!$PYTHON
+	import json, os, sys
+	json.dump(sys.argv[1:], open("tb-argv.json", "w"))
+	$1
+	EOF
+	chmod +x fakebin/tensorboard
+}
+
+test_expect_success 'tally tensorboard starts TensorBoard on the runs and returns its status' '
+	fake_tensorboard "sys.exit(3)" &&
+	PATH="$PWD/fakebin:$PATH" test_expect_code 3 tally tensorboard --port 6007 2>err &&
+	"$PYTHON" -c "import json,sys; a=json.load(open(\"tb-argv.json\")); assert a == [\"--logdir\", sys.argv[1], \"--port\", \"6007\"], a" "$PWD/runs" &&
+	id=$(show_field "[\"id\"]") && dir=$(show_field "[\"dir\"]") &&
+	PATH="$PWD/fakebin:$PATH" test_expect_code 3 tally tensorboard 1 2>err &&
+	"$PYTHON" -c "import json,sys; a=json.load(open(\"tb-argv.json\")); assert a == [\"--logdir_spec\", sys.argv[1]], a" "$id:$dir"
+'
+
+test_expect_success 'a running run'"'"'s event file grows while TensorBoard shows it' '
+	cat >slow.py <<-\PY &&
+	import os, time
+	print("loss: 1.5 (step 1)", flush=True)
+	while not os.path.exists("../../go"):
+	    time.sleep(0.02)
+	print("loss: 0.5 (step 2)", flush=True)
+	PY
+	fake_tensorboard "
+import glob, time
+def points():
+    files = glob.glob(\"runs/*/.tally/events.out.tfevents.*.tally\")
+    return [l for f in files for l in open(f, \"rb\").read().split(b\"loss\")[1:]] if files else []
+def wait(n):
+    for _ in range(1200):
+        if len(points()) >= n:
+            return
+        time.sleep(0.05)
+    sys.exit(9)
+wait(1)
+open(\"go\", \"w\").close()
+wait(2)
+" &&
+	rm -rf runs &&
+	(tally run -q slow.py >run.out 2>&1 &) &&
+	wait_until sh -c "grep -q \"loss: 1.5\" runs/*/.tally/output" &&   # the glob, once the run is there
+	wait_until sh -c "test -s runs/*/.tally/scalars.log" &&
+	PATH="$PWD/fakebin:$PATH" TALLY_TENSORBOARD_REFRESH=0.05 tally tensorboard 1 2>err &&
+	wait_until sh -c "grep -q completed runs/*/.tally/run.json" &&
+	event_points runs/*/.tally/events.out.tfevents.*.tally >points &&
+	printf "1 loss 1.5\n2 loss 0.5\n" >expect &&
+	test_cmp expect points
+'
+
+test_expect_success 'tally tensorboard --remove removes the files it wrote, nothing else' '
+	tally tensorboard --remove >out &&
+	grep -q "Removed the event files of 1 run" out &&
+	! ls runs/*/.tally/events* 2>/dev/null &&
+	tally tensorboard --remove >out &&
+	grep -q "of 0 runs" out
+'
+
+test_expect_success 'tally tensorboard: bad options and a missing TensorBoard change nothing' '
+	test_must_fail tally tensorboard --port 0 2>err &&
+	grep -q "^tally: --port needs a port number from 1 to 65535" err &&
+	test_must_fail tally tensorboard --port x 2>err &&
+	test_must_fail tally tensorboard --remove --files-only 2>err &&
+	grep -q "takes no --files-only" err &&
+	test_must_fail tally tensorboard --bogus 2>err &&
+	grep -q "unknown option" err &&
+	test_must_fail tally tensorboard nosuchrun --files-only 2>err &&
+	PATH="$TALLY_BIN_DIR:/usr/bin:/bin" test_expect_code 127 tally tensorboard 2>err &&
+	grep -q "^tally: .tensorboard. is not on PATH — install TensorBoard" err &&
+	! ls runs/*/.tally/events* 2>/dev/null
 '
 
 test_done

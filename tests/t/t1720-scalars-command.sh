@@ -106,6 +106,87 @@ assert not any(k.startswith(\"metric_sys/\") for k in r), r
 "
 '
 
+test_expect_success 'every printed value comes back exactly, whatever its digits' '
+	cat >values.py <<-\PY &&
+	import random, struct
+	random.seed(7)
+	for step in range(3000):
+	    kind = step % 6
+	    if kind == 0:
+	        v = round(random.random(), 4)                                   # "loss: 0.3124"
+	    elif kind == 1:
+	        v = random.random() * 10 ** random.randint(-30, 30)              # a full double
+	    elif kind == 2:
+	        v = struct.unpack("f", struct.pack("f", random.random()))[0]     # a float32 metric
+	    elif kind == 3:
+	        v = -random.randint(0, 10 ** 15) / 10 ** random.randint(0, 15)
+	    elif kind == 4:
+	        v = random.choice([0.0, -0.0, 1e300, -5e-324, 123456789012345678.0])
+	    else:
+	        v = float(step)
+	    print("tag%d: %r (step %d)" % (kind, v, step * 1000003))
+	PY
+	tally run values.py >out &&
+	tally scalars --format json >points.json &&
+	dir=$(show_field "[\"dir\"]") &&
+	PYTHONPATH="$TEST_DIRECTORY" "$PYTHON" -c "
+import json
+want = {}
+for line in open(\"out\"):
+    if line.startswith(\"tag\"):
+        tag, rest = line.split(\": \")
+        value, step = rest.split(\" (step \")
+        want[(tag, int(step.rstrip(\")\n\")))] = float(value)
+got = {(p[\"tag\"], p[\"step\"]): p[\"value\"] for p in json.load(open(\"points.json\"))}
+assert len(got) == len(want) == 3000, (len(got), len(want))
+assert all(got[k] == v for k, v in want.items())
+# bit for bit (the sign of a zero too), by the independent reader of the log
+import scalarlog, struct, sys
+logged = {(t, s): v for t, s, v in scalarlog.points(sys.argv[1] + \"/.tally/scalars.log\")}
+bits = lambda v: struct.pack(\"<d\", v)
+assert all(bits(logged[k]) == bits(v) for k, v in want.items())
+" "$dir" &&
+	test $(stat -c %s "$dir/.tally/scalars.log") -lt $((3000 * 14))   # format 1: 37 bytes a point
+'
+
+test_expect_success 'a run of format 1 (an older tally'"'"'s scalar log) reads the same' '
+	id=$(show_field "[\"id\"]") && dir=$(show_field "[\"dir\"]") &&
+	tally scalars "$id" --format csv >new.csv &&
+	tally scalars "$id" --summary --format json >new-summary.json &&
+	"$PYTHON" -c "
+import struct, sys, zlib
+sys.path.insert(0, sys.argv[2])
+import scalarlog, tfevents
+log = sys.argv[1] + \"/.tally/scalars.log\"
+points = list(scalarlog.points(log))
+times = []
+# format 1: the same points as one P record each (docs/run-format.md); the times are kept from csv
+import csv
+rows = list(csv.DictReader(open(\"new.csv\")))
+def record(body):
+    return struct.pack(\"<II\", tfevents.crc32c(body), len(body)) + body
+out, ids = [b\"TALLYSC1\"], {}
+for (tag, step, value), row in zip(points, rows):
+    if tag not in ids:
+        ids[tag] = len(ids)
+        out.append(record(b\"T\" + struct.pack(\"<I\", ids[tag]) + tag.encode()))
+    out.append(record(b\"P\" + struct.pack(\"<Iqdq\", ids[tag], step, value, 0)))
+open(log, \"wb\").write(b\"\".join(out))
+" "$dir" "$TEST_DIRECTORY" &&
+	test "$(head -c 8 "$dir/.tally/scalars.log")" = TALLYSC1 &&
+	rm "$dir/.tally/scalars.json" &&
+	tally reindex >/dev/null &&
+	tally scalars "$id" --format json >old.json &&
+	tally scalars "$id" --summary --format json >old-summary.json &&
+	test_cmp new-summary.json old-summary.json &&
+	"$PYTHON" -c "
+import json
+old, new = json.load(open(\"old.json\")), json.load(open(\"points.json\"))
+strip = lambda ps: [(p[\"tag\"], p[\"step\"], p[\"value\"]) for p in ps]
+assert strip(old) == strip([p for p in new if p[\"run\"] == old[0][\"run\"]])
+"
+'
+
 test_expect_success 'a run without scalars lists nothing; a bad run or option is an error' '
 	echo "echo hello" >quiet.sh &&
 	tally run -q quiet.sh >/dev/null 2>&1 &&

@@ -109,8 +109,10 @@ static void torn_tail_is_ignored(void **state)
 	const char *dir = *state;
 	tally_scalar_log *log = NULL;
 	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 10; i++) { /* a flush each: ten blocks, as a slow run writes them */
 		tally__scalar_log_append(log, "loss", i, i, 0);
+		tally__scalar_log_flush(log);
+	}
 	tally__scalar_log_free(log);
 	char *path = tally_path_join(dir, ".tally/scalars.log");
 	struct stat st;
@@ -156,6 +158,225 @@ static void appending_after_reopen_continues_the_log(void **state)
 	json_t *s = tally__scalars_summary_load(dir); /* the summary covers both writers */
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "a"), "count")), 2);
 	json_decref(s);
+}
+
+/* ---- format 2: every point comes back bit for bit ---- */
+
+typedef struct {
+	char tag[16];
+	int64_t step, time_ms;
+	double value;
+	bool imported;
+} wide_point;
+
+typedef struct {
+	wide_point *p;
+	size_t n, cap;
+} wide_points;
+
+static int collect_wide(void *ctx, const char *tag, int64_t step, double value, int64_t time_ms)
+{
+	wide_points *w = ctx;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 1024;
+		w->p = realloc(w->p, w->cap * sizeof *w->p);
+		assert_non_null(w->p);
+	}
+	wide_point *q = &w->p[w->n++];
+	snprintf(q->tag, sizeof q->tag, "%s", tag);
+	q->step = step;
+	q->value = value;
+	q->time_ms = time_ms;
+	return 0;
+}
+
+static bool same_bits(double a, double b)
+{
+	return !memcmp(&a, &b, sizeof a);
+}
+
+/* The awkward values: decimals, floats, NaN with a payload, signed zeros, extremes. */
+static double awkward_value(size_t i)
+{
+	static const double fixed[] = {0.3124, -0.0, 0.0, 1e300, -1e-300, 5e-324, 0.1, 123456789.0, -42.5, 1e15, 1e16,
+	                               0.30000000000000004, 9007199254740993.0, 3.4028234663852886e38, 1e-7};
+	size_t n = sizeof fixed / sizeof *fixed;
+	if (i % 20 < n)
+		return fixed[i % 20];
+	switch (i % 20) {
+	case 15: {
+		uint64_t bits = 0x7ff8000000000000u | (i & 0xffff); /* a NaN with a payload */
+		double v;
+		memcpy(&v, &bits, sizeof v);
+		return v;
+	}
+	case 16: return i % 40 < 20 ? INFINITY : -INFINITY;
+	case 17: return (double)(float)(i * 0.001f);      /* what a float32 metric prints at full precision */
+	case 18: return (double)i / 3.0;                   /* a full double */
+	default: return round((double)i * 0.7311) / 1e4; /* "0.1234" */
+	}
+}
+
+static void every_point_comes_back_bit_for_bit(void **state)
+{
+	const char *dir = *state;
+	tally_scalar_log *log;
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	char tag[16];
+	size_t n = 150000; /* several blocks in one flush (a block holds at most 64 KiB) */
+	wide_points want = {0};
+	for (size_t i = 0; i < n; i++) {
+		snprintf(tag, sizeof tag, "t%zu", i % 40 < 30 ? i % 3 : i % 40); /* 13 tags, ids up to 39 */
+		int64_t step = i % 1000 == 7 ? (i % 2000 == 7 ? INT64_MIN : INT64_MAX) : (int64_t)(i / 3) - 10;
+		int64_t time = i % 500 == 3 ? -5 : 1700000000000 + (int64_t)i * 37 - (i % 7 == 0 ? 100000 : 0);
+		double value = awkward_value(i);
+		bool imported = i % 10000 >= 9990; /* a burst read from the script's event files */
+		if (imported)
+			assert_int_equal(tally__scalar_log_import(log, tag, step, value, time), 0);
+		else
+			assert_int_equal(tally__scalar_log_append(log, tag, step, value, time), 0);
+		collect_wide(&want, tag, step, value, time);
+		if (i == n / 2)
+			assert_int_equal(tally__scalar_log_flush(log), 0);
+	}
+	tally__scalar_log_free(log);
+
+	wide_points got = {0};
+	bool truncated = true;
+	assert_int_equal(tally__scalar_log_read(dir, collect_wide, &got, &truncated), 0);
+	assert_false(truncated);
+	assert_int_equal(got.n, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(got.p[i].tag, want.p[i].tag);
+		assert_int_equal(got.p[i].step, want.p[i].step);
+		assert_int_equal(got.p[i].time_ms, want.p[i].time_ms);
+		assert_true(same_bits(got.p[i].value, want.p[i].value));
+	}
+	free(want.p);
+	free(got.p);
+}
+
+static off_t log_size(const char *dir)
+{
+	char *path = tally_path_join(dir, ".tally/scalars.log");
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	free(path);
+	return st.st_size;
+}
+
+static void printed_metrics_cost_a_few_bytes_a_point(void **state)
+{
+	const char *dir = *state;
+	tally_scalar_log *log;
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	size_t n = 100000;
+	for (size_t i = 0; i < n; i++) { /* two scalars a step, as "loss: 0.3124 - acc: 0.9012" prints them */
+		int64_t t = 1700000000000 + (int64_t)i * 3;
+		assert_int_equal(tally__scalar_log_append(log, "loss", (int64_t)i, round(2000.0 / (double)(i + 1)) / 1e4, t), 0);
+		assert_int_equal(tally__scalar_log_append(log, "acc", (int64_t)i, (double)(i % 10000) / 1e4, t), 0);
+	}
+	tally__scalar_log_free(log);
+	double per_point = (double)log_size(dir) / (double)(2 * n);
+	print_message("%.2f bytes a point\n", per_point);
+	assert_true(per_point < 7.0); /* format 1: 37 */
+}
+
+/* A log an older tally wrote (format 1) is read, and appending to it keeps its format. */
+static void format_one_logs_are_read_and_kept(void **state)
+{
+	const char *dir = *state;
+	char *path = tally_path_join(dir, ".tally/scalars.log");
+	tally_buf b = TALLY_BUF_INIT;
+	tally_buf_add(&b, "TALLYSC1", 8);
+	unsigned char tag_body[9] = {'T', 0, 0, 0, 0, 'l', 'o', 's', 's'};
+	unsigned char head[8];
+	uint32_t crc = tally__crc32c(0, tag_body, sizeof tag_body);
+	for (int k = 0; k < 4; k++) {
+		head[k] = (unsigned char)(crc >> (8 * k));
+		head[4 + k] = (unsigned char)(sizeof tag_body >> (8 * k));
+	}
+	tally_buf_add(&b, head, 8);
+	tally_buf_add(&b, tag_body, sizeof tag_body);
+	for (int i = 0; i < 3; i++) {
+		unsigned char body[29] = {'P'};
+		double v = 0.5 + i;
+		uint64_t bits;
+		memcpy(&bits, &v, 8);
+		for (int k = 0; k < 8; k++) {
+			body[5 + k] = (unsigned char)((uint64_t)(i + 1) >> (8 * k));
+			body[13 + k] = (unsigned char)(bits >> (8 * k));
+			body[21 + k] = (unsigned char)((uint64_t)(1000 + i) >> (8 * k));
+		}
+		crc = tally__crc32c(0, body, sizeof body);
+		for (int k = 0; k < 4; k++) {
+			head[k] = (unsigned char)(crc >> (8 * k));
+			head[4 + k] = (unsigned char)(sizeof body >> (8 * k));
+		}
+		tally_buf_add(&b, head, 8);
+		tally_buf_add(&b, body, sizeof body);
+	}
+	assert_int_equal(tally_write_file_atomic(path, b.ptr, b.len, 0), 0);
+	tally_buf_release(&b);
+
+	tally_scalar_log *log;
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	assert_int_equal(tally__scalar_log_append(log, "loss", 4, 9.25, 2000), 0);
+	assert_int_equal(tally__scalar_log_append(log, "acc", 4, 0.125, 2000), 0);
+	assert_int_equal(tally__scalar_log_write_summary(log, 0), 0);
+	tally__scalar_log_free(log);
+
+	assert_int_equal(tally_read_file(&b, path, 0), 0);
+	assert_memory_equal(b.ptr, "TALLYSC1", 8); /* an older tally can still read it */
+	tally_buf_release(&b);
+	points p = {0};
+	bool truncated = true;
+	assert_int_equal(tally__scalar_log_read(dir, collect, &p, &truncated), 0);
+	assert_false(truncated);
+	assert_int_equal(p.n, 5);
+	assert_string_equal(p.tags[0], "loss");
+	assert_int_equal(p.steps[2], 3);
+	assert_true(p.values[2] == 2.5);
+	assert_string_equal(p.tags[4], "acc");
+	assert_true(p.values[3] == 9.25 && p.values[4] == 0.125);
+	json_t *s = tally__scalars_summary_load(dir); /* the old points count in the summary */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "loss"), "count")), 4);
+	json_decref(s);
+	free(path);
+}
+
+/* A block whose CRC holds but whose points do not decode is damage: reading stops before it. */
+static void a_malformed_block_stops_the_reading(void **state)
+{
+	const char *dir = *state;
+	tally_scalar_log *log;
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	assert_int_equal(tally__scalar_log_append(log, "loss", 1, 0.5, 1), 0);
+	tally__scalar_log_free(log);
+	char *path = tally_path_join(dir, ".tally/scalars.log");
+	int fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	static const unsigned char bodies[][4] = {
+	    {'B', 0x03, 0x02, 0x02}, /* value kind 3 */
+	    {'B', 0x04, 0x02, 0x02}, /* tag id 1 was never defined */
+	    {'B', 0x02, 0x02, 0x80}, /* a varint cut off */
+	};
+	for (size_t i = 0; i < 3; i++) {
+		unsigned char head[8];
+		uint32_t crc = tally__crc32c(0, bodies[i], 4);
+		for (int k = 0; k < 4; k++) {
+			head[k] = (unsigned char)(crc >> (8 * k));
+			head[4 + k] = (unsigned char)(4u >> (8 * k));
+		}
+		assert_true(write(fd, head, 8) == 8 && write(fd, bodies[i], 4) == 4);
+	}
+	close(fd);
+	points p = {0};
+	bool truncated = false;
+	assert_int_equal(tally__scalar_log_read(dir, collect, &p, &truncated), 0);
+	assert_true(truncated);
+	assert_int_equal(p.n, 1);
+	free(path);
 }
 
 static void feed(tally_outparse *p, tally_scalar_log *log, const char *line)
@@ -581,6 +802,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(log_round_trip_and_summary, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(torn_tail_is_ignored, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(appending_after_reopen_continues_the_log, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(every_point_comes_back_bit_for_bit, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(printed_metrics_cost_a_few_bytes_a_point, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(format_one_logs_are_read_and_kept, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(a_malformed_block_stops_the_reading, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(output_lines_become_scalars, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(keras_lines_become_scalars, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(common_log_styles_become_scalars, make_run_dir, remove_run_dir),

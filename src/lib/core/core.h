@@ -25,6 +25,8 @@
 
 /* A run directory keeps tally's files in this subfolder (docs/run-format.md). */
 #define TALLY_META_DIR ".tally"
+/* run.json's "format": 2 since scalar logs are blocks (format-1 runs read the same). */
+#define TALLY_RUN_FORMAT 2
 /* Room for a run id and its NUL. */
 #define TALLY_ID_MAX 64
 

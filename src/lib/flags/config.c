@@ -13,6 +13,7 @@
  *   flags-dest: args              # where flag values go, for every script
  *   extra-args: [--log-dir, "${run_dir}/logs"]   # appended to every command
  *   system-metrics: 5             # seconds between sys/... samples (CPU, memory, GPU); off
+ *   tensorboard: on               # also write each run's scalars to a TensorBoard event file as it goes
  *   slurm: --partition=gpu --time=2:00:00   # sbatch options of runs sent to Slurm (or a list)
  *   scripts:                      # per script: what its front matter could say
  *     train.R: {flags-dest: flags.yml, flags: {lr: 0.1}, slurm: --gres=gpu:1}
@@ -148,22 +149,29 @@ static int parse_int64(const char *text, int64_t *out)
 	return 0;
 }
 
-/* `system-metrics:` on, off (YAML's booleans), or seconds between samples. */
-static int load_system_metrics(tally_config *cfg, const char *text)
+/* YAML's booleans: 1 on, 0 off, -1 neither. */
+static int yaml_boolean(const char *text)
 {
 	static const char *const on[] = {"on", "true", "yes", "On", "True", "Yes", "ON", "TRUE", "YES"};
 	static const char *const off[] = {"off", "false", "no", "Off", "False", "No", "OFF", "FALSE", "NO"};
+	for (size_t i = 0; text && i < sizeof on / sizeof *on; i++) {
+		if (!strcmp(text, on[i]))
+			return 1;
+		if (!strcmp(text, off[i]))
+			return 0;
+	}
+	return -1;
+}
+
+/* `system-metrics:` on, off (YAML's booleans), or seconds between samples. */
+static int load_system_metrics(tally_config *cfg, const char *text)
+{
 	if (!text)
 		return -1;
-	for (size_t i = 0; i < sizeof on / sizeof *on; i++) {
-		if (!strcmp(text, on[i])) {
-			cfg->system_metrics_ms = TALLY_SYSTEM_METRICS_MS;
-			return 0;
-		}
-		if (!strcmp(text, off[i])) {
-			cfg->system_metrics_ms = 0;
-			return 0;
-		}
+	int on = yaml_boolean(text);
+	if (on >= 0) {
+		cfg->system_metrics_ms = on ? TALLY_SYSTEM_METRICS_MS : 0;
+		return 0;
 	}
 	char *end;
 	double seconds = strtod(text, &end);
@@ -260,6 +268,12 @@ static int load_document(tally_config *cfg, yaml_document_t *doc, const char *pa
 		} else if (key && !strcmp(key, "system-metrics")) {
 			rc = load_system_metrics(cfg, scalar_of(doc, v)) ? config_error(path, v,
 			     "'system-metrics' must be on, off, or the seconds between samples (0.5 to 3600)") : 0;
+		} else if (key && !strcmp(key, "tensorboard")) {
+			int on = yaml_boolean(scalar_of(doc, v));
+			if (on < 0)
+				rc = config_error(path, v, "'tensorboard' must be on or off (on: each run also writes its scalars "
+				                           "to a TensorBoard event file as it goes)");
+			cfg->tensorboard_live = on == 1;
 		} else if (key && !strcmp(key, "slurm")) {
 			tally_strlist_release(&cfg->slurm_options); /* a repeated key: the last one wins */
 			if (tally__slurm_options_from_yaml(&cfg->slurm_options, doc, v))
@@ -273,7 +287,7 @@ static int load_document(tally_config *cfg, yaml_document_t *doc, const char *pa
 		} else {
 			rc = config_error(path, v,
 			                  "unknown setting (known: runs-dir, interpreters, venv, sources, flags-dest, extra-args, system-metrics, output-scalars, "
-			                  "slurm, scripts)");
+			                  "tensorboard, slurm, scripts)");
 		}
 		if (rc)
 			return rc;

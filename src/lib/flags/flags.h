@@ -28,6 +28,7 @@ typedef struct {
 	char *flags_dest;          /* `flags-dest:` for every script, or NULL */
 	char **extra_args;         /* `extra-args:` appended to every command (templates), NULL-terminated */
 	int64_t system_metrics_ms; /* `system-metrics:` sampling interval; 0 = off */
+	bool tensorboard_live;     /* `tensorboard: on`: runs write a TensorBoard event file as they go */
 	tally_strlist slurm_options; /* `slurm:` sbatch options for every script, one word each */
 	char *text;                /* the file's text, for the per-script settings (tally__config_script_flags) */
 	char *path;                /* tally.yml's path */

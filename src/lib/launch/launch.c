@@ -1167,7 +1167,8 @@ static int launch(tally_run **out, int *exit_code, tally_store *store, const tal
 	    (rc = tally__meta_save(run->dir, run->meta, 0)) || (rc = tally__scalar_log_open(&run->log, run->dir)) ||
 	    (rc = tally__output_open(&sup.output, run->dir, parser, run->log)) ||
 	    (rc = tally__scalar_file_new(&sup.scalar_file, run->dir)) ||
-	    (rc = tally__tfevents_reader_new(&sup.tfevents, run->dir)) || (rc = tally__tfevents_mirror_log(run->log, run->dir)) ||
+	    (rc = tally__tfevents_reader_new(&sup.tfevents, run->dir)) ||
+	    (cfg.tensorboard_live && (rc = tally__tfevents_mirror_log(run->log, run->dir))) ||
 	    (rc = build_child_env(&envp, run, &resolved.values, sup.scalar_file))) {
 		rc = fail_run(run, rc);
 		goto done;

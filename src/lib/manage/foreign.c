@@ -611,7 +611,7 @@ static int convert_run(tally_foreign_kind kind, const char *src, const char *int
 	if (!rc)
 		rc = copy_tree(src, c.dir, tools[kind].meta_dir);
 	if (!rc) {
-		c.meta = json_pack("{s:i, s:s, s:s, s:n, s:[], s:{}, s:s, s:[], s:s, s:n, s:s, s:{s:s, s:s}}", "format", 1,
+		c.meta = json_pack("{s:i, s:s, s:s, s:n, s:[], s:{}, s:s, s:[], s:s, s:n, s:s, s:{s:s, s:s}}", "format", TALLY_RUN_FORMAT,
 		                   "id", id, "status", "completed", "script", "command", "flags", "label", "", "tags",
 		                   "host", "", "user", "tally_version", tally_version(), "imported_from", "tool",
 		                   tools[kind].tool, "path", src);

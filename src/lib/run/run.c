@@ -150,7 +150,7 @@ const char *tally__user_name(void)
 json_t *tally__meta_base(const tally_store *store, const char *script, const char *const *argv)
 {
 	json_t *m = json_object();
-	json_object_set_new(m, "format", json_integer(1));
+	json_object_set_new(m, "format", json_integer(TALLY_RUN_FORMAT));
 	json_object_set_new(m, "id", json_string(""));
 	json_object_set_new(m, "status", json_string("running"));
 	json_object_set_new(m, "script", script ? tally__json_text(script) : json_null());
@@ -500,6 +500,19 @@ int tally_run_scalar_points(const tally_run *run, tally_scalar_visitor visit, vo
 {
 	bool truncated = false;
 	return tally__scalar_log_read(run->dir, visit, ctx, &truncated);
+}
+
+int tally_run_write_event_file(const tally_run *run, tally_event_file_state *state, int64_t *points)
+{
+	return tally__tfevents_export(run->dir, state, points);
+}
+
+int tally_run_remove_event_file(const tally_run *run, int *removed)
+{
+	bool was = false;
+	int rc = tally__tfevents_export_remove(run->dir, &was);
+	*removed = was;
+	return rc;
 }
 
 int tally_run_scalar_cursor(tally_scalar_cursor **out, const tally_run *run)

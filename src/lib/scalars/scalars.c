@@ -3,19 +3,33 @@
  * .tally/scalars.log, plus a per-tag summary in .tally/scalars.json that the
  * index reads.
  *
- * File format (little-endian):
- *   "TALLYSC1"                                  8-byte header
+ * File format 2 (little-endian; docs/run-format.md):
+ *   "TALLYSC2"                                  8-byte header
  *   record*: u32 crc32c(body) | u32 len(body) | body
  *   body 'T': u8 'T' | u32 tag_id | name bytes  defines a tag
- *   body 'P': u8 'P' | u32 tag_id | i64 step | f64 value | i64 time_ms
- * Points cost 37 bytes; a million of them is 37 MB.  A crash can only tear
- * the last record, whose CRC or length then fails: readers stop there.
+ *   body 'B': u8 'B' | point*                   a block of points, in arrival order
+ *   body 'I': the same, points read from the run's own TensorBoard event files
+ *   point: uvarint(tag_id << 2 | kind) | svarint Δstep | svarint Δtime_ms | value
+ * Δstep is from the same tag's previous point in the block, Δtime from the
+ * block's previous point (both from 0 for the first), so a block reads on its
+ * own.  The value is, by kind: 0 the f64's 8 bytes; 1 an f32's 4 bytes (the
+ * double is exactly that float); 2 uvarint(zigzag(m) << 4 | k) for the double
+ * m / 10^k (0 <= k <= 15), which is how printed metrics ("loss: 0.3124")
+ * mostly look.  A point of printed output costs 5 to 6 bytes instead of
+ * format 1's 37.
+ *
+ * Format 1 ("TALLYSC1") had one record per point instead of blocks,
+ *   body 'P': u8 'P' | u32 tag_id | i64 step | f64 value | i64 time_ms,
+ * and is still read; a writer appending to a format-1 log keeps writing 'P'.
+ * A crash can only tear the last record, whose CRC or length then fails:
+ * readers stop there.
  */
 #include "lib/scalars/scalars.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +39,15 @@
 #include "util/le.h"
 #include "util/timeutil.h"
 
-#define LOG_MAGIC "TALLYSC1"
+#define LOG_MAGIC "TALLYSC2"
+#define LOG_MAGIC_V1 "TALLYSC1"
 #define LOG_BUFFER 65536
+#define MAX_BLOCK 65536                              /* a block record's body, at most */
+#define MAX_POINT_BYTES (3 * TALLY_VARINT_MAX + 8)   /* one encoded point, at most */
+#define VALUE_F64 0
+#define VALUE_F32 1
+#define VALUE_DECIMAL 2
+#define MAX_DECIMAL_EXP 15
 #define MAX_TAGS 10000
 #define MAX_TAG_LEN 256
 
@@ -119,12 +140,18 @@ typedef struct {
 	char *name;
 	tally_scalar_summary sum;
 	int64_t mark;  /* for the output parser's step tracking (tally__scalar_log_mark) */
+	uint64_t block_step;   /* its last step in the open block ... */
+	uint64_t block_number; /* ... if this is that block's number */
 } log_tag;
 
 struct tally_scalar_log {
 	char *dir;
 	int fd;
-	tally_buf pending;
+	tally_buf pending;     /* whole records not written yet */
+	tally_buf block;       /* the open block's body ('B' or 'I' and points), not a record yet */
+	uint64_t block_number; /* counts blocks, from 1 */
+	uint64_t block_time;   /* the open block's last time */
+	bool format1;          /* appending to a format-1 log: one 'P' record per point */
 	log_tag *tags;
 	size_t n_tags, cap_tags;
 	uint32_t *slots;       /* open-addressing hash of tag index + 1 (0 = empty) */
@@ -171,6 +198,15 @@ static void add_record(tally_scalar_log *log, const unsigned char *body, size_t 
 	tally_buf_add(&log->pending, body, len);
 }
 
+/* Close the open block: it becomes a record. */
+static void end_block(tally_scalar_log *log)
+{
+	if (!log->block.len)
+		return;
+	add_record(log, (const unsigned char *)log->block.ptr, log->block.len);
+	tally_buf_clear(&log->block);
+}
+
 /* Find or define a tag; -1 when the tag limit is reached or memory runs out. */
 static long tag_index(tally_scalar_log *log, const char *name, size_t len)
 {
@@ -202,6 +238,7 @@ static long tag_index(tally_scalar_log *log, const char *name, size_t len)
 		return -1;
 	log->slots[s] = (uint32_t)++log->n_tags;
 	if (!log->replaying) { /* the definition is recorded before anything can fail */
+		end_block(log); /* it precedes every point of the tag */
 		unsigned char body[5 + MAX_TAG_LEN];
 		body[0] = 'T';
 		tally_put_le(body + 1, (uint32_t)(log->n_tags - 1), 4);
@@ -248,6 +285,7 @@ int tally__scalar_log_open(tally_scalar_log **out, const char *dir)
 		return tally__error_oom();
 	log->fd = -1;
 	log->pending = (tally_buf)TALLY_BUF_INIT;
+	log->block = (tally_buf)TALLY_BUF_INIT;
 	log->dir = strdup(dir);
 	tally_buf_printf(&path, "%s/" TALLY_META_DIR "/scalars.log", dir);
 	if (!log->dir || tally_buf_oom(&path) || rehash(log, 64) < 0) {
@@ -297,6 +335,94 @@ void tally__scalar_log_set_mirror(tally_scalar_log *log, tally_scalar_mirror mir
 	log->mirror = mirror;
 }
 
+/* The value as m / 10^k, when that division gives exactly its bits back (as the reader computes it). */
+static bool as_decimal(double value, int64_t *mantissa, unsigned *exp)
+{
+	static const double pow10[MAX_DECIMAL_EXP + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                                                  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	if (!isfinite(value))
+		return false;
+	for (unsigned k = 0; k <= MAX_DECIMAL_EXP; k++) {
+		double scaled = rint(value * pow10[k]);
+		if (!(fabs(scaled) < 9007199254740992.0)) /* 2^53: beyond it m / 10^k is not exact */
+			return false;
+		int64_t m = (int64_t)scaled;
+		double back = (double)m / pow10[k];
+		if (!memcmp(&back, &value, sizeof back)) { /* bits, so -0.0 is not 0 */
+			*mantissa = m;
+			*exp = k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether the double is exactly a float (TensorBoard's values, float32 metrics); NaNs keep their 8 bytes. */
+static bool exactly_f32(double value, float *narrow)
+{
+	if (isnan(value) || (isfinite(value) && fabs(value) > (double)FLT_MAX))
+		return false;
+	*narrow = (float)value;
+	return (double)*narrow == value;
+}
+
+/* Append one point to the open block (format 2), starting one when needed. */
+static void block_add(tally_scalar_log *log, long idx, int64_t step, double value, int64_t time_ms, bool imported)
+{
+	char kind = imported ? 'I' : 'B';
+	if (log->block.len && (log->block.ptr[0] != kind || log->block.len + MAX_POINT_BYTES > MAX_BLOCK))
+		end_block(log);
+	if (!log->block.len) {
+		tally_buf_add(&log->block, &kind, 1);
+		log->block_number++;
+		log->block_time = 0;
+	}
+	log_tag *t = &log->tags[idx];
+	uint64_t prev_step = t->block_number == log->block_number ? t->block_step : 0;
+	unsigned char p[MAX_POINT_BYTES];
+	size_t n = 0;
+	int64_t mantissa;
+	unsigned exp;
+	float narrow = 0;
+	unsigned value_kind = as_decimal(value, &mantissa, &exp) ? VALUE_DECIMAL
+	                      : exactly_f32(value, &narrow)      ? VALUE_F32
+	                                                         : VALUE_F64;
+	n += tally_put_uvarint(p + n, (uint64_t)idx << 2 | value_kind);
+	n += tally_put_uvarint(p + n, tally_zigzag((uint64_t)step - prev_step));
+	n += tally_put_uvarint(p + n, tally_zigzag((uint64_t)time_ms - log->block_time));
+	if (value_kind == VALUE_DECIMAL) {
+		n += tally_put_uvarint(p + n, tally_zigzag((uint64_t)mantissa) << 4 | exp);
+	} else if (value_kind == VALUE_F32) {
+		uint32_t bits;
+		memcpy(&bits, &narrow, sizeof bits);
+		tally_put_le(p + n, bits, 4);
+		n += 4;
+	} else {
+		uint64_t bits;
+		memcpy(&bits, &value, sizeof bits);
+		tally_put_le(p + n, bits, 8);
+		n += 8;
+	}
+	tally_buf_add(&log->block, p, n);
+	t->block_step = (uint64_t)step;
+	t->block_number = log->block_number;
+	log->block_time = (uint64_t)time_ms;
+}
+
+/* A format-1 point record. */
+static void point_record(tally_scalar_log *log, long idx, int64_t step, double value, int64_t time_ms)
+{
+	unsigned char body[29];
+	uint64_t bits;
+	memcpy(&bits, &value, sizeof bits);
+	body[0] = 'P';
+	tally_put_le(body + 1, (uint32_t)idx, 4);
+	tally_put_le(body + 5, (uint64_t)step, 8);
+	tally_put_le(body + 13, bits, 8);
+	tally_put_le(body + 21, (uint64_t)time_ms, 8);
+	add_record(log, body, sizeof body);
+}
+
 static int append_point(tally_scalar_log *log, const char *tag, int64_t step, double value, int64_t time_ms,
                         bool mirror)
 {
@@ -307,26 +433,22 @@ static int append_point(tally_scalar_log *log, const char *tag, int64_t step, do
 	if (idx < 0)
 		return log->tag_limit_hit ? tally__error(TALLY_EINVALID, "too many scalar tags (limit %d)", MAX_TAGS)
 		                          : tally__error_oom();
-	unsigned char body[29];
-	uint64_t bits;
-	memcpy(&bits, &value, sizeof bits);
-	body[0] = 'P';
-	tally_put_le(body + 1, (uint32_t)idx, 4);
-	tally_put_le(body + 5, (uint64_t)step, 8);
-	tally_put_le(body + 13, bits, 8);
-	tally_put_le(body + 21, (uint64_t)time_ms, 8);
-	add_record(log, body, sizeof body);
+	if (log->format1)
+		point_record(log, idx, step, value, time_ms);
+	else
+		block_add(log, idx, step, value, time_ms, !mirror);
 	summary_add(&log->tags[idx].sum, step, value);
 	log->summary_dirty = true;
 	if (mirror && log->mirror.add)
 		log->mirror.add(log->mirror.ctx, tag, step, value, time_ms);
-	if (log->pending.len >= LOG_BUFFER)
+	if (log->pending.len + log->block.len >= LOG_BUFFER)
 		return tally__scalar_log_flush(log);
 	return 0;
 }
 
 int tally__scalar_log_flush(tally_scalar_log *log)
 {
+	end_block(log);
 	if (tally_buf_oom(&log->pending))
 		return tally__error_oom();
 	if (log->mirror.flush)
@@ -422,25 +544,145 @@ void tally__scalar_log_free(tally_scalar_log *log)
 	free(log->slots);
 	free(log->dir);
 	tally_buf_release(&log->pending);
+	tally_buf_release(&log->block);
 	free(log);
 }
 
 /* ---- reader ---- */
 
+static bool is_log_magic(const char *head)
+{
+	return !memcmp(head, LOG_MAGIC, 8) || !memcmp(head, LOG_MAGIC_V1, 8);
+}
+
 typedef struct {
 	int (*on_tag)(void *ctx, uint32_t id, const char *name, size_t len);
-	int (*on_point)(void *ctx, uint32_t id, int64_t step, double value, int64_t time_ms);
+	/* `imported`: read from the run's own event files (an 'I' block) */
+	int (*on_point)(void *ctx, uint32_t id, int64_t step, double value, int64_t time_ms, bool imported);
 	void *ctx;
 } record_sink;
+
+/* Each tag's last step within the block being decoded (a block's deltas need nothing outside it). */
+typedef struct {
+	uint64_t *step, *block; /* by tag id: the step, valid when block[id] is the current block */
+	size_t cap;
+	uint64_t number;        /* the current block */
+} block_state;
+
+static bool block_state_reach(block_state *st, uint64_t id)
+{
+	if (id < st->cap)
+		return true;
+	if (id >= MAX_TAGS)
+		return false;
+	size_t cap = st->cap ? st->cap : 64;
+	while (cap <= id)
+		cap *= 2;
+	uint64_t *step = realloc(st->step, cap * sizeof *step);
+	if (step)
+		st->step = step;
+	uint64_t *block = step ? realloc(st->block, cap * sizeof *block) : NULL;
+	if (!block)
+		return false;
+	memset(block + st->cap, 0, (cap - st->cap) * sizeof *block);
+	st->block = block;
+	st->cap = cap;
+	return true;
+}
+
+/* One point of a block; false when the block is malformed. */
+static bool decode_point(const unsigned char **p, const unsigned char *end, block_state *st, uint64_t *time,
+                         uint32_t *tag, int64_t *step, double *value)
+{
+	uint64_t head, dstep, dtime;
+	if (!tally_get_uvarint(p, end, &head) || !tally_get_uvarint(p, end, &dstep) ||
+	    !tally_get_uvarint(p, end, &dtime) || !block_state_reach(st, head >> 2))
+		return false;
+	uint64_t id = head >> 2;
+	uint64_t prev = st->block[id] == st->number ? st->step[id] : 0;
+	st->step[id] = prev + tally_unzigzag(dstep);
+	st->block[id] = st->number;
+	*time += tally_unzigzag(dtime);
+	*tag = (uint32_t)id;
+	*step = (int64_t)st->step[id];
+	switch (head & 3) {
+	case VALUE_F64:
+	case VALUE_F32: {
+		int size = (head & 3) == VALUE_F64 ? 8 : 4;
+		if (end - *p < size)
+			return false;
+		uint64_t bits = tally_get_le(*p, size);
+		*p += size;
+		if (size == 8) {
+			memcpy(value, &bits, sizeof *value);
+		} else {
+			uint32_t narrow_bits = (uint32_t)bits;
+			float narrow;
+			memcpy(&narrow, &narrow_bits, sizeof narrow);
+			*value = (double)narrow;
+		}
+		return true;
+	}
+	case VALUE_DECIMAL: {
+		static const double pow10[MAX_DECIMAL_EXP + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+		                                                  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+		uint64_t packed;
+		if (!tally_get_uvarint(p, end, &packed))
+			return false;
+		*value = (double)(int64_t)tally_unzigzag(packed >> 4) / pow10[packed & 15];
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+/*
+ * Hand out the points of a block body, skipping the first `*skip` (handed out
+ * by an earlier call that stopped inside it).  Returns -1 when the block is
+ * malformed or a callback refused, 1 when one asked to stop (with `*skip` then
+ * the points handed out), 0 at its end.
+ */
+static int walk_block(const unsigned char *p, const unsigned char *end, const record_sink *sink, block_state *st,
+                      size_t *skip)
+{
+	bool imported = p[-1] == 'I';
+	uint64_t time = 0;
+	st->number++;
+	for (size_t i = 0; p < end; i++) {
+		uint32_t tag;
+		int64_t step;
+		double value;
+		if (!decode_point(&p, end, st, &time, &tag, &step, &value))
+			return -1;
+		if (i < *skip)
+			continue;
+		int stop = sink->on_point(sink->ctx, tag, step, value, (int64_t)time, imported);
+		if (stop < 0)
+			return -1;
+		if (stop > 0 && p < end) {
+			*skip = i + 1;
+			return 1;
+		}
+		if (stop > 0)
+			break;
+	}
+	*skip = 0;
+	return 0;
+}
 
 /*
  * Walk the records of a log image; returns the length of its intact prefix
  * (a torn or corrupt record and everything after it is not part of it).
- * A sink callback returning non-zero stops the walk.
+ * A sink callback returning non-zero stops the walk: the offset returned is
+ * then where to go on from, and `*skip` the points of that record's block
+ * already handed out.
  */
-static size_t walk_records(const unsigned char *p, size_t len, const record_sink *sink, bool *truncated)
+static size_t walk_records(const unsigned char *p, size_t len, const record_sink *sink, bool *truncated, size_t *skip)
 {
 	size_t off = 8;
+	block_state st = {0};
+	bool stopped = false;
 	while (off < len) {
 		if (len - off < 8)
 			break;
@@ -451,21 +693,31 @@ static size_t walk_records(const unsigned char *p, size_t len, const record_sink
 		int stop = 0;
 		if (b[0] == 'T' && blen > 5 && blen <= 5 + MAX_TAG_LEN)
 			stop = sink->on_tag(sink->ctx, (uint32_t)tally_get_le(b + 1, 4), (const char *)b + 5, blen - 5);
-		else if (b[0] == 'P' && blen == 29) {
+		else if (b[0] == 'B' || b[0] == 'I') {
+			stop = walk_block(b + 1, b + blen, sink, &st, skip);
+			if (stop > 0) { /* stopped inside the block: go on from it next time */
+				stopped = true;
+				break;
+			}
+		} else if (b[0] == 'P' && blen == 29) {
 			uint64_t bits = tally_get_le(b + 13, 8);
 			double value;
 			memcpy(&value, &bits, sizeof value);
 			stop = sink->on_point(sink->ctx, (uint32_t)tally_get_le(b + 1, 4), (int64_t)tally_get_le(b + 5, 8), value,
-			                      (int64_t)tally_get_le(b + 21, 8));
+			                      (int64_t)tally_get_le(b + 21, 8), false);
 		}
 		/* unknown record types are skipped: later versions may add some */
 		if (stop < 0)
 			break;
 		off += 8 + blen;
-		if (stop > 0)
-			return off;
+		if (stop > 0) {
+			stopped = true;
+			break;
+		}
 	}
-	*truncated = off < len;
+	free(st.step);
+	free(st.block);
+	*truncated = !stopped && off < len;
 	return off;
 }
 
@@ -475,6 +727,7 @@ typedef struct {
 	size_t n;
 	tally_scalar_cb cb;
 	void *ctx;
+	bool own_only; /* leave out the points read from the run's own event files */
 	bool stopped;  /* cb asked to stop */
 } reader;
 
@@ -495,42 +748,57 @@ static int reader_tag(void *ctx, uint32_t id, const char *name, size_t len)
 	return r->names[id] ? 0 : -1;
 }
 
-static int reader_point(void *ctx, uint32_t id, int64_t step, double value, int64_t time_ms)
+static int reader_point(void *ctx, uint32_t id, int64_t step, double value, int64_t time_ms, bool imported)
 {
 	reader *r = ctx;
 	if (id >= r->n)
 		return -1;
+	if (imported && r->own_only)
+		return 0;
 	if (r->cb(r->ctx, r->names[id], step, value, time_ms))
 		r->stopped = true;
 	return r->stopped ? 1 : 0;
 }
-
-int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated)
-{
-	/* A megabyte at a time: a log of millions of points is never held whole. */
-	tally_scalar_cursor *c;
-	int rc = tally__scalar_cursor_open(&c, dir);
-	if (rc)
-		return rc;
-	rc = tally__scalar_cursor_read(c, cb, ctx);
-	*truncated = tally__scalar_cursor_damaged(c);
-	tally__scalar_cursor_free(c);
-	return rc;
-}
-
-/* ---- following a log that is being written ---- */
 
 struct tally_scalar_cursor {
 	char *path;
 	int fd;              /* -1 until the log exists */
 	off_t offset;        /* file bytes moved into `buf` so far */
 	tally_buf buf;       /* the magic, then bytes not yet walked (an unfinished record) */
+	size_t skip;         /* points of the first record's block handed out already */
 	reader names;        /* tag ids seen so far */
 	bool damaged;        /* not a log, or a record that will never read: nothing more */
 };
 
+static int read_log(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated, bool own_only)
+{
+	/* A megabyte at a time: a log of millions of points is never held whole. */
+	tally_scalar_cursor *c;
+	int rc = tally__scalar_cursor_open(&c, dir);
+	if (rc)
+		return rc;
+	c->names.own_only = own_only;
+	rc = tally__scalar_cursor_read(c, cb, ctx);
+	*truncated = tally__scalar_cursor_damaged(c);
+	tally__scalar_cursor_free(c);
+	return rc;
+}
+
+int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated)
+{
+	return read_log(dir, cb, ctx, truncated, false);
+}
+
+int tally__scalar_log_read_own(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated)
+{
+	return read_log(dir, cb, ctx, truncated, true);
+}
+
+/* ---- following a log that is being written ---- */
+
+
 /* More unwalked bytes than any record holds: the log is damaged there, not unfinished. */
-#define MAX_RECORD_BYTES (8 + 5 + MAX_TAG_LEN)
+#define MAX_RECORD_BYTES (8 + MAX_BLOCK)
 
 int tally__scalar_cursor_open(tally_scalar_cursor **out, const char *dir)
 {
@@ -558,13 +826,13 @@ static bool cursor_walk(tally_scalar_cursor *c)
 {
 	if (c->buf.len < 8)
 		return true;
-	if (memcmp(c->buf.ptr, LOG_MAGIC, 8)) {
+	if (!is_log_magic(c->buf.ptr)) {
 		c->damaged = true;
 		return false;
 	}
 	record_sink sink = {reader_tag, reader_point, &c->names};
 	bool truncated;
-	size_t used = walk_records((const unsigned char *)c->buf.ptr, c->buf.len, &sink, &truncated);
+	size_t used = walk_records((const unsigned char *)c->buf.ptr, c->buf.len, &sink, &truncated, &c->skip);
 	memmove(c->buf.ptr + 8, c->buf.ptr + used, c->buf.len - used);
 	tally_buf_truncate(&c->buf, 8 + (c->buf.len - used));
 	if (c->names.stopped)
@@ -627,9 +895,10 @@ static int replay_tag(void *ctx, uint32_t id, const char *name, size_t len)
 	return idx == (long)id ? 0 : -1;
 }
 
-static int replay_point(void *ctx, uint32_t id, int64_t step, double value, int64_t time_ms)
+static int replay_point(void *ctx, uint32_t id, int64_t step, double value, int64_t time_ms, bool imported)
 {
 	(void)time_ms;
+	(void)imported;
 	tally_scalar_log *log = ctx;
 	if (id >= log->n_tags)
 		return -1;
@@ -644,15 +913,17 @@ static int replay_existing(tally_scalar_log *log, const char *path)
 	int rc = 0;
 	if (tally_read_file(&data, path, 0) < 0) {
 		rc = tally__error_errno(TALLY_ERROR, "cannot read '%s'", path);
-	} else if (data.len < 8 || memcmp(data.ptr, LOG_MAGIC, 8)) {
+	} else if (data.len < 8 || !is_log_magic(data.ptr)) {
 		if (ftruncate(log->fd, 0) < 0)
 			rc = tally__error_errno(TALLY_ERROR, "cannot repair '%s'", path);
 		else
 			tally_buf_add(&log->pending, LOG_MAGIC, 8);
 	} else {
 		bool truncated = false;
+		size_t skip = 0;
+		log->format1 = !memcmp(data.ptr, LOG_MAGIC_V1, 8); /* an older tally's log stays in its format */
 		record_sink sink = {replay_tag, replay_point, log};
-		size_t good = walk_records((const unsigned char *)data.ptr, data.len, &sink, &truncated);
+		size_t good = walk_records((const unsigned char *)data.ptr, data.len, &sink, &truncated, &skip);
 		if (truncated && ftruncate(log->fd, (off_t)good) < 0)
 			rc = tally__error_errno(TALLY_ERROR, "cannot repair '%s'", path);
 		log->summary_dirty = true;

@@ -45,6 +45,8 @@ typedef int (*tally_scalar_cb)(void *ctx, const char *tag, int64_t step, double 
 /* Read every intact record of `dir`'s scalar log; a torn or corrupt tail is
  * ignored (`*truncated` set).  Stops early when `cb` returns non-zero. */
 int tally__scalar_log_read(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated);
+/* The same without the points read from the run's own event files (TensorBoard shows those already). */
+int tally__scalar_log_read_own(const char *dir, tally_scalar_cb cb, void *ctx, bool *truncated);
 
 /* Reads a log as it grows: each call hands the intact records added since the last. */
 typedef struct tally_scalar_cursor tally_scalar_cursor;
@@ -153,5 +155,13 @@ void tally__tfevents_writer_free(tally_tfevents_writer *w);
 /* Mirror every point appended to `log` into a TensorBoard event file of the
  * run in `run_dir` (.tally/events.out.tfevents.*), so TensorBoard shows it. */
 int tally__tfevents_mirror_log(tally_scalar_log *log, const char *run_dir);
+
+/* ---- event files on demand (tbexport.c) ---- */
+
+/* Bring `run_dir`'s on-demand event file up to date with its scalar log
+ * (`*points`: the points added; tally_run_write_event_file()). */
+int tally__tfevents_export(const char *run_dir, tally_event_file_state *state, int64_t *points);
+/* Remove the on-demand event file (never a live one); `*removed` whether there was one. */
+int tally__tfevents_export_remove(const char *run_dir, bool *removed);
 
 #endif

@@ -23,25 +23,6 @@ extern char **environ;
 /* Output past this is dropped: squeue of a thousand array tasks is ~40 kB. */
 #define OUTPUT_MAX (16u << 20)
 
-static bool on_path(const char *cmd)
-{
-	const char *path = getenv("PATH");
-	if (strchr(cmd, '/'))
-		return access(cmd, X_OK) == 0;
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-		const char *end = strchr(p, ':');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char full[4096];
-		if (len + strlen(cmd) + 2 < sizeof full) {
-			snprintf(full, sizeof full, "%.*s/%s", (int)len, len ? p : ".", cmd);
-			if (access(full, X_OK) == 0)
-				return true;
-		}
-		p += len + (end != NULL);
-	}
-	return false;
-}
-
 /* Both pipes read to their end, so neither command blocks on a full pipe. */
 static void drain(int out_fd, int err_fd, tally_buf *out, tally_buf *err)
 {
@@ -84,7 +65,7 @@ static void first_line(char *dst, size_t size, const tally_buf *err)
 int tally__slurm_command(tally_buf *out, const char *const *argv)
 {
 	const char *cmd = argv[0];
-	if (!on_path(cmd))
+	if (!tally_command_exists(cmd))
 		return tally__error(TALLY_ENOTFOUND, "Slurm's '%s' command is not on PATH — run this on a machine of a Slurm "
 		                    "cluster (sbatch, squeue, scontrol and scancel are needed), or leave out --executor slurm",
 		                    cmd);
@@ -146,7 +127,7 @@ int tally__slurm_check(void)
 {
 	static const char *const needed[] = {"sbatch", "squeue", "scontrol", "scancel", NULL};
 	for (const char *const *c = needed; *c; c++)
-		if (!on_path(*c)) {
+		if (!tally_command_exists(*c)) {
 			const char *argv[] = {*c, NULL};
 			return tally__slurm_command(NULL, argv); /* the error naming it */
 		}
@@ -312,7 +293,7 @@ int tally__slurm_job_info(tally_slurm_job *out, const char *job)
 {
 	*out = (tally_slurm_job){.exit_code = -1, .exit_signal = -1};
 	const char *probe[] = {"squeue", NULL};
-	if (!on_path(probe[0]))
+	if (!tally_command_exists(probe[0]))
 		return tally__slurm_command(NULL, probe); /* the one clear error */
 	out->known = from_squeue(out, job) || from_scontrol(out, job) || from_sacct(out, job);
 	return 0;
