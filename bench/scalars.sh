@@ -86,6 +86,8 @@ PY
 rm -rf "$runs"
 "$TALLY" run -q -- cat "$BENCH_TMP/points.log" >/dev/null 2>&1
 rundir=$(ls -d "$runs"/*/)
+# its event file, for the reading section below (an older tally wrote one as the run went)
+"$TALLY" tensorboard --files-only >/dev/null 2>&1 || true
 events=$(ls "$rundir".tally/events.out.tfevents.*)
 printf '%-44s %9s\n' command "median s"
 for args in "-f csv" "-f json" "-f table" "--summary" "--tag val_loss -f csv"; do

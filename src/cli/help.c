@@ -51,7 +51,9 @@ void cli_print_main_help(FILE *out)
 	        "                         (default 60; 0 = every run, every command)\n"
 	        "  TALLY_SLURM_POLL       seconds between a Slurm sweep's squeue calls\n"
 	        "                         (default 2)\n"
-	        "  TALLY_SLURM_TALLY      the tally program Slurm jobs run (default: this one)\n");
+	        "  TALLY_SLURM_TALLY      the tally program Slurm jobs run (default: this one)\n"
+	        "  TALLY_TENSORBOARD_REFRESH  seconds between tally tensorboard's updates of\n"
+	        "                         running runs' event files (default 5)\n");
 }
 
 
