@@ -189,10 +189,17 @@ static int copy_tree(const char *from, const char *to, const char *skip)
 	return rc;
 }
 
-static void add_point(conversion *c, const char *tag, int64_t step, double value, int64_t time_ms)
+/* A point of the run's metrics; `from_event_file`: read from an event file the run keeps
+ * (TensorBoard shows it there, so tally tensorboard leaves it out of tally's own). */
+static void add_point(conversion *c, const char *tag, int64_t step, double value, int64_t time_ms,
+                      bool from_event_file)
 {
-	if (isfinite(value) && tag && *tag)
+	if (!isfinite(value) || !tag || !*tag)
+		return;
+	if (from_event_file)
 		tally__scalar_log_import(c->log, tag, step, value, time_ms);
+	else
+		tally__scalar_log_append(c->log, tag, step, value, time_ms);
 }
 
 /* A source file: into the run directory (unless the script made one of that
@@ -406,7 +413,7 @@ static int convert_tfruns(conversion *c, const char *meta_dir)
 		json_t *v;
 		json_array_foreach(series, i, v) {
 			if (json_is_number(v)) {
-				add_point(c, tag, (int64_t)i + 1, json_number_value(v), c->started_ms);
+				add_point(c, tag, (int64_t)i + 1, json_number_value(v), c->started_ms, false);
 				if ((int64_t)i + 1 > epochs)
 					epochs = (int64_t)i + 1;
 			}
@@ -420,7 +427,7 @@ static int convert_tfruns(conversion *c, const char *meta_dir)
 			continue;
 		tally_buf name = TALLY_BUF_INIT;
 		tally_buf_printf(&name, "%s%s", strncmp(tag, "eval_", 5) ? "eval_" : "", tag);
-		add_point(c, name.ptr, epochs, json_number_value(v), c->stopped_ms ? c->stopped_ms : c->started_ms);
+		add_point(c, name.ptr, epochs, json_number_value(v), c->stopped_ms ? c->stopped_ms : c->started_ms, false);
 		tally_buf_release(&name);
 	}
 	json_decref(evaluation);
@@ -498,7 +505,7 @@ static int convert_guild_output(conversion *c, const char *meta_dir)
 
 static int take_event_point(void *ctx, const char *tag, int64_t step, double value, int64_t time_ms)
 {
-	add_point(ctx, tag, step, value, time_ms);
+	add_point(ctx, tag, step, value, time_ms, true);
 	return 0;
 }
 
