@@ -7,9 +7,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/fsutil.h"
 
@@ -534,9 +536,10 @@ int tally__index_lookup(tally_store *store, const char *ref, char **dir_name)
 	return rc;
 }
 
-int tally_run_lookup(tally_run **out, tally_store *store, const char *ref)
+/* The absolute directory of the run `ref` names, as tally_run_lookup() finds it (malloc'ed). */
+static int resolve_dir(tally_store *store, const char *ref, char **dir)
 {
-	*out = NULL;
+	*dir = NULL;
 	if (!ref)
 		ref = "1";
 	if (!*ref)
@@ -545,12 +548,8 @@ int tally_run_lookup(tally_run **out, tally_store *store, const char *ref)
 	if ((strchr(ref, '/') || !strcmp(ref, ".")) && !all_digits(ref)) {
 		if (!is_run_directory(ref))
 			return tally__error(TALLY_ENOTFOUND, "'%s' is not a run directory (no " TALLY_META_DIR "/ inside)", ref);
-		char *abs = tally_path_absolute(ref);
-		if (!abs)
-			return tally__error_oom();
-		int rc = tally__run_load_dir(out, store, abs);
-		free(abs);
-		return rc;
+		*dir = tally_path_absolute(ref);
+		return *dir ? 0 : tally__error_oom();
 	}
 	int rc = tally_store_sync(store, 0, NULL);
 	if (rc)
@@ -572,11 +571,134 @@ int tally_run_lookup(tally_run **out, tally_store *store, const char *ref)
 	}
 	if (rc)
 		return rc;
-	char *dir = tally_path_join(store->path, name);
+	*dir = tally_path_join(store->path, name);
 	free(name);
-	if (!dir)
-		return tally__error_oom();
-	rc = tally__run_load_dir(out, store, dir);
+	return *dir ? 0 : tally__error_oom();
+}
+
+int tally_run_lookup(tally_run **out, tally_store *store, const char *ref)
+{
+	*out = NULL;
+	char *dir = NULL;
+	int rc = resolve_dir(store, ref, &dir);
+	if (!rc)
+		rc = tally__run_load_dir(out, store, dir);
 	free(dir);
+	return rc;
+}
+
+/* ---- runs read from their index rows ---- */
+
+/* What a batch of lookups reads index rows with, made at the first need. */
+typedef struct {
+	tally_store *store;
+	sqlite3_stmt *row;
+	int runs_fd;
+	tally_buf sig;
+} row_reader;
+
+/* The typed columns as tally__run_refresh_fields() reads run.json's values:
+ * one of another type counts as none (a started_ms of 1.5e12 is 0 there). */
+static const char row_by_dir[] =
+	"SELECT r.id, r.status, r.sig, d.summary_json, d.origin_json, r.flags_text, r.scalars_text,"
+	" CASE typeof(r.started) WHEN 'integer' THEN r.started ELSE 0 END,"
+	" CASE typeof(r.stopped) WHEN 'integer' THEN r.stopped ELSE 0 END,"
+	" CASE typeof(r.exit_status) WHEN 'integer' THEN r.exit_status ELSE -1 END,"
+	" CASE typeof(r.label) WHEN 'text' THEN r.label ELSE '' END,"
+	" CASE typeof(r.script) WHEN 'text' THEN r.script ELSE '' END"
+	" FROM runs r JOIN details d ON d.rid = r.rid WHERE r.dir = ?1";
+
+/*
+ * Whether the row the reader just stepped to tells what the directory would:
+ * not a live run (its scalars.log and lock change under an unchanged
+ * signature), its run.json and scalars.json as they were when indexed (an
+ * edit by hand is not in the index until a sync checks), and a scalars.json
+ * to speak of (without one the summary is made from scalars.log, which the
+ * signature does not cover).
+ */
+static bool row_is_current(row_reader *rr, const char *name)
+{
+	const char *status = col(rr->row, 1), *sig = col(rr->row, 2);
+	if (!strcmp(status, "running") || !strcmp(status, "queued") || sqlite3_column_type(rr->row, 3) == SQLITE_NULL ||
+	    sqlite3_column_type(rr->row, 4) == SQLITE_NULL)
+		return false;
+	if (!tally__index_run_sig(rr->runs_fd, name, &rr->sig) || tally_buf_oom(&rr->sig) || strcmp(rr->sig.ptr, sig))
+		return false;
+	return !(rr->sig.len >= 2 && !strcmp(rr->sig.ptr + rr->sig.len - 2, "-;"));
+}
+
+/* A run filled from the reader's current row. */
+static int run_of_row(tally_run **out, row_reader *rr, const char *dir)
+{
+	sqlite3_stmt *st = rr->row;
+	tally_run *run = tally__run_alloc(rr->store);
+	if (!run)
+		return tally__error_oom();
+	static const struct {
+		int slot, column;
+	} texts[] = {{TALLY_RUN_OWNED_STATUS, 1}, {5, 3}, {TALLY_RUN_OWNED_ORIGIN, 4}, {0, 5}, {1, 6},
+	             {TALLY_RUN_OWNED_LABEL, 10}, {TALLY_RUN_OWNED_SCRIPT, 11}};
+	bool oom = !(run->dir = strdup(dir)) || !(run->id = strdup(col(st, 0)));
+	for (size_t i = 0; i < sizeof texts / sizeof *texts && !oom; i++)
+		oom = !(run->owned[texts[i].slot] = strdup(col(st, texts[i].column)));
+	if (oom) {
+		tally_run_free(run);
+		return tally__error_oom();
+	}
+	run->status = run->owned[TALLY_RUN_OWNED_STATUS];
+	run->summary_json = run->owned[5];
+	run->origin_json = run->owned[TALLY_RUN_OWNED_ORIGIN];
+	run->flags_text = run->owned[0];
+	run->scalars_text = run->owned[1];
+	run->label = run->owned[TALLY_RUN_OWNED_LABEL];
+	run->script = run->owned[TALLY_RUN_OWNED_SCRIPT];
+	run->started_ms = sqlite3_column_int64(st, 7);
+	run->stopped_ms = sqlite3_column_int64(st, 8);
+	run->exit_status = sqlite3_column_int(st, 9);
+	run->from_index = true; /* flags, scalars and tags JSON are cut from the summary when asked for */
+	*out = run;
+	return 0;
+}
+
+/* The run in `dir` from its index row: 0 and `*out`, 1 when the row is
+ * missing or not current (the directory must be read), < 0 on an error. */
+static int run_from_index(row_reader *rr, const char *dir, tally_run **out)
+{
+	tally_store *store = rr->store;
+	size_t len = strlen(store->path);
+	const char *name = dir + len + 1;
+	if (!store->db || strncmp(dir, store->path, len) || dir[len] != '/' || strchr(name, '/'))
+		return 1; /* a run directory elsewhere */
+	if (!rr->row && sqlite3_prepare_v2(store->db, row_by_dir, -1, &rr->row, NULL) != SQLITE_OK)
+		return 1;
+	if (rr->runs_fd < 0 && (rr->runs_fd = open(store->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 1;
+	sqlite3_bind_text(rr->row, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(rr->row) == SQLITE_ROW && row_is_current(rr, name) ? run_of_row(out, rr, dir) : 1;
+	sqlite3_reset(rr->row); /* no statement left open across the next lookup's sync */
+	return rc;
+}
+
+int tally_run_lookup_summaries(tally_run **out, tally_store *store, const char *const *refs, size_t n)
+{
+	row_reader rr = {store, NULL, -1, TALLY_BUF_INIT};
+	int rc = 0;
+	for (size_t i = 0; i < n; i++)
+		out[i] = NULL;
+	for (size_t i = 0; i < n && !rc; i++) {
+		char *dir = NULL;
+		rc = resolve_dir(store, refs[i], &dir);
+		if (!rc && (rc = run_from_index(&rr, dir, &out[i])) == 1)
+			rc = tally__run_load_dir(&out[i], store, dir);
+		free(dir);
+	}
+	sqlite3_finalize(rr.row);
+	if (rr.runs_fd >= 0)
+		close(rr.runs_fd);
+	tally_buf_release(&rr.sig);
+	for (size_t i = 0; rc && i < n; i++) {
+		tally_run_free(out[i]);
+		out[i] = NULL;
+	}
 	return rc;
 }
