@@ -375,7 +375,9 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 	st = w->put_details;
 	sqlite3_bind_int64(st, 1, rid);
 	sqlite3_bind_text(st, 2, summary, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, origin, -1, SQLITE_STATIC);
+	/* none for a run whose fields the columns would not keep as they are: it is looked up from its directory */
+	if (tally__meta_fields_plain(meta))
+		sqlite3_bind_text(st, 3, origin, -1, SQLITE_STATIC);
 	if (!rc && sqlite3_step(st) != SQLITE_DONE)
 		rc = TALLY_ERROR;
 	sqlite3_reset(st);

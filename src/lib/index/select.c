@@ -597,15 +597,11 @@ typedef struct {
 	tally_buf sig;
 } row_reader;
 
-/* The typed columns as tally__run_refresh_fields() reads run.json's values:
- * one of another type counts as none (a started_ms of 1.5e12 is 0 there). */
+/* A row without origin_json is a run whose fields have types the columns
+ * do not keep (tally__meta_fields_plain()): read from its directory. */
 static const char row_by_dir[] =
 	"SELECT r.id, r.status, r.sig, d.summary_json, d.origin_json, r.flags_text, r.scalars_text,"
-	" CASE typeof(r.started) WHEN 'integer' THEN r.started ELSE 0 END,"
-	" CASE typeof(r.stopped) WHEN 'integer' THEN r.stopped ELSE 0 END,"
-	" CASE typeof(r.exit_status) WHEN 'integer' THEN r.exit_status ELSE -1 END,"
-	" CASE typeof(r.label) WHEN 'text' THEN r.label ELSE '' END,"
-	" CASE typeof(r.script) WHEN 'text' THEN r.script ELSE '' END"
+	" r.started, r.stopped, ifnull(r.exit_status, -1), r.label, r.script"
 	" FROM runs r JOIN details d ON d.rid = r.rid WHERE r.dir = ?1";
 
 /*
@@ -614,7 +610,7 @@ static const char row_by_dir[] =
  * signature), its run.json and scalars.json as they were when indexed (an
  * edit by hand is not in the index until a sync checks), and a scalars.json
  * to speak of (without one the summary is made from scalars.log, which the
- * signature does not cover).
+ * signature does not cover), and fields of the types the columns keep.
  */
 static bool row_is_current(row_reader *rr, const char *name)
 {

@@ -106,6 +106,22 @@ char *tally__origin_json(json_t *meta)
 	return text;
 }
 
+static bool absent_or(json_t *v, bool (*is)(const json_t *))
+{
+	return !v || json_is_null(v) || is(v);
+}
+
+static bool is_string(const json_t *v) { return json_is_string(v); }
+static bool is_integer(const json_t *v) { return json_is_integer(v); }
+
+bool tally__meta_fields_plain(json_t *meta)
+{
+	return absent_or(json_object_get(meta, "label"), is_string) && absent_or(json_object_get(meta, "script"), is_string) &&
+	       absent_or(json_object_get(meta, "started_ms"), is_integer) &&
+	       absent_or(json_object_get(meta, "stopped_ms"), is_integer) &&
+	       absent_or(json_object_get(meta, "exit_status"), is_integer);
+}
+
 void tally__run_refresh_fields(tally_run *run)
 {
 	json_t *m = run->meta;

@@ -145,6 +145,11 @@ char *tally__summary_json(json_t *meta, json_t *scalars);
 /* What run.json says of where the run was made that the summary leaves out:
  * {"host", "commit"} (git's), each as recorded and only when recorded. */
 char *tally__origin_json(json_t *meta);
+/* Whether the fields a run handle reads of run.json (label, script: text;
+ * started_ms, stopped_ms, exit_status: integers; each may be absent or null)
+ * have the types the index's columns keep: a run whose fields do not is
+ * looked up from its directory, not its index row. */
+bool tally__meta_fields_plain(json_t *meta);
 
 /* ---- runs that go through Slurm (slurmrun.c) ---- */
 
