@@ -456,7 +456,7 @@ const char *tally_run_tags_json(const tally_run *run);
  * The run as one compact JSON object — id, status, started, stopped,
  * exit_status, label, script, tags, flags, scalars; name, sweep, marked and
  * comments (their count) when it has them — without its directory
- * (for iterator rows with details; "{}" otherwise).
+ * (for runs looked up and iterator rows with details; "{}" for other rows).
  */
 const char *tally_run_summary_json(const tally_run *run);
 /**
