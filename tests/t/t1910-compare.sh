@@ -197,6 +197,9 @@ test_expect_success 'a running run: its status and its latest summary' '
 test_expect_success 'bad requests' '
 	test_expect_code 128 tally compare 1 2>err && grep -q "two runs or more" err &&
 	test_expect_code 128 tally compare 1 nosuch 2>err &&
+	# the first reference that fails is the one named, a path as any other
+	test_expect_code 128 tally compare 1 no/such nosuch 2>err && grep -q "^tally: '"'"'no/such'"'"' is not a run directory" err &&
+	test_expect_code 128 tally compare 1 nosuch no/such 2>err && grep -q "^tally: no run matches '"'"'nosuch'"'"'" err &&
 	test_expect_code 129 tally compare --format xml 2>err &&
 	test_expect_code 129 tally compare --bogus 2>err
 '

@@ -537,6 +537,17 @@ int tally__index_lookup(tally_store *store, const char *ref, char **dir_name)
 }
 
 /* The absolute directory of the run `ref` names, as tally_run_lookup() finds it (malloc'ed). */
+/* Whether `ref` names a run by its directory's path (anywhere). */
+static bool is_path_ref(const char *ref)
+{
+	return ref && (strchr(ref, '/') || !strcmp(ref, ".")) && !all_digits(ref);
+}
+
+static int not_a_run_directory(const char *ref)
+{
+	return tally__error(TALLY_ENOTFOUND, "'%s' is not a run directory (no " TALLY_META_DIR "/ inside)", ref);
+}
+
 static int resolve_dir(tally_store *store, const char *ref, char **dir)
 {
 	*dir = NULL;
@@ -544,10 +555,9 @@ static int resolve_dir(tally_store *store, const char *ref, char **dir)
 		ref = "1";
 	if (!*ref)
 		return tally__error(TALLY_EINVALID, "empty run reference — give an index, an id prefix or a run directory");
-	/* A path to a run directory, anywhere. */
-	if ((strchr(ref, '/') || !strcmp(ref, ".")) && !all_digits(ref)) {
+	if (is_path_ref(ref)) {
 		if (!is_run_directory(ref))
-			return tally__error(TALLY_ENOTFOUND, "'%s' is not a run directory (no " TALLY_META_DIR "/ inside)", ref);
+			return not_a_run_directory(ref);
 		*dir = tally_path_absolute(ref);
 		return *dir ? 0 : tally__error_oom();
 	}
@@ -675,19 +685,63 @@ static int run_from_index(row_reader *rr, const char *dir, tally_run **out)
 	return rc;
 }
 
+/*
+ * The directories `refs` name, up to the first that does not resolve
+ * (`*failed_at`, n when none; its error is the last one).  A path is only
+ * made absolute: whether it is a run directory is asked when its index row
+ * cannot tell (a current row has its run.json).
+ */
+static int resolve_dirs(tally_store *store, const char *const *refs, size_t n, char **dirs, size_t *failed_at)
+{
+	*failed_at = n;
+	for (size_t i = 0; i < n; i++) {
+		int rc = is_path_ref(refs[i]) ? ((dirs[i] = tally_path_absolute(refs[i])) ? 0 : tally__error_oom())
+		                              : resolve_dir(store, refs[i], &dirs[i]);
+		if (rc) {
+			*failed_at = i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Run `ref`, in `dir`, from its index row or else from the directory. */
+static int lookup_one(row_reader *rr, const char *ref, const char *dir, tally_run **out)
+{
+	int rc = run_from_index(rr, dir, out);
+	if (rc != 1)
+		return rc;
+	if (is_path_ref(ref) && !is_run_directory(ref))
+		return not_a_run_directory(ref);
+	return tally__run_load_dir(out, rr->store, dir);
+}
+
 int tally_run_lookup_summaries(tally_run **out, tally_store *store, const char *const *refs, size_t n)
 {
 	row_reader rr = {store, NULL, -1, TALLY_BUF_INIT};
-	int rc = 0;
+	char **dirs = calloc(n ? n : 1, sizeof *dirs), *resolve_error = NULL;
 	for (size_t i = 0; i < n; i++)
 		out[i] = NULL;
-	for (size_t i = 0; i < n && !rc; i++) {
-		char *dir = NULL;
-		rc = resolve_dir(store, refs[i], &dir);
-		if (!rc && (rc = run_from_index(&rr, dir, &out[i])) == 1)
-			rc = tally__run_load_dir(&out[i], store, dir);
-		free(dir);
-	}
+	if (!dirs)
+		return tally__error_oom();
+	/* Every reference resolved first (that may sync the index), then the
+	 * rows read in one transaction: one snapshot, its lock taken once, not
+	 * per row.  The error is the first reference's that fails, as one by one. */
+	size_t failed_at;
+	int resolve_rc = resolve_dirs(store, refs, n, dirs, &failed_at), rc = 0;
+	if (resolve_rc && !(resolve_error = strdup(tally_error_last())))
+		resolve_rc = tally__error_oom();
+	bool in_txn = store->db && sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	for (size_t i = 0; i < failed_at && !rc; i++)
+		rc = lookup_one(&rr, refs[i], dirs[i], &out[i]);
+	if (in_txn)
+		sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+	if (!rc && resolve_rc)
+		rc = tally__error(resolve_rc, "%s", resolve_error ? resolve_error : "out of memory");
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+	free(resolve_error);
 	sqlite3_finalize(rr.row);
 	if (rr.runs_fd >= 0)
 		close(rr.runs_fd);
