@@ -128,6 +128,19 @@ int tally_run_finish(tally_run *run, int exit_status);
  */
 int tally_run_lookup(tally_run **out, tally_store *store, const char *ref);
 
+/**
+ * Look up `n` runs, `out[i]` as tally_run_lookup() finds `refs[i]`, for
+ * reading many runs' summaries (tally compare): a run whose index row is
+ * current — run.json and scalars.json unchanged since it was indexed, the
+ * run not running or queued — is filled from the index without opening its
+ * directory: its fields, tally_run_summary_json() and
+ * tally_run_origin_json() read as from the directory; tally_run_json()
+ * reads run.json when first asked.  Other runs are read from their
+ * directories.  For reading only: change runs found by tally_run_lookup().
+ * On an error (that of the first reference that fails) `out` holds nothing.
+ */
+int tally_run_lookup_summaries(tally_run **out, tally_store *store, const char *const *refs, size_t n);
+
 void tally_run_free(tally_run *run);
 
 const char *tally_run_id(const tally_run *run);
@@ -460,9 +473,15 @@ const char *tally_run_tags_json(const tally_run *run);
  * The run as one compact JSON object — id, status, started, stopped,
  * exit_status, label, script, tags, flags, scalars; name, sweep, marked and
  * comments (their count) when it has them — without its directory
- * (for iterator rows with details; "{}" otherwise).
+ * (for runs looked up and iterator rows with details; "{}" for other rows).
  */
 const char *tally_run_summary_json(const tally_run *run);
+/**
+ * Where the run was made, which the summary leaves out: {"host", "commit"}
+ * (git's commit), each as run.json records it and only when it does, as
+ * compact JSON (for runs looked up; "{}" for iterator rows).
+ */
+const char *tally_run_origin_json(const tally_run *run);
 
 /* ------------------------------------------------------------------ */
 /* Launching a tracked run                                             */

@@ -143,6 +143,10 @@ int cli_open_archive(tally_store **store);
  * twice is kept once: NULL in its later slot); on a bad one, print the
  * error and return its exit code. */
 int cli_lookup_runs(tally_store *store, char *const *refs, size_t n, tally_run ***out, size_t *n_out);
+/* The same, `summaries`: for reading many runs' summaries, from the index
+ * where its rows are current (tally_run_lookup_summaries()). */
+int cli_lookup_runs_from(tally_store *store, char *const *refs, size_t n, bool summaries, tally_run ***out,
+                         size_t *n_out);
 void cli_free_runs(tally_run **runs, size_t n);
 /* Close up the NULL slots (runs named twice, not selected) of a lookup's result. */
 void cli_compact_runs(tally_run **runs, size_t *n);
@@ -187,8 +191,11 @@ typedef struct cli_selection {
 	tally_buf statuses;  /* "running, error" */
 	bool bad_quote;
 	bool used;           /* some query option was given */
+	/* Set by a command that only reads the runs' summaries (compare): they
+	 * come from the index where it is current (cli_lookup_runs_from()). */
+	bool summaries;
 } cli_selection;
-#define CLI_SELECTION_INIT {NULL, NULL, TALLY_BUF_INIT, TALLY_BUF_INIT, false, false}
+#define CLI_SELECTION_INIT {NULL, NULL, TALLY_BUF_INIT, TALLY_BUF_INIT, false, false, false}
 
 /* Take option `c` (with its argument) when it is a selection option. */
 bool cli_selection_option(cli_selection *sel, int c, const char *arg);

@@ -124,7 +124,8 @@ static json_t *duration_of(const tally_run *run)
 	return start > 0 && stop >= start ? json_real((double)(stop - start) / 1000.0) : NULL;
 }
 
-static int add_attributes(table *t, tally_run **runs, json_t **metas)
+/* `summaries`: each run's tally_run_summary_json(), `origins` its tally_run_origin_json(). */
+static int add_attributes(table *t, tally_run **runs, json_t **summaries, json_t **origins)
 {
 	static const char *const keys[] = {"name", "status", "started", "duration", "label", "tags", "script",
 	                                   "exit_status", "host", "commit", "sweep"};
@@ -133,11 +134,11 @@ static int add_attributes(table *t, tally_run **runs, json_t **metas)
 		if (!r)
 			return -1;
 		for (size_t k = 0; k < t->n_runs; k++) {
-			json_t *m = metas[k], *v = NULL;
+			json_t *m = summaries[k], *v = NULL;
 			if (!strcmp(keys[i], "duration"))
 				v = duration_of(runs[k]);
-			else if (!strcmp(keys[i], "commit"))
-				v = json_incref(json_object_get(json_object_get(m, "git"), "commit"));
+			else if (!strcmp(keys[i], "host") || !strcmp(keys[i], "commit"))
+				v = json_incref(json_object_get(origins[k], keys[i]));
 			else if (!strcmp(keys[i], "sweep"))
 				v = json_incref(json_object_get(json_object_get(m, "sweep"), "id"));
 			else if (!strcmp(keys[i], "tags"))
@@ -152,13 +153,13 @@ static int add_attributes(table *t, tally_run **runs, json_t **metas)
 	return 0;
 }
 
-static int add_flags(table *t, json_t **metas)
+static int add_flags(table *t, json_t **summaries)
 {
 	json_t **flags = calloc(t->n_runs, sizeof *flags);
 	if (!flags)
 		return -1;
 	for (size_t k = 0; k < t->n_runs; k++)
-		flags[k] = json_object_get(metas[k], "flags");
+		flags[k] = json_object_get(summaries[k], "flags");
 	json_t *names = union_of_keys(flags, t->n_runs);
 	size_t i;
 	json_t *name;
@@ -177,9 +178,14 @@ static int add_flags(table *t, json_t **metas)
 	return rc;
 }
 
-static int add_scalars(table *t, json_t **summaries, bool summary, bool sys)
+static int add_scalars(table *t, json_t **run_summaries, bool summary, bool sys)
 {
 	static const char *const aggregates[] = {"first", "min", "max", "avg", "count"};
+	json_t **summaries = calloc(t->n_runs, sizeof *summaries);
+	if (!summaries)
+		return -1;
+	for (size_t k = 0; k < t->n_runs; k++)
+		summaries[k] = json_object_get(run_summaries[k], "scalars");
 	json_t *names = union_of_keys(summaries, t->n_runs);
 	size_t i;
 	json_t *name;
@@ -202,6 +208,7 @@ static int add_scalars(table *t, json_t **summaries, bool summary, bool sys)
 		}
 	}
 	json_decref(names);
+	free(summaries);
 	return rc;
 }
 
@@ -505,7 +512,7 @@ int cmd_compare(int argc, char **argv)
 	tally_store *store = NULL;
 	tally_run **runs = NULL;
 	size_t n_runs = 0;
-	json_t **metas = NULL, **summaries = NULL;
+	json_t **summaries = NULL, **origins = NULL;
 	table t = {NULL, 0, 0, 0};
 	int code = a.refs ? parse_args(argc, argv, &a) : cli_error("out of memory");
 	if (code) {
@@ -513,6 +520,7 @@ int cmd_compare(int argc, char **argv)
 		goto done;
 	}
 	static const char *const latest_two[] = {"2", "1"}; /* the older on the left */
+	a.sel.summaries = true;
 	if ((code = cli_open_store(&store, a.runs_dir)) ||
 	    (code = cli_select_side_by_side(store, &a.sel, a.refs, a.n_refs, latest_two, 2, &runs, &n_runs)))
 		goto done;
@@ -520,22 +528,25 @@ int cmd_compare(int argc, char **argv)
 		code = cli_error("compare needs two runs or more (%zu given or selected) — see tally runs", n_runs);
 		goto done;
 	}
-	metas = calloc(n_runs, sizeof *metas);
+	/* What the table shows of a run is in its summary and origin: runs looked
+	 * up for their summaries come from the index, not their directories. */
 	summaries = calloc(n_runs, sizeof *summaries);
-	if (!metas || !summaries) {
+	origins = calloc(n_runs, sizeof *origins);
+	if (!summaries || !origins) {
 		code = cli_error("out of memory");
 		goto done;
 	}
 	for (size_t k = 0; k < n_runs; k++) {
-		metas[k] = json_loads(tally_run_json(runs[k]), 0, NULL);
-		summaries[k] = json_loads(tally_run_scalars_json(runs[k]), 0, NULL);
-		if (!metas[k])
-			metas[k] = json_object();
+		summaries[k] = json_loads(tally_run_summary_json(runs[k]), 0, NULL);
+		origins[k] = json_loads(tally_run_origin_json(runs[k]), 0, NULL);
 		if (!summaries[k])
 			summaries[k] = json_object();
+		if (!origins[k])
+			origins[k] = json_object();
 	}
 	t.n_runs = n_runs;
-	if (add_attributes(&t, runs, metas) || add_flags(&t, metas) || add_scalars(&t, summaries, a.summary, a.sys)) {
+	if (add_attributes(&t, runs, summaries, origins) || add_flags(&t, summaries) ||
+	    add_scalars(&t, summaries, a.summary, a.sys)) {
 		code = cli_error("out of memory");
 		goto done;
 	}
@@ -555,11 +566,11 @@ int cmd_compare(int argc, char **argv)
 done:
 	table_release(&t);
 	for (size_t k = 0; k < n_runs; k++) {
-		json_decref(metas ? metas[k] : NULL);
 		json_decref(summaries ? summaries[k] : NULL);
+		json_decref(origins ? origins[k] : NULL);
 	}
-	free(metas);
 	free(summaries);
+	free(origins);
 	cli_free_runs(runs, n_runs);
 	tally_store_free(store);
 	cli_selection_release(&a.sel);

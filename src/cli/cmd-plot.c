@@ -480,7 +480,8 @@ static int load_runs(series **out, size_t *n_loaded, tally_store *store, const p
 {
 	tally_run **found = NULL;
 	size_t n = 0;
-	int code = cli_lookup_runs(store, (char *const *)a->refs, a->n_refs, &found, &n);
+	/* only their ids and scalar logs are read: not run.json */
+	int code = cli_lookup_runs_from(store, (char *const *)a->refs, a->n_refs, true, &found, &n);
 	if (code)
 		return code;
 	cli_compact_runs(found, &n);

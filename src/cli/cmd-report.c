@@ -91,6 +91,7 @@ int cmd_report(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		refs[n_refs++] = argv[i];
 	static const char *const latest[] = {"1"};
+	sel.summaries = true; /* what a report reads of run.json beyond the summary it reads on demand */
 	if ((code = cli_open_store(&store, runs_dir)) ||
 	    (code = cli_select_side_by_side(store, &sel, refs, n_refs, latest, 1, &runs, &n_runs)))
 		goto done;

@@ -322,7 +322,9 @@ int cmd_scalars(int argc, char **argv)
 		a.refs[a.n_refs++] = "1";
 	if ((code = cli_open_store(&store, a.runs_dir)))
 		goto done;
-	/* Every run is found before anything is printed: a bad reference prints nothing. */
+	/* Every run is found before anything is printed: a bad reference prints nothing.
+	 * Only their summaries and scalar logs are read: not run.json. */
+	a.sel.summaries = true;
 	if ((code = cli_select_runs(store, &a.sel, (char *const *)a.refs, a.n_refs, &runs, &n_runs)))
 		goto done;
 	cli_compact_runs(runs, &n_runs);

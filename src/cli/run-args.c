@@ -113,6 +113,28 @@ static int drop_repeats(tally_run **runs, size_t n)
 
 int cli_lookup_runs(tally_store *store, char *const *refs_in, size_t n_in, tally_run ***out, size_t *n_out)
 {
+	return cli_lookup_runs_from(store, refs_in, n_in, false, out, n_out);
+}
+
+/* Every run of `refs`, each from its directory: the first that fails is the error. */
+static int lookup_each(tally_store *store, const tally_strlist *refs, tally_run **out)
+{
+	for (size_t i = 0; i < refs->n; i++) {
+		int rc = tally_run_lookup(&out[i], store, refs->items[i]);
+		if (rc) {
+			for (size_t k = 0; k < i; k++) {
+				tally_run_free(out[k]);
+				out[k] = NULL;
+			}
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int cli_lookup_runs_from(tally_store *store, char *const *refs_in, size_t n_in, bool summaries, tally_run ***out,
+                         size_t *n_out)
+{
 	tally_strlist refs = TALLY_STRLIST_INIT;
 	*out = NULL;
 	*n_out = 0;
@@ -120,13 +142,13 @@ int cli_lookup_runs(tally_store *store, char *const *refs_in, size_t n_in, tally
 	size_t n = refs.n;
 	if (!code && !(*out = calloc(n + 1, sizeof **out)))
 		code = cli_error("out of memory");
-	for (size_t i = 0; !code && i < n; i++) {
-		int rc = tally_run_lookup(&(*out)[i], store, refs.items[i]);
+	if (!code) {
+		int rc = summaries ? tally_run_lookup_summaries(*out, store, (const char *const *)refs.items, n)
+		                   : lookup_each(store, &refs, *out);
 		if (rc) {
 			code = cli_lib_error(rc);
-			cli_free_runs(*out, n);
+			free(*out);
 			*out = NULL;
-			break;
 		}
 	}
 	if (!code && (code = drop_repeats(*out, n))) {

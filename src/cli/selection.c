@@ -162,14 +162,14 @@ int cli_select_runs(tally_store *store, cli_selection *sel, char *const *refs, s
 	if (code)
 		return code;
 	if (!sel->used)
-		return cli_lookup_runs(store, refs, n, out, n_out);
+		return cli_lookup_runs_from(store, refs, n, sel->summaries, out, n_out);
 	tally_strlist dirs = TALLY_STRLIST_INIT;
 	if ((code = query_dirs(store, sel, 0, &dirs)))
 		goto done;
 	if (n) {
 		/* runs named and queried: those named that the query selects */
 		tally_strlist_sort(&dirs);
-		if ((code = cli_lookup_runs(store, refs, n, out, n_out)))
+		if ((code = cli_lookup_runs_from(store, refs, n, sel->summaries, out, n_out)))
 			goto done;
 		for (size_t i = 0; i < *n_out; i++)
 			if ((*out)[i] && !listed(&dirs, tally_run_dir((*out)[i]))) {
@@ -177,7 +177,7 @@ int cli_select_runs(tally_store *store, cli_selection *sel, char *const *refs, s
 				(*out)[i] = NULL;
 			}
 	} else {
-		code = cli_lookup_runs(store, dirs.items, dirs.n, out, n_out);
+		code = cli_lookup_runs_from(store, dirs.items, dirs.n, sel->summaries, out, n_out);
 	}
 done:
 	tally_strlist_release(&dirs);
@@ -214,7 +214,7 @@ int cli_select_or_all(tally_store *store, cli_selection *sel, char *const *refs,
 	tally_strlist dirs = TALLY_STRLIST_INIT;
 	int code = query_dirs(store, sel, 0, &dirs);
 	if (!code)
-		code = cli_lookup_runs(store, dirs.items, dirs.n, out, n_out);
+		code = cli_lookup_runs_from(store, dirs.items, dirs.n, sel->summaries, out, n_out);
 	tally_strlist_release(&dirs);
 	return code;
 }

@@ -51,8 +51,8 @@
 
 /*
  * `runs` holds what a listing needs, compact, so that scanning 100,000 rows
- * stays fast; `details` holds the JSON texts that only JSON/CSV output and
- * `show` need.  `flags`, `scalars` and `tags` are normalized for queries.
+ * stays fast; `details` holds the JSON texts that only JSON/CSV output,
+ * `show` and `compare` need (the summary, and the host and commit).  `flags`, `scalars` and `tags` are normalized for queries.
  */
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
@@ -72,7 +72,7 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);"
 	"CREATE INDEX IF NOT EXISTS runs_by_name ON runs(name) WHERE name IS NOT NULL;"
 	"CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep, trial) WHERE sweep IS NOT NULL;"
-	"CREATE TABLE IF NOT EXISTS details(rid INTEGER PRIMARY KEY, summary_json TEXT);"
+	"CREATE TABLE IF NOT EXISTS details(rid INTEGER PRIMARY KEY, summary_json TEXT, origin_json TEXT);"
 	"CREATE TABLE IF NOT EXISTS flags(rid INTEGER, name TEXT, type TEXT, value, PRIMARY KEY(rid, name)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS scalars(rid INTEGER, tag TEXT, last REAL, last_step INTEGER, first REAL,"
 	"  min REAL, max REAL, avg REAL, count INTEGER, PRIMARY KEY(rid, tag)) WITHOUT ROWID;"
@@ -212,6 +212,11 @@ static bool run_sig(int runs_fd, const char *name, tally_buf *sig)
 	return true;
 }
 
+bool tally__index_run_sig(int runs_fd, const char *name, tally_buf *sig)
+{
+	return run_sig(runs_fd, name, sig);
+}
+
 /* ---- writing rows ---- */
 
 typedef struct {
@@ -249,7 +254,7 @@ static int writer_prepare(tally_store *store, writer *w)
 		          " script=excluded.script, host=excluded.host, flags_text=excluded.flags_text,"
 		          " scalars_text=excluded.scalars_text, sig=excluded.sig, marked=excluded.marked,"
 		          " name=excluded.name, sweep=excluded.sweep, trial=excluded.trial RETURNING rid"},
-		{&w->put_details, "INSERT OR REPLACE INTO details(rid, summary_json) VALUES(?1,?2)"},
+		{&w->put_details, "INSERT OR REPLACE INTO details(rid, summary_json, origin_json) VALUES(?1,?2,?3)"},
 		{&w->del_flags, "DELETE FROM flags WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
 		{&w->del_scalars, "DELETE FROM scalars WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
 		{&w->del_tags, "DELETE FROM tags WHERE rid=(SELECT rid FROM runs WHERE dir=?1)"},
@@ -336,8 +341,9 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 	char *flags_text = tally__flags_text(json_object_get(meta, "flags"));
 	char *scalars_text = tally__scalars_text(scalars);
 	char *summary = tally__summary_json(meta, scalars);
+	char *origin = tally__origin_json(meta);
 	int rc = 0;
-	if (!flags_text || !scalars_text || !summary) {
+	if (!flags_text || !scalars_text || !summary || !origin) {
 		rc = tally__error_oom();
 		goto done;
 	}
@@ -369,6 +375,9 @@ static int put_row(writer *w, const char *dir, json_t *meta, json_t *scalars, co
 	st = w->put_details;
 	sqlite3_bind_int64(st, 1, rid);
 	sqlite3_bind_text(st, 2, summary, -1, SQLITE_STATIC);
+	/* none for a run whose fields the columns would not keep as they are: it is looked up from its directory */
+	if (tally__meta_fields_plain(meta))
+		sqlite3_bind_text(st, 3, origin, -1, SQLITE_STATIC);
 	if (!rc && sqlite3_step(st) != SQLITE_DONE)
 		rc = TALLY_ERROR;
 	sqlite3_reset(st);
@@ -381,6 +390,7 @@ done:
 	free(flags_text);
 	free(scalars_text);
 	free(summary);
+	free(origin);
 	return rc;
 }
 

@@ -10,7 +10,7 @@
 #include "lib/run/run.h"
 
 /* The layout of the index's tables: an index of another version is rebuilt. */
-#define TALLY_INDEX_SCHEMA_VERSION 12
+#define TALLY_INDEX_SCHEMA_VERSION 13
 
 /* ---- the run query language (query.c) ---- */
 
@@ -69,6 +69,9 @@ int tally__query_register_functions(sqlite3 *db);
 /* The index row of the run tally_run_iter_next() handed out last (table.c). */
 int64_t tally__run_iter_rid(const tally_run_iter *it);
 int tally__index_open(tally_store *store);
+/* The signature an index row keeps of run `name`'s run.json and scalars.json
+ * ("-;" for a missing file) into `sig`; false when it has no run.json. */
+bool tally__index_run_sig(int runs_fd, const char *name, tally_buf *sig);
 /* The index's generation: it moves on with every write; -1 without an index. */
 int64_t tally__index_generation(tally_store *store);
 /* Memos (tally_run_iter_memo_*), kept in the index's state table with their generation. */

@@ -7,9 +7,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/fsutil.h"
 
@@ -534,23 +536,30 @@ int tally__index_lookup(tally_store *store, const char *ref, char **dir_name)
 	return rc;
 }
 
-int tally_run_lookup(tally_run **out, tally_store *store, const char *ref)
+/* The absolute directory of the run `ref` names, as tally_run_lookup() finds it (malloc'ed). */
+/* Whether `ref` names a run by its directory's path (anywhere). */
+static bool is_path_ref(const char *ref)
 {
-	*out = NULL;
+	return ref && (strchr(ref, '/') || !strcmp(ref, ".")) && !all_digits(ref);
+}
+
+static int not_a_run_directory(const char *ref)
+{
+	return tally__error(TALLY_ENOTFOUND, "'%s' is not a run directory (no " TALLY_META_DIR "/ inside)", ref);
+}
+
+static int resolve_dir(tally_store *store, const char *ref, char **dir)
+{
+	*dir = NULL;
 	if (!ref)
 		ref = "1";
 	if (!*ref)
 		return tally__error(TALLY_EINVALID, "empty run reference — give an index, an id prefix or a run directory");
-	/* A path to a run directory, anywhere. */
-	if ((strchr(ref, '/') || !strcmp(ref, ".")) && !all_digits(ref)) {
+	if (is_path_ref(ref)) {
 		if (!is_run_directory(ref))
-			return tally__error(TALLY_ENOTFOUND, "'%s' is not a run directory (no " TALLY_META_DIR "/ inside)", ref);
-		char *abs = tally_path_absolute(ref);
-		if (!abs)
-			return tally__error_oom();
-		int rc = tally__run_load_dir(out, store, abs);
-		free(abs);
-		return rc;
+			return not_a_run_directory(ref);
+		*dir = tally_path_absolute(ref);
+		return *dir ? 0 : tally__error_oom();
 	}
 	int rc = tally_store_sync(store, 0, NULL);
 	if (rc)
@@ -572,11 +581,174 @@ int tally_run_lookup(tally_run **out, tally_store *store, const char *ref)
 	}
 	if (rc)
 		return rc;
-	char *dir = tally_path_join(store->path, name);
+	*dir = tally_path_join(store->path, name);
 	free(name);
-	if (!dir)
-		return tally__error_oom();
-	rc = tally__run_load_dir(out, store, dir);
+	return *dir ? 0 : tally__error_oom();
+}
+
+int tally_run_lookup(tally_run **out, tally_store *store, const char *ref)
+{
+	*out = NULL;
+	char *dir = NULL;
+	int rc = resolve_dir(store, ref, &dir);
+	if (!rc)
+		rc = tally__run_load_dir(out, store, dir);
 	free(dir);
+	return rc;
+}
+
+/* ---- runs read from their index rows ---- */
+
+/* What a batch of lookups reads index rows with, made at the first need. */
+typedef struct {
+	tally_store *store;
+	sqlite3_stmt *row;
+	int runs_fd;
+	tally_buf sig;
+} row_reader;
+
+/* A row without origin_json is a run whose fields have types the columns
+ * do not keep (tally__meta_fields_plain()): read from its directory. */
+static const char row_by_dir[] =
+	"SELECT r.id, r.status, r.sig, d.summary_json, d.origin_json, r.flags_text, r.scalars_text,"
+	" r.started, r.stopped, ifnull(r.exit_status, -1), r.label, r.script"
+	" FROM runs r JOIN details d ON d.rid = r.rid WHERE r.dir = ?1";
+
+/*
+ * Whether the row the reader just stepped to tells what the directory would:
+ * not a live run (its scalars.log and lock change under an unchanged
+ * signature), its run.json and scalars.json as they were when indexed (an
+ * edit by hand is not in the index until a sync checks), and a scalars.json
+ * to speak of (without one the summary is made from scalars.log, which the
+ * signature does not cover), and fields of the types the columns keep.
+ */
+static bool row_is_current(row_reader *rr, const char *name)
+{
+	const char *status = col(rr->row, 1), *sig = col(rr->row, 2);
+	if (!strcmp(status, "running") || !strcmp(status, "queued") || sqlite3_column_type(rr->row, 3) == SQLITE_NULL ||
+	    sqlite3_column_type(rr->row, 4) == SQLITE_NULL)
+		return false;
+	if (!tally__index_run_sig(rr->runs_fd, name, &rr->sig) || tally_buf_oom(&rr->sig) || strcmp(rr->sig.ptr, sig))
+		return false;
+	return !(rr->sig.len >= 2 && !strcmp(rr->sig.ptr + rr->sig.len - 2, "-;"));
+}
+
+/* A run filled from the reader's current row. */
+static int run_of_row(tally_run **out, row_reader *rr, const char *dir)
+{
+	sqlite3_stmt *st = rr->row;
+	tally_run *run = tally__run_alloc(rr->store);
+	if (!run)
+		return tally__error_oom();
+	static const struct {
+		int slot, column;
+	} texts[] = {{TALLY_RUN_OWNED_STATUS, 1}, {5, 3}, {TALLY_RUN_OWNED_ORIGIN, 4}, {0, 5}, {1, 6},
+	             {TALLY_RUN_OWNED_LABEL, 10}, {TALLY_RUN_OWNED_SCRIPT, 11}};
+	bool oom = !(run->dir = strdup(dir)) || !(run->id = strdup(col(st, 0)));
+	for (size_t i = 0; i < sizeof texts / sizeof *texts && !oom; i++)
+		oom = !(run->owned[texts[i].slot] = strdup(col(st, texts[i].column)));
+	if (oom) {
+		tally_run_free(run);
+		return tally__error_oom();
+	}
+	run->status = run->owned[TALLY_RUN_OWNED_STATUS];
+	run->summary_json = run->owned[5];
+	run->origin_json = run->owned[TALLY_RUN_OWNED_ORIGIN];
+	run->flags_text = run->owned[0];
+	run->scalars_text = run->owned[1];
+	run->label = run->owned[TALLY_RUN_OWNED_LABEL];
+	run->script = run->owned[TALLY_RUN_OWNED_SCRIPT];
+	run->started_ms = sqlite3_column_int64(st, 7);
+	run->stopped_ms = sqlite3_column_int64(st, 8);
+	run->exit_status = sqlite3_column_int(st, 9);
+	run->from_index = true; /* flags, scalars and tags JSON are cut from the summary when asked for */
+	*out = run;
+	return 0;
+}
+
+/* The run in `dir` from its index row: 0 and `*out`, 1 when the row is
+ * missing or not current (the directory must be read), < 0 on an error. */
+static int run_from_index(row_reader *rr, const char *dir, tally_run **out)
+{
+	tally_store *store = rr->store;
+	size_t len = strlen(store->path);
+	const char *name = dir + len + 1;
+	if (!store->db || strncmp(dir, store->path, len) || dir[len] != '/' || strchr(name, '/'))
+		return 1; /* a run directory elsewhere */
+	if (!rr->row && sqlite3_prepare_v2(store->db, row_by_dir, -1, &rr->row, NULL) != SQLITE_OK)
+		return 1;
+	if (rr->runs_fd < 0 && (rr->runs_fd = open(store->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 1;
+	sqlite3_bind_text(rr->row, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(rr->row) == SQLITE_ROW && row_is_current(rr, name) ? run_of_row(out, rr, dir) : 1;
+	sqlite3_reset(rr->row); /* no statement left open across the next lookup's sync */
+	return rc;
+}
+
+/*
+ * The directories `refs` name, up to the first that does not resolve
+ * (`*failed_at`, n when none; its error is the last one).  A path is only
+ * made absolute: whether it is a run directory is asked when its index row
+ * cannot tell (a current row has its run.json).
+ */
+static int resolve_dirs(tally_store *store, const char *const *refs, size_t n, char **dirs, size_t *failed_at)
+{
+	*failed_at = n;
+	for (size_t i = 0; i < n; i++) {
+		int rc = is_path_ref(refs[i]) ? ((dirs[i] = tally_path_absolute(refs[i])) ? 0 : tally__error_oom())
+		                              : resolve_dir(store, refs[i], &dirs[i]);
+		if (rc) {
+			*failed_at = i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Run `ref`, in `dir`, from its index row or else from the directory. */
+static int lookup_one(row_reader *rr, const char *ref, const char *dir, tally_run **out)
+{
+	int rc = run_from_index(rr, dir, out);
+	if (rc != 1)
+		return rc;
+	if (is_path_ref(ref) && !is_run_directory(ref))
+		return not_a_run_directory(ref);
+	return tally__run_load_dir(out, rr->store, dir);
+}
+
+int tally_run_lookup_summaries(tally_run **out, tally_store *store, const char *const *refs, size_t n)
+{
+	row_reader rr = {store, NULL, -1, TALLY_BUF_INIT};
+	char **dirs = calloc(n ? n : 1, sizeof *dirs), *resolve_error = NULL;
+	for (size_t i = 0; i < n; i++)
+		out[i] = NULL;
+	if (!dirs)
+		return tally__error_oom();
+	/* Every reference resolved first (that may sync the index), then the
+	 * rows read in one transaction: one snapshot, its lock taken once, not
+	 * per row.  The error is the first reference's that fails, as one by one. */
+	size_t failed_at;
+	int resolve_rc = resolve_dirs(store, refs, n, dirs, &failed_at), rc = 0;
+	if (resolve_rc && !(resolve_error = strdup(tally_error_last())))
+		resolve_rc = tally__error_oom();
+	bool in_txn = store->db && sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	for (size_t i = 0; i < failed_at && !rc; i++)
+		rc = lookup_one(&rr, refs[i], dirs[i], &out[i]);
+	if (in_txn)
+		sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+	if (!rc && resolve_rc)
+		rc = tally__error(resolve_rc, "%s", resolve_error ? resolve_error : "out of memory");
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+	free(resolve_error);
+	sqlite3_finalize(rr.row);
+	if (rr.runs_fd >= 0)
+		close(rr.runs_fd);
+	tally_buf_release(&rr.sig);
+	for (size_t i = 0; rc && i < n; i++) {
+		tally_run_free(out[i]);
+		out[i] = NULL;
+	}
 	return rc;
 }

@@ -810,13 +810,14 @@ static void overlay_charts(tally_buf *out, const tally_run *const *runs, series_
 
 static int comparison_report(tally_buf *out, const tally_run *const *runs, size_t n)
 {
-	json_t **flags = calloc(n, sizeof *flags), **scalars = calloc(n, sizeof *scalars), **metas = calloc(n, sizeof *metas);
+	json_t **flags = calloc(n, sizeof *flags), **scalars = calloc(n, sizeof *scalars), **summaries = calloc(n, sizeof *summaries);
 	series_set *sets = calloc(n, sizeof *sets);
-	int rc = flags && scalars && metas && sets ? 0 : tally__error_oom();
+	int rc = flags && scalars && summaries && sets ? 0 : tally__error_oom();
 	for (size_t k = 0; k < n && !rc; k++) {
-		metas[k] = load_json_text(tally_run_json(runs[k]));
-		flags[k] = json_object_get(metas[k], "flags");
-		scalars[k] = load_json_text(tally_run_scalars_json(runs[k]));
+		/* the summary, not run.json: a run looked up for its summary is not read from its directory for it */
+		summaries[k] = load_json_text(tally_run_summary_json(runs[k]));
+		flags[k] = json_object_get(summaries[k], "flags");
+		scalars[k] = json_object_get(summaries[k], "scalars");
 		rc = collect_series(runs[k], &sets[k]);
 	}
 	if (!rc) {
@@ -850,14 +851,13 @@ static int comparison_report(tally_buf *out, const tally_run *const *runs, size_
 		page_end(out);
 	}
 	for (size_t k = 0; k < n; k++) {
-		json_decref(metas ? metas[k] : NULL);
-		json_decref(scalars ? scalars[k] : NULL);
+		json_decref(summaries ? summaries[k] : NULL);
 		if (sets && sets[k].index)
 			series_release(&sets[k]);
 	}
 	free(flags);
 	free(scalars);
-	free(metas);
+	free(summaries);
 	free(sets);
 	return rc;
 }

@@ -93,6 +93,35 @@ char *tally__summary_json(json_t *meta, json_t *scalars)
 	return text;
 }
 
+char *tally__origin_json(json_t *meta)
+{
+	json_t *o = json_object(), *host = json_object_get(meta, "host");
+	json_t *commit = json_object_get(json_object_get(meta, "git"), "commit");
+	if (host)
+		json_object_set(o, "host", host);
+	if (commit)
+		json_object_set(o, "commit", commit);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | TALLY_JSON_REALS);
+	json_decref(o);
+	return text;
+}
+
+static bool absent_or(json_t *v, bool (*is)(const json_t *))
+{
+	return !v || json_is_null(v) || is(v);
+}
+
+static bool is_string(const json_t *v) { return json_is_string(v); }
+static bool is_integer(const json_t *v) { return json_is_integer(v); }
+
+bool tally__meta_fields_plain(json_t *meta)
+{
+	return absent_or(json_object_get(meta, "label"), is_string) && absent_or(json_object_get(meta, "script"), is_string) &&
+	       absent_or(json_object_get(meta, "started_ms"), is_integer) &&
+	       absent_or(json_object_get(meta, "stopped_ms"), is_integer) &&
+	       absent_or(json_object_get(meta, "exit_status"), is_integer);
+}
+
 void tally__run_refresh_fields(tally_run *run)
 {
 	json_t *m = run->meta;
@@ -117,12 +146,15 @@ void tally__run_refresh_fields(tally_run *run)
 	run->owned[3] = json_dumps(run->scalars, JSON_COMPACT | JSON_PRESERVE_ORDER | TALLY_JSON_REALS);
 	run->owned[4] = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : strdup("[]");
 	run->owned[5] = tally__summary_json(m, run->scalars);
+	run->owned[TALLY_RUN_OWNED_ORIGIN] = tally__origin_json(m);
 	run->flags_text = run->owned[0] ? run->owned[0] : "";
 	run->scalars_text = run->owned[1] ? run->owned[1] : "";
 	run->flags_json = run->owned[2] ? run->owned[2] : "{}";
 	run->scalars_json = run->owned[3] ? run->owned[3] : "{}";
 	run->tags_json = run->owned[4] ? run->owned[4] : "[]";
 	run->summary_json = run->owned[5] ? run->owned[5] : "{}";
+	run->origin_json = run->owned[TALLY_RUN_OWNED_ORIGIN] ? run->owned[TALLY_RUN_OWNED_ORIGIN] : "{}";
+	run->from_index = false;
 	free(run->json_text);
 	run->json_text = NULL;
 }
@@ -487,10 +519,13 @@ const char *tally_run_tags_json(const tally_run *run)
 	return run->tags_json ? run->tags_json : "[]";
 }
 const char *tally_run_summary_json(const tally_run *run) { return run->summary_json ? run->summary_json : "{}"; }
+const char *tally_run_origin_json(const tally_run *run) { return run->origin_json ? run->origin_json : "{}"; }
 
 const char *tally_run_json(const tally_run *run)
 {
 	tally_run *r = (tally_run *)run; /* the cache is logically const */
+	if (!r->meta && r->from_index && tally__meta_load(&r->meta, r->dir, r->store->host))
+		r->meta = NULL; /* run.json gone since it was indexed: "{}", as for an iterator's row */
 	if (!r->json_text && r->meta)
 		r->json_text = json_dumps(r->meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER | TALLY_JSON_REALS);
 	return r->json_text ? r->json_text : "{}";

@@ -89,6 +89,10 @@ void tally__sysmetrics_free(tally_sysmetrics *m);
 
 /* ---- runs (run.c) ---- */
 
+/* The slots of tally_run.owned that are not the ones refresh_fields() numbers 0 to 5. */
+enum { TALLY_RUN_OWNED_ORIGIN = 6, TALLY_RUN_OWNED_STATUS, TALLY_RUN_OWNED_LABEL, TALLY_RUN_OWNED_SCRIPT,
+       TALLY_RUN_OWNED_N };
+
 struct tally_run {
 	tally_store *store;       /* borrowed */
 	char *id;
@@ -99,10 +103,14 @@ struct tally_run {
 	/* Rows served by the index point into SQLite's memory (`borrowed`). */
 	bool borrowed;
 	const char *status, *label, *script, *flags_text, *scalars_text, *flags_json, *scalars_json, *tags_json,
-	    *summary_json;
+	    *summary_json, *origin_json;
 	int64_t started_ms, stopped_ms;
 	int exit_status;
-	char *owned[6];           /* texts rendered from `meta` for the fields above */
+	/* Texts rendered from `meta` for the fields above; a run read from its
+	 * index row (tally_run_lookup_summaries()) owns its status, label and
+	 * script too, and has no `meta` until tally_run_json() reads run.json. */
+	char *owned[TALLY_RUN_OWNED_N];
+	bool from_index;
 	/* Writer state while this process owns the run. */
 	int lock_fd;
 	tally_scalar_log *log;
@@ -134,6 +142,14 @@ char *tally__flags_text(json_t *flags);
 char *tally__scalars_text(json_t *scalars);
 /* The compact JSON object `tally runs --format json` prints for a run (without "dir"). */
 char *tally__summary_json(json_t *meta, json_t *scalars);
+/* What run.json says of where the run was made that the summary leaves out:
+ * {"host", "commit"} (git's), each as recorded and only when recorded. */
+char *tally__origin_json(json_t *meta);
+/* Whether the fields a run handle reads of run.json (label, script: text;
+ * started_ms, stopped_ms, exit_status: integers; each may be absent or null)
+ * have the types the index's columns keep: a run whose fields do not is
+ * looked up from its directory, not its index row. */
+bool tally__meta_fields_plain(json_t *meta);
 
 /* ---- runs that go through Slurm (slurmrun.c) ---- */
 
