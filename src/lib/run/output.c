@@ -21,6 +21,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <immintrin.h>
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_AVX2_SCAN 1 /* chosen at run time */
+#endif
+#endif
 
 #include "util/fsutil.h"
 #include "util/le.h"
@@ -45,6 +51,7 @@ struct tally_output {
 	tally_outparse *parser;
 	tally_scalar_log *log;
 	char *dir;
+	bool avx2; /* lines are cut 32 bytes per compare */
 };
 
 static int open_meta_file(const char *dir, const char *name)
@@ -67,6 +74,9 @@ int tally__output_open(tally_output **out, const char *dir, tally_outparse *pars
 	o->parser = parser;
 	o->log = log;
 	o->last_stream = -1;
+#ifdef HAVE_AVX2_SCAN
+	o->avx2 = __builtin_cpu_supports("avx2");
+#endif
 	o->fd = open_meta_file(dir, "output");
 	o->idx_fd = open_meta_file(dir, "output.idx");
 	if (o->fd < 0 || o->idx_fd < 0) {
@@ -140,31 +150,105 @@ static const char *last_terminator(const char *p, const char *end)
 	return cr ? cr : nl;
 }
 
+/* A line that ends at `stop` goes to the parser unless its first non-blank
+ * byte rules it out: that is nearly every line of a chatty log, dropped here
+ * without a call. */
+static inline void consider_line(tally_output *o, const tally_outparse_filter *filter, const char *p, const char *stop,
+                                 int64_t time_ms)
+{
+	const char *q = p;
+	while (q < stop && (*q == ' ' || *q == '\t' || *q == '\v' || *q == '\f'))
+		q++; /* the blanks tally__outparse_line() skips too */
+	if (q == stop)
+		return;
+	unsigned char c = (unsigned char)*q;
+	if ((!filter->first || (filter->first[c / 8] & (1u << (c % 8)))) &&
+	    !(filter->digits_progress && c >= '0' && c <= '9' && !tally__progress_line(q, (size_t)(stop - q))))
+		parse_line(o, p, (size_t)(stop - p), time_ms);
+}
+
+#ifdef __SSE2__
+/* Bit i set where p[i] is \n or \r, for the 64 bytes at p. */
+static inline uint64_t terminators64_sse2(const char *p)
+{
+	const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+	uint64_t m = 0;
+	for (int k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+		__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr));
+		m |= (uint64_t)(uint16_t)_mm_movemask_epi8(hit) << (16 * k);
+	}
+	return m;
+}
+
+#ifdef HAVE_AVX2_SCAN
+__attribute__((target("avx2"))) static inline uint64_t terminators64_avx2(const char *p)
+{
+	const __m256i nl = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
+	__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+	uint32_t lo = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(a, nl), _mm256_cmpeq_epi8(a, cr)));
+	uint32_t hi = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(b, nl), _mm256_cmpeq_epi8(b, cr)));
+	return (uint64_t)hi << 32 | lo;
+}
+#endif
+#endif
+
 /*
  * Hand the complete lines in [p, end) — `end` is just past a terminator — to
- * the parser.  Most chunks hold no \r at all (one memchr tells): their lines
- * are then cut with a single memchr each, the hot loop of output capture.
+ * the parser: the hot loop of output capture.  Terminators (\n and \r) are
+ * found 64 bytes at a time as a bit mask, so a short line costs a few
+ * instructions rather than a call to memchr.
  */
+#ifdef __SSE2__
+#define CUT_LINES(name, terminators64, attr)                                                                  \
+	attr static void name(tally_output *o, const tally_outparse_filter *filter, const char *p, const char *end, \
+	                      int64_t time_ms)                                                                      \
+	{                                                                                                           \
+		const char *line = p;                                                                                   \
+		for (const char *block = p; block < end; block += 64) {                                                 \
+			uint64_t m = 0;                                                                                     \
+			if (end - block >= 64) {                                                                            \
+				m = terminators64(block);                                                                       \
+			} else {                                                                                            \
+				for (size_t i = 0; block + i < end; i++)                                                        \
+					if (block[i] == '\n' || block[i] == '\r')                                                   \
+						m |= (uint64_t)1 << i;                                                                  \
+			}                                                                                                   \
+			while (m) {                                                                                         \
+				const char *stop = block + __builtin_ctzll(m);                                                  \
+				m &= m - 1;                                                                                     \
+				consider_line(o, filter, line, stop, time_ms);                                                  \
+				line = stop + 1;                                                                                \
+			}                                                                                                   \
+		}                                                                                                       \
+	}
+CUT_LINES(cut_lines_sse2, terminators64_sse2, )
+#ifdef HAVE_AVX2_SCAN
+CUT_LINES(cut_lines_avx2, terminators64_avx2, __attribute__((target("avx2"))))
+#endif
+#endif
+
 static void parse_complete_lines(tally_output *o, const char *p, const char *end, int64_t time_ms)
 {
-	bool has_cr = memchr(p, '\r', (size_t)(end - p)) != NULL;
-	/* Lines whose first non-blank byte cannot start a match are dropped here,
-	 * without a call: that is nearly every line of a chatty log. */
 	tally_outparse_filter filter = tally__outparse_filter(o->parser);
-	const uint8_t *first = filter.first;
+#ifdef __SSE2__
+#ifdef HAVE_AVX2_SCAN
+	if (o->avx2) {
+		cut_lines_avx2(o, &filter, p, end, time_ms);
+		return;
+	}
+#endif
+	cut_lines_sse2(o, &filter, p, end, time_ms);
+#else
 	while (p < end) {
-		const char *stop = has_cr ? first_terminator(p, end) : memchr(p, '\n', (size_t)(end - p));
+		const char *stop = first_terminator(p, end);
 		if (!stop)
 			return;
-		const char *q = p;
-		while (q < stop && (*q == ' ' || *q == '\t' || *q == '\v' || *q == '\f'))
-			q++; /* the blanks tally__outparse_line() skips too */
-		unsigned char c = q < stop ? (unsigned char)*q : 0;
-		if (q < stop && (!first || (first[c / 8] & (1u << (c % 8)))) &&
-		    !(filter.digits_progress && c >= '0' && c <= '9' && !tally__progress_line(q, (size_t)(stop - q))))
-			parse_line(o, p, (size_t)(stop - p), time_ms);
+		consider_line(o, &filter, p, stop, time_ms);
 		p = stop + 1;
 	}
+#endif
 }
 
 /*
