@@ -153,7 +153,7 @@ static const char *last_terminator(const char *p, const char *end)
 /* A line that ends at `stop` goes to the parser unless its first non-blank
  * byte rules it out: that is nearly every line of a chatty log, dropped here
  * without a call. */
-static inline void consider_line(tally_output *o, const tally_outparse_filter *filter, const char *p, const char *stop,
+__attribute__((always_inline)) static inline void consider_line(tally_output *o, const tally_outparse_filter *filter, const char *p, const char *stop,
                                  int64_t time_ms)
 {
 	const char *q = p;
