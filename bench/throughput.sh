@@ -3,7 +3,10 @@
 # through tally into its run directory, compared with `cat FILE > OUT`, and
 # the peak RSS of the tally process (which must not grow with the output).
 #
-# usage: bench/throughput.sh [SIZE_MiB]     (default 1024; env: TALLY, REPS=3)
+# Last, the size of the output index (.tally/output.idx) per line for LINES
+# lines each printed and flushed on its own, as print(..., flush=True) does.
+#
+# usage: bench/throughput.sh [SIZE_MiB]     (default 1024; env: TALLY, REPS=3, LINES=1000000)
 set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -91,6 +94,36 @@ read -r q_s _ _ q_rss <<<"$r"
 q_rec=$(recorded)
 rm -rf "$runs" "$BENCH_TMP/out"
 
+LINES=${LINES:-1000000}
+echo "recording $LINES lines, one write each..."
+printf 'import sys\nfor i in range(%d):\n    print("step %%d loss: %%.4f" %% (i, 1.0 / (i + 1)), flush=True)\n' \
+	"$LINES" >"$proj/lines.py"
+(cd "$proj" && PATH="/usr/bin:/bin:$PATH" "$TALLY" run -q lines.py 2>/dev/null)
+lines_dir=$(find "$runs" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | head -n 1)
+idx_bytes=$(stat -c %s "$lines_dir/.tally/output.idx")
+lines_out=$(wc -l <"$lines_dir/.tally/output")
+# records in the index (either format: docs/run-format.md)
+idx_records=$("$PY" - "$lines_dir/.tally/output.idx" <<-'PY'
+	import sys
+	b = open(sys.argv[1], "rb").read()
+	if not b.startswith(b"TLYOIDX2"):
+	    print(len(b) // 16)
+	    sys.exit()
+	n, i = 0, 8
+	while i < len(b):
+	    if b[i] == 0:
+	        i = (i // 4096 + 1) * 4096
+	        continue
+	    for _ in range(2):  # two varints
+	        while b[i] & 0x80:
+	            i += 1
+	        i += 1
+	    n += 1
+	print(n)
+	PY
+)
+rm -rf "$runs"
+
 cat_r=$(mibs "$big_bytes" "$cat_s")
 pipe_r=$(mibs "$big_bytes" "$pipe_s")
 tally_r=$(mibs "$big_bytes" "$tally_s")
@@ -112,4 +145,7 @@ echo "bytes recorded in the run dir: $big_rec (input $big_bytes) / $q_rec (input
 if ((big_rec < big_bytes)); then
 	echo "warning: the run directory holds less than the output; is it recorded?" >&2
 fi
+echo "output.idx for $lines_out lines written one at a time: $idx_bytes bytes," \
+	"$(awk -v b="$idx_bytes" -v n="$lines_out" 'BEGIN { printf "%.2f", b / n }') bytes per line" \
+	"($idx_records chunks, $(awk -v b="$idx_bytes" -v n="$idx_records" 'BEGIN { printf "%.2f", b / n }') bytes per chunk)"
 echo "target: throughput >= 90 % of cat, peak RSS the same at both sizes"

@@ -17,25 +17,65 @@ d = json.load(sys.stdin)
 assert eval(sys.argv[1]), sys.argv[1] + " is false for: " + json.dumps(d, indent=1)[:3000]' "$1"
 }
 
+# A Python module reading .tally/output.idx in either format (docs/run-format.md):
+# records(path) -> [(offset, stream, time_ms)]; write_v1(path, records).
+cat >outidx.py <<-\PY
+import struct
+MAGIC, BLOCK = b"TLYOIDX2", 4096
+def _varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]; i += 1
+        v |= (c & 0x7f) << shift; shift += 7
+        if not c & 0x80:
+            return v, i
+def records(path):
+    b = open(path, "rb").read()
+    if not b.startswith(MAGIC):  # format 1: 16-byte records
+        assert len(b) % 16 == 0, len(b)
+        return [(w >> 1, w & 1, t) for w, t in (struct.unpack_from("<Qq", b, i) for i in range(0, len(b), 16))]
+    out, i = [], len(MAGIC)
+    while i < len(b):
+        if i % BLOCK == 0 or i == len(MAGIC):
+            off = t = 0
+        if b[i] == 0:  # padding to the end of the block
+            assert not any(b[i:(i // BLOCK + 1) * BLOCK]), "padding holds data"
+            i = (i // BLOCK + 1) * BLOCK
+            continue
+        start = i
+        a, i = _varint(b, i)
+        z, i = _varint(b, i)
+        assert start // BLOCK == (i - 1) // BLOCK, "a record straddles blocks"
+        a -= 1
+        off += a >> 1
+        t += (z >> 1) ^ -(z & 1)
+        out.append((off, a & 1, t))
+    return out
+def write_v1(path, recs):
+    with open(path, "wb") as f:
+        for off, stream, t in recs:
+            f.write(struct.pack("<Qq", off << 1 | stream, t))
+PY
+
 # Check .tally/output.idx of the run in $1 against its output: offsets start
 # at 0, strictly increase and stay inside the output, times never go back.
 check_index() {
 	"$PYTHON" - "$1" <<-\PY
-	import os, struct, sys
+	import os, sys
+	sys.path.insert(0, os.getcwd())
+	import outidx
 	d = os.path.join(sys.argv[1], ".tally")
-	idx = open(os.path.join(d, "output.idx"), "rb").read()
+	recs = outidx.records(os.path.join(d, "output.idx"))
 	size = os.path.getsize(os.path.join(d, "output"))
-	assert len(idx) % 16 == 0, len(idx)
-	recs = [struct.unpack_from("<Qq", idx, i) for i in range(0, len(idx), 16)]
 	if size == 0:
 	    assert recs == [], recs
 	    sys.exit(0)
-	offs = [r[0] >> 1 for r in recs]
+	offs = [r[0] for r in recs]
 	assert offs[0] == 0, offs[:3]
 	assert all(a < b for a, b in zip(offs, offs[1:])), "offsets not increasing"
 	assert offs[-1] < size, (offs[-1], size)
-	assert all(r[0] & 1 in (0, 1) for r in recs)
-	times = [r[1] for r in recs]
+	assert all(r[1] in (0, 1) for r in recs)
+	times = [r[2] for r in recs]
 	assert all(a <= b for a, b in zip(times, times[1:])), "times go back"
 	PY
 }
@@ -129,15 +169,15 @@ test_expect_success 'stdout and stderr are recorded in arrival order' '
 	test_cmp expect "$dir/.tally/output" &&
 	check_index "$dir" &&
 	"$PYTHON" - "$dir" <<-\PY
-	import os, struct, sys
+	import os, sys
+	sys.path.insert(0, os.getcwd())
+	import outidx
 	d = os.path.join(sys.argv[1], ".tally")
 	out = open(os.path.join(d, "output"), "rb").read()
-	idx = open(os.path.join(d, "output.idx"), "rb").read()
-	recs = [struct.unpack_from("<Qq", idx, i) for i in range(0, len(idx), 16)]
-	starts = [r[0] >> 1 for r in recs] + [len(out)]
-	for (packed, _), end in zip(recs, starts[1:]):
-	    chunk = out[packed >> 1:end]
-	    stream = packed & 1
+	recs = outidx.records(os.path.join(d, "output.idx"))
+	starts = [r[0] for r in recs] + [len(out)]
+	for (start, stream, _), end in zip(recs, starts[1:]):
+	    chunk = out[start:end]
 	    want = b"out" if stream == 0 else b"err"
 	    for line in chunk.splitlines():
 	        assert line.startswith(want), (stream, chunk)
@@ -163,6 +203,64 @@ test_expect_success '-q shows none of the script'"'"'s output but records it all
 	tally run --quiet bar.sh >out 2>err &&
 	! test -s out &&
 	show_check "d[\"scalars\"][\"loss\"][\"count\"] == 3"
+'
+
+test_expect_success 'output.idx is packed: a magic, then a few bytes per chunk' '
+	tally run -q streams.sh &&
+	dir=$(latest_dir) &&
+	head -c 8 "$dir/.tally/output.idx" >magic &&
+	printf TLYOIDX2 >expect.magic &&
+	cmp expect.magic magic &&
+	"$PYTHON" -c "import os, sys; sys.path.insert(0, os.getcwd()); import outidx
+n = len(outidx.records(sys.argv[1])); size = os.path.getsize(sys.argv[1])
+assert n >= 6 and size <= 8 + 12 * n, (n, size)" "$dir/.tally/output.idx"
+'
+
+test_expect_success 'a run recorded with the older 16-byte output.idx reads the same' '
+	dir=$(latest_dir) &&
+	tally cat >cat.new && tally cat --stdout >out.new && tally cat --stderr >err.new &&
+	tally cat -t >ts.new &&
+	"$PYTHON" -c "import os, sys; sys.path.insert(0, os.getcwd()); import outidx
+p = sys.argv[1]; outidx.write_v1(p, outidx.records(p))" "$dir/.tally/output.idx" &&
+	! head -c 8 "$dir/.tally/output.idx" | grep -q TLYOIDX2 &&
+	check_index "$dir" &&
+	tally cat >cat.old && tally cat --stdout >out.old && tally cat --stderr >err.old &&
+	tally cat -t >ts.old &&
+	test_cmp cat.new cat.old && test_cmp out.new out.old && test_cmp err.new err.old && test_cmp ts.new ts.old &&
+	printf "out 1\nout 2\nout 3\n" >expect.out && test_cmp expect.out out.old &&
+	printf "err 1\nerr 2\nerr 3\n" >expect.err && test_cmp expect.err err.old
+'
+
+test_expect_success 'output.idx of many small chunks spans blocks and reads back whole' '
+	cat >chunks.py <<-\PY &&
+	import sys
+	for i in range(20000):
+	    (sys.stdout if i % 7 else sys.stderr).write("line %d\n" % i)
+	    (sys.stdout if i % 7 else sys.stderr).flush()
+	PY
+	tally run -q chunks.py &&
+	dir=$(latest_dir) &&
+	check_index "$dir" &&
+	test "$(wc -c <"$dir/.tally/output.idx")" -gt 4096 &&
+	"$PYTHON" - "$dir" <<-\PY &&
+	import os, sys
+	sys.path.insert(0, os.getcwd())
+	import outidx
+	d = os.path.join(sys.argv[1], ".tally")
+	out = open(os.path.join(d, "output"), "rb").read()
+	recs = outidx.records(os.path.join(d, "output.idx"))
+	starts = [r[0] for r in recs] + [len(out)]
+	for (start, stream, _), end in zip(recs, starts[1:]):
+	    for line in out[start:end].splitlines():
+	        n = int(line.split()[1])
+	        assert (n % 7 == 0) == (stream == 1), (line, stream)
+	PY
+	tally cat --stderr >err.txt &&
+	test "$(wc -l <err.txt)" = 2858 &&
+	test "$(head -n1 err.txt)" = "line 0" &&
+	tally cat --stdout >out.txt &&
+	test "$(wc -l <out.txt)" = 17142 &&
+	tally cat >all.txt && cmp all.txt "$dir/.tally/output"
 '
 
 # ---------------------------------------------------------------------------

@@ -64,6 +64,36 @@ static bool command_exists(const char *cmd)
 	return found;
 }
 
+/*
+ * The program a bare name runs: its absolute path from an absolute $PATH
+ * entry, so the child execs it at once instead of trying every entry before
+ * it (each failed execve in the child delays the script).  NULL when the name
+ * has a '/' or is found through a relative entry: the child then searches,
+ * from the run directory, as before.
+ */
+static char *resolve_program(const char *cmd)
+{
+	if (strchr(cmd, '/'))
+		return NULL;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	char *copy = strdup(path), *save = NULL, *found = NULL;
+	for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		char *full = tally_path_join(*dir ? dir : ".", cmd);
+		struct stat st;
+		if (full && access(full, X_OK) == 0 && stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (dir[0] != '/')
+				break; /* a relative entry: leave the search to the child */
+			found = full;
+			full = NULL;
+		}
+		free(full);
+	}
+	free(copy);
+	return found;
+}
+
 static const char *file_extension(const char *path)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -372,7 +402,8 @@ static bool in_terminal_foreground(void)
  * tally's page tables and taking copy-on-write faults until exec measured
  * ~4 ms of a run's ~15 ms overhead.  Returns 0 or an errno value; exec
  * failures are reported here too. */
-static int spawn_child(pid_t *pid, char **argv, char **envp, const char *dir, int out_w, int err_w, bool take_tty)
+static int spawn_child(pid_t *pid, const char *program, char **argv, char **envp, const char *dir, int out_w,
+                       int err_w, bool take_tty)
 {
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t actions;
@@ -400,13 +431,15 @@ static int spawn_child(pid_t *pid, char **argv, char **envp, const char *dir, in
 	    /* glibc's child blocks every signal until exec, SIGTTOU included, so a
 	     * background group may take the terminal without being stopped. */
 	    !(rc = take_tty ? posix_spawn_file_actions_addtcsetpgrp_np(&actions, STDIN_FILENO) : 0))
-		rc = posix_spawnp(pid, argv[0], &actions, &attr, argv, envp);
+		rc = program ? posix_spawn(pid, program, &actions, &attr, argv, envp)
+		             : posix_spawnp(pid, argv[0], &actions, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&actions);
 	posix_spawnattr_destroy(&attr);
 	return rc;
 }
 #else
-static void child_exec(char **argv, char **envp, const char *dir, int out_w, int err_w, int exec_err_w, bool take_tty)
+static void child_exec(const char *program, char **argv, char **envp, const char *dir, int out_w, int err_w,
+                       int exec_err_w, bool take_tty)
 {
 	/* Only async-signal-safe calls until exec.  The terminal is taken while
 	 * SIGTTOU is still ignored (inherited): a background group calling
@@ -427,7 +460,10 @@ static void child_exec(char **argv, char **envp, const char *dir, int out_w, int
 	if (dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0 || chdir(dir) < 0)
 		goto fail;
 	environ = envp;
-	execvp(argv[0], argv);
+	if (program)
+		execv(program, argv);
+	else
+		execvp(argv[0], argv);
 fail:;
 	int e = errno;
 	if (write(exec_err_w, &e, sizeof e) < 0) {
@@ -437,14 +473,15 @@ fail:;
 }
 
 /* fork + exec; an exec failure comes back through a close-on-exec pipe. */
-static int spawn_child(pid_t *pid, char **argv, char **envp, const char *dir, int out_w, int err_w, bool take_tty)
+static int spawn_child(pid_t *pid, const char *program, char **argv, char **envp, const char *dir, int out_w,
+                       int err_w, bool take_tty)
 {
 	int ex[2];
 	if (pipe2(ex, O_CLOEXEC) < 0)
 		return errno;
 	*pid = fork();
 	if (*pid == 0)
-		child_exec(argv, envp, dir, out_w, err_w, ex[1], take_tty);
+		child_exec(program, argv, envp, dir, out_w, err_w, ex[1], take_tty);
 	int rc = *pid < 0 ? errno : 0;
 	close(ex[1]);
 	if (*pid > 0) {
@@ -485,9 +522,11 @@ static int start_child(child_proc *c, char **argv, char **envp, const char *dir)
 #endif
 	bool take_tty = in_terminal_foreground();
 	pid_t pid = -1;
-	int spawn_errno = spawn_child(&pid, argv, envp, dir, out[1], err[1], take_tty);
+	char *program = resolve_program(argv[0]);
+	int spawn_errno = spawn_child(&pid, program, argv, envp, dir, out[1], err[1], take_tty);
 	if (spawn_errno && take_tty) /* put in the background meanwhile: run without the terminal */
-		spawn_errno = spawn_child(&pid, argv, envp, dir, out[1], err[1], take_tty = false);
+		spawn_errno = spawn_child(&pid, program, argv, envp, dir, out[1], err[1], take_tty = false);
+	free(program);
 	close(out[1]);
 	close(err[1]);
 	if (spawn_errno) {
