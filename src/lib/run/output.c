@@ -47,7 +47,7 @@
 #define IDX_BLOCK 4096          /* records never straddle one; each block starts absolute */
 #define IDX_MAGIC "TLYOIDX2"   /* 8 bytes; a format-1 index starts with 0 or 1 */
 #define IDX_MAGIC_LEN 8
-#define IDX_RECORD_MAX 20       /* two 10-byte varints */
+#define IDX_RECORD_MAX (2 * TALLY_VARINT_MAX)
 
 typedef struct {
 	char line[LINE_MAX_PARSED];
@@ -125,22 +125,6 @@ static int flush_idx(tally_output *o)
 	return rc;
 }
 
-static size_t put_varint(unsigned char *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (unsigned char)v;
-	return n;
-}
-
-static uint64_t zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
 static void add_idx(tally_output *o, int stream, int64_t time_ms)
 {
 	if (o->idx_v1) {
@@ -158,8 +142,8 @@ static void add_idx(tally_output *o, int stream, int64_t time_ms)
 	for (;;) {
 		uint64_t base = fresh ? 0 : o->prev_offset;
 		int64_t tbase = fresh ? 0 : o->prev_time;
-		len = put_varint(rec, ((o->offset - base) << 1 | (uint64_t)stream) + 1);
-		len += put_varint(rec + len, zigzag((int64_t)((uint64_t)time_ms - (uint64_t)tbase)));
+		len = tally_put_uvarint(rec, ((o->offset - base) << 1 | (uint64_t)stream) + 1);
+		len += tally_put_uvarint(rec + len, tally_zigzag((uint64_t)time_ms - (uint64_t)tbase));
 		if (used == 0 || (used + len <= IDX_BLOCK && !reopened))
 			break;
 		reopened = false;
@@ -537,7 +521,7 @@ static bool idx_next(idx_reader *r, uint64_t *start, int *stream, int64_t *time_
 		a -= 1;
 		r->pos = pos;
 		r->prev_offset += a >> 1;
-		r->prev_time = (int64_t)((uint64_t)r->prev_time + (uint64_t)((int64_t)(t >> 1) ^ -(int64_t)(t & 1)));
+		r->prev_time = (int64_t)((uint64_t)r->prev_time + tally_unzigzag(t));
 		*start = r->prev_offset;
 		*stream = (int)(a & 1);
 		*time_ms = r->prev_time;
