@@ -268,6 +268,19 @@ static int save_environment(const char *run_dir)
 	return rc;
 }
 
+/*
+ * What the script does not need to start, written while it starts (on the
+ * other core, as it were): env.json, and run.json with what the snapshot and
+ * the flags added.  Until then run.json is the one tally__run_start() wrote,
+ * which says running; a failure here is a warning, the run goes on and its
+ * end writes run.json whole.
+ */
+static void record_while_starting(tally_run *run, tally_store *store)
+{
+	if (save_environment(run->dir) || tally__meta_save(run->dir, run->meta, 0))
+		tally_buf_printf(&store->warnings, "%s\n", tally_error_last());
+}
+
 static bool env_overridden(const char *entry, const tally_strlist *extra)
 {
 	const char *eq = strchr(entry, '=');
@@ -1201,9 +1214,8 @@ static int launch(tally_run **out, int *exit_code, tally_store *store, const tal
 	                               opts->reproduce_from};
 	if (opts->reproduce_from)
 		note_reproduced(run->meta, opts->reproduce_from, store->host);
-	if ((rc = save_environment(run->dir)) || (rc = tally__snapshot(&snap, run->meta)) ||
-	    (rc = deliver_flags(run, opts, project_dir, &sf, &resolved)) ||
-	    (rc = tally__meta_save(run->dir, run->meta, 0)) || (rc = tally__scalar_log_open(&run->log, run->dir)) ||
+	if ((rc = tally__snapshot(&snap, run->meta)) || (rc = deliver_flags(run, opts, project_dir, &sf, &resolved)) ||
+	    (rc = tally__scalar_log_open(&run->log, run->dir)) ||
 	    (rc = tally__output_open(&sup.output, run->dir, parser, run->log)) ||
 	    (rc = tally__scalar_file_new(&sup.scalar_file, run->dir)) ||
 	    (rc = tally__tfevents_reader_new(&sup.tfevents, run->dir)) ||
@@ -1231,6 +1243,7 @@ static int launch(tally_run **out, int *exit_code, tally_store *store, const tal
 		goto done;
 	}
 	tally__run_sync_dirs_early(run);
+	record_while_starting(run, store);
 	sup.sys_every_ms = opts->version >= 3 && opts->no_system_metrics ? 0 : cfg.system_metrics_ms;
 	if (sup.sys_every_ms && tally__sysmetrics_new(&sup.sys, child.pid, tally_now_ms()))
 		sup.sys_every_ms = 0; /* out of memory: the run goes on without them */
