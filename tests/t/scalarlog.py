@@ -7,16 +7,7 @@ import struct
 import sys
 import time
 
-
-def _uvarint(data, pos):
-    value = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return value, pos
+from tfevents import _varint_at  # LEB128, as protobuf writes it
 
 
 def _unzigzag(v):
@@ -27,9 +18,9 @@ def _block(body, names):
     """The points of a format-2 block ('B' or 'I'), as (tag, step, value)."""
     pos, time, steps = 1, 0, {}
     while pos < len(body):
-        head, pos = _uvarint(body, pos)
-        dstep, pos = _uvarint(body, pos)
-        dtime, pos = _uvarint(body, pos)
+        head, pos = _varint_at(body, pos)
+        dstep, pos = _varint_at(body, pos)
+        dtime, pos = _varint_at(body, pos)
         tag, kind = head >> 2, head & 3
         step = steps.get(tag, 0) + _unzigzag(dstep)
         step = (step + 2**63) % 2**64 - 2**63      # int64 wrap, as the writer's unsigned deltas
@@ -42,7 +33,7 @@ def _block(body, names):
             value = struct.unpack_from("<f", body, pos)[0]
             pos += 4
         elif kind == 2:
-            packed, pos = _uvarint(body, pos)
+            packed, pos = _varint_at(body, pos)
             value = _unzigzag(packed >> 4) / 10.0 ** (packed & 15)
         else:
             raise ValueError(f"value kind {kind}")
