@@ -760,6 +760,34 @@ static void cursor_resumes_after_a_stop_and_follows_growth(void **state)
 	tally__scalar_log_free(log);
 }
 
+/* A stop at a block's last point stops there too; the next read starts with the next block. */
+static void cursor_stops_at_the_end_of_a_block(void **state)
+{
+	const char *dir = *state;
+	tally_scalar_log *log;
+	assert_int_equal(tally__scalar_log_open(&log, dir), 0);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(tally__scalar_log_append(log, "loss", i, i / 10.0, i), 0);
+		if (i == 2 || i >= 3) /* blocks of 3, 1, 1, 1 points */
+			assert_int_equal(tally__scalar_log_flush(log), 0);
+	}
+	tally_scalar_cursor *c;
+	assert_int_equal(tally__scalar_cursor_open(&c, dir), 0);
+	stopping s = {0, 3, {0}};
+	assert_int_equal(tally__scalar_cursor_read(c, stop_at, &s), 0);
+	assert_int_equal(s.seen, 3);
+	s.stop_after = 4;
+	assert_int_equal(tally__scalar_cursor_read(c, stop_at, &s), 0);
+	assert_int_equal(s.seen, 4); /* one one-point block, then the stop */
+	s.stop_after = 0;
+	assert_int_equal(tally__scalar_cursor_read(c, stop_at, &s), 0);
+	assert_int_equal(s.seen, 6);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(s.steps[i], i);
+	tally__scalar_cursor_free(c);
+	tally__scalar_log_free(log);
+}
+
 static void mirrored_log_writes_an_event_file(void **state)
 {
 	const char *dir = *state;
@@ -817,6 +845,7 @@ int main(void)
 		cmocka_unit_test(tfevents_damage_is_counted_not_fatal),
 		cmocka_unit_test_setup_teardown(mirrored_log_writes_an_event_file, make_run_dir, remove_run_dir),
 		cmocka_unit_test_setup_teardown(cursor_resumes_after_a_stop_and_follows_growth, make_run_dir, remove_run_dir),
+		cmocka_unit_test_setup_teardown(cursor_stops_at_the_end_of_a_block, make_run_dir, remove_run_dir),
 	};
 	return cmocka_run_group_tests_name("scalars", tests, NULL, NULL);
 }

@@ -640,8 +640,9 @@ static bool decode_point(const unsigned char **p, const unsigned char *end, bloc
 /*
  * Hand out the points of a block body, skipping the first `*skip` (handed out
  * by an earlier call that stopped inside it).  Returns -1 when the block is
- * malformed or a callback refused, 1 when one asked to stop (with `*skip` then
- * the points handed out), 0 at its end.
+ * malformed or a callback refused; 1 when one asked to stop before the block's
+ * end (`*skip` is then the points handed out: the block is read again from
+ * there); 2 when it asked so at the block's last point; 0 at its end.
  */
 static int walk_block(const unsigned char *p, const unsigned char *end, const record_sink *sink, block_state *st,
                       size_t *skip)
@@ -664,8 +665,10 @@ static int walk_block(const unsigned char *p, const unsigned char *end, const re
 			*skip = i + 1;
 			return 1;
 		}
-		if (stop > 0)
-			break;
+		if (stop > 0) {
+			*skip = 0;
+			return 2;
+		}
 	}
 	*skip = 0;
 	return 0;
@@ -695,10 +698,12 @@ static size_t walk_records(const unsigned char *p, size_t len, const record_sink
 			stop = sink->on_tag(sink->ctx, (uint32_t)tally_get_le(b + 1, 4), (const char *)b + 5, blen - 5);
 		else if (b[0] == 'B' || b[0] == 'I') {
 			stop = walk_block(b + 1, b + blen, sink, &st, skip);
-			if (stop > 0) { /* stopped inside the block: go on from it next time */
+			if (stop == 1) { /* stopped inside the block: go on from it next time */
 				stopped = true;
 				break;
 			}
+			if (stop == 2) /* at its last point: go on after it */
+				stop = 1;
 		} else if (b[0] == 'P' && blen == 29) {
 			uint64_t bits = tally_get_le(b + 13, 8);
 			double value;
@@ -751,6 +756,8 @@ static int reader_tag(void *ctx, uint32_t id, const char *name, size_t len)
 static int reader_point(void *ctx, uint32_t id, int64_t step, double value, int64_t time_ms, bool imported)
 {
 	reader *r = ctx;
+	if (r->stopped)
+		return 1; /* the caller said so: not one point more */
 	if (id >= r->n)
 		return -1;
 	if (imported && r->own_only)
