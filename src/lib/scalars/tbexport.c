@@ -7,9 +7,10 @@
  * .tally/events.out.tfevents.<seconds>.<host>.tally, and brought up to date
  * by appending, as TensorBoard expects an event file to grow.
  * .tally/events.json says how far the file goes: {"file", "bytes", "points"}
- * (the own points in it).  It is written after the file, without fsync: after
- * a crash the file is cut back to `bytes`, or written anew when it is shorter
- * — it can always be made again from the log.
+ * (the own points in it).  It is written before a new file is made (0 bytes)
+ * and after each append, without fsync: after a crash the file is cut back to
+ * `bytes`, or written anew when it is shorter — it can always be made again
+ * from the log.
  *
  * An event file in .tally/ without events.json was written as the run went
  * (tally.yml `tensorboard: on`, or any run of format 1) and is left alone.
@@ -80,7 +81,7 @@ static int save_state(const char *run_dir, const export_state *st)
 	if (!text || !path)
 		rc = tally__error_oom();
 	else if (tally_write_file_atomic(path, text, strlen(text), 0) < 0) /* derived: no fsync */
-		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", path);
+		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s' — is the runs directory writable?", path);
 	free(path);
 	free(text);
 	json_decref(j);
@@ -142,11 +143,11 @@ static int append_points(const char *run_dir, const char *path, int fd, export_s
 {
 	struct stat sb;
 	if (fstat(fd, &sb) < 0)
-		return tally__error_errno(TALLY_ERROR, "cannot read '%s'", path);
+		return tally__error_errno(TALLY_ERROR, "cannot read '%s' — is the run directory intact?", path);
 	if (sb.st_size < st->bytes) /* lost what events.json counts: write it all again */
 		st->bytes = st->points = 0;
 	if ((sb.st_size != st->bytes && ftruncate(fd, (off_t)st->bytes) < 0) || lseek(fd, (off_t)st->bytes, SEEK_SET) < 0)
-		return tally__error_errno(TALLY_ERROR, "cannot write '%s'", path);
+		return tally__error_errno(TALLY_ERROR, "cannot write '%s' — is the disk full?", path);
 	export_sink e = {fd, TALLY_BUF_INIT, st->points, 0, false};
 	if (st->bytes == 0)
 		tally__tfevents_encode_version(&e.out, tally_now_ms());
@@ -163,7 +164,7 @@ static int append_points(const char *run_dir, const char *path, int fd, export_s
 		if (ftruncate(fd, (off_t)st->bytes) < 0) {
 			/* the next export cuts it back */
 		}
-		return rc ? rc : tally__error_errno(TALLY_ERROR, "cannot write '%s'", path);
+		return rc ? rc : tally__error_errno(TALLY_ERROR, "cannot write '%s' — is the disk full?", path);
 	}
 	*points = e.seen > st->points ? e.seen - st->points : 0;
 	st->bytes = end;
@@ -183,21 +184,34 @@ static int export_locked(const char *run_dir, tally_event_file_state *state, int
 	bool fresh = !st.file;
 	if (fresh && !(st.file = new_file_name()))
 		return tally__error_oom();
+	int rc = 0;
+	/* events.json first: a file of ours is never there without it, even if
+	 * this export is cut short (it would pass for one the run wrote itself) */
+	if (fresh && (rc = save_state(run_dir, &st))) {
+		free(st.file);
+		return rc;
+	}
 	char *path = meta_path(run_dir, st.file);
 	int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666) : -1;
-	int rc = 0;
 	if (!path)
 		rc = tally__error_oom();
 	else if (fd < 0)
-		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s'", path);
+		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s' — is the runs directory writable?", path);
 	int64_t before = st.bytes;
 	if (!rc)
 		rc = append_points(run_dir, path, fd, &st, points);
 	if (fd >= 0)
 		close(fd);
-	if (!rc && st.points == 0) {
-		unlink(path); /* no scalars of its own: no file */
-		*state = TALLY_EVENT_FILE_NONE;
+	if ((rc && fresh) || (!rc && st.points == 0)) {
+		/* nothing written (or no scalars of its own): no file, no state */
+		char *state_path = meta_path(run_dir, STATE_FILE);
+		if (path)
+			unlink(path);
+		if (state_path)
+			unlink(state_path);
+		free(state_path);
+		if (!rc)
+			*state = TALLY_EVENT_FILE_NONE;
 	} else if (!rc && (*points || st.bytes != before || fresh)) {
 		rc = save_state(run_dir, &st);
 		*state = TALLY_EVENT_FILE_WRITTEN;
@@ -217,7 +231,7 @@ static int lock_meta_dir(const char *run_dir, int *fd)
 	if (!dir)
 		rc = tally__error_oom();
 	else if (*fd < 0 || flock(*fd, LOCK_EX) < 0)
-		rc = tally__error_errno(TALLY_ERROR, "cannot open '%s'", dir);
+		rc = tally__error_errno(TALLY_ERROR, "cannot open '%s' — is the run directory intact?", dir);
 	free(dir);
 	return rc;
 }
@@ -248,7 +262,7 @@ int tally__tfevents_export_remove(const char *run_dir, bool *removed)
 		if (!path || !state_path)
 			rc = tally__error_oom();
 		else if ((unlink(path) < 0 && errno != ENOENT) || unlink(state_path) < 0)
-			rc = tally__error_errno(TALLY_ERROR, "cannot remove '%s'", path);
+			rc = tally__error_errno(TALLY_ERROR, "cannot remove '%s' — is the runs directory writable?", path);
 		else
 			*removed = true;
 		free(path);
