@@ -269,15 +269,15 @@ static int save_environment(const char *run_dir)
 }
 
 /*
- * What the script does not need to start, written while it starts (on the
- * other core, as it were): env.json, and run.json with what the snapshot and
- * the flags added.  Until then run.json is the one tally__run_start() wrote,
- * which says running; a failure here is a warning, the run goes on and its
- * end writes run.json whole.
+ * env.json is written while the script starts (on the other core, as it
+ * were): the script does not need it.  A failure is a warning; the run goes
+ * on.  run.json with the flags and the snapshot is written before the start,
+ * so a run killed at once still says what it ran, and a script's own first
+ * `tally label` of its run is never overwritten.
  */
 static void record_while_starting(tally_run *run, tally_store *store)
 {
-	if (save_environment(run->dir) || tally__meta_save(run->dir, run->meta, 0))
+	if (save_environment(run->dir))
 		tally_buf_printf(&store->warnings, "%s\n", tally_error_last());
 }
 
@@ -1215,7 +1215,7 @@ static int launch(tally_run **out, int *exit_code, tally_store *store, const tal
 	if (opts->reproduce_from)
 		note_reproduced(run->meta, opts->reproduce_from, store->host);
 	if ((rc = tally__snapshot(&snap, run->meta)) || (rc = deliver_flags(run, opts, project_dir, &sf, &resolved)) ||
-	    (rc = tally__scalar_log_open(&run->log, run->dir)) ||
+	    (rc = tally__meta_save(run->dir, run->meta, 0)) || (rc = tally__scalar_log_open(&run->log, run->dir)) ||
 	    (rc = tally__output_open(&sup.output, run->dir, parser, run->log)) ||
 	    (rc = tally__scalar_file_new(&sup.scalar_file, run->dir)) ||
 	    (rc = tally__tfevents_reader_new(&sup.tfevents, run->dir)) ||
