@@ -310,25 +310,35 @@ char *tally_path_absolute(const char *path)
 	return tally_buf_detach(&out);
 }
 
+char *tally_search_path(const char *cmd, bool *through_relative)
+{
+	*through_relative = false;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path;;) {
+		size_t len = strcspn(p, ":");
+		if (!len || p[0] != '/')
+			*through_relative = true; /* "" is the current directory, as execvp takes it */
+		char *dir = strndup(p, len);
+		char *full = dir ? tally_path_join(*dir ? dir : ".", cmd) : NULL;
+		free(dir);
+		struct stat st;
+		if (full && access(full, X_OK) == 0 && stat(full, &st) == 0 && S_ISREG(st.st_mode))
+			return full;
+		free(full);
+		if (!p[len])
+			return NULL;
+		p += len + 1;
+	}
+}
+
 bool tally_command_exists(const char *cmd)
 {
 	if (strchr(cmd, '/'))
 		return access(cmd, X_OK) == 0;
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	bool found = false;
-	for (const char *p = path; !found;) {
-		size_t len = strcspn(p, ":");
-		char *dir = strndup(p, len);
-		char *full = dir ? tally_path_join(*dir ? dir : ".", cmd) : NULL;
-		struct stat st;
-		found = full && access(full, X_OK) == 0 && stat(full, &st) == 0 && S_ISREG(st.st_mode);
-		free(full);
-		free(dir);
-		if (!p[len])
-			break;
-		p += len + 1;
-	}
-	return found;
+	bool relative;
+	char *found = tally_search_path(cmd, &relative);
+	free(found);
+	return found != NULL;
 }

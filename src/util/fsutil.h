@@ -50,8 +50,12 @@ char *tally_path_join(const char *a, const char *b);
 /* The absolute, normalized form of `path` (need not exist); NULL on failure. */
 char *tally_path_absolute(const char *path);
 
-/* Whether `cmd` can be executed: a path, or a regular file found on $PATH
- * (an empty entry is the current directory, as execvp takes it). */
+/* Where execvp(3) would find `cmd` (a name without '/') on $PATH, searched
+ * from the current directory (an empty entry is that directory): malloc'ed,
+ * NULL when nowhere.  `*through_relative`: a relative or empty entry came at or
+ * before the match, so another directory could find another program. */
+char *tally_search_path(const char *cmd, bool *through_relative);
+/* Whether `cmd` can be executed: a path, or a regular file found on $PATH. */
 bool tally_command_exists(const char *cmd);
 
 #endif

@@ -104,6 +104,13 @@ test_expect_success 'closed stdout and stderr never redirect output into the run
 	test "$(show_field "[\"scalars\"][\"loss\"][\"count\"]")" = 1
 '
 
+test_expect_success 'an empty $PATH entry is the run directory, where execvp looks' '
+	mkdir emptypath && cd emptypath &&
+	printf "#!/bin/sh\necho mytool ran in \$(basename \$(dirname \$(pwd)))\n" >mytool && chmod +x mytool &&
+	PATH=":$PATH" tally run -q -- mytool &&
+	grep -q "^mytool ran in runs$" runs/*/.tally/output
+'
+
 test_expect_success 'a program given by a relative path runs from the run directory' '
 	mkdir -p rel/bin rel/proj &&
 	printf "#!/bin/sh\necho \"loss: 2\"\n" >rel/bin/ok.sh && chmod +x rel/bin/ok.sh &&

@@ -44,53 +44,23 @@ extern char **environ;
 
 /* ---- argv building ---- */
 
-/* Whether `cmd` can be executed: a path, or a name found on $PATH. */
-static bool command_exists(const char *cmd)
-{
-	if (strchr(cmd, '/'))
-		return access(cmd, X_OK) == 0;
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	char *copy = strdup(path), *save = NULL;
-	bool found = false;
-	for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		char *full = tally_path_join(*dir ? dir : ".", cmd);
-		struct stat st;
-		found = full && access(full, X_OK) == 0 && stat(full, &st) == 0 && S_ISREG(st.st_mode);
-		free(full);
-	}
-	free(copy);
-	return found;
-}
-
 /*
- * The program a bare name runs: its absolute path from an absolute $PATH
- * entry, so the child execs it at once instead of trying every entry before
- * it (each failed execve in the child delays the script).  NULL when the name
- * has a '/' or is found through a relative entry: the child then searches,
- * from the run directory, as before.
+ * The program a bare name runs: its absolute path, so the child execs it at
+ * once instead of trying every $PATH entry before it (each failed execve in
+ * the child delays the script).  NULL when the name has a '/', or a relative
+ * entry comes first: the child then searches, from the run directory, as
+ * execvp does.
  */
 static char *resolve_program(const char *cmd)
 {
 	if (strchr(cmd, '/'))
 		return NULL;
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	char *copy = strdup(path), *save = NULL, *found = NULL;
-	for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		char *full = tally_path_join(*dir ? dir : ".", cmd);
-		struct stat st;
-		if (full && access(full, X_OK) == 0 && stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (dir[0] != '/')
-				break; /* a relative entry: leave the search to the child */
-			found = full;
-			full = NULL;
-		}
-		free(full);
+	bool relative;
+	char *found = tally_search_path(cmd, &relative);
+	if (relative) {
+		free(found);
+		return NULL;
 	}
-	free(copy);
 	return found;
 }
 
@@ -150,7 +120,7 @@ static int build_command(tally_strlist *argv, const tally_launch_options *opts, 
 	if (opts->command) {
 		if (!opts->command[0])
 			return tally__error(TALLY_EINVALID, "no command after '--' — give the program to run");
-		if (!command_exists(opts->command[0]))
+		if (!tally_command_exists(opts->command[0]))
 			return tally__error(TALLY_ENOTFOUND, "command '%s' not found — check its name or PATH", opts->command[0]);
 		if (push_program(argv, opts->command[0]))
 			return TALLY_ENOMEM;
@@ -193,7 +163,7 @@ static int build_command(tally_strlist *argv, const tally_launch_options *opts, 
 		                  opts->script);
 		goto done;
 	}
-	if (!rc && argv->n && !command_exists(argv->items[0]))
+	if (!rc && argv->n && !tally_command_exists(argv->items[0]))
 		rc = tally__error(TALLY_ENOTFOUND,
 		                  "interpreter '%s' not found — install it, or set one with --interpreter or tally.yml",
 		                  argv->items[0]);
@@ -475,8 +445,7 @@ static void child_exec(const char *program, char **argv, char **envp, const char
 	environ = envp;
 	if (program)
 		execv(program, argv);
-	else
-		execvp(argv[0], argv);
+	execvp(argv[0], argv); /* also what a script without #! needs: execvp runs it with /bin/sh */
 fail:;
 	int e = errno;
 	if (write(exec_err_w, &e, sizeof e) < 0) {
