@@ -34,7 +34,7 @@ void cli_print_main_help(FILE *out)
 	        "\n"
 	        "Commands:\n");
 	for (size_t i = 0; i < cli_n_commands; i++)
-		fprintf(out, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
+		fprintf(out, "  %-11s  %s\n", cli_commands[i].name, cli_commands[i].summary);
 	fprintf(out,
 	        "\n"
 	        "Runs live in ./runs unless --runs-dir, $TALLY_RUNS_DIR or `runs-dir:` in\n"
@@ -99,7 +99,7 @@ static void print_topics(FILE *out)
 {
 	fprintf(out, "\nTopics (tally help TOPIC):\n");
 	for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
-		fprintf(out, "  %-10s %s\n", topics[i].name, topics[i].summary);
+		fprintf(out, "  %-11s  %s\n", topics[i].name, topics[i].summary);
 }
 
 int cmd_help(int argc, char **argv)

@@ -210,7 +210,7 @@ static double awkward_value(size_t i)
 		memcpy(&v, &bits, sizeof v);
 		return v;
 	}
-	case 16: return i % 40 < 20 ? INFINITY : -INFINITY;
+	case 16: return i % 40 < 20 ? (double)INFINITY : -(double)INFINITY;
 	case 17: return (double)(float)(i * 0.001f);      /* what a float32 metric prints at full precision */
 	case 18: return (double)i / 3.0;                   /* a full double */
 	default: return round((double)i * 0.7311) / 1e4; /* "0.1234" */
