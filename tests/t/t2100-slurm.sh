@@ -235,7 +235,8 @@ test_expect_success 'tally tune --detach: the controller is a Slurm job too' '
 	id=$(sed -n "s/^Sweep \([0-9a-f]*\) queued.*/\1/p" d.out) &&
 	job=$(sed -n "s/.*queued as Slurm job \([0-9]*\).*/\1/p" d.out) &&
 	slurm_wait_job_gone "$job" 60 &&
-	test "$(slurm_job_state "$job")" = COMPLETED &&
+	{ test "$(slurm_job_state "$job")" = COMPLETED ||
+		{ cat runs/.slurm/sweep-$id-$job.out; scontrol -o show job "$job"; tally runs --sweep "$id" -a; false; }; } &&
 	tally show "$id" >d.show &&
 	grep -q "^  status *completed" d.show &&
 	grep -q "^  executor *slurm, parallel 3" d.show &&
