@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/index/index.h"
@@ -445,6 +446,76 @@ static void completion_candidates_from_the_index(void **state)
 	free(other);
 }
 
+/* ---- the output and its index (run/output.c) ---- */
+
+typedef struct {
+	tally_buf text;
+	size_t chunks, stderr_bytes;
+	int64_t first_time;
+} seen_output;
+
+static int see_output(void *ctx, int stream, const char *data, size_t len, int64_t time_ms)
+{
+	seen_output *s = ctx;
+	if (!s->chunks++)
+		s->first_time = time_ms;
+	tally_buf_add(&s->text, data, len);
+	if (stream == TALLY_STREAM_STDERR)
+		s->stderr_bytes += len;
+	return 0;
+}
+
+/* Many chunks (several 4 KiB index blocks), a second writer appending to the packed
+ * index, and reading from offsets in the middle: the bytes, streams and times come back. */
+static void output_index_reopened_and_read_from_offsets(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/tally-unit-output-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *meta = tally_path_join(dir, ".tally");
+	assert_int_equal(mkdir(meta, 0777), 0);
+	tally_buf want = TALLY_BUF_INIT;
+	size_t want_stderr = 0;
+	for (int writer = 0; writer < 2; writer++) {
+		tally_output *o;
+		assert_int_equal(tally__output_open(&o, dir, NULL, NULL), 0);
+		for (int i = writer * 3000; i < 3000 + writer * 500; i++) {
+			char line[64];
+			int n = snprintf(line, sizeof line, "line %d\n", i);
+			int stream = i % 3 == 0 ? TALLY_STREAM_STDERR : TALLY_STREAM_STDOUT;
+			assert_int_equal(tally__output_chunk(o, stream, line, (size_t)n, 1700000000000 + i), 0);
+			tally_buf_add(&want, line, (size_t)n);
+			want_stderr += stream == TALLY_STREAM_STDERR ? (size_t)n : 0;
+		}
+		assert_int_equal(tally__output_close(o), 0);
+	}
+	seen_output all = {TALLY_BUF_INIT, 0, 0, 0};
+	assert_int_equal(tally__output_read(dir, 3, see_output, &all), 0);
+	assert_int_equal(all.text.len, want.len);
+	assert_memory_equal(all.text.ptr, want.ptr, want.len);
+	assert_int_equal(all.chunks, 3500);
+	assert_int_equal(all.stderr_bytes, want_stderr);
+	/* from a line in the middle (its chunk's own time), and only stderr from there */
+	const char *mid = strstr(want.ptr, "line 2001\n");
+	uint64_t from = (uint64_t)(mid - want.ptr), size = 0;
+	seen_output part = {TALLY_BUF_INIT, 0, 0, 0};
+	assert_int_equal(tally__output_read_range(dir, 3, from, UINT64_MAX, see_output, &part, &size), 0);
+	assert_int_equal(size, want.len);
+	assert_int_equal(part.text.len, want.len - from);
+	assert_memory_equal(part.text.ptr, mid, part.text.len);
+	assert_int_equal(part.first_time, 1700000000000 + 2001);
+	seen_output errs = {TALLY_BUF_INIT, 0, 0, 0};
+	assert_int_equal(tally__output_read_range(dir, 1 << TALLY_STREAM_STDERR, from, UINT64_MAX, see_output, &errs, NULL), 0);
+	assert_true(errs.text.len > 0 && !strncmp(errs.text.ptr, "line 2001\n", 10));
+	assert_int_equal(errs.stderr_bytes, errs.text.len);
+	tally_buf_release(&want);
+	tally_buf_release(&all.text);
+	tally_buf_release(&part.text);
+	tally_buf_release(&errs.text);
+	tally_remove_tree(dir);
+	free(meta);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +532,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(completion_candidates_from_the_index, make_store, free_store),
 		cmocka_unit_test_setup_teardown(table_of_many_runs_reads_whole_tables, make_store, free_store),
 		cmocka_unit_test_setup_teardown(table_of_runs_matches_the_index, make_store, free_store),
+		cmocka_unit_test(output_index_reopened_and_read_from_offsets),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -43,11 +43,12 @@
 #include "util/timeutil.h"
 
 #define LINE_MAX_PARSED 4096
-#define IDX_BUFFER 4096
 #define IDX_BLOCK 4096          /* records never straddle one; each block starts absolute */
 #define IDX_MAGIC "TLYOIDX2"   /* 8 bytes; a format-1 index starts with 0 or 1 */
 #define IDX_MAGIC_LEN 8
 #define IDX_RECORD_MAX (2 * TALLY_VARINT_MAX)
+/* Written out when it holds a block's worth: room for one more block's padding and record. */
+#define IDX_BUFFER (2 * IDX_BLOCK + IDX_RECORD_MAX)
 
 typedef struct {
 	char line[LINE_MAX_PARSED];
@@ -76,7 +77,8 @@ static int open_meta_file(const char *dir, const char *name)
 {
 	tally_buf p = TALLY_BUF_INIT;
 	tally_buf_printf(&p, "%s/" TALLY_META_DIR "/%s", dir, name);
-	int fd = tally_buf_oom(&p) ? -1 : open(p.ptr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	/* O_RDWR: an index already there is read for its format */
+	int fd = tally_buf_oom(&p) ? -1 : open(p.ptr, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	tally_buf_release(&p);
 	return fd;
 }
@@ -97,8 +99,8 @@ int tally__output_open(tally_output **out, const char *dir, tally_outparse *pars
 #endif
 	o->fd = open_meta_file(dir, "output");
 	o->idx_fd = open_meta_file(dir, "output.idx");
-	struct stat st;
-	if (o->fd < 0 || o->idx_fd < 0 || fstat(o->idx_fd, &st) < 0) {
+	struct stat st, out_st;
+	if (o->fd < 0 || o->idx_fd < 0 || fstat(o->idx_fd, &st) < 0 || fstat(o->fd, &out_st) < 0) {
 		int rc = tally__error_errno(TALLY_ERROR, "cannot create output files in '%s'", dir);
 		tally__output_close(o);
 		return rc;
@@ -111,6 +113,7 @@ int tally__output_open(tally_output **out, const char *dir, tally_outparse *pars
 		o->idx_v1 = pread(o->idx_fd, head, sizeof head, 0) != IDX_MAGIC_LEN || memcmp(head, IDX_MAGIC, IDX_MAGIC_LEN);
 		o->idx_pos = (uint64_t)st.st_size;
 		o->prev_offset = UINT64_MAX; /* the next record starts a block afresh */
+		o->offset = (uint64_t)out_st.st_size;
 	}
 	*out = o;
 	return 0;
@@ -119,8 +122,21 @@ int tally__output_open(tally_output **out, const char *dir, tally_outparse *pars
 static int flush_idx(tally_output *o)
 {
 	int rc = 0;
-	if (o->idx_len && tally_write_all(o->idx_fd, o->idx, o->idx_len) < 0)
-		rc = tally__error_errno(TALLY_ERROR, "cannot write output index of '%s'", o->dir);
+	if (o->idx_len && tally_write_all(o->idx_fd, o->idx, o->idx_len) < 0) {
+		rc = tally__error_errno(TALLY_ERROR, "cannot write output index of '%s' — is the disk full?", o->dir);
+		/* Back to the last whole write, and the next record starts a block:
+		 * the blocks stay where readers look for them (these records are lost). */
+		uint64_t before = o->idx_pos - o->idx_len;
+		if (ftruncate(o->idx_fd, (off_t)before) == 0) {
+			o->idx_pos = before;
+			o->prev_offset = UINT64_MAX;
+		}
+		if (!o->idx_v1 && before == 0) { /* the magic went too: it goes out again first */
+			memcpy(o->idx, IDX_MAGIC, IDX_MAGIC_LEN);
+			o->idx_len = o->idx_pos = IDX_MAGIC_LEN;
+			return rc;
+		}
+	}
 	o->idx_len = 0;
 	return rc;
 }
@@ -135,6 +151,9 @@ static void add_idx(tally_output *o, int stream, int64_t time_ms)
 		o->idx_len += 16;
 		return;
 	}
+	/* Room for a block's padding and a record first: no flush below moves idx_pos under us. */
+	if (o->idx_len >= IDX_BLOCK)
+		flush_idx(o);
 	unsigned char rec[IDX_RECORD_MAX];
 	size_t used = (size_t)(o->idx_pos % IDX_BLOCK), len;
 	bool reopened = o->prev_offset == UINT64_MAX; /* deltas from what came before are unknown */
@@ -149,16 +168,12 @@ static void add_idx(tally_output *o, int stream, int64_t time_ms)
 		reopened = false;
 		/* no room left in this block: zeros to its end, the record starts the next */
 		size_t pad = IDX_BLOCK - used;
-		if (o->idx_len + pad > sizeof o->idx)
-			flush_idx(o);
 		memset(o->idx + o->idx_len, 0, pad);
 		o->idx_len += pad;
 		o->idx_pos += pad;
 		used = 0;
 		fresh = true;
 	}
-	if (o->idx_len + len > sizeof o->idx)
-		flush_idx(o);
 	memcpy(o->idx + o->idx_len, rec, len);
 	o->idx_len += len;
 	o->idx_pos += len;
