@@ -376,6 +376,11 @@ static void a_malformed_block_stops_the_reading(void **state)
 	assert_int_equal(tally__scalar_log_read(dir, collect, &p, &truncated), 0);
 	assert_true(truncated);
 	assert_int_equal(p.n, 1);
+	/* a writer refuses to append rather than cut off what it cannot read (a newer tally's records) */
+	off_t size = log_size(dir);
+	assert_int_not_equal(tally__scalar_log_open(&log, dir), 0);
+	assert_non_null(strstr(tally_error_last(), "holds a record this tally cannot read"));
+	assert_int_equal(log_size(dir), size);
 	free(path);
 }
 

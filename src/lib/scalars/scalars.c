@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -335,11 +336,30 @@ void tally__scalar_log_set_mirror(tally_scalar_log *log, tally_scalar_mirror mir
 	log->mirror = mirror;
 }
 
-/* The value as m / 10^k, when that division gives exactly its bits back (as the reader computes it). */
+static const double pow10[MAX_DECIMAL_EXP + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+/*
+ * m / 10^k rounded once to a double, the same on every machine: one IEEE
+ * division of two exact doubles (|m| < 2^53, 10^k for k <= 22 are exact).
+ * Where doubles are computed in x87's wider registers (FLT_EVAL_METHOD != 0,
+ * 32-bit x86) the division would round twice, so strtod, which rounds
+ * correctly, makes it instead.
+ */
+static double decimal_value(int64_t m, unsigned k)
+{
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
+	char text[48];
+	snprintf(text, sizeof text, "%lldE-%u", (long long)m, k);
+	return strtod(text, NULL);
+#else
+	return (double)m / pow10[k];
+#endif
+}
+
+/* The value as m / 10^k, when that gives exactly its bits back (as the reader computes it). */
 static bool as_decimal(double value, int64_t *mantissa, unsigned *exp)
 {
-	static const double pow10[MAX_DECIMAL_EXP + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-	                                                  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 	if (!isfinite(value))
 		return false;
 	for (unsigned k = 0; k <= MAX_DECIMAL_EXP; k++) {
@@ -347,7 +367,7 @@ static bool as_decimal(double value, int64_t *mantissa, unsigned *exp)
 		if (!(fabs(scaled) < 9007199254740992.0)) /* 2^53: beyond it m / 10^k is not exact */
 			return false;
 		int64_t m = (int64_t)scaled;
-		double back = (double)m / pow10[k];
+		double back = decimal_value(m, k);
 		if (!memcmp(&back, &value, sizeof back)) { /* bits, so -0.0 is not 0 */
 			*mantissa = m;
 			*exp = k;
@@ -624,12 +644,10 @@ static bool decode_point(const unsigned char **p, const unsigned char *end, bloc
 		return true;
 	}
 	case VALUE_DECIMAL: {
-		static const double pow10[MAX_DECIMAL_EXP + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-		                                                  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 		uint64_t packed;
 		if (!tally_get_uvarint(p, end, &packed))
 			return false;
-		*value = (double)(int64_t)tally_unzigzag(packed >> 4) / pow10[packed & 15];
+		*value = decimal_value((int64_t)tally_unzigzag(packed >> 4), (unsigned)(packed & 15));
 		return true;
 	}
 	default:
@@ -681,8 +699,10 @@ static int walk_block(const unsigned char *p, const unsigned char *end, const re
  * then where to go on from, and `*skip` the points of that record's block
  * already handed out.
  */
-static size_t walk_records(const unsigned char *p, size_t len, const record_sink *sink, bool *truncated, size_t *skip)
+static size_t walk_records(const unsigned char *p, size_t len, const record_sink *sink, bool *truncated, size_t *skip,
+                           bool *undecodable)
 {
+	*undecodable = false;
 	size_t off = 8;
 	block_state st = {0};
 	bool stopped = false;
@@ -712,8 +732,10 @@ static size_t walk_records(const unsigned char *p, size_t len, const record_sink
 			                      (int64_t)tally_get_le(b + 21, 8), false);
 		}
 		/* unknown record types are skipped: later versions may add some */
-		if (stop < 0)
+		if (stop < 0) { /* whole and checksummed, yet it does not read */
+			*undecodable = true;
 			break;
+		}
 		off += 8 + blen;
 		if (stop > 0) {
 			stopped = true;
@@ -839,7 +861,8 @@ static bool cursor_walk(tally_scalar_cursor *c)
 	}
 	record_sink sink = {reader_tag, reader_point, &c->names};
 	bool truncated;
-	size_t used = walk_records((const unsigned char *)c->buf.ptr, c->buf.len, &sink, &truncated, &c->skip);
+	bool undecodable;
+	size_t used = walk_records((const unsigned char *)c->buf.ptr, c->buf.len, &sink, &truncated, &c->skip, &undecodable);
 	memmove(c->buf.ptr + 8, c->buf.ptr + used, c->buf.len - used);
 	tally_buf_truncate(&c->buf, 8 + (c->buf.len - used));
 	if (c->names.stopped)
@@ -930,8 +953,12 @@ static int replay_existing(tally_scalar_log *log, const char *path)
 		size_t skip = 0;
 		log->format1 = !memcmp(data.ptr, LOG_MAGIC_V1, 8); /* an older tally's log stays in its format */
 		record_sink sink = {replay_tag, replay_point, log};
-		size_t good = walk_records((const unsigned char *)data.ptr, data.len, &sink, &truncated, &skip);
-		if (truncated && ftruncate(log->fd, (off_t)good) < 0)
+		bool undecodable;
+		size_t good = walk_records((const unsigned char *)data.ptr, data.len, &sink, &truncated, &skip, &undecodable);
+		if (undecodable) /* not a torn tail: cutting it off would lose what a newer tally wrote */
+			rc = tally__error(TALLY_ERROR, "'%s' holds a record this tally cannot read — was it written by a newer "
+			                  "tally? Append to it with that one", path);
+		else if (truncated && ftruncate(log->fd, (off_t)good) < 0)
 			rc = tally__error_errno(TALLY_ERROR, "cannot repair '%s'", path);
 		log->summary_dirty = true;
 	}
