@@ -172,18 +172,19 @@ static int64_t refresh_ms(void)
 	return seconds >= 0.05 && seconds <= 3600 ? (int64_t)(seconds * 1000) : REFRESH_MS;
 }
 
-/* Sleep up to `ms`, returning early when the child ends or a signal comes. */
-static bool wait_child(pid_t pid, int64_t ms, int *status)
+/* Sleep up to `ms`, returning early when the child ends (1) or a signal comes (0);
+ * -1 when it cannot be waited for. */
+static int wait_child(pid_t pid, int64_t ms, int *status)
 {
 	for (int64_t waited = 0; waited < ms && !stop_signal; waited += 50) {
 		pid_t got = waitpid(pid, status, WNOHANG);
 		if (got == pid)
-			return true;
+			return 1;
 		if (got < 0 && errno != EINTR)
-			return true;
+			return -1;
 		nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
 	}
-	return false;
+	return 0;
 }
 
 /* Keep the running runs' files growing until TensorBoard exits; its exit code. */
@@ -195,7 +196,12 @@ static int follow(pid_t pid, tally_run **runs, size_t n)
 	int status = 0;
 	int64_t every = refresh_ms();
 	for (;;) {
-		if (wait_child(pid, every, &status))
+		int ended = wait_child(pid, every, &status);
+		if (ended < 0) {
+			free(running);
+			return cli_error("cannot wait for tensorboard (%s) — is it still running?", strerror(errno));
+		}
+		if (ended)
 			break;
 		if (stop_signal) { /* pass a kill on to TensorBoard, then wait for it */
 			kill(pid, stop_signal);
