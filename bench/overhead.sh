@@ -3,7 +3,12 @@
 # script directly.  Median of K runs (after W warm-ups) each, timed per
 # process with time.perf_counter() around subprocess start and reaping.
 #
-# usage: bench/overhead.sh            (env: TALLY, K=30, WARMUP=3)
+# usage: bench/overhead.sh            (env: TALLY, K=30, WARMUP=3,
+#                                     BASE=/path/to/another/tally)
+#
+# With BASE, a second table follows: the bare script, this tally and BASE
+# take turns, one run each, K times (so a drift of the machine's load hits
+# all three alike), and the medians are compared.
 set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -69,6 +74,41 @@ echo "runs recorded: $made (expected $want)"
 if ((made != want)); then
 	echo "warning: tally did not record one run per invocation" >&2
 fi
+# turns NAME BARE_CMD... -- TALLY_ARGS...: bare, $TALLY and $BASE one run each, K times
+turns() {
+	local name=$1; shift
+	local bare=()
+	while [[ $1 != -- ]]; do bare+=("$1"); shift; done
+	shift
+	local samples="$BENCH_TMP/turns" i
+	: >"$samples"
+	for ((i = 0; i < K + W; i++)); do
+		for who in bare tally base; do
+			local cmd=("${bare[@]}")
+			[[ $who == tally ]] && cmd=("$TALLY" "$@")
+			[[ $who == base ]] && cmd=("$BASE" "$@")
+			t=$("$PY" "$LIB" time -n 1 --cwd "$proj" -- "${cmd[@]}" | awk '{ print $1 }')
+			((i >= W)) && echo "$who $t" >>"$samples"
+		done
+	done
+	med() { awk -v w="$1" '$1 == w { print $2 }' "$samples" | sort -g | awk '{ v[NR] = $1 } END { printf "%.6f", v[int((NR + 1) / 2)] }'; }
+	local b t o
+	b=$(med bare) t=$(med tally) o=$(med base)
+	printf '%-26s %10s %10s %10s %12s %12s\n' "$name" "$(ms "$b")" "$(ms "$t")" "$(ms "$o")" \
+		"$(awk -v a="$t" -v b="$b" 'BEGIN { printf "%+.2f", (a - b) * 1000 }')" \
+		"$(awk -v a="$o" -v b="$b" 'BEGIN { printf "%+.2f", (a - b) * 1000 }')"
+}
+
+if [[ -n ${BASE:-} ]]; then
+	BASE=$(realpath -- "$BASE")
+	echo
+	echo "in turns with BASE=$BASE (medians of $K):"
+	printf '%-26s %10s %10s %10s %12s %12s\n' "script" "bare ms" "tally ms" "base ms" "tally over" "base over"
+	turns "bash hello.sh" bash hello.sh -- run -q hello.sh
+	turns "python3 hello.py" /usr/bin/python3 hello.py -- run -q hello.py
+	turns "python3 flags.py lr=0.1" /usr/bin/python3 flags.py -- run -q flags.py lr=0.1 act=tanh
+fi
+
 # The floor: the run directory's file operations alone, in the same folder's filesystem.
 "$PY" "$BENCH_DIR/fsfloor.py" "$BENCH_TMP"
 echo "target: overhead of a few ms (issue 22: 2 ms)"
