@@ -84,9 +84,10 @@ turns() {
 	: >"$samples"
 	for ((i = 0; i < K + W; i++)); do
 		for who in bare tally base; do
-			local cmd=("${bare[@]}")
-			[[ $who == tally ]] && cmd=("$TALLY" "$@")
-			[[ $who == base ]] && cmd=("$BASE" "$@")
+			# each its own cache: flag detection is cached per tally build, and turns would evict it
+			local cmd=(env XDG_CACHE_HOME="$BENCH_TMP/cache-$who" "${bare[@]}")
+			[[ $who == tally ]] && cmd=(env XDG_CACHE_HOME="$BENCH_TMP/cache-$who" "$TALLY" "$@")
+			[[ $who == base ]] && cmd=(env XDG_CACHE_HOME="$BENCH_TMP/cache-$who" "$BASE" "$@")
 			t=$("$PY" "$LIB" time -n 1 --cwd "$proj" -- "${cmd[@]}" | awk '{ print $1 }')
 			((i >= W)) && echo "$who $t" >>"$samples"
 		done

@@ -202,7 +202,8 @@ test_expect_success 'a requeued job goes on in a new run; the earlier one says s
 	  requeue_job=$job wait_until started_again &&
 	  touch go-1 &&
 	  slurm_wait_job_gone "$job" ||
-		{ squeue -r; scontrol -o show job "$job"; cat runs/.slurm/slurm-"$job".out; give_up; }; } &&
+		{ squeue -r; scontrol -o show job "$job"; cat runs/.slurm/slurm-"$job".out;
+		  tail -n 40 "$SLURM_DIR/log/slurmd.log" "$SLURM_DIR/log/slurmctld.log"; give_up; }; } &&
 	wait_until status_is "$first" terminated &&
 	run_json "$first" "d[\"stop_reason\"]" | grep -q "Slurm requeued job $job; the trial goes on in run" &&
 	second=$(run_json "$first" "d[\"requeued_as\"]") &&
