@@ -27,6 +27,12 @@ give_up() {
 	[ -z "$ids" ] || scancel $ids
 	wait
 	tally runs
+	# why runs failed, and what their jobs said
+	for f in $(grep -l "\"status\": \"error\"" runs/*/.tally/run.json 2>/dev/null); do
+		grep -E "\"(stop_reason|error_message|exit_status|job)\"" "$f"
+		cat "$(dirname "$f")/output"
+	done
+	tail -n 5 runs/.slurm/*.out
 	return 1
 }
 # The run of trial n=$1 once the index says it runs (into $first).
