@@ -368,17 +368,22 @@ static int collect_plain(snapshot *s, const char *rel_dir)
 
 /* ---- materializing the run directory ---- */
 
+/* Copy one source into the run and list it: 0; 1 when it vanished since it was
+ * found (a project's files may come and go while a run starts); -1 with errno. */
 static int copy_source(snapshot *s, const char *rel, tally_buf *manifest_lines, json_t *manifest)
 {
 	char *from = tally_path_join(s->req->sources_from ? s->req->sources_from : s->req->project_dir, rel);
 	char *to = tally_path_join(s->req->run_dir, rel);
 	tally_buf data = TALLY_BUF_INIT;
 	int rc = -1;
-	if (!from || !to || tally_read_file(&data, from, 0) < 0)
-		goto done;
 	struct stat st;
-	if (stat(from, &st) < 0)
+	if (!from || !to)
 		goto done;
+	if (tally_read_file(&data, from, 0) < 0 || stat(from, &st) < 0) {
+		if (errno == ENOENT)
+			rc = 1;
+		goto done;
+	}
 	{
 		int fd = -1;
 		if ((fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777)) < 0)
@@ -414,6 +419,8 @@ static int materialize(snapshot *s, const char *rel_dir, tally_buf *lines, json_
 	int rc = 0;
 	if (!d) {
 		free(abs_dir);
+		if (rel_dir[0] && (errno == ENOENT || errno == ENOTDIR))
+			return 0; /* gone since its sources were found: nothing to copy */
 		return tally__error_errno(TALLY_ERROR, "cannot read project directory '%s'", rel_dir[0] ? rel_dir : ".");
 	}
 	struct dirent *e;
@@ -429,7 +436,7 @@ static int materialize(snapshot *s, const char *rel_dir, tally_buf *lines, json_
 		} else if (in_runs_dir(s, rel, target)) {
 			; /* never copy or link the runs directory (or a run) into a run */
 		} else if (path_set_has(&s->sources, rel)) {
-			if (copy_source(s, rel, lines, manifest) < 0)
+			if (copy_source(s, rel, lines, manifest) < 0) /* one that vanished meanwhile is left out */
 				rc = tally__error_errno(TALLY_ERROR, "cannot copy source file '%s' into the run", rel);
 		} else if (path_set_has_under(&s->sources, rel) || (s->runs_rel && under_or_equal(s->runs_rel, rel))) {
 			if (mkdir(link, 0777) < 0 && errno != EEXIST)
