@@ -18,17 +18,21 @@ assert eval(sys.argv[1]), sys.argv[1] + " is false for: " + json.dumps(d, indent
 }
 
 # A Python module reading .tally/output.idx in either format (docs/run-format.md):
-# records(path) -> [(offset, stream, time_ms)]; write_v1(path, records).
-cat >outidx.py <<-\PY
-import struct
+# records(path) -> [(offset, stream, time_ms)]; chunks(run_dir) -> [(stream, bytes)];
+# write_v1(path, records).
+cat >outidx.py <<-PY
+import os, struct, sys
+sys.path.insert(0, "$TEST_DIRECTORY")
+from tfevents import _varint_at as _varint  # LEB128
 MAGIC, BLOCK = b"TLYOIDX2", 4096
-def _varint(b, i):
-    v = shift = 0
-    while True:
-        c = b[i]; i += 1
-        v |= (c & 0x7f) << shift; shift += 7
-        if not c & 0x80:
-            return v, i
+PY
+cat >>outidx.py <<-\PY
+def chunks(run_dir):
+    d = os.path.join(run_dir, ".tally")
+    out = open(os.path.join(d, "output"), "rb").read()
+    recs = records(os.path.join(d, "output.idx"))
+    ends = [r[0] for r in recs[1:]] + [len(out)]
+    return [(stream, out[start:end]) for (start, stream, _), end in zip(recs, ends)]
 def records(path):
     b = open(path, "rb").read()
     if not b.startswith(MAGIC):  # format 1: 16-byte records
@@ -172,16 +176,11 @@ test_expect_success 'stdout and stderr are recorded in arrival order' '
 	import os, sys
 	sys.path.insert(0, os.getcwd())
 	import outidx
-	d = os.path.join(sys.argv[1], ".tally")
-	out = open(os.path.join(d, "output"), "rb").read()
-	recs = outidx.records(os.path.join(d, "output.idx"))
-	starts = [r[0] for r in recs] + [len(out)]
-	for (start, stream, _), end in zip(recs, starts[1:]):
-	    chunk = out[start:end]
-	    want = b"out" if stream == 0 else b"err"
+	chunks = outidx.chunks(sys.argv[1])
+	for stream, chunk in chunks:
 	    for line in chunk.splitlines():
-	        assert line.startswith(want), (stream, chunk)
-	assert len(recs) >= 6, recs
+	        assert line.startswith(b"out" if stream == 0 else b"err"), (stream, chunk)
+	assert len(chunks) >= 6, chunks
 	PY
 '
 
@@ -246,14 +245,9 @@ test_expect_success 'output.idx of many small chunks spans blocks and reads back
 	import os, sys
 	sys.path.insert(0, os.getcwd())
 	import outidx
-	d = os.path.join(sys.argv[1], ".tally")
-	out = open(os.path.join(d, "output"), "rb").read()
-	recs = outidx.records(os.path.join(d, "output.idx"))
-	starts = [r[0] for r in recs] + [len(out)]
-	for (start, stream, _), end in zip(recs, starts[1:]):
-	    for line in out[start:end].splitlines():
-	        n = int(line.split()[1])
-	        assert (n % 7 == 0) == (stream == 1), (line, stream)
+	for stream, chunk in outidx.chunks(sys.argv[1]):
+	    for line in chunk.splitlines():
+	        assert (int(line.split()[1]) % 7 == 0) == (stream == 1), (line, stream)
 	PY
 	tally cat --stderr >err.txt &&
 	test "$(wc -l <err.txt)" = 2858 &&
