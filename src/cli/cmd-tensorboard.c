@@ -49,7 +49,7 @@ const char cmd_tensorboard_usage[] =
 	"      --runs-dir DIR  where runs live (default ./runs)\n"
 	"  -h, --help          show this help\n";
 
-enum { OPT_PORT = 256, OPT_FILES_ONLY, OPT_REMOVE };
+enum { OPT_PORT = CLI_OPT_FIRST_FREE, OPT_FILES_ONLY, OPT_REMOVE };
 
 static const struct option options[] = {
 	CLI_SELECTION_OPTIONS,

@@ -15,6 +15,7 @@
 
 #include "lib/index/index.h"
 #include "util/fsutil.h"
+#include "util/le.h"
 
 static int make_run_dir(void **state)
 {
@@ -282,6 +283,16 @@ static void printed_metrics_cost_a_few_bytes_a_point(void **state)
 	assert_true(per_point < 7.0); /* format 1: 37 */
 }
 
+/* A log record as docs/run-format.md frames it: u32 crc32c(body) | u32 len(body) | body. */
+static void add_log_record(tally_buf *b, const unsigned char *body, size_t len)
+{
+	unsigned char head[8];
+	tally_put_le(head, tally__crc32c(0, body, len), 4);
+	tally_put_le(head + 4, len, 4);
+	tally_buf_add(b, head, 8);
+	tally_buf_add(b, body, len);
+}
+
 /* A log an older tally wrote (format 1) is read, and appending to it keeps its format. */
 static void format_one_logs_are_read_and_kept(void **state)
 {
@@ -289,32 +300,17 @@ static void format_one_logs_are_read_and_kept(void **state)
 	char *path = tally_path_join(dir, ".tally/scalars.log");
 	tally_buf b = TALLY_BUF_INIT;
 	tally_buf_add(&b, "TALLYSC1", 8);
-	unsigned char tag_body[9] = {'T', 0, 0, 0, 0, 'l', 'o', 's', 's'};
-	unsigned char head[8];
-	uint32_t crc = tally__crc32c(0, tag_body, sizeof tag_body);
-	for (int k = 0; k < 4; k++) {
-		head[k] = (unsigned char)(crc >> (8 * k));
-		head[4 + k] = (unsigned char)(sizeof tag_body >> (8 * k));
-	}
-	tally_buf_add(&b, head, 8);
-	tally_buf_add(&b, tag_body, sizeof tag_body);
-	for (int i = 0; i < 3; i++) {
+	static const unsigned char tag_body[9] = {'T', 0, 0, 0, 0, 'l', 'o', 's', 's'};
+	add_log_record(&b, tag_body, sizeof tag_body);
+	for (int i = 0; i < 3; i++) { /* 'P' | u32 tag | i64 step | f64 value | i64 time */
 		unsigned char body[29] = {'P'};
 		double v = 0.5 + i;
 		uint64_t bits;
 		memcpy(&bits, &v, 8);
-		for (int k = 0; k < 8; k++) {
-			body[5 + k] = (unsigned char)((uint64_t)(i + 1) >> (8 * k));
-			body[13 + k] = (unsigned char)(bits >> (8 * k));
-			body[21 + k] = (unsigned char)((uint64_t)(1000 + i) >> (8 * k));
-		}
-		crc = tally__crc32c(0, body, sizeof body);
-		for (int k = 0; k < 4; k++) {
-			head[k] = (unsigned char)(crc >> (8 * k));
-			head[4 + k] = (unsigned char)(sizeof body >> (8 * k));
-		}
-		tally_buf_add(&b, head, 8);
-		tally_buf_add(&b, body, sizeof body);
+		tally_put_le(body + 5, (uint64_t)(i + 1), 8);
+		tally_put_le(body + 13, bits, 8);
+		tally_put_le(body + 21, (uint64_t)(1000 + i), 8);
+		add_log_record(&b, body, sizeof body);
 	}
 	assert_int_equal(tally_write_file_atomic(path, b.ptr, b.len, 0), 0);
 	tally_buf_release(&b);
@@ -354,23 +350,18 @@ static void a_malformed_block_stops_the_reading(void **state)
 	assert_int_equal(tally__scalar_log_append(log, "loss", 1, 0.5, 1), 0);
 	tally__scalar_log_free(log);
 	char *path = tally_path_join(dir, ".tally/scalars.log");
-	int fd = open(path, O_WRONLY | O_APPEND);
-	assert_true(fd >= 0);
 	static const unsigned char bodies[][4] = {
 	    {'B', 0x03, 0x02, 0x02}, /* value kind 3 */
 	    {'B', 0x04, 0x02, 0x02}, /* tag id 1 was never defined */
 	    {'B', 0x02, 0x02, 0x80}, /* a varint cut off */
 	};
-	for (size_t i = 0; i < 3; i++) {
-		unsigned char head[8];
-		uint32_t crc = tally__crc32c(0, bodies[i], 4);
-		for (int k = 0; k < 4; k++) {
-			head[k] = (unsigned char)(crc >> (8 * k));
-			head[4 + k] = (unsigned char)(4u >> (8 * k));
-		}
-		assert_true(write(fd, head, 8) == 8 && write(fd, bodies[i], 4) == 4);
-	}
+	tally_buf b = TALLY_BUF_INIT;
+	for (size_t i = 0; i < 3; i++)
+		add_log_record(&b, bodies[i], 4);
+	int fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0 && write(fd, b.ptr, b.len) == (ssize_t)b.len);
 	close(fd);
+	tally_buf_release(&b);
 	points p = {0};
 	bool truncated = false;
 	assert_int_equal(tally__scalar_log_read(dir, collect, &p, &truncated), 0);
