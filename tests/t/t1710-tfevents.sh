@@ -273,6 +273,18 @@ test_expect_success 'an event file longer or shorter than events.json says is me
 	test_cmp expect points
 '
 
+test_expect_success 'a run without scalars gets no event file, and nothing is written in it' '
+	mkdir quiet && cd quiet &&
+	echo "echo no scalars here" >q.sh &&
+	tally run -q q.sh &&
+	dir=$(show_field "[\"dir\"]") &&
+	ls "$dir/.tally" >before &&
+	tally tensorboard --files-only 2>err &&
+	grep -q "1 run without scalars" err &&
+	ls "$dir/.tally" >after &&
+	test_cmp before after
+'
+
 test_expect_success 'with tensorboard: on in tally.yml the run writes its event file as it goes' '
 	mkdir live && cd live &&
 	echo "tensorboard: on" >tally.yml &&

@@ -37,6 +37,7 @@ typedef struct {
 	char *file;      /* the event file's name in .tally/, NULL when there is no valid state */
 	int64_t bytes;
 	int64_t points;
+	int64_t log_bytes; /* scalars.log's size when exported: unchanged, nothing to read (-1: unknown) */
 } export_state;
 
 static char *meta_path(const char *run_dir, const char *name)
@@ -62,6 +63,8 @@ static void load_state(const char *run_dir, export_state *st)
 	free(path);
 	const char *file = json_string_value(json_object_get(j, "file"));
 	json_t *bytes = json_object_get(j, "bytes"), *points = json_object_get(j, "points");
+	json_t *log_bytes = json_object_get(j, "log_bytes");
+	st->log_bytes = json_is_integer(log_bytes) ? json_integer_value(log_bytes) : -1;
 	if (file && is_own_event_file(file) && json_is_integer(bytes) && json_is_integer(points) &&
 	    json_integer_value(bytes) >= 0 && json_integer_value(points) >= 0) {
 		st->file = strdup(file);
@@ -73,8 +76,8 @@ static void load_state(const char *run_dir, export_state *st)
 
 static int save_state(const char *run_dir, const export_state *st)
 {
-	json_t *j = json_pack("{s:s, s:I, s:I}", "file", st->file, "bytes", (json_int_t)st->bytes, "points",
-	                      (json_int_t)st->points);
+	json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "file", st->file, "bytes", (json_int_t)st->bytes, "points",
+	                      (json_int_t)st->points, "log_bytes", (json_int_t)st->log_bytes);
 	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	char *path = meta_path(run_dir, STATE_FILE);
 	int rc = 0;
@@ -172,6 +175,16 @@ static int append_points(const char *run_dir, const char *path, int fd, export_s
 	return 0;
 }
 
+/* The size of a file in .tally/, -1 when there is none. */
+static int64_t meta_file_size(const char *run_dir, const char *name)
+{
+	char *path = meta_path(run_dir, name);
+	struct stat sb;
+	int64_t size = path && stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
+	free(path);
+	return size;
+}
+
 /* Export with .tally/ locked (flock on the folder itself: two exports of a run take turns). */
 static int export_locked(const char *run_dir, tally_event_file_state *state, int64_t *points)
 {
@@ -179,6 +192,18 @@ static int export_locked(const char *run_dir, tally_event_file_state *state, int
 	load_state(run_dir, &st);
 	if (!st.file && has_other_event_file(run_dir, NULL)) {
 		*state = TALLY_EVENT_FILE_LIVE;
+		return 0;
+	}
+	/* Nothing new since the last export, or no scalars at all: no file is read or written
+	 * (tally tensorboard over 100,000 runs costs a few stats a run). */
+	int64_t log_bytes = meta_file_size(run_dir, "scalars.log");
+	if (!st.file && log_bytes < 0) {
+		*state = TALLY_EVENT_FILE_NONE;
+		return 0;
+	}
+	if (st.file && log_bytes >= 0 && st.log_bytes == log_bytes && meta_file_size(run_dir, st.file) == st.bytes) {
+		free(st.file);
+		*state = TALLY_EVENT_FILE_CURRENT;
 		return 0;
 	}
 	bool fresh = !st.file;
@@ -197,9 +222,10 @@ static int export_locked(const char *run_dir, tally_event_file_state *state, int
 		rc = tally__error_oom();
 	else if (fd < 0)
 		rc = tally__error_errno(TALLY_ERROR, "cannot write '%s' — is the runs directory writable?", path);
-	int64_t before = st.bytes;
+	int64_t before = st.bytes, log_before = st.log_bytes;
 	if (!rc)
 		rc = append_points(run_dir, path, fd, &st, points);
+	st.log_bytes = log_bytes; /* what was read reached at least this far */
 	if (fd >= 0)
 		close(fd);
 	if ((rc && fresh) || (!rc && st.points == 0)) {
@@ -216,6 +242,8 @@ static int export_locked(const char *run_dir, tally_event_file_state *state, int
 		rc = save_state(run_dir, &st);
 		*state = TALLY_EVENT_FILE_WRITTEN;
 	} else if (!rc) {
+		if (log_before != st.log_bytes) /* nothing new, but the log's size is known now */
+			rc = save_state(run_dir, &st);
 		*state = TALLY_EVENT_FILE_CURRENT;
 	}
 	free(path);
