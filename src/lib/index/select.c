@@ -536,7 +536,6 @@ int tally__index_lookup(tally_store *store, const char *ref, char **dir_name)
 	return rc;
 }
 
-/* The absolute directory of the run `ref` names, as tally_run_lookup() finds it (malloc'ed). */
 /* Whether `ref` names a run by its directory's path (anywhere). */
 static bool is_path_ref(const char *ref)
 {
@@ -548,6 +547,7 @@ static int not_a_run_directory(const char *ref)
 	return tally__error(TALLY_ENOTFOUND, "'%s' is not a run directory (no " TALLY_META_DIR "/ inside)", ref);
 }
 
+/* The absolute directory of the run `ref` names, as tally_run_lookup() finds it (malloc'ed). */
 static int resolve_dir(tally_store *store, const char *ref, char **dir)
 {
 	*dir = NULL;
