@@ -241,7 +241,7 @@ _slurm_write_conf() {
 	SchedulerParameters=batch_sched_delay=0,sched_interval=1,sched_min_interval=0,bf_interval=1,default_queue_depth=1000
 	MinJobAge=600
 	KillWait=2
-	# A requeued batch job waits out its credential's lifetime (120 s by default) before it may start again.
+	# A requeued batch job waits out its credential's lifetime (120 s by default) before it starts again.
 	AuthInfo=cred_expire=5
 	SlurmdParameters=config_overrides
 	NodeName=$SLURM_NODE NodeAddr=127.0.0.1 CPUs=4 State=UNKNOWN

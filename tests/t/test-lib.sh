@@ -10,6 +10,8 @@
 #       tally runs --format json >out.json &&
 #       grep -q "\"lr\": 0.1" out.json
 #   '
+#
+# A failing test prints the last 40 lines of its trace (TEST_TAIL_LINES=N for more).
 set -u
 
 : "${TALLY:?TALLY must point at the tally binary}"
@@ -57,7 +59,7 @@ test_expect_success() {
 	else
 		test_failures=$((test_failures + 1))
 		echo "not ok $test_count - $TEST_NAME: $desc"
-		printf '%s\n' "$out" | sed 's/^/#   /' | tail -n 40
+		printf '%s\n' "$out" | sed 's/^/#   /' | tail -n "${TEST_TAIL_LINES:-40}"
 	fi
 }
 
