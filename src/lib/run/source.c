@@ -369,9 +369,12 @@ static int collect_plain(snapshot *s, const char *rel_dir)
 /* ---- materializing the run directory ---- */
 
 /* Copy one source into the run and list it: 0; 1 when it vanished since it was
- * found (a project's files may come and go while a run starts); -1 with errno. */
+ * found (a project's files may come and go while a run starts), or is no longer
+ * a regular file, or grew past the size limit (a log another process writes:
+ * it is never read on without end); -1 with errno. */
 static int copy_source(snapshot *s, const char *rel, tally_buf *manifest_lines, json_t *manifest)
 {
+	size_t limit = included(s, rel) ? 0 : (size_t)s->req->cfg->source_max_file_size;
 	char *from = tally_path_join(s->req->sources_from ? s->req->sources_from : s->req->project_dir, rel);
 	char *to = tally_path_join(s->req->run_dir, rel);
 	tally_buf data = TALLY_BUF_INIT;
@@ -379,8 +382,8 @@ static int copy_source(snapshot *s, const char *rel, tally_buf *manifest_lines, 
 	struct stat st;
 	if (!from || !to)
 		goto done;
-	if (tally_read_file(&data, from, 0) < 0 || stat(from, &st) < 0) {
-		if (errno == ENOENT)
+	if (tally_read_regular_file(&data, from, limit) < 0 || stat(from, &st) < 0) {
+		if (errno == ENOENT || errno == EINVAL || errno == ELOOP || errno == EFBIG)
 			rc = 1;
 		goto done;
 	}
