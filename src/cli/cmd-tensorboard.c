@@ -187,12 +187,19 @@ static int wait_child(pid_t pid, int64_t ms, int *status)
 	return 0;
 }
 
+static bool is_running(const tally_run *run)
+{
+	const char *status = tally_run_status(run);
+	return status && !strcmp(status, "running");
+}
+
 /* Keep the running runs' files growing until TensorBoard exits; its exit code. */
 static int follow(pid_t pid, tally_run **runs, size_t n)
 {
 	bool *running = calloc(n ? n : 1, sizeof *running);
+	/* only a run recorded as running may be live: the others' locks are not probed */
 	for (size_t i = 0; running && i < n; i++)
-		running[i] = tally_run_is_live(runs[i]) == 1;
+		running[i] = is_running(runs[i]) && tally_run_is_live(runs[i]) == 1;
 	int status = 0;
 	int64_t every = refresh_ms();
 	for (;;) {
@@ -272,6 +279,7 @@ int cmd_tensorboard(int argc, char **argv)
 {
 	tb_args a = {0};
 	cli_selection sel = CLI_SELECTION_INIT;
+	sel.summaries = true; /* runs from their index rows: only their directories and statuses are needed */
 	int c, code = 0;
 	optind = 1;
 	opterr = 0;

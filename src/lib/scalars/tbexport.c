@@ -268,6 +268,11 @@ int tally__tfevents_export(const char *run_dir, tally_event_file_state *state, i
 {
 	*state = TALLY_EVENT_FILE_NONE;
 	*points = 0;
+	/* No scalar log and no export of ours: nothing to write, lock or list (tally
+	 * tensorboard over 100,000 runs, most without scalars, costs two stats a run).
+	 * Event files of the run's own without a log hold no scalars. */
+	if (meta_file_size(run_dir, "scalars.log") < 0 && meta_file_size(run_dir, STATE_FILE) < 0)
+		return 0;
 	int fd;
 	int rc = lock_meta_dir(run_dir, &fd);
 	if (!rc)
