@@ -91,6 +91,19 @@ test_expect_success 'reproduce --run of a source file removed from the project s
 	tally cat 1 | grep -q "^helped$"
 '
 
+test_expect_success 'reproduce --run copies all of a source the run has, above a size limit lowered since' '
+	"$PYTHON" -c "open(\"big.txt\", \"w\").write(\"b\" * 300)" &&
+	printf "print(len(open(\"big.txt\").read()))\n" >size.py &&
+	tally run -q --name sized size.py >/dev/null 2>&1 &&
+	printf "sources:\n  max-file-size: 100\n" >tally.yml &&
+	tally reproduce sized --run -q 2>/dev/null &&
+	rm tally.yml &&
+	tally cat 1 | grep -q "^300$" &&
+	again=$(tally lookup 1 dir) &&
+	test -f "$again/big.txt" && ! test -L "$again/big.txt" &&
+	test "$(wc -c <"$again/big.txt")" = 300
+'
+
 test_expect_success 'reproduce: bad usage and unknown runs' '
 	test_expect_code 129 tally reproduce 1 2 &&
 	test_expect_code 129 tally reproduce --bogus &&

@@ -374,7 +374,8 @@ static int collect_plain(snapshot *s, const char *rel_dir)
  * it is never read on without end); -1 with errno. */
 static int copy_source(snapshot *s, const char *rel, tally_buf *manifest_lines, json_t *manifest)
 {
-	size_t limit = included(s, rel) ? 0 : (size_t)s->req->cfg->source_max_file_size;
+	/* an earlier run's sources (sources_from) are copied whole: they were chosen when it ran */
+	size_t limit = s->req->sources_from || included(s, rel) ? 0 : (size_t)s->req->cfg->source_max_file_size;
 	char *from = tally_path_join(s->req->sources_from ? s->req->sources_from : s->req->project_dir, rel);
 	char *to = tally_path_join(s->req->run_dir, rel);
 	tally_buf data = TALLY_BUF_INIT;
