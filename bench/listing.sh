@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Index and listing speed at many runs: `tally reindex` (full rebuild),
-# `tally runs` and `tally runs --format json` with a fresh index, and the
+# `tally runs` and `tally runs --format json|csv` and `tally tensorboard
+# --files-only` with a fresh index, and the
 # first `tally runs` after the index was deleted ("cold").
 #
 # usage: bench/listing.sh [COUNTS...]      (default: 1000 10000 100000)
@@ -78,6 +79,13 @@ for n in "$@"; do
 	echo "   runs --format json (7 runs after 1 warm-up)..."
 	r=$("$PY" "$LIB" time -n 7 -w 1 -- "$TALLY" runs --format json "${runs_args[@]}")
 	read -r json_s _ _ _ <<<"$r"
+	echo "   runs --format csv (3 runs after 1 warm-up)..."
+	r=$("$PY" "$LIB" time -n 3 -w 1 -- "$TALLY" runs --format csv "${runs_args[@]}")
+	read -r csv_s _ _ _ <<<"$r"
+	# every run without scalars: what remains is finding the runs and a stat or two each
+	echo "   tensorboard --files-only (3 runs after 1 warm-up)..."
+	r=$("$PY" "$LIB" time -n 3 -w 1 -- "$TALLY" tensorboard --files-only)
+	read -r tb_s _ _ _ <<<"$r"
 	echo "   a filtered, sorted query (7 runs after 1 warm-up)..."
 	query=(--where "val_acc > 0.9 and optimizer = adam" --sort -val_acc)
 	r=$("$PY" "$LIB" time -n 7 -w 1 -- "$TALLY" runs "${query[@]}" -a)
@@ -94,16 +102,17 @@ for n in "$@"; do
 	if ((listed < n)); then
 		echo "   note: \`tally runs\` printed $listed lines for $n runs (a default limit?)" >&2
 	fi
-	rows+=("$(printf '%8d | %10.3f | %8.4f | %11.4f | %8.3f | %8s | %9.4f | %9.4f | %8s' "$n" "$reindex_s" \
-		"$runs_s" "$json_s" "$cold_s" "$listed" "$query_s" "$query20_s" "$matched")")
+	rows+=("$(printf '%8d | %10.3f | %8.4f | %11.4f | %8.3f | %8.3f | %8.3f | %8s | %9.4f | %9.4f | %8s' "$n" \
+		"$reindex_s" "$runs_s" "$json_s" "$csv_s" "$tb_s" "$cold_s" "$listed" "$query_s" "$query20_s" "$matched")")
 done
 
 echo
-printf '%8s | %10s | %8s | %11s | %8s | %8s | %9s | %9s | %8s\n' "count" "reindex s" "runs s" "runs json s" \
-	"cold s" "lines" "query s" "query20 s" "matched"
-printf '%s\n' "---------+------------+----------+-------------+----------+----------+-----------+-----------+---------"
+printf '%8s | %10s | %8s | %11s | %8s | %8s | %8s | %8s | %9s | %9s | %8s\n' "count" "reindex s" "runs s" \
+	"runs json s" "csv s" "tb s" "cold s" "lines" "query s" "query20 s" "matched"
+printf '%s\n' "---------+------------+----------+-------------+----------+----------+----------+----------+-----------+-----------+---------"
 printf '%s\n' "${rows[@]}"
 echo
 echo "reindex: median of 3; runs, runs json: median of 7 after 1 warm-up, fresh index;"
+echo "csv: runs --format csv, tb: tensorboard --files-only (runs without scalars), medians of 3 after 1 warm-up;"
 echo "cold: one \`tally runs\` right after the index was deleted; lines: \`tally runs | wc -l\`"
 echo "target: runs at 100,000 runs well under 0.1 s; reindex in seconds"
