@@ -3,7 +3,8 @@
 # (slurm-lib.sh starts it and stops it by its pids): a job alone and a
 # 6-trial grid as one job array, --parallel 2 as the array's %2, a run
 # waiting in the queue as queued, tally stop and scancel, a time limit,
-# kill -9 of the sweep then --resume, sbatch options from tally.yml, front
+# kill -9 of the sweep then --resume, a requeued job, a detached sweep and
+# its controller cancelled while pending, sbatch options from tally.yml, front
 # matter and #SBATCH lines, bad options, and Slurm missing.
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/slurm-lib.sh"
@@ -251,6 +252,20 @@ test_expect_success 'tally tune --detach: the controller is a Slurm job too' '
 	grep -q "^  controller *Slurm job $job" d.show &&
 	test "$(count_runs --sweep "$id" --completed)" = 3 &&
 	grep -q "3 of 3 trials completed" runs/.slurm/sweep-$id-$job.out
+'
+
+test_expect_success 'a detached sweep whose controller job is cancelled while pending reads interrupted' '
+	tally tune train.sh "lr=[0.1,0.2]" --executor slurm --slurm --begin=now+3600 --detach >dp.out &&
+	id=$(sed -n "s/^Sweep \([0-9a-f]*\) queued.*/\1/p" dp.out) &&
+	job=$(sed -n "s/.*queued as Slurm job \([0-9]*\).*/\1/p" dp.out) &&
+	slurm_wait_job_state "$job" PENDING &&
+	tally show "$id" | grep -q "^  status *queued" &&
+	scancel "$job" &&
+	slurm_wait_job_gone "$job" &&
+	tally show "$id" >dp.show &&
+	grep -q "^  status *interrupted" dp.show &&
+	tally sweeps | grep "$id" | grep -q interrupted &&
+	test "$(count_runs --sweep "$id")" = 0
 '
 
 test_expect_success 'a pruned trial on Slurm: its job gets SIGTERM through scancel, the run ends pruned' '

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/slurm/slurm.h"
 #include "util/fsutil.h"
 #include "util/strlist.h"
 #include "util/timeutil.h"
@@ -259,6 +260,20 @@ static void check_liveness(tally_sweep *s)
 	free(path);
 }
 
+/* A detached sweep still "queued" whose controller job left Slurm without
+ * starting it (cancelled or failed while pending) is interrupted: nothing will
+ * start it, and `tally tune --resume ID` takes it as such.  Slurm not answering
+ * (or not here) leaves it queued. */
+static void check_controller(tally_sweep *s)
+{
+	const char *job = json_string_value(json_object_get(json_object_get(s->record, "controller"), "job"));
+	if (strcmp(s->status, "queued") || !job)
+		return;
+	tally_slurm_job info;
+	if (tally__slurm_job_info(&info, job) == 0 && (!info.known || tally__slurm_state_final(info.state)))
+		strcpy(s->status, "interrupted");
+}
+
 int tally_sweep_open(tally_sweep **out, tally_store *store, const char *ref)
 {
 	*out = NULL;
@@ -292,6 +307,7 @@ int tally_sweep_open(tally_sweep **out, tally_store *store, const char *ref)
 		rc = tally__error_oom();
 	if (!rc && !(rc = load_record(s, matches.items[0]))) {
 		check_liveness(s);
+		check_controller(s);
 		rc = tally__sweep_refresh_trials(s);
 	}
 	tally_strlist_release(&matches);
