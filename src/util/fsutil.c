@@ -339,6 +339,7 @@ bool tally_command_exists(const char *cmd)
 		return access(cmd, X_OK) == 0;
 	bool relative;
 	char *found = tally_search_path(cmd, &relative);
+	bool exists = found != NULL; /* not found's value once freed */
 	free(found);
-	return found != NULL;
+	return exists;
 }
