@@ -45,23 +45,26 @@ extern char **environ;
 /* ---- argv building ---- */
 
 /*
- * The program a bare name runs: its absolute path, so the child execs it at
- * once instead of trying every $PATH entry before it (each failed execve in
- * the child delays the script).  NULL when the name has a '/', or a relative
- * entry comes first: the child then searches, from the run directory, as
- * execvp does.
+ * Whether `cmd` can be run: a path, or a name found on $PATH.  `*program`
+ * (malloc'ed) is then what the child execs at once for a bare name, instead
+ * of trying every $PATH entry before it (each failed execve in the child
+ * delays the script); NULL when the name has a '/', or a relative entry comes
+ * first: the child then searches, from the run directory, as execvp does.
  */
-static char *resolve_program(const char *cmd)
+static bool find_program(const char *cmd, char **program)
 {
+	*program = NULL;
 	if (strchr(cmd, '/'))
-		return NULL;
+		return access(cmd, X_OK) == 0;
 	bool relative;
 	char *found = tally_search_path(cmd, &relative);
-	if (relative) {
+	if (!found)
+		return false;
+	if (relative)
 		free(found);
-		return NULL;
-	}
-	return found;
+	else
+		*program = found;
+	return true;
 }
 
 static const char *file_extension(const char *path)
@@ -114,13 +117,14 @@ static int push_program(tally_strlist *argv, const char *program)
 }
 
 /* Validate the script and pick the command that runs it; nothing is created yet. */
-static int build_command(tally_strlist *argv, const tally_launch_options *opts, const tally_config *cfg,
-                         const char *project_dir)
+static int build_command(tally_strlist *argv, char **program, const tally_launch_options *opts,
+                         const tally_config *cfg, const char *project_dir)
 {
+	*program = NULL;
 	if (opts->command) {
 		if (!opts->command[0])
 			return tally__error(TALLY_EINVALID, "no command after '--' — give the program to run");
-		if (!tally_command_exists(opts->command[0]))
+		if (!find_program(opts->command[0], program))
 			return tally__error(TALLY_ENOTFOUND, "command '%s' not found — check its name or PATH", opts->command[0]);
 		if (push_program(argv, opts->command[0]))
 			return TALLY_ENOMEM;
@@ -163,7 +167,7 @@ static int build_command(tally_strlist *argv, const tally_launch_options *opts, 
 		                  opts->script);
 		goto done;
 	}
-	if (!rc && argv->n && !tally_command_exists(argv->items[0]))
+	if (!rc && argv->n && !find_program(argv->items[0], program))
 		rc = tally__error(TALLY_ENOTFOUND,
 		                  "interpreter '%s' not found — install it, or set one with --interpreter or tally.yml",
 		                  argv->items[0]);
@@ -484,7 +488,7 @@ static int spawn_child(pid_t *pid, const char *program, char **argv, char **envp
 }
 #endif
 
-static int start_child(child_proc *c, char **argv, char **envp, const char *dir)
+static int start_child(child_proc *c, const char *program, char **argv, char **envp, const char *dir)
 {
 	int out[2] = {-1, -1}, err[2] = {-1, -1};
 	c->pid = -1;
@@ -504,11 +508,9 @@ static int start_child(child_proc *c, char **argv, char **envp, const char *dir)
 #endif
 	bool take_tty = in_terminal_foreground();
 	pid_t pid = -1;
-	char *program = resolve_program(argv[0]);
 	int spawn_errno = spawn_child(&pid, program, argv, envp, dir, out[1], err[1], take_tty);
 	if (spawn_errno && take_tty) /* put in the background meanwhile: run without the terminal */
 		spawn_errno = spawn_child(&pid, program, argv, envp, dir, out[1], err[1], take_tty = false);
-	free(program);
 	close(out[1]);
 	close(err[1]);
 	if (spawn_errno) {
@@ -1063,6 +1065,7 @@ static int launch(tally_run **out, int *exit_code, tally_store *store, const tal
 	tally_config cfg;
 	bool cfg_loaded = false;
 	tally_strlist argv = TALLY_STRLIST_INIT, envp = TALLY_STRLIST_INIT;
+	char *program = NULL; /* argv[0] found on $PATH, or NULL (find_program()) */
 	tally_script_flags sf = TALLY_SCRIPT_FLAGS_INIT;
 	tally_resolved_flags resolved = {{NULL, 0}, NULL, NULL};
 	char *label = NULL;
@@ -1100,7 +1103,7 @@ static int launch(tally_run **out, int *exit_code, tally_store *store, const tal
 	if ((rc = tally__config_load(&cfg, project_dir)))
 		goto done;
 	cfg_loaded = true;
-	if ((rc = build_command(&argv, opts, &cfg, project_dir)) ||
+	if ((rc = build_command(&argv, &program, opts, &cfg, project_dir)) ||
 	    (rc = plan_flags(&sf, &resolved, &label, opts, &cfg, project_dir)) ||
 	    (rc = tally__flags_check_file_names(&sf, &resolved)) || (rc = tally__flags_to_args(&argv, &sf, &resolved)))
 		goto done;
@@ -1201,7 +1204,7 @@ static int launch(tally_run **out, int *exit_code, tally_store *store, const tal
 	sup.run = run;
 	sup.echo_fd[0] = opts->quiet ? -1 : opts->echo_fd;
 	sup.echo_fd[1] = opts->quiet ? -1 : STDERR_FILENO;
-	if ((rc = start_child(&child, argv.items, envp.items, run->dir))) {
+	if ((rc = start_child(&child, program, argv.items, envp.items, run->dir))) {
 		char line[1200];
 		int n = snprintf(line, sizeof line, "tally: %s\n", tally_error_last());
 		tally__output_chunk(sup.output, TALLY_STREAM_STDERR, line, (size_t)n, tally_now_ms());
@@ -1261,6 +1264,7 @@ done:
 	tally_run_free(run);
 	json_decref(meta);
 	tally_strlist_release(&argv);
+	free(program);
 	tally_strlist_release(&envp);
 	tally__script_flags_release(&sf);
 	tally__resolved_flags_release(&resolved);
