@@ -185,8 +185,10 @@ static int64_t meta_file_size(const char *run_dir, const char *name)
 	return size;
 }
 
-/* Export with .tally/ locked (flock on the folder itself: two exports of a run take turns). */
-static int export_locked(const char *run_dir, tally_event_file_state *state, int64_t *points)
+/* Export with .tally/ locked (flock on the folder itself: two exports of a run take turns).
+ * `log_bytes`: scalars.log's size, -1 when there is none, taken before the lock
+ * (a log grown since is read further than that: it is only ever re-read). */
+static int export_locked(const char *run_dir, int64_t log_bytes, tally_event_file_state *state, int64_t *points)
 {
 	export_state st;
 	load_state(run_dir, &st);
@@ -196,7 +198,6 @@ static int export_locked(const char *run_dir, tally_event_file_state *state, int
 	}
 	/* Nothing new since the last export, or no scalars at all: no file is read or written
 	 * (tally tensorboard over 100,000 runs costs a few stats a run). */
-	int64_t log_bytes = meta_file_size(run_dir, "scalars.log");
 	if (!st.file && log_bytes < 0) {
 		*state = TALLY_EVENT_FILE_NONE;
 		return 0;
@@ -271,12 +272,13 @@ int tally__tfevents_export(const char *run_dir, tally_event_file_state *state, i
 	/* No scalar log and no export of ours: nothing to write, lock or list (tally
 	 * tensorboard over 100,000 runs, most without scalars, costs two stats a run).
 	 * Event files of the run's own without a log hold no scalars. */
-	if (meta_file_size(run_dir, "scalars.log") < 0 && meta_file_size(run_dir, STATE_FILE) < 0)
+	int64_t log_bytes = meta_file_size(run_dir, "scalars.log");
+	if (log_bytes < 0 && meta_file_size(run_dir, STATE_FILE) < 0)
 		return 0;
 	int fd;
 	int rc = lock_meta_dir(run_dir, &fd);
 	if (!rc)
-		rc = export_locked(run_dir, state, points);
+		rc = export_locked(run_dir, log_bytes, state, points);
 	if (fd >= 0)
 		close(fd); /* and the lock with it */
 	return rc;
