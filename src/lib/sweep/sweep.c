@@ -266,8 +266,10 @@ static void check_liveness(tally_sweep *s)
  * (or not here) leaves it queued. */
 static void check_controller(tally_sweep *s)
 {
+	if (strcmp(s->status, "queued"))
+		return;
 	const char *job = json_string_value(json_object_get(json_object_get(s->record, "controller"), "job"));
-	if (strcmp(s->status, "queued") || !job)
+	if (!job)
 		return;
 	tally_slurm_job info;
 	if (tally__slurm_job_info(&info, job) == 0 && (!info.known || tally__slurm_state_final(info.state)))
