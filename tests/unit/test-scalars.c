@@ -723,6 +723,17 @@ static int stop_at(void *ctx, const char *tag, int64_t step, double value, int64
 	return ++s->seen == s->stop_after;
 }
 
+/* A cursor on the run in `dir` that has read its first 3 points and stopped there. */
+static tally_scalar_cursor *cursor_after_three(const char *dir, stopping *s)
+{
+	tally_scalar_cursor *c;
+	assert_int_equal(tally__scalar_cursor_open(&c, dir), 0);
+	*s = (stopping){0, 3, {0}};
+	assert_int_equal(tally__scalar_cursor_read(c, stop_at, s), 0);
+	assert_int_equal(s->seen, 3);
+	return c;
+}
+
 static void cursor_resumes_after_a_stop_and_follows_growth(void **state)
 {
 	const char *dir = *state;
@@ -732,11 +743,8 @@ static void cursor_resumes_after_a_stop_and_follows_growth(void **state)
 		assert_int_equal(tally__scalar_log_append(log, "loss", i, i / 10.0, i), 0);
 	assert_int_equal(tally__scalar_log_flush(log), 0);
 
-	tally_scalar_cursor *c;
-	assert_int_equal(tally__scalar_cursor_open(&c, dir), 0);
-	stopping s = {0, 3, {0}};
-	assert_int_equal(tally__scalar_cursor_read(c, stop_at, &s), 0);
-	assert_int_equal(s.seen, 3);
+	stopping s;
+	tally_scalar_cursor *c = cursor_after_three(dir, &s);
 	assert_false(tally__scalar_cursor_damaged(c)); /* stopped is not damaged */
 	s.stop_after = 0;
 	assert_int_equal(tally__scalar_cursor_read(c, stop_at, &s), 0);
@@ -767,11 +775,8 @@ static void cursor_stops_at_the_end_of_a_block(void **state)
 		if (i >= 2) /* blocks of 3, 1, 1, 1 points */
 			assert_int_equal(tally__scalar_log_flush(log), 0);
 	}
-	tally_scalar_cursor *c;
-	assert_int_equal(tally__scalar_cursor_open(&c, dir), 0);
-	stopping s = {0, 3, {0}};
-	assert_int_equal(tally__scalar_cursor_read(c, stop_at, &s), 0);
-	assert_int_equal(s.seen, 3);
+	stopping s;
+	tally_scalar_cursor *c = cursor_after_three(dir, &s);
 	s.stop_after = 4;
 	assert_int_equal(tally__scalar_cursor_read(c, stop_at, &s), 0);
 	assert_int_equal(s.seen, 4); /* one one-point block, then the stop */
